@@ -1,0 +1,54 @@
+# The two commands: `make demo` runs the platform, `make test` passes the tests.
+# Both start from nothing but Python 3.11 and set up what they need.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install -q -c constraints.txt
+
+.PHONY: demo test check lint fmt install install-test system-deps serve lock clean
+
+demo: install
+	$(BIN)/shuhui demo --serve
+
+test: install-test system-deps
+	$(BIN)/pytest
+
+# Static checks, run by CI beside `make test`.
+check: install-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: install-test
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+serve: install
+	$(BIN)/shuhui serve
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(BIN)/python:
+	scripts/venv.sh $(PYTHON) $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+system-deps:
+	scripts/system-deps.sh
+
+# Re-pin every dependency after changing a range in pyproject.toml.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Shared ground for every domain: settings, database, errors, identifiers, regions, clock."""

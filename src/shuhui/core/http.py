@@ -1,0 +1,112 @@
+"""The HTTP plumbing every domain's routes share: database session, page rendering, CSRF.
+
+The web app factory puts the session factory and the template environment on ``app.state``;
+these helpers read them from the request, so domains need not import ``shuhui.web``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+from sqlalchemy.orm import Session, sessionmaker
+
+from shuhui.core.errors import Problem
+from shuhui.core.i18n import translate
+
+CSRF_COOKIE = "shuhui_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SESSION_COOKIE = "shuhui_session"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed if the handler returns, rolled back if it raises."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def locale_of(request: Request) -> str:
+    return str(getattr(request.state, "locale", "zh-CN"))
+
+
+def tr(request: Request, zh: str, en: str) -> str:
+    return translate(locale_of(request), zh, en)
+
+
+def csrf_seed(request: Request) -> str | None:
+    # A seed minted by the middleware on this very request wins: the browser has not stored it yet.
+    return getattr(request.state, "csrf_seed", None) or request.cookies.get(CSRF_COOKIE)
+
+
+def csrf_token_for(key: bytes, seed: str) -> str:
+    return hmac.new(key, b"csrf:" + seed.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    seed = csrf_seed(request)
+    return "" if seed is None else csrf_token_for(request.app.state.signing_key, seed)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Signed double-submit check on every state-changing request a browser could forge.
+
+    A browser can forge a form post or any request riding on our cookies; a JSON call without
+    cookies (an API client with its own credentials) cannot be forged this way and passes.
+    """
+    if request.method not in UNSAFE_METHODS:
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_form = content_type in FORM_TYPES
+    rides_on_cookies = SESSION_COOKIE in request.cookies
+    if not (is_form or rides_on_cookies):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and content_type in FORM_TYPES[:2]:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not sent or not seed:
+        raise Problem("csrf", detail="缺少 CSRF 令牌")
+    if not hmac.compare_digest(sent, csrf_token_for(request.app.state.signing_key, seed)):
+        raise Problem("csrf", detail="CSRF 令牌无效")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    locale = locale_of(request)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "locale": locale,
+        "t": lambda zh, en: translate(locale, zh, en),
+        "csrf_token": csrf_token(request),
+        "user": getattr(request.state, "user", None),
+    }
+    ctx.update(context or {})
+    return HTMLResponse(env.get_template(template).render(ctx), status_code=status)
+
+
+def wants_html(request: Request) -> bool:
+    """Pages answer people with pages; everything under /api/ answers with JSON."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept

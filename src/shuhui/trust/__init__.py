@@ -1,0 +1,1 @@
+"""Trust: accounts, login and roles (later: SM2/SM3, the audit ledger, e-seals, authorisations)."""

@@ -1,0 +1,145 @@
+"""Login, logout, my account, and account administration: pages and API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from shuhui.core.errors import Problem
+from shuhui.core.http import SESSION_COOKIE, render, tr
+from shuhui.trust import service
+from shuhui.trust.deps import DB, CurrentUser, OptionalUser, require_role
+from shuhui.trust.models import ROLE_TITLES, Role, User
+from shuhui.trust.schemas import Credentials, RolesUpdate, UserCreate, UserOut
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site paths: a login link must not be able to send people elsewhere."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+@pages.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@pages.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    db: DB,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form(max_length=2048)] = "/",
+) -> Response:
+    try:
+        user = service.authenticate(db, username.strip(), password)
+    except Problem:
+        return render(
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "error": tr(request, "用户名或密码错误", "Wrong username or password"),
+                "username": username,
+            },
+            status=401,
+        )
+    token = service.start_session(
+        db,
+        user,
+        hours=request.app.state.settings.session_hours,
+        user_agent=request.headers.get("user-agent"),
+    )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    _set_session_cookie(request, response, token)
+    return response
+
+
+@pages.post("/logout")
+def logout(request: Request, db: DB) -> Response:
+    service.end_session(db, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@pages.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "account.html", {"me": user, "role_titles": ROLE_TITLES})
+
+
+@pages.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, db: DB, admin: AdminUser) -> Response:
+    return render(
+        request,
+        "admin_users.html",
+        {"users": service.list_users(db), "role_titles": ROLE_TITLES, "roles": list(Role)},
+    )
+
+
+@api.post("/session", response_model=UserOut, summary="Log in (JSON); sets the session cookie")
+def api_login(request: Request, db: DB, body: Credentials, response: Response) -> UserOut:
+    user = service.authenticate(db, body.username, body.password)
+    token = service.start_session(
+        db,
+        user,
+        hours=request.app.state.settings.session_hours,
+        user_agent=request.headers.get("user-agent"),
+    )
+    _set_session_cookie(request, response, token)
+    return service.to_out(user)
+
+
+@api.delete("/session", status_code=204, summary="Log out")
+def api_logout(request: Request, db: DB) -> Response:
+    service.end_session(db, request.cookies.get(SESSION_COOKIE))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@api.get("/me", response_model=UserOut, summary="The logged-in account")
+def me(user: CurrentUser) -> UserOut:
+    return service.to_out(user)
+
+
+@api.get("/admin/users", response_model=list[UserOut], summary="All accounts (admin)")
+def api_list_users(db: DB, admin: AdminUser) -> list[UserOut]:
+    return [service.to_out(u) for u in service.list_users(db)]
+
+
+@api.post("/admin/users", response_model=UserOut, status_code=201, summary="Create an account")
+def api_create_user(db: DB, admin: AdminUser, body: UserCreate) -> UserOut:
+    return service.to_out(service.create_user(db, body))
+
+
+@api.put("/admin/users/{username}/roles", response_model=UserOut, summary="Replace roles")
+def api_set_roles(db: DB, admin: AdminUser, username: str, body: RolesUpdate) -> UserOut:
+    user = service.get_user_by_username(db, username)
+    if user is None:
+        raise Problem("not-found", detail=f"用户 {username} 不存在")
+    return service.to_out(service.set_roles(db, user, body.roles))

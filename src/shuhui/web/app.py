@@ -1,0 +1,79 @@
+"""The app factory: one FastAPI app per settings object, with every domain's router mounted."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+import shuhui
+from shuhui.core.clock import format_local
+from shuhui.core.db import make_engine, make_session_factory
+from shuhui.core.http import csrf_protect
+from shuhui.core.logging import configure_logging
+from shuhui.core.settings import Settings, get_settings
+from shuhui.trust import routes as trust_routes
+from shuhui.trust.deps import load_user
+from shuhui.web import problems
+from shuhui.web import routes as web_routes
+from shuhui.web.middleware import RequestContextMiddleware
+from shuhui.web.nav import MODULES
+
+# Each domain brings its own templates; the web package brings the layout they extend.
+TEMPLATE_PACKAGES = ("shuhui.web", "shuhui.trust")
+
+
+def _template_env(app: FastAPI) -> Environment:
+    loaders = [FileSystemLoader(str(files(pkg) / "templates")) for pkg in TEMPLATE_PACKAGES]
+    env = Environment(
+        loader=ChoiceLoader(loaders), autoescape=select_autoescape(), auto_reload=False
+    )
+    mounted = {route.path for route in app.routes if hasattr(route, "path")}
+    env.globals.update(
+        version=shuhui.__version__,
+        modules=[(m, m.path in mounted) for m in MODULES],
+    )
+    env.filters["local_time"] = format_local
+    return env
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.ensure_data_dir()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    engine = make_engine(settings.sqlalchemy_url)
+
+    app = FastAPI(
+        title="数慧 Shuhui",
+        version=shuhui.__version__,
+        description="数字城市政府的公共数据底座与公共服务平台 · "
+        "One governed data core for a digital city government, and its public services.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.signing_key = settings.signing_key()
+
+    # Liveness must not depend on the database, so health routes skip the per-request user.
+    app.include_router(web_routes.health)
+    guarded = [Depends(csrf_protect), Depends(load_user)]
+    for router in (web_routes.pages, web_routes.api, trust_routes.pages, trust_routes.api):
+        app.include_router(router, dependencies=guarded)
+
+    static = Path(str(files("shuhui.web") / "static"))
+    app.mount("/static/docs", StaticFiles(directory=web_routes.DOCS_STATIC), name="docs-static")
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    problems.install(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        default_locale=settings.default_locale,
+        cookie_secure=settings.cookie_secure,
+    )
+    app.state.templates = _template_env(app)
+    return app

@@ -1,0 +1,139 @@
+"""Turns every error into problem+json for clients, or an error page for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shuhui.core.errors import (
+    PROBLEM_TYPES,
+    FieldError,
+    Problem,
+    ProblemType,
+    problem_body,
+    type_for_status,
+)
+from shuhui.core.http import render, wants_html
+
+log = logging.getLogger("shuhui.errors")
+PROBLEM_JSON = "application/problem+json"
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "roles", 0) -> "roles[0]": the client knows which part of the request it sent.
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or str(loc[0] if loc else "body")
+
+
+def _reason(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def _respond(
+    request: Request,
+    ptype: ProblemType,
+    *,
+    status: int,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    request_id = getattr(request.state, "request_id", None)
+    if wants_html(request):
+        if status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return render(
+            request,
+            "error.html",
+            {
+                "problem": ptype,
+                "status": status,
+                "detail": detail,
+                "errors": errors or [],
+                "request_id": request_id,
+            },
+            status=status,
+        )
+    body = problem_body(
+        ptype,
+        status=status,
+        detail=detail,
+        errors=errors,
+        instance=request.url.path,
+        request_id=request_id,
+        extra=extra,
+    )
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return _respond(
+        request,
+        exc.type,
+        status=exc.http_status,
+        detail=exc.detail,
+        errors=exc.errors,
+        extra=exc.extra,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if raw and all(e.get("type") == "json_invalid" for e in raw):
+        return _respond(
+            request,
+            PROBLEM_TYPES["malformed-request"],
+            status=400,
+            detail="请求体不是合法的 JSON",
+            errors=[FieldError("body", _reason(raw[0]))],
+        )
+    errors = [FieldError(_field_path(e.get("loc", ())), _reason(e)) for e in raw]
+    return _respond(
+        request,
+        PROBLEM_TYPES["validation"],
+        status=422,
+        detail="; ".join(f"{e.field}: {e.reason}" for e in errors[:5]),
+        errors=errors,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return _respond(
+        request,
+        type_for_status(exc.status_code),
+        status=exc.status_code,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return _respond(
+        request, PROBLEM_TYPES["internal"], status=500, detail="请求处理失败，已记录日志"
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

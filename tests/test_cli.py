@@ -1,0 +1,98 @@
+"""The ``shuhui`` command as a person runs it: a real process, real exit codes, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import shuhui
+
+SHUHUI = [sys.executable, "-m", "shuhui.cli"]
+
+
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SHUHUI, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_version() -> None:
+    result = run("version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == shuhui.__version__
+
+
+def test_id_check_valid_citizen_id() -> None:
+    result = run("id", "check", "11010519491231002X")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {
+        "value": "11010519491231002X",
+        "valid": True,
+        "kind": "citizen_id",
+        "reason": None,
+    }
+
+
+def test_id_check_changed_last_character_says_check_character() -> None:
+    result = run("id", "check", "110105194912310021")
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    assert out["valid"] is False
+    assert out["kind"] == "citizen_id"
+    assert "check character" in out["reason"]
+
+
+def test_id_check_reads_stdin_one_value_per_line() -> None:
+    result = run("id", "check", "-", stdin="11010519491231002X\n91110000600037341L\n\nabc\n")
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["kind"], o["valid"]) for o in lines] == [
+        ("citizen_id", True),
+        ("credit_code", True),
+        (None, False),
+    ]
+
+
+def test_id_check_all_valid_exits_zero() -> None:
+    result = run("id", "check", "11010519491231002X", "91110000600037341L")
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_id_check_empty_stdin_is_a_failure() -> None:
+    assert run("id", "check", "-", stdin="").returncode == 1
+
+
+@pytest.mark.usefixtures("database_url")
+def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -> None:
+    env = {"SHUHUI_DATA_DIR": str(tmp_path / "data"), "SHUHUI_DATABASE_URL": database_url}
+    first = run("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "7 created" in first.stderr
+    assert "http://127.0.0.1:8000/login" in first.stderr
+    assert "citizen" in first.stderr
+    second = run("demo", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "0 created, 7 already there" in second.stderr
+    current = run("db", "current", env=env)
+    revisions = json.loads(current.stdout)
+    assert revisions["current"] == revisions["head"] is not None
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run("serve", env={"SHUHUI_DATA_DIR": str(tmp_path / "empty")})
+    assert result.returncode == 2
+    assert "shuhui db upgrade" in result.stderr
