@@ -48,6 +48,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         cookie_secure=False,  # TestClient speaks plain http to "testserver"
+        log_level="INFO",
     )
 
 

@@ -220,3 +220,47 @@ def test_admin_replaces_roles(client: TestClient) -> None:
     bad = client.put("/api/v1/admin/users/officer/roles", json={"roles": ["emperor"]})
     assert bad.status_code == 422
     assert bad.json()["field"] == "roles[0]"
+
+
+def test_admin_page_form_creates_an_account(client: TestClient) -> None:
+    token = login(client, "admin")
+    response = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": token,
+            "username": "li.si",
+            "display_name": "李四",
+            "password": "another-long-one",
+            "roles": ["officer", "data_operator"],
+            "department": "青岛市大数据发展管理局",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "已创建账户：li.si" in response.text
+    created = next(u for u in client.get("/api/v1/admin/users").json() if u["username"] == "li.si")
+    assert created["roles"] == ["data_operator", "officer"]
+
+
+def test_admin_page_form_shows_field_errors_and_keeps_input(
+    client: TestClient, app: FastAPI
+) -> None:
+    token = login(client, "admin")
+    before = count_users(app)
+    response = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": token,
+            "username": "Bad Name",
+            "display_name": "赵六",
+            "password": "short",
+            "citizen_id": "110105194912310021",
+        },
+    )
+    assert response.status_code == 422
+    assert 'data-field="username"' in response.text
+    assert 'data-field="password"' in response.text
+    assert 'data-field="roles"' in response.text
+    assert "check character" in response.text
+    assert 'value="赵六"' in response.text  # what was typed is kept
+    assert count_users(app) == before

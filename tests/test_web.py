@@ -139,3 +139,10 @@ def test_problem_types_are_documented(client: TestClient) -> None:
     assert page.status_code == 200
     assert "输入校验失败" in page.text
     assert client.get("/problems/no-such-thing").status_code == 404
+
+
+def test_responses_carry_security_headers(client: TestClient) -> None:
+    headers = client.get("/").headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, render, tr
@@ -92,13 +94,76 @@ def account_page(request: Request, user: CurrentUser) -> Response:
     return render(request, "account.html", {"me": user, "role_titles": ROLE_TITLES})
 
 
-@pages.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, db: DB, admin: AdminUser) -> Response:
+def _users_page(
+    request: Request,
+    db: Session,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    created: str | None = None,
+    status: int = 200,
+) -> Response:
     return render(
         request,
         "admin_users.html",
-        {"users": service.list_users(db), "role_titles": ROLE_TITLES, "roles": list(Role)},
+        {
+            "users": service.list_users(db),
+            "role_titles": ROLE_TITLES,
+            "roles": list(Role),
+            "form": form or {},
+            "errors": errors or {},
+            "created": created,
+        },
+        status=status,
     )
+
+
+@pages.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, db: DB, admin: AdminUser, created: str | None = None) -> Response:
+    return _users_page(request, db, created=created)
+
+
+@pages.post("/admin/users", response_class=HTMLResponse)
+def users_create(
+    request: Request,
+    db: DB,
+    admin: AdminUser,
+    roles: Annotated[list[str], Form(default_factory=list, max_length=16)],
+    username: Annotated[str, Form(max_length=256)] = "",
+    display_name: Annotated[str, Form(max_length=256)] = "",
+    password: Annotated[str, Form(max_length=512)] = "",
+    citizen_id: Annotated[str, Form(max_length=64)] = "",
+    credit_code: Annotated[str, Form(max_length=64)] = "",
+    department: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    form = {
+        "username": username,
+        "display_name": display_name,
+        "roles": roles,
+        "citizen_id": citizen_id,
+        "credit_code": credit_code,
+        "department": department,
+    }
+    try:
+        data = UserCreate.model_validate(
+            {**form, "password": password, "department": department or None}
+        )
+        user = service.create_user(db, data)
+    except ValidationError as exc:
+        errors = {
+            str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        }
+        return _users_page(request, db, form=form, errors=errors, status=422)
+    except Problem as exc:
+        return _users_page(
+            request,
+            db,
+            form=form,
+            errors={e.field: e.reason for e in exc.errors},
+            status=exc.http_status,
+        )
+    return RedirectResponse(f"/admin/users?created={user.username}", status_code=303)
 
 
 @api.post("/session", response_model=UserOut, summary="Log in (JSON); sets the session cookie")

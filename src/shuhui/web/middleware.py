@@ -17,6 +17,11 @@ from shuhui.core.i18n import LOCALE_COOKIE, parse_locale
 from shuhui.core.logging import request_id_var
 
 log = logging.getLogger("shuhui.access")
+SECURITY_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -72,6 +77,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
                 if new_seed is not None:
                     headers.append(
                         "set-cookie",
