@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from shuhui.core.errors import PROBLEM_TYPES
 
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response: object, status: int, slug: str) -> dict[str, object]:
-    assert getattr(response, "status_code") == status
-    headers = getattr(response, "headers")
+def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status
+    headers = response.headers
     assert headers["content-type"] == PROBLEM
-    body: dict[str, object] = getattr(response, "json")()
+    body: dict[str, Any] = response.json()
     assert body["type"] == f"/problems/{slug}"
     assert body["status"] == status
     assert body["title"] == PROBLEM_TYPES[slug].title
