@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install -q -c constraints.txt
 
-.PHONY: demo test check lint fmt install install-test system-deps serve lock clean
+.PHONY: demo test check fmt install install-test system-deps serve lock clean screenshot
 
 demo: install
 	$(BIN)/shuhui demo --serve
@@ -52,3 +52,7 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The README's picture of the home page, taken from a real server in headless Chromium.
+screenshot: install-test system-deps
+	$(BIN)/python scripts/screenshot.py

@@ -114,8 +114,8 @@ def test_check_known_values() -> None:
 
 
 def test_weights_follow_the_standards() -> None:
-    citizen_weights = ids._CITIZEN_WEIGHTS
-    credit_weights = ids._CREDIT_WEIGHTS
+    citizen_weights = ids.CITIZEN_WEIGHTS
+    credit_weights = ids.CREDIT_WEIGHTS
     assert citizen_weights == (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     # GB 11643 counts positions from the right, check character = position 1.
     assert citizen_weights == tuple(2 ** (p - 1) % 11 for p in range(18, 1, -1))

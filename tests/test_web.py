@@ -146,3 +146,15 @@ def test_responses_carry_security_headers(client: TestClient) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
     assert headers["referrer-policy"] == "same-origin"
+
+
+def test_error_page_still_knows_who_is_logged_in(client: TestClient) -> None:
+    login(client, "citizen")
+    page = client.get("/no/such/page", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert "张小青" in page.text
+
+
+def test_language_link_keeps_the_rest_of_the_address(client: TestClient) -> None:
+    page = client.get("/login?next=%2Fadmin%2Fusers")
+    assert 'href="/login?next=%2Fadmin%2Fusers&amp;lang=en"' in page.text

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +39,11 @@ def get_db(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# "function" scope commits before the response is sent: a client told "done" (or redirected to
+# the next page) never races the commit, and a failed commit becomes an error response.
+DBSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def locale_of(request: Request) -> str:

@@ -46,18 +46,18 @@ _LENGTH = 18
 # GB 11643 numbers positions from the right (the check character is position 1) and weights
 # position p with 2^(p-1) mod 11; read left to right that is 2^(18-i) mod 11 for i = 1..17,
 # i.e. 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2.
-_CITIZEN_WEIGHTS = tuple(pow(2, 18 - i, 11) for i in range(1, 18))
-_CITIZEN_CHECK_CHARS = "0123456789X"
-_MIN_BIRTH_YEAR = 1890
+CITIZEN_WEIGHTS = tuple(pow(2, 18 - i, 11) for i in range(1, 18))
+CITIZEN_CHECK_CHARS = "0123456789X"
+MIN_BIRTH_YEAR = 1890
 
 # --- unified social credit code ----------------------------------------------------------
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_VALUES = {c: i for i, c in enumerate(CREDIT_CODE_CHARSET)}
 # W_i = 3^(i-1) mod 31 for i = 1..17.
-_CREDIT_WEIGHTS = tuple(pow(3, i - 1, 31) for i in range(1, 18))
+CREDIT_WEIGHTS = tuple(pow(3, i - 1, 31) for i in range(1, 18))
 # Registrations made by central-level authorities carry 10xxxx instead of a province prefix.
-_CENTRAL_DIVISION_PREFIX = "10"
+CENTRAL_DIVISION_PREFIX = "10"
 
 # GB 32100-2015 table of registration authorities and the organisation categories each may
 # issue, with amendments (中央军委改革和编制办公室, 农业). Chinese names are kept so pages can
@@ -168,15 +168,15 @@ def citizen_id_check_char(first17: str) -> str:
     """MOD 11-2 check character for the first 17 digits of a citizen identity number."""
     if len(first17) != _LENGTH - 1 or not _all_digits(first17):
         raise ValueError("expected exactly 17 digits")
-    total = sum(int(c) * w for c, w in zip(first17, _CITIZEN_WEIGHTS, strict=True))
-    return _CITIZEN_CHECK_CHARS[(12 - total % 11) % 11]
+    total = sum(int(c) * w for c, w in zip(first17, CITIZEN_WEIGHTS, strict=True))
+    return CITIZEN_CHECK_CHARS[(12 - total % 11) % 11]
 
 
 def credit_code_check_char(first17: str) -> str:
     """MOD 31 check character for the first 17 characters of a unified social credit code."""
     if len(first17) != _LENGTH - 1 or any(c not in _CREDIT_VALUES for c in first17):
         raise ValueError("expected exactly 17 characters from the credit-code character set")
-    total = sum(_CREDIT_VALUES[c] * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    total = sum(_CREDIT_VALUES[c] * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=True))
     return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
 
 
@@ -202,7 +202,7 @@ def parse_citizen_id(value: str, *, today: date | None = None) -> CitizenId:
     body, check_char = value[:17], value[17]
     if not _all_digits(body):
         raise fail("characters 1-17 must be digits")
-    if check_char not in _CITIZEN_CHECK_CHARS:
+    if check_char not in CITIZEN_CHECK_CHARS:
         # Lower-case x is rejected rather than normalised: the stored value must be the
         # canonical form, and silently fixing it here would hide data-entry problems upstream.
         raise fail("check character must be a digit or upper-case X")
@@ -219,8 +219,8 @@ def parse_citizen_id(value: str, *, today: date | None = None) -> CitizenId:
         raise fail(f"birth date {raw_date} is not a real date") from None
     if birth > (today if today is not None else date.today()):
         raise fail("birth date is in the future")
-    if birth.year < _MIN_BIRTH_YEAR:
-        raise fail(f"birth year before {_MIN_BIRTH_YEAR}")
+    if birth.year < MIN_BIRTH_YEAR:
+        raise fail(f"birth year before {MIN_BIRTH_YEAR}")
     expected = citizen_id_check_char(body)
     if check_char != expected:
         raise fail(f"check character is '{check_char}' but should be '{expected}'")
@@ -256,7 +256,7 @@ def parse_credit_code(value: str) -> CreditCode:
     if not _all_digits(division):
         raise fail("division code must be 6 digits")
     province = division[:2]
-    if province not in PROVINCE_CODES and province != _CENTRAL_DIVISION_PREFIX:
+    if province not in PROVINCE_CODES and province != CENTRAL_DIVISION_PREFIX:
         raise fail(f"unknown province code {province} in division code")
     # The GB 11714 check digit of the organisation code (characters 9-17) is deliberately not
     # enforced: codes assigned to individual businesses (个体工商户) in particular do not always
@@ -329,7 +329,7 @@ def _checked_divisions(divisions: Sequence[str] | None, *, allow_central: bool) 
     for division in chosen:
         province = division[:2]
         province_ok = province in PROVINCE_CODES or (
-            allow_central and province == _CENTRAL_DIVISION_PREFIX
+            allow_central and province == CENTRAL_DIVISION_PREFIX
         )
         if len(division) != 6 or not _all_digits(division) or not province_ok:
             raise ValueError(f"not a usable division code: {division!r}")
@@ -352,8 +352,8 @@ def generate_citizen_ids(
         raise ValueError("sex must be 'M', 'F' or None")
     if born_from > born_to:
         raise ValueError("born_from must not be after born_to")
-    if born_from.year < _MIN_BIRTH_YEAR:
-        raise ValueError(f"born_from must not be before {_MIN_BIRTH_YEAR}")
+    if born_from.year < MIN_BIRTH_YEAR:
+        raise ValueError(f"born_from must not be before {MIN_BIRTH_YEAR}")
     if born_to > date.today():
         raise ValueError("born_to must not be in the future")
     chosen = _checked_divisions(divisions, allow_central=False)

@@ -6,16 +6,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from shuhui.core.errors import Problem
-from shuhui.core.http import SESSION_COOKIE, get_db
+from shuhui.core.http import SESSION_COOKIE, DBSession
 from shuhui.trust import service
 from shuhui.trust.models import Role, User
 from shuhui.trust.schemas import Viewer
 
 
-def load_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User | None:
+def load_user(request: Request, db: DBSession) -> User | None:
     """Installed on every route, so pages and logs know who is asking."""
     user = service.resolve_session(db, request.cookies.get(SESSION_COOKIE))
     # Pages, error pages and the access log may run after the database session has closed,
@@ -23,6 +22,16 @@ def load_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User
     request.state.user = Viewer.of(user) if user else None
     request.state.username = user.username if user else None
     return user
+
+
+def ensure_viewer(request: Request) -> None:
+    """For responses made outside a route (an unknown address, an early error): who is looking."""
+    if hasattr(request.state, "user"):
+        return
+    with request.app.state.session_factory() as db:
+        user = service.resolve_session(db, request.cookies.get(SESSION_COOKIE))
+        request.state.user = Viewer.of(user) if user else None
+        request.state.username = user.username if user else None
 
 
 def current_user(user: Annotated[User | None, Depends(load_user)]) -> User:
@@ -49,4 +58,4 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(load_user)]
-DB = Annotated[Session, Depends(get_db)]
+DB = DBSession

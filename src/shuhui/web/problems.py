@@ -20,6 +20,7 @@ from shuhui.core.errors import (
     type_for_status,
 )
 from shuhui.core.http import render, wants_html
+from shuhui.trust.deps import ensure_viewer
 
 log = logging.getLogger("shuhui.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -53,6 +54,7 @@ def _respond(
 ) -> Response:
     request_id = getattr(request.state, "request_id", None)
     if wants_html(request):
+        ensure_viewer(request)
         if status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)

@@ -1,0 +1,151 @@
+"""A real shuhui server and a real Chromium, shared by the browser tests and scripts/screenshot.py.
+
+The server runs exactly as an operator would run it: ``shuhui demo`` prepares a fresh data
+directory, then ``shuhui serve`` listens on a free loopback port until the block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Debian's Chromium (scripts/system-deps.sh installs it); Playwright's own builds are never used.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECRET_KEY = "test-secret"
+READY_TIMEOUT = 30.0
+
+
+class ServerError(RuntimeError):
+    """The demo could not be prepared or the server never became ready."""
+
+
+def shuhui_command() -> list[str]:
+    """The ``shuhui`` console script of the running interpreter's environment."""
+    script = Path(sys.executable).with_name("shuhui")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "shuhui.cli"]
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    # The caller's own SHUHUI_* settings (a Postgres URL, say) must not leak into the test server.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHUHUI_")}
+    env.update(
+        SHUHUI_DATA_DIR=str(data_dir),
+        SHUHUI_SECRET_KEY=SECRET_KEY,
+        SHUHUI_LOG_JSON="true",
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _status(url: str) -> int | None:
+    # No proxy: the server is on loopback, whatever http_proxy says.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path) -> Iterator[str]:
+    """Prepares the demo in ``data_dir``, serves it, and yields the base URL."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = server_env(data_dir)
+    # The data directory as working directory: a developer's ./.env is not read either.
+    demo = subprocess.run(
+        [*shuhui_command(), "demo"],
+        cwd=data_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if demo.returncode != 0:
+        raise ServerError(f"`shuhui demo` exited {demo.returncode}:\n{demo.stdout}\n{demo.stderr}")
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*shuhui_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=data_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while _status(f"{base_url}/readyz") != 200:
+            if server.poll() is not None or time.monotonic() > deadline:
+                why = (
+                    f"exited with {server.returncode}"
+                    if server.returncode is not None
+                    else f"not ready after {READY_TIMEOUT:.0f} s"
+                )
+                output = log_path.read_text(errors="replace")
+                raise ServerError(f"`shuhui serve` {why}; its output:\n{output}")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    if not Path(CHROMIUM).exists():
+        raise ServerError(f"{CHROMIUM} is missing: run `bash scripts/system-deps.sh`")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Logs in through the login form, the way a person does, and waits to be sent on."""
+    page.goto(f"{base_url}/login")
+    submit(page, username, password)
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def submit(page: Page, username: str, password: str) -> None:
+    """Fills in and submits the login form on the current page."""
+    form = page.locator("main form")
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("密码").fill(password)
+    form.get_by_role("button", name="登录").click()
