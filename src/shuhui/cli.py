@@ -15,6 +15,7 @@ from shuhui.core import ids
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.migrate import current_revision, head_revision, upgrade
 from shuhui.core.settings import get_settings
+from shuhui.datacore import cli as data_cli
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -25,6 +26,7 @@ id_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(id_app, name="id")
+app.add_typer(data_cli.app, name="data")
 
 console = Console(stderr=True)
 

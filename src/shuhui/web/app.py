@@ -15,6 +15,7 @@ from shuhui.core.db import make_engine, make_session_factory
 from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
+from shuhui.datacore.store import DataCore
 from shuhui.trust import routes as trust_routes
 from shuhui.trust.deps import load_user
 from shuhui.web import problems
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.signing_key = settings.signing_key()
+    app.state.datacore = DataCore.from_settings(settings)
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)

@@ -28,7 +28,17 @@ DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
 @pages.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return render(request, "home.html", {"districts": qingdao_districts()})
+    tables = request.app.state.datacore.tables()
+    return render(
+        request,
+        "home.html",
+        {
+            "districts": qingdao_districts(),
+            "table_count": len(tables),
+            "row_total": sum(t.rows for t in tables),
+            "departments": len({t.department for t in tables}),
+        },
+    )
 
 
 @pages.get("/problems/{slug}", response_class=HTMLResponse)

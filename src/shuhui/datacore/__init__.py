@@ -1,0 +1,1 @@
+"""The data core: versioned, validated analytical tables on DuckDB over Parquet."""

@@ -1,0 +1,223 @@
+"""``shuhui data …``: list, describe, load and query the data core."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shuhui.core.settings import get_settings
+from shuhui.datacore.errors import LoadError, QueryRefused, TableNotFound
+from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.store import DataCore
+
+app = typer.Typer(help="The data core: versioned analytical tables.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+# Specs of tables that do not exist yet, by name; the top-level CLI fills this in (for example
+# with the synthetic city's tables), so a first load knows the schema to hold the file to.
+KNOWN_SPECS: dict[str, Callable[[], TableSpec]] = {}
+
+TruthOption = Annotated[bool, typer.Option("--truth", help="also open the ground-truth tables")]
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def _core(truth: bool = False) -> DataCore:
+    return DataCore.from_settings(get_settings(), truth=truth)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+@app.command("ls")
+def ls(as_json: JsonOption = False, truth: TruthOption = False) -> None:
+    """List the tables with their rows and versions."""
+    infos = _core(truth).tables()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "name": i.name,
+                        "title": i.title,
+                        "department": i.department,
+                        "kind": i.kind,
+                        "truth": i.truth,
+                        "rows": i.rows,
+                        "version": i.version,
+                        "loaded_at": i.loaded_at,
+                        "source": i.source,
+                    }
+                    for i in infos
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(
+        title=f"数据底座 data core · {len(infos)} tables · {sum(i.rows for i in infos):,} rows"
+    )
+    for column in ("table", "title", "department", "rows", "version", "loaded (UTC)"):
+        table.add_column(column, justify="right" if column in ("rows", "version") else "left")
+    for i in infos:
+        table.add_row(i.name, i.title, i.department, f"{i.rows:,}", str(i.version), i.loaded_at)
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="table name")],
+    as_json: JsonOption = False,
+    truth: TruthOption = False,
+) -> None:
+    """Describe one table: its columns, and its versions."""
+    core = _core(truth)
+    try:
+        info = core.table(name)
+    except TableNotFound as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    history = core.history(name)
+    columns = [
+        {
+            "name": c.name,
+            "type": c.type,
+            "title": c.title,
+            "required": c.required,
+            "personal": c.personal,
+            "check": c.check,
+            "values": list(c.values) if c.values else None,
+        }
+        for c in info.columns
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "name": info.name,
+                    "title": info.title,
+                    "department": info.department,
+                    "kind": info.kind,
+                    "description": info.description,
+                    "rows": info.rows,
+                    "version": info.version,
+                    "loaded_at": info.loaded_at,
+                    "source": info.source,
+                    "primary_key": list(info.primary_key),
+                    "columns": columns,
+                    "history": [
+                        {
+                            "version": h.version,
+                            "rows": h.rows,
+                            "loaded_at": h.loaded_at,
+                            "source": h.source,
+                            "operation": h.operation,
+                        }
+                        for h in history
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    out.print(f"[bold]{info.name}[/bold] {info.title} · {info.department} · {info.kind}")
+    if info.description:
+        out.print(info.description)
+    out.print(
+        f"{info.rows:,} rows · version {info.version} · loaded {info.loaded_at} from {info.source}"
+    )
+    cols = Table(title="columns")
+    for column in ("name", "type", "title", "required", "personal", "check"):
+        cols.add_column(column)
+    for c in columns:
+        cols.add_row(
+            str(c["name"]),
+            str(c["type"]),
+            str(c["title"]),
+            "yes" if c["required"] else "",
+            "个人信息" if c["personal"] else "",
+            str(c["check"] or ""),
+        )
+    out.print(cols)
+    versions = Table(title="versions")
+    for column in ("version", "rows", "operation", "loaded (UTC)", "source"):
+        versions.add_column(column)
+    for h in history:
+        versions.add_row(str(h.version), f"{h.rows:,}", h.operation, h.loaded_at, h.source)
+    out.print(versions)
+
+
+@app.command("load")
+def load(
+    name: Annotated[str, typer.Argument(help="table name")],
+    file: Annotated[Path, typer.Argument(help="Parquet, CSV or Arrow file")],
+    append: Annotated[
+        bool, typer.Option(help="add to an event table instead of replacing")
+    ] = False,
+    source: Annotated[str | None, typer.Option(help="where the data came from")] = None,
+) -> None:
+    """Load a file as the table's new version (all rows valid, or nothing changes)."""
+    core = _core()
+    try:
+        spec = core.spec(name)
+    except TableNotFound:
+        factory = KNOWN_SPECS.get(name)
+        if factory is None:
+            err.print(f"[red]no table named {name!r}, and no known schema for it[/red]")
+            raise typer.Exit(1) from None
+        spec = factory()
+    try:
+        result = core.load(spec, file, source=source or file.name, append=append)
+    except LoadError as exc:
+        err.print(f"[red]load refused; {name} still serves its previous version[/red]")
+        for e in exc.errors:
+            err.print(f"  {e}")
+        if exc.message:
+            err.print(f"  {exc.message}")
+        raise typer.Exit(1) from None
+    out.print(
+        f"[green]{name}: version {result.version}, {result.rows:,} rows "
+        f"({result.written:,} written, {result.operation}) in {result.seconds:.1f}s[/green]"
+    )
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[str, typer.Argument(help="one SELECT or WITH … SELECT")],
+    as_json: JsonOption = False,
+    truth: TruthOption = False,
+    limit: Annotated[int, typer.Option(help="rows to show at most")] = 1000,
+) -> None:
+    """Run a read-only query. Anything but a single SELECT is refused."""
+    try:
+        result: pa.Table = _core(truth).sql(query, limit=limit)
+    except QueryRefused as exc:
+        err.print(f"[red]query refused: {exc}[/red]")
+        raise typer.Exit(2) from None
+    rows = result.to_pylist()
+    if as_json:
+        typer.echo(
+            json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows], ensure_ascii=False)
+        )
+        return
+    table = Table(*result.column_names)
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r.values()))
+    out.print(table)
+    err.print(f"{len(rows):,} rows")

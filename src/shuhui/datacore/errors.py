@@ -1,0 +1,60 @@
+"""What goes wrong in a load, said precisely: which row, which column, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shuhui.core.errors import FieldError, Problem
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # 1-based data row of the input; None for a whole-file problem
+    column: str | None
+    reason: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = [f"row {self.row}" if self.row is not None else "file"]
+        if self.column:
+            where.append(f"column {self.column}")
+        shown = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{', '.join(where)}: {self.reason}{shown}"
+
+
+@dataclass
+class LoadError(Exception):
+    """A load that was refused; the table still serves its previous version."""
+
+    table: str
+    errors: list[RowError] = field(default_factory=list)
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = self.message or f"load of {self.table} refused"
+        return head + "".join(f"\n  {e}" for e in self.errors)
+
+    def as_problem(self) -> Problem:
+        return Problem(
+            "validation",
+            detail=f"数据表 {self.table} 加载失败，原版本保持不变",
+            errors=[
+                FieldError(
+                    f"row {e.row}.{e.column}" if e.row is not None else (e.column or "file"),
+                    e.reason,
+                )
+                for e in self.errors
+            ],
+        )
+
+
+class QueryRefused(ValueError):
+    """A query the read-only SQL interface does not run."""
+
+
+class TableNotFound(KeyError):
+    def __str__(self) -> str:
+        return f"no table named {self.args[0]!r} in the data core"

@@ -1,0 +1,441 @@
+"""The data core: publish validated, versioned tables; query them read-only with DuckDB.
+
+Storage is Parquet (see :mod:`shuhui.datacore.storage`); DuckDB is the engine that reads it.
+Every process gets its own in-memory DuckDB with one view per current table, so the web server
+reads while a CLI load writes, and no process holds a lock another one waits on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shuhui.core.settings import Settings
+from shuhui.datacore.errors import LoadError, QueryRefused, RowError, TableNotFound
+from shuhui.datacore.schema import DUCKDB_TYPES, Column, TableSpec
+from shuhui.datacore.sources import read_batches
+from shuhui.datacore.storage import Manifest, Storage, write_json_atomically
+from shuhui.datacore.validate import conform
+
+PART_ROWS = 4_000_000  # rows per Parquet file: several files let DuckDB scan in parallel
+TRUTH_SCHEMA = "truth"
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    title: str
+    department: str
+    kind: str
+    truth: bool
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    rows: int
+    version: int
+    loaded_at: str
+    source: str
+    operation: str
+
+    @classmethod
+    def of(cls, m: Manifest) -> TableInfo:
+        s = m.spec
+        return cls(
+            s.name,
+            s.title,
+            s.department,
+            s.kind,
+            s.truth,
+            s.description,
+            s.columns,
+            s.primary_key,
+            m.rows,
+            m.version,
+            m.loaded_at,
+            m.source,
+            m.operation,
+        )
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    version: int
+    rows: int  # rows in the table after the load
+    written: int  # rows this load wrote
+    operation: str
+    seconds: float
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _TableWriter:
+    """Validated batches of one table going into a staging folder of Parquet parts."""
+
+    def __init__(self, storage: Storage, spec: TableSpec, mode: Literal["load", "append"]) -> None:
+        self.storage = storage
+        self.spec = spec
+        self.mode = mode
+        self.staging = storage.new_staging(spec.name, uuid.uuid4().hex[:12])
+        self.parts: list[str] = []
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._part_rows = 0
+
+    def _open_part(self) -> pq.ParquetWriter:
+        name = f"part-{len(self.parts):05d}.parquet"
+        self.parts.append(name)
+        self._part_rows = 0
+        return pq.ParquetWriter(
+            self.staging / name, self.spec.arrow_schema, compression="zstd", write_statistics=True
+        )
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self._writer is None or self._part_rows >= PART_ROWS:
+            self.close()
+            self._writer = self._open_part()
+        self._writer.write_batch(batch)
+        self._part_rows += batch.num_rows
+        self.rows += batch.num_rows
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def finish(self) -> None:
+        # A load of nothing still publishes an empty version, so the table exists with its schema.
+        if self.mode == "load" and not self.parts:
+            self._writer = self._open_part()
+        self.close()
+
+    def discard(self) -> None:
+        self.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+class LoadSession:
+    """Loads into one or more tables, published together when the session commits.
+
+    It is also what :mod:`shuhui.synth` writes a whole city into (its ``Sink``).
+    """
+
+    def __init__(self, core: DataCore, source: str, today: date | None = None) -> None:
+        self.core = core
+        self.source = source
+        self.today = today
+        self._writers: dict[str, _TableWriter] = {}
+        self._modes: dict[str, Literal["load", "append"]] = {}
+        self._started = time.perf_counter()
+        self._closed = False
+
+    def append_to(self, spec: TableSpec) -> None:
+        """Declares that batches for ``spec`` add to the current version instead of replacing it."""
+        if spec.kind != "event":
+            raise LoadError(
+                spec.name, [], f"{spec.name} is not an event table; only event tables take appends"
+            )
+        self._modes[spec.name] = "append"
+
+    def write(self, spec: TableSpec, batch: pa.RecordBatch | pa.Table) -> None:
+        writer = self._writers.get(spec.name)
+        if writer is None:
+            writer = _TableWriter(
+                self.core.storage_for(spec), spec, self._modes.get(spec.name, "load")
+            )
+            self._writers[spec.name] = writer
+        elif writer.spec != spec:
+            raise LoadError(spec.name, [], "two different schemas written to one table")
+        conformed, errors = conform(spec, batch, first_row=writer.rows + 1, today=self.today)
+        if errors:
+            raise LoadError(spec.name, errors)
+        assert conformed is not None
+        if conformed.num_rows:
+            writer.write(conformed)
+
+    def commit(self) -> dict[str, LoadResult]:
+        if self._closed:
+            raise RuntimeError("session already closed")
+        try:
+            for writer in self._writers.values():
+                writer.finish()
+                self._check_keys(writer)
+            results = self.core._publish(list(self._writers.values()), self.source)
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        elapsed = time.perf_counter() - self._started
+        return {
+            name: LoadResult(name, version, rows, written, op, elapsed)
+            for name, (version, rows, written, op) in results.items()
+        }
+
+    def _check_keys(self, writer: _TableWriter) -> None:
+        key = writer.spec.primary_key
+        if not key or not writer.parts:
+            return
+        files = [str(writer.staging / p) for p in writer.parts]
+        if writer.mode == "append":
+            current = self.core._current_manifest(writer.spec)
+            if current is not None:
+                folder = writer.storage.table_dir(writer.spec.name)
+                files += [str(folder / f) for f in current.files]
+        cols = ", ".join(_quote(k) for k in key)
+        listing = ", ".join(_sql_string(f) for f in files)
+        con = duckdb.connect()
+        try:
+            dupes = con.execute(
+                f"SELECT {cols}, count(*) AS n FROM read_parquet([{listing}]) "
+                f"GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 5"
+            ).fetchall()
+        finally:
+            con.close()
+        if dupes:
+            raise LoadError(
+                writer.spec.name,
+                [
+                    RowError(
+                        None, ",".join(key), f"duplicate key {tuple(d[:-1])!r} in {d[-1]} rows"
+                    )
+                    for d in dupes
+                ],
+            )
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            writer.discard()
+        self._closed = True
+
+    def __enter__(self) -> LoadSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        elif not self._closed:
+            self.abort()
+
+
+class DataCore:
+    """One data directory's analytical tables. ``truth=True`` also opens the ground truth."""
+
+    def __init__(self, root: Path, truth_root: Path, *, truth: bool = False) -> None:
+        self.main = Storage(root)
+        self.truth_store = Storage(truth_root)
+        self.truth = truth
+        self._manifests: dict[tuple[str, str, int], Manifest] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, truth: bool = False) -> DataCore:
+        return cls(settings.data_dir / "datacore", settings.data_dir / "truth", truth=truth)
+
+    def storage_for(self, spec: TableSpec) -> Storage:
+        return self.truth_store if spec.truth else self.main
+
+    def _stores(self) -> list[tuple[Storage, bool]]:
+        return [(self.main, False)] + ([(self.truth_store, True)] if self.truth else [])
+
+    def _manifest(self, storage: Storage, name: str, version: int) -> Manifest:
+        key = (str(storage.root), name, version)
+        if key not in self._manifests:
+            self._manifests[key] = storage.read_manifest(name, version)
+        return self._manifests[key]
+
+    def _current_manifest(self, spec: TableSpec) -> Manifest | None:
+        storage = self.storage_for(spec)
+        version = storage.read_catalog().get(spec.name)
+        return None if version is None else self._manifest(storage, spec.name, version)
+
+    # --- registry ---------------------------------------------------------------------
+
+    def tables(self) -> list[TableInfo]:
+        infos = []
+        for storage, _truth in self._stores():
+            for name, version in sorted(storage.read_catalog().items()):
+                infos.append(TableInfo.of(self._manifest(storage, name, version)))
+        return infos
+
+    def table(self, name: str) -> TableInfo:
+        for info in self.tables():
+            if info.name == name:
+                return info
+        raise TableNotFound(name)
+
+    def history(self, name: str) -> list[TableInfo]:
+        info = self.table(name)
+        storage = self.truth_store if info.truth else self.main
+        return [TableInfo.of(self._manifest(storage, name, v)) for v in storage.versions(name)]
+
+    def spec(self, name: str) -> TableSpec:
+        info = self.table(name)
+        storage = self.truth_store if info.truth else self.main
+        return self._manifest(storage, name, info.version).spec
+
+    # --- loading ------------------------------------------------------------------------
+
+    def session(self, source: str, *, today: date | None = None) -> LoadSession:
+        return LoadSession(self, source, today)
+
+    def load(
+        self,
+        spec: TableSpec,
+        data: Path | pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch],
+        *,
+        source: str | None = None,
+        append: bool = False,
+        today: date | None = None,
+    ) -> LoadResult:
+        """Replaces (or, for event tables, appends to) one table, all or nothing."""
+        label = source or (str(data) if isinstance(data, Path) else "arrow")
+        session = self.session(label, today=today)
+        try:
+            if append:
+                session.append_to(spec)
+            wrote = False
+            for batch in _batches(data, spec):
+                session.write(spec, batch)
+                wrote = True
+            if not wrote:
+                session.write(spec, spec.arrow_schema.empty_table())
+        except BaseException:
+            session.abort()
+            raise
+        return session.commit()[spec.name]
+
+    def _publish(
+        self, writers: list[_TableWriter], source: str
+    ) -> dict[str, tuple[int, int, int, str]]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        results: dict[str, tuple[int, int, int, str]] = {}
+        for storage in {id(w.storage): w.storage for w in writers}.values():
+            mine = [w for w in writers if w.storage is storage]
+            with storage.locked():
+                catalog = storage.read_catalog()
+                for w in mine:
+                    name = w.spec.name
+                    base_files: tuple[str, ...] = ()
+                    base_rows = 0
+                    if w.mode == "append" and name in catalog:
+                        base = storage.read_manifest(name, catalog[name])
+                        if base.spec != w.spec:
+                            raise LoadError(
+                                name,
+                                [],
+                                "append with a schema different from the table's current one",
+                            )
+                        base_files, base_rows = base.files, base.rows
+                    version = max(storage.versions(name), default=0) + 1
+                    folder = f"v{version:06d}"
+                    target = storage.table_dir(name) / folder
+                    files = base_files
+                    if w.parts:
+                        w.staging.rename(target)
+                        files = base_files + tuple(f"{folder}/{p}" for p in w.parts)
+                    else:
+                        w.discard()
+                    manifest = Manifest(
+                        spec=w.spec,
+                        version=version,
+                        rows=base_rows + w.rows,
+                        files=files,
+                        loaded_at=now,
+                        source=source,
+                        operation=w.mode,
+                        appended_rows=w.rows,
+                    )
+                    write_json_atomically(storage.manifest_path(name, version), manifest.to_json())
+                    catalog[name] = version
+                    results[name] = (version, manifest.rows, w.rows, w.mode)
+                storage.publish(catalog)
+                for w in mine:
+                    storage.collect_garbage(w.spec.name)
+        return results
+
+    # --- querying -----------------------------------------------------------------------
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh DuckDB that sees the current tables as views, and no other file."""
+        con = duckdb.connect(":memory:")
+        allowed: list[str] = []
+        for storage, is_truth in self._stores():
+            if is_truth:
+                con.execute(f"CREATE SCHEMA {TRUTH_SCHEMA}")
+            for name, version in sorted(storage.read_catalog().items()):
+                manifest = self._manifest(storage, name, version)
+                folder = storage.table_dir(name)
+                listing = ", ".join(_sql_string(str(folder / f)) for f in manifest.files)
+                target = f"{TRUTH_SCHEMA}.{_quote(name)}" if is_truth else _quote(name)
+                con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{listing}])")
+            allowed.append(str(storage.tables_dir) + "/")
+        # Only the published tables are readable: no other file, no truth unless opened, no
+        # extensions, and the settings cannot be changed back by a query.
+        con.execute(f"SET allowed_directories = [{', '.join(_sql_string(a) for a in allowed)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def sql(self, query: str, *, limit: int | None = None) -> pa.Table:
+        """Runs one read-only query (SELECT, or WITH … SELECT) and returns its rows."""
+        check_read_only(query)
+        con = self.connect()
+        try:
+            result = con.sql(query)
+            if limit is not None:
+                result = result.limit(limit)
+            return result.to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryRefused(str(exc).split("\n")[0]) from exc
+        finally:
+            con.close()
+
+    def duckdb_type(self, column: Column) -> str:
+        return DUCKDB_TYPES[column.type]
+
+
+def check_read_only(query: str) -> None:
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"not valid SQL: {str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1:
+        raise QueryRefused(f"exactly one statement is allowed, got {len(statements)}")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise QueryRefused(
+            f"only a SELECT (or WITH … SELECT) query is allowed, not {statements[0].type.name}"
+        )
+
+
+def _batches(
+    data: Path | pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch], spec: TableSpec
+) -> Iterator[pa.RecordBatch]:
+    if isinstance(data, Path):
+        yield from read_batches(data, spec)
+    elif isinstance(data, pa.Table):
+        yield from data.to_batches(max_chunksize=262_144)
+    elif isinstance(data, pa.RecordBatch):
+        yield data
+    else:
+        yield from data
