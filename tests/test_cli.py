@@ -79,14 +79,16 @@ def test_id_check_empty_stdin_is_a_failure() -> None:
 @pytest.mark.usefixtures("database_url")
 def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -> None:
     env = {"SHUHUI_DATA_DIR": str(tmp_path / "data"), "SHUHUI_DATABASE_URL": database_url}
-    first = run("demo", env=env)
+    first = run("demo", "--residents", "1000", env=env)
     assert first.returncode == 0, first.stderr
     assert "7 created" in first.stderr
+    assert "demo city: 20 tables" in first.stderr
     assert "http://127.0.0.1:8000/login" in first.stderr
     assert "citizen" in first.stderr
-    second = run("demo", env=env)
+    second = run("demo", "--residents", "1000", env=env)
     assert second.returncode == 0, second.stderr
     assert "0 created, 7 already there" in second.stderr
+    assert "demo city already built: 20 tables" in second.stderr
     current = run("db", "current", env=env)
     revisions = json.loads(current.stdout)
     assert revisions["current"] == revisions["head"] is not None

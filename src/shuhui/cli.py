@@ -16,6 +16,10 @@ from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.migrate import current_revision, head_revision, upgrade
 from shuhui.core.settings import get_settings
 from shuhui.datacore import cli as data_cli
+from shuhui.datacore.store import DataCore
+from shuhui.synth import cli as synth_cli
+from shuhui.synth.generate import CityConfig
+from shuhui.synth.tables import TABLES
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -27,6 +31,8 @@ id_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(id_app, name="id")
 app.add_typer(data_cli.app, name="data")
+app.command("synth")(synth_cli.synth)
+data_cli.KNOWN_SPECS.update({spec.name: spec for spec in TABLES})
 
 console = Console(stderr=True)
 
@@ -76,8 +82,11 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve", help="start the web server when ready")
     ] = False,
+    residents: Annotated[int, typer.Option(min=1, help="size of the demo city")] = 20_000,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the demo city")] = 2026,
+    rebuild: Annotated[bool, typer.Option(help="rebuild the city even if one exists")] = False,
 ) -> None:
-    """Prepare the demo: migrate the database and create the demo accounts."""
+    """Prepare the demo: migrate, create the demo accounts, build the demo city."""
     from shuhui.trust.service import DEMO_ACCOUNTS, ensure_demo_accounts
 
     settings = get_settings()
@@ -92,6 +101,18 @@ def demo(
         f"[green]demo accounts: {len(created)} created, "
         f"{len(DEMO_ACCOUNTS) - len(created)} already there[/green]"
     )
+
+    core = DataCore.from_settings(settings)
+    if rebuild or not core.tables():
+        results = synth_cli.build_city(core, CityConfig(residents=residents, seed=seed))
+        data = {n: r for n, r in results.items() if not n.startswith("truth_")}
+        rows = sum(r.rows for r in data.values())
+        console.print(
+            f"[green]demo city: {len(data)} tables, {rows:,} rows "
+            f"(+{len(results) - len(data)} ground-truth tables kept apart)[/green]"
+        )
+    else:
+        console.print(f"[green]demo city already built: {len(core.tables())} tables[/green]")
 
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="演示账户 Demo accounts")

@@ -269,3 +269,18 @@ def test_readers_never_see_a_half_loaded_table(core: DataCore) -> None:
 def test_empty_load_publishes_an_empty_table(core: DataCore) -> None:
     core.load(PEOPLE, PEOPLE.arrow_schema.empty_table(), today=TODAY)
     assert core.sql("SELECT count(*) AS n FROM people").to_pylist() == [{"n": 0}]
+
+
+def test_duplicate_keys_are_found_when_the_check_runs_in_passes(
+    core: DataCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shuhui.datacore.store as store
+
+    # Big tables check their keys a slice of the hash space at a time; make 50 rows "big".
+    monkeypatch.setattr(store, "KEY_CHECK_ROWS_PER_PASS", 7)
+    rows = people_rows(50)
+    assert core.load(PEOPLE, as_table(rows), today=TODAY).rows == 50
+    rows.append(dict(rows[31]))
+    with pytest.raises(LoadError, match=f"duplicate key \\('{rows[31]['citizen_id']}',\\)"):
+        core.load(PEOPLE, as_table(rows), today=TODAY)
+    assert core.table("people").rows == 50

@@ -25,24 +25,53 @@ from shuhui.core.ids import (
 from shuhui.core.regions import PROVINCE_CODES
 
 Mask = npt.NDArray[np.bool_]
-_PROVINCES = np.array(sorted(int(p) for p in PROVINCE_CODES), dtype=np.int64)
-_CREDIT_PROVINCES = np.append(_PROVINCES, int(CENTRAL_DIVISION_PREFIX))
-_CITIZEN_W = np.array(CITIZEN_WEIGHTS, dtype=np.int64)
-_CREDIT_W = np.array(CREDIT_WEIGHTS, dtype=np.int64)
+# Weighted sums go through float32 matrix products (BLAS), exact here: at most 17 terms of
+# 255 x 30, far inside float32's 24-bit integer range. Integer matmul has no BLAS and is slow.
+_CITIZEN_W = np.array(CITIZEN_WEIGHTS, dtype=np.float32)
+_CREDIT_W = np.array(CREDIT_WEIGHTS, dtype=np.float32)
 _CITIZEN_CHECK = np.frombuffer(CITIZEN_CHECK_CHARS.encode(), dtype=np.uint8)
 
+
+def _table(size: int, true_at: list[int]) -> Mask:
+    table = np.zeros(size, dtype=np.bool_)
+    table[true_at] = True
+    return table
+
+
+# Lookup tables indexed by two raw digit values (each 0..255 after a wrapping subtraction),
+# so no clipping is needed: out-of-range digits simply land on False.
+_PROVINCE_OK = _table(256 * 10 + 256, [int(p) for p in PROVINCE_CODES])
+_CREDIT_PROVINCE_OK = _table(
+    256 * 10 + 256, [int(p) for p in PROVINCE_CODES] + [int(CENTRAL_DIVISION_PREFIX)]
+)
+
 # Byte -> credit-code value (0..30), or -1 for a byte outside the character set.
-_CREDIT_LOOKUP = np.full(256, -1, dtype=np.int64)
+_CREDIT_LOOKUP = np.full(256, -1, dtype=np.int8)
 for _i, _c in enumerate(CREDIT_CODE_CHARSET.encode()):
     _CREDIT_LOOKUP[_c] = _i
-_PAIRS = np.array(
-    sorted(
-        _CREDIT_LOOKUP[ord(a)] * 31 + _CREDIT_LOOKUP[ord(c)]
+_PAIR_OK = _table(
+    31 * 31,
+    [
+        int(_CREDIT_LOOKUP[ord(a)]) * 31 + int(_CREDIT_LOOKUP[ord(c)])
         for a, (_name, cats) in AUTHORITIES.items()
         for c in cats
-    ),
-    dtype=np.int64,
+    ],
 )
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] + [0] * 243)
+
+
+def citizen_check_chars(digits: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
+    """GB 11643 check characters (as ASCII bytes) of an (n, 17) matrix of digit values."""
+    total = (digits.astype(np.float32) @ _CITIZEN_W).astype(np.int64)
+    result: npt.NDArray[np.uint8] = _CITIZEN_CHECK[(12 - total % 11) % 11]
+    return result
+
+
+def credit_check_values(values: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+    """GB 32100 check values (0..30) of an (n, 17) matrix of character values."""
+    total = (values.astype(np.float32) @ _CREDIT_W).astype(np.int64)
+    result: npt.NDArray[np.int64] = (31 - total % 31) % 31
+    return result
 
 
 def _matrix(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.uint8], Mask]:
@@ -64,30 +93,22 @@ def _matrix(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.uint8], 
     return matrix, is18
 
 
-def _days_in_month(
-    year: npt.NDArray[np.int64], month: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    table = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-    days = table[np.clip(month, 0, 12)]
-    return np.where((month == 2) & leap, 29, days)
-
-
 def citizen_id_mask(values: pa.Array | pa.ChunkedArray, *, today: date | None = None) -> Mask:
     """True where the value is a valid GB 11643 citizen identity number."""
     m, ok = _matrix(values)
     if len(m) == 0:
         return ok
-    digits = m[:, :17].astype(np.int64) - 48
-    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-    digits = np.clip(digits, 0, 9)
-    expected = _CITIZEN_CHECK[(12 - (digits @ _CITIZEN_W) % 11) % 11]
-    ok &= m[:, 17] == expected
-    ok &= np.isin(digits[:, 0] * 10 + digits[:, 1], _PROVINCES)
-    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
-    month = digits[:, 10] * 10 + digits[:, 11]
-    day = digits[:, 12] * 10 + digits[:, 13]
-    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
+    digits = m[:, :17] - np.uint8(48)  # wraps below '0', so one comparison checks the range
+    ok &= (digits <= 9).all(axis=1)
+    ok &= m[:, 17] == citizen_check_chars(digits)
+    d = digits[:, :14].astype(np.int32)
+    ok &= _PROVINCE_OK[d[:, 0] * 10 + d[:, 1]]
+    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+    month = d[:, 10] * 10 + d[:, 11]
+    day = d[:, 12] * 10 + d[:, 13]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = np.where((month == 2) & leap, 29, _DAYS_IN_MONTH[np.minimum(month, 255)])
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
     today = today or date.today()
     ok &= year * 10000 + month * 100 + day <= today.year * 10000 + today.month * 100 + today.day
     ok &= year >= MIN_BIRTH_YEAR
@@ -101,14 +122,11 @@ def credit_code_mask(values: pa.Array | pa.ChunkedArray) -> Mask:
         return ok
     v = _CREDIT_LOOKUP[m]
     ok &= (v >= 0).all(axis=1)
-    v = np.clip(v, 0, 30)
-    ok &= np.isin(v[:, 0] * 31 + v[:, 1], _PAIRS)
-    division = m[:, 2:8].astype(np.int64) - 48
-    ok &= ((division >= 0) & (division <= 9)).all(axis=1)
-    ok &= np.isin(
-        np.clip(division[:, 0], 0, 9) * 10 + np.clip(division[:, 1], 0, 9), _CREDIT_PROVINCES
-    )
-    ok &= v[:, 17] == (31 - (v[:, :17] @ _CREDIT_W) % 31) % 31
+    ok &= _PAIR_OK[np.maximum(v[:, 0], 0).astype(np.int32) * 31 + np.maximum(v[:, 1], 0)]
+    division = m[:, 2:8] - np.uint8(48)
+    ok &= (division <= 9).all(axis=1)
+    ok &= _CREDIT_PROVINCE_OK[division[:, 0].astype(np.int32) * 10 + division[:, 1]]
+    ok &= v[:, 17] == credit_check_values(v[:, :17])
     return ok
 
 
@@ -120,5 +138,5 @@ def division_mask(values: pa.Array | pa.ChunkedArray) -> Mask:
     text = pc.fill_null(values, "")
     ok = pc.match_substring_regex(text, r"^[0-9]{6}$").to_numpy(zero_copy_only=False)
     prefix = pc.utf8_slice_codeunits(text, 0, 2)
-    provinces = pa.array([f"{p:02d}" for p in _PROVINCES])
+    provinces = pa.array(sorted(PROVINCE_CODES))
     return np.asarray(ok & pc.is_in(prefix, value_set=provinces).to_numpy(zero_copy_only=False))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +24,7 @@ err = Console(stderr=True)
 
 # Specs of tables that do not exist yet, by name; the top-level CLI fills this in (for example
 # with the synthetic city's tables), so a first load knows the schema to hold the file to.
-KNOWN_SPECS: dict[str, Callable[[], TableSpec]] = {}
+KNOWN_SPECS: dict[str, TableSpec] = {}
 
 TruthOption = Annotated[bool, typer.Option("--truth", help="also open the ground-truth tables")]
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -177,11 +176,10 @@ def load(
     try:
         spec = core.spec(name)
     except TableNotFound:
-        factory = KNOWN_SPECS.get(name)
-        if factory is None:
+        if name not in KNOWN_SPECS:
             err.print(f"[red]no table named {name!r}, and no known schema for it[/red]")
             raise typer.Exit(1) from None
-        spec = factory()
+        spec = KNOWN_SPECS[name]
     try:
         result = core.load(spec, file, source=source or file.name, append=append)
     except LoadError as exc:

@@ -30,6 +30,8 @@ from shuhui.datacore.validate import conform
 
 PART_ROWS = 4_000_000  # rows per Parquet file: several files let DuckDB scan in parallel
 TRUTH_SCHEMA = "truth"
+KEY_CHECK_MEMORY = "2GB"
+KEY_CHECK_ROWS_PER_PASS = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -193,21 +195,44 @@ class LoadSession:
         if not key or not writer.parts:
             return
         files = [str(writer.staging / p) for p in writer.parts]
-        if writer.mode == "append":
-            current = self.core._current_manifest(writer.spec)
-            if current is not None:
-                folder = writer.storage.table_dir(writer.spec.name)
-                files += [str(folder / f) for f in current.files]
+        current = self.core._current_manifest(writer.spec) if writer.mode == "append" else None
+        if current is not None:
+            folder = writer.storage.table_dir(writer.spec.name)
+            files += [str(folder / f) for f in current.files]
         cols = ", ".join(_quote(k) for k in key)
-        listing = ", ".join(_sql_string(f) for f in files)
+        source = f"read_parquet([{', '.join(_sql_string(f) for f in files)}])"
+        rows = writer.rows + (current.rows if current is not None else 0)
+        # Grouping 150M composite keys at once does not fit in memory. Group 64-bit hashes of the
+        # keys instead, a slice of the hash space per pass, then look at the exact keys of the
+        # few hashes seen twice (a hash collision is not a duplicate).
+        passes = max(1, -(-rows // KEY_CHECK_ROWS_PER_PASS))
+        spill = writer.staging.parent / f"{writer.staging.name}.spill"
         con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{KEY_CHECK_MEMORY}'")
+        con.execute(f"SET temp_directory = {_sql_string(str(spill))}")
+        con.execute("SET preserve_insertion_order = false")
         try:
-            dupes = con.execute(
-                f"SELECT {cols}, count(*) AS n FROM read_parquet([{listing}]) "
-                f"GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 5"
-            ).fetchall()
+            candidates: list[int] = []
+            for i in range(passes):
+                candidates += [
+                    row[0]
+                    for row in con.execute(
+                        f"SELECT h FROM (SELECT hash({cols}) AS h FROM {source}) "
+                        f"WHERE h % {passes} = {i} GROUP BY h HAVING count(*) > 1 LIMIT 100"
+                    ).fetchall()
+                ]
+                if candidates:
+                    break
+            dupes = []
+            if candidates:
+                hashes = ", ".join(f"{h}::UBIGINT" for h in candidates)
+                dupes = con.execute(
+                    f"SELECT {cols}, count(*) AS n FROM {source} WHERE hash({cols}) IN ({hashes}) "
+                    f"GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 5"
+                ).fetchall()
         finally:
             con.close()
+            shutil.rmtree(spill, ignore_errors=True)
         if dupes:
             raise LoadError(
                 writer.spec.name,
