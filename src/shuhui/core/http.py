@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
 
+from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
 from shuhui.core.i18n import translate
 
@@ -30,15 +31,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed if the handler returns, rolled back if it raises."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
+    with transaction(factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # "function" scope commits before the response is sent: a client told "done" (or redirected to
