@@ -55,4 +55,4 @@ clean:
 
 # The README's picture of the home page, taken from a real server in headless Chromium.
 screenshot: install-test system-deps
-	$(BIN)/python scripts/screenshot.py
+	$(BIN)/python -m scripts.screenshot

@@ -1,6 +1,8 @@
 """Saves the README's picture of the home page, as the demo officer sees it.
 
-    .venv/bin/python scripts/screenshot.py [OUTPUT]      (default: docs/images/home.png)
+    .venv/bin/python -m scripts.screenshot [OUTPUT]      (default: docs/images/home.png)
+
+Run from the repository root (``make screenshot``), so the browser tests' helpers import.
 
 Starts a throwaway demo server in a temporary data directory, logs in as ``officer`` through
 the login form in headless Chromium, and saves a 1280x800 screenshot of the home page.
@@ -12,14 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from playwright.sync_api import ViewportSize, sync_playwright
+from tests.browser.server import launch_chromium, log_in, running_server
+
+from shuhui.trust.service import DEMO_PASSWORD
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))  # for the helpers the browser tests use
-
-from playwright.sync_api import ViewportSize, sync_playwright  # noqa: E402
-from tests.browser.server import launch_chromium, log_in, running_server  # noqa: E402
-
-from shuhui.trust.service import DEMO_PASSWORD  # noqa: E402
-
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "images" / "home.png"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 

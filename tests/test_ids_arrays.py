@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date
 
 import pyarrow as pa
@@ -16,11 +17,11 @@ TODAY = date(2026, 11, 29)
 ALPHABET = "0123456789X" + ids.CREDIT_CODE_CHARSET + "IOSVZx -中"
 
 
-def scalar_ok(parse: object, value: str | None) -> bool:
+def scalar_ok(parse: Callable[[str], object], value: str | None) -> bool:
     if value is None:
         return False
     try:
-        parse(value)  # type: ignore[operator]
+        parse(value)
     except ids.InvalidIdentifier:
         return False
     return True

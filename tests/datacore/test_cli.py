@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.datacore.store import DataCore
@@ -94,10 +95,10 @@ def test_sql_refuses_writes_with_a_clear_error(data_dir: Path) -> None:
     assert rows == [{"n": 30}]
 
 
-def test_home_page_shows_the_data_core(client: TestClient, app: object) -> None:
+def test_home_page_shows_the_data_core(client: TestClient, app: FastAPI) -> None:
     empty = client.get("/").text
     assert 'id="table-count">0<' in empty
-    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings = app.state.settings
     DataCore.from_settings(settings).load(PEOPLE, as_table(people_rows(1234)))
     page = client.get("/").text
     assert 'id="table-count">1<' in page
