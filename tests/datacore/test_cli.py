@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -15,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.datacore.store import DataCore
-from tests.datacore.test_store import PEOPLE, as_table, people_rows
+from tests.datacore.test_store import PEOPLE, as_table, people_rows, write_csv
 
 
 def shuhui(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -58,11 +57,7 @@ def test_ls_and_show(data_dir: Path) -> None:
 def test_load_bad_file_keeps_previous_version(data_dir: Path) -> None:
     rows = [{k: str(v) for k, v in r.items()} for r in people_rows(40, seed=7)]
     rows[19]["born"] = "1990-13-01"
-    path = data_dir / "in.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = write_csv(data_dir / "in.csv", rows)
     result = shuhui(data_dir, "data", "load", "people", str(path))
     assert result.returncode == 1
     assert "row 20, column born: not a valid date" in result.stderr

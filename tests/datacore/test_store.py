@@ -71,6 +71,14 @@ def people_rows(n: int, seed: int = 1) -> list[dict[str, object]]:
     return out
 
 
+def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def as_table(rows: list[dict[str, object]], spec: TableSpec = PEOPLE) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=spec.arrow_schema)
 
@@ -104,11 +112,7 @@ def test_csv_with_a_bad_row_in_the_middle_fails_with_its_row_and_keeps_the_old_v
     good_id = str(bad["citizen_id"])
     bad["citizen_id"] = good_id[:-1] + ("0" if good_id[-1] != "0" else "1")
     rows[24] = bad
-    path = tmp_path / "people.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = write_csv(tmp_path / "people.csv", rows)
     with pytest.raises(LoadError) as caught:
         core.load(PEOPLE, path, today=TODAY)
     error = caught.value.errors[0]
@@ -136,11 +140,7 @@ def test_each_kind_of_bad_value_is_named(
 ) -> None:
     rows = [{k: str(v) for k, v in r.items()} for r in people_rows(5)]
     rows[3].update(change)
-    path = tmp_path / "p.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = write_csv(tmp_path / "p.csv", rows)
     with pytest.raises(LoadError) as caught:
         core.load(PEOPLE, path, today=TODAY)
     first = caught.value.errors[0]

@@ -8,8 +8,8 @@ from typing import Literal
 
 import pyarrow as pa
 
-# The column types a table may declare, with their Arrow and DuckDB spellings. A small set on
-# purpose: every one of them means the same in DuckDB, Parquet and Spark SQL.
+# The column types a table may declare, with their Arrow spelling. A small set on purpose:
+# every one of them means the same in DuckDB, Parquet and Spark SQL.
 ColumnType = Literal[
     "string", "int8", "int16", "int32", "int64", "float64", "bool", "date", "timestamp"
 ]
@@ -26,17 +26,6 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "timestamp": pa.timestamp("us", tz="UTC"),
 }
 
-DUCKDB_TYPES: dict[str, str] = {
-    "string": "VARCHAR",
-    "int8": "TINYINT",
-    "int16": "SMALLINT",
-    "int32": "INTEGER",
-    "int64": "BIGINT",
-    "float64": "DOUBLE",
-    "bool": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMPTZ",
-}
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 

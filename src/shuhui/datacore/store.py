@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from shuhui.core.settings import Settings
 from shuhui.datacore.errors import LoadError, QueryRefused, RowError, TableNotFound
-from shuhui.datacore.schema import DUCKDB_TYPES, Column, TableSpec
+from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.sources import read_batches
 from shuhui.datacore.storage import Manifest, Storage, write_json_atomically
 from shuhui.datacore.validate import conform
@@ -435,9 +435,6 @@ class DataCore:
             raise QueryRefused(str(exc).split("\n")[0]) from exc
         finally:
             con.close()
-
-    def duckdb_type(self, column: Column) -> str:
-        return DUCKDB_TYPES[column.type]
 
 
 def check_read_only(query: str) -> None:
