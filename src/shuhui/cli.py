@@ -20,6 +20,7 @@ from shuhui.datacore.store import DataCore
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
 from shuhui.synth.tables import TABLES
+from shuhui.trust import cli as audit_cli
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(id_app, name="id")
 app.add_typer(data_cli.app, name="data")
 app.command("synth")(synth_cli.synth)
+app.add_typer(audit_cli.app, name="audit")
 data_cli.KNOWN_SPECS.update({spec.name: spec for spec in TABLES})
 
 console = Console(stderr=True)

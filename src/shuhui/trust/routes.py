@@ -148,7 +148,7 @@ def users_create(
         data = UserCreate.model_validate(
             {**form, "password": password, "department": department or None}
         )
-        user = service.create_user(db, data)
+        user = service.create_user(db, data, actor=admin.username)
     except ValidationError as exc:
         errors = {
             str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ")
@@ -199,7 +199,7 @@ def api_list_users(db: DB, admin: AdminUser) -> list[UserOut]:
 
 @api.post("/admin/users", response_model=UserOut, status_code=201, summary="Create an account")
 def api_create_user(db: DB, admin: AdminUser, body: UserCreate) -> UserOut:
-    return service.to_out(service.create_user(db, body))
+    return service.to_out(service.create_user(db, body, actor=admin.username))
 
 
 @api.put("/admin/users/{username}/roles", response_model=UserOut, summary="Replace roles")
@@ -207,4 +207,4 @@ def api_set_roles(db: DB, admin: AdminUser, username: str, body: RolesUpdate) ->
     user = service.get_user_by_username(db, username)
     if user is None:
         raise Problem("not-found", detail=f"用户 {username} 不存在")
-    return service.to_out(service.set_roles(db, user, body.roles))
+    return service.to_out(service.set_roles(db, user, body.roles, actor=admin.username))

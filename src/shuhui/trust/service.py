@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.trust import ledger
 from shuhui.trust.models import LoginSession, Role, User, UserRole
 from shuhui.trust.schemas import UserCreate, UserOut
 
@@ -56,7 +57,9 @@ def list_users(db: Session) -> list[User]:
     return list(db.scalars(select(User).order_by(User.id)))
 
 
-def create_user(db: Session, data: UserCreate, *, password_hash: str | None = None) -> User:
+def create_user(
+    db: Session, data: UserCreate, *, actor: str = "system", password_hash: str | None = None
+) -> User:
     if get_user_by_username(db, data.username) is not None:
         raise Problem(
             "conflict",
@@ -80,15 +83,30 @@ def create_user(db: Session, data: UserCreate, *, password_hash: str | None = No
     )
     db.add(user)
     db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.created",
+        subject=f"user:{user.username}",
+        detail={"roles": sorted(r.value for r in user.role_set)},
+    )
     return user
 
 
-def set_roles(db: Session, user: User, roles: list[Role]) -> User:
+def set_roles(db: Session, user: User, roles: list[Role], *, actor: str = "system") -> User:
+    before = sorted(r.value for r in user.role_set)
     wanted = set(roles)
     user.roles = [r for r in user.roles if r.role in wanted] + [
         UserRole(role=r) for r in sorted(wanted - user.role_set)
     ]
     db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.roles_changed",
+        subject=f"user:{user.username}",
+        detail={"before": before, "after": sorted(r.value for r in wanted)},
+    )
     return user
 
 
@@ -209,6 +227,7 @@ def ensure_demo_accounts(db: Session) -> list[DemoAccount]:
                 citizen_id=account.citizen_id,
                 credit_code=account.credit_code,
             ),
+            actor="shuhui demo",
             password_hash=hashes[account.password],
         )
         created.append(account)

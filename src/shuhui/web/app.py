@@ -16,8 +16,11 @@ from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.trust import ledger_routes
 from shuhui.trust import routes as trust_routes
 from shuhui.trust.deps import load_user
+from shuhui.trust.keys import platform_key
+from shuhui.trust.ledger import TreeCache
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
 from shuhui.web.middleware import RequestContextMiddleware
@@ -60,11 +63,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.signing_key = settings.signing_key()
     app.state.datacore = DataCore.from_settings(settings)
+    app.state.ledger_key = platform_key(settings.data_dir)
+    app.state.ledger_tree = TreeCache()
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
     guarded = [Depends(csrf_protect), Depends(load_user)]
-    for router in (web_routes.pages, web_routes.api, trust_routes.pages, trust_routes.api):
+    routers = (
+        web_routes.pages,
+        web_routes.api,
+        trust_routes.pages,
+        trust_routes.api,
+        ledger_routes.api,
+    )
+    for router in routers:
         app.include_router(router, dependencies=guarded)
 
     static = Path(str(files("shuhui.web") / "static"))

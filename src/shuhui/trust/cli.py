@@ -1,0 +1,38 @@
+"""``shuhui audit …``: check the audit ledger from its stored bytes."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from shuhui.core.db import make_engine, make_session_factory
+from shuhui.core.settings import get_settings
+from shuhui.trust import ledger
+from shuhui.trust.keys import platform_key
+
+app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Recompute every leaf and the tree, check every checkpoint; name the first altered entry."""
+    settings = get_settings()
+    public = platform_key(settings.data_dir).public_key
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as db:
+            size = ledger.committed_size(db)
+            findings = list(ledger.verify_ledger(db, public))
+    finally:
+        engine.dispose()
+    if not findings:
+        console.print(f"[green]ledger intact: {size:,} entries, every checkpoint verified[/green]")
+        return
+    first = next((f for f in findings if f.seq is not None), findings[0])
+    where = f"entry {first.seq}" if first.seq is not None else "checkpoints"
+    console.print(f"[red]ledger altered: first at {where}: {first.problem}[/red]")
+    for finding in findings[:20]:
+        at = f"entry {finding.seq}" if finding.seq is not None else "checkpoint"
+        console.print(f"  {at}: {finding.problem}")
+    raise typer.Exit(1)

@@ -1,0 +1,129 @@
+"""The ledger's public face: checkpoints and proofs for anyone, entries for auditors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from shuhui.trust import ledger
+from shuhui.trust.deps import DB, require_role
+from shuhui.trust.models import Role, User
+from shuhui.trust.sm import SM2PrivateKey
+
+api = APIRouter(prefix="/api/v1/ledger", tags=["audit ledger"])
+Auditor = Annotated[User, Depends(require_role(Role.admin, Role.data_operator))]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class CheckpointOut(BaseModel):
+    tree_size: int
+    root_hash: str  # base64
+    algorithm: str
+    created_at: str
+    note: str  # the exact signed text (UTF-8)
+    signature: str  # base64 DER SM2 signature over ``note``, ID 1234567812345678
+    key_id: str  # SM3 fingerprint of the platform public key
+    public_key_pem: str
+
+
+class EntryOut(BaseModel):
+    index: int
+    leaf: str  # base64 of the exact RFC 8785 bytes hashed as H(0x00 || leaf)
+    leaf_hash: str
+    entry: dict[str, Any]
+
+
+class InclusionOut(BaseModel):
+    index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyOut(BaseModel):
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]
+
+
+def _tree(request: Request, db: DB) -> Any:
+    return request.app.state.ledger_tree.synced(db)
+
+
+@api.get("/checkpoint", response_model=CheckpointOut, summary="The latest signed tree head")
+def checkpoint(request: Request, db: DB) -> CheckpointOut:
+    key: SM2PrivateKey = request.app.state.ledger_key
+    cp = ledger.make_checkpoint(db, _tree(request, db), key)
+    return CheckpointOut(
+        tree_size=cp.tree_size,
+        root_hash=b64(cp.root_hash),
+        algorithm=cp.algorithm,
+        created_at=cp.created_at.isoformat(),
+        note=cp.note,
+        signature=b64(cp.signature),
+        key_id=cp.key_id,
+        public_key_pem=key.public_key.to_pem(),
+    )
+
+
+@api.get("/entries", response_model=list[EntryOut], summary="Entries [start, end), with leaf bytes")
+def entries(
+    db: DB,
+    auditor: Auditor,
+    start: Annotated[int, Query(ge=0)] = 0,
+    end: Annotated[int, Query(ge=0)] = 100,
+) -> list[EntryOut]:
+    return [
+        EntryOut(
+            index=e.seq, leaf=b64(e.leaf), leaf_hash=b64(e.leaf_hash), entry=json.loads(e.leaf)
+        )
+        for e in ledger.entries(db, start, end)
+    ]
+
+
+@api.get("/proof/inclusion", response_model=InclusionOut, summary="RFC 9162 inclusion proof")
+def inclusion(
+    request: Request,
+    db: DB,
+    index: Annotated[int, Query(ge=0)],
+    tree_size: Annotated[int, Query(ge=1)],
+) -> InclusionOut:
+    tree = _tree(request, db)
+    ledger.check_range("tree_size", tree_size, 1, tree.size)
+    ledger.check_range("index", index, 0, tree_size - 1)
+    return InclusionOut(
+        index=index,
+        tree_size=tree_size,
+        leaf_hash=b64(tree.leaf_hash(index)),
+        root_hash=b64(tree.root(tree_size)),
+        proof=[b64(h) for h in tree.inclusion_proof(index, tree_size)],
+    )
+
+
+@api.get("/proof/consistency", response_model=ConsistencyOut, summary="RFC 9162 consistency proof")
+def consistency(
+    request: Request,
+    db: DB,
+    first: Annotated[int, Query(ge=0)],
+    second: Annotated[int, Query(ge=0)],
+) -> ConsistencyOut:
+    tree = _tree(request, db)
+    ledger.check_range("second", second, 0, tree.size)
+    ledger.check_range("first", first, 0, second)
+    return ConsistencyOut(
+        first=first,
+        second=second,
+        first_root=b64(tree.root(first)),
+        second_root=b64(tree.root(second)),
+        proof=[b64(h) for h in tree.consistency_proof(first, second)],
+    )
