@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -175,3 +176,21 @@ def test_audit_verify_catches_rewritten_bytes(client: TestClient, app: FastAPI) 
     altered = audit_verify(settings)
     assert altered.returncode == 1
     assert "checkpoint at size 7: root does not match entries" in altered.stderr
+
+
+def test_two_signers_of_the_same_size_agree_on_one_checkpoint(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shuhui.trust import ledger
+
+    factory = app.state.session_factory
+    key = app.state.ledger_key
+    with transaction(factory) as db:
+        first = ledger.make_checkpoint(db, ledger.TreeCache().synced(db), key)
+    # A second signer that looked for the latest checkpoint before the first one was stored:
+    monkeypatch.setattr(ledger, "latest_checkpoint", lambda _db: None)
+    with transaction(factory) as db:
+        second = ledger.make_checkpoint(db, ledger.TreeCache().synced(db), key)
+        assert (second.tree_size, second.signature) == (first.tree_size, first.signature)
+        # The session is still usable after the refused insert.
+        assert ledger.committed_size(db) == 7

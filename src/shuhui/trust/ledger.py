@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
@@ -111,9 +112,13 @@ def checkpoint_note(size: int, root: bytes, algorithm: str) -> str:
     return f"{ORIGIN}\n{algorithm}\n{size}\n{base64.b64encode(root).decode()}\n"
 
 
+def latest_checkpoint(db: Session) -> LedgerCheckpoint | None:
+    return db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()))
+
+
 def make_checkpoint(db: Session, tree: MerkleTree, key: SM2PrivateKey) -> LedgerCheckpoint:
     """The latest signed tree head, signing a new one if the tree has grown since."""
-    latest = db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()))
+    latest = latest_checkpoint(db)
     if latest is not None and latest.tree_size == tree.size:
         return latest
     root = tree.root()
@@ -127,8 +132,14 @@ def make_checkpoint(db: Session, tree: MerkleTree, key: SM2PrivateKey) -> Ledger
         signature=key.sign(note.encode()),
         key_id=key.public_key.fingerprint(),
     )
-    db.add(signed)
-    db.flush()
+    try:
+        # Two requests may sign the same size at once; the first one stored is the checkpoint.
+        with db.begin_nested():
+            db.add(signed)
+    except IntegrityError:
+        stored = db.get(LedgerCheckpoint, tree.size)
+        assert stored is not None
+        return stored
     return signed
 
 
