@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 import shuhui
 from shuhui.core import ids
@@ -21,6 +22,8 @@ from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
 from shuhui.synth.tables import TABLES
 from shuhui.trust import cli as audit_cli
+from shuhui.trust.ledger import ensure_algorithm
+from shuhui.trust.merkle import HashAlgorithm
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -52,8 +55,19 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings.ensure_data_dir()
     upgrade(settings.sqlalchemy_url, revision)
     engine = make_engine(settings.sqlalchemy_url)
+    if revision == "head":
+        _settle_ledger_hash(engine, settings.ledger_hash)
     console.print(f"[green]database at revision {current_revision(engine)}[/green]")
     engine.dispose()
+
+
+def _settle_ledger_hash(engine: Engine, algorithm: HashAlgorithm) -> None:
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            ensure_algorithm(session, algorithm)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 @db_app.command("current")
@@ -96,6 +110,7 @@ def demo(
     with console.status("迁移数据库 migrating the database…"):
         upgrade(settings.sqlalchemy_url)
     engine = make_engine(settings.sqlalchemy_url)
+    _settle_ledger_hash(engine, settings.ledger_hash)
     with transaction(make_session_factory(engine)) as session:
         created = ensure_demo_accounts(session)
     engine.dispose()

@@ -194,3 +194,38 @@ def test_two_signers_of_the_same_size_agree_on_one_checkpoint(
         assert (second.tree_size, second.signature) == (first.tree_size, first.signature)
         # The session is still usable after the refused insert.
         assert ledger.committed_size(db) == 7
+
+
+def test_sha256_is_selectable_while_the_ledger_is_empty(tmp_path: Path) -> None:
+    env = {**os.environ, "SHUHUI_DATA_DIR": str(tmp_path), "SHUHUI_LEDGER_HASH": "sha256"}
+    run = [sys.executable, "-m", "shuhui.cli"]
+    demo = subprocess.run([*run, "demo", "--residents", "1000"], env=env, capture_output=True,
+                          text=True, check=False, timeout=300)  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    from shuhui.web.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path, cookie_secure=False))
+    with TestClient(app) as client:
+        cp = client.get("/api/v1/ledger/checkpoint").json()
+        assert cp["algorithm"] == "sha256"
+        proof = client.get(
+            "/api/v1/ledger/proof/inclusion", params={"index": 2, "tree_size": cp["tree_size"]}
+        ).json()
+    app.state.engine.dispose()
+    assert verify_inclusion(
+        "sha256",
+        2,
+        cp["tree_size"],
+        b(proof["leaf_hash"]),
+        [b(p) for p in proof["proof"]],
+        b(cp["root_hash"]),
+    )
+    # Once entries exist the hash is fixed: switching back is refused, and nothing changes.
+    env["SHUHUI_LEDGER_HASH"] = "sm3"
+    refused = subprocess.run([*run, "db", "upgrade"], env=env, capture_output=True, text=True,
+                             check=False, timeout=120)  # fmt: skip
+    assert refused.returncode == 2
+    assert "cannot change to sm3" in " ".join(refused.stderr.split())
+    intact = subprocess.run([*run, "audit", "verify"], env=env, capture_output=True, text=True,
+                            check=False, timeout=120)  # fmt: skip
+    assert intact.returncode == 0, intact.stderr

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    ledger_hash: Literal["sm3", "sha256"] = Field(
+        default="sm3", description="the audit ledger's hash; fixed once the ledger has entries"
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -75,6 +75,21 @@ def record(
     return entry
 
 
+def ensure_algorithm(db: Session, algorithm: HashAlgorithm) -> None:
+    """Sets the ledger's hash while it is empty; afterwards a different one is an error."""
+    head = db.get(LedgerHead, 1)
+    assert head is not None, "the ledger head row is created by migration 0002"
+    if head.algorithm == algorithm:
+        return
+    if head.size:
+        raise ValueError(
+            f"the audit ledger already holds {head.size} entries hashed with {head.algorithm}; "
+            f"its hash cannot change to {algorithm}"
+        )
+    head.algorithm = algorithm
+    db.flush()
+
+
 def algorithm_of(db: Session) -> HashAlgorithm:
     return cast(HashAlgorithm, db.scalar(select(LedgerHead.algorithm).where(LedgerHead.id == 1)))
 
