@@ -37,6 +37,7 @@ app.add_typer(id_app, name="id")
 app.add_typer(data_cli.app, name="data")
 app.command("synth")(synth_cli.synth)
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(audit_cli.seal_app, name="seal")
 data_cli.KNOWN_SPECS.update({spec.name: spec for spec in TABLES})
 
 console = Console(stderr=True)

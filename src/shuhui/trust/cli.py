@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
-from shuhui.core.db import make_engine, make_session_factory
+from shuhui.core.db import make_engine, make_session_factory, transaction
+from shuhui.core.errors import Problem
 from shuhui.core.settings import get_settings
-from shuhui.trust import ledger
+from shuhui.trust import ledger, seals
 from shuhui.trust.keys import platform_key
 
 app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
@@ -35,4 +41,96 @@ def verify() -> None:
     for finding in findings[:20]:
         at = f"entry {finding.seq}" if finding.seq is not None else "checkpoint"
         console.print(f"  {at}: {finding.problem}")
+    raise typer.Exit(1)
+
+
+# --- ``shuhui seal …``: e-seals (mounted by src/shuhui/cli.py as the ``seal`` sub-app) ---------
+
+seal_app = typer.Typer(
+    help="E-seals (电子印章): create, seal a document, verify.", no_args_is_help=True
+)
+
+
+def _cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@seal_app.command("create")
+def seal_create(
+    code: Annotated[str, typer.Argument(help="e.g. QDXZSP-2026-0001")],
+    name: Annotated[str, typer.Argument(help="e.g. 青岛市行政审批服务局行政审批专用章")],
+    department: Annotated[str, typer.Argument(help="e.g. 青岛市行政审批服务局")],
+    days: Annotated[int, typer.Option(min=1, max=3650, help="validity from now, in days")] = 365,
+) -> None:
+    """Register a seal and issue its SM2 key (kept in the data directory)."""
+    settings = get_settings()
+    start, end = seals.valid_window(days)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            seal = seals.create_seal(
+                db,
+                settings.data_dir,
+                code=code,
+                name=name,
+                department=department,
+                valid_from=start,
+                valid_to=end,
+                actor=_cli_actor(),
+            )
+            key_id, valid_to = seal.key_id, seals.iso(seal.valid_to)
+    except Problem as exc:
+        console.print(f"[red]{exc.detail or exc.type.title_en}: {_problem_reason(exc)}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    console.print(f"[green]seal {code} created, key {key_id[:16]}, valid to {valid_to}[/green]")
+
+
+def _problem_reason(exc: Problem) -> str:
+    return "; ".join(f"{e.field}: {e.reason}" for e in exc.errors) or "-"
+
+
+@seal_app.command("sign")
+def seal_sign(
+    code: Annotated[str, typer.Argument(help="the seal's code")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="document to seal")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="envelope file (default FILE.seal.json)")
+    ] = None,
+    signer: Annotated[str | None, typer.Option(help="who seals (default cli:<user>)")] = None,
+) -> None:
+    """Seal FILE with seal CODE; write the signature envelope as JSON."""
+    settings = get_settings()
+    target = output or file.with_name(file.name + ".seal.json")
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            envelope = seals.sign_document(
+                db, settings.data_dir, code, file.read_bytes(), signer=signer or _cli_actor()
+            )
+    except Problem as exc:
+        console.print(f"[red]{exc.detail or exc.type.title_en}: {_problem_reason(exc)}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    target.write_text(json.dumps(envelope, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print(f"[green]sealed {file} → {target}[/green]")
+
+
+@seal_app.command("verify")
+def seal_verify(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the document")],
+    sig: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="its envelope")],
+) -> None:
+    """Verify offline from the two files alone (no database). Exit 0 if valid, 1 if not."""
+    verdict = seals.verify_envelope(sig.read_bytes(), file.read_bytes())
+    if verdict.valid and verdict.seal is not None:
+        seal = verdict.seal
+        typer.echo(
+            f"valid: {seal['name']} ({seal['code']}, {seal['department']}), "
+            f"signed by {verdict.signer} at {verdict.signed_at}"
+        )
+        return
+    typer.echo(f"invalid: {verdict.reason}")
     raise typer.Exit(1)

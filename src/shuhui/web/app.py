@@ -16,7 +16,7 @@ from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
-from shuhui.trust import ledger_routes
+from shuhui.trust import ledger_routes, seal_routes
 from shuhui.trust import routes as trust_routes
 from shuhui.trust.deps import load_user
 from shuhui.trust.keys import platform_key
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trust_routes.pages,
         trust_routes.api,
         ledger_routes.api,
+        seal_routes.api,
+        seal_routes.pages,
     )
     for router in routers:
         app.include_router(router, dependencies=guarded)

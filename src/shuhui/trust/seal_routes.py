@@ -1,0 +1,252 @@
+"""E-seals over HTTP: register (admin), list, seal a document (officer), verify (anyone)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from shuhui.core.errors import FieldError, Problem, invalid
+from shuhui.core.http import render
+from shuhui.trust import seals
+from shuhui.trust.deps import DB, require_role
+from shuhui.trust.models import Role, Seal, User
+
+api = APIRouter(prefix="/api/v1/seals", tags=["e-seals"])
+pages = APIRouter(include_in_schema=False)
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+Sealer = Annotated[User, Depends(require_role(Role.officer, Role.admin))]
+
+MAX_DOCUMENT = 20 * 1024 * 1024
+MAX_ENVELOPE = 64 * 1024
+
+
+class SealCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=seals.CODE_PATTERN.pattern, examples=["QDXZSP-2026-0001"])
+    name: str = Field(min_length=2, max_length=128, examples=["青岛市行政审批服务局行政审批专用章"])
+    department: str = Field(min_length=2, max_length=128, examples=["青岛市行政审批服务局"])
+    valid_from: AwareDatetime | None = None  # default: now
+    valid_to: AwareDatetime | None = None  # default: valid_from + days
+    days: int = Field(default=365, ge=1, le=3650)
+
+
+class SealOut(BaseModel):
+    code: str
+    name: str
+    department: str
+    key_id: str
+    public_key_pem: str
+    valid_from: str
+    valid_to: str
+    created_at: str
+    revoked_at: str | None
+    image_url: str
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_base64: str
+    envelope: dict[str, Any]
+
+
+class VerdictOut(BaseModel):
+    valid: bool
+    reason: str | None
+    seal: dict[str, str] | None
+    signer: str | None
+    signed_at: str | None
+
+
+def _out(seal: Seal) -> SealOut:
+    return SealOut(
+        code=seal.code,
+        name=seal.name,
+        department=seal.department,
+        key_id=seal.key_id,
+        public_key_pem=seal.public_key_pem,
+        valid_from=seals.iso(seal.valid_from),
+        valid_to=seals.iso(seal.valid_to),
+        created_at=seals.iso(seal.created_at),
+        revoked_at=seals.iso(seal.revoked_at) if seal.revoked_at else None,
+        image_url=f"/api/v1/seals/{seal.code}/image.svg",
+    )
+
+
+def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.data_dir)
+
+
+def _seal_or_404(db: Session, code: str) -> Seal:
+    seal = seals.get_seal(db, code)
+    if seal is None:
+        raise Problem("not-found", detail=f"印章 {code} 不存在")
+    return seal
+
+
+@api.post("", response_model=SealOut, status_code=201, summary="Register a seal, issue its key")
+def create(request: Request, db: DB, admin: AdminUser, body: SealCreate) -> SealOut:
+    start, end = seals.valid_window(body.days, body.valid_from)
+    seal = seals.create_seal(
+        db,
+        _data_dir(request),
+        code=body.code,
+        name=body.name,
+        department=body.department,
+        valid_from=start,
+        valid_to=body.valid_to or end,
+        actor=admin.username,
+    )
+    return _out(seal)
+
+
+@api.get("", response_model=list[SealOut], summary="All seals (public information)")
+def list_all(db: DB) -> list[SealOut]:
+    return [_out(s) for s in seals.list_seals(db)]
+
+
+@api.get("/{code}/image.svg", summary="The seal's image")
+def image(db: DB, code: str) -> Response:
+    return Response(_seal_or_404(db, code).image_svg, media_type="image/svg+xml")
+
+
+@api.post("/{code}/revoke", response_model=SealOut, summary="Revoke a seal (admin)")
+def revoke(db: DB, admin: AdminUser, code: str) -> SealOut:
+    return _out(seals.revoke_seal(db, code, actor=admin.username))
+
+
+@api.post("/{code}/sign", summary="Seal an uploaded document; returns the signature envelope")
+def sign(
+    request: Request,
+    db: DB,
+    user: Sealer,
+    code: str,
+    file: Annotated[UploadFile, File(description="the document to seal")],
+) -> dict[str, Any]:
+    seal = _seal_or_404(db, code)
+    # An officer uses their own department's seals; only an administrator may use any.
+    if Role.admin not in user.role_set and user.department != seal.department:
+        raise Problem("forbidden", detail=f"只能使用本部门的印章（{seal.department}）")
+    document = file.file.read(MAX_DOCUMENT + 1)
+    if len(document) > MAX_DOCUMENT:
+        raise invalid("file", f"larger than {MAX_DOCUMENT // (1024 * 1024)} MiB")
+    return seals.sign_document(db, _data_dir(request), code, document, signer=user.username)
+
+
+async def _upload(form: Any, name: str, limit: int) -> bytes | None:
+    value = form.get(name)
+    if isinstance(value, StarletteUpload):
+        data = await value.read(limit + 1)
+    elif isinstance(value, str) and value:
+        data = value.encode()
+    else:
+        return None
+    if len(data) > limit:
+        raise invalid(name, f"larger than {limit} bytes")
+    return data
+
+
+async def _verify(db: Session, envelope: Any, document: bytes) -> seals.Verdict:
+    return await run_in_threadpool(seals.verify_envelope, envelope, document, db=db)
+
+
+@api.post(
+    "/verify",
+    response_model=VerdictOut,
+    summary="Verify a sealed document (multipart document+envelope, or JSON)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": VerifyIn.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["document", "envelope"],
+                        "properties": {
+                            "document": {"type": "string", "format": "binary"},
+                            "envelope": {"type": "string", "format": "binary"},
+                        },
+                    }
+                },
+            }
+        }
+    },
+)
+async def verify(request: Request, db: DB) -> VerdictOut:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    envelope: Any
+    if ctype == "application/json":
+        try:
+            body = VerifyIn.model_validate_json(await request.body())
+        except ValidationError as exc:
+            if any(e["type"] == "json_invalid" for e in exc.errors()):
+                raise Problem("malformed-request", detail="请求体不是合法的 JSON") from None
+            raise Problem(
+                "validation",
+                errors=[
+                    FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
+                    for e in exc.errors()
+                ],
+            ) from None
+        try:
+            document = base64.b64decode(body.document_base64, validate=True)
+        except ValueError:
+            raise invalid("document_base64", "not base64") from None
+        envelope = body.envelope
+    elif ctype == "multipart/form-data":
+        form = await request.form()
+        got_document = await _upload(form, "document", MAX_DOCUMENT)
+        if got_document is None:
+            raise invalid("document", "upload the document as a file")
+        got_envelope = await _upload(form, "envelope", MAX_ENVELOPE)
+        if got_envelope is None:
+            raise invalid("envelope", "upload the signature envelope (JSON)")
+        document, envelope = got_document, got_envelope
+    else:
+        raise Problem(
+            "unsupported-media-type", detail="use application/json or multipart/form-data"
+        )
+    verdict = await _verify(db, envelope, document)
+    seals.refuse_malformed(verdict)
+    return VerdictOut(**verdict.as_dict())
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _page(request: Request, *, result: dict[str, Any] | None = None, status: int = 200) -> Response:
+    return render(request, "seal_verify.html", {"result": result}, status=status)
+
+
+@pages.get("/seals/verify", response_class=HTMLResponse)
+def verify_page(request: Request) -> Response:
+    return _page(request)
+
+
+@pages.post("/seals/verify", response_class=HTMLResponse)
+async def verify_page_submit(request: Request, db: DB) -> Response:
+    form = await request.form()
+    try:
+        document = await _upload(form, "document", MAX_DOCUMENT)
+        envelope = await _upload(form, "envelope", MAX_ENVELOPE)
+    except Problem as exc:
+        return _page(request, result={"valid": False, "reason": exc.detail}, status=422)
+    if document is None or envelope is None:
+        missing = "请上传文件和签章文件 (upload both the document and the envelope)"
+        return _page(request, result={"valid": False, "reason": missing}, status=422)
+    verdict = await _verify(db, envelope, document)
+    result = verdict.as_dict()
+    if verdict.signed_at:
+        result["signed_at_dt"] = datetime.fromisoformat(verdict.signed_at.replace("Z", "+00:00"))
+    return _page(request, result=result, status=422 if verdict.malformed else 200)
