@@ -16,7 +16,7 @@ from rich.table import Table
 from shuhui.core.settings import get_settings
 from shuhui.datacore.errors import LoadError, QueryRefused, TableNotFound
 from shuhui.datacore.schema import TableSpec
-from shuhui.datacore.store import DataCore
+from shuhui.datacore.store import DataCore, TableInfo
 
 app = typer.Typer(help="The data core: versioned analytical tables.", no_args_is_help=True)
 out = Console()
@@ -44,30 +44,35 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+HISTORY_FIELDS = ("version", "rows", "loaded_at", "source", "operation")
+
+
+def _summary(info: TableInfo) -> dict[str, Any]:
+    """What ``ls --json`` says of a table; ``show --json`` says it and more."""
+    return {
+        "name": info.name,
+        "title": info.title,
+        "department": info.department,
+        "kind": info.kind,
+        "truth": info.truth,
+        "rows": info.rows,
+        "version": info.version,
+        "loaded_at": info.loaded_at,
+        "source": info.source,
+        "operation": info.operation,
+    }
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False))
+
+
 @app.command("ls")
 def ls(as_json: JsonOption = False, truth: TruthOption = False) -> None:
     """List the tables with their rows and versions."""
     infos = _core(truth).tables()
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "name": i.name,
-                        "title": i.title,
-                        "department": i.department,
-                        "kind": i.kind,
-                        "truth": i.truth,
-                        "rows": i.rows,
-                        "version": i.version,
-                        "loaded_at": i.loaded_at,
-                        "source": i.source,
-                    }
-                    for i in infos
-                ],
-                ensure_ascii=False,
-            )
-        )
+        _echo_json([_summary(i) for i in infos])
         return
     table = Table(
         title=f"数据底座 data core · {len(infos)} tables · {sum(i.rows for i in infos):,} rows"
@@ -106,33 +111,16 @@ def show(
         for c in info.columns
     ]
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "name": info.name,
-                    "title": info.title,
-                    "department": info.department,
-                    "kind": info.kind,
-                    "description": info.description,
-                    "rows": info.rows,
-                    "version": info.version,
-                    "loaded_at": info.loaded_at,
-                    "source": info.source,
-                    "primary_key": list(info.primary_key),
-                    "columns": columns,
-                    "history": [
-                        {
-                            "version": h.version,
-                            "rows": h.rows,
-                            "loaded_at": h.loaded_at,
-                            "source": h.source,
-                            "operation": h.operation,
-                        }
-                        for h in history
-                    ],
-                },
-                ensure_ascii=False,
-            )
+        _echo_json(
+            {
+                **_summary(info),
+                "description": info.description,
+                "primary_key": list(info.primary_key),
+                "columns": columns,
+                "history": [
+                    {k: v for k, v in _summary(h).items() if k in HISTORY_FIELDS} for h in history
+                ],
+            }
         )
         return
     out.print(f"[bold]{info.name}[/bold] {info.title} · {info.department} · {info.kind}")
@@ -210,9 +198,7 @@ def sql(
         raise typer.Exit(2) from None
     rows = result.to_pylist()
     if as_json:
-        typer.echo(
-            json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows], ensure_ascii=False)
-        )
+        _echo_json([{k: _jsonable(v) for k, v in r.items()} for r in rows])
         return
     table = Table(*result.column_names)
     for r in rows:
