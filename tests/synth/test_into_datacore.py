@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from shuhui.core import ids
-from shuhui.datacore.errors import QueryRefused
-from shuhui.datacore.store import DataCore
+from shuhui.core.settings import Settings
+from shuhui.datacore.errors import LoadError, QueryRefused
+from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.store import DataCore, LoadResult
 from shuhui.synth import TABLES, TRUTH_TABLES, CityConfig
+from shuhui.synth import cli as synth_cli
 from shuhui.synth.cli import build_city
+from tests.trust.test_keys import ledger_entries
 
 CITY = CityConfig(residents=2_500, seed=5, chunk=1_000)
 
@@ -109,6 +115,68 @@ def test_synth_command(tmp_path: Path) -> None:
     listed = json.loads(run(tmp_path, "data", "ls", "--json").stdout)
     assert len(listed) == len(TABLES)
     assert next(t for t in listed if t["name"] == "residents")["rows"] == 1500
+    # The database was migrated on the way, and every table version published is in the ledger,
+    # ground truth included, after the platform key's issuance.
+    url = Settings(data_dir=tmp_path).sqlalchemy_url
+    assert ledger_entries(url)[0]["action"] == "key.issued"
+    loaded = ledger_entries(url, "data.loaded")
+    everything = {*TABLES, *TRUTH_TABLES}
+    assert sorted(e["subject"] for e in loaded) == sorted(f"table:{s.name}" for s in everything)
+    assert {e["actor"] for e in loaded} == {f"cli:{getpass.getuser()}"}
+    residents = next(e for e in loaded if e["subject"] == "table:residents")["detail"]
+    assert (residents["version"], residents["rows"], residents["truth"]) == (1, 1500, False)
+    assert residents["source"] == {
+        "kind": "synth",
+        "label": "synth residents=1500 seed=3 as_of=2026-10-31",
+        "residents": 1500,
+        "seed": 3,
+        "as_of": "2026-10-31",
+        "months": 12,
+        "chunk": 100_000,
+    }
+    truth = [e for e in loaded if e["subject"].startswith("table:truth_")]
+    assert len(truth) == len(TRUTH_TABLES) and all(e["detail"]["truth"] for e in truth)
     bad = run(tmp_path, "synth", "--residents", "10", "--as-of", "2026-02-30")
     assert bad.returncode == 2
     assert "--as-of" in bad.stderr
+    assert len(ledger_entries(url, "data.loaded")) == len(everything)
+
+
+class RecordingLedger:
+    def __init__(self) -> None:
+        self.recorded: list[tuple[list[tuple[str, int, int]], dict[str, str | int]]] = []
+
+    def prepare(self) -> None:
+        pass
+
+    def record(
+        self,
+        core: DataCore,
+        loaded: Sequence[tuple[TableSpec, LoadResult]],
+        source: Mapping[str, str | int],
+    ) -> None:
+        self.recorded.append(([(spec.name, r.version, r.rows) for spec, r in loaded], dict(source)))
+
+
+def test_build_city_records_one_entry_per_table_version(tmp_path: Path) -> None:
+    core = DataCore(tmp_path / "datacore", tmp_path / "truth", truth=True)
+    ledger = RecordingLedger()
+    results = build_city(core, CITY, show_progress=False, ledger=ledger)
+    ((loaded, source),) = ledger.recorded
+    assert loaded == sorted((name, r.version, r.rows) for name, r in results.items())
+    assert {name for name, _, _ in loaded} == {s.name for s in (*TABLES, *TRUTH_TABLES)}
+    assert {(t.name, t.version, t.rows) for t in core.tables()} == set(loaded)
+    assert source == synth_cli.source_detail(CITY)
+
+
+def test_a_failed_build_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*_args: object) -> None:
+        raise LoadError("residents", [], "refused")
+
+    monkeypatch.setattr(synth_cli, "generate_city", refused)
+    core = DataCore(tmp_path / "datacore", tmp_path / "truth")
+    ledger = RecordingLedger()
+    with pytest.raises(LoadError):
+        build_city(core, CITY, show_progress=False, ledger=ledger)
+    assert ledger.recorded == []
+    assert core.tables() == []

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import base64
+import enum
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from shuhui.core.db import transaction
+from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.settings import Settings
+from shuhui.trust import ledger
 from shuhui.trust.canonical import canonical_json
 from shuhui.trust.merkle import leaf_hash, root, verify_consistency, verify_inclusion
+from shuhui.trust.sm import SM2PrivateKey
 from tests.conftest import login
 
 NEW_USER = {
@@ -229,3 +237,203 @@ def test_sha256_is_selectable_while_the_ledger_is_empty(tmp_path: Path) -> None:
     intact = subprocess.run([*run, "audit", "verify"], env=env, capture_output=True, text=True,
                             check=False, timeout=120)  # fmt: skip
     assert intact.returncode == 0, intact.stderr
+
+
+# --- record_many: many entries, one head bump, the bytes record() writes ----------------------
+
+
+@pytest.fixture
+def ledger_db(migrated: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a migrated database, SQLite and PostgreSQL alike (see ``database_url``)."""
+    engine = make_engine(migrated.sqlalchemy_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+ITEMS = [
+    ledger.Entry("user:7", "resident.view", "resident:370202199001011234", "窗口办理", "grant:1",
+                 {"fields": ["phone", "address"], "ok": True}),
+    ledger.Entry("system", "data.loaded", detail={"rows": 1_000, "table": "residents"}),
+    ledger.Entry("user:8", "mandate.used", "resident:370202199001011234", None, "grant:2", {}),
+    ledger.Entry('quote " and \\ and \n\u2028', "seal.used", subject="😀 \ue000"),
+]  # fmt: skip
+
+
+def stored(factory: sessionmaker[Session], start: int = 0) -> list[Any]:
+    with factory() as db:
+        return list(db.execute(select(ledger.ENTRIES).where(ledger.ENTRIES.c.seq >= start)
+                               .order_by(ledger.ENTRIES.c.seq)))  # fmt: skip
+
+
+def test_record_many_appends_consecutive_entries_as_record_would(
+    ledger_db: sessionmaker[Session],
+) -> None:
+    with transaction(ledger_db) as db:
+        start = ledger.committed_size(db)
+        one = ledger.record(db, "user:1", "account.created", subject="user:a")
+        seqs = ledger.record_many(db, ITEMS)
+        last = ledger.record(db, "user:1", "account.created", subject="user:b")
+    assert one.seq == start
+    assert seqs == range(start + 1, start + 1 + len(ITEMS))
+    assert last.seq == start + 1 + len(ITEMS)
+    rows = stored(ledger_db, start)
+    assert [row.seq for row in rows] == list(range(start, start + len(ITEMS) + 2))
+    items = [ledger.Entry("user:1", "account.created", "user:a"), *ITEMS,
+             ledger.Entry("user:1", "account.created", "user:b")]  # fmt: skip
+    for row, item in zip(rows, items, strict=True):
+        # Exactly the object record() has always hashed, in RFC 8785 form.
+        body = {
+            "seq": row.seq,
+            "at": row.recorded_at.isoformat(timespec="microseconds"),
+            "actor": item.actor,
+            "action": item.action,
+            "subject": item.subject,
+            "purpose": item.purpose,
+            "grant": item.grant,
+            "detail": item.detail or {},
+        }
+        assert row.leaf == canonical_json(body)
+        assert row.leaf_hash == leaf_hash("sm3", row.leaf)
+        assert (row.actor, row.action, row.subject, row.purpose, row.grant) == (
+            item.actor, item.action, item.subject, item.purpose, item.grant
+        )  # fmt: skip
+    assert (one.leaf, last.leaf_hash) == (rows[0].leaf, rows[-1].leaf_hash)
+    with ledger_db() as db:
+        assert ledger.committed_size(db) == start + len(items)
+        every = [row.leaf_hash for row in stored(ledger_db)]
+        assert ledger.TreeCache().synced(db).root() == root("sm3", every)
+        assert list(ledger.verify_ledger(db, SM2PrivateKey.generate().public_key)) == []
+
+
+def test_a_rolled_back_batch_leaves_the_ledger_as_it_was(ledger_db: sessionmaker[Session]) -> None:
+    with transaction(ledger_db) as db:
+        ledger.record_many(db, ITEMS[:2])
+    before = stored(ledger_db)
+    with ledger_db() as db:
+        size = ledger.committed_size(db)
+        assert ledger.record_many(db, ITEMS * 50) == range(size, size + 200)
+        assert ledger.committed_size(db) == size + 200  # seen inside the transaction
+        db.rollback()
+    with ledger_db() as db:
+        assert ledger.committed_size(db) == size
+    assert stored(ledger_db) == before
+
+
+def test_an_empty_batch_is_a_no_op(ledger_db: sessionmaker[Session]) -> None:
+    with transaction(ledger_db) as db:
+        size = ledger.committed_size(db)
+        statements: list[str] = []
+        event.listen(db.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert ledger.record_many(db, []) == range(0)
+        assert statements == []  # not even the head is read
+    with ledger_db() as db:
+        assert ledger.committed_size(db) == size
+
+
+def test_a_batch_with_a_value_that_is_not_ledger_json_is_refused() -> None:
+    with pytest.raises(TypeError, match="floats are not allowed"):
+        ledger.entry_bytes(0, "t", ledger.Entry("a", "b", detail={"amount": 1.5}))
+    with pytest.raises(ValueError, match="lone surrogate"):
+        ledger.entry_bytes(0, "t", ledger.Entry("\ud800", "b"))
+
+
+class Action(enum.StrEnum):
+    viewed = "resident.view"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        *ITEMS,
+        ledger.Entry("a", "b"),
+        ledger.Entry(Action.viewed, Action.viewed, detail={"n": [Action.viewed, -(2**53 - 1)]}),
+        ledger.Entry("\x00\x1f\x7f\"\\/", "é中\U0001f600", "\ue000", "\U0001f600",
+                     detail={"\ue000": 1, "\U0001f600": 2, "": {"z": None, "a": [True]}}),
+    ],
+)  # fmt: skip
+def test_entry_bytes_are_the_canonical_json_of_the_entry(item: ledger.Entry) -> None:
+    body = ledger.entry_body(12, "2026-11-29T12:00:00.000001+00:00", item)
+    assert ledger.entry_bytes(12, "2026-11-29T12:00:00.000001+00:00", item) == canonical_json(body)
+
+
+# --- verify_ledger's quick canonical check agrees with the plain one --------------------------
+
+
+def reference_problem(leaf: bytes) -> str:
+    try:
+        body = json.loads(leaf)
+    except ValueError:
+        return "stored bytes are not JSON"
+    try:
+        canonical = canonical_json(body) == leaf
+    except (TypeError, ValueError):
+        canonical = False
+    if not canonical:
+        return "stored bytes are not canonical"
+    return "" if isinstance(body, dict) else "stored bytes are not a JSON object"
+
+
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        b'{"a":1,"b":"x"}',
+        b'{"b":1,"a":2}',  # members out of order
+        b'{"a":1,"a":1}',  # a repeated name
+        b'{"a": 1}',  # whitespace
+        b'{"a":1} ',
+        b' {"a":1}',
+        b'{"a":1.0}',  # floats are never canonical here
+        b'{"a":1e3}',
+        b'{"a":NaN}',
+        b'{"a":9007199254740991}',
+        b'{"a":9007199254740992}',  # beyond ±(2**53 - 1)
+        b'{"a":-0}',
+        b'{"a":"\\u00e9"}',  # an escape JSON.stringify would not write
+        '{"a":"é中"}'.encode(),
+        b'{"a":"\\u001f\\n\\"\\\\"}',
+        b'{"a":"\\ud800"}',  # a lone surrogate
+        b'{"a":"\xed\xa0\x80"}',  # ... encoded in the bytes
+        b'{"a":"\xff"}',  # not UTF-8
+        # U+E000 sorts after U+1F600 by code point, before it by UTF-16 code units (RFC 8785).
+        '{"\U0001f600":1,"\ue000":2}'.encode(),
+        '{"\ue000":2,"\U0001f600":1}'.encode(),
+        '\ufeff{"a":1}'.encode(),  # a byte order mark
+        b'["a",1]',
+        b'"a"',
+        b"",
+        b'{"a":',
+        b'{"a":1}{"b":2}',
+    ],
+)
+def test_the_quick_canonical_check_gives_the_plain_verdicts(leaf: bytes) -> None:
+    body, problem = ledger._parse_entry(leaf)
+    assert problem == reference_problem(leaf)
+    assert (body is None) == bool(problem)
+
+
+# --- verify_ledger over altered columns and gaps, on both databases ---------------------------
+
+
+def test_verify_names_an_altered_time_and_a_missing_entry(
+    ledger_db: sessionmaker[Session],
+) -> None:
+    key = SM2PrivateKey.generate()
+    with transaction(ledger_db) as db:
+        start = ledger.committed_size(db)
+        ledger.record_many(db, ITEMS * 3)
+    with ledger_db() as db:
+        assert list(ledger.verify_ledger(db, key.public_key, batch=5)) == []
+    entries = ledger.ENTRIES
+    with transaction(ledger_db) as db:
+        db.execute(update(entries).where(entries.c.seq == start + 2)
+                   .values(recorded_at=datetime(2020, 1, 1, tzinfo=UTC)))  # fmt: skip
+        db.execute(delete(entries).where(entries.c.seq == start + 7))
+    with ledger_db() as db:
+        findings = list(ledger.verify_ledger(db, key.public_key, batch=5))
+    assert findings == [
+        ledger.Finding(start + 2, "column at differs from the hashed entry"),
+        ledger.Finding(start + 7, "entry missing"),
+        ledger.Finding(start + 11, f"ledger claims {start + 12} entries, {start + 11} are stored"),
+    ]

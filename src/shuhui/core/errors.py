@@ -73,6 +73,15 @@ PROBLEM_TYPES = _types(
         "Form expired (CSRF check failed)",
         "A state-changing request came without a valid CSRF token.",
     ),
+    ProblemType(
+        "authorisation-refused",
+        403,
+        "授权不允许此操作",
+        "Not authorised by the principal",
+        "No signed, active authorisation (委托授权 or 用证授权) allows this act now; `reason` says "
+        "why (revoked, expired, outside the scope, uses exhausted, ...), `chain` and `at_fault` "
+        "name the authorisations concerned. The refusal is recorded in the audit ledger.",
+    ),
     ProblemType("not-found", 404, "未找到", "Not found", "No resource at this address."),
     ProblemType(
         "method-not-allowed",

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shuhui.core.content import DEFAULT_DIR as DEFAULT_CONTENT_DIR
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -35,11 +37,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    content_dir: Path = Field(
+        default=DEFAULT_CONTENT_DIR,
+        description="what the city configures: service items, rules, products (see content/)",
+    )
+    city: str = Field(default="qingdao", pattern=r"^[a-z][a-z0-9_-]*$", description="content set")
     ledger_hash: Literal["sm3", "sha256"] = Field(
         default="sm3", description="the audit ledger's hash; fixed once the ledger has entries"
     )
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "content_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
@@ -49,6 +56,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'shuhui.db'}"
+
+    @property
+    def city_content(self) -> Path:
+        return self.content_dir / self.city
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import pyarrow as pa
 import typer
@@ -16,7 +17,8 @@ from rich.table import Table
 from shuhui.core.settings import get_settings
 from shuhui.datacore.errors import LoadError, QueryRefused, TableNotFound
 from shuhui.datacore.schema import TableSpec
-from shuhui.datacore.store import DataCore, TableInfo
+from shuhui.datacore.sources import FORMATS
+from shuhui.datacore.store import DataCore, LoadResult, TableInfo
 
 app = typer.Typer(help="The data core: versioned analytical tables.", no_args_is_help=True)
 out = Console()
@@ -25,6 +27,38 @@ err = Console(stderr=True)
 # Specs of tables that do not exist yet, by name; the top-level CLI fills this in (for example
 # with the synthetic city's tables), so a first load knows the schema to hold the file to.
 KNOWN_SPECS: dict[str, TableSpec] = {}
+
+
+class LoadLedger(Protocol):
+    """Records loads in the audit ledger.
+
+    The data core cannot do it itself — it sits beside the trust layer, not above it (see
+    docs/ARCHITECTURE.md) — so the top-level CLI attaches one as :data:`LEDGER`. ``shuhui synth``
+    uses the same one.
+    """
+
+    def prepare(self) -> None:
+        """Before a load writes anything: the database that will record it is ready."""
+
+    def record(
+        self,
+        core: DataCore,
+        loaded: Sequence[tuple[TableSpec, LoadResult]],
+        source: Mapping[str, str | int],
+    ) -> None:
+        """After a load is published: one ``data.loaded`` entry per new table version."""
+
+
+LEDGER: LoadLedger | None = None
+
+
+def attached_ledger() -> LoadLedger:
+    """The ledger loads are recorded in; a load with none attached is refused, not unrecorded."""
+    if LEDGER is None:
+        err.print("[red]no audit ledger attached: load through the `shuhui` command[/red]")
+        raise typer.Exit(2)
+    return LEDGER
+
 
 TruthOption = Annotated[bool, typer.Option("--truth", help="also open the ground-truth tables")]
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -159,7 +193,12 @@ def load(
     ] = False,
     source: Annotated[str | None, typer.Option(help="where the data came from")] = None,
 ) -> None:
-    """Load a file as the table's new version (all rows valid, or nothing changes)."""
+    """Load a file as the table's new version (all rows valid, or nothing changes).
+
+    The operational database is migrated first if need be: the new version is recorded in the
+    audit ledger (``data.loaded``). A refused load records nothing.
+    """
+    ledger = attached_ledger()
     core = _core()
     try:
         spec = core.spec(name)
@@ -168,8 +207,10 @@ def load(
             err.print(f"[red]no table named {name!r}, and no known schema for it[/red]")
             raise typer.Exit(1) from None
         spec = KNOWN_SPECS[name]
+    ledger.prepare()
+    label = source or file.name
     try:
-        result = core.load(spec, file, source=source or file.name, append=append)
+        result = core.load(spec, file, source=label, append=append)
     except LoadError as exc:
         err.print(f"[red]load refused; {name} still serves its previous version[/red]")
         for e in exc.errors:
@@ -177,6 +218,16 @@ def load(
         if exc.message:
             err.print(f"  {exc.message}")
         raise typer.Exit(1) from None
+    ledger.record(
+        core,
+        [(spec, result)],
+        {
+            "kind": "file",
+            "format": FORMATS.get(file.suffix.lower(), file.suffix),
+            "path": str(file.resolve()),
+            "label": label,
+        },
+    )
     out.print(
         f"[green]{name}: version {result.version}, {result.rows:,} rows "
         f"({result.written:,} written, {result.operation}) in {result.seconds:.1f}s[/green]"

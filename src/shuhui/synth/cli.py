@@ -18,20 +18,49 @@ from rich.progress import (
 from rich.table import Table
 
 from shuhui.core.settings import get_settings
+from shuhui.datacore import cli as data_cli
 from shuhui.datacore.errors import LoadError
+from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore, LoadResult
 from shuhui.synth.generate import CityConfig, generate_city
+from shuhui.synth.tables import TABLES, TRUTH_TABLES
 
 console = Console(stderr=True)
 
 STAGES = {"residents": "居民 residents", "enterprises": "企业 enterprises"}
+SPECS = {spec.name: spec for spec in (*TABLES, *TRUTH_TABLES)}
+
+
+def source_label(config: CityConfig) -> str:
+    return f"synth residents={config.residents} seed={config.seed} as_of={config.as_of}"
+
+
+def source_detail(config: CityConfig) -> dict[str, str | int]:
+    """What the ledger says a city was built from: enough to build the same one again."""
+    return {
+        "kind": "synth",
+        "label": source_label(config),
+        "residents": config.residents,
+        "seed": config.seed,
+        "as_of": config.as_of.isoformat(),
+        "months": config.months,
+        "chunk": config.chunk,
+    }
 
 
 def build_city(
-    core: DataCore, config: CityConfig, *, show_progress: bool = True
+    core: DataCore,
+    config: CityConfig,
+    *,
+    show_progress: bool = True,
+    ledger: data_cli.LoadLedger | None = None,
 ) -> dict[str, LoadResult]:
-    """Generates the city and publishes all its tables together, replacing the previous city."""
-    source = f"synth residents={config.residents} seed={config.seed} as_of={config.as_of}"
+    """Generates the city and publishes all its tables together, replacing the previous city.
+
+    With a ``ledger`` (the CLI's), every table version published is recorded in it; the caller
+    has readied it (``ledger.prepare()``) before.
+    """
+    source = source_label(config)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -56,6 +85,11 @@ def build_city(
         publish = bar.add_task("发布 publishing", total=None)
         results = session.commit()
         bar.update(publish, total=1, completed=1)
+    if ledger is not None:
+        loaded: list[tuple[TableSpec, LoadResult]] = [
+            (SPECS[name], result) for name, result in sorted(results.items())
+        ]
+        ledger.record(core, loaded, source_detail(config))
     return results
 
 
@@ -70,16 +104,22 @@ def synth(
         int, typer.Option(min=1000, help="residents per batch (part of the city's identity)")
     ] = 100_000,
 ) -> None:
-    """Build a synthetic Qingdao into the data core (replaces the tables it generates)."""
+    """Build a synthetic Qingdao into the data core (replaces the tables it generates).
+
+    Each table's new version is recorded in the audit ledger (``data.loaded``); the operational
+    database is migrated first if need be.
+    """
     try:
         reference = date.fromisoformat(as_of)
     except ValueError:
         console.print(f"[red]--as-of must be a date like 2026-10-31, not {as_of!r}[/red]")
         raise typer.Exit(2) from None
     config = CityConfig(residents=residents, seed=seed, as_of=reference, months=months, chunk=chunk)
+    ledger = data_cli.attached_ledger()
+    ledger.prepare()
     core = DataCore.from_settings(get_settings())
     try:
-        results = build_city(core, config)
+        results = build_city(core, config, ledger=ledger)
     except LoadError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

@@ -14,7 +14,7 @@ from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.errors import Problem
 from shuhui.core.settings import get_settings
 from shuhui.trust import ledger, seals
-from shuhui.trust.keys import platform_key
+from shuhui.trust.keys import ensure_platform_key
 
 app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -24,7 +24,7 @@ console = Console(stderr=True)
 def verify() -> None:
     """Recompute every leaf and the tree, check every checkpoint; name the first altered entry."""
     settings = get_settings()
-    public = platform_key(settings.data_dir).public_key
+    public = ensure_platform_key(settings, cli_actor(), adopt=False).public_key
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with make_session_factory(engine)() as db:
@@ -51,7 +51,7 @@ seal_app = typer.Typer(
 )
 
 
-def _cli_actor() -> str:
+def cli_actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
@@ -76,7 +76,7 @@ def seal_create(
                 department=department,
                 valid_from=start,
                 valid_to=end,
-                actor=_cli_actor(),
+                actor=cli_actor(),
             )
             key_id, valid_to = seal.key_id, seals.iso(seal.valid_to)
     except Problem as exc:
@@ -107,7 +107,7 @@ def seal_sign(
     try:
         with transaction(make_session_factory(engine)) as db:
             envelope = seals.sign_document(
-                db, settings.data_dir, code, file.read_bytes(), signer=signer or _cli_actor()
+                db, settings.data_dir, code, file.read_bytes(), signer=signer or cli_actor()
             )
     except Problem as exc:
         console.print(f"[red]{exc.detail or exc.type.title_en}: {_problem_reason(exc)}[/red]")

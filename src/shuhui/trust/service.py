@@ -111,7 +111,8 @@ def set_roles(db: Session, user: User, roles: list[Role], *, actor: str = "syste
 
 
 def authenticate(db: Session, username: str, password: str) -> User:
-    user = get_user_by_username(db, username)
+    # No account name holds a NUL, and PostgreSQL refuses one in a query parameter outright.
+    user = None if "\x00" in username else get_user_by_username(db, username)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise Problem("invalid-credentials")
@@ -202,7 +203,14 @@ DEMO_ACCOUNTS = (
         (Role.enterprise,),
         credit_code="91370202MA3C4D5E6T",
     ),
-    DemoAccount("bank", DEMO_PASSWORD, "青岛示范银行 数据接口", (Role.consumer,), "青岛示范银行"),
+    DemoAccount(
+        "bank",
+        DEMO_PASSWORD,
+        "青岛示范银行 数据接口",
+        (Role.consumer,),
+        "青岛示范银行",
+        credit_code="9137021460181590X0",
+    ),
 )
 
 
@@ -232,3 +240,34 @@ def ensure_demo_accounts(db: Session) -> list[DemoAccount]:
         )
         created.append(account)
     return created
+
+
+def bind_demo_enterprise(
+    db: Session, *, credit_code: str, legal_rep_citizen_id: str, name: str, actor: str
+) -> bool:
+    """Makes the demo enterprise account one of the demo city's registered enterprises, acting
+    through its legal representative, so it can sign authorisations for it. Idempotent."""
+    user = get_user_by_username(db, "enterprise")
+    if user is None:
+        return False
+    if (user.credit_code, user.citizen_id) == (credit_code, legal_rep_citizen_id):
+        return False
+    taken = db.scalar(
+        select(User).where(User.citizen_id == legal_rep_citizen_id, User.id != user.id)
+    )
+    if taken is not None:
+        return False
+    before = {"credit_code": user.credit_code, "citizen_id": user.citizen_id}
+    user.credit_code = credit_code
+    user.citizen_id = legal_rep_citizen_id
+    user.display_name = name
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.identity_bound",
+        subject=f"user:{user.username}",
+        purpose="demo: the enterprise account acts for a registered enterprise",
+        detail={"before": before, "credit_code": credit_code, "name": name},
+    )
+    return True

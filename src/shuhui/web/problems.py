@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shuhui.core.errors import (
@@ -134,8 +135,24 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_data_error(request: Request, exc: Exception) -> Response:
+    # The database refused a value the checks let through (a NUL character, an integer out of
+    # its range): bad input, and the request's transaction has been rolled back.
+    log.warning(
+        "database refused a value", extra={"path": request.url.path, "error": str(exc)[:200]}
+    )
+    return _respond(
+        request,
+        PROBLEM_TYPES["validation"],
+        status=422,
+        detail="输入中有无法保存或查询的值（例如 NUL 字符或超出范围的数字）",
+        errors=[FieldError("request", "a value the database cannot store or compare")],
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(DataError, _on_data_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
