@@ -25,10 +25,9 @@ def api_schema(app: FastAPI) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
-@pytest.fixture
-def admin_credentials(app: FastAPI) -> Iterator[dict[str, Any]]:
+def credentials_of(app: FastAPI, username: str) -> Iterator[dict[str, Any]]:
     with TestClient(app) as browser:
-        token = login(browser, "admin")
+        token = login(browser, username)
         yield {
             "headers": {"x-csrf-token": token},
             "cookies": {
@@ -36,6 +35,17 @@ def admin_credentials(app: FastAPI) -> Iterator[dict[str, Any]]:
                 CSRF_COOKIE: browser.cookies[CSRF_COOKIE],
             },
         }
+
+
+@pytest.fixture
+def admin_credentials(app: FastAPI) -> Iterator[dict[str, Any]]:
+    yield from credentials_of(app, "admin")
+
+
+@pytest.fixture
+def citizen_credentials(app: FastAPI) -> Iterator[dict[str, Any]]:
+    # A citizen gets past the identity checks of the authorisation endpoints to their validation.
+    yield from credentials_of(app, "citizen")
 
 
 FUZZ = settings(
@@ -61,12 +71,16 @@ def assert_problem_or_success(case: Any, response: Any) -> None:
         assert body["title"]
 
 
-def fuzz_every_operation(api_schema: Any, credentials: dict[str, Any]) -> list[str]:
+def fuzz_every_operation(
+    api_schema: Any, credentials: dict[str, Any], prefix: str = "/api/"
+) -> list[str]:
     # Schemathesis's own pytest plugin lags pytest 9, so each operation runs as a plain
     # Hypothesis search here, positive and negative (schema-violating) cases alike.
     fuzzed = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        if not operation.path.startswith(prefix):
+            continue
 
         strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(
             GenerationMode.NEGATIVE
@@ -91,3 +105,10 @@ def test_api_fuzzed_anonymously(api_schema: Any) -> None:
 def test_api_fuzzed_as_admin(api_schema: Any, admin_credentials: dict[str, Any]) -> None:
     fuzzed = fuzz_every_operation(api_schema, admin_credentials)
     assert len(fuzzed) >= 8
+
+
+def test_authorisation_api_fuzzed_as_a_citizen(
+    api_schema: Any, citizen_credentials: dict[str, Any]
+) -> None:
+    fuzzed = fuzz_every_operation(api_schema, citizen_credentials, "/api/v1/authorisations")
+    assert "POST /api/v1/authorisations/mandates" in fuzzed

@@ -85,10 +85,13 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     assert "demo city: 20 tables" in first.stderr
     assert "http://127.0.0.1:8000/login" in first.stderr
     assert "citizen" in first.stderr
+    # The demo enterprise account now acts for one of the city's registered enterprises.
+    assert "demo enterprise account:" in " ".join(first.stderr.split())
     second = run("demo", "--residents", "1000", env=env)
     assert second.returncode == 0, second.stderr
     assert "0 created, 7 already there" in second.stderr
     assert "demo city already built: 20 tables" in second.stderr
+    assert "demo enterprise account:" not in " ".join(second.stderr.split())
     current = run("db", "current", env=env)
     revisions = json.loads(current.stdout)
     assert revisions["current"] == revisions["head"] is not None

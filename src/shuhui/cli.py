@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 import shuhui
+from shuhui.catalog import cli as catalog_cli
 from shuhui.core import ids
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.migrate import current_revision, head_revision, upgrade
-from shuhui.core.settings import get_settings
+from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore import cli as data_cli
-from shuhui.datacore.store import DataCore
+from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.store import DataCore, LoadResult
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
 from shuhui.synth.tables import TABLES
 from shuhui.trust import cli as audit_cli
+from shuhui.trust import ledger
+from shuhui.trust.canonical import JsonValue
+from shuhui.trust.keys import ensure_platform_key
 from shuhui.trust.ledger import ensure_algorithm
 from shuhui.trust.merkle import HashAlgorithm
+from shuhui.trust.sm import sm3_hex
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -38,9 +46,78 @@ app.add_typer(data_cli.app, name="data")
 app.command("synth")(synth_cli.synth)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(audit_cli.seal_app, name="seal")
+app.add_typer(catalog_cli.app, name="catalog")
 data_cli.KNOWN_SPECS.update({spec.name: spec for spec in TABLES})
 
 console = Console(stderr=True)
+cli_actor = audit_cli.cli_actor  # "cli:<login name>": who acts when a person runs a command
+
+
+def _ready_database(settings: Settings) -> None:
+    """Migrates to the newest schema, settles the ledger's hash, and issues the platform key.
+
+    What a fresh instance needs before anything is recorded; repeating it changes nothing.
+    """
+    settings.ensure_data_dir()
+    upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        _settle_ledger_hash(engine, settings.ledger_hash)
+    finally:
+        engine.dispose()
+    # After the hash is settled: the key's issuance may be the ledger's first entry.
+    ensure_platform_key(settings, cli_actor())
+
+
+class CliLedger:
+    """Records the data loads of ``data load``, ``synth`` and ``demo`` in the audit ledger."""
+
+    def prepare(self) -> None:
+        _ready_database(get_settings())
+
+    def record(
+        self,
+        core: DataCore,
+        loaded: Sequence[tuple[TableSpec, LoadResult]],
+        source: Mapping[str, str | int],
+    ) -> None:
+        settings = get_settings()
+        actor = cli_actor()
+        source_detail: dict[str, JsonValue] = dict(source)
+        engine = make_engine(settings.sqlalchemy_url)
+        try:
+            with transaction(make_session_factory(engine)) as db:
+                for spec, result in loaded:
+                    manifest = core.storage_for(spec).manifest_path(spec.name, result.version)
+                    ledger.record(
+                        db,
+                        actor,
+                        "data.loaded",
+                        subject=f"table:{spec.name}",
+                        detail={
+                            "version": result.version,
+                            "rows": result.rows,
+                            "written": result.written,
+                            "operation": result.operation,
+                            "truth": spec.truth,
+                            # The version's manifest: its schema, files, rows, source and time.
+                            "manifest_sm3": sm3_hex(manifest.read_bytes()),
+                            "source": source_detail,
+                        },
+                    )
+        except SQLAlchemyError as exc:
+            names = ", ".join(f"{spec.name} v{result.version}" for spec, result in loaded)
+            console.print(
+                f"[red]published {names}, but recording it in the audit ledger failed: "
+                f"{exc.__class__.__name__}: {exc}[/red]"
+            )
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+
+
+LEDGER = CliLedger()
+data_cli.LEDGER = LEDGER
 
 
 @app.command()
@@ -51,13 +128,14 @@ def version() -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply the schema migrations (default: to the newest)."""
+    """Apply the schema migrations (default: to the newest), and issue the platform key."""
     settings = get_settings()
-    settings.ensure_data_dir()
-    upgrade(settings.sqlalchemy_url, revision)
-    engine = make_engine(settings.sqlalchemy_url)
     if revision == "head":
-        _settle_ledger_hash(engine, settings.ledger_hash)
+        _ready_database(settings)
+    else:
+        settings.ensure_data_dir()
+        upgrade(settings.sqlalchemy_url, revision)
+    engine = make_engine(settings.sqlalchemy_url)
     console.print(f"[green]database at revision {current_revision(engine)}[/green]")
     engine.dispose()
 
@@ -107,11 +185,9 @@ def demo(
     from shuhui.trust.service import DEMO_ACCOUNTS, ensure_demo_accounts
 
     settings = get_settings()
-    settings.ensure_data_dir()
     with console.status("迁移数据库 migrating the database…"):
-        upgrade(settings.sqlalchemy_url)
+        _ready_database(settings)
     engine = make_engine(settings.sqlalchemy_url)
-    _settle_ledger_hash(engine, settings.ledger_hash)
     with transaction(make_session_factory(engine)) as session:
         created = ensure_demo_accounts(session)
     engine.dispose()
@@ -122,7 +198,9 @@ def demo(
 
     core = DataCore.from_settings(settings)
     if rebuild or not core.tables():
-        results = synth_cli.build_city(core, CityConfig(residents=residents, seed=seed))
+        results = synth_cli.build_city(
+            core, CityConfig(residents=residents, seed=seed), ledger=LEDGER
+        )
         data = {n: r for n, r in results.items() if not n.startswith("truth_")}
         rows = sum(r.rows for r in data.values())
         console.print(
@@ -131,6 +209,13 @@ def demo(
         )
     else:
         console.print(f"[green]demo city already built: {len(core.tables())} tables[/green]")
+
+    _bind_demo_enterprise(settings, core)
+    synced = catalog_cli.sync_catalog(settings, core)
+    console.print(
+        f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
+        f"{len(synced.unchanged)} already there[/green]"
+    )
 
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="演示账户 Demo accounts")
@@ -147,6 +232,39 @@ def demo(
     )
     if serve_after:
         serve()
+
+
+def _bind_demo_enterprise(settings: Settings, core: DataCore) -> None:
+    """The demo enterprise account becomes a real enterprise of the demo city, signed for by its
+    registered legal representative, so 我的授权 works for it as it would for a real one."""
+    from shuhui.trust.service import bind_demo_enterprise
+
+    if "enterprises" not in {t.name for t in core.tables()}:
+        return
+    con = core.connect()
+    try:
+        row = con.execute(
+            "SELECT credit_code, name, legal_rep_citizen_id FROM enterprises "
+            "WHERE status = '存续' ORDER BY credit_code LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            bound = bind_demo_enterprise(
+                session,
+                credit_code=row[0],
+                name=row[1],
+                legal_rep_citizen_id=row[2],
+                actor=cli_actor(),
+            )
+    finally:
+        engine.dispose()
+    if bound:
+        console.print(f"[green]demo enterprise account: {row[1]} ({row[0]})[/green]")
 
 
 @app.command()
@@ -168,6 +286,8 @@ def serve(
             "run `shuhui db upgrade` first[/red]"
         )
         raise typer.Exit(2)
+    # Normally `db upgrade` issued it already; a key file put in place by hand is recorded here.
+    ensure_platform_key(settings, cli_actor())
     uvicorn.run(
         "shuhui.web.app:create_app",
         factory=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from pathlib import Path
 
@@ -10,13 +11,17 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.catalog import asset_routes, ckan_routes, dcat_routes
+from shuhui.catalog import routes as catalog_routes
+from shuhui.catalog import service as catalog_service
+from shuhui.catalog.search import IndexCache
 from shuhui.core.clock import format_local
 from shuhui.core.db import make_engine, make_session_factory
 from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
-from shuhui.trust import ledger_routes, seal_routes
+from shuhui.trust import authorisation_routes, ledger_routes, seal_routes
 from shuhui.trust import routes as trust_routes
 from shuhui.trust.deps import load_user
 from shuhui.trust.keys import platform_key
@@ -25,22 +30,23 @@ from shuhui.web import problems
 from shuhui.web import routes as web_routes
 from shuhui.web.middleware import RequestContextMiddleware
 from shuhui.web.nav import MODULES
+from shuhui.web.registry import DataCoreEnterprises
 
 # Each domain brings its own templates; the web package brings the layout they extend.
-TEMPLATE_PACKAGES = ("shuhui.web", "shuhui.trust")
+TEMPLATE_PACKAGES = ("shuhui.web", "shuhui.trust", "shuhui.catalog")
 
 
-def _template_env(app: FastAPI) -> Environment:
+def _template_env(mounted: set[str]) -> Environment:
     loaders = [FileSystemLoader(str(files(pkg) / "templates")) for pkg in TEMPLATE_PACKAGES]
     env = Environment(
         loader=ChoiceLoader(loaders), autoescape=select_autoescape(), auto_reload=False
     )
-    mounted = {route.path for route in app.routes if hasattr(route, "path")}
     env.globals.update(
         version=shuhui.__version__,
         modules=[(m, m.path in mounted) for m in MODULES],
     )
     env.filters["local_time"] = format_local
+    env.filters["fromjson"] = json.loads
     return env
 
 
@@ -65,11 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.datacore = DataCore.from_settings(settings)
     app.state.ledger_key = platform_key(settings.data_dir)
     app.state.ledger_tree = TreeCache()
+    app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
+    authorisation_routes.check_content(settings.city_content)
+    app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
+    app.state.catalog_index = IndexCache()
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
     guarded = [Depends(csrf_protect), Depends(load_user)]
     routers = (
+        dcat_routes.pages,
         web_routes.pages,
         web_routes.api,
         trust_routes.pages,
@@ -77,6 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger_routes.api,
         seal_routes.api,
         seal_routes.pages,
+        authorisation_routes.api,
+        authorisation_routes.pages,
+        asset_routes.api,
+        asset_routes.pages,
+        ckan_routes.api,
+        # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
+        catalog_routes.pages,
     )
     for router in routers:
         app.include_router(router, dependencies=guarded)
@@ -91,5 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_locale=settings.default_locale,
         cookie_secure=settings.cookie_secure,
     )
-    app.state.templates = _template_env(app)
+    # Included routers are not flattened into app.routes, so the paths come from the routers.
+    mounted = {getattr(r, "path", "") for router in routers for r in router.routes}
+    app.state.templates = _template_env(mounted)
     return app

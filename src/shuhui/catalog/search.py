@@ -1,0 +1,486 @@
+"""Catalog search without a search server: an in-process inverted index built from the
+operational database, rebuilt when the catalog's revision changes.
+
+Chinese has no spaces, so text is indexed as character bigrams (and single characters, for
+one-character queries); a query word matches a dataset that contains all its bigrams. City
+abbreviations expand to their full forms (``content/<city>/search-synonyms.yaml``), so 社保 finds
+社会保险. Latin text is indexed by lower-cased words and their prefixes. Facets, filters and sorts
+run on numpy arrays over the whole catalog, so a search costs the same whether it matches ten
+datasets or fifty thousand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuhui.catalog import service
+from shuhui.catalog.models import DataItem, Dataset, Distribution, Organisation, ResourceClass
+from shuhui.core.content import Items
+from shuhui.core.errors import FieldError, Problem
+
+IntArray = npt.NDArray[np.int32]
+
+CJK: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+LATIN: Final = re.compile(r"[a-z0-9]+")
+PREFIX_MIN: Final = 3
+PREFIX_MAX: Final = 12
+# Facets CKAN clients ask for, and the ones this catalog adds.
+SINGLE_FACETS: Final = ("organization", "groups", "open_level", "frequency", "share_type")
+MULTI_FACETS: Final = ("res_format", "tags")
+FACETS: Final = SINGLE_FACETS + MULTI_FACETS
+SORTS: Final = {
+    "score desc": ("score", True),
+    "metadata_modified desc": ("modified", True),
+    "metadata_modified asc": ("modified", False),
+    "name asc": ("name", False),
+    "name desc": ("name", True),
+    "title_string asc": ("title", False),
+    "title_string desc": ("title", True),
+    "num_rows desc": ("rows", True),
+    "num_rows asc": ("rows", False),
+}
+TITLE_WEIGHT: Final = 10
+MASKS_CACHED: Final = 256  # per postings; a mask is one byte per dataset
+KEYWORD_WEIGHT: Final = 4
+
+
+def cjk_terms(text: str) -> set[str]:
+    out: set[str] = set()
+    for run in CJK.findall(text):
+        out.update(run)
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def latin_terms(text: str) -> set[str]:
+    out: set[str] = set()
+    for word in LATIN.findall(text.lower()):
+        out.add(word)
+        if word.isalpha():
+            out.update(word[:n] for n in range(PREFIX_MIN, min(len(word), PREFIX_MAX)))
+    return out
+
+
+def terms(text: str) -> set[str]:
+    return cjk_terms(text) | latin_terms(text)
+
+
+def word_terms(word: str) -> list[str]:
+    """The terms a document must all contain to match one query word."""
+    found: list[str] = []
+    for run in CJK.findall(word):
+        found.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    found.extend(LATIN.findall(word.lower()))
+    return found
+
+
+@dataclass
+class _Facet:
+    values: list[str]
+    codes: IntArray  # per document, index into values
+
+    def counts(self, chosen: npt.NDArray[np.bool_]) -> dict[str, int]:
+        tally = np.bincount(self.codes[chosen], minlength=len(self.values))
+        return {self.values[i]: int(tally[i]) for i in np.flatnonzero(tally)}
+
+
+@dataclass
+class _MultiFacet:
+    values: list[str]
+    indptr: IntArray  # CSR: document d has values[ids[indptr[d]:indptr[d+1]]]
+    ids: IntArray
+    owners: IntArray = field(init=False)  # the document of each entry of ids
+
+    def __post_init__(self) -> None:
+        documents = len(self.indptr) - 1
+        self.owners = np.repeat(np.arange(documents, dtype=np.int32), np.diff(self.indptr))
+
+    def counts(self, chosen: npt.NDArray[np.bool_]) -> dict[str, int]:
+        tally = np.bincount(self.ids[np.take(chosen, self.owners)], minlength=len(self.values))
+        return {self.values[i]: int(tally[i]) for i in np.flatnonzero(tally)}
+
+    def docs_with(self, value: str) -> npt.NDArray[np.bool_]:
+        hit = np.zeros(len(self.indptr) - 1, dtype=bool)
+        if value in self.values:
+            hit[self.owners[self.ids == self.values.index(value)]] = True
+        return hit
+
+
+@dataclass
+class _Postings:
+    """Terms of datasets, and terms of their classes (shared by all a class's datasets, so they
+    are indexed once per class, not once per dataset)."""
+
+    docs: dict[str, IntArray]
+    classes: dict[str, IntArray]
+    doc_class: IntArray  # the class position of each dataset
+    n_classes: int
+    # The masks of recently used terms (read-only), like a search server's filter cache.
+    cached: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+
+    def mask(self, term: str) -> npt.NDArray[np.bool_] | None:
+        hit = self.cached.get(term)
+        if hit is not None:
+            return hit
+        in_docs, in_classes = self.docs.get(term), self.classes.get(term)
+        if in_docs is None and in_classes is None:
+            return None
+        hit = np.zeros(len(self.doc_class), dtype=bool)
+        if in_docs is not None:
+            hit[in_docs] = True
+        if in_classes is not None:
+            chosen = np.zeros(self.n_classes, dtype=bool)
+            chosen[in_classes] = True
+            hit |= chosen[self.doc_class]
+        hit.flags.writeable = False
+        if len(self.cached) >= MASKS_CACHED:
+            self.cached.clear()
+        self.cached[term] = hit
+        return hit
+
+
+@dataclass(frozen=True)
+class Query:
+    q: str = ""
+    fq: str = ""
+    sort: str = "score desc"
+    rows: int = 10
+    start: int = 0
+    facet_fields: tuple[str, ...] = ()
+    facet_limit: int = 50
+
+
+@dataclass(frozen=True)
+class Result:
+    count: int
+    dataset_ids: list[int]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class SearchIndex:
+    """Immutable once built; a new catalog revision builds a new one."""
+
+    def __init__(self, revision: int, synonyms: dict[str, list[str]]) -> None:
+        self.revision = revision
+        self.synonyms = synonyms
+        self.ids: IntArray = np.zeros(0, dtype=np.int32)
+        self.names: list[str] = []
+        empty = _Postings({}, {}, np.zeros(0, dtype=np.int32), 0)
+        self.postings = empty
+        self.title_postings = empty
+        self.keyword_postings = empty
+        self.facets: dict[str, _Facet] = {}
+        self.multi: dict[str, _MultiFacet] = {}
+        self.modified: npt.NDArray[np.float64] = np.zeros(0)
+        self.rows: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.name_rank: IntArray = np.zeros(0, dtype=np.int32)
+        self.title_rank: IntArray = np.zeros(0, dtype=np.int32)
+        # Every document in the order of a sort key (ties: catalog order), made on first use.
+        self._orders: dict[str, IntArray] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    # --- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, db: Session, synonyms: Items | None = None) -> SearchIndex:
+        expand = {s.code: [str(x) for x in s.attrs.get("expands", [])] for s in (synonyms or [])}
+        index = cls(service.revision(db), expand)
+        index._load(db)
+        return index
+
+    def _load(self, db: Session) -> None:
+        orgs = {o.id: o for o in db.scalars(select(Organisation))}
+        classes = list(db.scalars(select(ResourceClass).order_by(ResourceClass.id)))
+        position = {c.id: i for i, c in enumerate(classes)}
+        items_by_class: dict[int, list[str]] = defaultdict(list)
+        for class_id, title, name in db.execute(
+            select(DataItem.class_id, DataItem.title, DataItem.name)
+        ):
+            items_by_class[class_id].append(f"{title} {name}")
+        formats_by_dataset: dict[int, set[str]] = defaultdict(set)
+        for dataset_id, fmt in db.execute(select(Distribution.dataset_id, Distribution.format)):
+            formats_by_dataset[dataset_id].add(fmt)
+
+        class_all: dict[str, list[int]] = defaultdict(list)
+        class_title: dict[str, list[int]] = defaultdict(list)
+        class_keywords: dict[str, list[int]] = defaultdict(list)
+        keywords_of: list[list[str]] = []
+        for i, c in enumerate(classes):
+            org = orgs[c.organisation_id]
+            keywords = service.keywords_of(c)
+            keywords_of.append(keywords)
+            title_terms = terms(f"{c.title} {c.title_en}")
+            keyword_terms = terms(" ".join(keywords))
+            body = " ".join([c.summary, org.title, org.title_en, *items_by_class[c.id]])
+            for term in title_terms:
+                class_title[term].append(i)
+            for term in keyword_terms:
+                class_keywords[term].append(i)
+            for term in title_terms | keyword_terms | terms(body):
+                class_all[term].append(i)
+
+        rows = db.execute(
+            select(
+                Dataset.id,
+                Dataset.name,
+                Dataset.title,
+                Dataset.title_en,
+                Dataset.description,
+                Dataset.class_id,
+                Dataset.modified,
+                Dataset.rows,
+            ).order_by(Dataset.id)
+        ).all()
+        doc_all: dict[str, list[int]] = defaultdict(list)
+        doc_title: dict[str, list[int]] = defaultdict(list)
+        single: dict[str, list[str]] = {f: [] for f in SINGLE_FACETS}
+        multi: dict[str, list[list[str]]] = {f: [] for f in MULTI_FACETS}
+        doc_class: list[int] = []
+        modified: list[float] = []
+        sizes: list[int] = []
+        ids: list[int] = []
+        titles: list[str] = []
+        for doc, (ds_id, name, title, title_en, description, class_id, mod, n_rows) in enumerate(
+            rows
+        ):
+            at = position[class_id]
+            c = classes[at]
+            title_terms = terms(f"{title} {title_en}")
+            for term in title_terms:
+                doc_title[term].append(doc)
+            for term in title_terms | terms(f"{description} {name}"):
+                doc_all[term].append(doc)
+            single["organization"].append(orgs[c.organisation_id].slug)
+            single["groups"].append(c.category)
+            single["open_level"].append(c.open_level)
+            single["frequency"].append(c.frequency)
+            single["share_type"].append(c.share_type)
+            multi["res_format"].append(sorted(formats_by_dataset[ds_id]))
+            multi["tags"].append(keywords_of[at])
+            doc_class.append(at)
+            modified.append(mod.timestamp())
+            sizes.append(n_rows)
+            ids.append(ds_id)
+            titles.append(title)
+            self.names.append(name)
+
+        def frozen(postings: dict[str, list[int]]) -> dict[str, IntArray]:
+            return {t: np.asarray(d, dtype=np.int32) for t, d in postings.items()}
+
+        owner = np.asarray(doc_class, dtype=np.int32)
+        n = len(classes)
+        self.postings = _Postings(frozen(doc_all), frozen(class_all), owner, n)
+        self.title_postings = _Postings(frozen(doc_title), frozen(class_title), owner, n)
+        self.keyword_postings = _Postings({}, frozen(class_keywords), owner, n)
+        self.ids = np.asarray(ids, dtype=np.int32)
+        self.modified = np.asarray(modified, dtype=np.float64)
+        self.rows = np.asarray(sizes, dtype=np.int64)
+        self.name_rank = _ranks(self.names)
+        self.title_rank = _ranks(titles)
+        for name, values in single.items():
+            vocab = sorted(set(values))
+            lookup = {v: i for i, v in enumerate(vocab)}
+            codes = np.asarray([lookup[v] for v in values], dtype=np.int32)
+            self.facets[name] = _Facet(vocab, codes)
+        for name, lists in multi.items():
+            vocab = sorted({v for vs in lists for v in vs})
+            lookup = {v: i for i, v in enumerate(vocab)}
+            indptr = np.zeros(len(lists) + 1, dtype=np.int32)
+            indptr[1:] = np.cumsum([len(vs) for vs in lists])
+            flat = np.asarray([lookup[v] for vs in lists for v in vs], dtype=np.int32)
+            self.multi[name] = _MultiFacet(vocab, indptr, flat)
+
+    # --- searching --------------------------------------------------------------------------
+
+    def _alternatives(self, word: str) -> list[str]:
+        alts = [word, *self.synonyms.get(word, [])]
+        # The other way round too: a full form also finds entries that use the abbreviation.
+        alts += [abbr for abbr, full in self.synonyms.items() if word in full]
+        return list(dict.fromkeys(alts))
+
+    def _word_hits(self, word: str, postings: _Postings) -> npt.NDArray[np.bool_]:
+        hit = np.zeros(self.size, dtype=bool)
+        for alternative in self._alternatives(word):
+            needed = word_terms(alternative)
+            if not needed:
+                continue
+            found: npt.NDArray[np.bool_] | None = None
+            for term in needed:
+                mask = postings.mask(term)
+                if mask is None:
+                    found = None
+                    break
+                found = mask if found is None else found & mask
+            if found is not None:
+                hit |= found
+        return hit
+
+    def _filters(self, fq: str) -> npt.NDArray[np.bool_]:
+        mask = np.ones(self.size, dtype=bool)
+        for name, value in parse_fq(fq):
+            if name in self.facets:
+                facet = self.facets[name]
+                if value not in facet.values:
+                    return np.zeros(self.size, dtype=bool)
+                mask &= facet.codes == facet.values.index(value)
+            elif name in self.multi:
+                mask &= self.multi[name].docs_with(value)
+            elif name == "name":
+                mask &= np.asarray([n == value for n in self.names], dtype=bool)
+            else:
+                known = ", ".join((*FACETS, "name"))
+                raise Problem(
+                    "validation", errors=[FieldError("fq", f"unknown field {name!r}; use {known}")]
+                )
+        return mask
+
+    def search(self, query: Query) -> Result:
+        if query.sort not in SORTS:
+            raise Problem("validation", errors=[FieldError("sort", f"one of: {', '.join(SORTS)}")])
+        for name in query.facet_fields:
+            if name not in FACETS:
+                raise Problem(
+                    "validation",
+                    errors=[
+                        FieldError(
+                            "facet.field", f"unknown facet {name!r}; use {', '.join(FACETS)}"
+                        )
+                    ],
+                )
+        mask = self._filters(query.fq)
+        score = np.zeros(self.size, dtype=np.int32)
+        for word in split_words(query.q):
+            hit = self._word_hits(word, self.postings)
+            mask &= hit
+            score += hit.astype(np.int32)
+            score += TITLE_WEIGHT * self._word_hits(word, self.title_postings)
+            score += KEYWORD_WEIGHT * self._word_hits(word, self.keyword_postings)
+        docs = np.flatnonzero(mask).astype(np.int32)
+        ordered = self._order(docs, score, query.sort, mask)
+        page = ordered[query.start : query.start + query.rows]
+        facets = {}
+        for name in query.facet_fields:
+            counts = (self.facets.get(name) or self.multi[name]).counts(mask)
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: query.facet_limit]
+            facets[name] = dict(top)
+        return Result(len(docs), [int(self.ids[d]) for d in page], facets)
+
+    def _order(
+        self, docs: IntArray, score: IntArray, sort: str, mask: npt.NDArray[np.bool_]
+    ) -> IntArray:
+        key, _descending = SORTS[sort]
+        if key == "score" and score.any():
+            # Best match first, newest first among equals (CKAN's default order).
+            rank = self._sorted("newest rank")
+            combined = -score[docs].astype(np.int64) * max(self.size, 1) + rank[docs]
+            return docs[np.argsort(combined, kind="stable")]
+        order = self._sorted("metadata_modified desc" if key == "score" else sort)
+        return order[mask[order]]
+
+    def _sorted(self, sort: str) -> IntArray:
+        """All documents in the order of ``sort`` (ties keep catalog order), or for "newest
+        rank" each document's position in the newest-first order."""
+        order = self._orders.get(sort)
+        if order is None and sort == "newest rank":  # each document's place in that order
+            newest = self._sorted("metadata_modified desc")
+            order = np.empty(self.size, dtype=np.int32)
+            order[newest] = np.arange(self.size, dtype=np.int32)
+            self._orders[sort] = order
+        elif order is None:
+            key, descending = SORTS[sort]
+            columns: dict[str, npt.NDArray[np.float64]] = {
+                "modified": self.modified,
+                "rows": self.rows.astype(np.float64),
+                "name": self.name_rank.astype(np.float64),
+                "title": self.title_rank.astype(np.float64),
+            }
+            values = columns[key]
+            order = np.argsort(-values if descending else values, kind="stable").astype(np.int32)
+            self._orders[sort] = order
+        return order
+
+
+def _ranks(values: Sequence[str]) -> IntArray:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = np.empty(len(values), dtype=np.int32)
+    ranks[order] = np.arange(len(values), dtype=np.int32)
+    return ranks
+
+
+def split_words(q: str) -> list[str]:
+    text = q.strip()
+    if text in ("", "*:*", "*"):
+        return []
+    return [w for w in re.split(r"[\s,，、]+", text) if w and w not in ("AND", "and")]
+
+
+FQ_PART: Final = re.compile(r'\+?([a-z_]+):("([^"]*)"|\S+)')
+
+
+def parse_fq(fq: str) -> list[tuple[str, str]]:
+    """CKAN/Solr filter queries of the form ``field:value field:"quoted value"`` (ANDed)."""
+    parts: list[tuple[str, str]] = []
+    rest = fq.strip()
+    pos = 0
+    while pos < len(rest):
+        if rest[pos].isspace():
+            pos += 1
+            continue
+        if rest.startswith("AND ", pos):
+            pos += 4
+            continue
+        found = FQ_PART.match(rest, pos)
+        if found is None:
+            raise Problem(
+                "validation",
+                errors=[FieldError("fq", f"expected field:value at {rest[pos : pos + 20]!r}")],
+            )
+        value = found.group(3) if found.group(3) is not None else found.group(2)
+        parts.append((found.group(1), value))
+        pos = found.end()
+    return parts
+
+
+class IndexCache:
+    """One index per process, rebuilt when the catalog's revision has moved."""
+
+    def __init__(self) -> None:
+        self._index: SearchIndex | None = None
+        self._lock = threading.Lock()
+
+    def get(self, db: Session, synonyms: Items | None) -> SearchIndex:
+        current = service.revision(db)
+        index = self._index
+        if index is not None and index.revision == current:
+            return index
+        with self._lock:
+            if self._index is None or self._index.revision != current:
+                self._index = SearchIndex.build(db, synonyms)
+            return self._index
+
+
+def package_ids_in_order(db: Session, ids: Iterable[int]) -> list[Dataset]:
+    wanted = list(ids)
+    found = {d.id: d for d in db.scalars(select(Dataset).where(Dataset.id.in_(wanted)))}
+    return [found[i] for i in wanted if i in found]
+
+
+def tags_of(datasets: Iterable[Dataset]) -> list[str]:
+    out: set[str] = set()
+    for d in datasets:
+        out.update(json.loads(d.resource_class.keywords))
+    return sorted(out)
