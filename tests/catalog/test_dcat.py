@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,21 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from shuhui.catalog import dcat, generate, service
 from shuhui.core.db import transaction
 
-SHAPES = Path(__file__).parents[3] / "shared" / "data" / "dcat-ap-3.0.0-shacl.ttl"
+# The official shapes live beside the repository (../shared/data), not in it; a clone elsewhere
+# names them with SHUHUI_DCAT_SHAPES, and the workplace copy at /work/shared is the last resort.
+_SHAPES_NAME = Path("shared") / "data" / "dcat-ap-3.0.0-shacl.ttl"
+SHAPES = next(
+    (
+        p
+        for p in (
+            Path(os.environ.get("SHUHUI_DCAT_SHAPES", "/nonexistent")),
+            Path(__file__).parents[3] / _SHAPES_NAME,
+            Path("/work") / _SHAPES_NAME,
+        )
+        if p.is_file()
+    ),
+    Path(__file__).parents[3] / _SHAPES_NAME,
+)
 EU = "http://publications.europa.eu/resource/authority/"
 # Plain namespaces: rdflib's closed ones warn when pytest inspects the module.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
