@@ -70,7 +70,8 @@ def _ready_database(settings: Settings) -> None:
 
 
 class CliLedger:
-    """Records the data loads of ``data load``, ``synth`` and ``demo`` in the audit ledger."""
+    """Records the data loads of ``data load``, ``synth`` and ``demo`` in the audit ledger, and
+    registers the new versions in the catalog."""
 
     def prepare(self) -> None:
         _ready_database(get_settings())
@@ -114,10 +115,18 @@ class CliLedger:
             raise typer.Exit(1) from None
         finally:
             engine.dispose()
+        # The catalog follows the data core: each new version is registered there and its
+        # quality assessed, so the catalog's figures never describe a version that is gone.
+        if any(not spec.truth for spec, _ in loaded):
+            synced = catalog_cli.sync_catalog(settings, core)
+            changed = synced.registered + synced.updated
+            if changed:
+                console.print(f"[green]catalog: {', '.join(changed)} registered[/green]")
 
 
 LEDGER = CliLedger()
 data_cli.LEDGER = LEDGER
+catalog_cli.PREPARE = _ready_database
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -19,6 +20,15 @@ from shuhui.trust.cli import cli_actor
 
 app = typer.Typer(help="The public data catalog (数据资源目录).", no_args_is_help=True)
 console = Console(stderr=True)
+
+# Readies the operational database (migrate, ledger hash, platform key) before a command writes.
+# The top-level CLI attaches it, as it attaches the data core's load recorder.
+PREPARE: Callable[[Settings], None] | None = None
+
+
+def _prepare(settings: Settings) -> None:
+    if PREPARE is not None:
+        PREPARE(settings)
 
 
 def sync_catalog(settings: Settings, core: DataCore) -> service.SyncResult:
@@ -38,6 +48,7 @@ def sync_catalog(settings: Settings, core: DataCore) -> service.SyncResult:
 def sync(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Register every published data-core table in the catalog, with full metadata."""
     settings = get_settings()
+    _prepare(settings)
     result = sync_catalog(settings, DataCore.from_settings(settings))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -58,6 +69,7 @@ def generate_command(
 ) -> None:
     """Add generated metadata (classes and datasets) to reach a realistic catalog size."""
     settings = get_settings()
+    _prepare(settings)
     catalog = service.city_catalog(settings.city_content)
     engine = make_engine(settings.sqlalchemy_url)
     began = time.perf_counter()
