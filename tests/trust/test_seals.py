@@ -381,7 +381,9 @@ def test_round_trip_and_any_single_byte_flip_fails(
     assert not verdict.valid and verdict.reason == seals.R_DOCUMENT
 
     # One flipped byte anywhere in the envelope file: never valid.
-    at = data.draw(st.integers(0, len(raw) - 1))
+    # The envelope's length varies with its signature's DER length, so the position is drawn
+    # from a fixed range: a replay draws the same way whatever this run's signature is.
+    at = data.draw(st.integers(0, 1 << 20)) % len(raw)
     mangled = bytearray(raw)
     mangled[at] ^= 1 << data.draw(st.integers(0, 6))
     assert not seals.verify_envelope(bytes(mangled), document).valid
