@@ -67,10 +67,13 @@ def test_registration_is_idempotent_and_follows_new_versions(catalogued: FastAPI
 
 def test_chinese_search_finds_abbreviations_and_partial_words(catalogued: FastAPI) -> None:
     index = index_of(catalogued)
-    names = lambda q: {  # noqa: E731
-        index.names[list(index.ids).index(i)]
-        for i in index.search(search.Query(q=q, rows=100)).dataset_ids
-    }
+
+    def names(q: str) -> set[str]:
+        ids = list(index.ids)
+        return {
+            index.names[ids.index(i)] for i in index.search(search.Query(q=q, rows=100)).dataset_ids
+        }
+
     social = names("社保")
     assert {"insurance_enrolments", "insurance_contributions"} <= social
     assert "transit_trips" not in social
@@ -99,7 +102,7 @@ def test_facets_filters_sort_and_paging(scaled: FastAPI) -> None:
     assert first.dataset_ids + second.dataset_ids == both_pages.dataset_ids
     newest = index.search(search.Query(sort="metadata_modified desc", rows=50)).dataset_ids
     with scaled.state.session_factory() as db:
-        stamps = [db.get(Dataset, i).modified for i in newest]  # type: ignore[union-attr]
+        stamps = [d.modified for d in search.package_ids_in_order(db, newest)]
     assert stamps == sorted(stamps, reverse=True)
 
 

@@ -651,8 +651,8 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
                 grantor=acting_as(user, as_kind, "grantor"),
                 signatory_id=signatory_of(user),
                 agent=party,
-                scope=form.getlist("scope"),  # type: ignore[arg-type]
-                actions=form.getlist("actions"),  # type: ignore[arg-type]
+                scope=[str(v) for v in form.getlist("scope")],
+                actions=[str(v) for v in form.getlist("actions")],
                 valid_from=start,
                 valid_to=end,
                 max_uses=max_uses,
@@ -669,7 +669,7 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
                 holder=acting_as(user, as_kind, "holder"),
                 signatory_id=signatory_of(user),
                 relying_party=party,
-                certificate_types_wanted=form.getlist("scope"),  # type: ignore[arg-type]
+                certificate_types_wanted=[str(v) for v in form.getlist("scope")],
                 certificate_no=values.get("certificate_no"),
                 purpose=values.get("purpose", ""),
                 valid_from=start,
