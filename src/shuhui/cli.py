@@ -280,6 +280,9 @@ def _bind_demo_enterprise(settings: Settings, core: DataCore) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="processes (default SHUHUI_WORKERS or 1)")
+    ] = None,
 ) -> None:
     """Run the web server."""
     import uvicorn
@@ -297,11 +300,13 @@ def serve(
         raise typer.Exit(2)
     # Normally `db upgrade` issued it already; a key file put in place by hand is recorded here.
     ensure_platform_key(settings, cli_actor())
+    settings.signing_key()  # made here once, not raced for by the workers
     uvicorn.run(
-        "shuhui.web.app:create_app",
+        "shuhui.web.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers or settings.workers,
         log_config=None,
         proxy_headers=False,
     )

@@ -1,7 +1,8 @@
 """A real shuhui server and a real Chromium, shared by the browser tests and scripts/screenshot.py.
 
 The server runs exactly as an operator would run it: ``shuhui demo`` prepares a fresh data
-directory, then ``shuhui serve`` listens on a free loopback port until the block ends.
+directory, then ``shuhui serve --workers 2`` (a process per core, as in production) listens on a
+free loopback port until the block ends; consecutive requests may land in either process.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _status(url: str) -> int | None:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path) -> Iterator[str]:
+def running_server(data_dir: Path, workers: int = 2) -> Iterator[str]:
     """Prepares the demo in ``data_dir``, serves it, and yields the base URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = server_env(data_dir)
@@ -102,7 +103,16 @@ def running_server(data_dir: Path) -> Iterator[str]:
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [*shuhui_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                *shuhui_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             cwd=data_dir,
             env=env,
             stdout=log,

@@ -179,3 +179,25 @@ def test_registration_assesses_each_new_versions_quality(catalogued: FastAPI) ->
 
     page = TestClient(catalogued).get("/catalog/datasets/enterprise_electricity").text
     assert 'id="quality"' in page and 'data-dimension="completeness"' in page
+
+
+def test_a_slow_to_build_index_is_rebuilt_in_the_background(catalogued: FastAPI) -> None:
+    import time
+
+    cache = search.IndexCache(sync_limit=0.0)  # every build counts as slow
+    synonyms = catalogued.state.city_catalog.synonyms
+    with catalogued.state.session_factory() as db:
+        first = cache.get(db, synonyms)  # no index yet: built on the spot
+    with transaction(catalogued.state.session_factory) as db:
+        moved = service.bump(db)
+    with catalogued.state.session_factory() as db:
+        # The catalog moved: the previous index answers while the next one builds.
+        assert cache.get(db, synonyms) is first
+        deadline = time.monotonic() + 30
+        while (current := cache.get(db, synonyms)) is first:
+            assert time.monotonic() < deadline, "the background build never finished"
+            time.sleep(0.05)
+    assert current.revision == moved
+    assert (
+        current.search(search.Query(q="企业")).count == first.search(search.Query(q="企业")).count
+    )

@@ -540,3 +540,39 @@ def strict_json_has_no(constant: str) -> None:
 def client_of_catalogued(catalogued: FastAPI) -> Iterator[TestClient]:
     with TestClient(catalogued, raise_server_exceptions=False) as client:
         yield client
+
+
+def test_a_search_answer_is_kept_for_its_revision_only(catalogued: FastAPI) -> None:
+    from sqlalchemy import update
+
+    from shuhui.catalog import ckan, service
+    from shuhui.catalog.models import Dataset
+    from shuhui.core.db import transaction
+
+    catalogued.state.ckan_packages = ckan.PackageCache(max_age=0.2)
+    path = "/api/3/action/package_search?q=enterprises&rows=1"
+
+    def first_title(client: TestClient) -> str:
+        answer = client.get(path)
+        assert answer.status_code == 200
+        return str(answer.json()["result"]["results"][0]["title"])
+
+    def retitle(title: str, *, bump: bool) -> None:
+        with transaction(catalogued.state.session_factory) as db:
+            db.execute(update(Dataset).where(Dataset.name == name).values(title=title))
+            if bump:
+                service.bump(db)
+
+    with TestClient(catalogued) as client:
+        name = client.get(path).json()["result"]["results"][0]["name"]
+        before = first_title(client)
+        # Edited behind the catalog's back (no new revision): the kept answer stands.
+        retitle("改过的标题", bump=False)
+        assert first_title(client) == before
+        # A new revision: within twice the confirmation interval, searches show it.
+        retitle("改过的标题", bump=True)
+        time.sleep(0.45)
+        assert first_title(client) == "改过的标题"
+        # A different query string is a different answer, computed afresh.
+        other = client.get(path + "&start=0")
+        assert other.json()["result"]["results"][0]["title"] == "改过的标题"

@@ -13,8 +13,10 @@ whose class is open unconditionally (无条件开放) and that have a data-core 
 personal-information columns. Personal columns are neither listed, nor returned, nor usable in
 ``filters``, ``q`` or ``sort``.
 
-``package_search`` is the hot path: the search runs on the in-process index, and each package
-dict is encoded once per catalog revision and kept (:class:`PackageCache`).
+``package_search`` is the hot path: the search runs on the in-process index, each package
+dict is encoded once per catalog revision and kept, and so is each whole answer, keyed by the
+request's query string (:class:`PackageCache`): a portal's home page, its popular words and
+its facet links are asked again and again between two catalog changes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -64,6 +66,8 @@ LIST_MAX: Final = 1000  # ckan.group_and_organization_list_max
 # How long a search trusts the index without asking the database for the catalog's revision.
 REVISION_CHECK: Final = 1.0
 DEFAULT_SORT: Final = "score desc, metadata_modified desc"
+# Actions whose answers depend only on the request and the catalog revision (see Raw.revision).
+KEPT_ANSWERS: Final = frozenset({"package_search"})
 # CKAN-compatible identifiers; anything else is not looked up at all.
 NAME: Final = re.compile(r"[a-z0-9_-]{2,100}")
 UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -241,19 +245,30 @@ class Context:
 
 
 class PackageCache:
-    """Encoded package dicts (and a few lookups) of one catalog revision.
+    """Encoded package dicts, whole search answers and a few lookups of one catalog revision.
 
     Keyed by the site's base URL too, since resource URLs are absolute. Bounded: the least
-    recently used entries go first.
+    recently used entries go first (answers also by their total size).
     """
 
-    def __init__(self, capacity: int = 20_000, max_age: float = REVISION_CHECK) -> None:
+    def __init__(
+        self,
+        capacity: int = 20_000,
+        max_age: float = REVISION_CHECK,
+        answers: int = 2_000,
+        answer_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.capacity = capacity
         self.max_age = max_age
+        self.answers_max = answers
+        self.answer_bytes_max = answer_bytes
         self.revision: int | None = None
         self._index: tuple[float, search.SearchIndex] | None = None
         self._lock = threading.Lock()
         self._packages: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._answers: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._answer_bytes = 0
+        self._confirming = -math.inf  # when a caller last went to confirm the revision
         self._lookups: dict[str, Any] = {}
 
     def index(
@@ -275,8 +290,50 @@ class PackageCache:
             with self._lock:
                 if revision != self.revision:
                     self._packages.clear()
+                    self._answers.clear()
+                    self._answer_bytes = 0
                     self._lookups.clear()
                     self.revision = revision
+
+    def answer(self, key: Hashable) -> bytes | None:
+        """A kept answer, while the revision it was made at is known to be current.
+
+        The revision is confirmed against the database every ``max_age`` seconds. When that is
+        due, one caller is told "no answer", goes the long way and confirms it; the others keep
+        being answered meanwhile (for at most another ``max_age``), rather than all of them
+        queueing for the database at once. So an answer lags a catalog change by at most twice
+        ``max_age``.
+        """
+        held = self._index
+        if held is None:
+            return None
+        now = time.monotonic()
+        age = now - held[0]
+        if age >= self.max_age:
+            with self._lock:
+                if age >= 2 * self.max_age or now - self._confirming >= self.max_age:
+                    self._confirming = now
+                    return None
+        with self._lock:
+            body = self._answers.get(key)
+            if body is not None:
+                self._answers.move_to_end(key)
+            return body
+
+    def keep_answer(self, key: Hashable, body: bytes, revision: int) -> None:
+        """Keeps an answer made at ``revision``, unless the catalog has moved on since."""
+        if len(body) > self.answer_bytes_max // 16:
+            return  # a few huge pages must not push out hundreds of ordinary ones
+        with self._lock:
+            if revision != self.revision or key in self._answers:
+                return
+            self._answers[key] = body
+            self._answer_bytes += len(body)
+            while (
+                len(self._answers) > self.answers_max or self._answer_bytes > self.answer_bytes_max
+            ):
+                _, dropped = self._answers.popitem(last=False)
+                self._answer_bytes -= len(dropped)
 
     def packages(self, base: str, ids: Sequence[int]) -> dict[int, bytes]:
         found: dict[int, bytes] = {}
@@ -640,9 +697,11 @@ def _distribution(ctx: Context, ident: str) -> tuple[Distribution, Dataset, Reso
 
 @dataclass(frozen=True)
 class Raw:
-    """A result already encoded as JSON."""
+    """A result already encoded as JSON; ``revision`` is the catalog revision it shows, when
+    the whole answer may be kept and served again until the catalog changes."""
 
     body: bytes
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -774,7 +833,7 @@ def package_search(ctx: Context, p: dict[str, Any]) -> Raw:
             b"]}",
         )
     )
-    return Raw(body)
+    return Raw(body, index.revision)
 
 
 @action("A dataset's package dict", Param("id", "text", "the dataset's name or id", required=True))
@@ -1228,8 +1287,12 @@ def unknown_action(ctx: Context, name: str) -> tuple[int, bytes]:
     return error(ctx, problem, name)
 
 
-def call(ctx: Context, name: str, raw: dict[str, Any]) -> tuple[int, bytes]:
-    """Runs one action; returns the HTTP status and the encoded envelope."""
+def call(
+    ctx: Context, name: str, raw: dict[str, Any], answer_key: Hashable | None = None
+) -> tuple[int, bytes]:
+    """Runs one action; returns the HTTP status and the encoded envelope. With ``answer_key``
+    (what identifies the request: its base URL and query string), an answer that may be served
+    again is kept under it (:meth:`PackageCache.answer`)."""
     found = ACTIONS.get(name)
     if found is None:
         return unknown_action(ctx, name)
@@ -1239,4 +1302,7 @@ def call(ctx: Context, name: str, raw: dict[str, Any]) -> tuple[int, bytes]:
         return error(ctx, problem, name)
     head = b'{"help":' + encode(help_url(ctx, name)) + b',"success":true,"result":'
     payload = result.body if isinstance(result, Raw) else encode(result)
-    return 200, head + payload + b"}"
+    body = head + payload + b"}"
+    if answer_key is not None and isinstance(result, Raw) and result.revision is not None:
+        ctx.cache.keep_answer(answer_key, body, result.revision)
+    return 200, body

@@ -1,24 +1,26 @@
 """CKAN's Action API over HTTP: ``/api/3/action/<action>`` (and ``/api/action/<action>``, the
 path ``ckanapi`` calls), GET with a query string or POST with a JSON body, as CKAN takes them.
 
-Public and read-only; the handlers only gather the parameters and hand them to
-:mod:`shuhui.catalog.ckan`, which answers in CKAN's envelopes.
+Public and read-only, so the routes need neither the signed-in user nor a database session
+of their own; the handlers only gather the parameters and hand them to
+:mod:`shuhui.catalog.ckan`, which answers in CKAN's envelopes. A search answered before at the
+same catalog revision is served from memory without leaving the event loop.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from shuhui.catalog import ckan
 from shuhui.core.http import FORM_TYPES
-from shuhui.trust.deps import DB
 
 api = APIRouter(tags=["CKAN action API"])
 
@@ -83,6 +85,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+Reply = tuple[int, bytes]
+
+
 class BadRequest(ValueError):
     pass
 
@@ -98,7 +103,7 @@ def _package_cache(app: FastAPI) -> ckan.PackageCache:
     return cache
 
 
-def _context(request: Request, db: DB) -> ckan.Context:
+def _context(request: Request, db: Session) -> ckan.Context:
     state = request.app.state
     return ckan.Context(
         db=db,
@@ -153,18 +158,31 @@ def _respond(status: int, body: bytes) -> Response:
     return Response(body, status_code=status, media_type=JSON if status < 400 else PROBLEM_JSON)
 
 
-async def _run(request: Request, db: DB, name: str) -> Response:
-    ctx = _context(request, db)
+def _call(request: Request, name: str, raw: dict[str, Any], key: Hashable | None) -> Reply:
+    # One worker thread for the session and the action: the database is touched at most for
+    # the catalog's revision and the package rows a search has not encoded yet.
+    with request.app.state.session_factory() as db:
+        return ckan.call(_context(request, db), name, raw, key)
+
+
+async def _run(request: Request, name: str) -> Response:
+    key: Hashable | None = None
+    if request.method == "GET" and name in ckan.KEPT_ANSWERS:
+        key = (name, str(request.base_url), request.url.query)
+        kept = _package_cache(request.app).answer(key)
+        if kept is not None:
+            return _respond(200, kept)
     try:
         raw = await _params(request)
     except BadRequest as exc:
-        return _respond(*ckan.bad_request(ctx, name, str(exc)))
-    return _respond(*await run_in_threadpool(ckan.call, ctx, name, raw))
+        with request.app.state.session_factory() as db:
+            return _respond(*ckan.bad_request(_context(request, db), name, str(exc)))
+    return _respond(*await run_in_threadpool(_call, request, name, raw, key))
 
 
-def _endpoint(name: str) -> Callable[[Request, DB], Awaitable[Response]]:
-    async def endpoint(request: Request, db: DB) -> Response:
-        return await _run(request, db, name)
+def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await _run(request, name)
 
     endpoint.__name__ = name
     return endpoint
@@ -223,9 +241,9 @@ for _action in ckan.ACTIONS.values():
 
 @api.api_route("/api/3/action/{name}", methods=["GET", "POST"], include_in_schema=False)
 @api.api_route("/api/action/{name}", methods=["GET", "POST"], include_in_schema=False)
-async def any_action(request: Request, db: DB, name: str) -> Response:
+async def any_action(request: Request, name: str) -> Response:
     """Every action under its CKAN paths (and CKAN's answer to an unknown action name)."""
-    return await _run(request, db, name)
+    return await _run(request, name)
 
 
 @api.get("/api/3", include_in_schema=False)

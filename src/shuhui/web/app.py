@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
+    # The CKAN API is public and read-only: who is asking changes nothing in its answers, so its
+    # hot path does not look the session up (and it is matched before the many page routes).
+    app.include_router(ckan_routes.api, dependencies=[Depends(csrf_protect)])
     guarded = [Depends(csrf_protect), Depends(load_user)]
     routers = (
         dcat_routes.pages,
@@ -92,7 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authorisation_routes.pages,
         asset_routes.api,
         asset_routes.pages,
-        ckan_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
     )
@@ -110,6 +112,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cookie_secure=settings.cookie_secure,
     )
     # Included routers are not flattened into app.routes, so the paths come from the routers.
-    mounted = {getattr(r, "path", "") for router in routers for r in router.routes}
+    mounted = {
+        getattr(r, "path", "") for router in (*routers, ckan_routes.api) for r in router.routes
+    }
     app.state.templates = _template_env(mounted)
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``shuhui serve`` runs it, in each worker process: like :func:`create_app`,
+    and the catalog's search index starts building at once, so the first search finds it."""
+    app = create_app()
+    app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     return app
