@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import shuhui
+from shuhui.trust.service import DEMO_ACCOUNTS
 
 SHUHUI = [sys.executable, "-m", "shuhui.cli"]
 
@@ -81,7 +82,8 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     env = {"SHUHUI_DATA_DIR": str(tmp_path / "data"), "SHUHUI_DATABASE_URL": database_url}
     first = run("demo", "--residents", "1000", env=env)
     assert first.returncode == 0, first.stderr
-    assert "7 created" in first.stderr
+    accounts = len(DEMO_ACCOUNTS)
+    assert f"{accounts} created" in first.stderr
     assert "demo city: 20 tables" in first.stderr
     assert "http://127.0.0.1:8000/login" in first.stderr
     assert "citizen" in first.stderr
@@ -89,7 +91,7 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     assert "demo enterprise account:" in " ".join(first.stderr.split())
     second = run("demo", "--residents", "1000", env=env)
     assert second.returncode == 0, second.stderr
-    assert "0 created, 7 already there" in second.stderr
+    assert f"0 created, {accounts} already there" in second.stderr
     assert "demo city already built: 20 tables" in second.stderr
     assert "demo enterprise account:" not in " ".join(second.stderr.split())
     current = run("db", "current", env=env)

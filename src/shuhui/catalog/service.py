@@ -466,3 +466,15 @@ def open_datasets(db: Session, names: Sequence[str]) -> list[Dataset]:
             .where(Dataset.name.in_(names), ResourceClass.open_level == "open")
         )
     )
+
+
+def open_level_of_table(db: Session, table: str) -> str | None:
+    """The open level (open | conditional | closed) the catalog gives a data-core table, or None
+    when the table is not catalogued: what decides whether its raw rows may leave the platform."""
+    return db.scalar(
+        select(ResourceClass.open_level)
+        .join(Dataset, Dataset.class_id == ResourceClass.id)
+        .where(Dataset.table_name == table)
+        .order_by(Dataset.id.desc())
+        .limit(1)
+    )

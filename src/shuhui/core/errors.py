@@ -84,6 +84,15 @@ PROBLEM_TYPES = _types(
     ),
     ProblemType("not-found", 404, "未找到", "Not found", "No resource at this address."),
     ProblemType(
+        "rate-limited",
+        429,
+        "调用过于频繁或配额已用完",
+        "Too many requests",
+        "The API key's rate limit (per minute) or monthly quota is used up; `Retry-After` says "
+        "when to try again and the `X-RateLimit-*` headers show the limit. The refusal is "
+        "metered and recorded in the audit ledger.",
+    ),
+    ProblemType(
         "method-not-allowed",
         405,
         "不支持的请求方法",
@@ -130,6 +139,7 @@ _BY_STATUS = {
     409: "conflict",
     415: "unsupported-media-type",
     422: "validation",
+    429: "rate-limited",
     503: "not-ready",
 }
 

@@ -791,13 +791,17 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "mandate.exhausted": ("委托次数用完", "Mandate uses exhausted"),
     "cert_use.created": ("起草用证授权", "Certificate-use authorisation drafted"),
     "cert_use.signed": ("签署用证授权", "Certificate-use authorisation signed"),
-    "cert_use.used": ("机构使用了我的证照", "An institution used my certificate"),
+    "cert_use.used": (
+        "机构凭授权使用了我的证照或数据",
+        "An institution used my certificate or data under my authorisation",
+    ),
     "cert_use.refused": ("机构用证被拒绝", "Certificate use refused"),
     "cert_use.verified": ("工作人员核验授权码", "Officer verified the code"),
     "cert_use.revoked": ("撤销用证授权", "Certificate-use authorisation revoked"),
     "cert_use.expired": ("用证授权到期", "Certificate-use authorisation expired"),
     "cert_use.exhausted": ("用证次数用完", "Certificate-use authorisation exhausted"),
     "key.issued": ("签发个人签名密钥", "Personal signing key issued"),
+    "channel.refused": ("数据通道调用被拒绝", "A data-channel call about me was refused"),
     "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
     "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
 }

@@ -211,6 +211,16 @@ DEMO_ACCOUNTS = (
         "青岛示范银行",
         credit_code="9137021460181590X0",
     ),
+    DemoAccount(
+        "insurer",
+        DEMO_PASSWORD,
+        "青岛示范人寿 核保接口",
+        (Role.consumer,),
+        "青岛示范人寿保险股份有限公司",
+        credit_code="91370200MA3R7B9K1L",
+    ),
+    DemoAccount("health", DEMO_PASSWORD, "卫健委 陈科员", (Role.officer,), "青岛市卫生健康委员会"),
+    DemoAccount("tax", DEMO_PASSWORD, "税务局 刘科员", (Role.officer,), "国家税务总局青岛市税务局"),
 )
 
 

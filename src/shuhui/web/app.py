@@ -21,6 +21,9 @@ from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.exchange import routes as exchange_routes
+from shuhui.exchange import service as exchange_service
+from shuhui.exchange.engine import Engine
 from shuhui.trust import authorisation_routes, ledger_routes, seal_routes
 from shuhui.trust import routes as trust_routes
 from shuhui.trust.deps import load_user
@@ -75,12 +78,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authorisation_routes.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.catalog_index = IndexCache()
+    app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
+    app.state.channel_engine = Engine(app.state.datacore)
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
     # The CKAN API is public and read-only: who is asking changes nothing in its answers, so its
     # hot path does not look the session up (and it is matched before the many page routes).
     app.include_router(ckan_routes.api, dependencies=[Depends(csrf_protect)])
+    # The gateway authenticates by API key, not by session; each call is metered and audited.
+    gateway = exchange_routes.gateway_router(app.state.city_exchange)
+    app.include_router(gateway, dependencies=[Depends(csrf_protect)])
     guarded = [Depends(csrf_protect), Depends(load_user)]
     routers = (
         dcat_routes.pages,
@@ -95,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authorisation_routes.pages,
         asset_routes.api,
         asset_routes.pages,
+        exchange_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
     )
@@ -113,7 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Included routers are not flattened into app.routes, so the paths come from the routers.
     mounted = {
-        getattr(r, "path", "") for router in (*routers, ckan_routes.api) for r in router.routes
+        getattr(r, "path", "")
+        for router in (*routers, ckan_routes.api, gateway)
+        for r in router.routes
     }
     app.state.templates = _template_env(mounted)
     return app

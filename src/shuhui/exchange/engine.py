@@ -1,0 +1,257 @@
+"""Computing a data product's answer: prepared tables, answers, and the privacy controls.
+
+A product's ``prepare`` SQL runs on the data core once per version of its tables (and per day),
+and its result is copied into a DuckDB database of its own, in memory, that holds nothing else:
+the ``answer`` SQL runs there, so it cannot read a data-core table even by mistake. A subject
+product's prepared rows are sorted and indexed by a 64-bit hash of the subject, so one call
+reads only that subject's rows.
+
+Nothing here decides who may call; :mod:`shuhui.exchange.service` does, before asking.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from shuhui.datacore.store import DataCore
+from shuhui.exchange.products import Privacy, Product
+
+log = logging.getLogger(__name__)
+SUBJECT = "subject__"  # the answer SQL's parameter holding the subject (not a product param)
+# The statements the engine wraps around a product's SQL; identifiers pass through ident().
+KEYED_TABLE = (
+    "CREATE TABLE prepared AS SELECT hash({column}) AS _key, * FROM prepared_source ORDER BY _key"
+)
+SUBJECT_ANSWER = (
+    "WITH subject_rows AS (SELECT * EXCLUDE (_key) FROM prepared"
+    " WHERE _key = hash($subject__) AND {column} = $subject__) SELECT * FROM ({answer})"
+)
+OPEN_ROWS = (
+    "SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset"
+)
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class ProductUnavailable(RuntimeError):
+    """The product cannot answer now: a table it needs is not in the data core."""
+
+
+@dataclass
+class Prepared:
+    key: tuple[Any, ...]  # the table versions and the day it was prepared for
+    con: duckdb.DuckDBPyConnection
+    sql: str  # the answer statement as run
+    names: frozenset[str]  # the named parameters it takes
+    rows: int
+    seconds: float
+    checked: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Answer:
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    suppressed_groups: int = 0  # aggregates: groups below k_min, left out
+    suppressed_cells: int = 0  # aggregates: counts that would single out fewer than k_min
+    noise_scale: float | None = None  # aggregates: the Laplace scale added to counts
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class Engine:
+    """Prepared tables per product, kept while the data core's tables stay at their versions."""
+
+    def __init__(self, core: DataCore, check_every: float = 1.0) -> None:
+        self.core = core
+        self.check_every = check_every
+        self._prepared: dict[str, Prepared] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._local = threading.local()
+
+    def _key(self, product: Product, today: date) -> tuple[Any, ...]:
+        try:
+            return (*(self.core.table(t).version for t in product.tables), today)
+        except Exception as exc:  # the data core says which table, in its own words
+            raise ProductUnavailable(f"{product.code}: {exc}") from exc
+
+    def prepared(self, product: Product, today: date) -> Prepared:
+        held = self._prepared.get(product.code)
+        now = time.monotonic()
+        if held is not None and held.key[-1] == today and now - held.checked < self.check_every:
+            return held
+        key = self._key(product, today)
+        if held is not None and held.key == key:
+            held.checked = now
+            return held
+        with self._guard:
+            lock = self._locks.setdefault(product.code, threading.Lock())
+        with lock:
+            held = self._prepared.get(product.code)
+            if held is None or held.key != key:
+                held = self._build(product, today, key)
+                self._prepared[product.code] = held
+            return held
+
+    def _build(self, product: Product, today: date, key: tuple[Any, ...]) -> Prepared:
+        began = time.perf_counter()
+        source = self.core.connect()
+        try:
+            wanted = duckdb.extract_statements(product.prepare)[0].named_parameters
+            params = {"today": today} if "today" in wanted else {}
+            data = source.sql(product.prepare, params=params).to_arrow_table()
+        finally:
+            source.close()
+        con = duckdb.connect(":memory:")
+        con.execute("SET threads = 1")  # one call reads a few rows: threads only add overhead
+        con.register("prepared_source", data)
+        if product.kind == "subject":
+            assert product.subject_column is not None
+            column = ident(product.subject_column)
+            con.execute(KEYED_TABLE.format(column=column))
+            con.execute("CREATE INDEX prepared_key ON prepared (_key)")
+            sql = SUBJECT_ANSWER.format(column=column, answer=product.answer)
+        else:
+            con.execute("CREATE TABLE prepared AS SELECT * FROM prepared_source")
+            sql = product.answer
+        con.unregister("prepared_source")
+        del data
+        # Nothing but the prepared table is readable, and that cannot be changed back.
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        rows = con.execute("SELECT count(*) FROM prepared").fetchone()
+        names = frozenset(duckdb.extract_statements(sql)[0].named_parameters)
+        seconds = time.perf_counter() - began
+        log.info(
+            "data product prepared",
+            extra={"product": product.code, "rows": rows[0] if rows else 0, "seconds": seconds},
+        )
+        return Prepared(key, con, sql, names, rows[0] if rows else 0, seconds)
+
+    def _cursor(self, prepared: Prepared) -> duckdb.DuckDBPyConnection:
+        # DuckDB connections are not for sharing between threads; each thread gets a cursor.
+        cursors: dict[int, tuple[Prepared, duckdb.DuckDBPyConnection]] = getattr(
+            self._local, "cursors", {}
+        )
+        self._local.cursors = cursors
+        held = cursors.get(id(prepared.con))
+        if held is None or held[0] is not prepared:
+            held = (prepared, prepared.con.cursor())
+            cursors[id(prepared.con)] = held
+        return held[1]
+
+    def answer(
+        self,
+        product: Product,
+        params: dict[str, Any],
+        today: date,
+        rng: np.random.Generator | None = None,
+    ) -> Answer:
+        """Runs a subject or aggregate product with checked ``params``."""
+        prepared = self.prepared(product, today)
+        values = {**params, "today": today}
+        if product.kind == "subject":
+            assert product.subject_param is not None
+            values[SUBJECT] = params[product.subject_param]
+        cursor = self._cursor(prepared)
+        result = cursor.execute(prepared.sql, {k: values.get(k) for k in prepared.names})
+        columns = tuple(d[0] for d in result.description or ())
+        if columns != product.output_names:
+            raise RuntimeError(
+                f"{product.code}: the answer SQL gives {columns}, the product declares "
+                f"{product.output_names}"
+            )
+        rows = [dict(zip(columns, map(_jsonable, r), strict=True)) for r in result.fetchall()]
+        if product.kind == "subject":
+            if len(rows) != 1:
+                raise RuntimeError(f"{product.code}: a subject answer is one row, got {len(rows)}")
+            return Answer(columns, rows)
+        return protect(columns, rows, product.privacy, rng or np.random.default_rng())
+
+    def open_rows(
+        self, product: Product, filters: dict[str, Any], limit: int, offset: int
+    ) -> Answer:
+        """Rows of an open product's dataset, without personal columns, in key order."""
+        assert product.dataset is not None
+        spec = self.core.spec(product.dataset)
+        columns = tuple(c.name for c in spec.columns if not c.personal)
+        where = [f"{ident(name)} = ${name}" for name, v in filters.items() if v is not None]
+        order = spec.primary_key or columns
+        sql = OPEN_ROWS.format(
+            columns=", ".join(map(ident, columns)),
+            table=ident(product.dataset),
+            where=" AND ".join(where) or "true",
+            order=", ".join(map(ident, order)),
+        )
+        values = {k: v for k, v in filters.items() if v is not None}
+        con = self.core.connect()
+        try:
+            result = con.execute(sql, {**values, "limit": limit, "offset": offset})
+            rows = [dict(zip(columns, map(_jsonable, r), strict=True)) for r in result.fetchall()]
+        except duckdb.CatalogException as exc:
+            raise ProductUnavailable(f"{product.code}: {exc}") from exc
+        finally:
+            con.close()
+        return Answer(columns, rows)
+
+
+def protect(
+    columns: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    privacy: Privacy,
+    rng: np.random.Generator,
+) -> Answer:
+    """Small-group suppression, then noise.
+
+    A group with fewer than ``k_min`` people is left out. In the groups that stay, a count
+    below ``k_min`` (but not 0), or one whose complement in the group is, is withheld (None):
+    otherwise "12 people, 11 insured" would single out the one who is not. Counts then get
+    Laplace noise of scale 1/epsilon (a count query changes by at most 1 per person), rounded
+    and kept at 0 or more. The decisions are taken on the true counts.
+    """
+    k, size_column = privacy.k_min, privacy.group_size
+    assert size_column is not None
+    kept: list[dict[str, Any]] = []
+    dropped = withheld = 0
+    for row in rows:
+        size = int(row[size_column] or 0)
+        if size < k:
+            dropped += 1
+            continue
+        out = dict(row)
+        for name in privacy.counts:
+            value = int(out[name] or 0)
+            if name != size_column and (0 < value < k or 0 < size - value < k):
+                out[name] = None
+                withheld += 1
+        kept.append(out)
+    scale = None if privacy.epsilon is None else 1.0 / privacy.epsilon
+    if scale is not None:
+        for out in kept:
+            for name in privacy.counts:
+                if out[name] is not None:
+                    out[name] = max(0, round(out[name] + float(rng.laplace(0.0, scale))))
+    return Answer(columns, kept, dropped, withheld, scale)

@@ -1,0 +1,1141 @@
+"""The data channel's logic: consumers and zones, access applications and grants, API keys,
+the gateway's decision for each call, metering and billing. No HTTP here.
+
+Who may call what is decided in this order, and each refusal is metered and written to the
+audit ledger before it is answered: the key (401), the rate limit and the monthly quota (429),
+the product and the purpose against the key's grants and the zone membership (403), the
+parameters (422), the subject's certificate-use authorisation for products about one person or
+enterprise (403). Only then is the product computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shuhui.catalog import service as catalog_service
+from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.content import Items, load_items
+from shuhui.core.errors import Problem, invalid
+from shuhui.core.ids import InvalidIdentifier, parse_credit_code
+from shuhui.exchange import products as product_defs
+from shuhui.exchange.engine import Answer, Engine, ProductUnavailable
+from shuhui.exchange.models import (
+    APPLICATION_STATES,
+    CONSUMER_TYPES,
+    USAGES,
+    AccessApplication,
+    ApiKey,
+    Call,
+    Consumer,
+    Counter,
+    Grant,
+    Membership,
+)
+from shuhui.exchange.products import Product, Products
+from shuhui.trust import authorisations, ledger
+from shuhui.trust.canonical import JsonValue
+
+LOCAL: Final = ZoneInfo("Asia/Shanghai")
+KEY_PREFIX: Final = "shk_"
+DEFAULT_RATE_PER_MINUTE: Final = 600
+DEFAULT_MONTHLY_QUOTA: Final = 1_000_000
+MAX_DAYS: Final = 3 * 366
+KEY_DAYS: Final = 366
+
+# Refusal reasons: a stable code (metered, charted, in the ledger) and the Chinese words.
+REASONS: Final[dict[str, str]] = {
+    "key-missing": "未提供 API 密钥",
+    "key-unknown": "API 密钥无效",
+    "key-revoked": "API 密钥已撤销",
+    "key-expired": "API 密钥已过期",
+    "rate-limited": "调用频率超过限制",
+    "quota-exhausted": "本月调用配额已用完",
+    "product-unknown": "数据产品不存在",
+    "product-not-granted": "该数据产品不在授权范围内",
+    "purpose-mismatch": "用途与批准的用途不符",
+    "grant-inactive": "数据使用授权已撤销或不在有效期内",
+    "not-a-member": "未加入该产品所属专区",
+    "invalid-params": "参数校验失败",
+    "consent-refused": "数据主体未授权或授权不适用",
+    "dataset-not-open": "数据集不是无条件开放数据",
+    "product-unavailable": "数据产品暂不可用",
+}
+
+
+@dataclass(frozen=True)
+class CityExchange:
+    zones: Items
+    products: Products
+    certificate_types: Items
+
+
+def city_exchange(content: Path) -> CityExchange:
+    zones = load_items(content / "exchange-zones.yaml", "exchange-zones")
+    types = load_items(content / "certificate-types.yaml", "certificate-types")
+    holders = {t.code: str(t.attrs.get("holder", "any")) for t in types}
+    return CityExchange(zones, product_defs.load(content, {z.code for z in zones}, holders), types)
+
+
+def local_today(now: datetime) -> date:
+    return as_utc(now).astimezone(LOCAL).date()
+
+
+def month_of(now: datetime) -> date:
+    return local_today(now).replace(day=1)
+
+
+def _code(prefix: str, now: datetime) -> str:
+    return f"{prefix}-{local_today(now):%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+# --- consumers and zones -------------------------------------------------------------------
+
+
+def consumer_by_code(db: Session, credit_code: str) -> Consumer | None:
+    return db.scalar(select(Consumer).where(Consumer.credit_code == credit_code))
+
+
+def register_consumer(
+    db: Session,
+    *,
+    credit_code: str,
+    name: str,
+    type: str,
+    contact_name: str,
+    contact_phone: str,
+    contact_email: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Consumer:
+    """Registers the organisation an account acts for (once; the credit code is its identity)."""
+    now = as_utc(now or utcnow())
+    try:
+        code = parse_credit_code(credit_code).code
+    except InvalidIdentifier as exc:
+        raise invalid("credit_code", exc.reason) from None
+    if type not in CONSUMER_TYPES:
+        raise invalid("type", f"one of {', '.join(CONSUMER_TYPES)}")
+    for where, text, limit in (
+        ("name", name, 256),
+        ("contact_name", contact_name, 64),
+        ("contact_phone", contact_phone, 32),
+        ("contact_email", contact_email, 128),
+    ):
+        if not text.strip() or len(text) > limit:
+            raise invalid(where, f"1-{limit} characters")
+    if "@" not in contact_email:
+        raise invalid("contact_email", "an e-mail address")
+    if consumer_by_code(db, code) is not None:
+        raise Problem("conflict", detail=f"机构 {code} 已登记")
+    consumer = Consumer(
+        credit_code=code,
+        name=name.strip(),
+        type=type,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        contact_email=contact_email.strip(),
+        created_at=now,
+        created_by=actor,
+    )
+    db.add(consumer)
+    db.flush()
+    ledger.record(db, actor, "channel.consumer.registered", detail={"consumer": code, "type": type})
+    return consumer
+
+
+def apply_membership(
+    db: Session,
+    exchange: CityExchange,
+    consumer: Consumer,
+    zone: str,
+    statement: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> Membership:
+    now = as_utc(now or utcnow())
+    item = exchange.zones.get(zone)
+    if item is None or not item.in_force(local_today(now)):
+        raise invalid("zone", "no such zone")
+    if consumer.type not in item.attrs.get("consumer_types", []):
+        raise invalid("zone", f"{item.name_zh}不接受{CONSUMER_TYPES[consumer.type][0]}加入")
+    if not statement.strip() or len(statement) > 2048:
+        raise invalid("statement", "1-2048 characters")
+    held = db.scalar(
+        select(Membership).where(Membership.consumer_id == consumer.id, Membership.zone == zone)
+    )
+    if held is not None and held.status in ("pending", "approved"):
+        raise Problem("conflict", detail=f"已申请或已加入{item.name_zh}")
+    if held is None:
+        held = Membership(consumer_id=consumer.id, zone=zone)
+        db.add(held)
+    held.status, held.statement, held.applied_at = "pending", statement.strip(), now
+    held.reviewer = held.reviewed_at = held.review_reason = None
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "channel.membership.applied",
+        detail={"consumer": consumer.credit_code, "zone": zone},
+    )
+    return held
+
+
+def review_membership(
+    db: Session,
+    membership_id: int,
+    *,
+    approve: bool,
+    reason: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Membership:
+    now = as_utc(now or utcnow())
+    held = db.get(Membership, membership_id)
+    if held is None:
+        raise Problem("not-found", detail="没有该入驻申请")
+    if held.status != "pending":
+        raise Problem("conflict", detail="该申请已审核")
+    if not approve and not reason.strip():
+        raise invalid("reason", "a refusal says why")
+    held.status = "approved" if approve else "rejected"
+    held.reviewer, held.reviewed_at, held.review_reason = actor, now, reason.strip() or None
+    ledger.record(
+        db,
+        actor,
+        f"channel.membership.{held.status}",
+        detail={"consumer": held.consumer.credit_code, "zone": held.zone, "reason": reason},
+    )
+    return held
+
+
+def memberships(db: Session, consumer_id: int | None = None) -> list[Membership]:
+    query = select(Membership).order_by(Membership.applied_at.desc())
+    if consumer_id is not None:
+        query = query.where(Membership.consumer_id == consumer_id)
+    return list(db.scalars(query))
+
+
+def member_zones(db: Session, consumer_id: int) -> set[str]:
+    return set(
+        db.scalars(
+            select(Membership.zone).where(
+                Membership.consumer_id == consumer_id, Membership.status == "approved"
+            )
+        )
+    )
+
+
+# --- access applications and grants ----------------------------------------------------------
+
+
+def apply_access(
+    db: Session,
+    exchange: CityExchange,
+    consumer: Consumer,
+    *,
+    products: Sequence[str],
+    fields: dict[str, list[str]] | None,
+    purpose: str,
+    legal_basis: str,
+    usage: str,
+    days: int,
+    actor: str,
+    now: datetime | None = None,
+) -> AccessApplication:
+    """Applies to use products for one purpose; the providing department reviews first."""
+    now = as_utc(now or utcnow())
+    wanted = _check_products(exchange, products, local_today(now))
+    zones = member_zones(db, consumer.id)
+    for code in wanted:
+        zone = exchange.products.by_code[code].zone
+        if zone not in zones:
+            raise invalid("products", f"{code}: 须先加入{exchange.zones.by_code[zone].name_zh}")
+    chosen = _check_fields(exchange, wanted, fields or {})
+    text = authorisations.normalise_purpose(purpose)
+    if not text:
+        raise invalid("purpose", "required")
+    if not legal_basis.strip() or len(legal_basis) > 1024:
+        raise invalid("legal_basis", "1-1024 characters")
+    if usage not in USAGES:
+        raise invalid("usage", f"one of {', '.join(USAGES)}")
+    if not 1 <= days <= MAX_DAYS:
+        raise invalid("days", f"1-{MAX_DAYS}")
+    application = AccessApplication(
+        code=_code("SQ", now),
+        consumer_id=consumer.id,
+        products=_json(wanted),
+        fields=_json(chosen),
+        purpose=text,
+        legal_basis=legal_basis.strip(),
+        usage=usage,
+        days=days,
+        # Open data needs no provider's consent: the bureau alone reviews its use.
+        status="bureau_review"
+        if all(exchange.products.by_code[p].kind == "open" for p in wanted)
+        else "department_review",
+        applicant=actor,
+        submitted_at=now,
+        history=_json([{"at": now.isoformat(), "by": actor, "step": "submitted"}]),
+    )
+    db.add(application)
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "channel.application.submitted",
+        purpose=text,
+        detail={
+            "application": application.code,
+            "consumer": consumer.credit_code,
+            "products": wanted,
+            "usage": usage,
+        },
+    )
+    return application
+
+
+def _check_products(exchange: CityExchange, products: Sequence[str], today: date) -> list[str]:
+    wanted = sorted(set(products))
+    if not wanted:
+        raise invalid("products", "at least one product")
+    for code in wanted:
+        product = exchange.products.get(code)
+        if product is None or not product.item.in_force(today):
+            raise invalid("products", f"{code}: no such product")
+    return wanted
+
+
+def _check_fields(
+    exchange: CityExchange, products: list[str], fields: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """The output fields asked for, per product (all of them where none are named)."""
+    chosen: dict[str, list[str]] = {}
+    for code, names in fields.items():
+        if code not in products:
+            raise invalid("fields", f"{code}: not one of the products applied for")
+        known = exchange.products.by_code[code].output_names
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise invalid("fields", f"{code}: no output field {', '.join(unknown)}")
+    for code in products:
+        names = fields.get(code) or list(exchange.products.by_code[code].output_names)
+        chosen[code] = sorted(set(names))
+    return chosen
+
+
+def application_products(application: AccessApplication | Grant) -> list[str]:
+    return list(json.loads(application.products))
+
+
+def application_history(application: AccessApplication) -> list[dict[str, Any]]:
+    return list(json.loads(application.history))
+
+
+def _department(name: str) -> str:
+    for prefix in ("青岛市", "市"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def reviewer_step(
+    exchange: CityExchange, application: AccessApplication, department: str | None, is_bureau: bool
+) -> str | None:
+    """Which step this reviewer may take now: 'department' for an officer of a providing
+    department while the application awaits the departments, 'bureau' for the data bureau
+    after that."""
+    if application.status == "bureau_review" and is_bureau:
+        return "bureau"
+    if application.status == "department_review" and department:
+        providers = {
+            _department(exchange.products.by_code[p].provider)
+            for p in application_products(application)
+            if p in exchange.products.by_code
+        }
+        if _department(department) in providers:
+            return "department"
+    return None
+
+
+def review_access(
+    db: Session,
+    exchange: CityExchange,
+    code: str,
+    *,
+    decision: str,
+    reason: str,
+    actor: str,
+    department: str | None,
+    is_bureau: bool,
+    rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
+    monthly_quota: int = DEFAULT_MONTHLY_QUOTA,
+    now: datetime | None = None,
+) -> AccessApplication:
+    """approve | reject | return, by the providing department and then the data bureau; the
+    bureau's approval makes the grant."""
+    now = as_utc(now or utcnow())
+    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
+    if application is None:
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    step = reviewer_step(exchange, application, department, is_bureau)
+    if step is None:
+        raise Problem(
+            "forbidden",
+            detail=f"该申请处于“{APPLICATION_STATES[application.status][0]}”，您不能审核",
+        )
+    if decision not in ("approve", "reject", "return"):
+        raise invalid("decision", "approve, reject or return")
+    if decision != "approve" and not reason.strip():
+        raise invalid("reason", "a rejection or return says why")
+    if len(reason) > 1024:
+        raise invalid("reason", "at most 1024 characters")
+    if not 1 <= rate_per_minute <= 100_000:
+        raise invalid("rate_per_minute", "1-100000")
+    if not 1 <= monthly_quota <= 100_000_000:
+        raise invalid("monthly_quota", "1-100000000")
+    history = application_history(application)
+    history.append(
+        {
+            "at": now.isoformat(),
+            "by": actor,
+            "step": step,
+            "decision": decision,
+            "reason": reason.strip(),
+        }
+    )
+    application.history = _json(history)
+    if decision == "reject":
+        application.status = "rejected"
+    elif decision == "return":
+        application.status = "returned"
+    elif step == "department":
+        application.status = "bureau_review"
+    else:
+        application.status = "approved"
+        grant = Grant(
+            code=_code("SQX", now),
+            consumer_id=application.consumer_id,
+            products=application.products,
+            fields=application.fields,
+            purpose=application.purpose,
+            usage=application.usage,
+            valid_from=now,
+            valid_to=now + timedelta(days=application.days),
+            rate_per_minute=rate_per_minute,
+            monthly_quota=monthly_quota,
+            status="active",
+            granted_at=now,
+        )
+        db.add(grant)
+        db.flush()
+        application.grant_id = grant.id
+        ledger.record(
+            db,
+            actor,
+            "channel.grant.issued",
+            purpose=grant.purpose,
+            grant=grant.code,
+            detail={
+                "application": application.code,
+                "consumer": application.consumer.credit_code,
+                "products": application_products(application),
+                "usage": grant.usage,
+                "valid_to": grant.valid_to.isoformat(),
+            },
+        )
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        f"channel.application.{decision}",
+        purpose=application.purpose,
+        detail={"application": application.code, "step": step, "reason": reason.strip()},
+    )
+    return application
+
+
+def resubmit(
+    db: Session,
+    code: str,
+    consumer: Consumer,
+    *,
+    legal_basis: str,
+    note: str,
+    actor: str,
+    now: datetime | None = None,
+) -> AccessApplication:
+    """A returned application, completed, goes back to the providing department."""
+    now = as_utc(now or utcnow())
+    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
+    if application is None or application.consumer_id != consumer.id:
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    if application.status != "returned":
+        raise Problem("conflict", detail="只有退回的申请可以补充后重新提交")
+    if not legal_basis.strip() or len(legal_basis) > 1024:
+        raise invalid("legal_basis", "1-1024 characters")
+    application.legal_basis = legal_basis.strip()
+    history = application_history(application)
+    history.append(
+        {"at": now.isoformat(), "by": actor, "step": "resubmitted", "reason": note.strip()}
+    )
+    application.history = _json(history)
+    application.status = "department_review"
+    ledger.record(db, actor, "channel.application.resubmitted", detail={"application": code})
+    return application
+
+
+def applications(
+    db: Session, *, consumer_id: int | None = None, statuses: Sequence[str] | None = None
+) -> list[AccessApplication]:
+    query = select(AccessApplication).order_by(AccessApplication.submitted_at.desc())
+    if consumer_id is not None:
+        query = query.where(AccessApplication.consumer_id == consumer_id)
+    if statuses:
+        query = query.where(AccessApplication.status.in_(statuses))
+    return list(db.scalars(query))
+
+
+def grants(db: Session, consumer_id: int | None = None) -> list[Grant]:
+    query = select(Grant).order_by(Grant.granted_at.desc())
+    if consumer_id is not None:
+        query = query.where(Grant.consumer_id == consumer_id)
+    return list(db.scalars(query))
+
+
+def revoke_grant(
+    db: Session, code: str, *, reason: str, actor: str, now: datetime | None = None
+) -> Grant:
+    now = as_utc(now or utcnow())
+    grant = db.scalar(select(Grant).where(Grant.code == code))
+    if grant is None:
+        raise Problem("not-found", detail=f"没有授权 {code}")
+    if grant.status != "active":
+        raise Problem("conflict", detail="该授权已撤销")
+    if not reason.strip():
+        raise invalid("reason", "a revocation says why")
+    grant.status, grant.revoked_at, grant.revoked_reason = "revoked", now, reason.strip()
+    ledger.record(db, actor, "channel.grant.revoked", grant=code, detail={"reason": reason.strip()})
+    return grant
+
+
+def grant_active(grant: Grant, now: datetime) -> bool:
+    return grant.status == "active" and grant.valid_from <= now < grant.valid_to
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def _digest(secret: str) -> str:
+    # Keys are 256 random bits: a fast hash is enough (no dictionary to guess from).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _split(api_key: str) -> tuple[str, str] | None:
+    parts = api_key.split("_", 2)  # the secret part may hold "_" itself
+    if len(parts) != 3 or parts[0] + "_" != KEY_PREFIX or len(parts[1]) != 8:
+        return None
+    return parts[1], api_key
+
+
+def issue_key(
+    db: Session,
+    consumer: Consumer,
+    *,
+    grant_codes: Sequence[str],
+    label: str,
+    actor: str,
+    days: int = KEY_DAYS,
+    now: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key for some of the consumer's active grants; the secret is returned once."""
+    now = as_utc(now or utcnow())
+    wanted = sorted(set(grant_codes))
+    if not wanted:
+        raise invalid("grants", "a key serves at least one grant")
+    held = {g.code: g for g in grants(db, consumer.id)}
+    for code in wanted:
+        if code not in held or not grant_active(held[code], now):
+            raise invalid("grants", f"{code}: not an active grant of this consumer")
+    if not label.strip() or len(label) > 64:
+        raise invalid("label", "1-64 characters")
+    if not 1 <= days <= KEY_DAYS:
+        raise invalid("days", f"1-{KEY_DAYS}")
+    prefix = secrets.token_hex(4)
+    secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        prefix=prefix,
+        digest=_digest(secret),
+        consumer_id=consumer.id,
+        label=label.strip(),
+        grants=_json(wanted),
+        created_at=now,
+        created_by=actor,
+        expires_at=now + timedelta(days=days),
+    )
+    db.add(key)
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "channel.key.issued",
+        detail={"consumer": consumer.credit_code, "key": prefix, "grants": list[JsonValue](wanted)},
+    )
+    return key, secret
+
+
+def keys(db: Session, consumer_id: int) -> list[ApiKey]:
+    return list(
+        db.scalars(
+            select(ApiKey).where(ApiKey.consumer_id == consumer_id).order_by(ApiKey.id.desc())
+        )
+    )
+
+
+def _own_key(db: Session, consumer: Consumer, prefix: str) -> ApiKey:
+    key = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or key.consumer_id != consumer.id:
+        raise Problem("not-found", detail=f"没有密钥 {prefix}")
+    return key
+
+
+def revoke_key(
+    db: Session, consumer: Consumer, prefix: str, *, actor: str, now: datetime | None = None
+) -> ApiKey:
+    now = as_utc(now or utcnow())
+    key = _own_key(db, consumer, prefix)
+    if key.revoked_at is not None:
+        raise Problem("conflict", detail="该密钥已撤销")
+    key.revoked_at = now
+    ledger.record(
+        db, actor, "channel.key.revoked", detail={"consumer": consumer.credit_code, "key": prefix}
+    )
+    return key
+
+
+def rotate_key(
+    db: Session, consumer: Consumer, prefix: str, *, actor: str, now: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """A new key with the same grants; the old one stops working at once."""
+    now = as_utc(now or utcnow())
+    old = _own_key(db, consumer, prefix)
+    if old.revoked_at is not None:
+        raise Problem("conflict", detail="该密钥已撤销，不能轮换")
+    active = [
+        c
+        for c in json.loads(old.grants)
+        if any(g.code == c and grant_active(g, now) for g in grants(db, consumer.id))
+    ]
+    new, secret = issue_key(db, consumer, grant_codes=active, label=old.label, actor=actor, now=now)
+    old.revoked_at, old.replaced_by = now, new.prefix
+    ledger.record(
+        db,
+        actor,
+        "channel.key.rotated",
+        detail={"consumer": consumer.credit_code, "key": prefix, "new_key": new.prefix},
+    )
+    return new, secret
+
+
+# --- the gateway --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What the gateway answers: status, JSON body, headers (rate-limit headers included)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+
+
+@dataclass
+class _Call:
+    product_code: str
+    started: float
+    now: datetime
+    key: ApiKey | None = None
+    grant: Grant | None = None
+    product: Product | None = None
+    purpose: str | None = None
+    subject: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _actor(c: _Call) -> str:
+    return f"consumer:{c.key.consumer.credit_code}" if c.key else "anonymous"
+
+
+def _meter(
+    db: Session, c: _Call, status: int, reason: str | None, answer_sha: str | None, seq: int | None
+) -> None:
+    db.add(
+        Call(
+            at=c.now,
+            month=month_of(c.now),
+            consumer_id=c.key.consumer_id if c.key else None,
+            key_prefix=c.key.prefix if c.key else None,
+            grant_code=c.grant.code if c.grant else None,
+            product=c.product_code[:64],
+            zone=c.product.zone if c.product else None,
+            usage=c.grant.usage if c.grant else None,
+            status=status,
+            reason=reason,
+            micros=int((time.perf_counter() - c.started) * 1e6),
+            answer_sha256=answer_sha,
+            ledger_seq=seq,
+        )
+    )
+
+
+def _refuse(
+    db: Session,
+    c: _Call,
+    reason: str,
+    problem: Problem,
+    *,
+    recorded: bool = False,
+) -> Outcome:
+    """Meters the refusal, writes it to the ledger (unless the consent check did), answers."""
+    seq = None
+    if not recorded:
+        entry = ledger.record(
+            db,
+            _actor(c),
+            "channel.refused",
+            subject=c.subject,
+            purpose=c.purpose,
+            grant=c.grant.code if c.grant else None,
+            detail={
+                "product": c.product_code[:64],
+                "reason": reason,
+                "status": problem.http_status,
+                "key": c.key.prefix if c.key else None,
+            },
+        )
+        seq = entry.seq
+    _meter(db, c, problem.http_status, reason, None, seq)
+    problem.extra.setdefault("reason", reason)
+    problem.extra.setdefault("reason_zh", REASONS[reason])
+    return Outcome(problem.http_status, problem.body(), dict(c.headers), reason)
+
+
+def _find_key(db: Session, api_key: str | None) -> tuple[ApiKey | None, str | None]:
+    if not api_key:
+        return None, "key-missing"
+    parts = _split(api_key.strip())
+    if parts is None:
+        return None, "key-unknown"
+    key = db.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
+    if key is None or not secrets.compare_digest(key.digest, _digest(parts[1])):
+        return None, "key-unknown"
+    return key, None
+
+
+def _count(db: Session, key_id: int, window: str) -> int:
+    """Adds one call to the key's window and returns the count (one statement, any writer)."""
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Counter)
+        .values(key_id=key_id, window=window, count=1)
+        .on_conflict_do_update(
+            index_elements=[Counter.key_id, Counter.window], set_={"count": Counter.count + 1}
+        )
+        .returning(Counter.count)
+    )
+    return int(db.execute(statement).scalar_one())
+
+
+def _limits(db: Session, c: _Call, grants_of_key: list[Grant]) -> str | None:
+    """Counts the call against the key's rate limit and monthly quota; sets the headers."""
+    assert c.key is not None
+    limit = max((g.rate_per_minute for g in grants_of_key), default=DEFAULT_RATE_PER_MINUTE)
+    quota = max((g.monthly_quota for g in grants_of_key), default=DEFAULT_MONTHLY_QUOTA)
+    local = c.now.astimezone(LOCAL)
+    minute = _count(db, c.key.id, f"m:{local:%Y%m%d%H%M}")
+    month = _count(db, c.key.id, f"M:{local:%Y%m}")
+    reset = 60 - local.second
+    c.headers.update(
+        {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - minute)),
+            "X-RateLimit-Reset": str(reset),
+            "X-Quota-Limit": str(quota),
+            "X-Quota-Remaining": str(max(0, quota - month)),
+        }
+    )
+    if minute > limit:
+        c.headers["Retry-After"] = str(reset)
+        return "rate-limited"
+    if month > quota:
+        first = (local.replace(day=1) + timedelta(days=32)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        c.headers["Retry-After"] = str(int((first - local).total_seconds()) + 1)
+        return "quota-exhausted"
+    return None
+
+
+def answer_digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(_json(body).encode()).hexdigest()
+
+
+def call(
+    db: Session,
+    exchange: CityExchange,
+    engine: Engine,
+    *,
+    api_key: str | None,
+    product_code: str,
+    payload: Any,
+    now: datetime | None = None,
+) -> Outcome:
+    """One call through the gateway. The caller commits whatever the outcome: a refusal is
+    metered and in the ledger just like an answer."""
+    c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
+    key, failure = _find_key(db, api_key)
+    if key is None:
+        assert failure is not None
+        return _refuse(
+            db, c, failure, Problem("unauthenticated", detail=REASONS[failure], status=401)
+        )
+    c.key = key
+    if key.revoked_at is not None:
+        return _refuse(
+            db, c, "key-revoked", Problem("unauthenticated", detail=REASONS["key-revoked"])
+        )
+    if c.now >= key.expires_at:
+        return _refuse(
+            db, c, "key-expired", Problem("unauthenticated", detail=REASONS["key-expired"])
+        )
+    codes = set(json.loads(key.grants))
+    held = [g for g in grants(db, key.consumer_id) if g.code in codes]
+    limited = _limits(db, c, held)
+    if limited is not None:
+        return _refuse(db, c, limited, Problem("rate-limited", detail=REASONS[limited]))
+    product = exchange.products.get(product_code)
+    today = local_today(c.now)
+    if product is None or not product.item.in_force(today):
+        return _refuse(
+            db, c, "product-unknown", Problem("not-found", detail=REASONS["product-unknown"])
+        )
+    c.product = product
+    if not isinstance(payload, dict):
+        return _refuse(db, c, "invalid-params", invalid("body", "a JSON object: {purpose, params}"))
+    purpose = payload.get("purpose")
+    if not isinstance(purpose, str) or not purpose.strip():
+        return _refuse(
+            db, c, "invalid-params", invalid("purpose", "required: the purpose of this call")
+        )
+    c.purpose = " ".join(purpose.split())[:256]
+    covering = [g for g in held if product.code in application_products(g)]
+    if not covering:
+        return _refuse(
+            db, c, "product-not-granted", _forbidden("product-not-granted", product.code)
+        )
+    matching = [g for g in covering if g.purpose == c.purpose]
+    if not matching:
+        c.grant = covering[0]
+        return _refuse(db, c, "purpose-mismatch", _forbidden("purpose-mismatch", product.code))
+    live = [g for g in matching if grant_active(g, c.now)]
+    c.grant = (live or matching)[0]
+    if not live:
+        return _refuse(db, c, "grant-inactive", _forbidden("grant-inactive", product.code))
+    if product.zone not in member_zones(db, key.consumer_id):
+        return _refuse(db, c, "not-a-member", _forbidden("not-a-member", product.code))
+    raw = payload.get("params", {})
+    if not isinstance(raw, dict):
+        return _refuse(db, c, "invalid-params", invalid("params", "a JSON object"))
+    unknown = sorted(set(raw) - {p.name for p in product.params})
+    if unknown:
+        return _refuse(
+            db,
+            c,
+            "invalid-params",
+            invalid(f"params.{unknown[0]}", "not a parameter of this product"),
+        )
+    try:
+        params = {p.name: p.parse(raw.get(p.name), today) for p in product.params}
+    except Problem as problem:
+        return _refuse(db, c, "invalid-params", problem)
+    consumer = key.consumer
+    decision: authorisations.Decision | None = None
+    relying = authorisations.Party("enterprise", consumer.credit_code, consumer.name)
+    if product.kind == "subject":
+        assert product.subject_param is not None and product.consent is not None
+        c.subject = params[product.subject_param]
+        decision = authorisations.decide_cert_use(
+            db,
+            relying_party=relying,
+            holder_id=c.subject,
+            certificate_type=product.consent,
+            purpose=c.purpose,
+            now=c.now,
+        )
+        if not decision.allowed:
+            authorisations.record_use(
+                db,
+                decision,
+                kind="cert_use",
+                actor=_actor(c),
+                grantee=relying,
+                principal_id=c.subject,
+                detail=_call_detail(c, None),
+                purpose=c.purpose,
+                now=c.now,
+            )
+            why = decision.reason[1] if decision.reason else ""
+            refused = Problem(
+                "authorisation-refused",
+                detail=f"{REASONS['consent-refused']}：{why}",
+                extra={"authorisation": decision.as_dict()},
+            )
+            return _refuse(db, c, "consent-refused", refused, recorded=True)
+    try:
+        answer = _compute(db, engine, product, params, today)
+    except _NotOpen:
+        return _refuse(db, c, "dataset-not-open", _forbidden("dataset-not-open", product.code))
+    except ProductUnavailable as exc:
+        return _refuse(db, c, "product-unavailable", Problem("not-ready", detail=str(exc)))
+    body = _answer_body(product, c, answer, json.loads(c.grant.fields).get(product.code))
+    digest = answer_digest(body["result"])
+    if decision is not None:
+        assert c.subject is not None
+        used = authorisations.record_use(
+            db,
+            decision,
+            kind="cert_use",
+            actor=_actor(c),
+            grantee=relying,
+            principal_id=c.subject,
+            detail=_call_detail(c, digest),
+            purpose=c.purpose,
+            now=c.now,
+        )
+        if not used.allowed:  # the last use went to someone else in the meantime
+            exhausted = Problem(
+                "authorisation-refused",
+                detail=REASONS["consent-refused"],
+                extra={"authorisation": used.as_dict()},
+            )
+            return _refuse(db, c, "consent-refused", exhausted, recorded=True)
+        body["authorisation"] = decision.chain[-1]
+        seq = None
+    else:
+        seq = ledger.record(
+            db,
+            _actor(c),
+            "channel.answered",
+            purpose=c.purpose,
+            grant=c.grant.code,
+            detail=_call_detail(c, digest),
+        ).seq
+    body["answer_sha256"] = digest
+    _meter(db, c, 200, None, digest, seq)
+    return Outcome(200, body, dict(c.headers))
+
+
+class _NotOpen(Exception):
+    pass
+
+
+def _forbidden(reason: str, product: str) -> Problem:
+    return Problem("forbidden", detail=f"{REASONS[reason]}（{product}）")
+
+
+def _call_detail(c: _Call, digest: str | None) -> dict[str, JsonValue]:
+    assert c.key is not None
+    return {
+        "product": c.product_code,
+        "product_name": c.product.name_zh if c.product else None,
+        "consumer": c.key.consumer.credit_code,
+        "consumer_name": c.key.consumer.name,
+        "channel_grant": c.grant.code if c.grant else None,
+        "usage": c.grant.usage if c.grant else None,
+        "key": c.key.prefix,
+        "answer_sha256": digest,
+    }
+
+
+def _compute(
+    db: Session, engine: Engine, product: Product, params: dict[str, Any], today: date
+) -> Answer:
+    if product.kind != "open":
+        return engine.answer(product, params, today)
+    assert product.dataset is not None
+    if catalog_service.open_level_of_table(db, product.dataset) != "open":
+        raise _NotOpen
+    limit, offset = params.pop("limit", 100), params.pop("offset", 0)
+    return engine.open_rows(product, params, limit, offset)
+
+
+def _answer_body(
+    product: Product, c: _Call, answer: Answer, fields: list[str] | None
+) -> dict[str, Any]:
+    """The answer, reduced to the output fields the grant allows."""
+    allowed = set(fields or answer.columns)
+    columns = [col for col in answer.columns if col in allowed]
+    rows = [{col: row[col] for col in columns} for row in answer.rows]
+    result: dict[str, Any]
+    if product.kind == "subject":
+        result = rows[0]
+    else:
+        result = {"rows": rows, "count": len(rows)}
+        if product.kind == "aggregate":
+            result["privacy"] = {
+                "k_min": product.privacy.k_min,
+                "suppressed_groups": answer.suppressed_groups,
+                "suppressed_cells": answer.suppressed_cells,
+                "noise": None
+                if answer.noise_scale is None
+                else {"mechanism": "laplace", "scale": answer.noise_scale},
+            }
+    assert c.grant is not None
+    return {
+        "product": product.code,
+        "purpose": c.purpose,
+        "grant": c.grant.code,
+        "answered_at": c.now.astimezone(UTC).isoformat(timespec="milliseconds"),
+        "result": result,
+    }
+
+
+# --- metering and billing -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    product: str
+    usage: str
+    calls: int
+    tiers: list[tuple[str, int, int, int]]  # (band, calls, fen each, fen)
+    fen: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    consumer: Consumer
+    month: date
+    lines: list[StatementLine]
+    refused: int
+
+    @property
+    def fen(self) -> int:
+        return sum(line.fen for line in self.lines)
+
+
+def tiered(product: Product, calls: int) -> tuple[list[tuple[str, int, int, int]], int]:
+    """Cumulative tiers: the first tier's price for the calls up to its end, and so on."""
+    out: list[tuple[str, int, int, int]] = []
+    start = 0
+    for tier in product.tiers:
+        end = calls if tier.up_to is None else min(calls, tier.up_to)
+        n = max(0, end - start)
+        band = f"{start + 1}–{tier.up_to}" if tier.up_to is not None else f"{start + 1}–"
+        if n:
+            out.append((band, n, tier.fen, n * tier.fen))
+        if tier.up_to is not None:
+            start = max(start, tier.up_to)
+        if calls <= start:
+            break
+    return out, sum(x[3] for x in out)
+
+
+def statement(db: Session, exchange: CityExchange, consumer: Consumer, month: date) -> Statement:
+    """A month's bill: answered calls per product and usage, priced by tiers (industry use) or
+    free (public-governance use)."""
+    rows = db.execute(
+        select(Call.product, Call.usage, Call.status, func.count())
+        .where(Call.consumer_id == consumer.id, Call.month == month)
+        .group_by(Call.product, Call.usage, Call.status)
+    ).all()
+    answered: Tally[tuple[str, str]] = Tally()
+    refused = 0
+    for product, usage, status, n in rows:
+        if status == 200:
+            answered[(product, usage or "industry")] += n
+        else:
+            refused += n
+    lines: list[StatementLine] = []
+    for (code, usage), n in sorted(answered.items()):
+        priced = exchange.products.get(code)
+        if priced is None:
+            continue
+        if usage == "public_governance":
+            fen = priced.public_governance_fen * n
+            lines.append(
+                StatementLine(code, usage, n, [("全部", n, priced.public_governance_fen, fen)], fen)
+            )
+        else:
+            tiers, fen = tiered(priced, n)
+            lines.append(StatementLine(code, usage, n, tiers, fen))
+    return Statement(consumer, month, lines, refused)
+
+
+def usage_by_day(db: Session, consumer_id: int | None, since: datetime) -> list[dict[str, Any]]:
+    """Calls per local day and product, answered and refused (for the charts)."""
+    rows = db.execute(
+        select(Call.at, Call.product, Call.status).where(
+            Call.at >= since, *(() if consumer_id is None else (Call.consumer_id == consumer_id,))
+        )
+    ).all()
+    tally: Tally[tuple[str, str, bool]] = Tally()
+    for at, product, status in rows:
+        tally[(as_utc(at).astimezone(LOCAL).date().isoformat(), product, status == 200)] += 1
+    return [
+        {"day": day, "product": product, "answered": ok, "calls": n}
+        for (day, product, ok), n in sorted(tally.items())
+    ]
+
+
+def dashboard(db: Session, since: datetime) -> dict[str, Any]:
+    """The bureau's view: calls by zone, product and consumer; refusals by reason."""
+    names = dict(db.execute(select(Consumer.id, Consumer.name)).all())
+    by_zone: Tally[str] = Tally()
+    by_product: Tally[str] = Tally()
+    by_consumer: Tally[str] = Tally()
+    refusals: Tally[str] = Tally()
+    for zone, product, consumer_id, status, reason, n in db.execute(
+        select(Call.zone, Call.product, Call.consumer_id, Call.status, Call.reason, func.count())
+        .where(Call.at >= since)
+        .group_by(Call.zone, Call.product, Call.consumer_id, Call.status, Call.reason)
+    ):
+        if status == 200:
+            by_zone[zone or "-"] += n
+            by_product[product] += n
+            by_consumer[names.get(consumer_id or 0, "-")] += n
+        else:
+            refusals[reason or "-"] += n
+    return {
+        "by_zone": dict(by_zone.most_common()),
+        "by_product": dict(by_product.most_common()),
+        "by_consumer": dict(by_consumer.most_common()),
+        "refusals": dict(refusals.most_common()),
+    }
+
+
+def reset_counters_before(db: Session, now: datetime) -> int:
+    """Drops minute windows older than an hour (the month windows stay for the quota)."""
+    cutoff = f"m:{(as_utc(now) - timedelta(hours=1)).astimezone(LOCAL):%Y%m%d%H%M}"
+    result = db.execute(delete(Counter).where(Counter.window.like("m:%"), Counter.window < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

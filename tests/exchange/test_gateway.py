@@ -1,0 +1,336 @@
+"""The data channel end to end through the API: consent, grants, keys, limits, metering,
+billing and the ledger, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from shuhui.trust.authorisations import entries_about
+from tests.exchange.conftest import PURPOSE, Channel, as_user, grant_for, register
+
+UNDERWRITING = "/api/v1/channel/products/underwriting-health-check"
+
+
+def consent(ch: Channel, *, purpose: str = PURPOSE, max_uses: int | None = None) -> str:
+    """The patient authorises the insurer (用证授权) and signs with their password."""
+    from datetime import timedelta
+
+    from shuhui.core.clock import utcnow
+
+    drafted = ch.patient.post(
+        "/api/v1/authorisations/cert-uses",
+        json={
+            "relying_party": {
+                "kind": "enterprise",
+                "id": "91370200MA3R7B9K1L",
+                "name": "青岛示范人寿",
+            },
+            "certificate_types": ["就诊记录"],
+            "purpose": purpose,
+            "valid_to": (utcnow() + timedelta(days=30)).isoformat(),
+            "max_uses": max_uses,
+        },
+    )
+    assert drafted.status_code == 201, drafted.text
+    code = str(drafted.json()["code"])
+    signed = ch.patient.post(
+        f"/api/v1/authorisations/{code}/sign", json={"password": "Shuhui@2026"}
+    )
+    assert signed.json()["status"] == "active", signed.text
+    return code
+
+
+def check(ch: Channel, key: str | None = None, **body: Any) -> Any:
+    payload = {"purpose": PURPOSE, "params": {"citizen_id": ch.patient_id, "years": 5}, **body}
+    headers = {} if key == "" else {"X-API-Key": key or ch.key}
+    return TestClient(ch.app).post(UNDERWRITING, json=payload, headers=headers)
+
+
+def test_an_insurer_checks_a_consenting_citizen_and_the_citizen_sees_it(channel: Channel) -> None:
+    ch = channel
+    refused = check(ch)  # no authorisation from the patient yet
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "consent-refused"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    authorisation = consent(ch)
+    answered = check(ch)
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    result = body["result"]
+    assert set(result) == {
+        "years",
+        "visits_total",
+        "inpatient_total",
+        "visits_by_chapter",
+        "flag_neoplasm",
+        "flag_endocrine",
+        "flag_circulatory",
+        "flag_respiratory",
+        "risk_tier",
+    }
+    assert result["visits_total"] == sum(c["visits"] for c in result["visits_by_chapter"]) > 0
+    assert result["risk_tier"] in ("A", "B", "C")
+    assert body["authorisation"] == authorisation and body["grant"] == ch.grant
+    digest = hashlib.sha256(
+        json.dumps(result, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    ).hexdigest()
+    assert body["answer_sha256"] == digest
+    # Nothing of the diagnosis rows: no dates, hospitals, costs or diagnosis names.
+    text = answered.text
+    for leak in ("hospital", "visit_date", "diagnosis", "cost", "医院"):
+        assert leak not in text
+    limit = int(answered.headers["X-RateLimit-Limit"])
+    assert limit == 30 and int(answered.headers["X-RateLimit-Remaining"]) == limit - 2
+    # The ledger holds the call: consumer, product, subject, purpose, grant, answer hash.
+    with ch.app.state.session_factory() as db:
+        entries = entries_about(db, [ch.patient_id])
+    used = [e for e in entries if e.action == "cert_use.used"]
+    assert len(used) == 1
+    detail = json.loads(used[0].leaf)["detail"]
+    assert used[0].grant == authorisation and used[0].purpose == PURPOSE
+    assert detail["product"] == "underwriting-health-check"
+    assert detail["consumer"] == "91370200MA3R7B9K1L" and detail["channel_grant"] == ch.grant
+    assert detail["answer_sha256"] == digest
+    assert any(e.action == "cert_use.refused" for e in entries)
+    # …and the citizen sees it in 谁用了我的数据: who, when, under which authorisation.
+    page = ch.patient.get("/me/data-uses")
+    assert page.status_code == 200
+    assert "青岛示范人寿" in page.text and authorisation in page.text
+    assert "underwriting-health-check" in page.text or "保险核保健康核验" in page.text
+
+
+def test_refusals_have_their_status_reason_and_ledger_entry(channel: Channel) -> None:
+    ch = channel
+    consent(ch)
+    assert check(ch, key="").status_code == 401
+    wrong = check(ch, key="shk_deadbeef_" + "x" * 43)
+    assert wrong.status_code == 401 and wrong.json()["reason"] == "key-unknown"
+    assert check(ch, key="not a key").json()["reason"] == "key-unknown"
+    bad_id = check(ch, params={"citizen_id": ch.patient_id[:-1] + "0", "years": 5})
+    assert bad_id.status_code == 422
+    assert bad_id.json()["errors"][0]["field"] == "params.citizen_id"
+    assert check(ch, params={"citizen_id": ch.patient_id, "years": 11}).json()["errors"][0] == {
+        "field": "params.years",
+        "reason": "must be at most 10",
+    }
+    assert check(ch, params={"citizen_id": ch.patient_id, "sql": "1"}).status_code == 422
+    other = check(ch, purpose="营销推广")
+    assert other.status_code == 403 and other.json()["reason"] == "purpose-mismatch"
+    outside = TestClient(ch.app).post(
+        "/api/v1/channel/products/enterprise-credit-check",
+        json={"purpose": PURPOSE, "params": {"credit_code": "9137021460181590X0"}},
+        headers={"X-API-Key": ch.key},
+    )
+    assert outside.status_code == 403 and outside.json()["reason"] == "product-not-granted"
+    unknown = TestClient(ch.app).post(
+        "/api/v1/channel/products/no-such-product",
+        json={"purpose": PURPOSE},
+        headers={"X-API-Key": ch.key},
+    )
+    assert unknown.status_code == 404
+    malformed = TestClient(ch.app).post(
+        UNDERWRITING,
+        content=b"{not json",
+        headers={"X-API-Key": ch.key, "content-type": "application/json"},
+    )
+    assert malformed.status_code == 422
+    # A revoked key, then a rotated one.
+    keys = ch.insurer.get("/api/v1/channel/keys").json()
+    prefix = keys[0]["prefix"]
+    rotated = ch.insurer.post(f"/api/v1/channel/keys/{prefix}/rotate")
+    assert rotated.status_code == 200
+    assert check(ch).json()["reason"] == "key-revoked"
+    assert check(ch, key=rotated.json()["secret"]).status_code == 200
+    # Every refusal is in the ledger and on the bureau's dashboard, by reason.
+    dashboard = ch.bureau.get("/api/v1/channel/dashboard").json()
+    refusals = dashboard["refusals"]
+    for reason in (
+        "key-missing",
+        "key-unknown",
+        "invalid-params",
+        "purpose-mismatch",
+        "product-not-granted",
+        "product-unknown",
+        "key-revoked",
+    ):
+        assert refusals.get(reason, 0) >= 1, reason
+    assert dashboard["by_product"]["underwriting-health-check"] == 1
+    with ch.app.state.session_factory() as db:
+        from sqlalchemy import select
+
+        from shuhui.trust.models import LedgerEntry
+
+        actions = [e.action for e in db.scalars(select(LedgerEntry))]
+    assert actions.count("channel.refused") == sum(refusals.values())
+
+
+def test_a_revoked_or_expired_authorisation_refuses_the_check(channel: Channel) -> None:
+    ch = channel
+    code = consent(ch, max_uses=1)
+    assert check(ch).status_code == 200
+    exhausted = check(ch)
+    assert exhausted.status_code == 403
+    assert exhausted.json()["authorisation"]["reason"] == "authorisation has no uses left"
+    again = consent(ch)
+    assert check(ch).status_code == 200
+    ch.patient.post(f"/api/v1/authorisations/{again}/revoke", json={"reason": "不再投保"})
+    revoked = check(ch)
+    assert revoked.status_code == 403
+    assert revoked.json()["authorisation"]["reason"] == "authorisation was revoked"
+    assert code != again
+
+
+def test_rate_limit_is_429_with_retry_after(channel: Channel) -> None:
+    ch = channel
+    consent(ch)
+    statuses = [check(ch).status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30  # the grant's 30 a minute
+    last = check(ch)
+    assert last.status_code == 429 and last.json()["reason"] == "rate-limited"
+    assert int(last.headers["Retry-After"]) >= 1
+    assert last.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_statement_prices_industry_use_in_cumulative_tiers(channel: Channel) -> None:
+    ch = channel
+    consent(ch)
+    for _ in range(3):
+        assert check(ch).status_code == 200
+    check(ch, purpose="营销推广")
+    from shuhui.core.clock import utcnow
+    from shuhui.exchange.service import month_of
+
+    month = month_of(utcnow()).strftime("%Y-%m")
+    bill = ch.insurer.get(f"/api/v1/channel/statements/{month}").json()
+    (line,) = bill["lines"]
+    assert line["product"] == "underwriting-health-check" and line["calls"] == 3
+    assert line["tiers"] == [{"band": "1–10000", "calls": 3, "fen_each": 200, "fen": 600}]
+    assert bill["total_fen"] == 600 and bill["refused_calls"] == 1
+    assert ch.insurer.get("/api/v1/channel/statements/2026-13").status_code == 422
+
+
+def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> None:
+    """Aggregates are suppressed below k and every answer is a computed one; the open product
+    serves open data only."""
+    ch = channel
+    officer = as_user(ch.app, "officer")  # 人社局: provides district statistics
+    register_public = ch.bureau  # the bureau itself reviews
+    bank = as_user(ch.app, "bank")
+    register(bank, "青岛示范银行", "bank", "finance", register_public)
+    # The bank cannot join the public-governance zone (not a public body).
+    assert (
+        bank.post(
+            "/api/v1/channel/memberships", json={"zone": "public", "statement": "x"}
+        ).status_code
+        == 422
+    )
+    # A research institute can; it applies for statistics and for open data.
+    from shuhui.core.db import transaction
+    from shuhui.trust.models import Role
+    from shuhui.trust.schemas import UserCreate
+    from shuhui.trust.service import DEMO_PASSWORD, create_user
+
+    with transaction(ch.app.state.session_factory) as db:
+        create_user(
+            db,
+            UserCreate(
+                username="institute",
+                display_name="青岛社科院",
+                password=DEMO_PASSWORD,
+                roles=[Role.consumer],
+                credit_code="12370200MB12345671",
+            ),
+            actor="test",
+        )
+    institute = as_user(ch.app, "institute")
+    register(institute, "青岛市社会科学院", "research", "public", ch.bureau)
+    stats = grant_for(
+        institute,
+        officer,
+        ch.bureau,
+        ["district-statistics"],
+        "人口老龄化研究",
+        usage="public_governance",
+    )
+    opened = grant_for(
+        institute,
+        None,
+        ch.bureau,
+        ["open-enterprise-electricity"],
+        "企业用电研究",
+        usage="public_governance",
+    )
+    key = institute.post(
+        "/api/v1/channel/keys", json={"grants": [stats, opened], "label": "研究"}
+    ).json()["secret"]
+    client = TestClient(ch.app)
+
+    def stats_call(**params: Any) -> Any:
+        return client.post(
+            "/api/v1/channel/products/district-statistics",
+            json={"purpose": "人口老龄化研究", "params": params},
+            headers={"X-API-Key": key},
+        )
+
+    whole = stats_call()
+    assert whole.status_code == 200, whole.text
+    result = whole.json()["result"]
+    assert result["privacy"]["k_min"] == 10 and result["privacy"]["noise"]["mechanism"] == "laplace"
+    assert result["rows"]
+    for row in result["rows"]:
+        assert set(row) == {
+            "district_code",
+            "age_band",
+            "sex",
+            "residents",
+            "insured_pension",
+            "insured_medical",
+        }
+    # Narrowed to one district, age band and sex, groups below k are never shown.
+    con = ch.app.state.datacore.connect()
+    small = con.execute(
+        "SELECT district_code, count(*) FROM residents GROUP BY 1 ORDER BY 2 LIMIT 1"
+    ).fetchone()
+    con.close()
+    narrow = stats_call(district_code=small[0], age_band="60+", sex="女").json()["result"]
+    for row in narrow["rows"]:
+        assert row["residents"] is not None
+    assert narrow["count"] + narrow["privacy"]["suppressed_groups"] >= 1
+    # The open product gives rows of an open table, without personal columns…
+    rows = client.post(
+        "/api/v1/channel/products/open-enterprise-electricity",
+        json={"purpose": "企业用电研究", "params": {"limit": 5}},
+        headers={"X-API-Key": key},
+    )
+    assert rows.status_code == 200, rows.text
+    assert len(rows.json()["result"]["rows"]) == 5
+    assert set(rows.json()["result"]["rows"][0]) == {
+        "credit_code",
+        "month",
+        "electricity_kwh",
+        "fee_fen",
+    }
+    # …and if the catalog closes that table, nothing at all.
+    from sqlalchemy import update
+
+    from shuhui.catalog.models import Dataset, ResourceClass
+
+    with transaction(ch.app.state.session_factory) as db:
+        class_id = db.scalar(
+            __import__("sqlalchemy")
+            .select(Dataset.class_id)
+            .where(Dataset.table_name == "enterprise_electricity")
+        )
+        db.execute(
+            update(ResourceClass).where(ResourceClass.id == class_id).values(open_level="closed")
+        )
+    closed = client.post(
+        "/api/v1/channel/products/open-enterprise-electricity",
+        json={"purpose": "企业用电研究", "params": {}},
+        headers={"X-API-Key": key},
+    )
+    assert closed.status_code == 403 and closed.json()["reason"] == "dataset-not-open"
