@@ -8,6 +8,7 @@ the item and the field), so the gateway only ever runs products that can answer.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,15 @@ NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 BUILTIN_PARAMS: Final = ("today",)
 
 ProductKind = Literal["subject", "aggregate", "open"]
+PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+ANSWER_START = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(SELECT|WITH)\b", re.I | re.S)
+
+
+def sql_params(sql: str) -> set[str]:
+    """The named parameters (``:name``) an SQLite statement takes."""
+    return set(PARAM.findall(_STRING.sub("''", _COMMENT.sub(" ", sql))))
 
 
 @dataclass(frozen=True)
@@ -234,18 +244,21 @@ def _product(path: Path, item: Item, zones: set[str], cert_types: dict[str, str]
     if not output:
         raise fail("output", "a product declares its output columns")
     prepare, answer = str(a.get("prepare") or ""), str(a.get("answer") or "")
-    for where, sql in (("prepare", prepare), ("answer", answer)):
-        if not sql.strip():
-            raise fail(where, "SQL text is required")
-        try:
-            statements = duckdb.extract_statements(sql)
-        except duckdb.Error as exc:
-            raise fail(where, f"not valid SQL: {str(exc).splitlines()[0]}") from None
-        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-            raise fail(where, "exactly one SELECT statement")
-        unknown = set(statements[0].named_parameters) - set(names) - set(BUILTIN_PARAMS)
-        if unknown:
-            raise fail(where, f"unknown parameters {', '.join(sorted(unknown))}")
+    if not prepare.strip():
+        raise fail("prepare", "SQL text is required")
+    try:
+        statements = duckdb.extract_statements(prepare)
+    except duckdb.Error as exc:
+        raise fail("prepare", f"not valid SQL: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise fail("prepare", "exactly one SELECT statement (DuckDB)")
+    if set(statements[0].named_parameters) - set(BUILTIN_PARAMS):
+        raise fail("prepare", f"takes only {', '.join(BUILTIN_PARAMS)}: it runs once, not per call")
+    if not ANSWER_START.match(answer) or not sqlite3.complete_statement(answer.strip() + ";"):
+        raise fail("answer", "one SELECT (or WITH … SELECT) statement (SQLite)")
+    unknown = sql_params(answer) - set(names) - set(BUILTIN_PARAMS)
+    if unknown:
+        raise fail("answer", f"unknown parameters {', '.join(sorted(unknown))}")
     if kind == "subject":
         subject = a.get("subject")
         if not isinstance(subject, dict):

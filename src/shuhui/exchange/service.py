@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
@@ -133,13 +132,13 @@ def register_consumer(
         raise invalid("credit_code", exc.reason) from None
     if type not in CONSUMER_TYPES:
         raise invalid("type", f"one of {', '.join(CONSUMER_TYPES)}")
-    for where, text, limit in (
+    for where, value, limit in (
         ("name", name, 256),
         ("contact_name", contact_name, 64),
         ("contact_phone", contact_phone, 32),
         ("contact_email", contact_email, 128),
     ):
-        if not text.strip() or len(text) > limit:
+        if not value.strip() or len(value) > limit:
             raise invalid(where, f"1-{limit} characters")
     if "@" not in contact_email:
         raise invalid("contact_email", "an e-mail address")
@@ -751,19 +750,19 @@ def _find_key(db: Session, api_key: str | None) -> tuple[ApiKey | None, str | No
     return key, None
 
 
-def _count(db: Session, key_id: int, window: str) -> int:
-    """Adds one call to the key's window and returns the count (one statement, any writer)."""
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Counter)
-        .values(key_id=key_id, window=window, count=1)
-        .on_conflict_do_update(
-            index_elements=[Counter.key_id, Counter.window], set_={"count": Counter.count + 1}
-        )
-        .returning(Counter.count)
-    )
-    return int(db.execute(statement).scalar_one())
+# Standard SQL both databases take (SQLite 3.35+, PostgreSQL 9.5+); as text, it is compiled once.
+COUNT_CALL = text(
+    'INSERT INTO channel_counters (key_id, "window", count) VALUES (:key, :minute, 1), '
+    '(:key, :month, 1) ON CONFLICT (key_id, "window") DO UPDATE SET '
+    'count = channel_counters.count + 1 RETURNING "window", count'
+)
+
+
+def _count(db: Session, key_id: int, minute: str, month: str) -> tuple[int, int]:
+    """Adds one call to the key's minute and month windows; returns their counts. One
+    statement, safe with any number of writers (the database adds, not this process)."""
+    counts = dict(db.execute(COUNT_CALL, {"key": key_id, "minute": minute, "month": month}).all())
+    return int(counts[minute]), int(counts[month])
 
 
 def _limits(db: Session, c: _Call, grants_of_key: list[Grant]) -> str | None:
@@ -772,8 +771,7 @@ def _limits(db: Session, c: _Call, grants_of_key: list[Grant]) -> str | None:
     limit = max((g.rate_per_minute for g in grants_of_key), default=DEFAULT_RATE_PER_MINUTE)
     quota = max((g.monthly_quota for g in grants_of_key), default=DEFAULT_MONTHLY_QUOTA)
     local = c.now.astimezone(LOCAL)
-    minute = _count(db, c.key.id, f"m:{local:%Y%m%d%H%M}")
-    month = _count(db, c.key.id, f"M:{local:%Y%m}")
+    minute, month = _count(db, c.key.id, f"m:{local:%Y%m%d%H%M}", f"M:{local:%Y%m}")
     reset = 60 - local.second
     c.headers.update(
         {

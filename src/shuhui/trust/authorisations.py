@@ -27,6 +27,7 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
@@ -293,9 +294,17 @@ def signature_problem(db: Session, a: Authorisation) -> tuple[str, str] | None:
         return R_SIGNATURE
     if key.revoked_at is not None and a.signed_at is not None and key.revoked_at < a.signed_at:
         return R_SIGNATURE
-    if not verify(SM2PublicKey.from_pem(key.public_key_pem), a.document, a.signature):
+    if not _verifies(key.public_key_pem, bytes(a.document), bytes(a.signature)):
         return R_SIGNATURE
     return None
+
+
+@lru_cache(maxsize=16_384)
+def _verifies(public_key_pem: str, document: bytes, signature: bytes) -> bool:
+    """SM2 verification, remembered: every decision re-checks every link of its chain, and a
+    data-channel check on one person repeats the same (key, document, signature) each call.
+    The cache is keyed by the exact bytes, so an edited row is verified afresh (and fails)."""
+    return verify(SM2PublicKey.from_pem(public_key_pem), document, signature)
 
 
 # --- creating, signing, revoking --------------------------------------------------------------
