@@ -1,0 +1,105 @@
+"""Properties of the channel's rules: small-group suppression, noise, tiered prices, and the
+parameter parser, over generated inputs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shuhui.core.errors import Problem
+from shuhui.core.settings import Settings
+from shuhui.exchange import service
+from shuhui.exchange.engine import protect
+from shuhui.exchange.products import Param, Privacy
+
+COLUMNS = ("group", "people", "insured", "retired")
+PRIVACY = Privacy(k_min=10, group_size="people", counts=("people", "insured", "retired"))
+
+
+@st.composite
+def groups(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(draw(st.integers(0, 12))):
+        people = draw(st.integers(0, 60))
+        rows.append(
+            {
+                "group": f"g{i}",
+                "people": people,
+                "insured": draw(st.integers(0, people)),
+                "retired": draw(st.integers(0, people)),
+            }
+        )
+    return rows
+
+
+@given(groups())
+def test_no_shown_count_singles_out_fewer_than_k(rows: list[dict[str, Any]]) -> None:
+    answer = protect(COLUMNS, rows, PRIVACY, np.random.default_rng(0))
+    k = PRIVACY.k_min
+    assert answer.suppressed_groups == sum(1 for r in rows if r["people"] < k)
+    for out in answer.rows:
+        size = out["people"]
+        assert size >= k
+        for name in ("insured", "retired"):
+            value = out[name]
+            if value is not None:
+                assert value == 0 or value >= k
+                assert size - value == 0 or size - value >= k
+
+
+@given(groups(), st.floats(0.1, 5.0))
+def test_noise_keeps_counts_whole_and_never_negative(
+    rows: list[dict[str, Any]], epsilon: float
+) -> None:
+    noisy = Privacy(10, "people", ("people", "insured", "retired"), epsilon)
+    answer = protect(COLUMNS, rows, noisy, np.random.default_rng(1))
+    assert answer.noise_scale == 1 / epsilon
+    shown = {r["group"] for r in answer.rows}
+    assert shown == {r["group"] for r in rows if r["people"] >= 10}  # decided on true counts
+    for out in answer.rows:
+        for name in ("people", "insured", "retired"):
+            assert out[name] is None or (isinstance(out[name], int) and out[name] >= 0)
+
+
+@given(st.integers(0, 300_000))
+def test_tiered_price_covers_every_call_once(calls: int) -> None:
+    settings = Settings()
+    exchange = service.city_exchange(settings.city_content)
+    product = exchange.products.by_code["underwriting-health-check"]
+    bands, fen = service.tiered(product, calls)
+    assert sum(n for _band, n, _each, _fen in bands) == calls
+    assert fen == sum(n * each for _band, n, each, _fen in bands)
+    # Cumulative tiers: a further call never costs more than the one before it.
+    prices = [each for _band, _n, each, _fen in bands]
+    assert prices == sorted(prices, reverse=True)
+
+
+PARAMS = (
+    Param("citizen_id", "citizen_id", True, "公民身份号码"),
+    Param("credit_code", "credit_code", True, "统一社会信用代码"),
+    Param("years", "integer", False, "年数", default=5, minimum=1, maximum=10),
+    Param("district_code", "division", False, "区划"),
+    Param("sex", "choice", False, "性别", choices=("男", "女")),
+    Param("month", "date", False, "月份"),
+)
+
+
+@given(
+    st.sampled_from(PARAMS),
+    st.one_of(st.none(), st.text(max_size=24), st.integers(), st.booleans(), st.floats()),
+)
+def test_a_parameter_parses_or_is_refused_naming_it(param: Param, value: Any) -> None:
+    try:
+        parsed = param.parse(value, date(2026, 11, 29))
+    except Problem as refused:
+        assert refused.http_status == 422
+        assert refused.errors[0].field == f"params.{param.name}"
+    else:
+        if value is None:
+            assert parsed == param.default
+        elif param.type == "integer":
+            assert isinstance(parsed, int) and 1 <= parsed <= 10
