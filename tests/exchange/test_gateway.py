@@ -61,7 +61,9 @@ def test_an_insurer_checks_a_consenting_citizen_and_the_citizen_sees_it(channel:
     assert answered.status_code == 200, answered.text
     body = answered.json()
     result = body["result"]
+    assert result["insured_person"] == ch.patient_id[:6] + "*" * 8 + ch.patient_id[14:]
     assert set(result) == {
+        "insured_person",
         "years",
         "visits_total",
         "inpatient_total",
@@ -290,16 +292,42 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
             "insured_pension",
             "insured_medical",
         }
-    # Narrowed to one district, age band and sex, groups below k are never shown.
-    con = ch.app.state.datacore.connect()
-    small = con.execute(
-        "SELECT district_code, count(*) FROM residents GROUP BY 1 ORDER BY 2 LIMIT 1"
-    ).fetchone()
-    con.close()
-    narrow = stats_call(district_code=small[0], age_band="60+", sex="女").json()["result"]
-    for row in narrow["rows"]:
-        assert row["residents"] is not None
-    assert narrow["count"] + narrow["privacy"]["suppressed_groups"] >= 1
+    # However narrowed (every district × age band × sex), no group shown has fewer than k
+    # people, and no count shown singles out fewer than k: checked against the true counts.
+    from shuhui.core.clock import utcnow
+    from shuhui.core.regions import qingdao_districts
+    from shuhui.exchange.service import local_today
+
+    product = ch.app.state.city_exchange.products.by_code["district-statistics"]
+    prepared = ch.app.state.channel_engine.prepared(product, local_today(utcnow()))
+
+    def truth(row: dict[str, Any]) -> tuple[int, int, int]:
+        found = prepared.con.execute(
+            "SELECT residents, insured_pension, insured_medical FROM prepared "
+            "WHERE district_code = ? AND age_band = ? AND sex = ?",
+            (row["district_code"], row["age_band"], row["sex"]),
+        ).fetchone()
+        return tuple(found) if found else (0, 0, 0)
+
+    suppressed = 0
+    districts = [d.code for d in qingdao_districts() if d.kind != "city"]
+    for district in districts:
+        for band in ("0-14", "15-59", "60+"):
+            for sex in ("男", "女"):
+                answer = stats_call(district_code=district, age_band=band, sex=sex).json()["result"]
+                suppressed += answer["privacy"]["suppressed_groups"]
+                for row in answer["rows"]:
+                    size, pension, medical = truth(row)
+                    assert size >= 10
+                    for shown, true in (
+                        (row["insured_pension"], pension),
+                        (row["insured_medical"], medical),
+                    ):
+                        if shown is not None:
+                            assert true == 0 or (
+                                true >= 10 and size - true in (0, *range(10, size + 1))
+                            )
+    assert suppressed > 0  # a 1,500-resident city has groups below k: they were left out
     # The open product gives rows of an open table, without personal columns…
     rows = client.post(
         "/api/v1/channel/products/open-enterprise-electricity",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from shuhui.catalog.models import (
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import Problem
-from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
 from shuhui.trust import ledger
 
@@ -478,3 +478,12 @@ def open_level_of_table(db: Session, table: str) -> str | None:
         .order_by(Dataset.id.desc())
         .limit(1)
     )
+
+
+def mask_personal(
+    value: object, *, check: Literal["citizen_id", "credit_code"] | None = None
+) -> str:
+    """A personal value as it may be shown outside its department: the catalog's masking rule
+    (citizen IDs keep the division code and the last four characters, other text its first and
+    last character, dates the year). ``check`` is the column's identifier check, if any."""
+    return quality.mask(value, Column("value", "string", "", personal=True, check=check))

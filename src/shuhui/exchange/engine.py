@@ -26,8 +26,9 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from shuhui.catalog import service as catalog_service
 from shuhui.datacore.store import DataCore
-from shuhui.exchange.products import Privacy, Product, sql_params
+from shuhui.exchange.products import OutputField, Privacy, Product, sql_params
 
 log = logging.getLogger(__name__)
 SUBJECT = "subject__"  # the answer SQL's parameter holding the subject (not a product param)
@@ -86,10 +87,16 @@ def _sqlite_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-def _typed(value: Any, kind: str) -> Any:
-    """An SQLite value as the product's output type says (SQLite has no booleans or lists)."""
+def _output(value: Any, field: OutputField) -> Any:
+    """An SQLite value as the product's output says: its type (SQLite has no booleans or
+    lists), and masked if it is personal."""
     if value is None:
         return None
+    if field.mask == "text":
+        return catalog_service.mask_personal(value)
+    if field.mask is not None:
+        return catalog_service.mask_personal(value, check=field.mask)
+    kind = field.type
     if kind == "boolean":
         return bool(value)
     if kind == "list":
@@ -202,9 +209,8 @@ class Engine:
                 f"{product.code}: the answer SQL gives {columns}, the product declares "
                 f"{product.output_names}"
             )
-        types = [f.type for f in product.output]
         rows = [
-            {c: _typed(v, t) for c, v, t in zip(columns, r, types, strict=True)} for r in fetched
+            {f.name: _output(v, f) for f, v in zip(product.output, r, strict=True)} for r in fetched
         ]
         if product.kind == "subject":
             if len(rows) != 1:

@@ -117,11 +117,16 @@ def _invalid(where: str, reason: str) -> Problem:
     return Problem("validation", detail=f"{where}: {reason}", errors=[FieldError(where, reason)])
 
 
+MaskRule = Literal["citizen_id", "credit_code", "text"]
+MASKS: Final[dict[str, MaskRule]] = {m: m for m in ("citizen_id", "credit_code", "text")}
+
+
 @dataclass(frozen=True)
 class OutputField:
     name: str
     type: str
     title_zh: str
+    mask: MaskRule | None = None  # a personal value leaves the platform masked by this rule
 
 
 @dataclass(frozen=True)
@@ -317,7 +322,11 @@ def _output(fail: Any, i: int, raw: Any) -> OutputField:
         raise fail(f"output[{i}]", "each output column has a snake_case name")
     if raw.get("type") not in OUTPUT_TYPES:
         raise fail(f"output[{i}].type", f"one of {', '.join(OUTPUT_TYPES)}")
-    return OutputField(raw["name"], raw["type"], str(raw.get("zh") or raw["name"]))
+    mask = raw.get("mask")
+    if mask is not None and (mask not in MASKS or raw["type"] != "string"):
+        raise fail(f"output[{i}].mask", f"a string output masked by {', '.join(MASKS)}")
+    title = str(raw.get("zh") or raw["name"])
+    return OutputField(raw["name"], raw["type"], title, None if mask is None else MASKS[mask])
 
 
 def _tiers(fail: Any, raw: Any) -> tuple[Tier, ...]:
