@@ -187,6 +187,25 @@ def test_cost_method_with_a_coefficient_the_appraiser_derived() -> None:
     assert result.quality_score is None and result.quality_band is None
 
 
+def test_cost_items_left_out_count_as_zero_and_the_workings_say_so() -> None:
+    result = cost_method(acquisition="1000", security="200", quality_coefficient="1")
+    assert result.total_cost == D("1200.00") and result.value == D("1200.00")
+    assert result.not_given == ("processing", "quality", "registration", "other")
+    assert [line.amount for line in result.costs] == [D("1000.00"), 0, 0, D("200.00"), 0, 0]
+    note = result.workings[6]
+    left_out = "数据加工成本、质量成本（评估、清洗）、登记与合规成本、其他直接成本"
+    assert note.zh == f"未填写的成本项按 0 计：{left_out}"
+    assert note.amount is None
+    # Given in full, there is nothing to note.
+    assert cost_method(**costs(), quality_coefficient="1").not_given == ()
+
+
+def test_a_cost_method_needs_at_least_one_cost_item() -> None:
+    with pytest.raises(Problem) as problem:
+        cost_method(profit_margin="0.1", quality_coefficient="1")
+    assert fields_of(problem) == ["cost"]
+
+
 def test_cost_method_as_dict_is_json_with_decimal_strings() -> None:
     result = cost_method(**costs(), quality_score="92.5", bands=BANDS)
     data = json.loads(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from shuhui.catalog import assets
 from shuhui.catalog.models import ASSET_RIGHTS, ASSET_STATES, AssetRegistration
-from shuhui.core.errors import Problem
+from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.trust.deps import DB, require_role
 from shuhui.trust.models import Role, User
@@ -150,22 +152,22 @@ def _data_dir(request: Request) -> Path:
 
 @api.post("", status_code=201, summary="Apply to register a dataset or data product as an asset")
 def apply(db: DB, user: Applicant, body: ApplicationIn) -> dict[str, Any]:
-    return out(assets.apply(db, body.application(), applicant=user.username))
+    return out(assets.apply(db, body.application(), applicant=user))
 
 
-@api.get("", summary="Applications and registrations")
+@api.get("", summary="Applications and registrations the caller may see")
 def list_all(db: DB, user: Applicant, status: str | None = None) -> list[dict[str, Any]]:
-    return [out(r) for r in assets.listing(db, status=status)]
+    return [out(r) for r in assets.listing(db, user, status=status)]
 
 
 @api.get("/{code}", summary="One application or registration")
 def show(db: DB, user: Applicant, code: str) -> dict[str, Any]:
-    return out(assets.get(db, code))
+    return out(assets.get_for(db, code, user))
 
 
-@api.put("/{code}", summary="Resubmit a returned application")
+@api.put("/{code}", summary="Resubmit a returned application (the original applicant only)")
 def resubmit(db: DB, user: Applicant, code: str, body: ApplicationIn) -> dict[str, Any]:
-    return out(assets.resubmit(db, code, body.application(), applicant=user.username))
+    return out(assets.resubmit(db, code, body.application(), applicant=user))
 
 
 @api.post("/{code}/review", summary="Accept (seal a certificate), return or reject")
@@ -219,9 +221,128 @@ def certificate_seal(db: DB, code: str) -> Response:
 
 # --- pages ------------------------------------------------------------------------------------
 
+# What each field is called on the pages, so a refusal names the field as the form does.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "kind": ("登记对象", "What is registered"),
+    "dataset": ("数据集", "Dataset"),
+    "title": ("资产名称", "Asset title"),
+    "holder_name": ("持有者名称", "Holder"),
+    "holder_code": ("持有者统一社会信用代码", "Holder's credit code"),
+    "rights": ("所持权利", "Rights held"),
+    "sources": ("数据来源", "Sources"),
+    "processing": ("加工处理过程", "Processing steps"),
+    "scenarios": ("应用场景", "Intended scenarios"),
+    "status": ("状态", "Status"),
+    "applicant": ("申请人", "Applicant"),
+    "code": ("申请号", "Application"),
+    "decision": ("审核结论", "Decision"),
+    "reason": ("审核意见", "Reason"),
+    "reviewer": ("审核人", "Reviewer"),
+    "cost": ("成本法", "Cost method"),
+    "cost.acquisition": ("数据获取成本", "Acquisition cost"),
+    "cost.processing": ("数据加工成本", "Processing cost"),
+    "cost.quality": ("质量成本", "Quality cost"),
+    "cost.security": ("安全成本", "Security cost"),
+    "cost.registration": ("登记与合规成本", "Registration cost"),
+    "cost.other": ("其他直接成本", "Other direct costs"),
+    "cost.profit_margin": ("合理利润率", "Profit margin"),
+    "cost.devaluation_rate": ("贬值率", "Devaluation rate"),
+    "cost.quality_coefficient": ("质量调整系数", "Quality coefficient"),
+    "quality_score": ("数据质量评分", "Quality score"),
+    "bands": ("质量调整档次", "Quality bands"),
+    "incomes": ("各年预期收益", "Projected incomes"),
+    "discount_rate": ("折现率", "Discount rate"),
+    "income_share": ("分成率", "Income share"),
+    "comparables": ("可比案例", "Comparables"),
+    "weights": ("方法权重", "Weights"),
+    "results": ("各方法结果", "Method results"),
+    "intended_use": ("持有目的", "Intended use"),
+    "useful_life_years": ("使用寿命（年）", "Useful life (years)"),
+    "benefits_probable": ("相关经济利益很可能流入", "Future economic benefits probable"),
+    "estimated_selling_price": ("估计售价", "Estimated selling price"),
+    "on": ("评估基准日", "Valuation date"),
+}
+COMPARABLE_PARTS: dict[str, tuple[str, str]] = {
+    "name": ("名称", "name"),
+    "price": ("价格", "price"),
+    "quality": ("质量调整系数", "quality factor"),
+    "supply_demand": ("供求调整系数", "supply-demand factor"),
+    "period": ("期日调整系数", "date factor"),
+    "volume": ("容量调整系数", "volume factor"),
+    "other": ("其他调整系数", "other factor"),
+    "weight": ("权重", "weight"),
+}
+_INCOME = re.compile(r"incomes\[(\d+)\]")
+_COMPARABLE = re.compile(r"comparables\[(\d+)\](?:\.(\w+))?")
+
+
+def field_label(field: str) -> tuple[str, str, str]:
+    """(the form field it belongs to, its Chinese label, its English label) for a field path
+    such as ``holder_code``, ``cost.acquisition``, ``incomes[1]`` or ``comparables[0].price``."""
+    if found := _INCOME.fullmatch(field):
+        year = int(found.group(1)) + 1
+        return "incomes", f"各年预期收益（第{year}年）", f"projected income, year {year}"
+    if found := _COMPARABLE.fullmatch(field):
+        line = int(found.group(1)) + 1
+        zh, en = f"可比案例第{line}行", f"comparable, line {line}"
+        if found.group(2):
+            part = COMPARABLE_PARTS.get(found.group(2), (found.group(2), found.group(2)))
+            zh, en = f"{zh}{part[0]}", f"{en}, {part[1]}"
+        return "comparables", zh, en
+    key = field.split(".", 1)[0] if field.split(".", 1)[0] in ("weights", "results") else field
+    zh, en = FIELD_LABELS.get(field, FIELD_LABELS.get(key, (field, field)))
+    return key, zh, en
+
+
+def shown_errors(exc: Problem) -> dict[str, Any]:
+    """A refusal as a page shows it: a summary naming each field by its label, and each reason
+    keyed by the form field it goes next to."""
+    listed: list[dict[str, Any]] = []
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for e in exc.errors:
+        key, zh, en = field_label(e.field)
+        # Next to a field that holds many values (a year's income, a comparable's price), the
+        # reason says which one.
+        shown = {"field": e.field, "zh": zh, "en": en, "reason": e.reason, "which": key != e.field}
+        listed.append(shown)
+        by_field.setdefault(key, []).append(shown)
+    message = exc.detail if exc.slug != "validation" or not exc.errors else None
+    return {"message": message, "errors": listed, "field_errors": by_field}
+
+
+_REASONS = {
+    "string_pattern_mismatch": "not a number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _refusal(exc: ValidationError) -> Problem:
+    """A form's values refused by the API's model, as the Problem the API would answer."""
+    errors = [
+        FieldError(_path(e["loc"]), _REASONS.get(e["type"], e["msg"].removeprefix("Value error, ")))
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+    return Problem("validation", detail=detail, errors=errors)
+
 
 def _context(**extra: Any) -> dict[str, Any]:
-    return {"rights_titles": ASSET_RIGHTS, "state_titles": ASSET_STATES, **extra}
+    return {
+        "rights_titles": ASSET_RIGHTS,
+        "state_titles": ASSET_STATES,
+        "message": None,
+        "errors": [],
+        "field_errors": {},
+        **extra,
+    }
 
 
 @pages.get("/catalog/assets", response_class=HTMLResponse)
@@ -229,20 +350,31 @@ def assets_page(request: Request, db: DB, user: Applicant) -> Response:
     return render(
         request,
         "assets.html",
-        _context(rows=assets.listing(db), counts=assets.counts_by_status(db)),
+        _context(
+            rows=assets.listing(db, user),
+            counts=assets.counts_by_status(db, user),
+            sees_all=assets.is_operator(user),
+        ),
     )
+
+
+def _own_code(user: User) -> str | None:
+    """The credit code an enterprise must apply under; None for whoever applies for a department."""
+    return None if assets.applies_for_a_department(user) else user.credit_code
 
 
 @pages.get("/catalog/assets/new", response_class=HTMLResponse)
 def new_page(request: Request, db: DB, user: Applicant, dataset: str = "") -> Response:
+    form = {
+        "kind": "dataset",
+        "dataset": dataset,
+        "holder_name": user.department or user.display_name,
+        "holder_code": user.credit_code or "",
+    }
     return render(
         request,
         "asset_new.html",
-        _context(
-            datasets=assets.dataset_choices(db),
-            form={"dataset": dataset, "holder_name": user.department or user.display_name},
-            error=None,
-        ),
+        _context(datasets=assets.dataset_choices(db), form=form, own_code=_own_code(user)),
     )
 
 
@@ -260,28 +392,73 @@ def _form_application(form: Any) -> assets.Application:
     )
 
 
+def _typed(form: Any) -> dict[str, Any]:
+    """What was typed into an application form, to show it again."""
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    values["rights_list"] = [str(r) for r in form.getlist("rights")]
+    return values
+
+
 @pages.post("/catalog/assets/new", response_class=HTMLResponse)
 async def new_submit(request: Request, db: DB, user: Applicant) -> Response:
     form = await request.form()
     try:
-        row = assets.apply(db, _form_application(form), applicant=user.username)
+        row = assets.apply(db, _form_application(form), applicant=user)
     except Problem as exc:
         db.rollback()
-        values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-        values["rights_list"] = [str(r) for r in form.getlist("rights")]
-        reason = "；".join(f"{e.field}: {e.reason}" for e in exc.errors) or (exc.detail or "")
         return render(
             request,
             "asset_new.html",
-            _context(datasets=assets.dataset_choices(db), form=values, error=reason),
-            status=422,
+            _context(
+                datasets=assets.dataset_choices(db),
+                form=_typed(form),
+                own_code=_own_code(user),
+                **shown_errors(exc),
+            ),
+            status=exc.http_status,
         )
     return RedirectResponse(f"/catalog/assets/{row.code}", status_code=303)
 
 
-@pages.get("/catalog/assets/{code}", response_class=HTMLResponse)
-def detail_page(request: Request, db: DB, user: Applicant, code: str) -> Response:
-    row = assets.get(db, code)
+COST_INPUTS = (
+    "acquisition",
+    "processing",
+    "quality",
+    "security",
+    "registration",
+    "other",
+    "profit_margin",
+    "devaluation_rate",
+)
+VALUATION_DEFAULTS: dict[str, Any] = {"intended_use": "internal_use", "benefits_probable": True}
+
+
+def _detail(
+    request: Request,
+    db: Session,
+    user: User,
+    row: AssetRegistration,
+    *,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+    application: dict[str, Any] | None = None,
+    valuation_form: dict[str, Any] | None = None,
+    typed_reason: str = "",
+) -> Response:
+    own = row.applicant == user.username
+    operator = assets.is_operator(user)
+    can_resubmit = own and row.status == "returned"
+    current = {
+        "kind": row.kind,
+        "dataset": row.dataset.name if row.dataset else "",
+        "title": row.title,
+        "holder_name": row.holder_name,
+        "holder_code": row.holder_code,
+        "rights_list": assets.rights_of(row),
+        "sources": row.sources,
+        "processing": row.processing,
+        "scenarios": row.scenarios,
+    }
     return render(
         request,
         "asset_detail.html",
@@ -289,10 +466,40 @@ def detail_page(request: Request, db: DB, user: Applicant, code: str) -> Respons
             row=row,
             rights=assets.rights_of(row),
             valuation=json.loads(row.valuation) if row.valuation else None,
-            is_operator=Role.data_operator in user.role_set,
-            notice=request.query_params.get("notice"),
+            is_operator=operator,
+            own_application=own,
+            can_review=operator and not own and row.status == "submitted",
+            can_resubmit=can_resubmit,
+            datasets=assets.dataset_choices(db) if can_resubmit else [],
+            own_code=_own_code(user),
+            form=application or current,
+            vform=valuation_form or VALUATION_DEFAULTS,
+            failed=failed,
+            typed_reason=typed_reason,
+            **(shown_errors(refusal) if refusal else {}),
         ),
+        status=refusal.http_status if refusal else 200,
     )
+
+
+@pages.get("/catalog/assets/{code}", response_class=HTMLResponse)
+def detail_page(request: Request, db: DB, user: Applicant, code: str) -> Response:
+    return _detail(request, db, user, assets.get_for(db, code, user))
+
+
+@pages.post("/catalog/assets/{code}/resubmit", response_class=HTMLResponse)
+async def resubmit_page(request: Request, db: DB, user: Applicant, code: str) -> Response:
+    form = await request.form()
+    assets.get_for(db, code, user)
+    try:
+        assets.resubmit(db, code, _form_application(form), applicant=user)
+    except Problem as exc:
+        db.rollback()
+        row = assets.get_for(db, code, user)
+        return _detail(
+            request, db, user, row, failed="resubmit", refusal=exc, application=_typed(form)
+        )
+    return RedirectResponse(f"/catalog/assets/{code}", status_code=303)
 
 
 @pages.post("/catalog/assets/{code}/review", response_class=HTMLResponse)
@@ -309,56 +516,66 @@ async def review_page(request: Request, db: DB, user: Operator, code: str) -> Re
         )
     except Problem as exc:
         db.rollback()
-        reason = "；".join(f"{e.field}: {e.reason}" for e in exc.errors) or (exc.detail or "")
-        return RedirectResponse(f"/catalog/assets/{code}?notice={reason}", status_code=303)
+        row = assets.get(db, code)
+        reason = str(form.get("reason") or "")
+        return _detail(request, db, user, row, failed="review", refusal=exc, typed_reason=reason)
     return RedirectResponse(f"/catalog/assets/{code}", status_code=303)
 
 
-def _amount(form: Any, name: str) -> str | None:
-    value = str(form.get(name) or "").strip()
-    return value or None
+def _valuation_typed(form: Any) -> dict[str, Any]:
+    """What was typed into the valuation form, to show it again."""
+    names = (*COST_INPUTS, "incomes", "discount_rate", "comparables", "useful_life_years")
+    values: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in names}
+    values["intended_use"] = str(form.get("intended_use") or "internal_use")
+    values["benefits_probable"] = form.get("benefits_probable") is not None
+    return values
+
+
+def _valuation_body(typed: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The valuation form as the API's body; blank cost items are left out (they count as 0)."""
+    errors: list[FieldError] = []
+    comparables: list[dict[str, str]] = []
+    names = ("quality", "supply_demand", "period", "volume", "other")
+    lines = [line for line in str(typed["comparables"]).splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        if len(parts) > 2 + len(names):
+            errors.append(FieldError(f"comparables[{i}]", "at most 7 values on a line"))
+        factors = {k: v for k, v in zip(names, parts[2:], strict=False) if v}
+        price = parts[1] if len(parts) > 1 else ""
+        comparables.append({"name": parts[0], "price": price, **factors})
+    incomes = str(typed["incomes"]).replace("，", ",").split(",")
+    body = {
+        "cost": {k: typed[k] for k in COST_INPUTS if typed[k]},
+        "incomes": [i.strip() for i in incomes if i.strip()],
+        "discount_rate": typed["discount_rate"] or None,
+        "comparables": comparables,
+        "intended_use": typed["intended_use"],
+        "useful_life_years": typed["useful_life_years"] or None,
+        "benefits_probable": typed["benefits_probable"],
+    }
+    return body, errors
 
 
 @pages.post("/catalog/assets/{code}/valuation", response_class=HTMLResponse)
 async def value_page(request: Request, db: DB, user: Operator, code: str) -> Response:
     form = await request.form()
-    cost_fields = ("acquisition", "processing", "quality", "security", "registration", "other")
-    cost = {k: v for k in cost_fields if (v := _amount(form, k)) is not None}
-    for rate in ("profit_margin", "devaluation_rate"):
-        if (v := _amount(form, rate)) is not None:
-            cost[rate] = v
-    incomes = [x for x in str(form.get("incomes") or "").replace("，", ",").split(",") if x.strip()]
-    comparables = []
-    for line in str(form.get("comparables") or "").splitlines():
-        parts = [p.strip() for p in line.replace("，", ",").split(",")]
-        if len(parts) >= 2 and parts[0]:
-            names = ("quality", "supply_demand", "period", "volume", "other")
-            comparables.append(
-                {"name": parts[0], "price": parts[1], **dict(zip(names, parts[2:], strict=False))}
-            )
-    life = _amount(form, "useful_life_years")
+    typed = _valuation_typed(form)
+    body, errors = _valuation_body(typed)
     try:
-        body = ValuationIn.model_validate(
-            {
-                "cost": cost,
-                "incomes": [i.strip() for i in incomes],
-                "discount_rate": _amount(form, "discount_rate"),
-                "comparables": comparables,
-                "intended_use": str(form.get("intended_use") or "internal_use"),
-                "useful_life_years": int(life) if life and life.isdigit() else None,
-                "benefits_probable": form.get("benefits_probable") is not None,
-            }
-        )
-        assets.value(
-            db, request.app.state.settings.city_content, code, body.given(), valuer=user.username
-        )
-    except (Problem, ValueError) as exc:
+        given: assets.ValuationInput | None = None
+        try:
+            given = ValuationIn.model_validate(body).given()
+        except ValidationError as exc:
+            errors += _refusal(exc).errors
+        if errors or given is None:
+            detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+            raise Problem("validation", detail=detail, errors=errors)
+        assets.value(db, request.app.state.settings.city_content, code, given, valuer=user.username)
+    except Problem as exc:
         db.rollback()
-        if isinstance(exc, Problem):
-            reason = "；".join(f"{e.field}: {e.reason}" for e in exc.errors) or (exc.detail or "")
-        else:
-            reason = str(exc).splitlines()[0]
-        return RedirectResponse(
-            f"/catalog/assets/{code}?notice={reason}#valuation", status_code=303
+        row = assets.get(db, code)
+        return _detail(
+            request, db, user, row, failed="valuation", refusal=exc, valuation_form=typed
         )
     return RedirectResponse(f"/catalog/assets/{code}#valuation", status_code=303)

@@ -7,18 +7,25 @@ rejects (with why). Acceptance issues a registration certificate: a canonical JS
 with the bureau's registration e-seal, which anyone verifies at ``/seals/verify`` or with
 ``shuhui seal verify``. Valuations (cost, income, market methods, reconciled, and the accounting
 view) are stored with their workings. Every step is an audit-ledger entry.
+
+Who may do what: a data-bureau operator sees every application and reviews, but never one they
+submitted themselves (separation of duties). Anyone else sees only the applications they submitted
+or whose holder is their own account's credit code, and only the original applicant corrects and
+resubmits a returned one. An enterprise applies for itself: the holder's credit code must be its
+account's own. Officers and operators apply for a department and may name any holder.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service, valuation
@@ -28,6 +35,7 @@ from shuhui.core.errors import FieldError, Problem
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust import ledger, seals
 from shuhui.trust.canonical import JsonValue, canonical_json
+from shuhui.trust.models import Role, User
 
 CERTIFICATE_FORMAT: Final = "shuhui-asset-certificate-v1"
 REGISTRAR: Final = "青岛市大数据发展管理局"
@@ -58,7 +66,17 @@ class Application:
     scenarios: str
 
 
-def _checked(db: Session, app: Application) -> tuple[Application, Dataset | None]:
+def is_operator(user: User) -> bool:
+    """A data-bureau operator: sees every application, reviews and values."""
+    return Role.data_operator in user.role_set
+
+
+def applies_for_a_department(user: User) -> bool:
+    """Officers and operators apply on behalf of a department, so they may name any holder."""
+    return bool(user.role_set & {Role.data_operator, Role.officer})
+
+
+def _checked(db: Session, app: Application, user: User) -> tuple[Application, Dataset | None]:
     if app.kind not in ("dataset", "product"):
         raise Problem("validation", errors=[FieldError("kind", "dataset or product")])
     dataset = None
@@ -78,6 +96,14 @@ def _checked(db: Session, app: Application) -> tuple[Application, Dataset | None
         code = parse_credit_code(app.holder_code.strip().upper()).code
     except InvalidIdentifier as exc:
         raise Problem("validation", errors=[FieldError("holder_code", exc.reason)]) from None
+    if not applies_for_a_department(user):
+        # An enterprise registers what it holds itself, under its own credit code.
+        if not user.credit_code:
+            reason = "the account has no credit code bound; an enterprise applies for itself"
+            raise Problem("validation", errors=[FieldError("holder_code", reason)])
+        if code != user.credit_code:
+            reason = f"must be your account's own credit code {user.credit_code}"
+            raise Problem("validation", errors=[FieldError("holder_code", reason)])
     checked = Application(
         kind=app.kind,
         dataset=app.dataset if app.kind == "dataset" else None,
@@ -105,18 +131,52 @@ def get(db: Session, code: str) -> AssetRegistration:
     return found
 
 
-def listing(db: Session, *, status: str | None = None) -> list[AssetRegistration]:
+def _visible_to(user: User) -> ColumnElement[bool] | None:
+    """What ``user`` may see: everything for an operator (None), else their own applications
+    and those whose holder is their account's credit code."""
+    if is_operator(user):
+        return None
+    mine: ColumnElement[bool] = AssetRegistration.applicant == user.username
+    if user.credit_code:
+        mine = or_(mine, AssetRegistration.holder_code == user.credit_code)
+    return mine
+
+
+def may_see(user: User, row: AssetRegistration) -> bool:
+    return (
+        is_operator(user)
+        or row.applicant == user.username
+        or (bool(user.credit_code) and row.holder_code == user.credit_code)
+    )
+
+
+def get_for(db: Session, code: str, user: User) -> AssetRegistration:
+    """One application, if ``user`` may see it (403 otherwise)."""
+    row = get(db, code)
+    if not may_see(user, row):
+        raise Problem(
+            "forbidden",
+            detail="只有申请人、持有者或大数据局运营人员可以查看此登记",
+            errors=[FieldError("code", "not your application")],
+        )
+    return row
+
+
+def listing(db: Session, user: User, *, status: str | None = None) -> list[AssetRegistration]:
+    """The applications ``user`` may see, newest first."""
     query = select(AssetRegistration).order_by(AssetRegistration.id.desc())
+    if (visible := _visible_to(user)) is not None:
+        query = query.where(visible)
     if status:
         query = query.where(AssetRegistration.status == status)
     return list(db.scalars(query))
 
 
 def apply(
-    db: Session, app: Application, *, applicant: str, now: datetime | None = None
+    db: Session, app: Application, *, applicant: User, now: datetime | None = None
 ) -> AssetRegistration:
     now = as_utc(now or utcnow())
-    checked, dataset = _checked(db, app)
+    checked, dataset = _checked(db, app, applicant)
     row = AssetRegistration(
         code=_next_number(db, "QDZCSQ", AssetRegistration.code, now),
         kind=checked.kind,
@@ -129,14 +189,14 @@ def apply(
         processing=checked.processing,
         scenarios=checked.scenarios,
         status="submitted",
-        applicant=applicant,
+        applicant=applicant.username,
         submitted_at=now,
     )
     db.add(row)
     db.flush()
     ledger.record(
         db,
-        applicant,
+        applicant.username,
         "asset.applied",
         subject=checked.holder_code,
         purpose="data-asset registration",
@@ -147,14 +207,21 @@ def apply(
 
 
 def resubmit(
-    db: Session, code: str, app: Application, *, applicant: str, now: datetime | None = None
+    db: Session, code: str, app: Application, *, applicant: User, now: datetime | None = None
 ) -> AssetRegistration:
-    """A returned application, changed as the reviewer asked, goes back for review."""
+    """A returned application, changed as the reviewer asked, goes back for review; only the
+    original applicant resubmits it."""
     now = as_utc(now or utcnow())
     row = get(db, code)
+    if row.applicant != applicant.username:
+        raise Problem(
+            "forbidden",
+            detail="只有原申请人可以修改并重新提交申请",
+            errors=[FieldError("applicant", "only the original applicant resubmits")],
+        )
     if row.status != "returned":
         raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not returned")])
-    checked, dataset = _checked(db, app)
+    checked, dataset = _checked(db, app, applicant)
     row.kind, row.title = checked.kind, checked.title
     row.dataset_id = None if dataset is None else dataset.id
     row.holder_name, row.holder_code = checked.holder_name, checked.holder_code
@@ -167,7 +234,12 @@ def resubmit(
     row.status, row.submitted_at = "submitted", now
     db.flush()
     ledger.record(
-        db, applicant, "asset.resubmitted", subject=row.holder_code, grant=row.code, detail={}
+        db,
+        applicant.username,
+        "asset.resubmitted",
+        subject=row.holder_code,
+        grant=row.code,
+        detail={},
     )
     return row
 
@@ -224,9 +296,16 @@ def review(
     now: datetime | None = None,
 ) -> AssetRegistration:
     """accept → registered, with a sealed certificate; return → back to the applicant with what
-    to change; reject → closed, with why. Only a submitted application can be reviewed."""
+    to change; reject → closed, with why. Only a submitted application can be reviewed, and never
+    by the one who submitted it (separation of duties)."""
     now = as_utc(now or utcnow())
     row = get(db, code)
+    if row.applicant == reviewer:
+        raise Problem(
+            "forbidden",
+            detail="申请人不能审核自己提交的申请（职责分离），请由其他运营人员审核",
+            errors=[FieldError("reviewer", "the applicant cannot review their own application")],
+        )
     if row.status != "submitted":
         raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not submitted")])
     why = reason.strip()
@@ -283,6 +362,32 @@ class ValuationInput:
     estimated_selling_price: str | None
 
 
+COST_INPUTS: Final = (
+    "acquisition",
+    "processing",
+    "quality",
+    "security",
+    "registration",
+    "other",
+    "profit_margin",
+    "devaluation_rate",
+    "quality_coefficient",
+)
+# valuation's own names for what a caller gives under another name
+_INCOME_FIELDS: Final = {"share": "income_share"}
+
+
+def _fields(exc: Problem, rename: Callable[[str], str]) -> list[FieldError]:
+    return [FieldError(rename(e.field), e.reason) for e in exc.errors] or [
+        FieldError("body", exc.detail or "invalid")
+    ]
+
+
+def _cost_field(name: str) -> str:
+    # The cost inputs arrive under ``cost``: name them as the caller sent them.
+    return f"cost.{name}" if name in COST_INPUTS else name
+
+
 def value(
     db: Session,
     city_content: Path,
@@ -292,7 +397,12 @@ def value(
     valuer: str,
     today: date | None = None,
 ) -> dict[str, Any]:
-    """Values a registered asset by every method the inputs allow; stores the workings."""
+    """Values a registered asset by every method the inputs allow; stores the workings.
+
+    Cost items left out count as 0 (the workings say which); at least one must be given for the
+    cost method. Every bad input of every method is named in one refusal, as the caller sent it
+    (``cost.acquisition``, ``incomes[2]``, ``comparables[0].price``, ``income_share``…).
+    """
     row = get(db, code)
     if row.status != "registered":
         raise Problem(
@@ -300,48 +410,74 @@ def value(
         )
     today = today or utcnow().date()
     results: dict[str, valuation.Valuation] = {}
+    errors: list[FieldError] = []
     out: dict[str, Any] = {"valued_at": utcnow().isoformat(timespec="seconds"), "by": valuer}
     quality_score = row.dataset.quality_score if row.dataset is not None else None
     cost: valuation.CostValuation | None = None
     if given.cost:
-        amounts: dict[str, Any] = dict(given.cost)
+        amounts: dict[str, Any] = {}
+        for name, amount in given.cost.items():
+            if name in COST_INPUTS:
+                amounts[name] = amount
+            else:
+                errors.append(FieldError(f"cost.{name}", "not a cost input"))
         if quality_score is not None and "quality_coefficient" not in amounts:
             # The dataset's measured quality sets the coefficient, through the city's bands.
             amounts["quality_score"] = quality_score
             amounts["bands"] = valuation.load_quality_bands(city_content, today)
         elif "quality_coefficient" not in amounts:
             amounts["quality_coefficient"] = "1"
-        cost = valuation.cost_method(**amounts)
-        results["cost"] = cost
+        try:
+            cost = valuation.cost_method(**amounts)
+            results["cost"] = cost
+        except Problem as exc:
+            errors += _fields(exc, _cost_field)
     if given.incomes:
         if given.discount_rate is None:
-            raise Problem("validation", errors=[FieldError("discount_rate", "needed with incomes")])
-        results["income"] = valuation.income_method(
-            incomes=given.incomes, discount_rate=given.discount_rate, share=given.income_share
-        )
+            errors.append(FieldError("discount_rate", "needed with incomes"))
+        else:
+            try:
+                results["income"] = valuation.income_method(
+                    incomes=given.incomes,
+                    discount_rate=given.discount_rate,
+                    share=given.income_share,
+                )
+            except Problem as exc:
+                errors += _fields(exc, lambda f: _INCOME_FIELDS.get(f, f))
+    elif given.discount_rate is not None or given.income_share is not None:
+        errors.append(FieldError("incomes", "give the projected incomes to discount"))
     if given.comparables:
-        results["market"] = valuation.market_method(
-            [valuation.Comparable(**c) for c in given.comparables]
+        try:
+            results["market"] = valuation.market_method(
+                [valuation.Comparable(**c) for c in given.comparables]
+            )
+        except Problem as exc:
+            errors += _fields(exc, lambda f: f)
+    if not results and not errors:
+        errors.append(FieldError("cost", "give the inputs of at least one method"))
+    books: valuation.AccountingView | None = None
+    try:
+        # The books carry what the resource cost, not what an appraiser says it is worth.
+        books = valuation.accounting_view(
+            intended_use=given.intended_use,
+            cost=cost.total_cost if cost is not None else Decimal(0),
+            benefits_probable=given.benefits_probable,
+            cost_reliably_measurable=cost is not None,
+            useful_life_years=given.useful_life_years,
+            estimated_selling_price=given.estimated_selling_price,
+            on=today,
         )
-    if not results:
-        raise Problem(
-            "validation", errors=[FieldError("cost", "give the inputs of at least one method")]
-        )
+    except Problem as exc:
+        errors += _fields(exc, lambda f: f)
+    if errors or books is None:
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+        raise Problem("validation", detail=detail, errors=errors)
     for label, result in results.items():
         out[label] = result.as_dict()
     weights = {k: v for k, v in given.weights.items() if k in results and v}
     reconciled = valuation.reconcile(results, weights or None)
     out["reconciled"] = reconciled.as_dict()
-    # The books carry what the resource cost, not what an appraiser says it is worth.
-    out["accounting"] = valuation.accounting_view(
-        intended_use=given.intended_use,
-        cost=cost.total_cost if cost is not None else Decimal(0),
-        benefits_probable=given.benefits_probable,
-        cost_reliably_measurable=cost is not None,
-        useful_life_years=given.useful_life_years,
-        estimated_selling_price=given.estimated_selling_price,
-        on=today,
-    ).as_dict()
+    out["accounting"] = books.as_dict()
     row.valuation = json.dumps(out, ensure_ascii=False)
     db.flush()
     ledger.record(
@@ -356,13 +492,11 @@ def value(
     return out
 
 
-def counts_by_status(db: Session) -> dict[str, int]:
-    return {
-        str(s): int(n)
-        for s, n in db.execute(
-            select(AssetRegistration.status, func.count()).group_by(AssetRegistration.status)
-        )
-    }
+def counts_by_status(db: Session, user: User) -> dict[str, int]:
+    query = select(AssetRegistration.status, func.count()).group_by(AssetRegistration.status)
+    if (visible := _visible_to(user)) is not None:
+        query = query.where(visible)
+    return {str(s): int(n) for s, n in db.execute(query)}
 
 
 def dataset_choices(db: Session) -> list[Dataset]:

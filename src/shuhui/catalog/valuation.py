@@ -430,6 +430,7 @@ COST_ITEMS: Final = (
 @dataclass(frozen=True)
 class CostValuation:
     costs: tuple[CostLine, ...]
+    not_given: tuple[str, ...]  # codes of the cost items left out, counted as 0
     total_cost: Decimal
     profit_margin: Decimal
     profit: Decimal
@@ -451,12 +452,12 @@ class CostValuation:
 
 def cost_method(
     *,
-    acquisition: Number,
-    processing: Number,
-    quality: Number,
-    security: Number,
-    registration: Number,
-    other: Number = 0,
+    acquisition: Number | None = None,
+    processing: Number | None = None,
+    quality: Number | None = None,
+    security: Number | None = None,
+    registration: Number | None = None,
+    other: Number | None = None,
     profit_margin: Number = 0,
     devaluation_rate: Number = 0,
     quality_score: Number | None = None,
@@ -468,6 +469,10 @@ def cost_method(
     The quality-adjustment coefficient comes from ``quality_score`` (0-100) through ``bands``
     (see :func:`load_quality_bands`), or is given directly as ``quality_coefficient`` when the
     appraiser derived it otherwise (e.g. 层次分析法); give one or the other.
+
+    A cost item left out (``None``) is one the asset did not incur: it counts as 0, and the
+    workings say which items were not given. At least one cost item must be given (field
+    ``cost``), or there is nothing to value.
     """
     check = _Check()
     given = {
@@ -478,7 +483,13 @@ def cost_method(
         "registration": registration,
         "other": other,
     }
-    amounts = {name: check.money(name, value) for name, value in given.items()}
+    not_given = tuple(name for name, value in given.items() if value is None)
+    if len(not_given) == len(given):
+        check.fail("cost", "give at least one cost item")
+    amounts = {
+        name: yuan(ZERO) if value is None else check.money(name, value)
+        for name, value in given.items()
+    }
     margin = check.rate("profit_margin", profit_margin, at_least=ZERO)
     rate = check.rate("devaluation_rate", devaluation_rate, at_least=ZERO, at_most=ONE)
     score: Decimal | None = None
@@ -509,6 +520,14 @@ def cost_method(
         value = yuan(after * coefficient)
 
     steps = [Step(line.zh, line.en, line.amount) for line in costs]
+    if not_given:
+        names = {code: (zh, en) for code, zh, en in COST_ITEMS}
+        steps.append(
+            Step(
+                "未填写的成本项按 0 计：" + "、".join(names[c][0] for c in not_given),
+                "cost items not given, counted as 0: " + ", ".join(names[c][1] for c in not_given),
+            )
+        )
     steps.append(Step("成本合计", "total cost", total))
     if margin:
         steps.append(
@@ -533,6 +552,7 @@ def cost_method(
     references = (REF_COST,) + ((bands.reference,) if band is not None and bands else ())
     return CostValuation(
         costs=costs,
+        not_given=not_given,
         total_cost=total,
         profit_margin=margin,
         profit=profit,
