@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -121,9 +122,11 @@ def _jsonable(value: Any) -> Any:
 class Engine:
     """Prepared tables per product, kept while the data core's tables stay at their versions."""
 
-    def __init__(self, core: DataCore, check_every: float = 1.0) -> None:
+    def __init__(self, core: DataCore, check_every: float = 1.0, sync_limit: float = 1.0) -> None:
         self.core = core
         self.check_every = check_every
+        self.sync_limit = sync_limit
+        self._pending: set[str] = set()
         self._prepared: dict[str, Prepared] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -135,6 +138,10 @@ class Engine:
             raise ProductUnavailable(f"{product.code}: {exc}") from exc
 
     def prepared(self, product: Product, today: date) -> Prepared:
+        """The product's prepared table for today's data. A product whose preparation is slow
+        (a whole city: seconds) keeps answering from its previous table while the next one is
+        prepared in the background after a new table version or a new day; a quick one is
+        prepared on the spot, so a change shows at once."""
         held = self._prepared.get(product.code)
         now = time.monotonic()
         if held is not None and held.key[-1] == today and now - held.checked < self.check_every:
@@ -143,6 +150,13 @@ class Engine:
         if held is not None and held.key == key:
             held.checked = now
             return held
+        if held is not None and held.seconds >= self.sync_limit:
+            held.checked = now
+            self.prepare_later([product], today)
+            return held
+        return self._prepare(product, today, key)
+
+    def _prepare(self, product: Product, today: date, key: tuple[Any, ...]) -> Prepared:
         with self._guard:
             lock = self._locks.setdefault(product.code, threading.Lock())
         with lock:
@@ -151,6 +165,25 @@ class Engine:
                 held = self._build(product, today, key)
                 self._prepared[product.code] = held
             return held
+
+    def prepare_later(self, products: Iterable[Product], today: date) -> None:
+        """Prepares products in a background thread (the server calls this at start, so the
+        first call does not wait for it); a product already being prepared is skipped."""
+        wanted = [p for p in products if p.kind != "open" and p.code not in self._pending]
+        if not wanted:
+            return
+        self._pending.update(p.code for p in wanted)
+
+        def run() -> None:
+            for product in wanted:
+                try:
+                    self._prepare(product, today, self._key(product, today))
+                except Exception:  # the next call tries again, and says why if it fails
+                    log.exception("preparing data product %s failed", product.code)
+                finally:
+                    self._pending.discard(product.code)
+
+        threading.Thread(target=run, name="channel-prepare", daemon=True).start()
 
     def _build(self, product: Product, today: date, key: tuple[Any, ...]) -> Prepared:
         began = time.perf_counter()

@@ -56,6 +56,20 @@ MAX_DAYS: Final = 3 * 366
 KEY_DAYS: Final = 366
 
 # Refusal reasons: a stable code (metered, charted, in the ledger) and the Chinese words.
+# Refusals that count against the key's rate limit and quota: every call made with a valid key.
+COUNTED: Final = frozenset(
+    {
+        "product-unknown",
+        "product-not-granted",
+        "purpose-mismatch",
+        "grant-inactive",
+        "not-a-member",
+        "invalid-params",
+        "consent-refused",
+        "dataset-not-open",
+        "product-unavailable",
+    }
+)
 REASONS: Final[dict[str, str]] = {
     "key-missing": "未提供 API 密钥",
     "key-unknown": "API 密钥无效",
@@ -87,6 +101,12 @@ def city_exchange(content: Path) -> CityExchange:
     types = load_items(content / "certificate-types.yaml", "certificate-types")
     holders = {t.code: str(t.attrs.get("holder", "any")) for t in types}
     return CityExchange(zones, product_defs.load(content, {z.code for z in zones}, holders), types)
+
+
+def prepare_products_later(engine: Engine, exchange: CityExchange) -> None:
+    """Starts preparing every product in force, in the background (at server start)."""
+    today = local_today(utcnow())
+    engine.prepare_later(exchange.products.in_force(today), today)
 
 
 def local_today(now: datetime) -> date:
@@ -677,6 +697,7 @@ class _Call:
     product: Product | None = None
     purpose: str | None = None
     subject: str | None = None
+    held: list[Grant] = field(default_factory=list)  # the key's grants
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -761,15 +782,16 @@ COUNT_CALL = text(
 def _count(db: Session, key_id: int, minute: str, month: str) -> tuple[int, int]:
     """Adds one call to the key's minute and month windows; returns their counts. One
     statement, safe with any number of writers (the database adds, not this process)."""
-    counts = dict(db.execute(COUNT_CALL, {"key": key_id, "minute": minute, "month": month}).all())
-    return int(counts[minute]), int(counts[month])
+    rows = db.execute(COUNT_CALL, {"key": key_id, "minute": minute, "month": month})
+    counts = {str(window): int(n) for window, n in rows}
+    return counts[minute], counts[month]
 
 
-def _limits(db: Session, c: _Call, grants_of_key: list[Grant]) -> str | None:
+def _limits(db: Session, c: _Call) -> str | None:
     """Counts the call against the key's rate limit and monthly quota; sets the headers."""
     assert c.key is not None
-    limit = max((g.rate_per_minute for g in grants_of_key), default=DEFAULT_RATE_PER_MINUTE)
-    quota = max((g.monthly_quota for g in grants_of_key), default=DEFAULT_MONTHLY_QUOTA)
+    limit = max((g.rate_per_minute for g in c.held), default=DEFAULT_RATE_PER_MINUTE)
+    quota = max((g.monthly_quota for g in c.held), default=DEFAULT_MONTHLY_QUOTA)
     local = c.now.astimezone(LOCAL)
     minute, month = _count(db, c.key.id, f"m:{local:%Y%m%d%H%M}", f"M:{local:%Y%m}")
     reset = 60 - local.second
@@ -798,6 +820,18 @@ def answer_digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(_json(body).encode()).hexdigest()
 
 
+@dataclass
+class _Verdict:
+    """What the read phase decided; the write phase records it."""
+
+    reason: str | None = None  # a refusal's reason, None for an answer
+    problem: Problem | None = None
+    decision: authorisations.Decision | None = None  # the consent check, if one was made
+    relying: authorisations.Party | None = None
+    body: dict[str, Any] | None = None
+    counted: bool = False  # the call counts against the key's limits
+
+
 def call(
     db: Session,
     exchange: CityExchange,
@@ -809,122 +843,47 @@ def call(
     now: datetime | None = None,
 ) -> Outcome:
     """One call through the gateway. The caller commits whatever the outcome: a refusal is
-    metered and in the ledger just like an answer."""
+    metered and in the ledger just like an answer.
+
+    Everything is read and computed first, writing nothing; the writes (the rate and quota
+    counters, the use of the authorisation, the ledger entry, the metering) come last, so the
+    database's write lock is held for those few statements only, not while the answer is
+    computed. A call over its key's limits is refused then, whatever else was decided."""
     c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
-    key, failure = _find_key(db, api_key)
-    if key is None:
-        assert failure is not None
-        return _refuse(
-            db, c, failure, Problem("unauthenticated", detail=REASONS[failure], status=401)
-        )
-    c.key = key
-    if key.revoked_at is not None:
-        return _refuse(
-            db, c, "key-revoked", Problem("unauthenticated", detail=REASONS["key-revoked"])
-        )
-    if c.now >= key.expires_at:
-        return _refuse(
-            db, c, "key-expired", Problem("unauthenticated", detail=REASONS["key-expired"])
-        )
-    codes = set(json.loads(key.grants))
-    held = [g for g in grants(db, key.consumer_id) if g.code in codes]
-    limited = _limits(db, c, held)
-    if limited is not None:
-        return _refuse(db, c, limited, Problem("rate-limited", detail=REASONS[limited]))
-    product = exchange.products.get(product_code)
-    today = local_today(c.now)
-    if product is None or not product.item.in_force(today):
-        return _refuse(
-            db, c, "product-unknown", Problem("not-found", detail=REASONS["product-unknown"])
-        )
-    c.product = product
-    if not isinstance(payload, dict):
-        return _refuse(db, c, "invalid-params", invalid("body", "a JSON object: {purpose, params}"))
-    purpose = payload.get("purpose")
-    if not isinstance(purpose, str) or not purpose.strip():
-        return _refuse(
-            db, c, "invalid-params", invalid("purpose", "required: the purpose of this call")
-        )
-    c.purpose = " ".join(purpose.split())[:256]
-    covering = [g for g in held if product.code in application_products(g)]
-    if not covering:
-        return _refuse(
-            db, c, "product-not-granted", _forbidden("product-not-granted", product.code)
-        )
-    matching = [g for g in covering if g.purpose == c.purpose]
-    if not matching:
-        c.grant = covering[0]
-        return _refuse(db, c, "purpose-mismatch", _forbidden("purpose-mismatch", product.code))
-    live = [g for g in matching if grant_active(g, c.now)]
-    c.grant = (live or matching)[0]
-    if not live:
-        return _refuse(db, c, "grant-inactive", _forbidden("grant-inactive", product.code))
-    if product.zone not in member_zones(db, key.consumer_id):
-        return _refuse(db, c, "not-a-member", _forbidden("not-a-member", product.code))
-    raw = payload.get("params", {})
-    if not isinstance(raw, dict):
-        return _refuse(db, c, "invalid-params", invalid("params", "a JSON object"))
-    unknown = sorted(set(raw) - {p.name for p in product.params})
-    if unknown:
-        return _refuse(
-            db,
-            c,
-            "invalid-params",
-            invalid(f"params.{unknown[0]}", "not a parameter of this product"),
-        )
-    try:
-        params = {p.name: p.parse(raw.get(p.name), today) for p in product.params}
-    except Problem as problem:
-        return _refuse(db, c, "invalid-params", problem)
-    consumer = key.consumer
-    decision: authorisations.Decision | None = None
-    relying = authorisations.Party("enterprise", consumer.credit_code, consumer.name)
-    if product.kind == "subject":
-        assert product.subject_param is not None and product.consent is not None
-        c.subject = params[product.subject_param]
-        decision = authorisations.decide_cert_use(
-            db,
-            relying_party=relying,
-            holder_id=c.subject,
-            certificate_type=product.consent,
-            purpose=c.purpose,
-            now=c.now,
-        )
-        if not decision.allowed:
+    verdict = _read_phase(db, exchange, engine, c, api_key, payload)
+    if verdict.counted:
+        limited = _limits(db, c)
+        if limited is not None:
+            return _refuse(db, c, limited, Problem("rate-limited", detail=REASONS[limited]))
+    decision = verdict.decision
+    if verdict.reason is not None:
+        assert verdict.problem is not None
+        if verdict.reason == "consent-refused":
+            assert decision is not None and verdict.relying is not None and c.subject
             authorisations.record_use(
                 db,
                 decision,
                 kind="cert_use",
                 actor=_actor(c),
-                grantee=relying,
+                grantee=verdict.relying,
                 principal_id=c.subject,
                 detail=_call_detail(c, None),
                 purpose=c.purpose,
                 now=c.now,
             )
-            why = decision.reason[1] if decision.reason else ""
-            refused = Problem(
-                "authorisation-refused",
-                detail=f"{REASONS['consent-refused']}：{why}",
-                extra={"authorisation": decision.as_dict()},
-            )
-            return _refuse(db, c, "consent-refused", refused, recorded=True)
-    try:
-        answer = _compute(db, engine, product, params, today)
-    except _NotOpen:
-        return _refuse(db, c, "dataset-not-open", _forbidden("dataset-not-open", product.code))
-    except ProductUnavailable as exc:
-        return _refuse(db, c, "product-unavailable", Problem("not-ready", detail=str(exc)))
-    body = _answer_body(product, c, answer, json.loads(c.grant.fields).get(product.code))
+            return _refuse(db, c, verdict.reason, verdict.problem, recorded=True)
+        return _refuse(db, c, verdict.reason, verdict.problem)
+    body = verdict.body
+    assert body is not None and c.grant is not None
     digest = answer_digest(body["result"])
     if decision is not None:
-        assert c.subject is not None
+        assert c.subject is not None and verdict.relying is not None
         used = authorisations.record_use(
             db,
             decision,
             kind="cert_use",
             actor=_actor(c),
-            grantee=relying,
+            grantee=verdict.relying,
             principal_id=c.subject,
             detail=_call_detail(c, digest),
             purpose=c.purpose,
@@ -951,6 +910,97 @@ def call(
     body["answer_sha256"] = digest
     _meter(db, c, 200, None, digest, seq)
     return Outcome(200, body, dict(c.headers))
+
+
+def _read_phase(
+    db: Session,
+    exchange: CityExchange,
+    engine: Engine,
+    c: _Call,
+    api_key: str | None,
+    payload: Any,
+) -> _Verdict:
+    """Decides the call and computes its answer without writing anything."""
+
+    def refuse(reason: str, problem: Problem) -> _Verdict:
+        return _Verdict(reason, problem, counted=c.key is not None and reason in COUNTED)
+
+    key, failure = _find_key(db, api_key)
+    if key is None:
+        assert failure is not None
+        return refuse(failure, Problem("unauthenticated", detail=REASONS[failure], status=401))
+    c.key = key
+    if key.revoked_at is not None:
+        return refuse("key-revoked", Problem("unauthenticated", detail=REASONS["key-revoked"]))
+    if c.now >= key.expires_at:
+        return refuse("key-expired", Problem("unauthenticated", detail=REASONS["key-expired"]))
+    codes = set(json.loads(key.grants))
+    c.held = [g for g in grants(db, key.consumer_id) if g.code in codes]
+    product = exchange.products.get(c.product_code)
+    today = local_today(c.now)
+    if product is None or not product.item.in_force(today):
+        return refuse("product-unknown", Problem("not-found", detail=REASONS["product-unknown"]))
+    c.product = product
+    if not isinstance(payload, dict):
+        return refuse("invalid-params", invalid("body", "a JSON object: {purpose, params}"))
+    purpose = payload.get("purpose")
+    if not isinstance(purpose, str) or not purpose.strip():
+        return refuse("invalid-params", invalid("purpose", "required: the purpose of this call"))
+    c.purpose = " ".join(purpose.split())[:256]
+    covering = [g for g in c.held if product.code in application_products(g)]
+    if not covering:
+        return refuse("product-not-granted", _forbidden("product-not-granted", product.code))
+    matching = [g for g in covering if g.purpose == c.purpose]
+    if not matching:
+        c.grant = covering[0]
+        return refuse("purpose-mismatch", _forbidden("purpose-mismatch", product.code))
+    live = [g for g in matching if grant_active(g, c.now)]
+    c.grant = (live or matching)[0]
+    if not live:
+        return refuse("grant-inactive", _forbidden("grant-inactive", product.code))
+    if product.zone not in member_zones(db, key.consumer_id):
+        return refuse("not-a-member", _forbidden("not-a-member", product.code))
+    raw = payload.get("params", {})
+    if not isinstance(raw, dict):
+        return refuse("invalid-params", invalid("params", "a JSON object"))
+    unknown = sorted(set(raw) - {p.name for p in product.params})
+    if unknown:
+        where = f"params.{unknown[0]}"
+        return refuse("invalid-params", invalid(where, "not a parameter of this product"))
+    try:
+        params = {p.name: p.parse(raw.get(p.name), today) for p in product.params}
+    except Problem as problem:
+        return refuse("invalid-params", problem)
+    consumer = key.consumer
+    relying = authorisations.Party("enterprise", consumer.credit_code, consumer.name)
+    decision: authorisations.Decision | None = None
+    if product.kind == "subject":
+        assert product.subject_param is not None and product.consent is not None
+        c.subject = params[product.subject_param]
+        decision = authorisations.decide_cert_use(
+            db,
+            relying_party=relying,
+            holder_id=c.subject,
+            certificate_type=product.consent,
+            purpose=c.purpose,
+            now=c.now,
+        )
+        if not decision.allowed:
+            why = decision.reason[1] if decision.reason else ""
+            refused = Problem(
+                "authorisation-refused",
+                detail=f"{REASONS['consent-refused']}：{why}",
+                extra={"authorisation": decision.as_dict()},
+            )
+            return _Verdict("consent-refused", refused, decision, relying, counted=True)
+    try:
+        answer = _compute(db, engine, product, params, today)
+    except _NotOpen:
+        return refuse("dataset-not-open", _forbidden("dataset-not-open", product.code))
+    except ProductUnavailable as exc:
+        return refuse("product-unavailable", Problem("not-ready", detail=str(exc)))
+    body = _answer_body(product, c, answer, json.loads(c.grant.fields).get(product.code))
+    return _Verdict(None, None, decision, relying, body, counted=True)
 
 
 class _NotOpen(Exception):
