@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -174,6 +174,10 @@ class Authorisation(Base):
     """
 
     __tablename__ = "authorisations"
+    # A decision looks up one principal's authorisations to one grantee. An institution may
+    # hold thousands (an insurer, one per applicant): the index on grantee alone, which SQLite
+    # chose, scanned them all on every check.
+    __table_args__ = (Index("ix_authorisations_principal_grantee", "principal_id", "grantee_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
