@@ -362,3 +362,40 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
         headers={"X-API-Key": key},
     )
     assert closed.status_code == 403 and closed.json()["reason"] == "dataset-not-open"
+
+
+def test_every_providing_department_reviews_before_the_bureau(channel: Channel) -> None:
+    ch = channel
+    applied = ch.insurer.post(
+        "/api/v1/channel/applications",
+        json={
+            "products": ["underwriting-health-check", "enterprise-credit-check"],
+            "purpose": "团体保险核保",
+            "legal_basis": "投保人及投保企业授权",
+            "usage": "industry",
+            "days": 30,
+        },
+    )
+    code = applied.json()["code"]
+    tax = as_user(ch.app, "tax")
+
+    def review(client: TestClient, decision: str = "approve", reason: str = "") -> Any:
+        return client.post(
+            f"/api/v1/channel/applications/{code}/review",
+            json={"decision": decision, "reason": reason},
+        )
+
+    assert review(ch.bureau).status_code == 403  # not the bureau's turn yet
+    assert review(ch.health).json()["status"] == "department_review"  # the tax office still
+    assert review(ch.health).status_code == 403  # the health commission has had its say
+    returned = review(tax, "return", "请补充企业授权书")
+    assert returned.json()["status"] == "returned"
+    again = ch.insurer.post(
+        f"/api/v1/channel/applications/{code}/resubmit",
+        json={"legal_basis": "投保人及投保企业授权（附授权书）"},
+    )
+    assert again.json()["status"] == "department_review"
+    # After a resubmission both departments review again.
+    assert review(tax).json()["status"] == "department_review"
+    assert review(ch.health).json()["status"] == "bureau_review"
+    assert review(ch.bureau).json()["status"] == "approved"

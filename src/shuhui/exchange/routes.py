@@ -288,9 +288,12 @@ def review(
 
 
 @api.post("/applications/{code}/resubmit", summary="Complete a returned application")
-def resubmit(code: str, body: ResubmitIn, db: DB, user: ConsumerUser) -> dict[str, Any]:
+def resubmit(
+    code: str, body: ResubmitIn, request: Request, db: DB, user: ConsumerUser
+) -> dict[str, Any]:
     application = service.resubmit(
         db,
+        exchange_of(request),
         code,
         consumer_of(db, user),
         legal_basis=body.legal_basis,
@@ -398,8 +401,9 @@ def dashboard(db: DB, user: Bureau, days: int = 30) -> dict[str, Any]:
 
 
 def _gateway_call(app: FastAPI, api_key: str | None, product: str, payload: Any) -> service.Outcome:
-    with transaction(app.state.session_factory) as db:
-        return service.call(
+    factory = app.state.session_factory
+    with transaction(factory) as db:
+        pending = service.decide_call(
             db,
             app.state.city_exchange,
             engine_of(app),
@@ -407,6 +411,10 @@ def _gateway_call(app: FastAPI, api_key: str | None, product: str, payload: Any)
             product_code=product,
             payload=payload,
         )
+    # One writer per process at a time: threads queue here in order, instead of in SQLite's
+    # busy handler, which sleeps in growing steps (1, 2, 5, 10 … 100 ms) while it waits.
+    with app.state.channel_writes, transaction(factory) as db:
+        return service.record_call(db, pending)
 
 
 async def call_product(request: Request, product: str) -> Response:

@@ -307,14 +307,12 @@ def apply_access(
         legal_basis=legal_basis.strip(),
         usage=usage,
         days=days,
-        # Open data needs no provider's consent: the bureau alone reviews its use.
-        status="bureau_review"
-        if all(exchange.products.by_code[p].kind == "open" for p in wanted)
-        else "department_review",
+        status="department_review",
         applicant=actor,
         submitted_at=now,
         history=_json([{"at": now.isoformat(), "by": actor, "step": "submitted"}]),
     )
+    application.status = first_status(exchange, application)
     db.add(application)
     db.flush()
     ledger.record(
@@ -376,23 +374,39 @@ def _department(name: str) -> str:
     return name
 
 
+def providers_to_review(exchange: CityExchange, application: AccessApplication) -> set[str]:
+    """The providing departments that must still approve: those of its products that are not
+    open data, less those that approved since the application was last submitted."""
+    needed = {
+        _department(product.provider)
+        for code in application_products(application)
+        if (product := exchange.products.by_code.get(code)) is not None and product.kind != "open"
+    }
+    for step in reversed(application_history(application)):
+        if step.get("step") in ("submitted", "resubmitted"):
+            break
+        if step.get("step") == "department" and step.get("decision") == "approve":
+            needed.discard(str(step.get("department", "")))
+    return needed
+
+
+def first_status(exchange: CityExchange, application: AccessApplication) -> str:
+    """Open data needs no provider's consent: the bureau alone reviews its use."""
+    return "department_review" if providers_to_review(exchange, application) else "bureau_review"
+
+
 def reviewer_step(
     exchange: CityExchange, application: AccessApplication, department: str | None, is_bureau: bool
 ) -> str | None:
     """Which step this reviewer may take now: 'department' for an officer of a providing
-    department while the application awaits the departments, 'bureau' for the data bureau
-    after that."""
+    department that has not approved yet, while the application awaits the departments (each
+    of them must approve); 'bureau' for the data bureau after that."""
     if application.status == "bureau_review" and is_bureau:
         return "bureau"
-    if application.status == "department_review" and department:
-        providers = {
-            _department(exchange.products.by_code[p].provider)
-            for p in application_products(application)
-            if p in exchange.products.by_code
-        }
-        if _department(department) in providers:
-            return "department"
-    return None
+    if application.status != "department_review" or not department:
+        return None
+    needed = providers_to_review(exchange, application)
+    return "department" if _department(department) in needed else None
 
 
 def review_access(
@@ -432,22 +446,26 @@ def review_access(
     if not 1 <= monthly_quota <= 100_000_000:
         raise invalid("monthly_quota", "1-100000000")
     history = application_history(application)
-    history.append(
-        {
-            "at": now.isoformat(),
-            "by": actor,
-            "step": step,
-            "decision": decision,
-            "reason": reason.strip(),
-        }
-    )
+    entry: dict[str, Any] = {
+        "at": now.isoformat(),
+        "by": actor,
+        "step": step,
+        "decision": decision,
+        "reason": reason.strip(),
+    }
+    if step == "department":
+        assert department is not None
+        entry["department"] = _department(department)
+    history.append(entry)
     application.history = _json(history)
     if decision == "reject":
         application.status = "rejected"
     elif decision == "return":
         application.status = "returned"
     elif step == "department":
-        application.status = "bureau_review"
+        # The bureau reviews once every providing department has approved.
+        if not providers_to_review(exchange, application):
+            application.status = "bureau_review"
     else:
         application.status = "approved"
         grant = Grant(
@@ -494,6 +512,7 @@ def review_access(
 
 def resubmit(
     db: Session,
+    exchange: CityExchange,
     code: str,
     consumer: Consumer,
     *,
@@ -517,7 +536,7 @@ def resubmit(
         {"at": now.isoformat(), "by": actor, "step": "resubmitted", "reason": note.strip()}
     )
     application.history = _json(history)
-    application.status = "department_review"
+    application.status = first_status(exchange, application)
     ledger.record(db, actor, "channel.application.resubmitted", detail={"application": code})
     return application
 
@@ -832,6 +851,30 @@ class _Verdict:
     counted: bool = False  # the call counts against the key's limits
 
 
+@dataclass
+class Pending:
+    """A call decided and computed, not yet recorded (see :func:`record_call`)."""
+
+    call: _Call
+    verdict: _Verdict
+
+
+def decide_call(
+    db: Session,
+    exchange: CityExchange,
+    engine: Engine,
+    *,
+    api_key: str | None,
+    product_code: str,
+    payload: Any,
+    now: datetime | None = None,
+) -> Pending:
+    """The read phase of a call: who is calling, whether they may, and the answer. Writes
+    nothing, so it holds no write lock however long a product takes to prepare."""
+    c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
+    return Pending(c, _read_phase(db, exchange, engine, c, api_key, payload))
+
+
 def call(
     db: Session,
     exchange: CityExchange,
@@ -842,15 +885,19 @@ def call(
     payload: Any,
     now: datetime | None = None,
 ) -> Outcome:
-    """One call through the gateway. The caller commits whatever the outcome: a refusal is
-    metered and in the ledger just like an answer.
+    """One call through the gateway, decided and recorded in one session. The caller commits
+    whatever the outcome: a refusal is metered and in the ledger just like an answer."""
+    pending = decide_call(
+        db, exchange, engine, api_key=api_key, product_code=product_code, payload=payload, now=now
+    )
+    return record_call(db, pending)
 
-    Everything is read and computed first, writing nothing; the writes (the rate and quota
-    counters, the use of the authorisation, the ledger entry, the metering) come last, so the
-    database's write lock is held for those few statements only, not while the answer is
-    computed. A call over its key's limits is refused then, whatever else was decided."""
-    c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
-    verdict = _read_phase(db, exchange, engine, c, api_key, payload)
+
+def record_call(db: Session, pending: Pending) -> Outcome:
+    """The write phase: the rate and quota counters, the use of the authorisation, the ledger
+    entry and the metering, in a few statements, so the database's write lock is held only
+    for those. A call over its key's limits is refused here, whatever else was decided."""
+    c, verdict = pending.call, pending.verdict
     if verdict.counted:
         limited = _limits(db, c)
         if limited is not None:

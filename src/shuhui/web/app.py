@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.exchange import pages as exchange_pages
 from shuhui.exchange import routes as exchange_routes
 from shuhui.exchange import service as exchange_service
 from shuhui.exchange.engine import Engine
@@ -36,7 +38,7 @@ from shuhui.web.nav import MODULES
 from shuhui.web.registry import DataCoreEnterprises
 
 # Each domain brings its own templates; the web package brings the layout they extend.
-TEMPLATE_PACKAGES = ("shuhui.web", "shuhui.trust", "shuhui.catalog")
+TEMPLATE_PACKAGES = ("shuhui.web", "shuhui.trust", "shuhui.catalog", "shuhui.exchange")
 
 
 def _template_env(mounted: set[str]) -> Environment:
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog_index = IndexCache()
     app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
+    app.state.channel_writes = threading.Lock()
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_routes.api,
         asset_routes.pages,
         exchange_routes.api,
+        exchange_pages.pages,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
     )
@@ -132,7 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_served_app() -> FastAPI:
     """The app as ``shuhui serve`` runs it, in each worker process: like :func:`create_app`,
-    and the catalog's search index starts building at once, so the first search finds it."""
+    and the catalog's search index and the data products' tables start being prepared at once,
+    so the first search or call finds them ready."""
     app = create_app()
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
+    exchange_service.prepare_products_later(app.state.channel_engine, app.state.city_exchange)
     return app

@@ -26,7 +26,7 @@ MODULES: tuple[NavItem, ...] = (
     ),
     NavItem(
         "exchange",
-        "/exchange",
+        "/channel",
         "数据通道",
         "Data channel",
         "金融、医疗等专区，数据产品“可用不可见”",
