@@ -411,8 +411,7 @@ def _gateway_call(app: FastAPI, api_key: str | None, product: str, payload: Any)
             product_code=product,
             payload=payload,
         )
-    # One writer per process at a time: threads queue here in order, instead of in SQLite's
-    # busy handler, which sleeps in growing steps (1, 2, 5, 10 … 100 ms) while it waits.
+    # One writer at a time (shuhui.exchange.writes): queued, not sleeping in SQLite's busy wait.
     with app.state.channel_writes, transaction(factory) as db:
         return service.record_call(db, pending)
 

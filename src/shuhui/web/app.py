@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from shuhui.datacore.store import DataCore
 from shuhui.exchange import pages as exchange_pages
 from shuhui.exchange import routes as exchange_routes
 from shuhui.exchange import service as exchange_service
+from shuhui.exchange import writes as exchange_writes
 from shuhui.exchange.engine import Engine
 from shuhui.trust import authorisation_routes, ledger_routes, seal_routes
 from shuhui.trust import routes as trust_routes
@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog_index = IndexCache()
     app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
-    app.state.channel_writes = threading.Lock()
+    app.state.channel_writes = exchange_writes.for_database(
+        settings.sqlalchemy_url, settings.data_dir
+    )
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
