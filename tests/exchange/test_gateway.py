@@ -399,3 +399,17 @@ def test_every_providing_department_reviews_before_the_bureau(channel: Channel) 
     assert review(tax).json()["status"] == "department_review"
     assert review(ch.health).json()["status"] == "bureau_review"
     assert review(ch.bureau).json()["status"] == "approved"
+
+
+def test_revoking_a_grant_or_membership_takes_effect_at_the_next_call(channel: Channel) -> None:
+    """The gateway remembers keys between calls; a revocation must still apply at once."""
+    ch = channel
+    consent(ch)
+    assert check(ch).status_code == 200
+    assert check(ch).status_code == 200  # answered from what the gateway remembers
+    revoked = ch.bureau.post(
+        f"/api/v1/channel/grants/{ch.grant}/revoke", json={"reason": "违规使用"}
+    )
+    assert revoked.status_code == 200
+    refused = check(ch)
+    assert refused.status_code == 403 and refused.json()["reason"] == "grant-inactive"

@@ -183,3 +183,13 @@ class Call(Base):
     micros: Mapped[int] = mapped_column(Integer)  # time to answer or refuse, microseconds
     answer_sha256: Mapped[str | None] = mapped_column(String(64))
     ledger_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChannelState(Base):
+    """One row: a counter bumped by every change to keys, grants and zone memberships, so each
+    server process knows when what it remembers about a key is stale."""
+
+    __tablename__ = "channel_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)

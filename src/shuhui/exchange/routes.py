@@ -410,6 +410,7 @@ def _gateway_call(app: FastAPI, api_key: str | None, product: str, payload: Any)
             api_key=api_key,
             product_code=product,
             payload=payload,
+            keys=app.state.channel_keys,
         )
     # One writer at a time (shuhui.exchange.writes): queued, not sleeping in SQLite's busy wait.
     with app.state.channel_writes, transaction(factory) as db:

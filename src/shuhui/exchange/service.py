@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Sequence
@@ -123,6 +124,60 @@ def _code(prefix: str, now: datetime) -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+# --- what the gateway remembers about a key ----------------------------------------------------
+
+BUMP = text("UPDATE channel_state SET revision = revision + 1 WHERE id = 1")
+REVISION = text("SELECT revision FROM channel_state WHERE id = 1")
+
+
+def bump(db: Session) -> None:
+    """Marks keys, grants or memberships changed, in the caller's transaction: every process
+    forgets what it remembered about keys (see :class:`KeyCache`)."""
+    db.execute(BUMP)
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """A key as the gateway needs it: the key, its consumer, its grants, the zones joined."""
+
+    key: ApiKey
+    grants: list[Grant]
+    zones: frozenset[str]
+
+
+class KeyCache:
+    """Keys looked up at a channel revision, kept while the revision stands: a call reads one
+    number instead of the key, its grants and the consumer's zones. A revoked key, grant or
+    membership bumps the revision in the same transaction, so the next call sees it."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._revision: int | None = None
+        self._keys: dict[str, KeyFacts | None] = {}
+
+    def facts(self, db: Session, prefix: str) -> KeyFacts | None:
+        revision = int(db.execute(REVISION).scalar_one())
+        with self._lock:
+            if revision != self._revision:
+                self._keys.clear()
+                self._revision = revision
+            if prefix in self._keys:
+                return self._keys[prefix]
+        key = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        found = None
+        if key is not None:
+            codes = set(json.loads(key.grants))
+            held = [g for g in grants(db, key.consumer_id) if g.code in codes]
+            found = KeyFacts(key, held, frozenset(member_zones(db, key.consumer_id)))
+        with self._lock:
+            if revision == self._revision:
+                if len(self._keys) >= self.capacity:
+                    self._keys.clear()
+                self._keys[prefix] = found
+        return found
 
 
 # --- consumers and zones -------------------------------------------------------------------
@@ -237,6 +292,7 @@ def review_membership(
         raise invalid("reason", "a refusal says why")
     held.status = "approved" if approve else "rejected"
     held.reviewer, held.reviewed_at, held.review_reason = actor, now, reason.strip() or None
+    bump(db)
     ledger.record(
         db,
         actor,
@@ -484,6 +540,7 @@ def review_access(
         )
         db.add(grant)
         db.flush()
+        bump(db)
         application.grant_id = grant.id
         ledger.record(
             db,
@@ -571,6 +628,7 @@ def revoke_grant(
     if not reason.strip():
         raise invalid("reason", "a revocation says why")
     grant.status, grant.revoked_at, grant.revoked_reason = "revoked", now, reason.strip()
+    bump(db)
     ledger.record(db, actor, "channel.grant.revoked", grant=code, detail={"reason": reason.strip()})
     return grant
 
@@ -631,6 +689,7 @@ def issue_key(
     )
     db.add(key)
     db.flush()
+    bump(db)
     ledger.record(
         db,
         actor,
@@ -663,6 +722,7 @@ def revoke_key(
     if key.revoked_at is not None:
         raise Problem("conflict", detail="该密钥已撤销")
     key.revoked_at = now
+    bump(db)
     ledger.record(
         db, actor, "channel.key.revoked", detail={"consumer": consumer.credit_code, "key": prefix}
     )
@@ -684,6 +744,7 @@ def rotate_key(
     ]
     new, secret = issue_key(db, consumer, grant_codes=active, label=old.label, actor=actor, now=now)
     old.revoked_at, old.replaced_by = now, new.prefix
+    bump(db)
     ledger.record(
         db,
         actor,
@@ -778,16 +839,18 @@ def _refuse(
     return Outcome(problem.http_status, problem.body(), dict(c.headers), reason)
 
 
-def _find_key(db: Session, api_key: str | None) -> tuple[ApiKey | None, str | None]:
+def _find_key(
+    db: Session, keys: KeyCache, api_key: str | None
+) -> tuple[KeyFacts | None, str | None]:
     if not api_key:
         return None, "key-missing"
     parts = _split(api_key.strip())
     if parts is None:
         return None, "key-unknown"
-    key = db.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
-    if key is None or not secrets.compare_digest(key.digest, _digest(parts[1])):
+    facts = keys.facts(db, parts[0])
+    if facts is None or not secrets.compare_digest(facts.key.digest, _digest(parts[1])):
         return None, "key-unknown"
-    return key, None
+    return facts, None
 
 
 # Standard SQL both databases take (SQLite 3.35+, PostgreSQL 9.5+); as text, it is compiled once.
@@ -867,12 +930,15 @@ def decide_call(
     api_key: str | None,
     product_code: str,
     payload: Any,
+    keys: KeyCache | None = None,
     now: datetime | None = None,
 ) -> Pending:
     """The read phase of a call: who is calling, whether they may, and the answer. Writes
-    nothing, so it holds no write lock however long a product takes to prepare."""
+    nothing, so it holds no write lock however long a product takes to prepare. ``keys`` is
+    the process's :class:`KeyCache` (without one, the key is looked up afresh)."""
     c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
-    return Pending(c, _read_phase(db, exchange, engine, c, api_key, payload))
+    verdict = _read_phase(db, exchange, engine, keys or KeyCache(), c, api_key, payload)
+    return Pending(c, verdict)
 
 
 def call(
@@ -963,6 +1029,7 @@ def _read_phase(
     db: Session,
     exchange: CityExchange,
     engine: Engine,
+    keys: KeyCache,
     c: _Call,
     api_key: str | None,
     payload: Any,
@@ -972,17 +1039,16 @@ def _read_phase(
     def refuse(reason: str, problem: Problem) -> _Verdict:
         return _Verdict(reason, problem, counted=c.key is not None and reason in COUNTED)
 
-    key, failure = _find_key(db, api_key)
-    if key is None:
+    facts, failure = _find_key(db, keys, api_key)
+    if facts is None:
         assert failure is not None
         return refuse(failure, Problem("unauthenticated", detail=REASONS[failure], status=401))
-    c.key = key
+    key = c.key = facts.key
     if key.revoked_at is not None:
         return refuse("key-revoked", Problem("unauthenticated", detail=REASONS["key-revoked"]))
     if c.now >= key.expires_at:
         return refuse("key-expired", Problem("unauthenticated", detail=REASONS["key-expired"]))
-    codes = set(json.loads(key.grants))
-    c.held = [g for g in grants(db, key.consumer_id) if g.code in codes]
+    c.held = facts.grants
     product = exchange.products.get(c.product_code)
     today = local_today(c.now)
     if product is None or not product.item.in_force(today):
@@ -1005,7 +1071,7 @@ def _read_phase(
     c.grant = (live or matching)[0]
     if not live:
         return refuse("grant-inactive", _forbidden("grant-inactive", product.code))
-    if product.zone not in member_zones(db, key.consumer_id):
+    if product.zone not in facts.zones:
         return refuse("not-a-member", _forbidden("not-a-member", product.code))
     raw = payload.get("params", {})
     if not isinstance(raw, dict):

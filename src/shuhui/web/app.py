@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog_index = IndexCache()
     app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
+    app.state.channel_keys = exchange_service.KeyCache()
     app.state.channel_writes = exchange_writes.for_database(
         settings.sqlalchemy_url, settings.data_dir
     )
