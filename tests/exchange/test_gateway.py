@@ -413,3 +413,30 @@ def test_revoking_a_grant_or_membership_takes_effect_at_the_next_call(channel: C
     assert revoked.status_code == 200
     refused = check(ch)
     assert refused.status_code == 403 and refused.json()["reason"] == "grant-inactive"
+
+
+def test_an_expired_key_is_401(channel: Channel) -> None:
+    from datetime import timedelta
+
+    from shuhui.core.clock import utcnow
+    from shuhui.core.db import transaction
+    from shuhui.exchange import service
+
+    ch = channel
+    consent(ch)
+    short = ch.insurer.post(
+        "/api/v1/channel/keys", json={"grants": [ch.grant], "label": "临时", "days": 1}
+    ).json()["secret"]
+    assert check(ch, key=short).status_code == 200
+    state = ch.app.state
+    with transaction(state.session_factory) as db:
+        later = service.call(
+            db,
+            state.city_exchange,
+            state.channel_engine,
+            api_key=short,
+            product_code="underwriting-health-check",
+            payload={"purpose": PURPOSE, "params": {"citizen_id": ch.patient_id}},
+            now=utcnow() + timedelta(days=2),
+        )
+    assert later.status == 401 and later.reason == "key-expired"
