@@ -440,3 +440,22 @@ def test_an_expired_key_is_401(channel: Channel) -> None:
             now=utcnow() + timedelta(days=2),
         )
     assert later.status == 401 and later.reason == "key-expired"
+
+
+def test_old_minute_windows_are_cleared_and_month_windows_kept(channel: Channel) -> None:
+    from sqlalchemy import select
+
+    from shuhui.core.db import transaction
+    from shuhui.exchange.models import ApiKey, Counter
+
+    ch = channel
+    consent(ch)
+    with transaction(ch.app.state.session_factory) as db:
+        key_id = db.scalars(select(ApiKey.id)).one()
+        db.add(Counter(key_id=key_id, window="m:202001010000", count=5))
+        db.add(Counter(key_id=key_id, window="M:202001", count=5))
+    assert check(ch).status_code == 200
+    with ch.app.state.session_factory() as db:
+        windows = set(db.scalars(select(Counter.window).where(Counter.key_id == key_id)))
+    assert "m:202001010000" not in windows and "M:202001" in windows
+    assert any(w.startswith("m:") for w in windows)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
@@ -41,7 +41,6 @@ from shuhui.exchange.models import (
     ApiKey,
     Call,
     Consumer,
-    Counter,
     Grant,
     Membership,
 )
@@ -863,6 +862,13 @@ COUNT_CALL = text(
 )
 
 
+# substr, not LIKE: SQLite's LIKE ignores case, and would take the month windows ("M:…") too.
+OLD_MINUTES = text(
+    "DELETE FROM channel_counters WHERE key_id = :key AND substr(\"window\", 1, 2) = 'm:' "
+    'AND "window" < :before'
+)
+
+
 def _count(db: Session, key_id: int, minute: str, month: str) -> tuple[int, int]:
     """Adds one call to the key's minute and month windows; returns their counts. One
     statement, safe with any number of writers (the database adds, not this process)."""
@@ -878,6 +884,11 @@ def _limits(db: Session, c: _Call) -> str | None:
     quota = max((g.monthly_quota for g in c.held), default=DEFAULT_MONTHLY_QUOTA)
     local = c.now.astimezone(LOCAL)
     minute, month = _count(db, c.key.id, f"m:{local:%Y%m%d%H%M}", f"M:{local:%Y%m}")
+    if minute == 1:
+        # The key's first call this minute clears its minute windows before the last hour,
+        # so the table holds about an hour of them per key (the month windows stay).
+        earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
+        db.execute(OLD_MINUTES, {"key": c.key.id, "before": earlier})
     reset = 60 - local.second
     c.headers.update(
         {
@@ -1295,10 +1306,3 @@ def dashboard(db: Session, since: datetime) -> dict[str, Any]:
         "by_consumer": dict(by_consumer.most_common()),
         "refusals": dict(refusals.most_common()),
     }
-
-
-def reset_counters_before(db: Session, now: datetime) -> int:
-    """Drops minute windows older than an hour (the month windows stay for the quota)."""
-    cutoff = f"m:{(as_utc(now) - timedelta(hours=1)).astimezone(LOCAL):%Y%m%d%H%M}"
-    result = db.execute(delete(Counter).where(Counter.window.like("m:%"), Counter.window < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
