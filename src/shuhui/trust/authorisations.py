@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, utcnow
@@ -45,6 +45,8 @@ from shuhui.trust.models import Authorisation, LedgerEntry, PersonalKey
 from shuhui.trust.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
 
 FORMAT: Final = "shuhui-authorisation-v1"
+# The table itself, for statements that need no ORM objects (the hot use count).
+AUTHORISATIONS: Final = cast(Table, Authorisation.__table__)
 Kind = Literal["mandate", "cert_use"]
 PartyKind = Literal["person", "enterprise"]
 KIND_TITLES: Final[dict[str, tuple[str, str]]] = {
@@ -289,10 +291,15 @@ def signature_problem(db: Session, a: Authorisation) -> tuple[str, str] | None:
         return R_TAMPERED
     if a.signature is None or a.key_id is None:
         return R_PENDING
-    key = db.scalar(select(PersonalKey).where(PersonalKey.key_id == a.key_id))
+    key = db.execute(
+        select(PersonalKey.citizen_id, PersonalKey.revoked_at, PersonalKey.public_key_pem).where(
+            PersonalKey.key_id == a.key_id
+        )
+    ).first()
     if key is None or key.citizen_id != a.signatory_id:
         return R_SIGNATURE
-    if key.revoked_at is not None and a.signed_at is not None and key.revoked_at < a.signed_at:
+    revoked = None if key.revoked_at is None else as_utc(key.revoked_at)
+    if revoked is not None and a.signed_at is not None and revoked < a.signed_at:
         return R_SIGNATURE
     if not _verifies(key.public_key_pem, bytes(a.document), bytes(a.signature)):
         return R_SIGNATURE
@@ -998,29 +1005,47 @@ def record_use(
             detail=body,
         )
         return decision
-    links = list(
-        db.scalars(
-            select(Authorisation).where(Authorisation.code.in_(decision.chain)).with_for_update()
-        )
-    )
-    # Re-checked under the row lock: two agents racing for the last use cannot both get it.
-    for link in links:
-        if link.max_uses is not None and link.uses >= link.max_uses:
-            refused = Decision(False, R_EXHAUSTED, decision.chain, link.code)
-            return record_use(
-                db,
-                refused,
-                kind=kind,
-                actor=actor,
-                grantee=grantee,
-                principal_id=principal_id,
-                detail=detail,
-                purpose=purpose,
-                now=now,
+    # One conditional UPDATE counts the use on every link that has one left: atomic per row, so
+    # two agents racing for the last use cannot both get it.
+    codes = list(dict.fromkeys(decision.chain))
+    counted = {
+        str(code): (int(uses), None if limit is None else int(limit))
+        for code, uses, limit in db.execute(
+            update(AUTHORISATIONS)
+            .where(
+                AUTHORISATIONS.c.code.in_(codes),
+                or_(
+                    AUTHORISATIONS.c.max_uses.is_(None),
+                    AUTHORISATIONS.c.uses < AUTHORISATIONS.c.max_uses,
+                ),
             )
-    for link in links:
-        link.uses += 1
-    db.flush()
+            .values(uses=AUTHORISATIONS.c.uses + 1)
+            .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
+        )
+    }
+    for held in db.identity_map.values():  # loaded copies no longer know the count
+        if isinstance(held, Authorisation) and held.code in counted:
+            db.expire(held, ["uses"])
+    if len(counted) < len(codes):
+        if counted:  # give back the uses counted on the other links
+            db.execute(
+                update(AUTHORISATIONS)
+                .where(AUTHORISATIONS.c.code.in_(list(counted)))
+                .values(uses=AUTHORISATIONS.c.uses - 1)
+            )
+        spent = next(code for code in codes if code not in counted)
+        refused = Decision(False, R_EXHAUSTED, decision.chain, spent)
+        return record_use(
+            db,
+            refused,
+            kind=kind,
+            actor=actor,
+            grantee=grantee,
+            principal_id=principal_id,
+            detail=detail,
+            purpose=purpose,
+            now=now,
+        )
     ledger.record(
         db,
         actor,
@@ -1030,9 +1055,11 @@ def record_use(
         grant=decision.chain[-1],
         detail=body,
     )
-    for link in links:
-        if link.max_uses is not None and link.uses >= link.max_uses:
-            _end(db, link, "exhausted", f"all {link.max_uses} uses made", actor, now)
+    for code in codes:
+        uses, limit = counted[code]
+        if limit is not None and uses >= limit:
+            link = get_or_404(db, code)
+            _end(db, link, "exhausted", f"all {limit} uses made", actor, now)
     return decision
 
 
