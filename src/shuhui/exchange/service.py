@@ -985,36 +985,14 @@ def record_call(db: Session, pending: Pending) -> Outcome:
     if verdict.reason is not None:
         assert verdict.problem is not None
         if verdict.reason == "consent-refused":
-            assert decision is not None and verdict.relying is not None and c.subject
-            authorisations.record_use(
-                db,
-                decision,
-                kind="cert_use",
-                actor=_actor(c),
-                grantee=verdict.relying,
-                principal_id=c.subject,
-                detail=_call_detail(c, None),
-                purpose=c.purpose,
-                now=c.now,
-            )
+            _record_consent(db, c, verdict, None)
             return _refuse(db, c, verdict.reason, verdict.problem, recorded=True)
         return _refuse(db, c, verdict.reason, verdict.problem)
     body = verdict.body
     assert body is not None and c.grant is not None
     digest = answer_digest(body["result"])
     if decision is not None:
-        assert c.subject is not None and verdict.relying is not None
-        used = authorisations.record_use(
-            db,
-            decision,
-            kind="cert_use",
-            actor=_actor(c),
-            grantee=verdict.relying,
-            principal_id=c.subject,
-            detail=_call_detail(c, digest),
-            purpose=c.purpose,
-            now=c.now,
-        )
+        used = _record_consent(db, c, verdict, digest)
         if not used.allowed:  # the last use went to someone else in the meantime
             exhausted = Problem(
                 "authorisation-refused",
@@ -1036,6 +1014,24 @@ def record_call(db: Session, pending: Pending) -> Outcome:
     body["answer_sha256"] = digest
     _meter(db, c, 200, None, digest, seq)
     return Outcome(200, body, dict(c.headers))
+
+
+def _record_consent(
+    db: Session, c: _Call, verdict: _Verdict, digest: str | None
+) -> authorisations.Decision:
+    """The subject's authorisation used (or its refusal), in the ledger where they see it."""
+    assert verdict.decision is not None and verdict.relying is not None and c.subject
+    return authorisations.record_use(
+        db,
+        verdict.decision,
+        kind="cert_use",
+        actor=_actor(c),
+        grantee=verdict.relying,
+        principal_id=c.subject,
+        detail=_call_detail(c, digest),
+        purpose=c.purpose,
+        now=c.now,
+    )
 
 
 def _read_phase(
