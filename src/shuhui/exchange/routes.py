@@ -3,6 +3,7 @@ API behind the consumer console and the data bureau's review queue and dashboard
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -400,10 +401,9 @@ def dashboard(db: DB, user: Bureau, days: int = 30) -> dict[str, Any]:
 # --- the gateway ------------------------------------------------------------------------------
 
 
-def _gateway_call(app: FastAPI, api_key: str | None, product: str, payload: Any) -> service.Outcome:
-    factory = app.state.session_factory
-    with transaction(factory) as db:
-        pending = service.decide_call(
+def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> service.Pending:
+    with transaction(app.state.session_factory) as db:
+        return service.decide_call(
             db,
             app.state.city_exchange,
             engine_of(app),
@@ -412,9 +412,6 @@ def _gateway_call(app: FastAPI, api_key: str | None, product: str, payload: Any)
             payload=payload,
             keys=app.state.channel_keys,
         )
-    # One writer at a time (shuhui.exchange.writes): queued, not sleeping in SQLite's busy wait.
-    with app.state.channel_writes, transaction(factory) as db:
-        return service.record_call(db, pending)
 
 
 async def call_product(request: Request, product: str) -> Response:
@@ -423,9 +420,12 @@ async def call_product(request: Request, product: str) -> Response:
         payload: Any = json.loads(body) if body.strip() else {}
     except (ValueError, UnicodeDecodeError):
         payload = None  # answered as a 422 naming the body, and metered
-    outcome = await run_in_threadpool(
-        _gateway_call, request.app, request.headers.get("x-api-key"), product, payload
+    app = request.app
+    pending = await run_in_threadpool(
+        _decide, app, request.headers.get("x-api-key"), product, payload
     )
+    # Recorded by the process's writer with the calls waiting alongside (shuhui.exchange.writes).
+    outcome: service.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
     return JSONResponse(
         outcome.body,
         status_code=outcome.status,

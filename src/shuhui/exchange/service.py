@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
@@ -127,6 +127,7 @@ def _json(value: Any) -> str:
 
 # --- what the gateway remembers about a key ----------------------------------------------------
 
+CALLS: Final = cast(Table, Call.__table__)  # metering rows go in as plain INSERTs
 BUMP = text("UPDATE channel_state SET revision = revision + 1 WHERE id = 1")
 REVISION = text("SELECT revision FROM channel_state WHERE id = 1")
 
@@ -778,6 +779,24 @@ class _Call:
     subject: str | None = None
     held: list[Grant] = field(default_factory=list)  # the key's grants
     headers: dict[str, str] = field(default_factory=dict)
+    counts: tuple[int, int] | None = None  # the key's calls this minute and month, this one in
+
+
+@dataclass
+class _Writes:
+    """What a batch of calls writes besides the counters and the uses: ledger entries and
+    metering rows, appended together once the batch is decided."""
+
+    entries: list[ledger.Entry] = field(default_factory=list)
+    meters: list[dict[str, Any]] = field(default_factory=list)
+    entry_of_meter: list[int | None] = field(default_factory=list)  # index into entries
+
+    def flush(self, db: Session) -> None:
+        seqs = ledger.record_many(db, self.entries)
+        for row, index in zip(self.meters, self.entry_of_meter, strict=True):
+            row["ledger_seq"] = None if index is None else seqs[index]
+        if self.meters:
+            db.execute(insert(CALLS), self.meters)
 
 
 def _actor(c: _Call) -> str:
@@ -785,11 +804,15 @@ def _actor(c: _Call) -> str:
 
 
 def _meter(
-    db: Session, c: _Call, status: int, reason: str | None, answer_sha: str | None, seq: int | None
+    writes: _Writes,
+    c: _Call,
+    status: int,
+    reason: str | None,
+    answer_sha: str | None,
+    entry: int | None,
 ) -> None:
-    # A plain INSERT, not an ORM object: the unit of work costs more than the row.
-    db.execute(
-        insert(Call),
+    writes.entry_of_meter.append(entry)
+    writes.meters.append(
         {
             "at": c.now,
             "month": month_of(c.now),
@@ -803,38 +826,39 @@ def _meter(
             "reason": reason,
             "micros": int((time.perf_counter() - c.started) * 1e6),
             "answer_sha256": answer_sha,
-            "ledger_seq": seq,
-        },
+        }
     )
 
 
 def _refuse(
-    db: Session,
+    writes: _Writes,
     c: _Call,
     reason: str,
     problem: Problem,
     *,
-    recorded: bool = False,
+    recorded: int | None = None,
 ) -> Outcome:
-    """Meters the refusal, writes it to the ledger (unless the consent check did), answers."""
-    seq = None
-    if not recorded:
-        entry = ledger.record(
-            db,
-            _actor(c),
-            "channel.refused",
-            subject=c.subject,
-            purpose=c.purpose,
-            grant=c.grant.code if c.grant else None,
-            detail={
-                "product": c.product_code[:64],
-                "reason": reason,
-                "status": problem.http_status,
-                "key": c.key.prefix if c.key else None,
-            },
+    """Meters the refusal, writes it to the ledger (unless the consent check did: ``recorded``
+    is then its entry's index in ``writes``), answers."""
+    entry = recorded
+    if entry is None:
+        entry = len(writes.entries)
+        writes.entries.append(
+            ledger.Entry(
+                _actor(c),
+                "channel.refused",
+                subject=c.subject,
+                purpose=c.purpose,
+                grant=c.grant.code if c.grant else None,
+                detail={
+                    "product": c.product_code[:64],
+                    "reason": reason,
+                    "status": problem.http_status,
+                    "key": c.key.prefix if c.key else None,
+                },
+            )
         )
-        seq = entry.seq
-    _meter(db, c, problem.http_status, reason, None, seq)
+    _meter(writes, c, problem.http_status, reason, None, entry)
     problem.extra.setdefault("reason", reason)
     problem.extra.setdefault("reason_zh", REASONS[reason])
     return Outcome(problem.http_status, problem.body(), dict(c.headers), reason)
@@ -855,10 +879,10 @@ def _find_key(
 
 
 # Standard SQL both databases take (SQLite 3.35+, PostgreSQL 9.5+); as text, it is compiled once.
-COUNT_CALL = text(
-    'INSERT INTO channel_counters (key_id, "window", count) VALUES (:key, :minute, 1), '
-    '(:key, :month, 1) ON CONFLICT (key_id, "window") DO UPDATE SET '
-    'count = channel_counters.count + 1 RETURNING "window", count'
+COUNT_CALLS = text(
+    'INSERT INTO channel_counters (key_id, "window", count) VALUES (:key, :minute, :n), '
+    '(:key, :month, :n) ON CONFLICT (key_id, "window") DO UPDATE SET '
+    'count = channel_counters.count + excluded.count RETURNING "window", count'
 )
 
 
@@ -869,26 +893,38 @@ OLD_MINUTES = text(
 )
 
 
-def _count(db: Session, key_id: int, minute: str, month: str) -> tuple[int, int]:
-    """Adds one call to the key's minute and month windows; returns their counts. One
-    statement, safe with any number of writers (the database adds, not this process)."""
-    rows = db.execute(COUNT_CALL, {"key": key_id, "minute": minute, "month": month})
-    counts = {str(window): int(n) for window, n in rows}
-    return counts[minute], counts[month]
+def _count(db: Session, calls: Sequence[_Call]) -> None:
+    """Adds calls to their keys' minute and month windows, one statement per key and minute,
+    safe with any number of writers (the database adds, not this process). The k-th of n calls
+    in a window gets the count it would have got counted alone, after the k-1 before it."""
+    windows: dict[tuple[int, str, str], list[_Call]] = {}
+    for c in calls:
+        assert c.key is not None
+        local = c.now.astimezone(LOCAL)
+        windows.setdefault((c.key.id, f"m:{local:%Y%m%d%H%M}", f"M:{local:%Y%m}"), []).append(c)
+    for (key_id, minute, month), counted in windows.items():
+        n = len(counted)
+        rows = db.execute(COUNT_CALLS, {"key": key_id, "minute": minute, "month": month, "n": n})
+        totals = {str(window): int(total) for window, total in rows}
+        before_minute, before_month = totals[minute] - n, totals[month] - n
+        if before_minute == 0:
+            # The key's first calls this minute clear its minute windows before the last hour,
+            # so the table holds about an hour of them per key (the month windows stay).
+            local = counted[0].now.astimezone(LOCAL)
+            earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
+            db.execute(OLD_MINUTES, {"key": key_id, "before": earlier})
+        for k, c in enumerate(counted, 1):
+            c.counts = (before_minute + k, before_month + k)
 
 
-def _limits(db: Session, c: _Call) -> str | None:
-    """Counts the call against the key's rate limit and monthly quota; sets the headers."""
-    assert c.key is not None
+def _limits(c: _Call) -> str | None:
+    """Checks the counted call against the key's rate limit and monthly quota; sets the
+    headers."""
+    assert c.key is not None and c.counts is not None
     limit = max((g.rate_per_minute for g in c.held), default=DEFAULT_RATE_PER_MINUTE)
     quota = max((g.monthly_quota for g in c.held), default=DEFAULT_MONTHLY_QUOTA)
     local = c.now.astimezone(LOCAL)
-    minute, month = _count(db, c.key.id, f"m:{local:%Y%m%d%H%M}", f"M:{local:%Y%m}")
-    if minute == 1:
-        # The key's first call this minute clears its minute windows before the last hour,
-        # so the table holds about an hour of them per key (the month windows stay).
-        earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
-        db.execute(OLD_MINUTES, {"key": c.key.id, "before": earlier})
+    minute, month = c.counts
     reset = 60 - local.second
     c.headers.update(
         {
@@ -925,6 +961,7 @@ class _Verdict:
     relying: authorisations.Party | None = None
     body: dict[str, Any] | None = None
     counted: bool = False  # the call counts against the key's limits
+    used: authorisations.Decision | None = None  # the consent as recorded (write phase)
 
 
 @dataclass
@@ -973,55 +1010,76 @@ def call(
 
 
 def record_call(db: Session, pending: Pending) -> Outcome:
-    """The write phase: the rate and quota counters, the use of the authorisation, the ledger
-    entry and the metering, in a few statements, so the database's write lock is held only
-    for those. A call over its key's limits is refused here, whatever else was decided."""
+    """The write phase of one call (see :func:`record_calls`)."""
+    return record_calls(db, [pending])[0]
+
+
+def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
+    """The write phase of calls, in order, in the caller's transaction: the rate and quota
+    counters, the uses of the subjects' authorisations, the ledger entries and the metering.
+    Several calls recorded together cost a few statements more than one (one per counter
+    window and per use; one ledger append and one metering insert for all), so a server under
+    load commits its calls in groups (:class:`shuhui.exchange.writes.GroupWriter`). A call
+    over its key's limits is refused here, whatever else was decided."""
+    _count(db, [p.call for p in pending if p.verdict.counted])
+    writes = _Writes()
+    outcomes = [_record(db, p, writes) for p in pending]
+    writes.flush(db)
+    return outcomes
+
+
+def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
     c, verdict = pending.call, pending.verdict
     if verdict.counted:
-        limited = _limits(db, c)
+        limited = _limits(c)
         if limited is not None:
-            return _refuse(db, c, limited, Problem("rate-limited", detail=REASONS[limited]))
+            return _refuse(writes, c, limited, Problem("rate-limited", detail=REASONS[limited]))
     decision = verdict.decision
     if verdict.reason is not None:
         assert verdict.problem is not None
         if verdict.reason == "consent-refused":
-            _record_consent(db, c, verdict, None)
-            return _refuse(db, c, verdict.reason, verdict.problem, recorded=True)
-        return _refuse(db, c, verdict.reason, verdict.problem)
+            entry = _record_consent(db, c, verdict, None, writes)
+            return _refuse(writes, c, verdict.reason, verdict.problem, recorded=entry)
+        return _refuse(writes, c, verdict.reason, verdict.problem)
     body = verdict.body
     assert body is not None and c.grant is not None
     digest = answer_digest(body["result"])
     if decision is not None:
-        used = _record_consent(db, c, verdict, digest)
+        entry = _record_consent(db, c, verdict, digest, writes)
+        used = verdict.used
+        assert used is not None
         if not used.allowed:  # the last use went to someone else in the meantime
             exhausted = Problem(
                 "authorisation-refused",
                 detail=REASONS["consent-refused"],
                 extra={"authorisation": used.as_dict()},
             )
-            return _refuse(db, c, "consent-refused", exhausted, recorded=True)
+            return _refuse(writes, c, "consent-refused", exhausted, recorded=entry)
         body["authorisation"] = decision.chain[-1]
-        seq = None
     else:
-        seq = ledger.record(
-            db,
-            _actor(c),
-            "channel.answered",
-            purpose=c.purpose,
-            grant=c.grant.code,
-            detail=_call_detail(c, digest),
-        ).seq
+        entry = len(writes.entries)
+        writes.entries.append(
+            ledger.Entry(
+                _actor(c),
+                "channel.answered",
+                purpose=c.purpose,
+                grant=c.grant.code,
+                detail=_call_detail(c, digest),
+            )
+        )
     body["answer_sha256"] = digest
-    _meter(db, c, 200, None, digest, seq)
+    _meter(writes, c, 200, None, digest, entry)
     return Outcome(200, body, dict(c.headers))
 
 
 def _record_consent(
-    db: Session, c: _Call, verdict: _Verdict, digest: str | None
-) -> authorisations.Decision:
-    """The subject's authorisation used (or its refusal), in the ledger where they see it."""
+    db: Session, c: _Call, verdict: _Verdict, digest: str | None, writes: _Writes
+) -> int:
+    """The subject's authorisation used (or its refusal), in the ledger where they see it;
+    returns the index of that entry in ``writes``."""
     assert verdict.decision is not None and verdict.relying is not None and c.subject
-    return authorisations.record_use(
+    entry = len(writes.entries)
+    used = authorisations.record_use(
         db,
         verdict.decision,
         kind="cert_use",
@@ -1031,7 +1089,10 @@ def _record_consent(
         detail=_call_detail(c, digest),
         purpose=c.purpose,
         now=c.now,
+        entries=writes.entries,
     )
+    verdict.used = used
+    return entry
 
 
 def _read_phase(

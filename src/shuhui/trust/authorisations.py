@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, cast
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, utcnow
@@ -47,6 +47,12 @@ from shuhui.trust.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
 FORMAT: Final = "shuhui-authorisation-v1"
 # The table itself, for statements that need no ORM objects (the hot use count).
 AUTHORISATIONS: Final = cast(Table, Authorisation.__table__)
+PERSONAL_KEYS: Final = cast(Table, PersonalKey.__table__)
+# The signer's key as a decision reads it: a Core statement built once (an ORM select of the
+# same columns costs the ORM's compile step on every call).
+SIGNER_KEY: Final = select(
+    PERSONAL_KEYS.c.citizen_id, PERSONAL_KEYS.c.revoked_at, PERSONAL_KEYS.c.public_key_pem
+).where(PERSONAL_KEYS.c.key_id == bindparam("key_id"))
 Kind = Literal["mandate", "cert_use"]
 PartyKind = Literal["person", "enterprise"]
 KIND_TITLES: Final[dict[str, tuple[str, str]]] = {
@@ -291,11 +297,7 @@ def signature_problem(db: Session, a: Authorisation) -> tuple[str, str] | None:
         return R_TAMPERED
     if a.signature is None or a.key_id is None:
         return R_PENDING
-    key = db.execute(
-        select(PersonalKey.citizen_id, PersonalKey.revoked_at, PersonalKey.public_key_pem).where(
-            PersonalKey.key_id == a.key_id
-        )
-    ).first()
+    key = db.execute(SIGNER_KEY, {"key_id": a.key_id}).first()
     if key is None or key.citizen_id != a.signatory_id:
         return R_SIGNATURE
     revoked = None if key.revoked_at is None else as_utc(key.revoked_at)
@@ -763,22 +765,40 @@ def revoke(
 
 
 def _end(
-    db: Session, a: Authorisation, status: str, reason: str, actor: str, now: datetime
+    db: Session,
+    a: Authorisation,
+    status: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    entries: list[ledger.Entry] | None = None,
 ) -> None:
+    """Ends ``a``; its ledger entry goes to ``entries`` if given (the caller appends them in
+    order), else straight to the ledger."""
     before = a.status
     a.status = status
     a.ended_at = now.replace(microsecond=0)
     a.end_reason = reason
     db.flush()
-    ledger.record(
+    _entry(
         db,
-        actor,
-        f"{a.kind}.{status}",
-        subject=a.principal_id,
-        purpose=a.purpose,
-        grant=a.code,
-        detail={"from": before, "reason": reason},
+        entries,
+        ledger.Entry(
+            actor,
+            f"{a.kind}.{status}",
+            subject=a.principal_id,
+            purpose=a.purpose,
+            grant=a.code,
+            detail={"from": before, "reason": reason},
+        ),
     )
+
+
+def _entry(db: Session, entries: list[ledger.Entry] | None, entry: ledger.Entry) -> None:
+    if entries is None:
+        ledger.record_many(db, [entry])
+    else:
+        entries.append(entry)
 
 
 def effective_status(a: Authorisation, now: datetime) -> str:
@@ -983,9 +1003,13 @@ def record_use(
     detail: dict[str, JsonValue],
     purpose: str | None = None,
     now: datetime | None = None,
+    entries: list[ledger.Entry] | None = None,
 ) -> Decision:
     """Counts an allowed use on every link of its chain, or records the refusal. Either way the
-    ledger has it; the caller must commit even when the decision is a refusal."""
+    ledger has it; the caller must commit even when the decision is a refusal. With
+    ``entries``, the ledger entries are added to that list, in order, for the caller to append
+    with others in one :func:`ledger.record_many` in the same transaction (the data channel
+    records a batch of calls at once)."""
     now = as_utc(now or utcnow())
     body: dict[str, JsonValue] = {
         "grantee": grantee.as_json(),
@@ -995,14 +1019,17 @@ def record_use(
     if not decision.allowed:
         assert decision.reason is not None
         body["reason"] = decision.reason[0]
-        ledger.record(
+        _entry(
             db,
-            actor,
-            f"{kind}.refused",
-            subject=principal_id,
-            purpose=purpose,
-            grant=decision.at_fault or (decision.chain[-1] if decision.chain else None),
-            detail=body,
+            entries,
+            ledger.Entry(
+                actor,
+                f"{kind}.refused",
+                subject=principal_id,
+                purpose=purpose,
+                grant=decision.at_fault or (decision.chain[-1] if decision.chain else None),
+                detail=body,
+            ),
         )
         return decision
     # One conditional UPDATE counts the use on every link that has one left: atomic per row, so
@@ -1045,21 +1072,25 @@ def record_use(
             detail=detail,
             purpose=purpose,
             now=now,
+            entries=entries,
         )
-    ledger.record(
+    _entry(
         db,
-        actor,
-        f"{kind}.used",
-        subject=principal_id,
-        purpose=purpose,
-        grant=decision.chain[-1],
-        detail=body,
+        entries,
+        ledger.Entry(
+            actor,
+            f"{kind}.used",
+            subject=principal_id,
+            purpose=purpose,
+            grant=decision.chain[-1],
+            detail=body,
+        ),
     )
     for code in codes:
         uses, limit = counted[code]
         if limit is not None and uses >= limit:
             link = get_or_404(db, code)
-            _end(db, link, "exhausted", f"all {limit} uses made", actor, now)
+            _end(db, link, "exhausted", f"all {limit} uses made", actor, now, entries)
     return decision
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, type_coerce, update
+from sqlalchemy import Table, bindparam, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import NullType
 
 from shuhui.core.clock import as_utc, utcnow
@@ -35,6 +36,14 @@ MAX_PAGE = 1000
 # The tables, for Core statements that need no ORM objects (bulk insert, verification).
 ENTRIES = cast(Table, LedgerEntry.__table__)
 HEAD = cast(Table, LedgerHead.__table__)
+# Built once, on the table: an ORM-enabled UPDATE goes through the ORM's bulk-update path.
+BUMP_HEAD = (
+    update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(size=HEAD.c.size + bindparam("n"))
+    .returning(HEAD.c.size, HEAD.c.algorithm)
+)
+HEAD_KEY = identity_key(LedgerHead, 1)
 # The string escaper of RFC 8785 as canonical_json applies it (CPython's C JSON string encoder).
 _quote = json.encoder.encode_basestring
 
@@ -92,12 +101,10 @@ def _append(db: Session, items: Sequence[Entry]) -> list[dict[str, Any]]:
     if not items:
         return []
     n = len(items)
-    bumped = db.execute(
-        update(LedgerHead)
-        .where(LedgerHead.id == 1)
-        .values(size=LedgerHead.size + n)
-        .returning(LedgerHead.size, LedgerHead.algorithm)
-    ).one()
+    bumped = db.execute(BUMP_HEAD, {"n": n}).one()
+    loaded = db.identity_map.get(HEAD_KEY)
+    if loaded is not None:  # a head loaded in this session no longer knows its size
+        db.expire(loaded, ["size"])
     first, algorithm = int(bumped[0]) - n, cast(HashAlgorithm, bumped[1])
     rows: list[dict[str, Any]] = []
     for seq, item in enumerate(items, first):

@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.channel_writes = exchange_writes.for_database(
         settings.sqlalchemy_url, settings.data_dir
     )
+    app.state.channel_writer = exchange_writes.GroupWriter(
+        app.state.session_factory, app.state.channel_writes, exchange_service.record_calls
+    )
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)

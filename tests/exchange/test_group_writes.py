@@ -1,0 +1,121 @@
+"""Calls recorded in groups (group commit) behave exactly as calls recorded one after another:
+the same counts, refusals, uses and ledger entries; and one call's failed write is its own."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from shuhui.core.db import transaction
+from shuhui.exchange import service
+from shuhui.exchange.models import Call
+from shuhui.exchange.writes import GroupWriter, WriteLock
+from shuhui.trust.authorisations import entries_about
+from shuhui.trust.models import Authorisation, LedgerEntry
+from tests.exchange.conftest import PURPOSE, Channel
+from tests.exchange.test_gateway import consent
+
+PRODUCT = "underwriting-health-check"
+
+
+def decided(ch: Channel, n: int, **payload: Any) -> list[service.Pending]:
+    body = {"purpose": PURPOSE, "params": {"citizen_id": ch.patient_id, "years": 5}, **payload}
+    pending = []
+    for _ in range(n):
+        with transaction(ch.app.state.session_factory) as db:
+            pending.append(
+                service.decide_call(
+                    db,
+                    ch.app.state.city_exchange,
+                    ch.app.state.channel_engine,
+                    api_key=ch.key,
+                    product_code=PRODUCT,
+                    payload=body,
+                    keys=ch.app.state.channel_keys,
+                )
+            )
+    return pending
+
+
+def test_a_group_counts_limits_and_uses_as_calls_one_after_another(channel: Channel) -> None:
+    ch = channel
+    code = consent(ch)
+    group = decided(ch, 32)
+    assert all(p.verdict.reason is None for p in group)  # each, alone, would be answered
+    with transaction(ch.app.state.session_factory) as db:
+        outcomes = service.record_calls(db, group)
+    statuses = [o.status for o in outcomes]
+    assert statuses == [200] * 30 + [429, 429]  # the grant's 30 a minute, in order
+    remaining = [int(o.headers["X-RateLimit-Remaining"]) for o in outcomes]
+    assert remaining == [*range(29, -1, -1), 0, 0]
+    with ch.app.state.session_factory() as db:
+        uses = db.scalar(select(Authorisation.uses).where(Authorisation.code == code))
+        calls = list(db.scalars(select(Call).order_by(Call.id)))
+        by_seq = {e.seq: e for e in db.scalars(select(LedgerEntry))}
+    assert uses == 30  # the refused calls used nothing
+    assert [c.status for c in calls] == statuses
+    # Every metered call points at its own ledger entry, which names its answer.
+    assert len({c.ledger_seq for c in calls}) == 32 and None not in {c.ledger_seq for c in calls}
+    for call, outcome in zip(calls, outcomes, strict=True):
+        entry = by_seq[call.ledger_seq]
+        detail = json.loads(entry.leaf)["detail"]
+        if outcome.status == 200:
+            assert entry.action == "cert_use.used" and entry.grant == code
+            assert detail["answer_sha256"] == outcome.body["answer_sha256"] == call.answer_sha256
+        else:
+            assert entry.action == "channel.refused" and detail["reason"] == "rate-limited"
+
+
+def test_the_last_use_goes_to_the_first_call_of_a_group(channel: Channel) -> None:
+    ch = channel
+    code = consent(ch, max_uses=2)
+    group = decided(ch, 3)
+    with transaction(ch.app.state.session_factory) as db:
+        outcomes = service.record_calls(db, group)
+    assert [o.status for o in outcomes] == [200, 200, 403]
+    assert outcomes[2].body["authorisation"]["reason"] == "authorisation has no uses left"
+    with ch.app.state.session_factory() as db:
+        entries = [e for e in entries_about(db, [ch.patient_id]) if e.grant == code]
+        status = db.scalar(select(Authorisation.status).where(Authorisation.code == code))
+    # In the order they happened: two uses, the authorisation used up, then the refusal.
+    actions = [e.action for e in sorted(entries, key=lambda e: e.seq)]
+    assert actions[-4:] == [
+        "cert_use.used",
+        "cert_use.used",
+        "cert_use.exhausted",
+        "cert_use.refused",
+    ]
+    assert status == "exhausted"
+
+
+def test_a_failed_write_is_its_own_and_the_rest_of_its_group_lands(channel: Channel) -> None:
+    ch = channel
+    consent(ch)
+    good = decided(ch, 3)
+    broken = decided(ch, 1)[0]
+    broken.call.key = None  # counted, yet with no key to count against: the write raises
+    lock = WriteLock(None)
+    writer = GroupWriter(ch.app.state.session_factory, lock, service.record_calls)
+    with ch.app.state.session_factory() as db:
+        seq_before = db.scalar(select(func.max(LedgerEntry.seq)))
+    with lock:  # the writer takes the first call, then waits for the lock …
+        first = writer.submit(good[0])
+        deadline = time.monotonic() + 10
+        while not writer._queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # … so these three wait together and are written as one group, which fails.
+        rest = [writer.submit(good[1]), writer.submit(broken), writer.submit(good[2])]
+    assert first.result(10).status == 200
+    assert rest[0].result(10).status == 200 and rest[2].result(10).status == 200
+    with pytest.raises(AssertionError):
+        rest[1].result(10)
+    assert (writer.groups, writer.calls) == (3, 3)  # [first], then each alone: good, good
+    with ch.app.state.session_factory() as db:
+        calls = db.scalar(select(func.count()).select_from(Call))
+        new = list(db.scalars(select(LedgerEntry.action).where(LedgerEntry.seq > seq_before)))
+    assert calls == 3  # nothing of the failed call, all of the others
+    assert new == ["cert_use.used"] * 3
