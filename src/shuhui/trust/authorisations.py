@@ -924,9 +924,44 @@ def _decide(db: Session, candidates: list[Authorisation], now: datetime, covers:
     return Decision(False, best.failure, tuple(link.code for link in best.links), best.at_fault)
 
 
-def _newest_first(db: Session, *conditions: Any) -> list[Authorisation]:
+def _candidates(kind: str) -> Any:
+    """The authorisations of one kind from a principal to a grantee, newest first: a statement
+    built once, with the parties bound per decision (building it per call cost as much as
+    running it)."""
+    return (
+        select(Authorisation)
+        .where(
+            Authorisation.kind == kind,
+            Authorisation.grantee_kind == bindparam("grantee_kind"),
+            Authorisation.grantee_id == bindparam("grantee_id"),
+            Authorisation.principal_id == bindparam("principal_id"),
+        )
+        .order_by(Authorisation.id.desc())
+    )
+
+
+# Counts a use on every listed link that has one left (built once; the codes bound per use).
+COUNT_USE: Final = (
+    update(AUTHORISATIONS)
+    .where(
+        AUTHORISATIONS.c.code.in_(bindparam("codes", expanding=True)),
+        or_(
+            AUTHORISATIONS.c.max_uses.is_(None),
+            AUTHORISATIONS.c.uses < AUTHORISATIONS.c.max_uses,
+        ),
+    )
+    .values(uses=AUTHORISATIONS.c.uses + 1)
+    .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
+)
+CANDIDATES: Final = {kind: _candidates(kind) for kind in ("mandate", "cert_use")}
+
+
+def _newest_first(db: Session, kind: str, grantee: Party, principal_id: str) -> list[Authorisation]:
     return list(
-        db.scalars(select(Authorisation).where(*conditions).order_by(Authorisation.id.desc()))
+        db.scalars(
+            CANDIDATES[kind],
+            {"grantee_kind": grantee.kind, "grantee_id": grantee.id, "principal_id": principal_id},
+        )
     )
 
 
@@ -941,13 +976,7 @@ def decide_mandate(
 ) -> Decision:
     """May ``agent`` do ``action`` on service item ``matter`` for ``principal_id`` now?"""
     now = as_utc(now or utcnow())
-    candidates = _newest_first(
-        db,
-        Authorisation.kind == "mandate",
-        Authorisation.grantee_kind == agent.kind,
-        Authorisation.grantee_id == agent.id,
-        Authorisation.principal_id == principal_id,
-    )
+    candidates = _newest_first(db, "mandate", agent, principal_id)
 
     def covers(link: Authorisation) -> tuple[str, str] | None:
         if matter not in scope_of(link):
@@ -972,13 +1001,7 @@ def decide_cert_use(
     """May ``relying_party`` use the holder's certificate of this type for this purpose now?"""
     now = as_utc(now or utcnow())
     what = normalise_purpose(purpose)
-    candidates = _newest_first(
-        db,
-        Authorisation.kind == "cert_use",
-        Authorisation.grantee_kind == relying_party.kind,
-        Authorisation.grantee_id == relying_party.id,
-        Authorisation.principal_id == holder_id,
-    )
+    candidates = _newest_first(db, "cert_use", relying_party, holder_id)
 
     def covers(link: Authorisation) -> tuple[str, str] | None:
         if certificate_type not in scope_of(link):
@@ -1037,18 +1060,7 @@ def record_use(
     codes = list(dict.fromkeys(decision.chain))
     counted = {
         str(code): (int(uses), None if limit is None else int(limit))
-        for code, uses, limit in db.execute(
-            update(AUTHORISATIONS)
-            .where(
-                AUTHORISATIONS.c.code.in_(codes),
-                or_(
-                    AUTHORISATIONS.c.max_uses.is_(None),
-                    AUTHORISATIONS.c.uses < AUTHORISATIONS.c.max_uses,
-                ),
-            )
-            .values(uses=AUTHORISATIONS.c.uses + 1)
-            .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
-        )
+        for code, uses, limit in db.execute(COUNT_USE, {"codes": codes})
     }
     for held in db.identity_map.values():  # loaded copies no longer know the count
         if isinstance(held, Authorisation) and held.code in counted:

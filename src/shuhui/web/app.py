@@ -16,7 +16,7 @@ from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.search import IndexCache
 from shuhui.core.clock import format_local
-from shuhui.core.db import make_engine, make_session_factory
+from shuhui.core.db import checkpoint_in_background, make_engine, make_session_factory
 from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
@@ -92,12 +92,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
+    # The gateway authenticates by API key, not by session; each call is metered and audited.
+    # Matched early: routes are tried in order, and its callers send the most requests.
+    gateway = exchange_routes.gateway_router(app.state.city_exchange)
+    app.include_router(gateway, dependencies=[Depends(csrf_protect)])
     # The CKAN API is public and read-only: who is asking changes nothing in its answers, so its
     # hot path does not look the session up (and it is matched before the many page routes).
     app.include_router(ckan_routes.api, dependencies=[Depends(csrf_protect)])
-    # The gateway authenticates by API key, not by session; each call is metered and audited.
-    gateway = exchange_routes.gateway_router(app.state.city_exchange)
-    app.include_router(gateway, dependencies=[Depends(csrf_protect)])
     guarded = [Depends(csrf_protect), Depends(load_user)]
     routers = (
         dcat_routes.pages,
@@ -145,6 +146,7 @@ def create_served_app() -> FastAPI:
     and the catalog's search index and the data products' tables start being prepared at once,
     so the first search or call finds them ready."""
     app = create_app()
+    checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     exchange_service.prepare_products_later(app.state.channel_engine, app.state.city_exchange)
     return app
