@@ -119,3 +119,27 @@ def test_a_failed_write_is_its_own_and_the_rest_of_its_group_lands(channel: Chan
         new = list(db.scalars(select(LedgerEntry.action).where(LedgerEntry.seq > seq_before)))
     assert calls == 3  # nothing of the failed call, all of the others
     assert new == ["cert_use.used"] * 3
+
+
+def test_a_call_is_decided_at_once_only_from_a_table_prepared_and_checked(
+    channel: Channel,
+) -> None:
+    from shuhui.core.clock import utcnow
+    from shuhui.exchange.routes import _decides_at_once
+
+    ch = channel
+    consent(ch)
+    app, engine = ch.app, ch.app.state.channel_engine
+    product = app.state.city_exchange.products.get(PRODUCT)
+    today = service.local_today(utcnow())
+    engine._prepared.pop(PRODUCT, None)
+    assert not engine.ready(product, today)  # nothing prepared: the call goes to a thread
+    assert not _decides_at_once(app, PRODUCT)
+    assert len(decided(ch, 1)) == 1  # prepares the table
+    local = app.state.channel_local_db  # SQLite here; PostgreSQL always goes to a thread
+    assert engine.ready(product, today) and _decides_at_once(app, PRODUCT) == local
+    assert not engine.ready(product, today.replace(year=today.year + 1))  # another day
+    engine._prepared[PRODUCT].checked -= engine.check_every  # a version check is due
+    assert not engine.ready(product, today) and not _decides_at_once(app, PRODUCT)
+    assert not _decides_at_once(app, "open-enterprise-electricity")  # reads the data core
+    assert not _decides_at_once(app, "no-such-product")

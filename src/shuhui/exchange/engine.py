@@ -156,6 +156,17 @@ class Engine:
             return held
         return self._prepare(product, today, key)
 
+    def ready(self, product: Product, today: date) -> bool:
+        """Whether a call can be answered from the held table at once: prepared for today and
+        checked against the table versions less than ``check_every`` seconds ago (so
+        :meth:`prepared` will neither read the data core's manifests nor prepare anything)."""
+        held = self._prepared.get(product.code)
+        return (
+            held is not None
+            and held.key[-1] == today
+            and time.monotonic() - held.checked < self.check_every
+        )
+
     def _prepare(self, product: Product, today: date, key: tuple[Any, ...]) -> Prepared:
         with self._guard:
             lock = self._locks.setdefault(product.code, threading.Lock())

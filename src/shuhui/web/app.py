@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 from pathlib import Path
 
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.channel_writes = exchange_writes.for_database(
         settings.sqlalchemy_url, settings.data_dir
     )
+    app.state.channel_deciders = ThreadPoolExecutor(16, thread_name_prefix="channel-decide")
+    app.state.channel_local_db = settings.sqlalchemy_url.startswith("sqlite")
     app.state.channel_writer = exchange_writes.GroupWriter(
         app.state.session_factory, app.state.channel_writes, exchange_service.record_calls
     )
