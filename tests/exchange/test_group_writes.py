@@ -143,3 +143,22 @@ def test_a_call_is_decided_at_once_only_from_a_table_prepared_and_checked(
     assert not engine.ready(product, today) and not _decides_at_once(app, PRODUCT)
     assert not _decides_at_once(app, "open-enterprise-electricity")  # reads the data core
     assert not _decides_at_once(app, "no-such-product")
+
+
+def test_the_writer_thread_ends_when_idle_and_the_next_call_starts_another(
+    channel: Channel,
+) -> None:
+    ch = channel
+    consent(ch)
+    calls = decided(ch, 2)
+    writer = GroupWriter(
+        ch.app.state.session_factory, WriteLock(None), service.record_calls, idle=0.2
+    )
+    assert not writer.running
+    assert writer.submit(calls[0]).result(10).status == 200
+    deadline = time.monotonic() + 10
+    while writer.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not writer.running  # no thread, engine or connection kept by an idle app
+    assert writer.submit(calls[1]).result(10).status == 200
+    assert (writer.groups, writer.calls) == (2, 2)

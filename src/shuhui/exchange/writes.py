@@ -76,6 +76,10 @@ class GroupWriter(Generic[Item, Result]):
     lock, one ledger append and one metering insert then serve the whole group, where each call
     paid for its own before. Should the group's transaction fail, each call is recorded alone,
     so one call's failure is its own and every other call's writes still land whole.
+
+    The thread starts with the first call and ends after ``idle`` seconds without one (the next
+    call starts another), so an app that is no longer used — tests make hundreds — does not
+    keep a thread, its engine and their database connections.
     """
 
     def __init__(
@@ -85,32 +89,47 @@ class GroupWriter(Generic[Item, Result]):
         record: Callable[[Session, list[Item]], list[Result]],
         *,
         max_group: int = 64,
+        idle: float = 30.0,
     ) -> None:
         self._factory = factory
         self._lock = lock
         self._record = record
         self._max_group = max_group
+        self._idle = idle
         self._queue: queue.SimpleQueue[tuple[Item, Future[Result]]] = queue.SimpleQueue()
         self._started = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.groups = 0  # how many groups were committed (for the benchmark's report)
+        self.groups = 0  # groups committed, and the calls in them
         self.calls = 0
 
     def submit(self, item: Item) -> Future[Result]:
         future: Future[Result] = Future()
         self._queue.put((item, future))
-        if self._thread is None:
-            with self._started:  # started in the process that serves, on first use
-                if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._run, name="channel-writer", daemon=True
-                    )
-                    self._thread.start()
+        # Under the lock: the thread decides to end under it too, so a call queued just as it
+        # ends is either seen by it or finds no thread and starts one.
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="channel-writer", daemon=True
+                )
+                self._thread.start()
         return future
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
 
     def _run(self) -> None:
         while True:
-            group = [self._queue.get()]
+            try:
+                first = self._queue.get(timeout=self._idle)
+            except queue.Empty:
+                with self._started:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            group = [first]
             while len(group) < self._max_group:
                 try:
                     group.append(self._queue.get_nowait())
