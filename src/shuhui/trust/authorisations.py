@@ -260,7 +260,49 @@ def _party(kind: str, ident: str, name: str | None = None) -> dict[str, JsonValu
     return out
 
 
-def document_of(a: Authorisation) -> dict[str, JsonValue]:
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """An authorisation as a decision reads it: the row's columns, not an ORM object (loading
+    ORM objects cost twice the query on the data channel's path). Same names as
+    :class:`~shuhui.trust.models.Authorisation`; read-only."""
+
+    id: int
+    code: str
+    kind: str
+    principal_kind: str
+    principal_id: str
+    principal_name: str
+    grantor_kind: str
+    grantor_id: str
+    signatory_id: str
+    grantee_kind: str
+    grantee_id: str
+    grantee_name: str
+    scope: str
+    actions: str
+    certificate_no: str | None
+    purpose: str | None
+    valid_from: datetime
+    valid_to: datetime
+    max_uses: int | None
+    uses: int
+    subdelegation: bool
+    parent_code: str | None
+    status: str
+    created_at: datetime
+    created_by: str
+    document: bytes
+    key_id: str | None
+    signature: bytes | None
+    signed_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+Link = Authorisation | LinkRow
+
+
+def document_of(a: Link) -> dict[str, JsonValue]:
     """What the signatory signs, rebuilt from the row's columns."""
     return {
         "format": FORMAT,
@@ -283,15 +325,15 @@ def document_of(a: Authorisation) -> dict[str, JsonValue]:
     }
 
 
-def scope_of(a: Authorisation) -> list[JsonValue]:
+def scope_of(a: Link) -> list[JsonValue]:
     return list(json.loads(a.scope))
 
 
-def actions_of(a: Authorisation) -> list[JsonValue]:
+def actions_of(a: Link) -> list[JsonValue]:
     return list(json.loads(a.actions))
 
 
-def signature_problem(db: Session, a: Authorisation) -> tuple[str, str] | None:
+def signature_problem(db: Session, a: Link) -> tuple[str, str] | None:
     """None if the row is exactly what its signatory signed, with a key registered to them."""
     if a.document != canonical_json(document_of(a)):
         return R_TAMPERED
@@ -801,7 +843,7 @@ def _entry(db: Session, entries: list[ledger.Entry] | None, entry: ledger.Entry)
         entries.append(entry)
 
 
-def effective_status(a: Authorisation, now: datetime) -> str:
+def effective_status(a: Link, now: datetime) -> str:
     if a.status in ("active", "pending") and as_utc(now) > a.valid_to:
         return "expired"
     return a.status
@@ -872,14 +914,14 @@ class Decision:
 
 @dataclass
 class _Candidate:
-    links: list[Authorisation]
+    links: list[Link]
     covers: bool
     failure: tuple[str, str] | None = None
     at_fault: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _state_failure(db: Session, link: Authorisation, now: datetime) -> tuple[str, str] | None:
+def _state_failure(db: Session, link: Link, now: datetime) -> tuple[str, str] | None:
     problem = signature_problem(db, link)
     if problem is not None:
         return problem
@@ -897,10 +939,21 @@ def _state_failure(db: Session, link: Authorisation, now: datetime) -> tuple[str
     return None
 
 
-def _decide(db: Session, candidates: list[Authorisation], now: datetime, covers: Any) -> Decision:
+def _chain(db: Session, leaf: LinkRow) -> list[Link]:
+    """Root first, as :func:`chain_of`, read as rows."""
+    links: list[Link] = [leaf]
+    while links[0].parent_code is not None:
+        row = db.execute(LINK_BY_CODE, {"code": links[0].parent_code}).first()
+        if row is None:
+            break
+        links.insert(0, LinkRow(**row._mapping))
+    return links
+
+
+def _decide(db: Session, candidates: list[LinkRow], now: datetime, covers: Any) -> Decision:
     found: list[_Candidate] = []
     for leaf in candidates:
-        links = chain_of(db, leaf)
+        links = _chain(db, leaf)
         scope_failure = None
         for link in links:
             scope_failure = covers(link)
@@ -928,16 +981,20 @@ def _candidates(kind: str) -> Any:
     """The authorisations of one kind from a principal to a grantee, newest first: a statement
     built once, with the parties bound per decision (building it per call cost as much as
     running it)."""
+    columns = AUTHORISATIONS.c
     return (
-        select(Authorisation)
+        select(AUTHORISATIONS)
         .where(
-            Authorisation.kind == kind,
-            Authorisation.grantee_kind == bindparam("grantee_kind"),
-            Authorisation.grantee_id == bindparam("grantee_id"),
-            Authorisation.principal_id == bindparam("principal_id"),
+            columns.kind == kind,
+            columns.grantee_kind == bindparam("grantee_kind"),
+            columns.grantee_id == bindparam("grantee_id"),
+            columns.principal_id == bindparam("principal_id"),
         )
-        .order_by(Authorisation.id.desc())
+        .order_by(columns.id.desc())
     )
+
+
+LINK_BY_CODE: Final = select(AUTHORISATIONS).where(AUTHORISATIONS.c.code == bindparam("code"))
 
 
 # Counts a use on every listed link that has one left (built once; the codes bound per use).
@@ -956,13 +1013,13 @@ COUNT_USE: Final = (
 CANDIDATES: Final = {kind: _candidates(kind) for kind in ("mandate", "cert_use")}
 
 
-def _newest_first(db: Session, kind: str, grantee: Party, principal_id: str) -> list[Authorisation]:
-    return list(
-        db.scalars(
-            CANDIDATES[kind],
-            {"grantee_kind": grantee.kind, "grantee_id": grantee.id, "principal_id": principal_id},
-        )
+def _newest_first(db: Session, kind: str, grantee: Party, principal_id: str) -> list[LinkRow]:
+    db.flush()  # as an ORM query would: the rows must include this session's changes
+    rows = db.execute(
+        CANDIDATES[kind],
+        {"grantee_kind": grantee.kind, "grantee_id": grantee.id, "principal_id": principal_id},
     )
+    return [LinkRow(**row._mapping) for row in rows]
 
 
 def decide_mandate(
@@ -978,7 +1035,7 @@ def decide_mandate(
     now = as_utc(now or utcnow())
     candidates = _newest_first(db, "mandate", agent, principal_id)
 
-    def covers(link: Authorisation) -> tuple[str, str] | None:
+    def covers(link: Link) -> tuple[str, str] | None:
         if matter not in scope_of(link):
             return R_SCOPE
         if action not in actions_of(link):
@@ -1003,7 +1060,7 @@ def decide_cert_use(
     what = normalise_purpose(purpose)
     candidates = _newest_first(db, "cert_use", relying_party, holder_id)
 
-    def covers(link: Authorisation) -> tuple[str, str] | None:
+    def covers(link: Link) -> tuple[str, str] | None:
         if certificate_type not in scope_of(link):
             return R_CERT
         if link.certificate_no is not None and link.certificate_no != certificate_no:
