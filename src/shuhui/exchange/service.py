@@ -788,15 +788,17 @@ class _Writes:
     metering rows, appended together once the batch is decided."""
 
     entries: list[ledger.Entry] = field(default_factory=list)
-    meters: list[dict[str, Any]] = field(default_factory=list)
-    entry_of_meter: list[int | None] = field(default_factory=list)  # index into entries
+    # Each metering row with the index of its call's entry in ``entries``.
+    meters: list[tuple[dict[str, Any], int | None]] = field(default_factory=list)
 
     def flush(self, db: Session) -> None:
         seqs = ledger.record_many(db, self.entries)
-        for row, index in zip(self.meters, self.entry_of_meter, strict=True):
-            row["ledger_seq"] = None if index is None else seqs[index]
-        if self.meters:
-            db.execute(insert(CALLS), self.meters)
+        rows = [
+            {**row, "ledger_seq": None if entry is None else seqs[entry]}
+            for row, entry in self.meters
+        ]
+        if rows:
+            db.execute(insert(CALLS), rows)
 
 
 def _actor(c: _Call) -> str:
@@ -811,22 +813,24 @@ def _meter(
     answer_sha: str | None,
     entry: int | None,
 ) -> None:
-    writes.entry_of_meter.append(entry)
     writes.meters.append(
-        {
-            "at": c.now,
-            "month": month_of(c.now),
-            "consumer_id": c.key.consumer_id if c.key else None,
-            "key_prefix": c.key.prefix if c.key else None,
-            "grant_code": c.grant.code if c.grant else None,
-            "product": c.product_code[:64],
-            "zone": c.product.zone if c.product else None,
-            "usage": c.grant.usage if c.grant else None,
-            "status": status,
-            "reason": reason,
-            "micros": int((time.perf_counter() - c.started) * 1e6),
-            "answer_sha256": answer_sha,
-        }
+        (
+            {
+                "at": c.now,
+                "month": month_of(c.now),
+                "consumer_id": c.key.consumer_id if c.key else None,
+                "key_prefix": c.key.prefix if c.key else None,
+                "grant_code": c.grant.code if c.grant else None,
+                "product": c.product_code[:64],
+                "zone": c.product.zone if c.product else None,
+                "usage": c.grant.usage if c.grant else None,
+                "status": status,
+                "reason": reason,
+                "micros": int((time.perf_counter() - c.started) * 1e6),
+                "answer_sha256": answer_sha,
+            },
+            entry,
+        )
     )
 
 

@@ -880,14 +880,14 @@ def children_of(db: Session, a: Authorisation) -> list[Authorisation]:
     return found
 
 
-def chain_of(db: Session, a: Authorisation) -> list[Authorisation]:
-    """Root first."""
-    links = [a]
+def chain_of(db: Session, a: Link) -> list[Link]:
+    """Root first; the links above ``a`` read as rows."""
+    links: list[Link] = [a]
     while links[0].parent_code is not None:
-        parent = get(db, links[0].parent_code)
-        if parent is None:
+        row = db.execute(LINK_BY_CODE, {"code": links[0].parent_code}).first()
+        if row is None:
             break
-        links.insert(0, parent)
+        links.insert(0, LinkRow(**row._mapping))
     return links
 
 
@@ -939,21 +939,10 @@ def _state_failure(db: Session, link: Link, now: datetime) -> tuple[str, str] | 
     return None
 
 
-def _chain(db: Session, leaf: LinkRow) -> list[Link]:
-    """Root first, as :func:`chain_of`, read as rows."""
-    links: list[Link] = [leaf]
-    while links[0].parent_code is not None:
-        row = db.execute(LINK_BY_CODE, {"code": links[0].parent_code}).first()
-        if row is None:
-            break
-        links.insert(0, LinkRow(**row._mapping))
-    return links
-
-
 def _decide(db: Session, candidates: list[LinkRow], now: datetime, covers: Any) -> Decision:
     found: list[_Candidate] = []
     for leaf in candidates:
-        links = _chain(db, leaf)
+        links = chain_of(db, leaf)
         scope_failure = None
         for link in links:
             scope_failure = covers(link)
@@ -997,19 +986,6 @@ def _candidates(kind: str) -> Any:
 LINK_BY_CODE: Final = select(AUTHORISATIONS).where(AUTHORISATIONS.c.code == bindparam("code"))
 
 
-# Counts a use on every listed link that has one left (built once; the codes bound per use).
-COUNT_USE: Final = (
-    update(AUTHORISATIONS)
-    .where(
-        AUTHORISATIONS.c.code.in_(bindparam("codes", expanding=True)),
-        or_(
-            AUTHORISATIONS.c.max_uses.is_(None),
-            AUTHORISATIONS.c.uses < AUTHORISATIONS.c.max_uses,
-        ),
-    )
-    .values(uses=AUTHORISATIONS.c.uses + 1)
-    .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
-)
 CANDIDATES: Final = {kind: _candidates(kind) for kind in ("mandate", "cert_use")}
 
 
@@ -1070,6 +1046,21 @@ def decide_cert_use(
         return None
 
     return _decide(db, candidates, now, covers)
+
+
+# Counts a use on every listed link that has one left (built once; the codes bound per use).
+COUNT_USE: Final = (
+    update(AUTHORISATIONS)
+    .where(
+        AUTHORISATIONS.c.code.in_(bindparam("codes", expanding=True)),
+        or_(
+            AUTHORISATIONS.c.max_uses.is_(None),
+            AUTHORISATIONS.c.uses < AUTHORISATIONS.c.max_uses,
+        ),
+    )
+    .values(uses=AUTHORISATIONS.c.uses + 1)
+    .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
+)
 
 
 def record_use(
@@ -1263,7 +1254,7 @@ class Verification:
     status: str
     signature_valid: bool
     problem: tuple[str, str] | None
-    chain: list[Authorisation]
+    chain: list[Link]
     chain_problem: tuple[str, str] | None
 
 
