@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -11,8 +12,14 @@ from tests.browser.server import launch_chromium, running_server
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("shuhui-data")) as url:
+def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The served data directory (for a test that makes time pass in the server's database)."""
+    return tmp_path_factory.mktemp("shuhui-data")
+
+
+@pytest.fixture(scope="session")
+def server_url(server_dir: Path) -> Iterator[str]:
+    with running_server(server_dir) as url:
         yield url
 
 

@@ -5,11 +5,16 @@ the citizen, the insurer and the data bureau each see it on their pages."""
 from __future__ import annotations
 
 import re
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from shuhui.core.clock import utcnow
+from shuhui.exchange.service import month_of
 from shuhui.trust.service import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in
 
@@ -55,7 +60,7 @@ def call(api: Page, server_url: str, key: str, purpose: str, citizen_id: str) ->
 
 @pytest.mark.browser
 def test_an_insurer_is_granted_a_product_and_its_call_is_seen_by_everyone(
-    page: Page, browser: Browser, server_url: str
+    page: Page, browser: Browser, server_url: str, server_dir: Path
 ) -> None:
     citizen_id = next(a.citizen_id for a in DEMO_ACCOUNTS if a.username == "citizen")
     assert citizen_id is not None
@@ -222,3 +227,32 @@ def test_an_insurer_is_granted_a_product_and_its_call_is_seen_by_everyone(
     insurer.reload()
     expect(insurer.locator("#statement-refused")).to_have_text("2")
     expect(insurer.locator("#statement-total")).to_have_text("2.00")
+    expect(insurer.locator("#statement-open")).to_be_visible()  # not issued: the month runs
+
+    # The month ends (its calls moved to last month), and the bureau issues its statements.
+    last = (month_of(utcnow()) - timedelta(days=1)).replace(day=1)
+    with sqlite3.connect(server_dir / "shuhui.db", timeout=30) as db:
+        db.execute(
+            "UPDATE channel_calls SET month = ?, at = ? WHERE month = ?",
+            (
+                last.isoformat(),
+                f"{last.isoformat()} 04:00:00.000000",
+                month_of(utcnow()).isoformat(),
+            ),
+        )
+    bureau = as_person(browser, server_url, "operator")
+    bureau.goto(f"{server_url}/channel/dashboard")
+    expect(bureau.locator("#billing-table")).to_contain_text("该月尚未出具对账单")
+    bureau.get_by_role("button", name=f"出具 {last:%Y-%m} 对账单").click()
+    expect(bureau.locator("#billing-done")).to_have_text("本次出具 1 份对账单。")
+    issued = bureau.locator("#billing-table tbody tr", has_text=INSURER_NAME)
+    expect(issued).to_contain_text("2.00")
+    code = issued.get_attribute("data-code")
+    assert code is not None and code.startswith("ZD-")
+    bureau.context.close()
+    insurer.goto(f"{server_url}/channel?month={last:%Y-%m}")
+    expect(insurer.locator("#statement-issued")).to_contain_text(code)
+    expect(insurer.locator("#statement-issued")).to_contain_text("数据通道结算专用章")
+    expect(insurer.locator("#statement-total")).to_have_text("2.00")
+    sealed = insurer.request.get(f"{server_url}/api/v1/channel/statements/{last:%Y-%m}/sealed")
+    assert sealed.status == 200 and sealed.json()["code"] == code

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuhui.core.db import Base, UTCDateTime
@@ -183,6 +183,26 @@ class Call(Base):
     micros: Mapped[int] = mapped_column(Integer)  # time to answer or refuse, microseconds
     answer_sha256: Mapped[str | None] = mapped_column(String(64))
     ledger_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class IssuedStatement(Base):
+    """A month's statement once issued: the document as sealed, never recomputed. Prices and
+    products are content that changes; a bill for a month that is over must not."""
+
+    __tablename__ = "channel_statements"
+    __table_args__ = (UniqueConstraint("consumer_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    consumer_id: Mapped[int] = mapped_column(ForeignKey("channel_consumers.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # its 1st day
+    total_fen: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)  # RFC 8785 JSON, the bytes the seal covers
+    seal: Mapped[str] = mapped_column(Text)  # the e-seal envelope (JSON)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str] = mapped_column(String(128))
+
+    consumer: Mapped[Consumer] = relationship(lazy="joined")
 
 
 class ChannelState(Base):

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -410,6 +411,13 @@ def _statement(
         "answered": sum(line.calls for line in found.lines),
         "refused": found.refused,
         "total_yuan": yuan(found.fen),
+        "issued": None
+        if found.issued is None
+        else {
+            "code": found.issued.code,
+            "at": _local(found.issued.issued_at),
+            "seal": service.BILLING_SEAL_NAME,
+        },
     }
 
 
@@ -826,15 +834,79 @@ async def revoke_grant(request: Request, db: DB, user: Bureau, code: str) -> Res
 # --- the bureau's dashboard ---------------------------------------------------------------------
 
 
-@pages.get("/channel/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, db: DB, user: Bureau, days: str = "30") -> Response:
-    exchange = exchange_of(request)
-    refusal: Problem | None = None
-    chosen = 30
+def _billing(db: Session, month: date) -> dict[str, Any]:
+    rows = []
+    for x in service.issued_statements(db, month):
+        rows.append(
+            {
+                "code": x.code,
+                "consumer": x.consumer.name,
+                "credit_code": x.consumer.credit_code,
+                "yuan": yuan(x.total_fen),
+                "at": _local(x.issued_at),
+                "by": x.issued_by,
+            }
+        )
+    return {"month": month.strftime("%Y-%m"), "statements": rows}
+
+
+def _last_month(now: datetime) -> date:
+    return (service.month_of(now) - timedelta(days=1)).replace(day=1)
+
+
+@pages.post("/channel/dashboard/statements", response_class=HTMLResponse)
+async def issue_statements(request: Request, db: DB, user: Bureau) -> Response:
+    form = await request.form()
+    month_text = _text(form, "month")
     try:
-        chosen = _days(days[:16])
+        month = parse_month(month_text[:16])
+        done = service.issue_statements(
+            db,
+            exchange_of(request),
+            Path(request.app.state.settings.data_dir),
+            month,
+            actor=user.username,
+        )
     except Problem as exc:
-        refusal = exc
+        db.rollback()
+        return _dashboard(request, db, failed="billing", refusal=exc, typed={"month": month_text})
+    return RedirectResponse(
+        f"/channel/dashboard?month={month:%Y-%m}&issued={len(done.issued)}#billing",
+        status_code=303,
+    )
+
+
+@pages.get("/channel/dashboard", response_class=HTMLResponse)
+def dashboard(
+    request: Request, db: DB, user: Bureau, days: str = "30", month: str = "", issued: str = ""
+) -> Response:
+    return _dashboard(request, db, days, month, issued)
+
+
+def _dashboard(
+    request: Request,
+    db: Session,
+    days: str = "30",
+    month: str = "",
+    issued: str = "",
+    *,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+    typed: dict[str, Any] | None = None,
+) -> Response:
+    exchange = exchange_of(request)
+    chosen = 30
+    if refusal is None:
+        try:
+            chosen = _days(days[:16])
+        except Problem as exc:
+            failed, refusal = "dashboard", exc
+    billed = _last_month(utcnow())
+    if refusal is None and month:
+        try:
+            billed = parse_month(month[:16])
+        except Problem as exc:
+            failed, refusal, typed = "billing", exc, {"month": month[:16]}
     numbers = service.dashboard(db, utcnow() - timedelta(days=chosen))
 
     def zone_name(code: str) -> str:
@@ -886,8 +958,10 @@ def dashboard(request: Request, db: DB, user: Bureau, days: str = "30") -> Respo
             "day_choices": USAGE_DAYS,
             "answered": sum(numbers["by_product"].values()),
             "refused": sum(numbers["refusals"].values()),
-            "typed": {"days": days[:16]},
-            **shown_errors("dashboard", refusal),
+            "billing": _billing(db, billed),
+            "just_issued": issued if issued.isdigit() else None,
+            "typed": typed or {"days": days[:16]},
+            **shown_errors(failed, refusal),
         },
         status=refusal.http_status if refusal else 200,
     )

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -21,7 +22,6 @@ from shuhui.exchange.engine import Engine
 from shuhui.exchange.models import (
     APPLICATION_STATES,
     CONSUMER_TYPES,
-    USAGES,
     AccessApplication,
     ApiKey,
     Consumer,
@@ -368,26 +368,56 @@ def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[
     return statement_out(found)
 
 
-def statement_out(s: service.Statement) -> dict[str, Any]:
+@api.get(
+    "/statements/{month}/sealed",
+    summary="An issued statement as sealed: the document's exact text and its e-seal envelope",
+)
+def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
+    found = service.statement(db, exchange_of(request), consumer_of(db, user), parse_month(month))
+    if found.issued is None:
+        raise Problem("not-found", detail=f"{month} 的对账单尚未出具 (not issued yet)")
     return {
-        "consumer": s.consumer.credit_code,
-        "month": s.month.strftime("%Y-%m"),
-        "lines": [
-            {
-                "product": x.product,
-                "usage": x.usage,
-                "usage_zh": USAGES[x.usage][0],
-                "calls": x.calls,
-                "fen": x.fen,
-                "tiers": [
-                    {"band": b, "calls": n, "fen_each": e, "fen": f} for b, n, e, f in x.tiers
-                ],
-            }
-            for x in s.lines
-        ],
-        "refused_calls": s.refused,
-        "total_fen": s.fen,
+        "code": found.issued.code,
+        "document": found.issued.document,
+        "seal": json.loads(found.issued.seal),
     }
+
+
+@api.post(
+    "/statements/{month}/issue",
+    summary="Issue the month's statements (the data bureau; only a month that is over)",
+)
+def issue_statements(month: str, request: Request, db: DB, user: Bureau) -> dict[str, Any]:
+    done = service.issue_statements(
+        db,
+        exchange_of(request),
+        Path(request.app.state.settings.data_dir),
+        parse_month(month),
+        actor=user.username,
+    )
+    return {
+        "month": month,
+        "issued": [
+            {"code": x.code, "consumer_id": x.consumer_id, "total_fen": x.total_fen}
+            for x in done.issued
+        ],
+        "already_issued": done.already,
+    }
+
+
+def statement_out(s: service.Statement) -> dict[str, Any]:
+    out: dict[str, Any] = service.statement_body(s)
+    out["issued"] = (
+        None
+        if s.issued is None
+        else {
+            "code": s.issued.code,
+            "issued_at": s.issued.issued_at.isoformat(),
+            "issued_by": s.issued.issued_by,
+            "seal": {"code": service.BILLING_SEAL, "name": service.BILLING_SEAL_NAME},
+        }
+    )
+    return out
 
 
 @api.get("/dashboard", summary="Calls by zone, product and consumer; refusals by reason")

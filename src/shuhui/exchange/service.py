@@ -42,11 +42,12 @@ from shuhui.exchange.models import (
     Call,
     Consumer,
     Grant,
+    IssuedStatement,
     Membership,
 )
 from shuhui.exchange.products import Product, Products
-from shuhui.trust import authorisations, ledger
-from shuhui.trust.canonical import JsonValue
+from shuhui.trust import authorisations, ledger, seals
+from shuhui.trust.canonical import JsonValue, canonical_json
 
 LOCAL: Final = ZoneInfo("Asia/Shanghai")
 KEY_PREFIX: Final = "shk_"
@@ -1273,10 +1274,17 @@ class Statement:
     month: date
     lines: list[StatementLine]
     refused: int
+    issued: IssuedStatement | None = None  # once issued, the lines are the sealed document's
 
     @property
     def fen(self) -> int:
         return sum(line.fen for line in self.lines)
+
+
+STATEMENT_FORMAT: Final = "shuhui.channel-statement/1"
+BILLER: Final = "青岛市大数据发展管理局"
+BILLING_SEAL: Final = "QDSJJ-SJTD-0001"
+BILLING_SEAL_NAME: Final = "青岛市大数据发展管理局数据通道结算专用章"
 
 
 def tiered(product: Product, calls: int) -> tuple[list[tuple[str, int, int, int]], int]:
@@ -1298,7 +1306,19 @@ def tiered(product: Product, calls: int) -> tuple[list[tuple[str, int, int, int]
 
 def statement(db: Session, exchange: CityExchange, consumer: Consumer, month: date) -> Statement:
     """A month's bill: answered calls per product and usage, priced by tiers (industry use) or
-    free (public-governance use)."""
+    free (public-governance use). Once issued, it is the sealed document, whatever the price
+    list says now."""
+    issued = db.scalar(
+        select(IssuedStatement).where(
+            IssuedStatement.consumer_id == consumer.id, IssuedStatement.month == month
+        )
+    )
+    if issued is not None:
+        return _from_document(consumer, issued)
+    return _computed(db, exchange, consumer, month)
+
+
+def _computed(db: Session, exchange: CityExchange, consumer: Consumer, month: date) -> Statement:
     rows = db.execute(
         select(Call.product, Call.usage, Call.status, func.count())
         .where(Call.consumer_id == consumer.id, Call.month == month)
@@ -1325,6 +1345,152 @@ def statement(db: Session, exchange: CityExchange, consumer: Consumer, month: da
             tiers, fen = tiered(priced, n)
             lines.append(StatementLine(code, usage, n, tiers, fen))
     return Statement(consumer, month, lines, refused)
+
+
+def statement_body(s: Statement) -> dict[str, JsonValue]:
+    """The statement as JSON: what the API answers and what an issued document holds."""
+    return {
+        "consumer": s.consumer.credit_code,
+        "month": s.month.strftime("%Y-%m"),
+        "lines": [
+            {
+                "product": x.product,
+                "usage": x.usage,
+                "usage_zh": USAGES.get(x.usage, (x.usage,))[0],
+                "calls": x.calls,
+                "fen": x.fen,
+                "tiers": [
+                    {"band": b, "calls": n, "fen_each": e, "fen": f} for b, n, e, f in x.tiers
+                ],
+            }
+            for x in s.lines
+        ],
+        "refused_calls": s.refused,
+        "total_fen": s.fen,
+    }
+
+
+def _from_document(consumer: Consumer, issued: IssuedStatement) -> Statement:
+    body = json.loads(issued.document)
+    lines = [
+        StatementLine(
+            x["product"],
+            x["usage"],
+            x["calls"],
+            [(t["band"], t["calls"], t["fen_each"], t["fen"]) for t in x["tiers"]],
+            x["fen"],
+        )
+        for x in body["lines"]
+    ]
+    return Statement(consumer, issued.month, lines, body["refused_calls"], issued)
+
+
+@dataclass(frozen=True)
+class Issued:
+    month: date
+    issued: list[IssuedStatement]  # by this run
+    already: int  # issued before
+
+
+def issue_statements(
+    db: Session,
+    exchange: CityExchange,
+    data_dir: Path,
+    month: date,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> Issued:
+    """Closes a month that is over: each consumer that called in it gets its statement as a
+    document sealed with the bureau's billing seal, kept as issued (later price changes do not
+    touch it). Consumers already billed for the month are left alone, so issuing again only
+    bills the ones that were not. All or nothing: a seal that cannot be used issues none."""
+    now = as_utc(now or utcnow())
+    if month.day != 1:
+        raise invalid("month", "YYYY-MM")
+    if month >= month_of(now):
+        raise invalid("month", "not over yet: a month is billed after its last day")
+    called = set(
+        db.scalars(
+            select(Call.consumer_id)
+            .where(Call.month == month, Call.consumer_id.is_not(None))
+            .distinct()
+        )
+    )
+    billed = set(
+        db.scalars(select(IssuedStatement.consumer_id).where(IssuedStatement.month == month))
+    )
+    todo = sorted(c for c in called - billed if c is not None)
+    out: list[IssuedStatement] = []
+    if todo:
+        seal = _billing_seal(db, data_dir, actor=actor)
+    for consumer_id in todo:
+        consumer = db.get_one(Consumer, consumer_id)
+        computed = _computed(db, exchange, consumer, month)
+        code = _code("ZD", now)
+        body = statement_body(computed) | {
+            "format": STATEMENT_FORMAT,
+            "code": code,
+            "consumer_name": consumer.name,
+            "issuer": BILLER,
+            "issued_at": seals.iso(now),  # whole seconds, as the seal's signed_at
+        }
+        document = canonical_json(body)
+        envelope = seals.sign_document(db, data_dir, seal, document, signer=actor, at=now)
+        row = IssuedStatement(
+            code=code,
+            consumer_id=consumer.id,
+            month=month,
+            total_fen=computed.fen,
+            document=document.decode("utf-8"),
+            seal=json.dumps(envelope, ensure_ascii=False),
+            issued_at=now.replace(microsecond=0),
+            issued_by=actor,
+        )
+        db.add(row)
+        ledger.record(
+            db,
+            actor,
+            "channel.statement_issued",
+            subject=consumer.credit_code,
+            purpose="monthly statement",
+            grant=code,
+            detail={
+                "month": body["month"],
+                "total_fen": computed.fen,
+                "document_sm3": envelope["document_sm3"],
+            },
+        )
+        out.append(row)
+    db.flush()
+    return Issued(month, out, len(billed))
+
+
+def issued_statements(db: Session, month: date) -> list[IssuedStatement]:
+    return list(
+        db.scalars(
+            select(IssuedStatement)
+            .where(IssuedStatement.month == month)
+            .order_by(IssuedStatement.consumer_id)
+        )
+    )
+
+
+def _billing_seal(db: Session, data_dir: Path, *, actor: str) -> str:
+    """The bureau's billing seal, issued the first time a statement needs it."""
+    if seals.get_seal(db, BILLING_SEAL) is None:
+        start, end = seals.valid_window(5 * 365)
+        seals.create_seal(
+            db,
+            data_dir,
+            code=BILLING_SEAL,
+            name=BILLING_SEAL_NAME,
+            department=BILLER,
+            valid_from=start - timedelta(minutes=1),
+            valid_to=end,
+            actor=actor,
+        )
+    return BILLING_SEAL
 
 
 def usage_by_day(db: Session, consumer_id: int | None, since: datetime) -> list[dict[str, Any]]:

@@ -256,8 +256,11 @@ def sign_document(
     seal = get_seal(db, seal_code)
     if seal is None:
         raise Problem("not-found", detail=f"印章 {seal_code} 不存在")
-    when = as_utc(at or utcnow()).replace(microsecond=0)
-    if seal.revoked_at is not None and seal.revoked_at <= when:
+    exact = as_utc(at or utcnow())
+    when = exact.replace(microsecond=0)
+    # The exact time, not the envelope's whole second: a seal revoked earlier in the same
+    # second must not seal anything more.
+    if seal.revoked_at is not None and seal.revoked_at <= exact:
         raise _refuse(seal.code, R_REVOKED, "已注销，不能用印")
     if when < seal.valid_from:
         raise _refuse(seal.code, "seal is not yet valid", "尚未生效，不能用印")
