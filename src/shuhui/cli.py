@@ -22,6 +22,7 @@ from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore import cli as data_cli
 from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore, LoadResult
+from shuhui.rules import cli as rules_cli
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
 from shuhui.synth.tables import TABLES
@@ -47,6 +48,7 @@ app.command("synth")(synth_cli.synth)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(audit_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(rules_cli.app, name="rules")
 data_cli.KNOWN_SPECS.update({spec.name: spec for spec in TABLES})
 
 console = Console(stderr=True)

@@ -1,0 +1,211 @@
+"""``shuhui rules …``: list, check, run, explain and test the city's rules.
+
+Rules are read from ``<content dir>/<city>/policies`` and checked against the data core's table
+schemas (and, for tables not loaded yet, the schemas the platform knows); runs read the data
+core of ``SHUHUI_DATA_DIR`` like ``shuhui data``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shuhui.core.clock import SHANGHAI
+from shuhui.core.errors import Problem
+from shuhui.core.settings import get_settings
+from shuhui.datacore import cli as data_cli
+from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.store import DataCore
+from shuhui.rules import explain as explaining
+from shuhui.rules import service, testing
+from shuhui.rules.compiler import OUTCOMES
+from shuhui.rules.explain import OUTCOME_TEXT
+from shuhui.rules.loader import TESTS_DIR as TESTS
+from shuhui.rules.loader import RuleBook, check_on, refused
+
+app = typer.Typer(help="规则即代码 Rules as code: policies, compiled to SQL.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="evaluation date, YYYY-MM-DD (default: today)")
+]
+
+
+def _date(value: str | None) -> date:
+    if value is None:
+        return datetime.now(SHANGHAI).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]--date must be a date like 2026-10-31, not {value!r}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _fail(problem: Problem) -> typer.Exit:
+    err.print(f"[red]{problem.detail or problem.type.title}[/red]")
+    for e in problem.errors:
+        err.print(f"  {e.field}: {e.reason}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _core() -> DataCore:
+    return DataCore.from_settings(get_settings())
+
+
+def _specs(core: DataCore) -> dict[str, TableSpec]:
+    return service.data_core_specs(core, data_cli.KNOWN_SPECS)
+
+
+def _book(core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
+    specs = _specs(core)
+    try:
+        return service.load_city_book(get_settings(), specs), specs
+    except Problem as problem:
+        raise _fail(problem) from None
+
+
+@contextmanager
+def _connection(core: DataCore) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = core.connect()
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, default=str))
+
+
+@app.command("ls")
+def ls(as_json: JsonOption = False) -> None:
+    """List the rules: code, name, entity, validity and reference."""
+    book, _ = _book(_core())
+    rules = list(book.rules.values())
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "code": r.code,
+                    "name": {"zh": r.name_zh, "en": r.name_en},
+                    "entity": r.entity.code,
+                    "valid_from": r.valid_from.isoformat(),
+                    "valid_to": r.valid_to.isoformat() if r.valid_to else None,
+                    "reference": r.reference,
+                    "file": r.path.name,
+                    "tables": list(r.tables),
+                    "parameters": list(r.parameters),
+                }
+                for r in rules
+            ]
+        )
+        return
+    table = Table(title=f"政策规则 rules · {len(rules)}")
+    for column in ("code", "name", "entity", "in force", "file"):
+        table.add_column(column)
+    for r in rules:
+        until = r.valid_to.isoformat() if r.valid_to else "…"
+        table.add_row(r.code, r.name_zh, r.entity.name_zh, f"{r.valid_from} – {until}", r.path.name)
+    out.print(table)
+
+
+@app.command("check")
+def check(date_: DateOption = None) -> None:
+    """Check every rule: names, columns and types against the data core, cycles, and that each
+    rule is in force with every parameter valued on the date."""
+    on = _date(date_)
+    book, _ = _book(_core())
+    problems = [p for rule in book.rules.values() for p in check_on(rule, on)]
+    if problems:
+        raise _fail(refused(problems))
+    out.print(f"[green]{len(book.rules)} rules checked for {on}: no problems[/green]")
+
+
+@app.command("run")
+def run(
+    rule: Annotated[str, typer.Argument(help="rule code")],
+    date_: DateOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate a rule for every entity: counts per outcome, and the missing inputs."""
+    on = _date(date_)
+    core = _core()
+    book, _ = _book(core)
+    try:
+        target = book.rule(rule)
+        with _connection(core) as con:
+            result = service.run(con, target, on, service.versions_of(core))
+    except Problem as problem:
+        raise _fail(problem) from None
+    if as_json:
+        _echo_json(result.as_dict())
+        return
+    table = Table(title=f"{target.name_zh} {target.code} · {on}")
+    table.add_column("outcome")
+    table.add_column("entities", justify="right")
+    for outcome in OUTCOMES:
+        table.add_row(OUTCOME_TEXT[outcome][0] + f" {outcome}", f"{result.counts[outcome]:,}")
+    out.print(table)
+    for name, n in result.missing.items():
+        out.print(f"  缺少 {target.variables[name].zh} ({name}): {n:,}")
+    out.print(f"{result.entities:,} entities in {result.seconds:.2f} s")
+
+
+@app.command("explain")
+def explain(
+    rule: Annotated[str, typer.Argument(help="rule code")],
+    entity_id: Annotated[str, typer.Argument(metavar="ID", help="citizen ID or credit code")],
+    date_: DateOption = None,
+    as_json: JsonOption = False,
+    lang: Annotated[str, typer.Option(help="zh-CN or en")] = "zh-CN",
+) -> None:
+    """Why one person or enterprise is eligible, not eligible or undetermined."""
+    on = _date(date_)
+    core = _core()
+    book, specs = _book(core)
+    try:
+        target = book.rule(rule)
+        with _connection(core) as con:
+            found = explaining.explain(con, target, on, entity_id, specs, service.versions_of(core))
+    except Problem as problem:
+        raise _fail(problem) from None
+    if as_json:
+        _echo_json(found.as_dict())
+    else:
+        typer.echo(found.text(lang))
+
+
+@app.command("test")
+def test(
+    path: Annotated[
+        Path | None, typer.Argument(help="a test file or folder (default: the book's tests/)")
+    ] = None,
+) -> None:
+    """Run the rule tests (YAML cases). Exit 1 if any fails."""
+    book, specs = _book(_core())
+    where = path or book.directory / TESTS
+    try:
+        results = testing.run_tests(book, specs, where)
+    except testing.RuleTestError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    failed = [r for r in results if not r.passed]
+    for result in results:
+        mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+        out.print(f"{mark} {result.case.id}", highlight=False, soft_wrap=True)
+        for failure in result.failures:
+            out.print(f"     {failure}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or not results:
+        raise typer.Exit(1)

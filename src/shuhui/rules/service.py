@@ -1,0 +1,202 @@
+"""Running rules: the book of the city's rules, batch runs over every entity, one entity's row.
+
+Functions take a DuckDB connection that sees the rule's tables by name: the data core's
+(:meth:`DataCore.connect`) in production, small tables in rule tests. A batch run is one query;
+nothing loops over entities in Python.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+from sqlglot import exp
+
+from shuhui.core.errors import FieldError, Problem
+from shuhui.core.settings import Settings
+from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.store import DataCore
+from shuhui.rules.compiler import KEY, OUTCOMES, Compiled, c, compile_rule, m, v
+from shuhui.rules.language import Rule
+from shuhui.rules.loader import RuleBook, load_book, require_on
+
+POLICIES_DIR: Final = "policies"
+
+
+def book_dir(settings: Settings) -> Path:
+    return settings.city_content / POLICIES_DIR
+
+
+def data_core_specs(core: DataCore, known: Mapping[str, TableSpec]) -> dict[str, TableSpec]:
+    """The schemas rules are checked against: the data core's current tables, and for tables not
+    loaded yet, the specs the platform knows (the synthetic city's, passed by the CLI)."""
+    specs = dict(known)
+    for info in core.tables():
+        if not info.truth:
+            specs[info.name] = core.spec(info.name)
+    return specs
+
+
+def load_city_book(settings: Settings, specs: Mapping[str, TableSpec]) -> RuleBook:
+    return load_book(book_dir(settings), specs)
+
+
+def _missing_tables(con: duckdb.DuckDBPyConnection, rule: Rule) -> list[str]:
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
+        ).fetchall()
+    }
+    return [t for t in rule.tables if t not in present]
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str | None = None
+) -> Compiled:
+    """The rule compiled for ``on``, once it is known it can run there (in force, every
+    parameter valued, every table present)."""
+    require_on(rule, on)
+    absent = _missing_tables(con, rule)
+    if absent:
+        raise Problem(
+            "not-ready",
+            detail=f"{rule.code}: the data core has no table {', '.join(absent)}",
+            errors=[FieldError("tables", f"not loaded: {', '.join(absent)}")],
+        )
+    return compile_rule(rule, on, key=key)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    rule: str
+    on: date
+    counts: dict[str, int]  # entities per outcome
+    amount_total: int | float | None  # the eligible's amounts, summed
+    missing: dict[str, int]  # undetermined entities waiting on each input
+    seconds: float
+    versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def entities(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "date": self.on.isoformat(),
+            "entities": self.entities,
+            "counts": self.counts,
+            "amount_total": self.amount_total,
+            "missing": self.missing,
+            "seconds": round(self.seconds, 3),
+            "versions": self.versions,
+        }
+
+
+def summary_query(compiled: Compiled) -> exp.Select:
+    """Counts per outcome and per missing input, over the rule's whole result, in SQL."""
+    rule = compiled.rule
+    inner = compiled.query.subquery("r")
+    parts: list[exp.Expr] = [
+        exp.column("outcome", "r", quoted=True),
+        exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True),
+        exp.alias_(
+            exp.Sum(this=exp.column("amount", "r", quoted=True)), "amount_total", quoted=True
+        ),
+    ]
+    for name in rule.variables:
+        flag = exp.column(m(name), "r", quoted=True)
+        count = exp.Sum(
+            this=exp.Case(
+                ifs=[exp.If(this=flag, true=exp.Literal.number(1))], default=exp.Literal.number(0)
+            )
+        )
+        parts.append(exp.alias_(count, m(name), quoted=True))
+    return exp.select(*parts).from_(inner).group_by(exp.column("outcome", "r", quoted=True))
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    rule: Rule,
+    on: date,
+    versions: Mapping[str, int] | None = None,
+) -> RunResult:
+    """The rule over every entity on ``on``: how many are eligible, not, or undetermined, and
+    which missing inputs the undetermined wait on."""
+    compiled = prepare(con, rule, on)
+    started = time.perf_counter()
+    rows = con.execute(summary_query(compiled).sql(dialect="duckdb")).fetchall()
+    seconds = time.perf_counter() - started
+    counts = dict.fromkeys(OUTCOMES, 0)
+    missing = dict.fromkeys(rule.variables, 0)
+    total: int | float | None = None
+    for row in rows:
+        outcome, n, amount = row[0], row[1], row[2]
+        counts[outcome] = int(n)
+        if outcome == "eligible" and amount is not None:
+            total = int(amount) if float(amount).is_integer() else float(amount)
+        for name, flagged in zip(rule.variables, row[3:], strict=True):
+            missing[name] += int(flagged or 0)
+    return RunResult(
+        rule=rule.code,
+        on=on,
+        counts=counts,
+        amount_total=total,
+        missing={k: n for k, n in missing.items() if n},
+        seconds=seconds,
+        versions={t: versions[t] for t in rule.tables if versions and t in versions},
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One entity's result row: every variable, condition and missing flag."""
+
+    key: str
+    outcome: str
+    amount: int | float | None
+    variables: dict[str, Any]
+    conditions: dict[str, bool | None]
+    missing: tuple[str, ...]  # variables the undetermined outcome waits on, in rule order
+
+
+def _evaluation(rule: Rule, row: dict[str, Any]) -> Evaluation:
+    return Evaluation(
+        key=str(row[KEY]),
+        outcome=str(row["outcome"]),
+        amount=row["amount"],
+        variables={name: row[v(name)] for name in rule.variables},
+        conditions={node.id: row[c(node.id)] for node in rule.condition.walk()},
+        missing=tuple(name for name in rule.variables if row[m(name)]),
+    )
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str | None = None
+) -> list[Evaluation]:
+    """Result rows, for every entity or for one: for rule tests and explanations, not batches."""
+    compiled = prepare(con, rule, on, key)
+    cursor = con.execute(compiled.sql(dialect="duckdb"))
+    names = [d[0] for d in cursor.description or ()]
+    return [_evaluation(rule, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def evaluate_one(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str) -> Evaluation:
+    found = evaluate(con, rule, on, key)
+    if not found:
+        raise Problem(
+            "not-found",
+            detail=f"no {rule.entity.name_zh} {key} in {rule.entity.table}",
+            errors=[FieldError("id", f"not in {rule.entity.table}")],
+        )
+    return found[0]
+
+
+def versions_of(core: DataCore) -> dict[str, int]:
+    return {info.name: info.version for info in core.tables() if not info.truth}
