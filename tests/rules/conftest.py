@@ -37,5 +37,6 @@ items:
     name: {zh: 测试规则, en: Probe}
     valid_from: 2020-01-01
     reference: 测试用规则
+    department: 测试部门
     entity: person
 """

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -133,3 +134,21 @@ def test_rule_tests_run_from_the_cli(shuhui: CliRunner, tmp_path: Path) -> None:
     assert code == 1
     assert "P1: outcome eligible, expected not_eligible" in output
     assert date.fromisoformat(ON)  # the dates above are real dates
+
+
+def test_run_stores_every_result_as_parquet(shuhui: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "elderly.parquet"
+    code, output = invoke(
+        shuhui, "run", "elderly-allowance", "--date", ON, "--store", str(path), "--json"
+    )
+    assert code == 0, output
+    stored = json.loads(output)
+    code, output = invoke(shuhui, "run", "elderly-allowance", "--date", ON, "--json")
+    summary = json.loads(output)
+    assert stored["counts"] == summary["counts"]
+    assert stored["rows"] == summary["entities"] and stored["path"] == str(path)
+    ((n,),) = duckdb.sql("SELECT count(*) FROM read_parquet(?)", params=[str(path)]).fetchall()
+    assert n == stored["rows"]
+    code, output = invoke(shuhui, "run", "elderly-allowance", "--date", ON, "--store", str(path))
+    assert code == 0, output
+    assert "written" in output

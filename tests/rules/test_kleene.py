@@ -107,6 +107,7 @@ def test_sql_matches_the_reference_evaluator(tree: Any, data: list[dict[str, int
         "name": {"zh": "随机规则", "en": "Random rule"},
         "valid_from": "2000-01-01",
         "reference": "测试",
+        "department": "测试部门",
         "entity": "thing",
         "variables": {x: {"zh": x, "column": x} for x in VARS},
         "conditions": render(tree, [0]),

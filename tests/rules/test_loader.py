@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
 from shuhui.core.errors import Problem
+from shuhui.rules.expressions import check, parse
 from shuhui.rules.loader import load_book
 from tests.rules.conftest import RULE_HEAD, SPECS, write_book
 
@@ -132,8 +134,74 @@ def test_parameters_need_references_types_and_ordered_dates(tmp_path: Path) -> N
     }
 
 
+def test_a_rule_names_its_department(tmp_path: Path) -> None:
+    head = RULE_HEAD.replace("    department: 测试部门\n", "")
+    assert head != RULE_HEAD
+    directory = write_book(
+        tmp_path / "book", head + "    conditions: {id: x, zh: 条件, test: 'TRUE'}\n"
+    )
+    with pytest.raises(Problem) as caught:
+        load_book(directory, SPECS)
+    assert [(e.field, e.reason) for e in caught.value.errors] == [
+        ("test-rules.yaml: probe.department", "name the department that implements it (实施部门)")
+    ]
+    directory = write_book(
+        tmp_path / "ok", RULE_HEAD + "    conditions: {id: x, zh: 条件, test: 'TRUE'}\n"
+    )
+    assert load_book(directory, SPECS).rules["probe"].department == "测试部门"
+
+
 def test_a_bad_file_is_refused_with_its_place(tmp_path: Path) -> None:
     directory = write_book(tmp_path / "book", "kind: rules\nitems:\n  - code: x\n")
     with pytest.raises(Problem) as caught:
         load_book(directory, SPECS)
     assert caught.value.errors[0].field == "test-rules.yaml: items[0] (x).name"
+
+
+ENTERPRISE_HEAD = RULE_HEAD.replace("entity: person", "entity: enterprise")
+
+
+def test_lookups_need_a_complete_register_and_repeat_only_where_harmless(tmp_path: Path) -> None:
+    body = """
+    variables:
+      hires:
+        zh: 招用登记失业人员人数
+        count:
+          table: employment_spells
+          lookup: {table: unemployment_registrations, match: citizen_id, as: registered}
+          where: "registered"
+      nowhere:
+        zh: 未声明的登记簿
+        exists:
+          table: employment_spells
+          lookup: {table: disabled_persons, match: citizen_id, as: disabled}
+      clash:
+        zh: 名称冲突
+        exists:
+          table: employment_spells
+          lookup: {table: college_graduates, match: start_date, as: start_date}
+    conditions: {id: x, zh: 条件, test: "hires > 0"}
+"""
+    directory = write_book(tmp_path / "book", ENTERPRISE_HEAD + body)
+    with pytest.raises(Problem) as caught:
+        load_book(directory, SPECS)
+    found = {e.field.removeprefix("test-rules.yaml: probe."): e.reason for e in caught.value.errors}
+    assert found["variables.hires.count.lookup.table"] == (
+        "unemployment_registrations.citizen_id is not its primary key: only exists and "
+        "count_distinct can look rows up in it"
+    )
+    assert found["variables.nowhere.exists.lookup.table"].startswith(
+        "'disabled_persons' is not a lookup of enterprise"
+    )
+    assert found["variables.clash.exists.lookup.match"] == (
+        "start_date is date, college_graduates.citizen_id is string"
+    )
+
+
+def test_rule_functions_sqlglot_knows_stay_the_rule_languages() -> None:
+    # sqlglot reads these two as its own typed functions; the rule language compiles its own.
+    for text in ("months_between(a, b)", "add_months(a, -3)"):
+        node = parse(text)
+        assert isinstance(node, exp.Anonymous), text
+    assert check(parse("add_months(a, -3)"), {"a": "date"}).type == "date"
+    assert check(parse("months_between(a, b)"), {"a": "date", "b": "date"}).type == "int"

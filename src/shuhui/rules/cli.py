@@ -29,6 +29,7 @@ from shuhui.rules import explain as explaining
 from shuhui.rules import service, testing
 from shuhui.rules.compiler import OUTCOMES
 from shuhui.rules.explain import OUTCOME_TEXT
+from shuhui.rules.language import Rule
 from shuhui.rules.loader import TESTS_DIR as TESTS
 from shuhui.rules.loader import RuleBook, check_on, refused
 
@@ -103,6 +104,7 @@ def ls(as_json: JsonOption = False) -> None:
                     "valid_from": r.valid_from.isoformat(),
                     "valid_to": r.valid_to.isoformat() if r.valid_to else None,
                     "reference": r.reference,
+                    "department": r.department,
                     "file": r.path.name,
                     "tables": list(r.tables),
                     "parameters": list(r.parameters),
@@ -112,11 +114,18 @@ def ls(as_json: JsonOption = False) -> None:
         )
         return
     table = Table(title=f"政策规则 rules · {len(rules)}")
-    for column in ("code", "name", "entity", "in force", "file"):
+    for column in ("code", "name", "entity", "department", "in force", "file"):
         table.add_column(column)
     for r in rules:
         until = r.valid_to.isoformat() if r.valid_to else "…"
-        table.add_row(r.code, r.name_zh, r.entity.name_zh, f"{r.valid_from} – {until}", r.path.name)
+        table.add_row(
+            r.code,
+            r.name_zh,
+            r.entity.name_zh,
+            r.department,
+            f"{r.valid_from} – {until}",
+            r.path.name,
+        )
     out.print(table)
 
 
@@ -137,6 +146,14 @@ def run(
     rule: Annotated[str, typer.Argument(help="rule code")],
     date_: DateOption = None,
     as_json: JsonOption = False,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="写出每个对象的结果 write every entity's result (key, outcome, amount, "
+            "missing) to this Parquet file",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a rule for every entity: counts per outcome, and the missing inputs."""
     on = _date(date_)
@@ -145,9 +162,15 @@ def run(
     try:
         target = book.rule(rule)
         with _connection(core) as con:
-            result = service.run(con, target, on, service.versions_of(core))
+            if store is not None:
+                stored = service.store(con, target, on, store)
+            else:
+                result = service.run(con, target, on, service.versions_of(core))
     except Problem as problem:
         raise _fail(problem) from None
+    if store is not None:
+        _stored(target, stored, as_json)
+        return
     if as_json:
         _echo_json(result.as_dict())
         return
@@ -160,6 +183,19 @@ def run(
     for name, n in result.missing.items():
         out.print(f"  缺少 {target.variables[name].zh} ({name}): {n:,}")
     out.print(f"{result.entities:,} entities in {result.seconds:.2f} s")
+
+
+def _stored(target: Rule, stored: service.StoredRun, as_json: bool) -> None:
+    if as_json:
+        _echo_json(stored.as_dict())
+        return
+    table = Table(title=f"{target.name_zh} {target.code} · {stored.on}")
+    table.add_column("outcome")
+    table.add_column("entities", justify="right")
+    for outcome in OUTCOMES:
+        table.add_row(OUTCOME_TEXT[outcome][0] + f" {outcome}", f"{stored.counts[outcome]:,}")
+    out.print(table)
+    out.print(f"已写出 written {stored.rows:,} rows to {stored.path} in {stored.seconds:.2f} s")
 
 
 @app.command("explain")

@@ -151,6 +151,30 @@ def row_predicate(var: Variable, row: str, anchor: exp.Expr) -> exp.Expr:
     return _all(parts)
 
 
+def source_rows(var: Variable, alias: str = "t") -> exp.Expr:
+    """The rows an aggregate reads, as ``alias``: its source table, or that table with a
+    register looked up (LEFT JOIN: every source row stays, and the flag says if it matched)."""
+    assert var.table is not None
+    lookup = var.lookup
+    if lookup is None:
+        return _table(var.table, alias)
+    found = exp.not_(_is_null(col(lookup.key, "l")))
+    rows = (
+        exp.select(
+            _star("s"),
+            *[col(name, "l") for name in lookup.columns],
+            exp.alias_(found, lookup.flag, quoted=True),
+        )
+        .from_(_table(var.table, "s"))
+        .join(
+            _table(lookup.table, "l"),
+            on=exp.EQ(this=col(lookup.on, "s"), expression=col(lookup.key, "l")),
+            join_type="left",
+        )
+    )
+    return rows.subquery(alias)
+
+
 def _anchor(var: Variable, rule: Rule, on: date, alias: str) -> exp.Expr:
     if var.window is None or var.window.anchor == EVAL_DATE:
         return date_literal(on)
@@ -213,7 +237,7 @@ def _aggregate(
             exp.alias_(value, "v", quoted=True),
         )
         .from_(_table(below, "q"))
-        .join(_table(var.table, "t"), on=join_on)
+        .join(source_rows(var), on=join_on)
         .group_by(col(KEY, "q"))
     )
     agg = f"a_{var.name}"
@@ -260,7 +284,7 @@ def _aggregate(
                     quoted=True,
                 ),
             )
-            .from_(_table(var.table, "t"))
+            .from_(source_rows(var))
             .join(_table(below, "q"), on=join_on.copy())
             .where(pred.copy())
         )

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from shuhui.core.i18n import translate
 from shuhui.datacore.schema import TableSpec
-from shuhui.rules.compiler import col, row_predicate
+from shuhui.rules.compiler import col, row_predicate, source_rows
 from shuhui.rules.expressions import date_literal, literal
 from shuhui.rules.language import AGGREGATES, EVAL_DATE, Condition, Rule, Variable
 from shuhui.rules.service import Evaluation, evaluate_one
@@ -105,6 +105,7 @@ class Explanation:
             "rule": self.rule.code,
             "name": {"zh": self.rule.name_zh, "en": self.rule.name_en},
             "reference": self.rule.reference,
+            "department": self.rule.department,
             "entity": self.rule.entity.code,
             "id": self.key,
             "date": self.on.isoformat(),
@@ -151,6 +152,7 @@ class Explanation:
         lines = [
             f"{t('政策', 'Policy')}: {t(r.name_zh, r.name_en)} ({r.code})",
             f"{t('依据', 'Reference')}: {r.reference}",
+            f"{t('实施部门', 'Department')}: {r.department}",
             f"{t('对象', 'Subject')}: {t(r.entity.name_zh, r.entity.name_en)} {self.key}"
             f" · {t('评估日', 'as of')} {self.on.isoformat()}",
             f"{t('结论', 'Outcome')}: {t(*OUTCOME_TEXT[self.outcome])}",
@@ -270,7 +272,7 @@ def _source_rows(
     shown = _used_columns(var, spec)
     query = (
         exp.select(*[col(name, "t") for name in shown])
-        .from_(exp.alias_(exp.to_table(var.table, quoted=True), "t", table=True))
+        .from_(source_rows(var))
         .where(exp.EQ(this=col(source.key, "t"), expression=exp.Literal.string(key)))
         .where(
             exp.or_(

@@ -56,6 +56,17 @@ def parse(text: object) -> exp.Expr:
         raise ExprError(f"cannot parse: {str(exc).splitlines()[0]}") from None
     if node is None:
         raise ExprError("empty expression")
+    return node.transform(_as_rule_function)
+
+
+def _as_rule_function(node: exp.Expr) -> exp.Expr:
+    # sqlglot reads some of the rule functions (months_between, add_months) as its own typed
+    # nodes, whose meaning differs by engine; the rule language's are compiled from FUNCTIONS.
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+        name = node.sql_name().lower()
+        if name in FUNCTIONS:
+            args = [a for a in node.args.values() if isinstance(a, exp.Expr)]
+            return exp.Anonymous(this=name, expressions=args)
     return node
 
 

@@ -70,6 +70,22 @@ class Entity:
     key: str
     reference: str
     sources: dict[str, Source]
+    # Registers a source's rows may be looked up in (a hire's graduation record): ``key`` is the
+    # register's column matched, ``complete`` whether no match means "not in the register".
+    lookups: dict[str, Source] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A register joined to each row of an aggregate's source: ``on`` (a source column) equals
+    the register's ``key``. The register's other columns become row columns, and ``flag`` is
+    true where a row found a match, false where none (the register is complete)."""
+
+    table: str
+    on: str
+    key: str
+    flag: str
+    columns: tuple[str, ...]  # the register's columns added to the row (names not in the source)
 
 
 @dataclass(frozen=True)
@@ -119,6 +135,7 @@ class Variable:
     where_text: str = ""
     window: Window | None = None
     order_by: str | None = None  # latest: the date column that orders the rows
+    lookup: Lookup | None = None  # aggregates: a register joined to each source row
     expr: exp.Expr | None = None
     expr_text: str = ""
     note: str = ""  # supplied: who holds this input and why the data core does not
@@ -193,6 +210,7 @@ class Rule:
     valid_from: date
     valid_to: date | None
     reference: str
+    department: str  # the department that implements the policy (实施部门), e.g. 青岛市民政局
     path: Path
     entity: Entity
     variables: dict[str, Variable]  # in dependency order: inputs before what uses them

@@ -32,6 +32,7 @@ from shuhui.rules.language import (
     Condition,
     ConditionKind,
     Entity,
+    Lookup,
     Offset,
     Parameter,
     ParamValue,
@@ -157,7 +158,41 @@ def _entity(item: Item, where: str, specs: Mapping[str, TableSpec], errs: _Error
         key=str(key),
         reference=item.reference,
         sources=sources,
+        lookups=_lookups(attrs.get("lookups"), f"{where}.lookups", specs, errs),
     )
+
+
+def _lookups(
+    raw: Any, where: str, specs: Mapping[str, TableSpec], errs: _Errors
+) -> dict[str, Source]:
+    """Registers an aggregate may look its rows up in: {table: {key, complete, note}}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errs.add(where, "must be a mapping of table name to {key, complete, note}")
+        return {}
+    found: dict[str, Source] = {}
+    for name, body in raw.items():
+        here = f"{where}.{name}"
+        spec = specs.get(name)
+        if spec is None:
+            errs.add(here, f"no data-core table {name!r}")
+            continue
+        if not isinstance(body, dict):
+            errs.add(here, "must be {key: <column>, complete: true|false, note: …}")
+            continue
+        column = body.get("key")
+        if not isinstance(column, str) or column not in _table_env(spec):
+            errs.add(f"{here}.key", f"{column!r} is not a column of {name}")
+            continue
+        complete = body.get("complete")
+        if not isinstance(complete, bool):
+            errs.add(f"{here}.complete", "must be true or false: is every row there?")
+        note = _text(body.get("note"))
+        if note is None:
+            errs.add(f"{here}.note", "say what the table covers (why complete or not)")
+        found[name] = Source(name, column, bool(complete), note or "")
+    return found
 
 
 # --- parameters ----------------------------------------------------------------------------
@@ -387,6 +422,13 @@ def _aggregate(
         return None
     columns = _table_env(spec)
     ok = True
+    lookup = None
+    if d.spec.get("lookup") is not None:
+        lookup = _lookup(d, entity, specs, columns, errs)
+        if lookup is None:
+            return None
+        register = _table_env(specs[lookup.table])
+        columns = {**columns, **{n: register[n] for n in lookup.columns}, lookup.flag: "bool"}
 
     def column(key: str, want: tuple[Type, ...] | None = None) -> str | None:
         nonlocal ok
@@ -453,7 +495,63 @@ def _aggregate(
         where_text=where_text,
         window=window,
         order_by=order_by,
+        lookup=lookup,
     )
+
+
+# Aggregates whose value a row repeated by a lookup with several matches cannot change.
+REPEAT_SAFE: Final[tuple[VariableKind, ...]] = ("exists", "count_distinct")
+
+
+def _lookup(
+    d: _Draft,
+    entity: Entity,
+    specs: Mapping[str, TableSpec],
+    columns: dict[str, Type],
+    errs: _Errors,
+) -> Lookup | None:
+    here = f"{d.where}.{d.kind}.lookup"
+    raw = d.spec["lookup"]
+    if not isinstance(raw, dict):
+        errs.add(here, "must be {table: <register>, match: <column>, as: <name>}")
+        return None
+    table = raw.get("table")
+    register = entity.lookups.get(table) if isinstance(table, str) else None
+    if register is None:
+        errs.add(
+            f"{here}.table",
+            f"{table!r} is not a lookup of {entity.code} (declare it in {ENTITIES_FILE})",
+        )
+        return None
+    if not register.complete:
+        errs.add(f"{here}.table", f"{table} is incomplete: no match would prove nothing")
+        return None
+    spec = specs[register.table]
+    theirs = _table_env(spec)
+    # `match`, not `on`: YAML 1.1 reads a bare `on` as the boolean true.
+    on, flag = raw.get("match"), raw.get("as")
+    if not isinstance(on, str) or on not in columns:
+        errs.add(f"{here}.match", f"{on!r} is not a column of {d.spec.get('table')}")
+        return None
+    if columns[on] != theirs[register.key]:
+        errs.add(
+            f"{here}.match",
+            f"{on} is {columns[on]}, {table}.{register.key} is {theirs[register.key]}",
+        )
+        return None
+    if not isinstance(flag, str) or not NAME.match(flag) or flag in columns or flag in theirs:
+        errs.add(f"{here}.as", "a new name (a-z, 0-9, _) for 'a match was found'")
+        return None
+    if tuple(spec.primary_key) != (register.key,) and d.kind not in REPEAT_SAFE:
+        # Several matches repeat the row; a count or a sum would count it twice.
+        errs.add(
+            f"{here}.table",
+            f"{table}.{register.key} is not its primary key: only exists and count_distinct "
+            "can look rows up in it",
+        )
+        return None
+    added = tuple(n for n in theirs if n not in columns)
+    return Lookup(str(table), on, register.key, flag, added)
 
 
 def _window(
@@ -606,11 +704,15 @@ def _rule(
     errs: _Errors,
 ) -> Rule | None:
     attrs = item.attrs
+    before = len(errs.items)
+    department = _text(attrs.get("department"))
+    if department is None:
+        # Campaigns send a rule's candidates to this department for confirmation: no default.
+        errs.add(f"{where}.department", "name the department that implements it (实施部门)")
     entity = entities.get(attrs.get("entity", ""))
     if entity is None:
         errs.add(f"{where}.entity", f"must be one of {', '.join(entities) or '(none defined)'}")
         return None
-    before = len(errs.items)
     parameters: dict[str, Parameter] = {}
     raw_params = attrs.get("parameters") or {}
     if not isinstance(raw_params, dict):
@@ -656,6 +758,7 @@ def _rule(
     if condition is None or len(errs.items) > before:
         return None
     read = {v.table for v in variables.values() if v.table and v.kind != "column"}
+    read |= {v.lookup.table for v in variables.values() if v.lookup is not None}
     tables = [entity.table, *sorted(read)]
     return Rule(
         code=item.code,
@@ -664,6 +767,7 @@ def _rule(
         valid_from=item.valid_from,
         valid_to=item.valid_to,
         reference=item.reference,
+        department=department or "",
         path=path,
         entity=entity,
         variables=variables,

@@ -181,10 +181,145 @@ def evaluate(
     con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str | None = None
 ) -> list[Evaluation]:
     """Result rows, for every entity or for one: for rule tests and explanations, not batches."""
-    compiled = prepare(con, rule, on, key)
-    cursor = con.execute(compiled.sql(dialect="duckdb"))
+    return _rows(con, rule, prepare(con, rule, on, key).query)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, rule: Rule, query: exp.Select) -> list[Evaluation]:
+    cursor = con.execute(query.sql(dialect="duckdb"))
     names = [d[0] for d in cursor.description or ()]
     return [_evaluation(rule, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# Who a campaign works on: the eligible, and the undetermined it can ask for the missing input.
+CANDIDATE_OUTCOMES: Final = ("eligible", "undetermined")
+
+
+def candidates(con: duckdb.DuckDBPyConnection, rule: Rule, on: date) -> list[Evaluation]:
+    """The entities whose outcome on ``on`` is eligible or undetermined, ordered by key.
+
+    The filter is in the query, so the not eligible (usually most of a city) never leave DuckDB.
+    """
+    compiled = prepare(con, rule, on)
+    outcome = exp.column("outcome", "r", quoted=True)
+    query = (
+        exp.select(exp.Star())
+        .from_(compiled.query.subquery("r"))
+        .where(outcome.isin(*(exp.Literal.string(o) for o in CANDIDATE_OUTCOMES)))
+        .order_by(exp.column(KEY, "r", quoted=True))
+    )
+    return _rows(con, rule, query)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A batch run written to Parquet: one row per entity (key, outcome, amount, missing)."""
+
+    rule: str
+    on: date
+    path: Path
+    rows: int
+    counts: dict[str, int]  # entities per outcome
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "date": self.on.isoformat(),
+            "path": str(self.path),
+            "rows": self.rows,
+            "counts": self.counts,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _missing_list(rule: Rule) -> exp.Expr:
+    """The names of the missing inputs, as a list built in SQL from the ``m_`` flags."""
+    empty = exp.cast(exp.Array(expressions=[]), exp.DataType.build("varchar[]"))
+    parts: list[exp.Expr] = [
+        exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.column(m(name), "r", quoted=True),
+                    true=exp.Array(expressions=[exp.Literal.string(name)]),
+                )
+            ],
+            default=empty.copy(),
+        )
+        for name in rule.variables
+    ]
+    if not parts:
+        return empty
+    # Flattened with list_concat pairwise: DuckDB's list_concat takes two lists.
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = exp.Anonymous(this="list_concat", expressions=[joined, part])
+    return joined
+
+
+def store_query(compiled: Compiled) -> exp.Select:
+    """One row per entity: ``key``, ``outcome``, ``amount``, ``missing`` (variable names)."""
+    r = "r"
+    return exp.select(
+        exp.alias_(exp.column(KEY, r, quoted=True), "key", quoted=True),
+        exp.alias_(exp.column("outcome", r, quoted=True), "outcome", quoted=True),
+        exp.alias_(exp.column("amount", r, quoted=True), "amount", quoted=True),
+        exp.alias_(_missing_list(compiled.rule), "missing", quoted=True),
+    ).from_(compiled.query.subquery(r))
+
+
+COUNT_STORED: Final = "SELECT outcome, count(*) FROM read_parquet(?) GROUP BY outcome"
+
+
+def _writes_files(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.execute("SELECT current_setting('enable_external_access')").fetchall()
+    return bool(rows and rows[0][0])
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> list[tuple[Any, ...]]:
+    """``COPY (query) TO path (FORMAT parquet)``, then the counts per outcome read from the file
+    (one column read back, which also proves the file is whole)."""
+    target = exp.Literal.string(str(path)).sql(dialect="duckdb")  # quotes escaped
+    if _writes_files(con):
+        con.execute(f"COPY ({query}) TO {target} (FORMAT parquet)")
+        return con.execute(COUNT_STORED, [str(path)]).fetchall()
+    # The data core's connection reads its tables and can write no file (DataCore.connect locks
+    # that). The rows then stream as Arrow batches into a DuckDB that may write in this file's
+    # folder and nowhere else; they never become Python objects.
+    writer = duckdb.connect(":memory:")
+    try:
+        # The file's folder, not the file alone: DuckDB replaces a file through a temporary one.
+        folder = exp.Literal.string(f"{path.parent}/").sql(dialect="duckdb")
+        writer.execute(f"SET allowed_directories = [{folder}]")
+        writer.execute("SET enable_external_access = false")
+        writer.execute("SET lock_configuration = true")
+        writer.register("results", con.sql(query).to_arrow_reader())
+        writer.execute(f"COPY results TO {target} (FORMAT parquet)")
+        return writer.execute(COUNT_STORED, [str(path)]).fetchall()
+    finally:
+        writer.close()
+
+
+def store(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, path: Path) -> StoredRun:
+    """Every entity's result on ``on`` written to ``path`` as Parquet by one DuckDB ``COPY``
+    (an existing file is replaced): the whole batch stays in DuckDB (and Arrow), never rows in
+    Python."""
+    compiled = prepare(con, rule, on)
+    path = path.absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    counted = _copy(con, store_query(compiled).sql(dialect="duckdb"), path)
+    seconds = time.perf_counter() - started
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for outcome, n in counted:
+        counts[str(outcome)] = int(n)
+    return StoredRun(
+        rule=rule.code,
+        on=on,
+        path=path,
+        rows=sum(counts.values()),
+        counts=counts,
+        seconds=seconds,
+    )
 
 
 def evaluate_one(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str) -> Evaluation:
