@@ -221,6 +221,9 @@ DEMO_ACCOUNTS = (
     ),
     DemoAccount("health", DEMO_PASSWORD, "卫健委 陈科员", (Role.officer,), "青岛市卫生健康委员会"),
     DemoAccount("tax", DEMO_PASSWORD, "税务局 刘科员", (Role.officer,), "国家税务总局青岛市税务局"),
+    # The departments that implement the city's policies (content/qingdao/policies/).
+    DemoAccount("civil", DEMO_PASSWORD, "民政局 周科员", (Role.officer,), "青岛市民政局"),
+    DemoAccount("disability", DEMO_PASSWORD, "残联 吴干事", (Role.officer,), "青岛市残疾人联合会"),
 )
 
 

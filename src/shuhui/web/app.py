@@ -27,6 +27,9 @@ from shuhui.exchange import routes as exchange_routes
 from shuhui.exchange import service as exchange_service
 from shuhui.exchange import writes as exchange_writes
 from shuhui.exchange.engine import Engine
+from shuhui.programs import pages as programs_pages
+from shuhui.programs import routes as programs_routes
+from shuhui.programs import service as programs_service
 from shuhui.trust import authorisation_routes, ledger_routes, seal_routes
 from shuhui.trust import routes as trust_routes
 from shuhui.trust.deps import load_user
@@ -39,7 +42,13 @@ from shuhui.web.nav import MODULES
 from shuhui.web.registry import DataCoreEnterprises
 
 # Each domain brings its own templates; the web package brings the layout they extend.
-TEMPLATE_PACKAGES = ("shuhui.web", "shuhui.trust", "shuhui.catalog", "shuhui.exchange")
+TEMPLATE_PACKAGES = (
+    "shuhui.web",
+    "shuhui.trust",
+    "shuhui.catalog",
+    "shuhui.exchange",
+    "shuhui.programs",
+)
 
 
 def _template_env(mounted: set[str]) -> Environment:
@@ -92,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.channel_writer = exchange_writes.GroupWriter(
         app.state.session_factory, app.state.channel_writes, exchange_service.record_calls
     )
+    app.state.policy_library = programs_service.Library(settings, app.state.datacore)
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
@@ -118,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_routes.pages,
         exchange_routes.api,
         exchange_pages.pages,
+        programs_routes.api,
+        programs_pages.pages,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
     )

@@ -1,0 +1,423 @@
+"""The pages of 政策找人 (under /hrss, the 智慧人社 module): the policy library, the department's
+campaign console, and "为我推荐的政策" for citizens and enterprises."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from shuhui.core.clock import format_local
+from shuhui.core.errors import Problem, invalid
+from shuhui.core.http import render
+from shuhui.programs import service
+from shuhui.programs.models import CANDIDATE_STATES, ENTITY_KINDS, Candidate
+from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
+from shuhui.rules.explain import ConditionResult, Explanation
+from shuhui.rules.language import Condition, Rule
+from shuhui.trust.deps import DB, CurrentUser
+from shuhui.trust.models import Role, User
+
+pages = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+LABELS: dict[str, tuple[str, str]] = {
+    "rule": ("政策", "Policy"),
+    "evaluated_on": ("评估日", "Evaluation date"),
+    "reason": ("理由", "Reason"),
+    "ids": ("候选对象", "Candidates"),
+    "decision": ("决定", "Decision"),
+    "department": ("实施部门", "Department"),
+    "status": ("状态", "Status"),
+}
+
+
+def yuan(fen: int | float | None) -> str:
+    if fen is None:
+        return "—"
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
+
+
+def shown_errors(failed: str | None, refusal: Problem | None) -> dict[str, Any]:
+    """A refusal as the page shows it: the form that failed, a summary, a reason per field."""
+    if refusal is None:
+        return {"failed": failed, "message": None, "errors": [], "field_errors": {}}
+    listed, by_field = [], {}
+    for e in refusal.errors:
+        zh, en = LABELS.get(e.field.split(".")[0], (e.field, e.field))
+        listed.append({"field": e.field, "zh": zh, "en": en, "reason": e.reason})
+        by_field[e.field] = e.reason
+    message = refusal.detail if refusal.slug != "validation" or not refusal.errors else None
+    return {"failed": failed, "message": message, "errors": listed, "field_errors": by_field}
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _ids(form: Any) -> list[int]:
+    out = []
+    for raw in form.getlist("ids"):
+        if not isinstance(raw, str) or not raw.isdigit():
+            raise invalid("ids", "candidate numbers")
+        out.append(int(raw))
+    return out
+
+
+def condition_lines(node: Condition, depth: int = 0) -> list[dict[str, Any]]:
+    """A rule's conditions as indented lines of plain Chinese (the library shows them)."""
+    lines = [
+        {"depth": depth, "zh": node.zh, "en": node.en, "reference": node.reference, "id": node.id}
+    ]
+    for child in node.children:
+        lines += condition_lines(child, depth + 1)
+    return lines
+
+
+def result_lines(node: ConditionResult, depth: int = 0) -> list[dict[str, Any]]:
+    """One entity's conditions with their values (true / false / unknown)."""
+    lines = [
+        {
+            "depth": depth,
+            "zh": node.zh,
+            "en": node.en,
+            "value": node.value,
+            "reference": node.reference,
+            "id": node.id,
+        }
+    ]
+    for child in node.children:
+        lines += result_lines(child, depth + 1)
+    return lines
+
+
+def explanation_view(e: Explanation) -> dict[str, Any]:
+    return {
+        "outcome": e.outcome,
+        "amount": yuan(e.amount) if e.amount is not None else None,
+        "amount_unit": e.rule.amount.zh if e.rule.amount else None,
+        "conditions": result_lines(e.conditions),
+        "inputs": e.inputs,
+        "parameters": e.parameters,
+        "missing": e.missing,
+        "text": e.text("zh-CN"),
+        "on": e.on.isoformat(),
+    }
+
+
+def rule_view(rule: Rule) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "entity": ENTITY_KINDS.get(rule.entity.code, (rule.entity.code,) * 2),
+        "conditions": condition_lines(rule.condition),
+        "parameters": service.parameter_history(rule),
+    }
+
+
+def candidate_view(c: Candidate) -> dict[str, Any]:
+    return {
+        "row": c,
+        "status": CANDIDATE_STATES[c.status],
+        "amount": yuan(c.amount),
+        "offered_at": format_local(c.offered_at) if c.offered_at else "",
+        "masked": mask(c.subject),
+    }
+
+
+def mask(subject: str) -> str:
+    """A citizen ID shown to officers in lists: enough to tell people apart, not to copy."""
+    if len(subject) == 18 and subject[:6].isdigit() and not subject.startswith("9"):
+        return subject[:6] + "********" + subject[14:]
+    return subject
+
+
+# --- where /hrss leads ------------------------------------------------------------------------
+
+
+@pages.get("/hrss", response_class=HTMLResponse)
+def home(user: CurrentUser) -> Response:
+    if Role.officer in user.role_set:
+        return RedirectResponse("/hrss/campaigns", status_code=303)
+    if user.role_set & {Role.citizen, Role.enterprise}:
+        return RedirectResponse("/hrss/offers", status_code=303)
+    return RedirectResponse("/hrss/policies", status_code=303)
+
+
+# --- the policy library -----------------------------------------------------------------------
+
+
+@pages.get("/hrss/policies", response_class=HTMLResponse)
+def policies(request: Request, user: CurrentUser) -> Response:
+    book, _ = library_of(request).book()
+    today = service.local_today()
+    return render(
+        request,
+        "hrss_policies.html",
+        {
+            "policies": [rule_view(r) for r in book.rules.values()],
+            "today": today,
+        },
+    )
+
+
+# --- the campaign console ---------------------------------------------------------------------
+
+
+def _console(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    book, _ = library_of(request).book()
+    mine = [r for r in book.rules.values() if r.department == user.department]
+    rows = []
+    for c in service.campaigns(db, user.department):
+        rows.append({"c": c, "funnel": service.funnel(db, c), "at": format_local(c.created_at)})
+    return render(
+        request,
+        "hrss_campaigns.html",
+        {
+            "rules": mine,
+            "campaigns": rows,
+            "today": service.local_today().isoformat(),
+            "typed": typed or {},
+            **shown_errors(failed, refusal),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@pages.get("/hrss/campaigns", response_class=HTMLResponse)
+def console(request: Request, db: DB, user: Officer) -> Response:
+    return _console(request, db, user)
+
+
+@pages.post("/hrss/campaigns", response_class=HTMLResponse)
+async def run(request: Request, db: DB, user: Officer) -> Response:
+    form = await request.form()
+    typed = {"rule": _text(form, "rule"), "evaluated_on": _text(form, "evaluated_on")}
+    try:
+        on: date | None = None
+        if typed["evaluated_on"]:
+            try:
+                on = date.fromisoformat(typed["evaluated_on"][:10])
+            except ValueError:
+                raise invalid("evaluated_on", "YYYY-MM-DD") from None
+        c = service.run_campaign(
+            db,
+            library_of(request),
+            typed["rule"],
+            on,
+            actor=user.username,
+            department=user.department,
+        )
+    except Problem as exc:
+        db.rollback()
+        return _console(request, db, user, failed="run", refusal=exc, typed=typed)
+    return RedirectResponse(f"/hrss/campaigns/{c.code}", status_code=303)
+
+
+def _campaign_page(
+    request: Request,
+    db: Session,
+    code: str,
+    status: str = "",
+    page: int = 1,
+    *,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    c = service.campaign(db, code)
+    chosen = status if status in CANDIDATE_STATES else None
+    page = max(1, page)
+    rows, total = service.candidates_of(
+        db, c, chosen, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    funnel = service.funnel(db, c)
+    stages = [
+        ("found", "发现候选", "Found"),
+        ("confirmed", "部门确认并推送", "Confirmed and offered"),
+        ("answered", "对象回应", "Answered"),
+        ("granted", "已享受", "Granted"),
+    ]
+    return render(
+        request,
+        "hrss_campaign.html",
+        {
+            "c": c,
+            "funnel": funnel,
+            "stages": stages,
+            "chart": {
+                "names": [zh for _, zh, _ in stages],
+                "names_en": [en for _, _, en in stages],
+                "counts": [funnel[key] for key, _, _ in stages],
+            },
+            "candidates": [candidate_view(r) for r in rows],
+            "total": total,
+            "status": chosen or "",
+            "states": CANDIDATE_STATES,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "created_at": format_local(c.created_at),
+            "typed": typed or {},
+            **shown_errors(failed, refusal),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@pages.get("/hrss/campaigns/{code}", response_class=HTMLResponse)
+def campaign(
+    request: Request, db: DB, user: Officer, code: str, status: str = "", page: int = 1
+) -> Response:
+    return _campaign_page(request, db, code, status[:16], page)
+
+
+@pages.post("/hrss/campaigns/{code}/confirm", response_class=HTMLResponse)
+async def confirm(request: Request, db: DB, user: Officer, code: str) -> Response:
+    form = await request.form()
+    try:
+        c = service.campaign(db, code)
+        ids = None if _text(form, "all") == "1" else _ids(form)
+        if ids == []:
+            raise invalid("ids", "choose at least one candidate")
+        n = service.confirm(db, c, ids, actor=user.username, department=user.department)
+    except Problem as exc:
+        db.rollback()
+        return _campaign_page(request, db, code, failed="review", refusal=exc)
+    return RedirectResponse(f"/hrss/campaigns/{code}?confirmed={n}", status_code=303)
+
+
+@pages.post("/hrss/campaigns/{code}/reject", response_class=HTMLResponse)
+async def reject(request: Request, db: DB, user: Officer, code: str) -> Response:
+    form = await request.form()
+    reason = _text(form, "reason")
+    try:
+        c = service.campaign(db, code)
+        n = service.reject(
+            db, c, _ids(form), reason, actor=user.username, department=user.department
+        )
+    except Problem as exc:
+        db.rollback()
+        return _campaign_page(
+            request, db, code, failed="review", refusal=exc, typed={"reason": reason}
+        )
+    return RedirectResponse(f"/hrss/campaigns/{code}?rejected={n}", status_code=303)
+
+
+@pages.get("/hrss/candidates/{candidate_id}", response_class=HTMLResponse)
+def candidate(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
+    return _candidate_page(request, db, candidate_id)
+
+
+def _candidate_page(
+    request: Request,
+    db: Session,
+    candidate_id: int,
+    *,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+) -> Response:
+    c = service.candidate(db, candidate_id)
+    library = library_of(request)
+    rule = library.rule(c.campaign.rule)
+    found = library.explain(rule, c.campaign.evaluated_on, c.subject)
+    return render(
+        request,
+        "hrss_candidate.html",
+        {
+            "cand": candidate_view(c),
+            "rule": rule,
+            "e": explanation_view(found),
+            **shown_errors(failed, refusal),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@pages.post("/hrss/candidates/{candidate_id}/review", response_class=HTMLResponse)
+async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
+    form = await request.form()
+    try:
+        service.review_application(
+            db,
+            candidate_id,
+            _text(form, "decision"),
+            _text(form, "reason"),
+            actor=user.username,
+            department=user.department,
+        )
+    except Problem as exc:
+        db.rollback()
+        return _candidate_page(request, db, candidate_id, failed="review", refusal=exc)
+    return RedirectResponse(f"/hrss/candidates/{candidate_id}", status_code=303)
+
+
+# --- 为我推荐的政策 -----------------------------------------------------------------------------
+
+
+def _offers(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+) -> Response:
+    library = library_of(request)
+    offers = []
+    for c in service.offers_for(db, subjects_of(user)):
+        rule = library.rule(c.campaign.rule)
+        found = library.explain(rule, c.campaign.evaluated_on, c.subject)
+        offers.append({**candidate_view(c), "rule": rule, "e": explanation_view(found)})
+    return render(
+        request,
+        "hrss_offers.html",
+        {
+            "offers": offers,
+            "grants": service.grants_for(db, subjects_of(user)),
+            "yuan": yuan,
+            **shown_errors(failed, refusal),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@pages.get("/hrss/offers", response_class=HTMLResponse)
+def offers(request: Request, db: DB, user: Recipient) -> Response:
+    return _offers(request, db, user)
+
+
+@pages.post("/hrss/offers/{offer_id}/answer", response_class=HTMLResponse)
+async def answer(request: Request, db: DB, user: Recipient, offer_id: int) -> Response:
+    form = await request.form()
+    answers = {
+        k.removeprefix("answer."): v
+        for k, v in form.items()
+        if k.startswith("answer.") and isinstance(v, str)
+    }
+    try:
+        service.answer(
+            db,
+            library_of(request),
+            offer_id,
+            _text(form, "decision"),
+            subjects=subjects_of(user),
+            actor=user.username,
+            answers=answers,
+            reason=_text(form, "reason"),
+        )
+    except Problem as exc:
+        db.rollback()
+        return _offers(request, db, user, failed=f"offer:{offer_id}", refusal=exc)
+    return RedirectResponse(f"/hrss/offers#offer-{offer_id}", status_code=303)

@@ -1,0 +1,47 @@
+"""What the campaigns' API takes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(min_length=1, max_length=64, description="the policy's code")
+    evaluated_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] | None = Field(
+        default=None, max_length=10_000, description="candidates to confirm; null: every pending"
+    )
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(min_length=1, max_length=10_000)
+    reason: str = Field(min_length=1, max_length=1024)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "decline", "apply"]
+    answers: dict[str, str] = Field(
+        default_factory=dict, description="apply: one answer per missing input"
+    )
+    reason: str = Field(default="", max_length=1024)
+
+
+class ApplicationReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    reason: str = Field(default="", max_length=1024)

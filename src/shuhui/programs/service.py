@@ -1,0 +1,611 @@
+"""Policy campaigns (政策找人): run a policy over the city, have the department confirm the
+candidates, offer the benefit to them, record their answer and the grant.
+
+Every step is in the audit ledger. The rule itself is evaluated by :mod:`shuhui.rules` on a
+DuckDB connection to the data core, in one set-based query; this module only keeps the
+operational state (SQLite or PostgreSQL) of what followed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import duckdb
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.errors import FieldError, Problem, invalid
+from shuhui.core.settings import Settings
+from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.store import DataCore
+from shuhui.programs.models import (
+    CANDIDATE_STATES,
+    BenefitGrant,
+    Campaign,
+    Candidate,
+    OutboxMessage,
+)
+from shuhui.rules import service as rules_service
+from shuhui.rules.explain import Explanation, explain
+from shuhui.rules.language import Rule
+from shuhui.rules.loader import RuleBook
+from shuhui.synth.tables import TABLES
+from shuhui.trust import ledger
+from shuhui.trust.canonical import JsonValue
+
+LOCAL: Final = ZoneInfo("Asia/Shanghai")
+PURPOSE: Final = "政策找人（主动发现、推送并兑现政策待遇）"
+REASON_MAX: Final = 1024
+ANSWER_MAX: Final = 256
+
+
+def local_today(now: datetime | None = None) -> date:
+    return as_utc(now or utcnow()).astimezone(LOCAL).date()
+
+
+def _code(prefix: str, now: datetime) -> str:
+    return f"{prefix}-{local_today(now):%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+# --- the city's rule book ---------------------------------------------------------------------
+
+
+class Library:
+    """The city's policies, loaded from content and checked against the data core's tables;
+    loaded again when the data core's tables change (a new city, a new version)."""
+
+    def __init__(self, settings: Settings, core: DataCore) -> None:
+        self._settings = settings
+        self._core = core
+        self._lock = threading.Lock()
+        self._loaded: tuple[tuple[tuple[str, int], ...], RuleBook, dict[str, TableSpec]] | None
+        self._loaded = None
+
+    def book(self) -> tuple[RuleBook, dict[str, TableSpec]]:
+        versions = tuple(sorted(rules_service.versions_of(self._core).items()))
+        with self._lock:
+            if self._loaded is None or self._loaded[0] != versions:
+                specs = rules_service.data_core_specs(
+                    self._core, {spec.name: spec for spec in TABLES}
+                )
+                book = rules_service.load_city_book(self._settings, specs)
+                self._loaded = (versions, book, specs)
+            return self._loaded[1], self._loaded[2]
+
+    def rule(self, code: str) -> Rule:
+        book, _ = self.book()
+        found = book.rules.get(code)
+        if found is None:
+            raise Problem(
+                "not-found",
+                detail=f"没有政策 {code}",
+                errors=[FieldError("rule", "no such policy")],
+            )
+        return found
+
+    def versions(self) -> dict[str, int]:
+        return rules_service.versions_of(self._core)
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._core.connect()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def explain(self, rule: Rule, on: date, key: str) -> Explanation:
+        _, specs = self.book()
+        with self.connection() as con:
+            return explain(con, rule, on, key, specs, self.versions())
+
+
+# --- who may do what --------------------------------------------------------------------------
+
+
+def require_department(rule: Rule, department: str | None) -> None:
+    """Only the implementing department runs and confirms its policy's campaigns."""
+    if department != rule.department:
+        raise Problem(
+            "forbidden",
+            detail=f"{rule.name_zh}由{rule.department}实施，仅该部门可发起和确认",
+            errors=[FieldError("department", f"only {rule.department}")],
+        )
+
+
+# --- running a campaign -----------------------------------------------------------------------
+
+
+def run_campaign(
+    db: Session,
+    library: Library,
+    rule_code: str,
+    on: date | None,
+    *,
+    actor: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> Campaign:
+    """The policy over every entity of the city on ``on`` (today by default): its candidates
+    are the eligible and the undetermined (their missing inputs named), less those already
+    granted the benefit. Nothing is offered yet: the department confirms first."""
+    now = as_utc(now or utcnow())
+    rule = library.rule(rule_code)
+    require_department(rule, department)
+    on = on or local_today(now)
+    with library.connection() as con:
+        result = rules_service.run(con, rule, on, library.versions())
+        found = rules_service.candidates(con, rule, on)
+    already = set(db.scalars(select(BenefitGrant.subject).where(BenefitGrant.rule == rule.code)))
+    campaign = Campaign(
+        code=_code("ZC", now),
+        rule=rule.code,
+        name=rule.name_zh,
+        entity=rule.entity.code,
+        department=rule.department,
+        evaluated_on=on,
+        counts=dict(result.counts),
+        missing=dict(result.missing),
+        excluded=sum(1 for e in found if e.key in already),
+        versions=dict(result.versions),
+        ms=round(result.seconds * 1000),
+        created_by=actor,
+        created_at=now,
+    )
+    db.add(campaign)
+    db.flush()
+    rows = [
+        {
+            "campaign_id": campaign.id,
+            "subject": e.key,
+            "outcome": e.outcome,
+            "amount": None if e.amount is None else int(e.amount),
+            "missing": list(e.missing),
+            "status": "pending",
+        }
+        for e in found
+        if e.key not in already
+    ]
+    if rows:
+        db.execute(insert(Candidate), rows)
+    counts: dict[str, JsonValue] = {k: int(n) for k, n in result.counts.items()}
+    ledger.record(
+        db,
+        actor,
+        "programs.campaign_run",
+        subject=rule.code,
+        purpose=PURPOSE,
+        grant=campaign.code,
+        detail={
+            "evaluated_on": on.isoformat(),
+            "counts": counts,
+            "candidates": len(rows),
+            "excluded": campaign.excluded,
+            "versions": {k: int(n) for k, n in result.versions.items()},
+        },
+    )
+    return campaign
+
+
+def campaigns(db: Session, department: str | None = None) -> list[Campaign]:
+    query = select(Campaign).order_by(Campaign.id.desc())
+    if department is not None:
+        query = query.where(Campaign.department == department)
+    return list(db.scalars(query))
+
+
+def campaign(db: Session, code: str) -> Campaign:
+    found = db.scalar(select(Campaign).where(Campaign.code == code))
+    if found is None:
+        raise Problem("not-found", detail=f"没有政策找人任务 {code}")
+    return found
+
+
+def funnel(db: Session, c: Campaign) -> dict[str, int]:
+    """How far the candidates got: found → confirmed (offered) → answered → granted."""
+    by_status: dict[str, int] = dict.fromkeys(CANDIDATE_STATES, 0)
+    for status, n in db.execute(
+        select(Candidate.status, func.count())
+        .where(Candidate.campaign_id == c.id)
+        .group_by(Candidate.status)
+    ):
+        by_status[status] = int(n)
+    found = sum(by_status.values())
+    confirmed = sum(by_status[s] for s in ("offered", "applied", "declined", "granted"))
+    confirmed += _rejected_after_applying(db, c)
+    answered = confirmed - by_status["offered"]
+    return {
+        "found": found,
+        "confirmed": confirmed,
+        "answered": answered,
+        "granted": by_status["granted"],
+        **{f"status_{k}": n for k, n in by_status.items()},
+    }
+
+
+def _rejected_after_applying(db: Session, c: Campaign) -> int:
+    """Rejected applications were offered first: they count as confirmed and answered."""
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(Candidate)
+            .where(
+                Candidate.campaign_id == c.id,
+                Candidate.status == "rejected",
+                Candidate.offered_at.is_not(None),
+            )
+        )
+        or 0
+    )
+
+
+def candidates_of(
+    db: Session, c: Campaign, status: str | None = None, *, offset: int = 0, limit: int = 50
+) -> tuple[list[Candidate], int]:
+    if status is not None and status not in CANDIDATE_STATES:
+        raise invalid("status", f"one of {', '.join(CANDIDATE_STATES)}")
+    where = [Candidate.campaign_id == c.id]
+    if status is not None:
+        where.append(Candidate.status == status)
+    total = int(db.scalar(select(func.count()).select_from(Candidate).where(*where)) or 0)
+    rows = db.scalars(
+        select(Candidate).where(*where).order_by(Candidate.id).offset(offset).limit(limit)
+    )
+    return list(rows), total
+
+
+def candidate(db: Session, candidate_id: int) -> Candidate:
+    found = db.get(Candidate, candidate_id)
+    if found is None:
+        raise Problem("not-found", detail=f"没有候选对象 {candidate_id}")
+    return found
+
+
+# --- the department's confirmation ------------------------------------------------------------
+
+
+def _offer_text(c: Candidate) -> tuple[str, str]:
+    policy = c.campaign.name
+    if c.outcome == "eligible":
+        amount = "" if c.amount is None else f"，标准 {c.amount / 100:.2f} 元"
+        return (
+            f"您可享受{policy}",
+            f"经{c.campaign.department}核对，您符合{policy}的条件{amount}。"
+            "请登录数慧“为我推荐的政策”查看依据，并确认是否领取。",
+        )
+    return (
+        f"您可能符合{policy}",
+        f"{c.campaign.department}发现您可能符合{policy}的条件，但部分信息尚缺。"
+        "请登录数慧“为我推荐的政策”补充信息后申请。",
+    )
+
+
+def confirm(
+    db: Session,
+    c: Campaign,
+    ids: Sequence[int] | None,
+    *,
+    actor: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> int:
+    """Confirms candidates (``ids``; None: every one still pending) and offers them the
+    benefit: the offer appears in the recipient's portal and a message waits in the outbox."""
+    if c.department != department:
+        raise Problem(
+            "forbidden",
+            detail=f"仅{c.department}可确认",
+            errors=[FieldError("department", f"only {c.department}")],
+        )
+    now = as_utc(now or utcnow())
+    chosen = _pending(db, c, ids)
+    entries: list[ledger.Entry] = []
+    messages: list[dict[str, Any]] = []
+    for row in chosen:
+        row.status, row.reviewed_by, row.reviewed_at, row.offered_at = "offered", actor, now, now
+        title, body = _offer_text(row)
+        for channel in ("portal", "sms"):
+            messages.append(
+                {
+                    "recipient": row.subject,
+                    "channel": channel,
+                    "title": title,
+                    "body": body,
+                    "candidate_id": row.id,
+                    "created_at": now,
+                }
+            )
+        entries.append(
+            ledger.Entry(
+                actor,
+                "programs.offered",
+                subject=row.subject,
+                purpose=PURPOSE,
+                grant=c.code,
+                detail={"rule": c.rule, "outcome": row.outcome, "amount": row.amount},
+            )
+        )
+    db.flush()
+    if messages:
+        db.execute(insert(OutboxMessage), messages)
+    ledger.record_many(db, entries)
+    return len(chosen)
+
+
+def reject(
+    db: Session,
+    c: Campaign,
+    ids: Sequence[int],
+    reason: str,
+    *,
+    actor: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> int:
+    """Not confirmed, with the reason (kept, and in the ledger)."""
+    if c.department != department:
+        raise Problem("forbidden", errors=[FieldError("department", f"only {c.department}")])
+    why = " ".join(reason.split())
+    if not why:
+        raise invalid("reason", "say why the candidate is not confirmed")
+    if len(why) > REASON_MAX:
+        raise invalid("reason", f"at most {REASON_MAX} characters")
+    if not ids:
+        raise invalid("ids", "choose at least one candidate")
+    now = as_utc(now or utcnow())
+    chosen = _pending(db, c, ids)
+    for row in chosen:
+        row.status, row.reviewed_by, row.reviewed_at, row.reason = "rejected", actor, now, why
+    db.flush()
+    ledger.record_many(
+        db,
+        [
+            ledger.Entry(
+                actor,
+                "programs.rejected",
+                subject=row.subject,
+                purpose=PURPOSE,
+                grant=c.code,
+                detail={"rule": c.rule, "reason": why},
+            )
+            for row in chosen
+        ],
+    )
+    return len(chosen)
+
+
+def _pending(db: Session, c: Campaign, ids: Sequence[int] | None) -> list[Candidate]:
+    query = select(Candidate).where(Candidate.campaign_id == c.id, Candidate.status == "pending")
+    if ids is None:
+        return list(db.scalars(query.order_by(Candidate.id)))
+    wanted = set(ids)
+    found = list(db.scalars(query.where(Candidate.id.in_(wanted)).order_by(Candidate.id)))
+    if len(found) != len(wanted):
+        stray = sorted(wanted - {row.id for row in found})
+        raise Problem(
+            "conflict",
+            detail="部分候选对象不在本任务的待确认名单中",
+            errors=[FieldError("ids", f"not pending in this campaign: {stray[:10]}")],
+        )
+    return found
+
+
+# --- the recipient ----------------------------------------------------------------------------
+
+
+def offers_for(db: Session, subjects: Sequence[str]) -> list[Candidate]:
+    """The offers made to a person or an enterprise (newest first)."""
+    if not subjects:
+        return []
+    return list(
+        db.scalars(
+            select(Candidate)
+            .where(Candidate.subject.in_(subjects), Candidate.offered_at.is_not(None))
+            .order_by(Candidate.offered_at.desc(), Candidate.id.desc())
+        )
+    )
+
+
+def answer(
+    db: Session,
+    library: Library,
+    offer_id: int,
+    decision: str,
+    *,
+    subjects: Sequence[str],
+    actor: str,
+    answers: Mapping[str, str] | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Candidate:
+    """The recipient accepts (the benefit is granted), declines (with an optional reason), or,
+    where the data was incomplete, completes a short application (one answer per missing
+    input), which goes back to the department."""
+    now = as_utc(now or utcnow())
+    row = candidate(db, offer_id)
+    if row.subject not in subjects:
+        raise Problem("not-found", detail=f"没有推送给您的政策 {offer_id}")
+    if row.status != "offered":
+        raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not offered")])
+    detail: dict[str, JsonValue] = {"rule": row.campaign.rule}
+    if decision == "decline":
+        why = " ".join(reason.split())
+        if len(why) > REASON_MAX:
+            raise invalid("reason", f"at most {REASON_MAX} characters")
+        row.status, row.reason = "declined", why or None
+        detail["reason"] = why
+    elif decision == "accept":
+        if row.outcome != "eligible":
+            raise Problem(
+                "conflict",
+                detail="信息不完整，需先补充申请",
+                errors=[FieldError("decision", "complete the application first (apply)")],
+            )
+    elif decision == "apply":
+        if row.outcome != "undetermined":
+            raise invalid("decision", "only an offer with missing information is applied for")
+        row.application = _application(library, row, answers or {})
+        row.status = "applied"
+        detail["answers"] = dict(row.application)
+    else:
+        raise invalid("decision", "accept, decline or apply")
+    row.answered_at = now
+    ledger.record(
+        db,
+        actor,
+        {"decline": "programs.declined", "accept": "programs.accepted"}.get(
+            decision, "programs.applied"
+        ),
+        subject=row.subject,
+        purpose=PURPOSE,
+        grant=row.campaign.code,
+        detail=detail,
+    )
+    if decision == "accept":
+        _grant(db, row, actor=actor, now=now)
+    db.flush()
+    return row
+
+
+def _application(library: Library, row: Candidate, answers: Mapping[str, str]) -> dict[str, str]:
+    """One answer for each input the rule was missing, nothing else."""
+    rule = library.rule(row.campaign.rule)
+    out: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for name in row.missing:
+        text = " ".join(str(answers.get(name, "")).split())
+        if not text:
+            zh = rule.variables[name].zh if name in rule.variables else name
+            errors.append(FieldError(f"answers.{name}", f"required: {zh}"))
+        elif len(text) > ANSWER_MAX:
+            errors.append(FieldError(f"answers.{name}", f"at most {ANSWER_MAX} characters"))
+        else:
+            out[name] = text
+    stray = sorted(set(answers) - set(row.missing))
+    errors += [FieldError(f"answers.{s}", "not asked for") for s in stray]
+    if errors:
+        raise Problem("validation", detail="申请信息不完整", errors=errors)
+    return out
+
+
+def review_application(
+    db: Session,
+    candidate_id: int,
+    decision: str,
+    reason: str,
+    *,
+    actor: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> Candidate:
+    """The department decides a completed application: approve (granted) or reject (why)."""
+    now = as_utc(now or utcnow())
+    row = candidate(db, candidate_id)
+    if row.campaign.department != department:
+        raise Problem(
+            "forbidden", errors=[FieldError("department", f"only {row.campaign.department}")]
+        )
+    if row.status != "applied":
+        raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not applied")])
+    why = " ".join(reason.split())
+    if len(why) > REASON_MAX:
+        raise invalid("reason", f"at most {REASON_MAX} characters")
+    if decision == "reject":
+        if not why:
+            raise invalid("reason", "say why the application is rejected")
+        row.status, row.reason = "rejected", why
+    elif decision != "approve":
+        raise invalid("decision", "approve or reject")
+    row.reviewed_by, row.reviewed_at = actor, now
+    ledger.record(
+        db,
+        actor,
+        "programs.application_" + ("approved" if decision == "approve" else "rejected"),
+        subject=row.subject,
+        purpose=PURPOSE,
+        grant=row.campaign.code,
+        detail={"rule": row.campaign.rule, "reason": why},
+    )
+    if decision == "approve":
+        _grant(db, row, actor=actor, now=now)
+    db.flush()
+    return row
+
+
+def _grant(db: Session, row: Candidate, *, actor: str, now: datetime) -> BenefitGrant:
+    taken = db.scalar(
+        select(BenefitGrant).where(
+            BenefitGrant.rule == row.campaign.rule, BenefitGrant.subject == row.subject
+        )
+    )
+    if taken is not None:
+        raise Problem(
+            "conflict",
+            detail="已在享受该项政策",
+            errors=[FieldError("subject", f"already granted ({taken.code})")],
+        )
+    grant = BenefitGrant(
+        code=_code("XS", now),
+        rule=row.campaign.rule,
+        subject=row.subject,
+        amount=row.amount,
+        candidate_id=row.id,
+        granted_at=now,
+        granted_by=actor,
+    )
+    db.add(grant)
+    row.status, row.granted_at = "granted", now
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "programs.granted",
+        subject=row.subject,
+        purpose=PURPOSE,
+        grant=grant.code,
+        detail={"rule": row.campaign.rule, "campaign": row.campaign.code, "amount": row.amount},
+    )
+    return grant
+
+
+def grants_for(db: Session, subjects: Sequence[str]) -> list[BenefitGrant]:
+    if not subjects:
+        return []
+    return list(
+        db.scalars(
+            select(BenefitGrant)
+            .where(BenefitGrant.subject.in_(subjects))
+            .order_by(BenefitGrant.granted_at.desc())
+        )
+    )
+
+
+def outbox(db: Session, recipient: str | None = None, limit: int = 100) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if recipient is not None:
+        query = query.where(OutboxMessage.recipient == recipient)
+    return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class ParameterHistory:
+    name: str
+    zh: str
+    unit: str | None
+    reference: str
+    values: list[tuple[date, Any]]
+
+
+def parameter_history(rule: Rule) -> list[ParameterHistory]:
+    return [
+        ParameterHistory(p.name, p.zh, p.unit, p.reference, [(v.start, v.value) for v in p.values])
+        for p in rule.parameters.values()
+    ]

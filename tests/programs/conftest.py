@@ -1,0 +1,55 @@
+"""Campaign fixtures: the app over a small synthetic city, officers of the implementing
+departments, and users for residents the policies find."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from shuhui.core.db import transaction
+from shuhui.synth.cli import build_city
+from shuhui.trust.models import Role
+from shuhui.trust.schemas import UserCreate
+from shuhui.trust.service import DEMO_PASSWORD, create_user
+from tests.catalog.conftest import CITY
+from tests.conftest import login
+
+
+def as_user(app: FastAPI, username: str) -> TestClient:
+    client = TestClient(app, raise_server_exceptions=False)
+    login(client, username)
+    return client
+
+
+def resident(app: FastAPI, username: str, citizen_id: str) -> TestClient:
+    """A citizen account for a resident of the synthetic city, logged in."""
+    with transaction(app.state.session_factory) as db:
+        create_user(
+            db,
+            UserCreate(
+                username=username,
+                display_name=username,
+                password=DEMO_PASSWORD,
+                roles=[Role.citizen],
+                citizen_id=citizen_id,
+            ),
+            actor="test",
+        )
+    return as_user(app, username)
+
+
+@dataclass
+class City:
+    app: FastAPI
+    civil: TestClient  # 民政局: the elderly allowance
+    disability: TestClient  # 残联: the disability subsidies
+    hrss: TestClient  # 人社局: not the elderly allowance's department
+
+
+@pytest.fixture
+def city(app: FastAPI) -> City:
+    build_city(app.state.datacore, CITY, show_progress=False)
+    return City(app, as_user(app, "civil"), as_user(app, "disability"), as_user(app, "officer"))
