@@ -5,14 +5,17 @@ with every step in the ledger and nothing half-done when a step is refused."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy import func, select
 
 from shuhui.core.db import transaction
 from shuhui.programs.models import BenefitGrant, Candidate, OutboxMessage
-from shuhui.trust.models import LedgerEntry
-from tests.programs.conftest import City, resident
+from shuhui.trust.models import LedgerEntry, Role
+from shuhui.trust.schemas import UserCreate
+from shuhui.trust.service import DEMO_PASSWORD, create_user
+from tests.programs.conftest import City, as_user, resident
 
 ELDERLY = "elderly-allowance"
 HARDSHIP = "hardship-disability-living-subsidy"
@@ -221,3 +224,34 @@ def test_missing_data_leads_to_a_short_application_never_to_a_refusal(city: City
             db.scalar(select(BenefitGrant.rule).where(BenefitGrant.subject == target["subject"]))
             == HARDSHIP
         )
+
+
+def test_an_enterprise_policy_reaches_the_enterprise(city: City) -> None:
+    made = run(city.hrss, "job-stabilisation-refund")  # 人社局 implements 稳岗返还
+    assert made.status_code == 201, made.text
+    assert made.json()["entity"] == "enterprise"
+    found = pending(city.hrss, made.json()["code"])
+    target = next(c for c in found if c["outcome"] == "eligible")
+    assert re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}", target["subject"])  # a credit code
+    city.hrss.post(
+        f"/api/v1/programs/campaigns/{made.json()['code']}/confirm", json={"ids": [target["id"]]}
+    )
+    with transaction(city.app.state.session_factory) as db:
+        create_user(
+            db,
+            UserCreate(
+                username="firm",
+                display_name="示范企业",
+                password=DEMO_PASSWORD,
+                roles=[Role.enterprise],
+                credit_code=target["subject"],
+            ),
+            actor="test",
+        )
+    firm = as_user(city.app, "firm")
+    (offer,) = firm.get("/api/v1/programs/offers").json()
+    assert offer["id"] == target["id"] and offer["policy"] == made.json()["name"]
+    why = firm.get(f"/api/v1/programs/offers/{offer['id']}/explanation").json()
+    assert why["entity"] == "enterprise" and why["conditions"]["value"] is True
+    done = firm.post(f"/api/v1/programs/offers/{offer['id']}/answer", json={"decision": "accept"})
+    assert done.json()["status"] == "granted"
