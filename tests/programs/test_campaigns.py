@@ -121,10 +121,14 @@ def test_a_campaign_finds_confirms_offers_and_grants(city: City) -> None:
 
     # Every step in the ledger, in order; the offer in the outbox (portal and SMS).
     assert ledger_actions(city, first["subject"]) == [
+        "programs.explained",  # the officer read why (personal data)
         "programs.offered",
         "programs.accepted",
         "programs.granted",
     ]
+    # …and the resident sees each of them in 谁用了我的数据.
+    uses = one.get("/me/data-uses").text
+    assert "部门工作人员查看了我的政策核对依据" in uses and "开始享受政策待遇" in uses
     assert ledger_actions(city, third["subject"]) == ["programs.rejected"]
     with transaction(city.app.state.session_factory) as db:
         channels = db.scalars(

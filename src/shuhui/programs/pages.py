@@ -317,7 +317,7 @@ async def reject(request: Request, db: DB, user: Officer, code: str) -> Response
 
 @pages.get("/hrss/candidates/{candidate_id}", response_class=HTMLResponse)
 def candidate(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
-    return _candidate_page(request, db, candidate_id)
+    return _candidate_page(request, db, candidate_id, actor=user.username)
 
 
 def _candidate_page(
@@ -325,13 +325,14 @@ def _candidate_page(
     db: Session,
     candidate_id: int,
     *,
+    actor: str | None = None,
     failed: str | None = None,
     refusal: Problem | None = None,
 ) -> Response:
     c = service.candidate(db, candidate_id)
     library = library_of(request)
     rule = library.rule(c.campaign.rule)
-    found = library.explain(rule, c.campaign.evaluated_on, c.subject)
+    found = service.explain_candidate(db, library, c, actor=actor)
     return render(
         request,
         "hrss_candidate.html",
@@ -359,7 +360,9 @@ async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> 
         )
     except Problem as exc:
         db.rollback()
-        return _candidate_page(request, db, candidate_id, failed="review", refusal=exc)
+        return _candidate_page(
+            request, db, candidate_id, actor=user.username, failed="review", refusal=exc
+        )
     return RedirectResponse(f"/hrss/candidates/{candidate_id}", status_code=303)
 
 
@@ -378,7 +381,7 @@ def _offers(
     offers = []
     for c in service.offers_for(db, subjects_of(user)):
         rule = library.rule(c.campaign.rule)
-        found = library.explain(rule, c.campaign.evaluated_on, c.subject)
+        found = service.explain_candidate(db, library, c)
         offers.append({**candidate_view(c), "rule": rule, "e": explanation_view(found)})
     return render(
         request,

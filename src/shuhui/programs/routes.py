@@ -166,9 +166,9 @@ def candidate_explanation(
     candidate_id: int, request: Request, db: DB, user: Officer
 ) -> dict[str, Any]:
     c = service.candidate(db, candidate_id)
-    library = library_of(request)
-    found = library.explain(library.rule(c.campaign.rule), c.campaign.evaluated_on, c.subject)
-    return explanation_out(found)
+    return explanation_out(
+        service.explain_candidate(db, library_of(request), c, actor=user.username)
+    )
 
 
 @api.post("/campaigns/{code}/confirm", summary="Confirm candidates (all pending by default)")
@@ -210,9 +210,7 @@ def offers(db: DB, user: Recipient) -> list[dict[str, Any]]:
 @api.get("/offers/{offer_id}/explanation", summary="Why I qualify")
 def offer_explanation(offer_id: int, request: Request, db: DB, user: Recipient) -> dict[str, Any]:
     c = _my_offer(db, offer_id, user)
-    library = library_of(request)
-    found = library.explain(library.rule(c.campaign.rule), c.campaign.evaluated_on, c.subject)
-    return explanation_out(found)
+    return explanation_out(service.explain_candidate(db, library_of(request), c))
 
 
 @api.post("/offers/{offer_id}/answer", summary="Accept, decline, or complete an application")

@@ -269,6 +269,26 @@ def candidate(db: Session, candidate_id: int) -> Candidate:
     return found
 
 
+def explain_candidate(
+    db: Session, library: Library, c: Candidate, *, actor: str | None = None
+) -> Explanation:
+    """Why a candidate qualifies, at the campaign's date. An officer reading it reads personal
+    data, so that is in the ledger (and in the person's 谁用了我的数据); the person reading
+    their own is not recorded (``actor`` None)."""
+    found = library.explain(library.rule(c.campaign.rule), c.campaign.evaluated_on, c.subject)
+    if actor is not None:
+        ledger.record(
+            db,
+            actor,
+            "programs.explained",
+            subject=c.subject,
+            purpose=PURPOSE,
+            grant=c.campaign.code,
+            detail={"rule": c.campaign.rule, "evaluated_on": c.campaign.evaluated_on.isoformat()},
+        )
+    return found
+
+
 # --- the department's confirmation ------------------------------------------------------------
 
 

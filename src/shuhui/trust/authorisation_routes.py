@@ -804,6 +804,18 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "channel.refused": ("数据通道调用被拒绝", "A data-channel call about me was refused"),
     "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
     "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
+    "programs.explained": (
+        "部门工作人员查看了我的政策核对依据",
+        "An officer looked at why a policy applies to me",
+    ),
+    "programs.offered": ("部门主动向我推送政策", "A department offered me a policy"),
+    "programs.rejected": ("部门核对后未予推送", "A department did not confirm a policy for me"),
+    "programs.accepted": ("我确认领取政策待遇", "I accepted a policy's benefit"),
+    "programs.declined": ("我谢绝了推送的政策", "I declined an offered policy"),
+    "programs.applied": ("我补充信息申请政策", "I completed an application"),
+    "programs.application_approved": ("部门批准我的申请", "My application was approved"),
+    "programs.application_rejected": ("部门未批准我的申请", "My application was rejected"),
+    "programs.granted": ("开始享受政策待遇", "Benefit granted"),
 }
 
 
