@@ -152,8 +152,16 @@ def test_only_the_implementing_department_runs_and_confirms(city: City) -> None:
     assert refused.json()["errors"][0]["field"] == "department"
     code = run(city.civil, ELDERLY).json()["code"]
     confirm = city.hrss.post(f"/api/v1/programs/campaigns/{code}/confirm", json={})
-    assert confirm.status_code == 403
+    assert confirm.status_code == 404  # another department's campaign: not theirs to see
     assert pending(city.civil, code)  # nothing confirmed
+    # Its candidates are personal data: another department sees none of them.
+    assert city.hrss.get(f"/api/v1/programs/campaigns/{code}/candidates").status_code == 404
+    someone = pending(city.civil, code)[0]["id"]
+    explained = city.hrss.get(f"/api/v1/programs/candidates/{someone}/explanation")
+    assert explained.status_code == 404
+    assert city.hrss.get(f"/hrss/campaigns/{code}").status_code == 404
+    assert city.hrss.get(f"/hrss/candidates/{someone}").status_code == 404
+    assert code not in {c["code"] for c in city.hrss.get("/api/v1/programs/campaigns").json()}
     # A citizen cannot run campaigns at all; an unknown policy is a 404 naming it.
     unknown = run(city.civil, "no-such-policy")
     assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "rule"

@@ -230,6 +230,7 @@ def _campaign_page(
     request: Request,
     db: Session,
     code: str,
+    department: str | None,
     status: str = "",
     page: int = 1,
     *,
@@ -237,7 +238,7 @@ def _campaign_page(
     refusal: Problem | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
-    c = service.campaign(db, code)
+    c = service.campaign(db, code, department)
     chosen = status if status in CANDIDATE_STATES else None
     page = max(1, page)
     rows, total = service.candidates_of(
@@ -280,21 +281,21 @@ def _campaign_page(
 def campaign(
     request: Request, db: DB, user: Officer, code: str, status: str = "", page: int = 1
 ) -> Response:
-    return _campaign_page(request, db, code, status[:16], page)
+    return _campaign_page(request, db, code, user.department, status[:16], page)
 
 
 @pages.post("/hrss/campaigns/{code}/confirm", response_class=HTMLResponse)
 async def confirm(request: Request, db: DB, user: Officer, code: str) -> Response:
     form = await request.form()
     try:
-        c = service.campaign(db, code)
+        c = service.campaign(db, code, user.department)
         ids = None if _text(form, "all") == "1" else _ids(form)
         if ids == []:
             raise invalid("ids", "choose at least one candidate")
         n = service.confirm(db, c, ids, actor=user.username, department=user.department)
     except Problem as exc:
         db.rollback()
-        return _campaign_page(request, db, code, failed="review", refusal=exc)
+        return _campaign_page(request, db, code, user.department, failed="review", refusal=exc)
     return RedirectResponse(f"/hrss/campaigns/{code}?confirmed={n}", status_code=303)
 
 
@@ -303,36 +304,42 @@ async def reject(request: Request, db: DB, user: Officer, code: str) -> Response
     form = await request.form()
     reason = _text(form, "reason")
     try:
-        c = service.campaign(db, code)
+        c = service.campaign(db, code, user.department)
         n = service.reject(
             db, c, _ids(form), reason, actor=user.username, department=user.department
         )
     except Problem as exc:
         db.rollback()
         return _campaign_page(
-            request, db, code, failed="review", refusal=exc, typed={"reason": reason}
+            request,
+            db,
+            code,
+            user.department,
+            failed="review",
+            refusal=exc,
+            typed={"reason": reason},
         )
     return RedirectResponse(f"/hrss/campaigns/{code}?rejected={n}", status_code=303)
 
 
 @pages.get("/hrss/candidates/{candidate_id}", response_class=HTMLResponse)
 def candidate(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
-    return _candidate_page(request, db, candidate_id, actor=user.username)
+    return _candidate_page(request, db, candidate_id, user)
 
 
 def _candidate_page(
     request: Request,
     db: Session,
     candidate_id: int,
+    user: User,
     *,
-    actor: str | None = None,
     failed: str | None = None,
     refusal: Problem | None = None,
 ) -> Response:
-    c = service.candidate(db, candidate_id)
+    c = service.candidate(db, candidate_id, user.department)
     library = library_of(request)
     rule = library.rule(c.campaign.rule)
-    found = service.explain_candidate(db, library, c, actor=actor)
+    found = service.explain_candidate(db, library, c, actor=user.username)
     return render(
         request,
         "hrss_candidate.html",
@@ -360,9 +367,7 @@ async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> 
         )
     except Problem as exc:
         db.rollback()
-        return _candidate_page(
-            request, db, candidate_id, actor=user.username, failed="review", refusal=exc
-        )
+        return _candidate_page(request, db, candidate_id, user, failed="review", refusal=exc)
     return RedirectResponse(f"/hrss/candidates/{candidate_id}", status_code=303)
 
 

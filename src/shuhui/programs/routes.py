@@ -140,7 +140,7 @@ def campaigns(db: DB, user: Officer) -> list[dict[str, Any]]:
 
 @api.get("/campaigns/{code}", summary="A campaign and its funnel")
 def campaign(code: str, db: DB, user: Officer) -> dict[str, Any]:
-    c = service.campaign(db, code)
+    c = service.campaign(db, code, user.department)
     return {**campaign_out(c), "funnel": service.funnel(db, c)}
 
 
@@ -153,7 +153,7 @@ def candidates(
     if offset < 0:
         raise invalid("offset", "0 or more")
     rows, total = service.candidates_of(
-        db, service.campaign(db, code), status, offset=offset, limit=limit
+        db, service.campaign(db, code, user.department), status, offset=offset, limit=limit
     )
     return {"total": total, "items": [candidate_out(r) for r in rows]}
 
@@ -165,7 +165,7 @@ def candidates(
 def candidate_explanation(
     candidate_id: int, request: Request, db: DB, user: Officer
 ) -> dict[str, Any]:
-    c = service.candidate(db, candidate_id)
+    c = service.candidate(db, candidate_id, user.department)
     return explanation_out(
         service.explain_candidate(db, library_of(request), c, actor=user.username)
     )
@@ -173,14 +173,14 @@ def candidate_explanation(
 
 @api.post("/campaigns/{code}/confirm", summary="Confirm candidates (all pending by default)")
 def confirm(code: str, body: ConfirmIn, db: DB, user: Officer) -> dict[str, Any]:
-    c = service.campaign(db, code)
+    c = service.campaign(db, code, user.department)
     n = service.confirm(db, c, body.ids, actor=user.username, department=user.department)
     return {"confirmed": n, "funnel": service.funnel(db, c)}
 
 
 @api.post("/campaigns/{code}/reject", summary="Do not confirm candidates, with the reason")
 def reject(code: str, body: RejectIn, db: DB, user: Officer) -> dict[str, Any]:
-    c = service.campaign(db, code)
+    c = service.campaign(db, code, user.department)
     n = service.reject(
         db, c, body.ids, body.reason, actor=user.username, department=user.department
     )

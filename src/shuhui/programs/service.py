@@ -202,9 +202,11 @@ def campaigns(db: Session, department: str | None = None) -> list[Campaign]:
     return list(db.scalars(query))
 
 
-def campaign(db: Session, code: str) -> Campaign:
+def campaign(db: Session, code: str, department: str | None) -> Campaign:
+    """A campaign, for an officer of its department: the candidates are personal data, so
+    other departments are told it does not exist."""
     found = db.scalar(select(Campaign).where(Campaign.code == code))
-    if found is None:
+    if found is None or found.department != department:
         raise Problem("not-found", detail=f"没有政策找人任务 {code}")
     return found
 
@@ -262,9 +264,10 @@ def candidates_of(
     return list(rows), total
 
 
-def candidate(db: Session, candidate_id: int) -> Candidate:
+def candidate(db: Session, candidate_id: int, department: str | None = None) -> Candidate:
+    """A candidate; with ``department``, only one of that department's campaigns."""
     found = db.get(Candidate, candidate_id)
-    if found is None:
+    if found is None or (department is not None and found.campaign.department != department):
         raise Problem("not-found", detail=f"没有候选对象 {candidate_id}")
     return found
 
