@@ -43,12 +43,14 @@ def test_candidates_are_the_eligible_and_undetermined_in_key_order(
     assert "YOUNG" not in {e.key for e in got}
 
 
-@pytest.mark.parametrize("locked", [False, True], ids=["open", "locked"])
+@pytest.mark.parametrize("locked", ["open", "locked", "writable"])
 def test_store_writes_every_result_to_parquet(
-    book: RuleBook, con: duckdb.DuckDBPyConnection, tmp_path: Path, locked: bool
+    book: RuleBook, con: duckdb.DuckDBPyConnection, tmp_path: Path, locked: str
 ) -> None:
     rule = book.rules["elderly-allowance"]
-    if locked:  # as DataCore.connect() leaves it: tables readable, no file writable
+    if locked == "writable":  # as DataCore.connect(writable=folder) leaves it
+        con.execute(f"SET allowed_directories = ['{tmp_path}/runs/']")
+    if locked != "open":  # as DataCore.connect() leaves it: tables readable, no file writable
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     path = tmp_path / "runs" / "elderly's.parquet"  # a quote in the name is escaped

@@ -401,10 +401,12 @@ class DataCore:
 
     # --- querying -----------------------------------------------------------------------
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A fresh DuckDB that sees the current tables as views, and no other file."""
+    def connect(self, writable: Path | None = None) -> duckdb.DuckDBPyConnection:
+        """A fresh DuckDB that sees the current tables as views, and no other file; with
+        ``writable``, it may also write in that folder (a batch run's results, written by
+        DuckDB straight from the query)."""
         con = duckdb.connect(":memory:")
-        allowed: list[str] = []
+        allowed: list[str] = [] if writable is None else [str(writable.absolute()) + "/"]
         for storage, is_truth in self._stores():
             if is_truth:
                 con.execute(f"CREATE SCHEMA {TRUTH_SCHEMA}")

@@ -77,8 +77,10 @@ def _book(core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
 
 
 @contextmanager
-def _connection(core: DataCore) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = core.connect()
+def _connection(
+    core: DataCore, writable: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = core.connect(writable)
     try:
         yield con
     finally:
@@ -161,7 +163,7 @@ def run(
     book, _ = _book(core)
     try:
         target = book.rule(rule)
-        with _connection(core) as con:
+        with _connection(core, None if store is None else store.absolute().parent) as con:
             if store is not None:
                 stored = service.store(con, target, on, store)
             else:

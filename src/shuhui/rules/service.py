@@ -275,15 +275,25 @@ def _writes_files(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(rows and rows[0][0])
 
 
+def _may_write_in(con: duckdb.DuckDBPyConnection, folder: Path) -> bool:
+    """Whether the connection's allowed directories include ``folder`` (DataCore.connect with
+    ``writable``)."""
+    rows = con.execute("SELECT current_setting('allowed_directories')").fetchall()
+    allowed = rows[0][0] if rows else None
+    mine = str(folder.absolute()) + "/"
+    return isinstance(allowed, list) and any(mine.startswith(str(a)) for a in allowed)
+
+
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> list[tuple[Any, ...]]:
     """``COPY (query) TO path (FORMAT parquet)``, then the counts per outcome read from the file
     (one column read back, which also proves the file is whole)."""
     target = exp.Literal.string(str(path)).sql(dialect="duckdb")  # quotes escaped
-    if _writes_files(con):
+    if _writes_files(con) or _may_write_in(con, path.parent):
+        # One pipeline, query to file (about twice as fast as handing Arrow batches over).
         con.execute(f"COPY ({query}) TO {target} (FORMAT parquet)")
         return con.execute(COUNT_STORED, [str(path)]).fetchall()
-    # The data core's connection reads its tables and can write no file (DataCore.connect locks
-    # that). The rows then stream as Arrow batches into a DuckDB that may write in this file's
+    # A data-core connection opened without a writable folder (DataCore.connect) can write no
+    # file. The rows then stream as Arrow batches into a DuckDB that may write in this file's
     # folder and nowhere else; they never become Python objects.
     writer = duckdb.connect(":memory:")
     try:
