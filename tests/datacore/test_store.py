@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import threading
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from shuhui.core import ids
 from shuhui.datacore.errors import LoadError, QueryRefused, TableNotFound
 from shuhui.datacore.schema import Column, TableSpec
-from shuhui.datacore.store import DataCore
+from shuhui.datacore.store import CLUSTER_ROW_GROUP, DataCore
 
 TODAY = date(2026, 11, 29)
 
@@ -284,3 +285,40 @@ def test_duplicate_keys_are_found_when_the_check_runs_in_passes(
     with pytest.raises(LoadError, match=f"duplicate key \\('{rows[31]['citizen_id']}',\\)"):
         core.load(PEOPLE, as_table(rows), today=TODAY)
     assert core.table("people").rows == 50
+
+
+def test_entity_tables_are_stored_sorted_by_key_in_small_row_groups(core: DataCore) -> None:
+    """So one person's row is found by reading one row group (Parquet min/max), not the table."""
+    unique = {r["citizen_id"]: r for r in people_rows(CLUSTER_ROW_GROUP * 2 + 500, seed=5)}
+    rows = list(unique.values())[: CLUSTER_ROW_GROUP * 2 + 123]
+    batches = [as_table(rows[i : i + 7_000]).to_batches()[0] for i in range(0, len(rows), 7_000)]
+    core.load(PEOPLE, batches, source="unit", today=TODAY)
+    info = core.table("people")
+    folder = core.main.table_dir("people")
+    manifest = core._manifest(core.main, "people", info.version)
+    (only,) = manifest.files
+    meta = pq.ParquetFile(folder / only).metadata
+    assert meta.num_rows == len(rows) and meta.num_row_groups == 3
+    stored = pq.read_table(folder / only)
+    keys = stored.column("citizen_id").to_pylist()
+    assert keys == sorted(r["citizen_id"] for r in rows)  # every row, in key order
+    assert stored.schema.equals(PEOPLE.arrow_schema, check_metadata=False)
+    # Each row group holds a disjoint key range, so a lookup reads one of them.
+    bounds = [
+        (meta.row_group(g).column(0).statistics.min, meta.row_group(g).column(0).statistics.max)
+        for g in range(meta.num_row_groups)
+    ]
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(bounds))
+    one = rows[777]
+    found = core.sql(f"SELECT name, born FROM people WHERE citizen_id = '{one['citizen_id']}'")
+    assert found.to_pylist() == [{"name": one["name"], "born": one["born"]}]
+    # Event tables keep their arrival order (they grow by appends).
+    core.load(
+        VISITS,
+        as_table([{"citizen_id": r["citizen_id"], "day": TODAY} for r in rows[:50]], VISITS),
+        source="unit",
+        today=TODAY,
+    )
+    visits = core._manifest(core.main, "visits", 1)
+    order = pq.read_table(core.main.table_dir("visits") / visits.files[0]).column("citizen_id")
+    assert order.to_pylist() == [r["citizen_id"] for r in rows[:50]]
