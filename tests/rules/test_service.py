@@ -109,3 +109,18 @@ def test_store_for_an_enterprise_rule_agrees_with_evaluate(book: RuleBook, tmp_p
     assert {k: (o, a, tuple(m)) for k, o, a, m in rows} == expected
     assert expected["E3"] == ("undetermined", None, ("insured_staff",))
     assert stored.counts == {"eligible": 1, "not_eligible": 1, "undetermined": 1}
+
+
+def test_one_entity_from_the_compiled_query_equals_its_row_in_the_batch(
+    book: RuleBook, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Explanations reuse one compiled query per rule and date, the key a parameter."""
+    rule = book.rules["elderly-allowance"]
+    for on in (ON, date(2013, 6, 1)):
+        everyone = {e.key: e for e in evaluate(con, rule, on)}
+        for key, row in everyone.items():
+            assert evaluate(con, rule, on, key) == [row]
+            assert evaluate(con, rule, on, key) == [row]  # from the cache, the same
+    assert evaluate(con, rule, ON, "NOBODY") == []
+    # A quote in a key is a parameter's value, never SQL.
+    assert evaluate(con, rule, ON, "x' OR '1'='1") == []

@@ -400,8 +400,10 @@ def _missing(rule: Rule, alias: str) -> dict[str, exp.Expr]:
     return flags
 
 
-def compile_rule(rule: Rule, on: date, *, key: str | None = None) -> Compiled:
-    """The rule on ``on`` for every entity, or for the one whose key is ``key``."""
+def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool = False) -> Compiled:
+    """The rule on ``on`` for every entity, or for the one whose key is ``key``; with
+    ``by_key``, for the one whose key is the query's parameter (``?``), so one compiled query
+    serves every explanation on that date."""
     entity = rule.entity
 
     def resolve_from(alias: str) -> _Resolver:
@@ -419,8 +421,9 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None) -> Compiled:
         elif var.kind == "supplied":
             base.append(exp.alias_(_null(var.type), v(name), quoted=True))
     s0 = exp.select(*base).from_(_table(entity.table, "e"))
-    if key is not None:
-        s0 = s0.where(exp.EQ(this=col(entity.key, "e"), expression=exp.Literal.string(key)))
+    if key is not None or by_key:
+        wanted: exp.Expr = exp.Placeholder() if by_key else exp.Literal.string(str(key))
+        s0 = s0.where(exp.EQ(this=col(entity.key, "e"), expression=wanted))
     ctes.append(("s0", s0))
 
     depth = _depths(rule)
