@@ -461,6 +461,9 @@ class DataCore:
         # extensions, and the settings cannot be changed back by a query.
         con.execute(f"SET allowed_directories = [{', '.join(_sql_string(a) for a in allowed)}]")
         con.execute("SET enable_external_access = false")
+        # Published files never change (a new version is new files), so their footers can be
+        # kept: a point lookup otherwise re-reads the footer of every row group each time.
+        con.execute("SET parquet_metadata_cache = true")
         con.execute("SET lock_configuration = true")
         return con
 
