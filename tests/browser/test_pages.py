@@ -108,8 +108,12 @@ def test_admin_page_asks_for_login_then_lists_the_accounts(page: Page, server_ur
     submit(page, "admin", DEMO_PASSWORD)
     expect(page).to_have_url(f"{server_url}/admin/users")
     usernames = page.locator("table.grid tbody tr td:first-child")
-    expect(usernames).to_have_count(len(DEMO_ACCOUNTS))
-    assert sorted(usernames.all_inner_texts()) == sorted(a.username for a in DEMO_ACCOUNTS)
+    expect(usernames.filter(has_text="operator")).to_have_count(1)
+    listed = usernames.all_inner_texts()
+    # Every demo account, once; other browser tests on this server may have opened more
+    # (the 政策找人 walk-through opens one for a resident).
+    assert {a.username for a in DEMO_ACCOUNTS} <= set(listed)
+    assert len(listed) == len(set(listed))
 
 
 @pytest.mark.browser
