@@ -294,9 +294,8 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
         }
     # However narrowed (every district × age band × sex), no group shown has fewer than k
     # people, and no count shown singles out fewer than k: checked against the true counts.
-    from shuhui.core.clock import utcnow
+    from shuhui.core.clock import local_today, utcnow
     from shuhui.core.regions import qingdao_districts
-    from shuhui.exchange.service import local_today
 
     product = ch.app.state.city_exchange.products.by_code["district-statistics"]
     prepared = ch.app.state.channel_engine.prepared(product, local_today(utcnow()))

@@ -124,14 +124,14 @@ def test_a_failed_write_is_its_own_and_the_rest_of_its_group_lands(channel: Chan
 def test_a_call_is_decided_at_once_only_from_a_table_prepared_and_checked(
     channel: Channel,
 ) -> None:
-    from shuhui.core.clock import utcnow
+    from shuhui.core.clock import local_today, utcnow
     from shuhui.exchange.routes import _decides_at_once
 
     ch = channel
     consent(ch)
     app, engine = ch.app, ch.app.state.channel_engine
     product = app.state.city_exchange.products.get(PRODUCT)
-    today = service.local_today(utcnow())
+    today = local_today(utcnow())
     engine._prepared.pop(PRODUCT, None)
     assert not engine.ready(product, today)  # nothing prepared: the call goes to a thread
     assert not _decides_at_once(app, PRODUCT)

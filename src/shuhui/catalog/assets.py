@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -246,19 +246,14 @@ def resubmit(
 
 def ensure_registry_seal(db: Session, data_dir: Path, *, actor: str) -> str:
     """The bureau's registration seal, issued the first time a registration needs it."""
-    if seals.get_seal(db, REGISTRY_SEAL) is None:
-        start, end = seals.valid_window(5 * 365)
-        seals.create_seal(
-            db,
-            data_dir,
-            code=REGISTRY_SEAL,
-            name=REGISTRY_SEAL_NAME,
-            department=REGISTRAR,
-            valid_from=start - timedelta(minutes=1),
-            valid_to=end,
-            actor=actor,
-        )
-    return REGISTRY_SEAL
+    return seals.ensure_seal(
+        db,
+        data_dir,
+        code=REGISTRY_SEAL,
+        name=REGISTRY_SEAL_NAME,
+        department=REGISTRAR,
+        actor=actor,
+    )
 
 
 def certificate_document(row: AssetRegistration, registered_at: datetime) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -19,6 +19,11 @@ def as_utc(value: datetime) -> datetime:
 
 def local(value: datetime) -> datetime:
     return as_utc(value).astimezone(SHANGHAI)
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The date in Qingdao: what policies, prices and validity dates are counted in."""
+    return local(now or utcnow()).date()
 
 
 def format_local(value: datetime | None) -> str:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.core.clock import format_local, utcnow
+from shuhui.core.clock import format_local, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render, tr
 from shuhui.exchange import service
@@ -342,7 +342,7 @@ def _usage(
     now = utcnow()
     since = now - timedelta(days=days)
     rows = service.usage_by_day(db, consumer.id, since)
-    first, today = service.local_today(since), service.local_today(now)
+    first, today = local_today(since), local_today(now)
     span = [first + timedelta(days=n) for n in range((today - first).days + 1)]
     answered: Counter[str] = Counter()
     refused: Counter[str] = Counter()
@@ -434,7 +434,7 @@ def _console(
 ) -> HTMLResponse:
     exchange = exchange_of(request)
     now = utcnow()
-    today = service.local_today(now)
+    today = local_today(now)
     held = {m.zone: m for m in service.memberships(db, consumer.id)}
     zones = []
     for z in exchange.zones.in_force(today):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.core.clock import utcnow
+from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.exchange import service
@@ -456,7 +456,7 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
     product = app.state.city_exchange.products.get(code)
     if product is None or product.kind == "open":
         return False
-    return engine_of(app).ready(product, service.local_today(utcnow()))
+    return engine_of(app).ready(product, local_today(utcnow()))
 
 
 async def call_product(request: Request, product: str) -> Response:

@@ -27,7 +27,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
-from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.content import Items, load_items
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
@@ -108,10 +108,6 @@ def prepare_products_later(engine: Engine, exchange: CityExchange) -> None:
     """Starts preparing every product in force, in the background (at server start)."""
     today = local_today(utcnow())
     engine.prepare_later(exchange.products.in_force(today), today)
-
-
-def local_today(now: datetime) -> date:
-    return as_utc(now).astimezone(LOCAL).date()
 
 
 def month_of(now: datetime) -> date:
@@ -1478,19 +1474,9 @@ def issued_statements(db: Session, month: date) -> list[IssuedStatement]:
 
 def _billing_seal(db: Session, data_dir: Path, *, actor: str) -> str:
     """The bureau's billing seal, issued the first time a statement needs it."""
-    if seals.get_seal(db, BILLING_SEAL) is None:
-        start, end = seals.valid_window(5 * 365)
-        seals.create_seal(
-            db,
-            data_dir,
-            code=BILLING_SEAL,
-            name=BILLING_SEAL_NAME,
-            department=BILLER,
-            valid_from=start - timedelta(minutes=1),
-            valid_to=end,
-            actor=actor,
-        )
-    return BILLING_SEAL
+    return seals.ensure_seal(
+        db, data_dir, code=BILLING_SEAL, name=BILLING_SEAL_NAME, department=BILLER, actor=actor
+    )
 
 
 def usage_by_day(db: Session, consumer_id: int | None, since: datetime) -> list[dict[str, Any]]:

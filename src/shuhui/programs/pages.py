@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.core.clock import format_local
+from shuhui.core.clock import format_local, local_today
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.programs import service
@@ -154,7 +154,7 @@ def home(user: CurrentUser) -> Response:
 @pages.get("/hrss/policies", response_class=HTMLResponse)
 def policies(request: Request, user: CurrentUser) -> Response:
     book, _ = library_of(request).book()
-    today = service.local_today()
+    today = local_today()
     return render(
         request,
         "hrss_policies.html",
@@ -188,7 +188,7 @@ def _console(
         {
             "rules": mine,
             "campaigns": rows,
-            "today": service.local_today().isoformat(),
+            "today": local_today().isoformat(),
             "typed": typed or {},
             **shown_errors(failed, refusal),
         },

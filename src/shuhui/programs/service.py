@@ -15,13 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import duckdb
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import FieldError, Problem, invalid
 from shuhui.core.settings import Settings
 from shuhui.datacore.schema import TableSpec
@@ -41,14 +40,9 @@ from shuhui.synth.tables import TABLES
 from shuhui.trust import ledger
 from shuhui.trust.canonical import JsonValue
 
-LOCAL: Final = ZoneInfo("Asia/Shanghai")
 PURPOSE: Final = "政策找人（主动发现、推送并兑现政策待遇）"
 REASON_MAX: Final = 1024
 ANSWER_MAX: Final = 256
-
-
-def local_today(now: datetime | None = None) -> date:
-    return as_utc(now or utcnow()).astimezone(LOCAL).date()
 
 
 def _code(prefix: str, now: datetime) -> str:

@@ -128,28 +128,18 @@ def _entity(item: Item, where: str, specs: Mapping[str, TableSpec], errs: _Error
         errs.add(f"{where}.sources", "must be a mapping of table name to {key, complete}")
         raw = {}
     for name, body in raw.items():
-        here = f"{where}.sources.{name}"
-        source_spec = specs.get(name)
-        if source_spec is None:
-            errs.add(here, f"no data-core table {name!r}")
+        parsed = _source(name, body, f"{where}.sources.{name}", specs, errs)
+        if parsed is None:
             continue
-        if not isinstance(body, dict):
-            errs.add(here, "must be {key: <column>, complete: true|false, note: …}")
-            continue
-        column = body.get("key")
-        if not isinstance(column, str) or column not in _table_env(source_spec):
-            errs.add(f"{here}.key", f"{column!r} is not a column of {name}")
-        elif spec is not None and isinstance(key, str) and key in _table_env(spec):
-            mine, theirs = spec.column(key).type, source_spec.column(column).type
+        source, column_ok = parsed
+        if column_ok and spec is not None and isinstance(key, str) and key in _table_env(spec):
+            mine, theirs = spec.column(key).type, specs[name].column(source.key).type
             if mine != theirs:
-                errs.add(f"{here}.key", f"{name}.{column} is {theirs}, {table}.{key} is {mine}")
-        complete = body.get("complete")
-        if not isinstance(complete, bool):
-            errs.add(f"{here}.complete", "must be true or false: is every row there?")
-        note = _text(body.get("note"))
-        if note is None:
-            errs.add(f"{here}.note", "say what the table covers (why complete or not)")
-        sources[name] = Source(name, str(column), bool(complete), note or "")
+                errs.add(
+                    f"{where}.sources.{name}.key",
+                    f"{name}.{source.key} is {theirs}, {table}.{key} is {mine}",
+                )
+        sources[name] = source
     return Entity(
         code=item.code,
         name_zh=item.name_zh,
@@ -160,6 +150,31 @@ def _entity(item: Item, where: str, specs: Mapping[str, TableSpec], errs: _Error
         sources=sources,
         lookups=_lookups(attrs.get("lookups"), f"{where}.lookups", specs, errs),
     )
+
+
+def _source(
+    name: str, body: Any, here: str, specs: Mapping[str, TableSpec], errs: _Errors
+) -> tuple[Source, bool] | None:
+    """A table joined by one column, {key, complete, note} (a source or a lookup register),
+    and whether its key column exists; None when there is no such table or no mapping."""
+    spec = specs.get(name)
+    if spec is None:
+        errs.add(here, f"no data-core table {name!r}")
+        return None
+    if not isinstance(body, dict):
+        errs.add(here, "must be {key: <column>, complete: true|false, note: …}")
+        return None
+    column = body.get("key")
+    column_ok = isinstance(column, str) and column in _table_env(spec)
+    if not column_ok:
+        errs.add(f"{here}.key", f"{column!r} is not a column of {name}")
+    complete = body.get("complete")
+    if not isinstance(complete, bool):
+        errs.add(f"{here}.complete", "must be true or false: is every row there?")
+    note = _text(body.get("note"))
+    if note is None:
+        errs.add(f"{here}.note", "say what the table covers (why complete or not)")
+    return Source(name, str(column), bool(complete), note or ""), column_ok
 
 
 def _lookups(
@@ -173,25 +188,9 @@ def _lookups(
         return {}
     found: dict[str, Source] = {}
     for name, body in raw.items():
-        here = f"{where}.{name}"
-        spec = specs.get(name)
-        if spec is None:
-            errs.add(here, f"no data-core table {name!r}")
-            continue
-        if not isinstance(body, dict):
-            errs.add(here, "must be {key: <column>, complete: true|false, note: …}")
-            continue
-        column = body.get("key")
-        if not isinstance(column, str) or column not in _table_env(spec):
-            errs.add(f"{here}.key", f"{column!r} is not a column of {name}")
-            continue
-        complete = body.get("complete")
-        if not isinstance(complete, bool):
-            errs.add(f"{here}.complete", "must be true or false: is every row there?")
-        note = _text(body.get("note"))
-        if note is None:
-            errs.add(f"{here}.note", "say what the table covers (why complete or not)")
-        found[name] = Source(name, column, bool(complete), note or "")
+        parsed = _source(name, body, f"{where}.{name}", specs, errs)
+        if parsed is not None and parsed[1]:
+            found[name] = parsed[0]
     return found
 
 

@@ -208,6 +208,26 @@ def create_seal(
     return seal
 
 
+def ensure_seal(
+    db: Session, data_dir: Path, *, code: str, name: str, department: str, actor: str
+) -> str:
+    """A department's own seal for documents the platform issues (registration certificates,
+    statements), registered with a five-year window the first time one is needed."""
+    if get_seal(db, code) is None:
+        start, end = valid_window(5 * 365)
+        create_seal(
+            db,
+            data_dir,
+            code=code,
+            name=name,
+            department=department,
+            valid_from=start - timedelta(minutes=1),
+            valid_to=end,
+            actor=actor,
+        )
+    return code
+
+
 def revoke_seal(db: Session, code: str, *, actor: str, at: datetime | None = None) -> Seal:
     seal = get_seal(db, code)
     if seal is None:
