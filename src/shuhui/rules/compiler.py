@@ -163,16 +163,17 @@ def source_rows(var: Variable, alias: str = "t") -> exp.Expr:
         exp.select(
             _star("s"),
             *[col(name, "l") for name in lookup.columns],
-            exp.alias_(found, lookup.flag, quoted=True),
+            exp.alias_(found, lookup.flag, quoted=True, copy=False),
         )
-        .from_(_table(var.table, "s"))
+        .from_(_table(var.table, "s"), copy=False)
         .join(
             _table(lookup.table, "l"),
             on=exp.EQ(this=col(lookup.on, "s"), expression=col(lookup.key, "l")),
             join_type="left",
+            copy=False,
         )
     )
-    return rows.subquery(alias)
+    return rows.subquery(alias, copy=False)
 
 
 def _anchor(var: Variable, rule: Rule, on: date, alias: str) -> exp.Expr:
@@ -182,11 +183,21 @@ def _anchor(var: Variable, rule: Rule, on: date, alias: str) -> exp.Expr:
 
 
 def _aggregate(
-    var: Variable, rule: Rule, on: date, below: str, alias: str
+    var: Variable, rule: Rule, on: date, below: str, alias: str, wanted: exp.Expr | None
 ) -> tuple[exp.Expr, Joins]:
-    """The variable's value expression and the LEFT JOINs (subquery, alias, ON) it needs."""
+    """The variable's value expression and the LEFT JOINs (subquery, alias, ON) it needs.
+
+    ``wanted``, when the query is for one entity, is its key (a literal or the parameter)."""
     assert var.table is not None
     source = rule.entity.sources[var.table]
+    # A window anchored on each entity's own date (a birthday) needs the entity's row beside its
+    # source rows. Otherwise the source is grouped on its own: joining the layer below as well
+    # would make DuckDB materialise that layer for two readers, the costliest step of a run.
+    per_entity = var.window is not None and var.window.anchor != EVAL_DATE
+    owner = col(KEY, "q") if per_entity else col(source.key, "t")
+    mine: list[exp.Expr] = []
+    if wanted is not None:  # one entity's rows only: the sorted source's row groups are skipped
+        mine.append(exp.EQ(this=col(source.key, "t"), expression=wanted.copy()))
     pred = row_predicate(var, "t", _anchor(var, rule, on, "q"))
     matched = exp.Case(ifs=[exp.If(this=pred.copy(), true=exp.Literal.number(1))])
     # Rows that cannot be placed in or out of the count (a NULL in the filter, the window's date
@@ -224,25 +235,27 @@ def _aggregate(
         )
         doubt.append(exp.and_(pred.copy(), _is_null(col(var.order_by, "t"))))
     join_on = exp.EQ(this=col(source.key, "t"), expression=col(KEY, "q"))
-    grouped = (
-        exp.select(
-            exp.alias_(col(KEY, "q"), KEY, quoted=True),
-            exp.alias_(
-                exp.Count(
-                    this=exp.Case(ifs=[exp.If(this=_any(doubt), true=exp.Literal.number(1))])
-                ),
-                "u",
-                quoted=True,
-            ),
-            exp.alias_(value, "v", quoted=True),
-        )
-        .from_(_table(below, "q"))
-        .join(source_rows(var), on=join_on)
-        .group_by(col(KEY, "q"))
-    )
+    grouped = exp.select(
+        exp.alias_(owner.copy(), KEY, quoted=True, copy=False),
+        exp.alias_(
+            exp.Count(this=exp.Case(ifs=[exp.If(this=_any(doubt), true=exp.Literal.number(1))])),
+            "u",
+            quoted=True,
+        ),
+        exp.alias_(value, "v", quoted=True, copy=False),
+    ).from_(source_rows(var), copy=False)
+    if per_entity:
+        grouped = grouped.join(_table(below, "q"), on=join_on.copy(), copy=False)
+    if mine:
+        grouped = grouped.where(*mine, copy=False)
+    grouped = grouped.group_by(owner.copy(), copy=False)
     agg = f"a_{var.name}"
     joins: Joins = [
-        (grouped.subquery(agg), agg, exp.EQ(this=col(KEY, agg), expression=col(KEY, alias)))
+        (
+            grouped.subquery(agg, copy=False),
+            agg,
+            exp.EQ(this=col(KEY, agg), expression=col(KEY, alias)),
+        )
     ]
     a_v, a_u, a_k = col("v", agg), col("u", agg), col(KEY, agg)
 
@@ -261,41 +274,32 @@ def _aggregate(
     if var.kind == "latest":
         assert var.column is not None and var.order_by is not None
         latest = f"l_{var.name}"
-        ranked = (
-            exp.select(
-                exp.alias_(col(KEY, "q"), KEY, quoted=True),
-                exp.alias_(col(var.column, "t"), "v", quoted=True),
-                exp.alias_(
-                    exp.Window(
-                        this=exp.RowNumber(),
-                        partition_by=[col(KEY, "q")],
-                        order=exp.Order(
-                            expressions=[
-                                exp.Ordered(
-                                    this=col(var.order_by, "t"), desc=True, nulls_first=False
-                                ),
-                                exp.Ordered(
-                                    this=col(var.column, "t"), desc=True, nulls_first=False
-                                ),
-                            ]
-                        ),
-                    ),
-                    "rn",
-                    quoted=True,
-                ),
-            )
-            .from_(source_rows(var))
-            .join(_table(below, "q"), on=join_on.copy())
-            .where(pred.copy())
+        order = exp.Order(
+            expressions=[
+                exp.Ordered(this=col(var.order_by, "t"), desc=True, nulls_first=False),
+                exp.Ordered(this=col(var.column, "t"), desc=True, nulls_first=False),
+            ]
         )
+        ranked = exp.select(
+            exp.alias_(owner.copy(), KEY, quoted=True, copy=False),
+            exp.alias_(col(var.column, "t"), "v", quoted=True, copy=False),
+            exp.alias_(
+                exp.Window(this=exp.RowNumber(), partition_by=[owner.copy()], order=order),
+                "rn",
+                quoted=True,
+            ),
+        ).from_(source_rows(var), copy=False)
+        if per_entity:
+            ranked = ranked.join(_table(below, "q"), on=join_on.copy(), copy=False)
+        ranked = ranked.where(pred.copy(), *(x.copy() for x in mine), copy=False)
         first = (
             exp.select(col(KEY), col("v"))
-            .from_(ranked.subquery("r"))
-            .where(exp.EQ(this=col("rn"), expression=exp.Literal.number(1)))
+            .from_(ranked.subquery("r", copy=False), copy=False)
+            .where(exp.EQ(this=col("rn"), expression=exp.Literal.number(1)), copy=False)
         )
         joins.append(
             (
-                first.subquery(latest),
+                first.subquery(latest, copy=False),
                 latest,
                 exp.EQ(this=col(KEY, latest), expression=col(KEY, alias)),
             )
@@ -413,35 +417,41 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool =
 
     # s0: the entity table's row per entity, its column variables, and the supplied inputs
     # (unknown here by definition: the data core does not hold them).
-    base = [exp.alias_(col(entity.key, "e"), KEY, quoted=True)]
+    base = [exp.alias_(col(entity.key, "e"), KEY, quoted=True, copy=False)]
     for name, var in rule.variables.items():
         if var.kind == "column":
             assert var.column is not None
             base.append(exp.alias_(col(var.column, "e"), v(name), quoted=True))
         elif var.kind == "supplied":
             base.append(exp.alias_(_null(var.type), v(name), quoted=True))
-    s0 = exp.select(*base).from_(_table(entity.table, "e"))
+    s0 = exp.select(*base).from_(_table(entity.table, "e"), copy=False)
+    wanted: exp.Expr | None = None
     if key is not None or by_key:
-        wanted: exp.Expr = exp.Placeholder() if by_key else exp.Literal.string(str(key))
-        s0 = s0.where(exp.EQ(this=col(entity.key, "e"), expression=wanted))
+        # $1, not ?: the key is compared in s0 and again in every aggregate's source.
+        wanted = exp.Placeholder(this="1") if by_key else exp.Literal.string(str(key))
+        s0 = s0.where(exp.EQ(this=col(entity.key, "e"), expression=wanted.copy()), copy=False)
     ctes.append(("s0", s0))
 
     depth = _depths(rule)
     for level in range(1, max(depth.values(), default=0) + 1):
         below = ctes[-1][0]
-        layer = exp.select(_star("p")).from_(_table(below, "p"))
+        layer = exp.select(_star("p")).from_(_table(below, "p"), copy=False)
         for name, var in rule.variables.items():
             if depth[name] != level:
                 continue
             if var.kind == "expr":
                 assert var.expr is not None
                 value = compile_expr(var.expr, resolve_from("p"))
-                layer = layer.select(exp.alias_(value, v(name), quoted=True))
+                layer = layer.select(
+                    exp.alias_(value, v(name), quoted=True, copy=False), copy=False
+                )
             else:
-                value, joins = _aggregate(var, rule, on, below, "p")
+                value, joins = _aggregate(var, rule, on, below, "p", wanted)
                 for sub, _alias, on_clause in joins:
-                    layer = layer.join(sub, on=on_clause, join_type="left")
-                layer = layer.select(exp.alias_(value, v(name), quoted=True))
+                    layer = layer.join(sub, on=on_clause, join_type="left", copy=False)
+                layer = layer.select(
+                    exp.alias_(value, v(name), quoted=True, copy=False), copy=False
+                )
         ctes.append((f"s{level}", layer))
 
     heights: dict[str, int] = {}
@@ -449,7 +459,7 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool =
     nodes = {node.id: node for node in rule.condition.walk()}
     for level in range(max(heights.values()) + 1):
         below = ctes[-1][0]
-        layer = exp.select(_star("p")).from_(_table(below, "p"))
+        layer = exp.select(_star("p")).from_(_table(below, "p"), copy=False)
         for cid, node in nodes.items():
             if heights[cid] != level:
                 continue
@@ -463,7 +473,9 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool =
                 value = _any(kids)
             else:
                 value = exp.not_(kids[0])
-            layer = layer.select(exp.alias_(exp.paren(value), c(cid), quoted=True))
+            layer = layer.select(
+                exp.alias_(exp.paren(value), c(cid), quoted=True, copy=False), copy=False
+            )
         ctes.append((f"t{level + 1}", layer))
 
     last = ctes[-1][0]
@@ -485,11 +497,14 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool =
     select += [col(v(name), "p") for name in rule.variables]
     select += [col(c(cid), "p") for cid in nodes]
     select += [
-        exp.alias_(outcome, "outcome", quoted=True),
-        exp.alias_(amount, "amount", quoted=True),
+        exp.alias_(outcome, "outcome", quoted=True, copy=False),
+        exp.alias_(amount, "amount", quoted=True, copy=False),
     ]
-    select += [exp.alias_(flag, m(name), quoted=True) for name, flag in _missing(rule, "p").items()]
-    query = exp.select(*select).from_(_table(last, "p"))
+    select += [
+        exp.alias_(flag, m(name), quoted=True, copy=False)
+        for name, flag in _missing(rule, "p").items()
+    ]
+    query = exp.select(*select).from_(_table(last, "p"), copy=False)
     for name, cte in ctes:
-        query = query.with_(name, as_=cte)
+        query = query.with_(name, as_=cte, copy=False)
     return Compiled(rule, on, query)
