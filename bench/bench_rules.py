@@ -205,7 +205,7 @@ def shuhui_once(data_dir: Path, rule_code: str, on: date, out: Path) -> SideRun:
     book, _specs = open_book(core)
     rule = book.rule(rule_code)
     loaded = time.perf_counter()
-    con = core.connect(writable=out.parent)
+    con = core.connect(writable=out.parent, tables=rule.tables)
     connected = time.perf_counter()
     service.store(con, rule, on, out)
     stored = time.perf_counter()

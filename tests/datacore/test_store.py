@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import threading
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -312,13 +314,59 @@ def test_entity_tables_are_stored_sorted_by_key_in_small_row_groups(core: DataCo
     one = rows[777]
     found = core.sql(f"SELECT name, born FROM people WHERE citizen_id = '{one['citizen_id']}'")
     assert found.to_pylist() == [{"name": one["name"], "born": one["born"]}]
-    # Event tables keep their arrival order (they grow by appends).
+
+
+def _stored_keys(core: DataCore, spec: TableSpec) -> list[list[str]]:
+    """The citizen ids of each file of the table's current version, in stored order."""
+    manifest = core._manifest(core.main, spec.name, core.table(spec.name).version)
+    folder = core.main.table_dir(spec.name)
+    return [pq.read_table(folder / f).column("citizen_id").to_pylist() for f in manifest.files]
+
+
+def test_event_tables_are_sorted_at_a_full_load_up_to_a_size_and_appends_keep_their_order(
+    core: DataCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shuhui.datacore.store as store
+
+    keyed = dataclasses.replace(VISITS, name="deaths", primary_key=("citizen_id",))
+    people = list({r["citizen_id"]: r for r in people_rows(CLUSTER_ROW_GROUP + 900, seed=9)})
+    ids = people[: CLUSTER_ROW_GROUP + 600]
+
+    def events(these: list[str]) -> pa.Table:
+        return as_table([{"citizen_id": i, "day": TODAY} for i in these], keyed)
+
+    core.load(keyed, events(ids[:-100]), source="unit", today=TODAY)
+    assert _stored_keys(core, keyed) == [sorted(ids[:-100])]  # one file, sorted
+    # An append is a new part in arrival order; the sorted part is untouched.
+    core.load(keyed, events(ids[-100:]), source="unit", append=True, today=TODAY)
+    assert _stored_keys(core, keyed) == [sorted(ids[:-100]), ids[-100:]]
+    found = core.sql(f"SELECT count(*) AS n FROM deaths WHERE citizen_id = '{ids[-1]}'")
+    assert found.to_pylist() == [{"n": 1}]
+    # Past the bound, a full load keeps arrival order (several parts, as they came).
+    monkeypatch.setattr(store, "CLUSTER_EVENT_MAX_ROWS", CLUSTER_ROW_GROUP)
+    core.load(keyed, events(ids), source="unit", today=TODAY)
+    assert [k for part in _stored_keys(core, keyed) for k in part] == ids
+    # Without a primary key there is nothing to sort by.
+    core.load(VISITS, events(ids[: CLUSTER_ROW_GROUP + 50]), source="unit", today=TODAY)
+    stored = [k for part in _stored_keys(core, VISITS) for k in part]
+    assert stored == ids[: CLUSTER_ROW_GROUP + 50]
+
+
+def test_a_connection_for_some_tables_sees_only_them(core: DataCore, tmp_path: Path) -> None:
+    rows = people_rows(20)
+    core.load(PEOPLE, as_table(rows), source="unit", today=TODAY)
     core.load(
         VISITS,
-        as_table([{"citizen_id": r["citizen_id"], "day": TODAY} for r in rows[:50]], VISITS),
+        as_table([{"citizen_id": r["citizen_id"], "day": TODAY} for r in rows], VISITS),
         source="unit",
         today=TODAY,
     )
-    visits = core._manifest(core.main, "visits", 1)
-    order = pq.read_table(core.main.table_dir("visits") / visits.files[0]).column("citizen_id")
-    assert order.to_pylist() == [r["citizen_id"] for r in rows[:50]]
+    con = core.connect(tables=["visits"])
+    try:
+        assert con.execute("SELECT count(*) FROM visits").fetchall() == [(20,)]
+        with pytest.raises(duckdb.CatalogException, match="people"):
+            con.execute("SELECT count(*) FROM people")
+        with pytest.raises(duckdb.PermissionException):  # and no file outside the data core
+            con.execute(f"SELECT * FROM read_csv('{tmp_path}/x.csv')")
+    finally:
+        con.close()

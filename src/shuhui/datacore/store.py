@@ -35,6 +35,11 @@ KEY_CHECK_MEMORY = "2GB"
 # each group's min and max, so finding one person or enterprise reads one group, not the table
 # (a rule's explanation, a department looking one case up).
 CLUSTER_ROW_GROUP = 20_480  # ten of DuckDB's 2,048-row vectors: it rounds up to those
+# An event table with a primary key is sorted the same way at a full load up to this size (a
+# death register, benefit payments: looked up per person too). Bigger ones (a city's monthly
+# contributions, 150M rows at 10M residents) keep their arrival order: sorting them would cost
+# minutes at every load, and they are read in bulk, by batch runs.
+CLUSTER_EVENT_MAX_ROWS = 10_000_000
 KEY_CHECK_ROWS_PER_PASS = 30_000_000
 
 
@@ -131,12 +136,15 @@ class _TableWriter:
         if self.mode == "load" and not self.parts:
             self._writer = self._open_part()
         self.close()
-        if self.mode == "load" and self.spec.kind == "entity" and self.spec.primary_key:
+        if self.mode == "load" and self.spec.primary_key and self._clustered():
             self._cluster()
+
+    def _clustered(self) -> bool:
+        return self.spec.kind == "entity" or self.rows <= CLUSTER_EVENT_MAX_ROWS
 
     def _cluster(self) -> None:
         """Rewrites the staged parts as one file sorted by the primary key, in small row groups
-        (CLUSTER_ROW_GROUP). Event tables keep their arrival order: they grow by appends."""
+        (CLUSTER_ROW_GROUP). Appends add parts in arrival order; the sorted part stays sorted."""
         if self.rows <= CLUSTER_ROW_GROUP:
             return  # one row group either way
         files = ", ".join(_sql_string(str(self.staging / p)) for p in self.parts)
@@ -441,16 +449,22 @@ class DataCore:
 
     # --- querying -----------------------------------------------------------------------
 
-    def connect(self, writable: Path | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(
+        self, writable: Path | None = None, *, tables: Iterable[str] | None = None
+    ) -> duckdb.DuckDBPyConnection:
         """A fresh DuckDB that sees the current tables as views, and no other file; with
         ``writable``, it may also write in that folder (a batch run's results, written by
-        DuckDB straight from the query)."""
+        DuckDB straight from the query); with ``tables``, it sees only those (a rule's run: it
+        needs no other, and each view costs its files' footers read when it is made)."""
         con = duckdb.connect(":memory:")
         allowed: list[str] = [] if writable is None else [str(writable.absolute()) + "/"]
+        wanted = None if tables is None else set(tables)
         for storage, is_truth in self._stores():
             if is_truth:
                 con.execute(f"CREATE SCHEMA {TRUTH_SCHEMA}")
             for name, version in sorted(storage.read_catalog().items()):
+                if wanted is not None and name not in wanted:
+                    continue
                 manifest = self._manifest(storage, name, version)
                 folder = storage.table_dir(name)
                 listing = ", ".join(_sql_string(str(folder / f)) for f in manifest.files)
@@ -463,7 +477,8 @@ class DataCore:
         con.execute("SET enable_external_access = false")
         # Published files never change (a new version is new files), so their footers can be
         # kept: a point lookup otherwise re-reads the footer of every row group each time.
-        con.execute("SET parquet_metadata_cache = true")
+        # GLOBAL, so the connection's cursors (one per thread of a served process) keep them too.
+        con.execute("SET GLOBAL parquet_metadata_cache = true")
         con.execute("SET lock_configuration = true")
         return con
 

@@ -52,6 +52,27 @@ def _code(prefix: str, now: datetime) -> str:
 # --- the city's rule book ---------------------------------------------------------------------
 
 
+@dataclass
+class _Shared:
+    """A data-core connection for one set of table versions, and how many cursors use it:
+    closing a connection closes its cursors, so a replaced one closes when its last is done."""
+
+    versions: tuple[tuple[str, int], ...]
+    con: duckdb.DuckDBPyConnection
+    users: int = 0
+    retired: bool = False
+
+    def retire(self) -> None:
+        self.retired = True
+        if self.users == 0:
+            self.con.close()
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.retired and self.users == 0:
+            self.con.close()
+
+
 class Library:
     """The city's policies, loaded from content and checked against the data core's tables;
     loaded again when the data core's tables change (a new city, a new version)."""
@@ -62,9 +83,13 @@ class Library:
         self._lock = threading.Lock()
         self._loaded: tuple[tuple[tuple[str, int], ...], RuleBook, dict[str, TableSpec]] | None
         self._loaded = None
+        self._con: _Shared | None = None
+
+    def _versions(self) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(rules_service.versions_of(self._core).items()))
 
     def book(self) -> tuple[RuleBook, dict[str, TableSpec]]:
-        versions = tuple(sorted(rules_service.versions_of(self._core).items()))
+        versions = self._versions()
         with self._lock:
             if self._loaded is None or self._loaded[0] != versions:
                 specs = rules_service.data_core_specs(
@@ -90,11 +115,27 @@ class Library:
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self._core.connect()
+        """A cursor of the process's data-core connection for the tables' current versions.
+
+        Opening DuckDB and making the views costs ~30 ms, more than an explanation takes, and a
+        connection keeps the Parquet footers it has read; a cursor shares both and is the
+        thread's own. A new version of any table gets a new connection; the old one closes
+        when its last cursor is gone."""
+        versions = self._versions()
+        with self._lock:
+            if self._con is None or self._con.versions != versions:
+                old, self._con = self._con, _Shared(versions, self._core.connect())
+                if old is not None:
+                    old.retire()
+            shared = self._con
+            shared.users += 1
+            cursor = shared.con.cursor()
         try:
-            yield con
+            yield cursor
         finally:
-            con.close()
+            cursor.close()
+            with self._lock:
+                shared.release()
 
     def explain(self, rule: Rule, on: date, key: str) -> Explanation:
         _, specs = self.book()

@@ -8,7 +8,7 @@ core of ``SHUHUI_DATA_DIR`` like ``shuhui data``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -78,9 +78,9 @@ def _book(core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
 
 @contextmanager
 def _connection(
-    core: DataCore, writable: Path | None = None
+    core: DataCore, writable: Path | None = None, *, tables: Iterable[str] | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = core.connect(writable)
+    con = core.connect(writable, tables=tables)
     try:
         yield con
     finally:
@@ -163,7 +163,8 @@ def run(
     book, _ = _book(core)
     try:
         target = book.rule(rule)
-        with _connection(core, None if store is None else store.absolute().parent) as con:
+        folder = None if store is None else store.absolute().parent
+        with _connection(core, folder, tables=target.tables) as con:
             if store is not None:
                 stored = service.store(con, target, on, store)
             else:
@@ -214,7 +215,7 @@ def explain(
     book, specs = _book(core)
     try:
         target = book.rule(rule)
-        with _connection(core) as con:
+        with _connection(core, tables=target.tables) as con:
             found = explaining.explain(con, target, on, entity_id, specs, service.versions_of(core))
     except Problem as problem:
         raise _fail(problem) from None
