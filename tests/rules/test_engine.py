@@ -272,6 +272,7 @@ def test_explanation_names_values_sources_parameters_and_references(book: RuleBo
         "row_count": 1,
         "how": "residents.birth_date",
         "missing": True,
+        "supplied": False,
     }
     assert {p["name"]: p["value"] for p in data["parameters"]}["amount_80"] == 10000
     text = found.text()

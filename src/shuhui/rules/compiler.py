@@ -18,10 +18,10 @@ make NULL into a value is avoided or spelled out (see the comments at each place
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from sqlglot import exp
 
@@ -182,6 +182,10 @@ def _anchor(var: Variable, rule: Rule, on: date, alias: str) -> exp.Expr:
     return col(v(var.window.anchor), alias)
 
 
+def _anchored_per_entity(var: Variable) -> bool:
+    return var.window is not None and var.window.anchor != EVAL_DATE
+
+
 def _aggregate(
     var: Variable, rule: Rule, on: date, below: str, alias: str, wanted: exp.Expr | None
 ) -> tuple[exp.Expr, Joins]:
@@ -191,9 +195,13 @@ def _aggregate(
     assert var.table is not None
     source = rule.entity.sources[var.table]
     # A window anchored on each entity's own date (a birthday) needs the entity's row beside its
-    # source rows. Otherwise the source is grouped on its own: joining the layer below as well
-    # would make DuckDB materialise that layer for two readers, the costliest step of a run.
-    per_entity = var.window is not None and var.window.anchor != EVAL_DATE
+    # source rows, and then every aggregate of the rule meets its entities the same way (the
+    # layer is materialised for those readers anyway; an aggregate grouped on its own there
+    # skews DuckDB's estimates so that it builds its hash joins on the big source instead,
+    # 10x slower for 稳岗返还). In a rule without such windows the sources are grouped on
+    # their own: joining the layer below would make DuckDB materialise it for two readers, the
+    # costliest step of a run (高龄津贴).
+    per_entity = any(_anchored_per_entity(x) for x in rule.variables.values())
     owner = col(KEY, "q") if per_entity else col(source.key, "t")
     mine: list[exp.Expr] = []
     if wanted is not None:  # one entity's rows only: the sorted source's row groups are skipped
@@ -243,9 +251,15 @@ def _aggregate(
             quoted=True,
         ),
         exp.alias_(value, "v", quoted=True, copy=False),
-    ).from_(source_rows(var), copy=False)
+    )
     if per_entity:
-        grouped = grouped.join(_table(below, "q"), on=join_on.copy(), copy=False)
+        # The entities first: DuckDB then builds its hash table on them, not on the source (a
+        # city's contributions), and filters the source's scan by their keys.
+        grouped = grouped.from_(_table(below, "q"), copy=False).join(
+            source_rows(var), on=join_on.copy(), copy=False
+        )
+    else:
+        grouped = grouped.from_(source_rows(var), copy=False)
     if mine:
         grouped = grouped.where(*mine, copy=False)
     grouped = grouped.group_by(owner.copy(), copy=False)
@@ -404,10 +418,23 @@ def _missing(rule: Rule, alias: str) -> dict[str, exp.Expr]:
     return flags
 
 
-def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool = False) -> Compiled:
+def _given(var: Variable, value: Any) -> exp.Expr:
+    return exp.cast(literal(value), exp.DataType.build(SQL_TYPES[var.type]))
+
+
+def compile_rule(
+    rule: Rule,
+    on: date,
+    *,
+    key: str | None = None,
+    by_key: bool = False,
+    supplied: Mapping[str, Any] | None = None,
+) -> Compiled:
     """The rule on ``on`` for every entity, or for the one whose key is ``key``; with
-    ``by_key``, for the one whose key is the query's parameter (``?``), so one compiled query
-    serves every explanation on that date."""
+    ``by_key``, for the one whose key is the query's parameter (``$1``), so one compiled query
+    serves every explanation on that date. ``supplied`` gives variables a value from outside
+    the data core (an applicant's answers, checked by :func:`parse_value`): each replaces the
+    variable's own value, and what depends on it follows."""
     entity = rule.entity
 
     def resolve_from(alias: str) -> _Resolver:
@@ -417,9 +444,12 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool =
 
     # s0: the entity table's row per entity, its column variables, and the supplied inputs
     # (unknown here by definition: the data core does not hold them).
+    given = {k: x for k, x in (supplied or {}).items() if x is not None}
     base = [exp.alias_(col(entity.key, "e"), KEY, quoted=True, copy=False)]
     for name, var in rule.variables.items():
-        if var.kind == "column":
+        if name in given and var.kind in ("column", "supplied"):
+            base.append(exp.alias_(_given(var, given[name]), v(name), quoted=True, copy=False))
+        elif var.kind == "column":
             assert var.column is not None
             base.append(exp.alias_(col(var.column, "e"), v(name), quoted=True))
         elif var.kind == "supplied":
@@ -439,7 +469,12 @@ def compile_rule(rule: Rule, on: date, *, key: str | None = None, by_key: bool =
         for name, var in rule.variables.items():
             if depth[name] != level:
                 continue
-            if var.kind == "expr":
+            if name in given:
+                value = _given(var, given[name])
+                layer = layer.select(
+                    exp.alias_(value, v(name), quoted=True, copy=False), copy=False
+                )
+            elif var.kind == "expr":
                 assert var.expr is not None
                 value = compile_expr(var.expr, resolve_from("p"))
                 layer = layer.select(

@@ -47,6 +47,7 @@ class InputUse:
     row_count: int  # rows looked at, of which ``rows`` shows the first ROWS_SHOWN
     how: str  # what the variable is, in the rule's own words (expression, filter, window)
     missing: bool
+    supplied: bool = False  # the value is an applicant's answer, not the data core's
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class Explanation:
                     "row_count": i.row_count,
                     "how": i.how,
                     "missing": i.missing,
+                    "supplied": i.supplied,
                 }
                 for i in self.inputs
             ],
@@ -187,6 +189,8 @@ class Explanation:
                 more = "…" if i.row_count > 3 else ""
                 source = f"  ← {i.table} {version} {rows}" + (f": {keys}{more}" if keys else "")
             value = t("缺失", "missing") if i.value is None else _shown(i.value, locale)
+            if i.supplied:
+                source = t("  ← 申请人提供", "  ← given by the applicant")
             lines.append(f"  {t(i.zh, i.en)} = {value}{source}")
             if i.how:
                 lines.append(f"      {i.how}")
@@ -307,13 +311,19 @@ def explain(
     key: str,
     specs: Mapping[str, TableSpec],
     versions: Mapping[str, int] | None = None,
+    supplied: Mapping[str, Any] | None = None,
 ) -> Explanation:
-    evaluation = evaluate_one(con, rule, on, key)
+    """``supplied``: values given from outside the data core (an application's answers), used
+    in place of the variables' own."""
+    given = {k: x for k, x in (supplied or {}).items() if x is not None}
+    evaluation = evaluate_one(con, rule, on, key, given)
     inputs: list[InputUse] = []
     for name, var in rule.variables.items():
         rows: list[dict[str, Any]] = []
         count = 0
-        if var.kind == "column":
+        if name in given:
+            pass  # no row of the data core behind it
+        elif var.kind == "column":
             rows, count = [{rule.entity.key: key}], 1
         elif var.kind in AGGREGATES and var.table is not None and var.table in specs:
             rows, count = _source_rows(con, rule, var, specs[var.table], key, evaluation, on)
@@ -330,6 +340,7 @@ def explain(
                 row_count=count,
                 how=_how(var),
                 missing=name in evaluation.missing,
+                supplied=name in given,
             )
         )
     parameters = []

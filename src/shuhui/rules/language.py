@@ -7,10 +7,12 @@ turns it into these objects and refuses anything the compiler could not evaluate
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from sqlglot import exp
 
@@ -35,6 +37,46 @@ TYPE_ZH: dict[str, str] = {
     "string": "文本",
     "date": "日期",
 }
+
+# How a person answers a yes/no question, in either language.
+YES: Final = frozenset({"是", "有", "yes", "y", "true", "1"})
+NO: Final = frozenset({"否", "无", "没有", "no", "n", "false", "0"})
+INT_DIGITS_MAX: Final = 18  # a bigint holds any 18-digit integer
+INT_TEXT: Final = re.compile(rf"[+-]?\d{{1,{INT_DIGITS_MAX}}}")
+
+
+def parse_value(kind: Type, text: str) -> bool | int | float | str | date:
+    """A value of the language's type ``kind`` from what a person typed (an application's
+    answer). Raises ValueError saying what was expected."""
+    raw = " ".join(text.split())
+    if not raw:
+        raise ValueError(f"required ({TYPE_ZH[kind]})")
+    if kind == "bool":
+        if raw.lower() in YES:
+            return True
+        if raw.lower() in NO:
+            return False
+        raise ValueError("answer 是 or 否 (yes or no)")
+    if kind == "int":
+        digits = raw.replace(",", "")
+        if not INT_TEXT.fullmatch(digits):
+            raise ValueError(f"a whole number of at most {INT_DIGITS_MAX} digits")
+        return int(digits)
+    if kind == "number":
+        try:
+            number = float(raw.replace(",", ""))
+        except ValueError:
+            raise ValueError("a number") from None
+        if not math.isfinite(number):
+            raise ValueError("a finite number")
+        return number
+    if kind == "date":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError("a date as YYYY-MM-DD") from None
+    return raw
+
 
 VariableKind = Literal[
     "column", "count", "count_distinct", "sum", "exists", "latest", "expr", "supplied"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -183,9 +183,18 @@ def _evaluation(rule: Rule, row: dict[str, Any]) -> Evaluation:
 
 
 def evaluate(
-    con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    rule: Rule,
+    on: date,
+    key: str | None = None,
+    supplied: Mapping[str, Any] | None = None,
 ) -> list[Evaluation]:
-    """Result rows, for every entity or for one: for rule tests and explanations, not batches."""
+    """Result rows, for every entity or for one: for rule tests and explanations, not batches.
+    ``supplied``: values for variables from outside the data core (an application's answers)."""
+    if supplied:
+        prepare(con, rule, on)
+        sql = compile_rule(rule, on, key=key, supplied=supplied).sql(dialect="duckdb")
+        return _rows(con, rule, sql)
     if key is None:
         return _rows(con, rule, prepare(con, rule, on).query.sql(dialect="duckdb"))
     return _rows(con, rule, _one_query(con, rule, on), [key])
@@ -221,22 +230,38 @@ def _rows(
 
 
 # Who a campaign works on: the eligible, and the undetermined it can ask for the missing input.
-CANDIDATE_OUTCOMES: Final = ("eligible", "undetermined")
+CANDIDATE_OUTCOMES: Final[tuple[str, ...]] = ("eligible", "undetermined")
 
 
-def candidates(con: duckdb.DuckDBPyConnection, rule: Rule, on: date) -> list[Evaluation]:
-    """The entities whose outcome on ``on`` is eligible or undetermined, ordered by key.
+def candidates(
+    con: duckdb.DuckDBPyConnection,
+    rule: Rule,
+    on: date,
+    *,
+    outcomes: Sequence[str] = CANDIDATE_OUTCOMES,
+    limit: int | None = None,
+) -> list[Evaluation]:
+    """The entities whose outcome on ``on`` is one of ``outcomes`` (by default eligible or
+    undetermined), ordered by key; with ``limit``, only that many, the lowest keys.
 
-    The filter is in the query, so the not eligible (usually most of a city) never leave DuckDB.
+    The filter and the limit are in the query, so the rows left out (usually most of a city)
+    never leave DuckDB.
     """
+    chosen = tuple(dict.fromkeys(outcomes))  # in order, once each
+    if not chosen or not set(chosen) <= set(OUTCOMES):
+        raise ValueError(f"outcomes: one or more of {', '.join(OUTCOMES)}, not {outcomes!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit: a whole number, 0 or more, not {limit!r}")
     compiled = prepare(con, rule, on)
     outcome = exp.column("outcome", "r", quoted=True)
     query = (
         exp.select(exp.Star())
         .from_(compiled.query.subquery("r"), copy=False)  # subquery() copies the rule's query
-        .where(outcome.isin(*(exp.Literal.string(o) for o in CANDIDATE_OUTCOMES)), copy=False)
+        .where(outcome.isin(*(exp.Literal.string(o) for o in chosen)), copy=False)
         .order_by(exp.column(KEY, "r", quoted=True), copy=False)
     )
+    if limit is not None:
+        query = query.limit(exp.Literal.number(limit), copy=False)
     return _rows(con, rule, query.sql(dialect="duckdb"))
 
 
@@ -373,8 +398,14 @@ def store(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, path: Path) -> S
     )
 
 
-def evaluate_one(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, key: str) -> Evaluation:
-    found = evaluate(con, rule, on, key)
+def evaluate_one(
+    con: duckdb.DuckDBPyConnection,
+    rule: Rule,
+    on: date,
+    key: str,
+    supplied: Mapping[str, Any] | None = None,
+) -> Evaluation:
+    found = evaluate(con, rule, on, key, supplied)
     if not found:
         raise Problem(
             "not-found",
