@@ -211,11 +211,29 @@ def test_missing_data_leads_to_a_short_application_never_to_a_refusal(city: City
     empty = person.post(f"/api/v1/programs/offers/{offer['id']}/answer", json={"decision": "apply"})
     assert empty.status_code == 422
     assert empty.json()["errors"][0]["field"] == "answers.minimum_living_allowance"
+    # The answer is read as the input's type (a yes/no here): free text is refused, nothing kept.
+    vague = person.post(
+        f"/api/v1/programs/offers/{offer['id']}/answer",
+        json={"decision": "apply", "answers": {"minimum_living_allowance": "2025年起享受低保"}},
+    )
+    assert vague.status_code == 422
+    (error,) = vague.json()["errors"]
+    assert error["field"] == "answers.minimum_living_allowance" and "是 or 否" in error["reason"]
+    assert person.get("/api/v1/programs/offers").json()[0]["status"] == "offered"
     applied = person.post(
         f"/api/v1/programs/offers/{offer['id']}/answer",
-        json={"decision": "apply", "answers": {"minimum_living_allowance": "是，2025年起享受低保"}},
+        json={"decision": "apply", "answers": {"minimum_living_allowance": " 是 "}},
     )
     assert applied.status_code == 200 and applied.json()["status"] == "applied"
+    # The policy evaluated again with the answer: eligible, and now with an amount.
+    body = applied.json()
+    assert body["application"] == {"minimum_living_allowance": "是"}
+    assert body["applied_outcome"] == "eligible" and body["applied_amount_fen"] == 10000
+    assert body["outcome"] == "undetermined" and body["amount_fen"] is None  # as found
+    again = person.get(f"/api/v1/programs/offers/{offer['id']}/explanation").json()
+    assert again["outcome"] == "eligible" and again["missing"] == []
+    answer = next(i for i in again["inputs"] if i["name"] == "minimum_living_allowance")
+    assert answer["supplied"] is True and answer["value"] is True
 
     no_reason = city.disability.post(
         f"/api/v1/programs/candidates/{offer['id']}/review", json={"decision": "reject"}
@@ -232,10 +250,39 @@ def test_missing_data_leads_to_a_short_application_never_to_a_refusal(city: City
         "programs.granted",
     ]
     with transaction(city.app.state.session_factory) as db:
-        assert (
-            db.scalar(select(BenefitGrant.rule).where(BenefitGrant.subject == target["subject"]))
-            == HARDSHIP
-        )
+        grant = db.scalars(
+            select(BenefitGrant).where(BenefitGrant.subject == target["subject"])
+        ).one()
+        assert grant.rule == HARDSHIP and grant.amount == 10000  # the amount with the answer
+
+
+def test_an_application_the_answers_do_not_qualify_can_only_be_rejected(city: City) -> None:
+    made = run(city.disability, HARDSHIP).json()
+    target = next(c for c in pending(city.disability, made["code"]) if c["outcome"] != "eligible")
+    city.disability.post(
+        f"/api/v1/programs/campaigns/{made['code']}/confirm", json={"ids": [target["id"]]}
+    )
+    person = resident(city.app, "not-dibao", target["subject"])
+    applied = person.post(
+        f"/api/v1/programs/offers/{target['id']}/answer",
+        json={"decision": "apply", "answers": {"minimum_living_allowance": "否"}},
+    )
+    assert applied.status_code == 200
+    assert applied.json()["applied_outcome"] == "not_eligible"
+    assert applied.json()["applied_amount_fen"] is None
+    approve = city.disability.post(
+        f"/api/v1/programs/candidates/{target['id']}/review", json={"decision": "approve"}
+    )
+    assert approve.status_code == 409 and approve.json()["errors"][0]["field"] == "decision"
+    with transaction(city.app.state.session_factory) as db:
+        assert db.scalar(select(func.count()).select_from(BenefitGrant)) == 0
+        row = db.get(Candidate, target["id"])
+        assert row is not None and row.status == "applied"
+    rejected = city.disability.post(
+        f"/api/v1/programs/candidates/{target['id']}/review",
+        json={"decision": "reject", "reason": "本人不属于低保家庭"},
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
 
 
 def test_an_enterprise_policy_reaches_the_enterprise(city: City) -> None:

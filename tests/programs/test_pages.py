@@ -84,3 +84,57 @@ def test_who_lands_where(city: City) -> None:
     assert citizen.get("/hrss", follow_redirects=False).headers["location"] == "/hrss/offers"
     assert "暂时没有为您推荐的政策" in citizen.get("/hrss/offers").text
     assert citizen.get("/hrss/campaigns").status_code == 403
+
+
+def test_an_application_on_the_page_is_typed_evaluated_again_and_reviewed(city: City) -> None:
+    staff = city.disability
+    ran = post(staff, "/hrss/campaigns", {"rule": "hardship-disability-living-subsidy"})
+    assert ran.status_code == 303, ran.text
+    code = ran.headers["location"].rsplit("/", 1)[-1]
+    first = re.findall(
+        r'<tr data-id="(\d+)" data-status="pending">', staff.get(ran.headers["location"]).text
+    )[0]
+    assert post(staff, f"/hrss/campaigns/{code}/confirm", {"ids": [first]}).status_code == 303
+    why = staff.get(f"/hrss/candidates/{first}").text
+    subject = re.search(r"<h1>困难残疾人生活补贴 · (\d{17}[\dX])</h1>", why)
+    assert subject is not None
+
+    person = resident(city.app, "applicant", subject.group(1))
+    page = person.get("/hrss/offers").text
+    # A yes/no input is asked as a choice of 是 / 否, not free text.
+    assert '<select name="answer.minimum_living_allowance" required>' in page
+    bad = post(
+        person,
+        f"/hrss/offers/{first}/answer",
+        {"decision": "apply", "answer.minimum_living_allowance": "不清楚"},
+    )
+    assert bad.status_code == 422
+    assert 'data-field="answers.minimum_living_allowance"' in bad.text
+    assert f'id="offer-{first}" data-status="offered"' in bad.text
+    done = post(
+        person,
+        f"/hrss/offers/{first}/answer",
+        {"decision": "apply", "answer.minimum_living_allowance": "是"},
+    )
+    assert done.status_code == 303
+    after = person.get("/hrss/offers").text
+    assert f'id="offer-{first}" data-status="applied"' in after
+    applied = re.search(rf'id="applied-{first}">(.*?)</p>', after, re.S)
+    assert applied is not None
+    assert "符合" in applied.group(
+        1
+    ) and '<strong class="applied-amount">100.00</strong>' in applied.group(1)
+
+    # The department reviews it evaluated again with the answer, marked as the applicant's.
+    review = staff.get(f"/hrss/candidates/{first}").text
+    assert 'id="with-answers"' in review
+    assert re.search(r'data-input="minimum_living_allowance">.*?申请人提供', review, re.S)
+    assert (
+        '<tr data-answer="minimum_living_allowance"><td>属于最低生活保障家庭</td><td>是</td></tr>'
+        in review
+    )
+    approved = post(
+        staff, f"/hrss/candidates/{first}/review", {"decision": "approve", "reason": ""}
+    )
+    assert approved.status_code == 303
+    assert 'id="grants"' in person.get("/hrss/offers").text

@@ -29,6 +29,13 @@ ENTITY_KINDS: dict[str, tuple[str, str]] = {
     "person": ("个人", "Person"),
     "enterprise": ("企业", "Enterprise"),
 }
+# Whom a campaign takes of what the rule found: both (the default), only the eligible (免申即享:
+# offered without an application), or only the undetermined (asked for the missing inputs).
+CAMPAIGN_SCOPES: dict[str, tuple[str, str]] = {
+    "all": ("全部：符合条件与待补充信息", "All: eligible and awaiting information"),
+    "eligible": ("仅符合条件（免申即享）", "Eligible only (no application needed)"),
+    "undetermined": ("仅待补充信息", "Awaiting information only"),
+}
 
 
 class Campaign(Base):
@@ -45,7 +52,9 @@ class Campaign(Base):
     evaluated_on: Mapped[date] = mapped_column(Date)
     counts: Mapped[dict[str, int]] = mapped_column(JSON)  # per outcome, over every entity
     missing: Mapped[dict[str, int]] = mapped_column(JSON)  # undetermined per missing input
-    excluded: Mapped[int] = mapped_column(Integer)  # already receiving it
+    excluded: Mapped[int] = mapped_column(Integer)  # already receiving it (left out)
+    scope: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    candidate_limit: Mapped[int | None] = mapped_column(Integer)  # at most this many, or all
     versions: Mapped[dict[str, int]] = mapped_column(JSON)  # data-core table versions read
     ms: Mapped[int] = mapped_column(Integer)  # how long the rule took over the city
     created_by: Mapped[str] = mapped_column(String(128))
@@ -74,6 +83,10 @@ class Candidate(Base):
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     application: Mapped[dict[str, str] | None] = mapped_column(JSON)  # the completed inputs
+    # The policy evaluated again for this one with the application's answers in place of the
+    # missing inputs: what the department reviews, and the amount a grant then carries.
+    applied_outcome: Mapped[str | None] = mapped_column(String(16))
+    applied_amount: Mapped[int | None] = mapped_column(Integer)
     granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")

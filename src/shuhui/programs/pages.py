@@ -14,7 +14,7 @@ from shuhui.core.clock import format_local, local_today
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.programs import service
-from shuhui.programs.models import CANDIDATE_STATES, ENTITY_KINDS, Candidate
+from shuhui.programs.models import CAMPAIGN_SCOPES, CANDIDATE_STATES, ENTITY_KINDS, Candidate
 from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
 from shuhui.rules.explain import ConditionResult, Explanation
 from shuhui.rules.language import Condition, Rule
@@ -32,6 +32,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "decision": ("决定", "Decision"),
     "department": ("实施部门", "Department"),
     "status": ("状态", "Status"),
+    "scope": ("候选范围", "Whom to take"),
+    "limit": ("最多人数", "At most"),
 }
 
 
@@ -124,6 +126,7 @@ def candidate_view(c: Candidate) -> dict[str, Any]:
         "row": c,
         "status": CANDIDATE_STATES[c.status],
         "amount": yuan(c.amount),
+        "applied_amount": yuan(c.applied_amount),
         "offered_at": format_local(c.offered_at) if c.offered_at else "",
         "masked": mask(c.subject),
     }
@@ -189,6 +192,8 @@ def _console(
             "rules": mine,
             "campaigns": rows,
             "today": local_today().isoformat(),
+            "scopes": CAMPAIGN_SCOPES,
+            "limit_max": service.LIMIT_MAX,
             "typed": typed or {},
             **shown_errors(failed, refusal),
         },
@@ -204,7 +209,12 @@ def console(request: Request, db: DB, user: Officer) -> Response:
 @pages.post("/hrss/campaigns", response_class=HTMLResponse)
 async def run(request: Request, db: DB, user: Officer) -> Response:
     form = await request.form()
-    typed = {"rule": _text(form, "rule"), "evaluated_on": _text(form, "evaluated_on")}
+    typed = {
+        "rule": _text(form, "rule"),
+        "evaluated_on": _text(form, "evaluated_on"),
+        "scope": _text(form, "scope") or "all",
+        "limit": _text(form, "limit").strip(),
+    }
     try:
         on: date | None = None
         if typed["evaluated_on"]:
@@ -212,6 +222,12 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
                 on = date.fromisoformat(typed["evaluated_on"][:10])
             except ValueError:
                 raise invalid("evaluated_on", "YYYY-MM-DD") from None
+        limit: int | None = None
+        if typed["limit"]:
+            try:
+                limit = int(typed["limit"])
+            except ValueError:
+                raise invalid("limit", "a whole number", detail="最多人数须为整数") from None
         c = service.run_campaign(
             db,
             library_of(request),
@@ -219,6 +235,8 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
             on,
             actor=user.username,
             department=user.department,
+            scope=typed["scope"],
+            limit=limit,
         )
     except Problem as exc:
         db.rollback()
@@ -270,6 +288,7 @@ def _campaign_page(
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
             "created_at": format_local(c.created_at),
+            "scope": CAMPAIGN_SCOPES.get(c.scope, (c.scope, c.scope)),
             "typed": typed or {},
             **shown_errors(failed, refusal),
         },

@@ -72,6 +72,8 @@ def campaign_out(c: Campaign) -> dict[str, Any]:
         "counts": c.counts,
         "missing": c.missing,
         "excluded": c.excluded,
+        "scope": c.scope,
+        "limit": c.candidate_limit,
         "versions": c.versions,
         "ms": c.ms,
         "created_by": c.created_by,
@@ -95,6 +97,8 @@ def candidate_out(c: Candidate) -> dict[str, Any]:
         "offered_at": c.offered_at.isoformat() if c.offered_at else None,
         "answered_at": c.answered_at.isoformat() if c.answered_at else None,
         "application": c.application,
+        "applied_outcome": c.applied_outcome,
+        "applied_amount_fen": c.applied_amount,
         "granted_at": c.granted_at.isoformat() if c.granted_at else None,
     }
 
@@ -129,6 +133,8 @@ def run_campaign(body: CampaignIn, request: Request, db: DB, user: Officer) -> d
         body.evaluated_on,
         actor=user.username,
         department=user.department,
+        scope=body.scope,
+        limit=body.limit,
     )
     return {**campaign_out(c), "funnel": service.funnel(db, c)}
 

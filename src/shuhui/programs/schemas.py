@@ -13,6 +13,19 @@ class CampaignIn(BaseModel):
 
     rule: str = Field(min_length=1, max_length=64, description="the policy's code")
     evaluated_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    scope: Literal["all", "eligible", "undetermined"] = Field(
+        default="all",
+        description="whom to take: all (eligible and undetermined), eligible only (免申即享), "
+        "or undetermined only (those waiting on missing inputs)",
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        strict=True,
+        description="at most this many candidates, the lowest keys, not counting those already "
+        "granted; null: every one",
+    )
 
 
 class ConfirmIn(BaseModel):

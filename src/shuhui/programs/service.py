@@ -34,7 +34,7 @@ from shuhui.programs.models import (
 )
 from shuhui.rules import service as rules_service
 from shuhui.rules.explain import Explanation, explain
-from shuhui.rules.language import Rule
+from shuhui.rules.language import Rule, parse_value
 from shuhui.rules.loader import RuleBook
 from shuhui.synth.tables import TABLES
 from shuhui.trust import ledger
@@ -137,10 +137,12 @@ class Library:
             with self._lock:
                 shared.release()
 
-    def explain(self, rule: Rule, on: date, key: str) -> Explanation:
+    def explain(
+        self, rule: Rule, on: date, key: str, supplied: Mapping[str, Any] | None = None
+    ) -> Explanation:
         _, specs = self.book()
         with self.connection() as con:
-            return explain(con, rule, on, key, specs, self.versions())
+            return explain(con, rule, on, key, specs, self.versions(), supplied)
 
 
 # --- who may do what --------------------------------------------------------------------------
@@ -159,6 +161,45 @@ def require_department(rule: Rule, department: str | None) -> None:
 # --- running a campaign -----------------------------------------------------------------------
 
 
+# What each scope takes of the rule's outcomes (the scopes are models.CAMPAIGN_SCOPES).
+SCOPE_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
+    "all": rules_service.CANDIDATE_OUTCOMES,
+    "eligible": ("eligible",),
+    "undetermined": ("undetermined",),
+}
+LIMIT_MAX: Final = 1_000_000
+
+
+def _check_scope(scope: str, limit: int | None) -> None:
+    if scope not in SCOPE_OUTCOMES:
+        raise invalid("scope", f"one of {', '.join(SCOPE_OUTCOMES)}", detail="候选范围无效")
+    if limit is None:
+        return
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise invalid("limit", "a whole number", detail="最多人数须为整数")
+    if not 1 <= limit <= LIMIT_MAX:
+        raise invalid(
+            "limit", f"1 to {LIMIT_MAX:,}", detail=f"最多人数须在 1 到 {LIMIT_MAX:,} 之间"
+        )
+
+
+def _take(
+    found: Sequence[rules_service.Evaluation], already: set[str], limit: int | None
+) -> tuple[list[rules_service.Evaluation], int]:
+    """The candidates (in key order, at most ``limit``) and how many already granted were
+    passed over on the way to them."""
+    taken: list[rules_service.Evaluation] = []
+    excluded = 0
+    for e in found:
+        if limit is not None and len(taken) >= limit:
+            break
+        if e.key in already:
+            excluded += 1
+        else:
+            taken.append(e)
+    return taken, excluded
+
+
 def run_campaign(
     db: Session,
     library: Library,
@@ -167,19 +208,33 @@ def run_campaign(
     *,
     actor: str,
     department: str | None,
+    scope: str = "all",
+    limit: int | None = None,
     now: datetime | None = None,
 ) -> Campaign:
     """The policy over every entity of the city on ``on`` (today by default): its candidates
     are the eligible and the undetermined (their missing inputs named), less those already
-    granted the benefit. Nothing is offered yet: the department confirms first."""
+    granted the benefit. Nothing is offered yet: the department confirms first.
+
+    ``scope`` takes only the eligible (免申即享) or only the undetermined; ``limit`` at most so
+    many candidates, the lowest keys, counted after leaving out those already granted. The
+    campaign's ``counts`` stay the rule's over the whole city."""
+    _check_scope(scope, limit)
     now = as_utc(now or utcnow())
     rule = library.rule(rule_code)
     require_department(rule, department)
     on = on or local_today(now)
+    already = set(db.scalars(select(BenefitGrant.subject).where(BenefitGrant.rule == rule.code)))
+    # The limit counts real candidates, so those already granted must not use it up. DuckDB
+    # returns the first ``limit + len(already)`` in key order: at most ``len(already)`` of them
+    # are left out below, so the rest still holds the ``limit`` lowest keys not granted (or
+    # every one there is). The grants are in memory already (``already``), so this fetches at
+    # most as many extra rows as that set holds, with no bound list or temporary table.
+    fetch = None if limit is None else limit + len(already)
     with library.connection() as con:
         result = rules_service.run(con, rule, on, library.versions())
-        found = rules_service.candidates(con, rule, on)
-    already = set(db.scalars(select(BenefitGrant.subject).where(BenefitGrant.rule == rule.code)))
+        found = rules_service.candidates(con, rule, on, outcomes=SCOPE_OUTCOMES[scope], limit=fetch)
+    taken, excluded = _take(found, already, limit)
     campaign = Campaign(
         code=_code("ZC", now),
         rule=rule.code,
@@ -189,7 +244,9 @@ def run_campaign(
         evaluated_on=on,
         counts=dict(result.counts),
         missing=dict(result.missing),
-        excluded=sum(1 for e in found if e.key in already),
+        excluded=excluded,
+        scope=scope,
+        candidate_limit=limit,
         versions=dict(result.versions),
         ms=round(result.seconds * 1000),
         created_by=actor,
@@ -206,8 +263,7 @@ def run_campaign(
             "missing": list(e.missing),
             "status": "pending",
         }
-        for e in found
-        if e.key not in already
+        for e in taken
     ]
     if rows:
         db.execute(insert(Candidate), rows)
@@ -222,6 +278,8 @@ def run_campaign(
         detail={
             "evaluated_on": on.isoformat(),
             "counts": counts,
+            "scope": scope,
+            "limit": limit,
             "candidates": len(rows),
             "excluded": campaign.excluded,
             "versions": {k: int(n) for k, n in result.versions.items()},
@@ -313,7 +371,8 @@ def explain_candidate(
     """Why a candidate qualifies, at the campaign's date. An officer reading it reads personal
     data, so that is in the ledger (and in the person's 谁用了我的数据); the person reading
     their own is not recorded (``actor`` None)."""
-    found = library.explain(library.rule(c.campaign.rule), c.campaign.evaluated_on, c.subject)
+    rule = library.rule(c.campaign.rule)
+    found = library.explain(rule, c.campaign.evaluated_on, c.subject, answered(rule, c))
     if actor is not None:
         ledger.record(
             db,
@@ -510,9 +569,17 @@ def answer(
     elif decision == "apply":
         if row.outcome != "undetermined":
             raise invalid("decision", "only an offer with missing information is applied for")
-        row.application = _application(library, row, answers or {})
+        rule = library.rule(row.campaign.rule)
+        application = _application(rule, row, answers or {})
+        # The policy again, for this one, with the answers in place of the missing inputs.
+        found = library.explain(rule, row.campaign.evaluated_on, row.subject, application.values)
+        row.application = application.texts
+        row.applied_outcome = found.outcome
+        row.applied_amount = None if found.amount is None else int(found.amount)
         row.status = "applied"
-        detail["answers"] = dict(row.application)
+        detail["answers"] = dict(application.texts)
+        detail["outcome"] = found.outcome
+        detail["amount"] = row.applied_amount
     else:
         raise invalid("decision", "accept, decline or apply")
     row.answered_at = now
@@ -533,25 +600,56 @@ def answer(
     return row
 
 
-def _application(library: Library, row: Candidate, answers: Mapping[str, str]) -> dict[str, str]:
-    """One answer for each input the rule was missing, nothing else."""
-    rule = library.rule(row.campaign.rule)
-    out: dict[str, str] = {}
+@dataclass(frozen=True)
+class Application:
+    values: dict[str, Any]  # each missing input's value, of the variable's type
+    texts: dict[str, str]  # the same, as stored and shown (是/否, 2026-01-31, 1200)
+
+
+def _canonical(value: bool | int | float | str | date) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _application(rule: Rule, row: Candidate, answers: Mapping[str, str]) -> Application:
+    """One answer for each input the rule was missing, nothing else, each read as a value of
+    the variable's type (a yes/no, a whole number, a date…)."""
+    values: dict[str, Any] = {}
     errors: list[FieldError] = []
     for name in row.missing:
         text = " ".join(str(answers.get(name, "")).split())
+        var = rule.variables.get(name)
+        zh = var.zh if var is not None else name
         if not text:
-            zh = rule.variables[name].zh if name in rule.variables else name
             errors.append(FieldError(f"answers.{name}", f"required: {zh}"))
         elif len(text) > ANSWER_MAX:
             errors.append(FieldError(f"answers.{name}", f"at most {ANSWER_MAX} characters"))
+        elif var is None:  # the rule changed since the campaign ran: nothing to read it as
+            errors.append(FieldError(f"answers.{name}", "no longer an input of the policy"))
         else:
-            out[name] = text
+            try:
+                values[name] = parse_value(var.type, text)
+            except ValueError as exc:
+                errors.append(FieldError(f"answers.{name}", f"{zh}: {exc}"))
     stray = sorted(set(answers) - set(row.missing))
     errors += [FieldError(f"answers.{s}", "not asked for") for s in stray]
     if errors:
-        raise Problem("validation", detail="申请信息不完整", errors=errors)
-    return out
+        raise Problem("validation", detail="申请信息不完整或格式不对", errors=errors)
+    return Application(values, {k: _canonical(x) for k, x in values.items()})
+
+
+def answered(rule: Rule, row: Candidate) -> dict[str, Any] | None:
+    """The application's answers as values of the rule's variables (None: no application)."""
+    if row.application is None:
+        return None
+    return {
+        name: parse_value(rule.variables[name].type, text)
+        for name, text in row.application.items()
+        if name in rule.variables
+    }
 
 
 def review_application(
@@ -582,6 +680,13 @@ def review_application(
         row.status, row.reason = "rejected", why
     elif decision != "approve":
         raise invalid("decision", "approve or reject")
+    elif row.applied_outcome != "eligible":
+        # The policy, with the applicant's answers, does not say eligible: nothing to grant.
+        raise Problem(
+            "conflict",
+            detail="按申请人所填信息评估，不符合政策条件，只能不予通过",
+            errors=[FieldError("decision", f"the answers give {row.applied_outcome}: reject")],
+        )
     row.reviewed_by, row.reviewed_at = actor, now
     ledger.record(
         db,
@@ -590,7 +695,7 @@ def review_application(
         subject=row.subject,
         purpose=PURPOSE,
         grant=row.campaign.code,
-        detail={"rule": row.campaign.rule, "reason": why},
+        detail={"rule": row.campaign.rule, "reason": why, "outcome": row.applied_outcome},
     )
     if decision == "approve":
         _grant(db, row, actor=actor, now=now)
@@ -614,7 +719,8 @@ def _grant(db: Session, row: Candidate, *, actor: str, now: datetime) -> Benefit
         code=_code("XS", now),
         rule=row.campaign.rule,
         subject=row.subject,
-        amount=row.amount,
+        # An application's amount is the policy's with the answers (the data alone had none).
+        amount=row.applied_amount if row.application is not None else row.amount,
         candidate_id=row.id,
         granted_at=now,
         granted_by=actor,
@@ -629,7 +735,7 @@ def _grant(db: Session, row: Candidate, *, actor: str, now: datetime) -> Benefit
         subject=row.subject,
         purpose=PURPOSE,
         grant=grant.code,
-        detail={"rule": row.campaign.rule, "campaign": row.campaign.code, "amount": row.amount},
+        detail={"rule": row.campaign.rule, "campaign": row.campaign.code, "amount": grant.amount},
     )
     return grant
 
