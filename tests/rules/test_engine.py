@@ -291,3 +291,32 @@ def test_a_batch_run_is_one_query_with_counts(book: RuleBook) -> None:
     assert result.counts == {"eligible": 3, "not_eligible": 1, "undetermined": 2}
     assert result.missing == {"birth_date": 1, "hukou_type": 1}
     assert result.amount_total == 80000
+
+
+def test_explanation_lists_the_source_rows_that_counted_or_were_in_doubt(book: RuleBook) -> None:
+    """Rows are listed for a death that counts and for one in doubt (no date); none for a death
+    registered after the evaluation date (it does not count), nor for no death at all."""
+    rule = book.rules["elderly-allowance"]
+    tables = {
+        **ELDERS,
+        "death_registrations": [
+            {"citizen_id": "P85", "death_date": "2026-01-02"},
+            {"citizen_id": "P95"},  # no date: in doubt
+            {"citizen_id": "P105", "death_date": "2027-01-01"},  # after the evaluation date
+        ],
+    }
+    con = duckdb.connect()
+    input_tables(con, tables, rule.tables, SPECS)
+    try:
+        died = {
+            key: next(i for i in explain(con, rule, ON, key, SPECS).inputs if i.name == "died")
+            for key in ("P85", "P95", "P105", "YOUNG")
+        }
+    finally:
+        con.close()
+    assert (died["P85"].value, died["P85"].row_count) == (True, 1)
+    assert died["P85"].rows == [{"citizen_id": "P85", "death_date": date(2026, 1, 2)}]
+    assert (died["P95"].value, died["P95"].row_count, died["P95"].missing) == (None, 1, True)
+    assert died["P95"].rows == [{"citizen_id": "P95", "death_date": None}]
+    assert (died["P105"].value, died["P105"].rows, died["P105"].row_count) == (False, [], 0)
+    assert (died["YOUNG"].value, died["YOUNG"].rows, died["YOUNG"].row_count) == (False, [], 0)

@@ -291,6 +291,15 @@ def _source_rows(
     return rows[:ROWS_SHOWN], len(rows)
 
 
+def _nothing_counted(var: Variable, value: Any) -> bool:
+    """Whether the value itself says no source row counted and none was in doubt (a row in
+    doubt makes the value unknown): a count of 0, or exists false. Then there are no rows to
+    list, and the query for them is skipped (most people, most of the time)."""
+    if var.kind in ("count", "count_distinct"):
+        return value == 0 and not isinstance(value, bool)
+    return var.kind == "exists" and value is False
+
+
 def _conditions(node: Condition, values: Mapping[str, bool | None]) -> ConditionResult:
     return ConditionResult(
         id=node.id,
@@ -321,8 +330,9 @@ def explain(
     for name, var in rule.variables.items():
         rows: list[dict[str, Any]] = []
         count = 0
-        if name in given:
-            pass  # no row of the data core behind it
+        value = evaluation.variables[name]
+        if name in given or _nothing_counted(var, value):
+            pass  # no row of the data core behind it: an answer, or a known zero / no
         elif var.kind == "column":
             rows, count = [{rule.entity.key: key}], 1
         elif var.kind in AGGREGATES and var.table is not None and var.table in specs:
@@ -333,7 +343,7 @@ def explain(
                 zh=var.zh,
                 en=var.en,
                 kind=var.kind,
-                value=evaluation.variables[name],
+                value=value,
                 table=var.table,
                 version=(versions or {}).get(var.table) if var.table else None,
                 rows=rows,
