@@ -314,3 +314,26 @@ def test_an_enterprise_policy_reaches_the_enterprise(city: City) -> None:
     assert why["entity"] == "enterprise" and why["conditions"]["value"] is True
     done = firm.post(f"/api/v1/programs/offers/{offer['id']}/answer", json={"decision": "accept"})
     assert done.json()["status"] == "granted"
+
+
+def test_an_answer_the_policy_can_no_longer_read_shows_the_input_missing_again(
+    city: City,
+) -> None:
+    """Free text kept from before answers were typed (or an input retyped since) is not an
+    error on the page: the explanation shows that input missing, and approval is refused."""
+    made = run(city.disability, HARDSHIP).json()
+    target = pending(city.disability, made["code"])[0]
+    city.disability.post(
+        f"/api/v1/programs/campaigns/{made['code']}/confirm", json={"ids": [target["id"]]}
+    )
+    with transaction(city.app.state.session_factory) as db:
+        row = db.get(Candidate, target["id"])
+        assert row is not None
+        row.status = "applied"
+        row.application = {"minimum_living_allowance": "是，2025年起享受低保"}
+    why = city.disability.get(f"/hrss/candidates/{target['id']}")
+    assert why.status_code == 200 and 'id="missing-inputs"' in why.text
+    approve = city.disability.post(
+        f"/api/v1/programs/candidates/{target['id']}/review", json={"decision": "approve"}
+    )
+    assert approve.status_code == 409

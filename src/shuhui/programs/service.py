@@ -642,14 +642,21 @@ def _application(rule: Rule, row: Candidate, answers: Mapping[str, str]) -> Appl
 
 
 def answered(rule: Rule, row: Candidate) -> dict[str, Any] | None:
-    """The application's answers as values of the rule's variables (None: no application)."""
+    """The application's answers as values of the rule's variables (None: no application).
+    An answer the rule can no longer read (its input dropped or retyped since, or free text
+    kept from before answers were typed) is left out: that input shows as missing again."""
     if row.application is None:
         return None
-    return {
-        name: parse_value(rule.variables[name].type, text)
-        for name, text in row.application.items()
-        if name in rule.variables
-    }
+    values: dict[str, Any] = {}
+    for name, text in row.application.items():
+        var = rule.variables.get(name)
+        if var is None:
+            continue
+        try:
+            values[name] = parse_value(var.type, text)
+        except ValueError:
+            continue
+    return values
 
 
 def review_application(
