@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 import duckdb
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, local_today, utcnow
@@ -389,18 +389,18 @@ def explain_candidate(
 # --- the department's confirmation ------------------------------------------------------------
 
 
-def _offer_text(c: Candidate) -> tuple[str, str]:
-    policy = c.campaign.name
-    if c.outcome == "eligible":
-        amount = "" if c.amount is None else f"，标准 {c.amount / 100:.2f} 元"
+def _offer_text(c: Campaign, outcome: str, amount: int | None) -> tuple[str, str]:
+    policy = c.name
+    if outcome == "eligible":
+        standard = "" if amount is None else f"，标准 {amount / 100:.2f} 元"
         return (
             f"您可享受{policy}",
-            f"经{c.campaign.department}核对，您符合{policy}的条件{amount}。"
+            f"经{c.department}核对，您符合{policy}的条件{standard}。"
             "请登录数慧“为我推荐的政策”查看依据，并确认是否领取。",
         )
     return (
         f"您可能符合{policy}",
-        f"{c.campaign.department}发现您可能符合{policy}的条件，但部分信息尚缺。"
+        f"{c.department}发现您可能符合{policy}的条件，但部分信息尚缺。"
         "请登录数慧“为我推荐的政策”补充信息后申请。",
     )
 
@@ -415,7 +415,12 @@ def confirm(
     now: datetime | None = None,
 ) -> int:
     """Confirms candidates (``ids``; None: every one still pending) and offers them the
-    benefit: the offer appears in the recipient's portal and a message waits in the outbox."""
+    benefit: the offer appears in the recipient's portal and a message waits in the outbox.
+
+    One ``UPDATE … RETURNING`` flips exactly the rows still pending and says which they were,
+    so a city-wide confirmation loads no ORM objects (`bench/bench_campaigns.py`); asked for
+    ids of which some are not pending, it refuses and the caller's transaction rolls the
+    update back."""
     if c.department != department:
         raise Problem(
             "forbidden",
@@ -423,12 +428,28 @@ def confirm(
             errors=[FieldError("department", f"only {c.department}")],
         )
     now = as_utc(now or utcnow())
-    chosen = _pending(db, c, ids)
+    wanted = None if ids is None else set(ids)
+    flip = (
+        update(Candidate)
+        .where(Candidate.campaign_id == c.id, Candidate.status == "pending")
+        .values(status="offered", reviewed_by=actor, reviewed_at=now, offered_at=now)
+        .returning(Candidate.id, Candidate.subject, Candidate.outcome, Candidate.amount)
+        .execution_options(synchronize_session=False)
+    )
+    if wanted is not None:
+        flip = flip.where(Candidate.id.in_(wanted))
+    chosen = sorted(db.execute(flip).all())
+    if wanted is not None and len(chosen) != len(wanted):
+        stray = sorted(wanted - {row.id for row in chosen})
+        raise Problem(
+            "conflict",
+            detail="部分候选对象不在本任务的待确认名单中",
+            errors=[FieldError("ids", f"not pending in this campaign: {stray[:10]}")],
+        )
     entries: list[ledger.Entry] = []
     messages: list[dict[str, Any]] = []
     for row in chosen:
-        row.status, row.reviewed_by, row.reviewed_at, row.offered_at = "offered", actor, now, now
-        title, body = _offer_text(row)
+        title, body = _offer_text(c, row.outcome, row.amount)
         for channel in ("portal", "sms"):
             messages.append(
                 {
@@ -450,10 +471,11 @@ def confirm(
                 detail={"rule": c.rule, "outcome": row.outcome, "amount": row.amount},
             )
         )
-    db.flush()
     if messages:
         db.execute(insert(OutboxMessage), messages)
     ledger.record_many(db, entries)
+    # Candidates already loaded in this session (a page showing them next) are read again.
+    db.expire_all()
     return len(chosen)
 
 
