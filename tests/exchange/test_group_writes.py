@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
 from shuhui.exchange import service
 from shuhui.exchange.models import Call
@@ -23,7 +24,10 @@ PRODUCT = "underwriting-health-check"
 
 
 def decided(ch: Channel, n: int, **payload: Any) -> list[service.Pending]:
+    """n calls decided as if at the same moment: the rate limit counts per minute, and on a
+    slow machine deciding them one by one could straddle a minute's end."""
     body = {"purpose": PURPOSE, "params": {"citizen_id": ch.patient_id, "years": 5}, **payload}
+    now = utcnow()
     pending = []
     for _ in range(n):
         with transaction(ch.app.state.session_factory) as db:
@@ -36,6 +40,7 @@ def decided(ch: Channel, n: int, **payload: Any) -> list[service.Pending]:
                     product_code=PRODUCT,
                     payload=body,
                     keys=ch.app.state.channel_keys,
+                    now=now,
                 )
             )
     return pending
