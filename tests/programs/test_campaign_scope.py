@@ -22,9 +22,9 @@ from shuhui.core.db import transaction
 from shuhui.datacore.store import DataCore
 from shuhui.programs.models import Campaign
 from shuhui.trust.models import LedgerEntry
-from tests.conftest import csrf_from
 from tests.programs.conftest import City, resident
 from tests.programs.test_campaigns import ELDERLY, pending, run
+from tests.programs.test_pages import post
 
 
 @pytest.fixture
@@ -232,10 +232,6 @@ def test_a_bad_scope_or_limit_is_refused_naming_the_field(city: City) -> None:
     # The bounds themselves are allowed.
     assert made(run(city.civil, ELDERLY, limit=1))["funnel"]["found"] == 1
     assert made(run(city.civil, ELDERLY, limit=1_000_000))["limit"] == 1_000_000
-
-
-def post(client: TestClient, path: str, data: dict[str, str]) -> Response:
-    return client.post(path, data={**data, "csrf_token": csrf_from(client)}, follow_redirects=False)
 
 
 def test_the_console_runs_a_scoped_campaign_and_its_page_shows_the_scope(gappy: City) -> None:
