@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from shuhui.core.content import DEFAULT_DIR
 from shuhui.datacore.schema import TableSpec
 from shuhui.rules.loader import ENTITIES_FILE, RuleBook, load_book
+from shuhui.rules.testing import input_tables
 from shuhui.synth.tables import TABLES
 
 POLICIES = DEFAULT_DIR / "qingdao" / "policies"
@@ -40,3 +43,16 @@ items:
     department: 测试部门
     entity: person
 """
+
+
+@pytest.fixture
+def con(book: RuleBook) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The elders of the engine tests and one person with neither a birth date nor a household
+    registration type, as tables (``test_service.PEOPLE``; imported here, not at the top, as
+    the test modules import this one)."""
+    from tests.rules.test_service import PEOPLE
+
+    connection = duckdb.connect()
+    input_tables(connection, PEOPLE, book.rules["elderly-allowance"].tables, SPECS)
+    yield connection
+    connection.close()

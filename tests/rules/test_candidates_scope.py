@@ -3,7 +3,6 @@ lowest keys, filtered and cut in DuckDB (a campaign's scope and limit)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -12,20 +11,10 @@ import pytest
 from shuhui.rules import service
 from shuhui.rules.loader import RuleBook
 from shuhui.rules.service import CANDIDATE_OUTCOMES, candidates, evaluate
-from shuhui.rules.testing import input_tables
-from tests.rules.conftest import SPECS
-from tests.rules.test_service import ON, PEOPLE
+from tests.rules.test_service import ON
 
 ELIGIBLE = ["P105", "P85", "P95"]
 UNDETERMINED = ["NEITHER", "NOBIRTH", "NOHUKOU"]
-
-
-@pytest.fixture
-def con(book: RuleBook) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    input_tables(connection, PEOPLE, book.rules["elderly-allowance"].tables, SPECS)
-    yield connection
-    connection.close()
 
 
 def keys(found: list[service.Evaluation]) -> list[str]:

@@ -3,7 +3,6 @@ as Parquet by DuckDB, agreeing with the row-by-row evaluation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from tests.rules.test_engine import ELDERS
 ON = date(2026, 10, 31)
 # The elders, and one person with neither a birth date nor a household registration type.
 PEOPLE = {"residents": [*ELDERS["residents"], {"citizen_id": "NEITHER"}]}
-
-
-@pytest.fixture
-def con(book: RuleBook) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    input_tables(connection, PEOPLE, book.rules["elderly-allowance"].tables, SPECS)
-    yield connection
-    connection.close()
 
 
 def test_candidates_are_the_eligible_and_undetermined_in_key_order(
