@@ -19,7 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from shuhui.core import display
 from shuhui.core.clock import format_local, local_today, utcnow
+from shuhui.core.display import yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render, tr
 from shuhui.exchange import service
@@ -127,12 +129,6 @@ FORM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def yuan(fen: int) -> str:
-    """Integer fen as yuan with two decimals: 123456 -> "1,234.56"."""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
-
-
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -159,17 +155,8 @@ def _typed(form: Any) -> dict[str, Any]:
 def shown_errors(failed: str | None, refusal: Problem | None) -> dict[str, Any]:
     """A refusal as a page shows it: which form failed, a summary naming each field by its
     label, and each reason keyed by the field it goes next to."""
-    if refusal is None:
-        return {"failed": failed, "message": None, "errors": [], "field_errors": {}}
     labels = {**FIELD_LABELS, **FORM_LABELS.get((failed or "").split(":", 1)[0], {})}
-    listed: list[dict[str, str]] = []
-    by_field: dict[str, str] = {}
-    for e in refusal.errors:
-        zh, en = labels.get(e.field, (e.field, e.field))
-        listed.append({"field": e.field, "zh": zh, "en": en, "reason": e.reason})
-        by_field[e.field] = f"{by_field[e.field]}；{e.reason}" if e.field in by_field else e.reason
-    message = refusal.detail if refusal.slug != "validation" or not refusal.errors else None
-    return {"failed": failed, "message": message, "errors": listed, "field_errors": by_field}
+    return display.shown_errors(refusal, display.labels_from(labels), failed)
 
 
 def _local(at: str | datetime) -> str:

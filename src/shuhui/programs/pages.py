@@ -10,7 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from shuhui.core import display
 from shuhui.core.clock import format_local, local_today
+from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.programs import service
@@ -37,24 +39,8 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def yuan(fen: int | float | None) -> str:
-    if fen is None:
-        return "—"
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
-
-
 def shown_errors(failed: str | None, refusal: Problem | None) -> dict[str, Any]:
-    """A refusal as the page shows it: the form that failed, a summary, a reason per field."""
-    if refusal is None:
-        return {"failed": failed, "message": None, "errors": [], "field_errors": {}}
-    listed, by_field = [], {}
-    for e in refusal.errors:
-        zh, en = LABELS.get(e.field.split(".")[0], (e.field, e.field))
-        listed.append({"field": e.field, "zh": zh, "en": en, "reason": e.reason})
-        by_field[e.field] = e.reason
-    message = refusal.detail if refusal.slug != "validation" or not refusal.errors else None
-    return {"failed": failed, "message": message, "errors": listed, "field_errors": by_field}
+    return display.shown_errors(refusal, display.labels_from(LABELS), failed)
 
 
 def _text(form: Any, name: str) -> str:
@@ -128,15 +114,8 @@ def candidate_view(c: Candidate) -> dict[str, Any]:
         "amount": yuan(c.amount),
         "applied_amount": yuan(c.applied_amount),
         "offered_at": format_local(c.offered_at) if c.offered_at else "",
-        "masked": mask(c.subject),
+        "masked": mask_citizen_id(c.subject),
     }
-
-
-def mask(subject: str) -> str:
-    """A citizen ID shown to officers in lists: enough to tell people apart, not to copy."""
-    if len(subject) == 18 and subject[:6].isdigit() and not subject.startswith("9"):
-        return subject[:6] + "********" + subject[14:]
-    return subject
 
 
 # --- where /hrss leads ------------------------------------------------------------------------

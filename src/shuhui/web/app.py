@@ -16,6 +16,7 @@ from shuhui.catalog import asset_routes, ckan_routes, dcat_routes
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.search import IndexCache
+from shuhui.core import display
 from shuhui.core.clock import format_local
 from shuhui.core.db import checkpoint_in_background, make_engine, make_session_factory
 from shuhui.core.http import csrf_protect
@@ -62,6 +63,8 @@ def _template_env(mounted: set[str]) -> Environment:
     )
     env.filters["local_time"] = format_local
     env.filters["fromjson"] = json.loads
+    env.filters["yuan"] = display.yuan
+    env.filters["masked_id"] = display.mask_citizen_id
     return env
 
 

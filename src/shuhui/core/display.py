@@ -1,0 +1,66 @@
+"""How pages show things to people: money, masked identifiers, a refusal next to its fields.
+
+One place for each, so every domain's pages agree (a domain's pages call these, or use the Jinja
+filters ``yuan`` and ``masked_id`` that the app factory registers from here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shuhui.core.errors import Problem
+
+NONE_SHOWN = "—"
+
+
+def yuan(fen: int | float | None) -> str:
+    """Integer fen (分, how money is stored) as yuan with two decimals and thousands
+    separators: 123456 -> "1,234.56"; nothing known -> "—"."""
+    if fen is None:
+        return NONE_SHOWN
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
+
+
+def mask_citizen_id(value: str | None) -> str:
+    """A citizen ID as lists show it to officers: enough to tell people apart, not to copy
+    (``370202********123X``, the usual public form). A credit code (starting 9) or anything
+    that is not an 18-character ID is shown as it is."""
+    if value is None:
+        return NONE_SHOWN
+    if len(value) == 18 and value[:6].isdigit() and not value.startswith("9"):
+        return value[:6] + "*" * 8 + value[14:]
+    return value
+
+
+Labeller = Callable[[str], tuple[str, str]]
+
+
+def labels_from(table: Mapping[str, tuple[str, str]]) -> Labeller:
+    """A labeller reading a field's (zh, en) label from a table, by the whole field name first,
+    then by its first dotted part (``weights.0`` → ``weights``); unknown fields keep their
+    name."""
+
+    def label(field: str) -> tuple[str, str]:
+        found = table.get(field) or table.get(field.split(".", 1)[0])
+        return found if found is not None else (field, field)
+
+    return label
+
+
+def shown_errors(
+    refusal: Problem | None, label: Labeller, failed: str | None = None
+) -> dict[str, Any]:
+    """A refusal as a page shows it: which form failed, a summary naming each field by its
+    label, and each field's reasons (joined with "；") keyed by the field they go next to.
+    The detail is shown as the summary only when no field says more."""
+    if refusal is None:
+        return {"failed": failed, "message": None, "errors": [], "field_errors": {}}
+    listed: list[dict[str, str]] = []
+    by_field: dict[str, str] = {}
+    for e in refusal.errors:
+        zh, en = label(e.field)
+        listed.append({"field": e.field, "zh": zh, "en": en, "reason": e.reason})
+        by_field[e.field] = f"{by_field[e.field]}；{e.reason}" if e.field in by_field else e.reason
+    message = refusal.detail if refusal.slug != "validation" or not refusal.errors else None
+    return {"failed": failed, "message": message, "errors": listed, "field_errors": by_field}
