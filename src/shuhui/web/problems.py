@@ -20,27 +20,12 @@ from shuhui.core.errors import (
     problem_body,
     type_for_status,
 )
+from shuhui.core.forms import field_errors, reason_of
 from shuhui.core.http import render, wants_html
 from shuhui.trust.deps import ensure_viewer
 
 log = logging.getLogger("shuhui.errors")
 PROBLEM_JSON = "application/problem+json"
-
-
-def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    # ("body", "roles", 0) -> "roles[0]": the client knows which part of the request it sent.
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
-        parts = parts[1:]
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or str(loc[0] if loc else "body")
-
-
-def _reason(error: dict[str, Any]) -> str:
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
 
 
 def _respond(
@@ -104,9 +89,9 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
             PROBLEM_TYPES["malformed-request"],
             status=400,
             detail="请求体不是合法的 JSON",
-            errors=[FieldError("body", _reason(raw[0]))],
+            errors=[FieldError("body", reason_of(raw[0]))],
         )
-    errors = [FieldError(_field_path(e.get("loc", ())), _reason(e)) for e in raw]
+    errors = field_errors(raw)
     return _respond(
         request,
         PROBLEM_TYPES["validation"],

@@ -1,0 +1,78 @@
+"""One validation for the API and the pages: a pydantic schema's refusal as a ``Problem``.
+
+The API gets its body validated by FastAPI (``web.problems`` turns the ``RequestValidationError``
+into problem+json); a page posts a form and validates it here with the same schema, so a bound
+changed in ``schemas.py`` holds for both, and both name the field and the reason the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shuhui.core.errors import FieldError, Problem
+
+Schema = TypeVar("Schema", bound=BaseModel)
+
+# Where FastAPI says a value came from; a client knows which part of the request it sent.
+_SOURCES = ("body", "query", "path", "header", "cookie", "form")
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """``("body", "roles", 0)`` → ``roles[0]``; ``("weights", "a")`` → ``weights.a``."""
+    parts = list(loc)
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or str(loc[0] if loc else "body")
+
+
+def reason_of(error: Mapping[str, Any]) -> str:
+    """The reason pydantic (or a validator) gave, without pydantic's own prefix."""
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    return [FieldError(field_path(e.get("loc", ())), reason_of(e)) for e in errors]
+
+
+def validation_problem(errors: Iterable[Mapping[str, Any]]) -> Problem:
+    """Validation errors as the 422 the API answers: every field with its reason."""
+    found = field_errors(errors)
+    detail = "; ".join(f"{e.field}: {e.reason}" for e in found[:5])
+    return Problem("validation", detail=detail, errors=found)
+
+
+def validate(schema: type[Schema], data: Mapping[str, Any]) -> Schema:
+    """``schema`` over ``data``, or the ``Problem`` naming each refused field."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc.errors()) from None
+
+
+def form_data(form: Any, lists: Iterable[str] = ()) -> dict[str, Any]:
+    """A posted form as a plain dict: one string per field, all values for the fields named in
+    ``lists`` (checkbox groups, multi-selects), empty text left out so schema defaults apply."""
+    many = set(lists)
+    out: dict[str, Any] = {}
+    for name in {str(k) for k in form}:
+        if name == "csrf_token":
+            continue
+        if name in many:
+            out[name] = [v for v in form.getlist(name) if isinstance(v, str)]
+            continue
+        value = form.get(name)
+        if isinstance(value, str) and value.strip():
+            out[name] = value.strip()
+    for name in many:
+        out.setdefault(name, [])
+    return out
+
+
+def validate_form(schema: type[Schema], form: Any, lists: Iterable[str] = ()) -> Schema:
+    """A posted form validated by the API's schema (see ``form_data``), or the ``Problem``."""
+    return validate(schema, form_data(form, lists))
