@@ -144,17 +144,17 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
     """The insurer, its grant and key, and M signed authorisations; kept in ``path`` and topped
     up when more subjects are asked for than it holds."""
     # Imported here: the settings are read from the environment configure() has set.
+    from shuhui.channel import service
     from shuhui.core.db import make_engine, make_session_factory, transaction
     from shuhui.core.settings import Settings
     from shuhui.datacore.store import DataCore
-    from shuhui.exchange import service
     from shuhui.trust import authorisations as authz
     from shuhui.web.registry import DataCoreEnterprises
 
     settings = Settings(_env_file=None)
     engine = make_engine(settings.sqlalchemy_url)
     factory = make_session_factory(engine)
-    exchange = service.city_exchange(settings.city_content)
+    city = service.city_channel(settings.city_content)
     kept: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     timings: dict[str, float] = {}
 
@@ -176,12 +176,12 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
             )
             if "finance" not in service.member_zones(db, consumer.id):
                 held = service.apply_membership(
-                    db, exchange, consumer, "finance", "线上核保", actor=ACTOR
+                    db, city, consumer, "finance", "线上核保", actor=ACTOR
                 )
                 service.review_membership(db, held.id, approve=True, reason="", actor=ACTOR)
             application = service.apply_access(
                 db,
-                exchange,
+                city,
                 consumer,
                 products=[PRODUCT],
                 fields=None,
@@ -194,7 +194,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
             for department, bureau in ((PROVIDER, False), (None, True)):
                 service.review_access(
                     db,
-                    exchange,
+                    city,
                     application.code,
                     decision="approve",
                     reason="",
@@ -251,7 +251,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
                     now = datetime.now().astimezone()
                     drafted = authz.create_cert_use(
                         db,
-                        exchange.certificate_types,
+                        city.certificate_types,
                         registry,
                         holder=authz.parse_party("person", citizen, name, "holder"),
                         signatory_id=citizen,
@@ -288,7 +288,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
         )
     engine.dispose()
     today = service.local_today(datetime.now().astimezone())
-    prepared = [p.code for p in exchange.products.in_force(today) if p.kind != "open"]
+    prepared = [p.code for p in city.products.in_force(today) if p.kind != "open"]
     return Setup(kept["key"], kept["grant"], have[:subjects], timings, prepared)
 
 

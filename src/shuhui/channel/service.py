@@ -27,13 +27,9 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
-from shuhui.core.clock import as_utc, local_today, utcnow
-from shuhui.core.content import Items, load_items
-from shuhui.core.errors import Problem, invalid
-from shuhui.core.ids import InvalidIdentifier, parse_credit_code
-from shuhui.exchange import products as product_defs
-from shuhui.exchange.engine import Answer, Engine, ProductUnavailable
-from shuhui.exchange.models import (
+from shuhui.channel import products as product_defs
+from shuhui.channel.engine import Answer, Engine, ProductUnavailable
+from shuhui.channel.models import (
     APPLICATION_STATES,
     CONSUMER_TYPES,
     USAGES,
@@ -45,7 +41,11 @@ from shuhui.exchange.models import (
     IssuedStatement,
     Membership,
 )
-from shuhui.exchange.products import Product, Products
+from shuhui.channel.products import Product, Products
+from shuhui.core.clock import as_utc, local_today, utcnow
+from shuhui.core.content import Items, load_items
+from shuhui.core.errors import Problem, invalid
+from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust import authorisations, ledger, seals
 from shuhui.trust.canonical import JsonValue, canonical_json
 
@@ -91,23 +91,23 @@ REASONS: Final[dict[str, str]] = {
 
 
 @dataclass(frozen=True)
-class CityExchange:
+class CityChannel:
     zones: Items
     products: Products
     certificate_types: Items
 
 
-def city_exchange(content: Path) -> CityExchange:
-    zones = load_items(content / "exchange-zones.yaml", "exchange-zones")
+def city_channel(content: Path) -> CityChannel:
+    zones = load_items(content / "channel-zones.yaml", "channel-zones")
     types = load_items(content / "certificate-types.yaml", "certificate-types")
     holders = {t.code: str(t.attrs.get("holder", "any")) for t in types}
-    return CityExchange(zones, product_defs.load(content, {z.code for z in zones}, holders), types)
+    return CityChannel(zones, product_defs.load(content, {z.code for z in zones}, holders), types)
 
 
-def prepare_products_later(engine: Engine, exchange: CityExchange) -> None:
+def prepare_products_later(engine: Engine, city: CityChannel) -> None:
     """Starts preparing every product in force, in the background (at server start)."""
     today = local_today(utcnow())
-    engine.prepare_later(exchange.products.in_force(today), today)
+    engine.prepare_later(city.products.in_force(today), today)
 
 
 def month_of(now: datetime) -> date:
@@ -234,7 +234,7 @@ def register_consumer(
 
 def apply_membership(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     consumer: Consumer,
     zone: str,
     statement: str,
@@ -243,7 +243,7 @@ def apply_membership(
     now: datetime | None = None,
 ) -> Membership:
     now = as_utc(now or utcnow())
-    item = exchange.zones.get(zone)
+    item = city.zones.get(zone)
     if item is None or not item.in_force(local_today(now)):
         raise invalid("zone", "no such zone")
     if consumer.type not in item.attrs.get("consumer_types", []):
@@ -321,7 +321,7 @@ def member_zones(db: Session, consumer_id: int) -> set[str]:
 
 def apply_access(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     consumer: Consumer,
     *,
     products: Sequence[str],
@@ -335,13 +335,13 @@ def apply_access(
 ) -> AccessApplication:
     """Applies to use products for one purpose; the providing department reviews first."""
     now = as_utc(now or utcnow())
-    wanted = _check_products(exchange, products, local_today(now))
+    wanted = _check_products(city, products, local_today(now))
     zones = member_zones(db, consumer.id)
     for code in wanted:
-        zone = exchange.products.by_code[code].zone
+        zone = city.products.by_code[code].zone
         if zone not in zones:
-            raise invalid("products", f"{code}: 须先加入{exchange.zones.by_code[zone].name_zh}")
-    chosen = _check_fields(exchange, wanted, fields or {})
+            raise invalid("products", f"{code}: 须先加入{city.zones.by_code[zone].name_zh}")
+    chosen = _check_fields(city, wanted, fields or {})
     text = authorisations.normalise_purpose(purpose)
     if not text:
         raise invalid("purpose", "required")
@@ -365,7 +365,7 @@ def apply_access(
         submitted_at=now,
         history=_json([{"at": now.isoformat(), "by": actor, "step": "submitted"}]),
     )
-    application.status = first_status(exchange, application)
+    application.status = first_status(city, application)
     db.add(application)
     db.flush()
     ledger.record(
@@ -383,31 +383,31 @@ def apply_access(
     return application
 
 
-def _check_products(exchange: CityExchange, products: Sequence[str], today: date) -> list[str]:
+def _check_products(city: CityChannel, products: Sequence[str], today: date) -> list[str]:
     wanted = sorted(set(products))
     if not wanted:
         raise invalid("products", "at least one product")
     for code in wanted:
-        product = exchange.products.get(code)
+        product = city.products.get(code)
         if product is None or not product.item.in_force(today):
             raise invalid("products", f"{code}: no such product")
     return wanted
 
 
 def _check_fields(
-    exchange: CityExchange, products: list[str], fields: dict[str, list[str]]
+    city: CityChannel, products: list[str], fields: dict[str, list[str]]
 ) -> dict[str, list[str]]:
     """The output fields asked for, per product (all of them where none are named)."""
     chosen: dict[str, list[str]] = {}
     for code, names in fields.items():
         if code not in products:
             raise invalid("fields", f"{code}: not one of the products applied for")
-        known = exchange.products.by_code[code].output_names
+        known = city.products.by_code[code].output_names
         unknown = sorted(set(names) - set(known))
         if unknown:
             raise invalid("fields", f"{code}: no output field {', '.join(unknown)}")
     for code in products:
-        names = fields.get(code) or list(exchange.products.by_code[code].output_names)
+        names = fields.get(code) or list(city.products.by_code[code].output_names)
         chosen[code] = sorted(set(names))
     return chosen
 
@@ -427,13 +427,13 @@ def _department(name: str) -> str:
     return name
 
 
-def providers_to_review(exchange: CityExchange, application: AccessApplication) -> set[str]:
+def providers_to_review(city: CityChannel, application: AccessApplication) -> set[str]:
     """The providing departments that must still approve: those of its products that are not
     open data, less those that approved since the application was last submitted."""
     needed = {
         _department(product.provider)
         for code in application_products(application)
-        if (product := exchange.products.by_code.get(code)) is not None and product.kind != "open"
+        if (product := city.products.by_code.get(code)) is not None and product.kind != "open"
     }
     for step in reversed(application_history(application)):
         if step.get("step") in ("submitted", "resubmitted"):
@@ -443,13 +443,13 @@ def providers_to_review(exchange: CityExchange, application: AccessApplication) 
     return needed
 
 
-def first_status(exchange: CityExchange, application: AccessApplication) -> str:
+def first_status(city: CityChannel, application: AccessApplication) -> str:
     """Open data needs no provider's consent: the bureau alone reviews its use."""
-    return "department_review" if providers_to_review(exchange, application) else "bureau_review"
+    return "department_review" if providers_to_review(city, application) else "bureau_review"
 
 
 def reviewer_step(
-    exchange: CityExchange, application: AccessApplication, department: str | None, is_bureau: bool
+    city: CityChannel, application: AccessApplication, department: str | None, is_bureau: bool
 ) -> str | None:
     """Which step this reviewer may take now: 'department' for an officer of a providing
     department that has not approved yet, while the application awaits the departments (each
@@ -458,13 +458,13 @@ def reviewer_step(
         return "bureau"
     if application.status != "department_review" or not department:
         return None
-    needed = providers_to_review(exchange, application)
+    needed = providers_to_review(city, application)
     return "department" if _department(department) in needed else None
 
 
 def review_access(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     code: str,
     *,
     decision: str,
@@ -482,7 +482,7 @@ def review_access(
     application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
     if application is None:
         raise Problem("not-found", detail=f"没有申请 {code}")
-    step = reviewer_step(exchange, application, department, is_bureau)
+    step = reviewer_step(city, application, department, is_bureau)
     if step is None:
         raise Problem(
             "forbidden",
@@ -517,7 +517,7 @@ def review_access(
         application.status = "returned"
     elif step == "department":
         # The bureau reviews once every providing department has approved.
-        if not providers_to_review(exchange, application):
+        if not providers_to_review(city, application):
             application.status = "bureau_review"
     else:
         application.status = "approved"
@@ -566,7 +566,7 @@ def review_access(
 
 def resubmit(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     code: str,
     consumer: Consumer,
     *,
@@ -590,7 +590,7 @@ def resubmit(
         {"at": now.isoformat(), "by": actor, "step": "resubmitted", "reason": note.strip()}
     )
     application.history = _json(history)
-    application.status = first_status(exchange, application)
+    application.status = first_status(city, application)
     ledger.record(db, actor, "channel.application.resubmitted", detail={"application": code})
     return application
 
@@ -975,7 +975,7 @@ class Pending:
 
 def decide_call(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     engine: Engine,
     *,
     api_key: str | None,
@@ -988,13 +988,13 @@ def decide_call(
     nothing, so it holds no write lock however long a product takes to prepare. ``keys`` is
     the process's :class:`KeyCache` (without one, the key is looked up afresh)."""
     c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
-    verdict = _read_phase(db, exchange, engine, keys or KeyCache(), c, api_key, payload)
+    verdict = _read_phase(db, city, engine, keys or KeyCache(), c, api_key, payload)
     return Pending(c, verdict)
 
 
 def call(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     engine: Engine,
     *,
     api_key: str | None,
@@ -1005,7 +1005,7 @@ def call(
     """One call through the gateway, decided and recorded in one session. The caller commits
     whatever the outcome: a refusal is metered and in the ledger just like an answer."""
     pending = decide_call(
-        db, exchange, engine, api_key=api_key, product_code=product_code, payload=payload, now=now
+        db, city, engine, api_key=api_key, product_code=product_code, payload=payload, now=now
     )
     return record_call(db, pending)
 
@@ -1020,7 +1020,7 @@ def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
     counters, the uses of the subjects' authorisations, the ledger entries and the metering.
     Several calls recorded together cost a few statements more than one (one per counter
     window and per use; one ledger append and one metering insert for all), so a server under
-    load commits its calls in groups (:class:`shuhui.exchange.writes.GroupWriter`). A call
+    load commits its calls in groups (:class:`shuhui.channel.writes.GroupWriter`). A call
     over its key's limits is refused here, whatever else was decided."""
     _count(db, [p.call for p in pending if p.verdict.counted])
     writes = _Writes()
@@ -1098,7 +1098,7 @@ def _record_consent(
 
 def _read_phase(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     engine: Engine,
     keys: KeyCache,
     c: _Call,
@@ -1120,7 +1120,7 @@ def _read_phase(
     if c.now >= key.expires_at:
         return refuse("key-expired", Problem("unauthenticated", detail=REASONS["key-expired"]))
     c.held = facts.grants
-    product = exchange.products.get(c.product_code)
+    product = city.products.get(c.product_code)
     today = local_today(c.now)
     if product is None or not product.item.in_force(today):
         return refuse("product-unknown", Problem("not-found", detail=REASONS["product-unknown"]))
@@ -1300,7 +1300,7 @@ def tiered(product: Product, calls: int) -> tuple[list[tuple[str, int, int, int]
     return out, sum(x[3] for x in out)
 
 
-def statement(db: Session, exchange: CityExchange, consumer: Consumer, month: date) -> Statement:
+def statement(db: Session, city: CityChannel, consumer: Consumer, month: date) -> Statement:
     """A month's bill: answered calls per product and usage, priced by tiers (industry use) or
     free (public-governance use). Once issued, it is the sealed document, whatever the price
     list says now."""
@@ -1311,10 +1311,10 @@ def statement(db: Session, exchange: CityExchange, consumer: Consumer, month: da
     )
     if issued is not None:
         return _from_document(consumer, issued)
-    return _computed(db, exchange, consumer, month)
+    return _computed(db, city, consumer, month)
 
 
-def _computed(db: Session, exchange: CityExchange, consumer: Consumer, month: date) -> Statement:
+def _computed(db: Session, city: CityChannel, consumer: Consumer, month: date) -> Statement:
     rows = db.execute(
         select(Call.product, Call.usage, Call.status, func.count())
         .where(Call.consumer_id == consumer.id, Call.month == month)
@@ -1329,7 +1329,7 @@ def _computed(db: Session, exchange: CityExchange, consumer: Consumer, month: da
             refused += n
     lines: list[StatementLine] = []
     for (code, usage), n in sorted(answered.items()):
-        priced = exchange.products.get(code)
+        priced = city.products.get(code)
         if priced is None:
             continue
         if usage == "public_governance":
@@ -1390,7 +1390,7 @@ class Issued:
 
 def issue_statements(
     db: Session,
-    exchange: CityExchange,
+    city: CityChannel,
     data_dir: Path,
     month: date,
     *,
@@ -1422,7 +1422,7 @@ def issue_statements(
         seal = _billing_seal(db, data_dir, actor=actor)
     for consumer_id in todo:
         consumer = db.get_one(Consumer, consumer_id)
-        computed = _computed(db, exchange, consumer, month)
+        computed = _computed(db, city, consumer, month)
         code = _code("ZD", now)
         body = statement_body(computed) | {
             "format": STATEMENT_FORMAT,

@@ -14,12 +14,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.core.clock import local_today, utcnow
-from shuhui.core.db import transaction
-from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
-from shuhui.exchange import service
-from shuhui.exchange.engine import Engine
-from shuhui.exchange.models import (
+from shuhui.channel import service
+from shuhui.channel.engine import Engine
+from shuhui.channel.models import (
     APPLICATION_STATES,
     CONSUMER_TYPES,
     AccessApplication,
@@ -28,8 +25,8 @@ from shuhui.exchange.models import (
     Grant,
     Membership,
 )
-from shuhui.exchange.products import Product
-from shuhui.exchange.schemas import (
+from shuhui.channel.products import Product
+from shuhui.channel.schemas import (
     ApplicationIn,
     ApplicationReviewIn,
     ConsumerIn,
@@ -40,6 +37,9 @@ from shuhui.exchange.schemas import (
     ResubmitIn,
     RevokeIn,
 )
+from shuhui.core.clock import local_today, utcnow
+from shuhui.core.db import transaction
+from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.trust.deps import DB, CurrentUser, require_role
 from shuhui.trust.models import Role, User
 
@@ -51,8 +51,8 @@ Reviewer = Annotated[User, Depends(require_role(Role.data_operator, Role.officer
 PROBLEM_JSON = "application/problem+json"
 
 
-def exchange_of(request: Request) -> service.CityExchange:
-    found: service.CityExchange = request.app.state.city_exchange
+def city_of(request: Request) -> service.CityChannel:
+    found: service.CityChannel = request.app.state.city_channel
     return found
 
 
@@ -178,7 +178,7 @@ def product_out(p: Product) -> dict[str, Any]:
 
 @api.get("/products", summary="The data products, their parameters, output and prices")
 def list_products(request: Request) -> list[dict[str, Any]]:
-    return [product_out(p) for p in exchange_of(request).products.in_force(date.today())]
+    return [product_out(p) for p in city_of(request).products.in_force(date.today())]
 
 
 @api.get("/zones", summary="The zones and who may join them")
@@ -191,7 +191,7 @@ def list_zones(request: Request) -> list[dict[str, Any]]:
             "consumer_types": z.attrs.get("consumer_types", []),
             "reference": z.reference,
         }
-        for z in exchange_of(request).zones
+        for z in city_of(request).zones
     ]
 
 
@@ -214,7 +214,7 @@ def me(db: DB, user: ConsumerUser) -> dict[str, Any]:
 def join(body: MembershipIn, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     consumer = consumer_of(db, user)
     held = service.apply_membership(
-        db, exchange_of(request), consumer, body.zone, body.statement, actor=user.username
+        db, city_of(request), consumer, body.zone, body.statement, actor=user.username
     )
     return membership_out(held)
 
@@ -245,7 +245,7 @@ def review_join(
 @api.post("/applications", status_code=201, summary="Apply to use data products")
 def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     application = service.apply_access(
-        db, exchange_of(request), consumer_of(db, user), actor=user.username, **body.model_dump()
+        db, city_of(request), consumer_of(db, user), actor=user.username, **body.model_dump()
     )
     return application_out(application)
 
@@ -256,12 +256,12 @@ def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[
         found = service.applications(db, consumer_id=consumer_of(db, user).id)
         return [application_out(a) for a in found]
     if user.role_set & {Role.data_operator, Role.officer}:
-        exchange = exchange_of(request)
+        city = city_of(request)
         is_bureau = Role.data_operator in user.role_set
         return [
             {
                 **application_out(a),
-                "my_step": service.reviewer_step(exchange, a, user.department, is_bureau),
+                "my_step": service.reviewer_step(city, a, user.department, is_bureau),
             }
             for a in service.applications(db)
         ]
@@ -274,7 +274,7 @@ def review(
 ) -> dict[str, Any]:
     application = service.review_access(
         db,
-        exchange_of(request),
+        city_of(request),
         code,
         decision=body.decision,
         reason=body.reason,
@@ -293,7 +293,7 @@ def resubmit(
 ) -> dict[str, Any]:
     application = service.resubmit(
         db,
-        exchange_of(request),
+        city_of(request),
         code,
         consumer_of(db, user),
         legal_basis=body.legal_basis,
@@ -364,7 +364,7 @@ def parse_month(month: str) -> date:
 
 @api.get("/statements/{month}", summary="A month's statement (YYYY-MM)")
 def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    found = service.statement(db, exchange_of(request), consumer_of(db, user), parse_month(month))
+    found = service.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
     return statement_out(found)
 
 
@@ -373,7 +373,7 @@ def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[
     summary="An issued statement as sealed: the document's exact text and its e-seal envelope",
 )
 def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    found = service.statement(db, exchange_of(request), consumer_of(db, user), parse_month(month))
+    found = service.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
     if found.issued is None:
         raise Problem("not-found", detail=f"{month} 的对账单尚未出具 (not issued yet)")
     return {
@@ -390,7 +390,7 @@ def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -
 def issue_statements(month: str, request: Request, db: DB, user: Bureau) -> dict[str, Any]:
     done = service.issue_statements(
         db,
-        exchange_of(request),
+        city_of(request),
         Path(request.app.state.settings.data_dir),
         parse_month(month),
         actor=user.username,
@@ -434,7 +434,7 @@ def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> se
     with transaction(app.state.session_factory) as db:
         return service.decide_call(
             db,
-            app.state.city_exchange,
+            app.state.city_channel,
             engine_of(app),
             api_key=api_key,
             product_code=product,
@@ -453,7 +453,7 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
     data — goes to the channel's threads."""
     if not app.state.channel_local_db:
         return False
-    product = app.state.city_exchange.products.get(code)
+    product = app.state.city_channel.products.get(code)
     if product is None or product.kind == "open":
         return False
     return engine_of(app).ready(product, local_today(utcnow()))
@@ -475,7 +475,7 @@ async def call_product(request: Request, product: str) -> Response:
         pending = await asyncio.get_running_loop().run_in_executor(
             app.state.channel_deciders, _decide, app, api_key, product, payload
         )
-    # Recorded by the process's writer with the calls waiting alongside (shuhui.exchange.writes).
+    # Recorded by the process's writer with the calls waiting alongside (shuhui.channel.writes).
     outcome: service.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
     return JSONResponse(
         outcome.body,
@@ -536,11 +536,11 @@ def _endpoint(code: str) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def gateway_router(exchange: service.CityExchange) -> APIRouter:
+def gateway_router(city: service.CityChannel) -> APIRouter:
     """One documented endpoint per product (its parameters in the request schema), and a
     catch-all that answers unknown products the same way (metered, in the ledger)."""
     router = APIRouter(prefix="/api/v1/channel/products", tags=["data channel: products"])
-    for product in exchange.products:
+    for product in city.products:
         schema = {
             "type": "object",
             "required": ["purpose", "params"],

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from shuhui.channel import service
+from shuhui.channel.models import Call
+from shuhui.channel.writes import GroupWriter, WriteLock
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
-from shuhui.exchange import service
-from shuhui.exchange.models import Call
-from shuhui.exchange.writes import GroupWriter, WriteLock
 from shuhui.trust.authorisations import entries_about
 from shuhui.trust.models import Authorisation, LedgerEntry
-from tests.exchange.conftest import PURPOSE, Channel
-from tests.exchange.test_gateway import consent
+from tests.channel.conftest import PURPOSE, Channel
+from tests.channel.test_gateway import consent
 
 PRODUCT = "underwriting-health-check"
 
@@ -34,7 +34,7 @@ def decided(ch: Channel, n: int, **payload: Any) -> list[service.Pending]:
             pending.append(
                 service.decide_call(
                     db,
-                    ch.app.state.city_exchange,
+                    ch.app.state.city_channel,
                     ch.app.state.channel_engine,
                     api_key=ch.key,
                     product_code=PRODUCT,
@@ -129,13 +129,13 @@ def test_a_failed_write_is_its_own_and_the_rest_of_its_group_lands(channel: Chan
 def test_a_call_is_decided_at_once_only_from_a_table_prepared_and_checked(
     channel: Channel,
 ) -> None:
+    from shuhui.channel.routes import _decides_at_once
     from shuhui.core.clock import local_today, utcnow
-    from shuhui.exchange.routes import _decides_at_once
 
     ch = channel
     consent(ch)
     app, engine = ch.app, ch.app.state.channel_engine
-    product = app.state.city_exchange.products.get(PRODUCT)
+    product = app.state.city_channel.products.get(PRODUCT)
     today = local_today(utcnow())
     engine._prepared.pop(PRODUCT, None)
     assert not engine.ready(product, today)  # nothing prepared: the call goes to a thread

@@ -19,13 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.core import display
-from shuhui.core.clock import format_local, local_today, utcnow
-from shuhui.core.display import yuan
-from shuhui.core.errors import Problem, invalid
-from shuhui.core.http import render, tr
-from shuhui.exchange import service
-from shuhui.exchange.models import (
+from shuhui.channel import service
+from shuhui.channel.models import (
     APPLICATION_STATES,
     CONSUMER_TYPES,
     GRANT_STATES,
@@ -37,17 +32,22 @@ from shuhui.exchange.models import (
     Grant,
     Membership,
 )
-from shuhui.exchange.products import Product
-from shuhui.exchange.routes import (
+from shuhui.channel.products import Product
+from shuhui.channel.routes import (
     Bureau,
     ConsumerUser,
     Reviewer,
     application_out,
+    city_of,
     consumer_of,
-    exchange_of,
     grant_out,
     parse_month,
 )
+from shuhui.core import display
+from shuhui.core.clock import format_local, local_today, utcnow
+from shuhui.core.display import yuan
+from shuhui.core.errors import Problem, invalid
+from shuhui.core.http import render, tr
 from shuhui.trust.deps import DB, CurrentUser
 from shuhui.trust.models import Role, User
 
@@ -177,10 +177,10 @@ def _status_of_key(k: ApiKey, now: datetime) -> str:
     return "expired" if now >= k.expires_at else "active"
 
 
-def _names(exchange: service.CityExchange, codes: list[str]) -> list[dict[str, str]]:
+def _names(city: service.CityChannel, codes: list[str]) -> list[dict[str, str]]:
     out = []
     for code in codes:
-        p = exchange.products.get(code)
+        p = city.products.get(code)
         out.append(
             {
                 "code": code,
@@ -207,8 +207,8 @@ def price_bands(p: Product) -> list[dict[str, str]]:
     return bands
 
 
-def product_view(exchange: service.CityExchange, p: Product) -> dict[str, Any]:
-    zone = exchange.zones.get(p.zone)
+def product_view(city: service.CityChannel, p: Product) -> dict[str, Any]:
+    zone = city.zones.get(p.zone)
     return {
         "code": p.code,
         "zh": p.name_zh,
@@ -238,7 +238,7 @@ def product_view(exchange: service.CityExchange, p: Product) -> dict[str, Any]:
     }
 
 
-def application_view(exchange: service.CityExchange, a: AccessApplication) -> dict[str, Any]:
+def application_view(city: service.CityChannel, a: AccessApplication) -> dict[str, Any]:
     shown = application_out(a)
     history = []
     for h in shown["history"]:
@@ -258,19 +258,19 @@ def application_view(exchange: service.CityExchange, a: AccessApplication) -> di
         "consumer_type": CONSUMER_TYPES.get(a.consumer.type, (a.consumer.type,) * 2),
         "status_title": APPLICATION_STATES[a.status],
         "usage_title": USAGES.get(a.usage, (a.usage, a.usage)),
-        "product_names": _names(exchange, shown["products"]),
+        "product_names": _names(city, shown["products"]),
         "submitted": format_local(a.submitted_at),
         "history_view": history,
         "reviewers": {str(h.get("by")) for h in shown["history"] if h.get("step") != "submitted"},
     }
 
 
-def grant_view(exchange: service.CityExchange, g: Grant, now: datetime) -> dict[str, Any]:
+def grant_view(city: service.CityChannel, g: Grant, now: datetime) -> dict[str, Any]:
     status = _status_of_grant(g, now)
     return {
         **grant_out(g),
         "consumer_name": g.consumer.name,
-        "product_names": _names(exchange, service.application_products(g)),
+        "product_names": _names(city, service.application_products(g)),
         "usage_title": USAGES.get(g.usage, (g.usage, g.usage)),
         "valid_from_local": format_local(g.valid_from),
         "valid_to_local": format_local(g.valid_to),
@@ -295,8 +295,8 @@ def key_view(k: ApiKey, now: datetime) -> dict[str, Any]:
     }
 
 
-def membership_view(exchange: service.CityExchange, m: Membership) -> dict[str, Any]:
-    zone = exchange.zones.get(m.zone)
+def membership_view(city: service.CityChannel, m: Membership) -> dict[str, Any]:
+    zone = city.zones.get(m.zone)
     return {
         "id": m.id,
         "zone": m.zone,
@@ -324,7 +324,7 @@ def _chart(kind: str, categories: list[str], series: list[dict[str, Any]]) -> di
 
 
 def _usage(
-    request: Request, db: Session, exchange: service.CityExchange, consumer: Consumer, days: int
+    request: Request, db: Session, city: service.CityChannel, consumer: Consumer, days: int
 ) -> dict[str, Any]:
     now = utcnow()
     since = now - timedelta(days=days)
@@ -335,7 +335,7 @@ def _usage(
     refused: Counter[str] = Counter()
     for row in rows:
         (answered if row["answered"] else refused)[row["day"]] += row["calls"]
-    names = {p.code: p for p in exchange.products}
+    names = {p.code: p for p in city.products}
     table = [
         {
             **row,
@@ -371,12 +371,12 @@ def _usage(
 
 
 def _statement(
-    exchange: service.CityExchange, db: Session, consumer: Consumer, month: date
+    city: service.CityChannel, db: Session, consumer: Consumer, month: date
 ) -> dict[str, Any]:
-    found = service.statement(db, exchange, consumer, month)
+    found = service.statement(db, city, consumer, month)
     lines = []
     for line in found.lines:
-        p = exchange.products.get(line.product)
+        p = city.products.get(line.product)
         lines.append(
             {
                 "product": line.product,
@@ -419,12 +419,12 @@ def _console(
     refusal: Problem | None = None,
     typed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    exchange = exchange_of(request)
+    city = city_of(request)
     now = utcnow()
     today = local_today(now)
     held = {m.zone: m for m in service.memberships(db, consumer.id)}
     zones = []
-    for z in exchange.zones.in_force(today):
+    for z in city.zones.in_force(today):
         m = held.get(z.code)
         zones.append(
             {
@@ -433,15 +433,15 @@ def _console(
                 "en": z.name_en,
                 "types": [CONSUMER_TYPES.get(t, (t, t)) for t in z.attrs.get("consumer_types", [])],
                 "may_join": consumer.type in z.attrs.get("consumer_types", []),
-                "membership": membership_view(exchange, m) if m else None,
+                "membership": membership_view(city, m) if m else None,
                 "can_apply": consumer.type in z.attrs.get("consumer_types", [])
                 and (m is None or m.status == "rejected"),
             }
         )
     members = service.member_zones(db, consumer.id)
-    grants = [grant_view(exchange, g, now) for g in service.grants(db, consumer.id)]
+    grants = [grant_view(city, g, now) for g in service.grants(db, consumer.id)]
     applications = [
-        application_view(exchange, a) for a in service.applications(db, consumer_id=consumer.id)
+        application_view(city, a) for a in service.applications(db, consumer_id=consumer.id)
     ]
     keys = [key_view(k, now) for k in service.keys(db, consumer.id)]
     active_grants = [g for g in grants if g["shown_status"] == "active"]
@@ -454,13 +454,13 @@ def _console(
         "consumer": consumer,
         "consumer_type": CONSUMER_TYPES.get(consumer.type, (consumer.type,) * 2),
         "zones": zones,
-        "products": [product_view(exchange, p) for p in exchange.products.in_force(today)],
+        "products": [product_view(city, p) for p in city.products.in_force(today)],
         "member_zones": members,
         "applications": applications,
         "grants": grants,
         "active_grants": active_grants,
         "keys": keys,
-        "statement": _statement(exchange, db, consumer, month or service.month_of(now)),
+        "statement": _statement(city, db, consumer, month or service.month_of(now)),
         "usages": USAGES,
         "kind_titles": KIND_TITLES,
         "usage_choices": USAGE_DAYS,
@@ -468,7 +468,7 @@ def _console(
         "typed": typed or {},
         # A refusal about a form no longer on the page (a key revoked meanwhile) shows on top.
         "page_error": refusal is not None and failed not in forms,
-        **_usage(request, db, exchange, consumer, days),
+        **_usage(request, db, city, consumer, days),
         **shown_errors(failed, refusal),
     }
     return render(
@@ -581,7 +581,7 @@ async def join_zone(request: Request, db: DB, user: ConsumerUser) -> Response:
     try:
         service.apply_membership(
             db,
-            exchange_of(request),
+            city_of(request),
             consumer,
             _text(form, "zone"),
             _text(form, "statement"),
@@ -600,7 +600,7 @@ async def apply(request: Request, db: DB, user: ConsumerUser) -> Response:
     try:
         service.apply_access(
             db,
-            exchange_of(request),
+            city_of(request),
             consumer,
             products=[str(p) for p in form.getlist("products")],
             fields=None,
@@ -624,7 +624,7 @@ async def resubmit(request: Request, db: DB, user: ConsumerUser, code: str) -> R
     try:
         service.resubmit(
             db,
-            exchange_of(request),
+            city_of(request),
             code,
             consumer,
             legal_basis=_text(form, "legal_basis"),
@@ -709,23 +709,21 @@ def _review(
     refusal: Problem | None = None,
     typed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    exchange = exchange_of(request)
+    city = city_of(request)
     department, is_bureau = _reviewer(user)
     now = utcnow()
     queue: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for a in service.applications(db):
-        step = service.reviewer_step(exchange, a, department, is_bureau)
-        view = application_view(exchange, a)
+        step = service.reviewer_step(city, a, department, is_bureau)
+        view = application_view(city, a)
         if step is not None:
             queue.append({**view, "step": step})
         elif is_bureau or user.username in view["reviewers"]:
             # An officer sees what waits for his department, and what he reviewed himself.
             others.append(view)
-    memberships = (
-        [membership_view(exchange, m) for m in service.memberships(db)] if is_bureau else []
-    )
-    grants = [grant_view(exchange, g, now) for g in service.grants(db)] if is_bureau else []
+    memberships = [membership_view(city, m) for m in service.memberships(db)] if is_bureau else []
+    grants = [grant_view(city, g, now) for g in service.grants(db)] if is_bureau else []
     forms = {f"application:{a['code']}" for a in queue}
     forms |= {f"membership:{m['id']}" for m in memberships if m["status"] == "pending"}
     forms |= {f"grant:{g['code']}" for g in grants if g["status"] == "active"}
@@ -765,7 +763,7 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
     try:
         service.review_access(
             db,
-            exchange_of(request),
+            city_of(request),
             code,
             decision=_text(form, "decision"),
             reason=_text(form, "reason"),
@@ -849,7 +847,7 @@ async def issue_statements(request: Request, db: DB, user: Bureau) -> Response:
         month = parse_month(month_text[:16])
         done = service.issue_statements(
             db,
-            exchange_of(request),
+            city_of(request),
             Path(request.app.state.settings.data_dir),
             month,
             actor=user.username,
@@ -881,7 +879,7 @@ def _dashboard(
     refusal: Problem | None = None,
     typed: dict[str, Any] | None = None,
 ) -> Response:
-    exchange = exchange_of(request)
+    city = city_of(request)
     chosen = 30
     if refusal is None:
         try:
@@ -897,11 +895,11 @@ def _dashboard(
     numbers = service.dashboard(db, utcnow() - timedelta(days=chosen))
 
     def zone_name(code: str) -> str:
-        z = exchange.zones.get(code)
+        z = city.zones.get(code)
         return tr(request, z.name_zh, z.name_en) if z else code
 
     def product_name(code: str) -> str:
-        p = exchange.products.get(code)
+        p = city.products.get(code)
         return tr(request, p.name_zh, p.name_en) if p else code
 
     def reason_name(code: str) -> str:

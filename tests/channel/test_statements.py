@@ -15,16 +15,16 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from shuhui.channel import service
+from shuhui.channel.models import Call, IssuedStatement
+from shuhui.channel.products import Tier
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
-from shuhui.exchange import service
-from shuhui.exchange.models import Call, IssuedStatement
-from shuhui.exchange.products import Tier
 from shuhui.trust import seals
 from shuhui.trust.models import LedgerEntry
+from tests.channel.conftest import Channel, as_user
+from tests.channel.test_gateway import check, consent
 from tests.conftest import csrf_from
-from tests.exchange.conftest import Channel, as_user
-from tests.exchange.test_gateway import check, consent
 
 
 def last_month() -> date:
@@ -117,7 +117,7 @@ def test_a_month_that_is_over_is_issued_sealed_and_kept(channel: Channel, tmp_pa
     assert check(ch).status_code == 200
     assert move_calls_to(ch, month) == 1
     assert check(ch).status_code == 200  # this month's, not issued
-    by_code = ch.app.state.city_exchange.products.by_code
+    by_code = ch.app.state.city_channel.products.by_code
     priced = by_code["underwriting-health-check"]
     by_code[priced.code] = replace(priced, tiers=(Tier(None, 1),))
     try:
