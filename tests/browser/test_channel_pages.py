@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from shuhui.channel.service import month_of
+from shuhui.channel.common import month_of
 from shuhui.core.clock import utcnow
 from shuhui.trust.service import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in

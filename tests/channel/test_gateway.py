@@ -203,7 +203,7 @@ def test_statement_prices_industry_use_in_cumulative_tiers(channel: Channel) -> 
     for _ in range(3):
         assert check(ch).status_code == 200
     check(ch, purpose="营销推广")
-    from shuhui.channel.service import month_of
+    from shuhui.channel.common import month_of
     from shuhui.core.clock import utcnow
 
     month = month_of(utcnow()).strftime("%Y-%m")
@@ -417,7 +417,7 @@ def test_revoking_a_grant_or_membership_takes_effect_at_the_next_call(channel: C
 def test_an_expired_key_is_401(channel: Channel) -> None:
     from datetime import timedelta
 
-    from shuhui.channel import service
+    from shuhui.channel import gateway
     from shuhui.core.clock import utcnow
     from shuhui.core.db import transaction
 
@@ -429,7 +429,7 @@ def test_an_expired_key_is_401(channel: Channel) -> None:
     assert check(ch, key=short).status_code == 200
     state = ch.app.state
     with transaction(state.session_factory) as db:
-        later = service.call(
+        later = gateway.call(
             db,
             state.city_channel,
             state.channel_engine,

@@ -16,9 +16,12 @@ from shuhui.catalog import asset_routes, ckan_routes, dcat_routes
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.search import IndexCache
+from shuhui.channel import city as channel_city
+from shuhui.channel import gateway as channel_gateway
+from shuhui.channel import keys as channel_keys
 from shuhui.channel import pages as channel_pages
+from shuhui.channel import review_pages as channel_review_pages
 from shuhui.channel import routes as channel_routes
-from shuhui.channel import service as channel_service
 from shuhui.channel import writes as channel_writes
 from shuhui.channel.engine import Engine
 from shuhui.core import display
@@ -93,16 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authorisation_routes.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.catalog_index = IndexCache()
-    app.state.city_channel = channel_service.city_channel(settings.city_content)
+    app.state.city_channel = channel_city.city_channel(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
-    app.state.channel_keys = channel_service.KeyCache()
+    app.state.channel_keys = channel_keys.KeyCache()
     app.state.channel_writes = channel_writes.for_database(
         settings.sqlalchemy_url, settings.data_dir
     )
     app.state.channel_deciders = ThreadPoolExecutor(16, thread_name_prefix="channel-decide")
     app.state.channel_local_db = settings.sqlalchemy_url.startswith("sqlite")
     app.state.channel_writer = channel_writes.GroupWriter(
-        app.state.session_factory, app.state.channel_writes, channel_service.record_calls
+        app.state.session_factory, app.state.channel_writes, channel_gateway.record_calls
     )
     app.state.policy_library = programs_service.Library(settings, app.state.datacore)
 
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_routes.pages,
         channel_routes.api,
         channel_pages.pages,
+        channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
@@ -166,5 +170,5 @@ def create_served_app() -> FastAPI:
     app = create_app()
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
-    channel_service.prepare_products_later(app.state.channel_engine, app.state.city_channel)
+    channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
     return app
