@@ -14,7 +14,7 @@ from shuhui.channel import products as product_defs
 from shuhui.channel.engine import Engine
 from shuhui.channel.products import Products
 from shuhui.core.clock import local_today, utcnow
-from shuhui.core.content import ContentError, Items, load_items
+from shuhui.core.content import ContentError, Item, Items, load_items
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class BillingSeal:
 
 @dataclass(frozen=True)
 class CityChannel:
+    """The city's channel configuration, as the app holds it (``app.state.city_channel``)."""
+
     zones: Items
     products: Products
     certificate_types: Items
@@ -46,26 +48,35 @@ class CityChannel:
     def billing_seal(self, on: date) -> BillingSeal:
         """The billing seal in force on a day."""
         for item in self.billing.in_force(on):
-            short = str(item.attrs.get("department", ""))
-            biller = next(
-                (d.name_zh for d in self.departments if d.attrs.get("short") == short), None
+            return BillingSeal(
+                item.code, item.name_zh, _biller(self.departments, self.billing, item)
             )
-            if biller is None:
-                raise ContentError(self.billing.path, f"{item.code}.department", "not listed")
-            return BillingSeal(item.code, item.name_zh, biller)
         raise ContentError(self.billing.path, "items", f"no billing seal in force on {on}")
+
+
+def _biller(departments: Items, billing: Items, item: Item) -> str:
+    """The full name of the department a billing seal names by its short name."""
+    short = item.attrs.get("department")
+    for department in departments:
+        if department.attrs.get("short") == short:
+            return department.name_zh
+    raise ContentError(billing.path, f"{item.code}.department", "not in departments.yaml")
 
 
 def city_channel(content: Path) -> CityChannel:
     zones = load_items(content / "channel-zones.yaml", "channel-zones")
     types = load_items(content / "certificate-types.yaml", "certificate-types")
     holders = {t.code: str(t.attrs.get("holder", "any")) for t in types}
+    departments = load_items(content / "departments.yaml", "departments")
+    billing = load_items(content / "channel-billing.yaml", "channel-billing")
+    for item in billing:  # refused at start, not when the first statement is issued
+        _biller(departments, billing, item)
     return CityChannel(
         zones,
         product_defs.load(content, {z.code for z in zones}, holders),
         types,
-        load_items(content / "departments.yaml", "departments"),
-        load_items(content / "channel-billing.yaml", "channel-billing"),
+        departments,
+        billing,
     )
 
 
