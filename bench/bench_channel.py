@@ -144,17 +144,19 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
     """The insurer, its grant and key, and M signed authorisations; kept in ``path`` and topped
     up when more subjects are asked for than it holds."""
     # Imported here: the settings are read from the environment configure() has set.
+    from shuhui.channel import grants, keys, onboarding
+    from shuhui.channel.city import city_channel
+    from shuhui.core.clock import local_today
     from shuhui.core.db import make_engine, make_session_factory, transaction
     from shuhui.core.settings import Settings
     from shuhui.datacore.store import DataCore
-    from shuhui.exchange import service
     from shuhui.trust import authorisations as authz
     from shuhui.web.registry import DataCoreEnterprises
 
     settings = Settings(_env_file=None)
     engine = make_engine(settings.sqlalchemy_url)
     factory = make_session_factory(engine)
-    exchange = service.city_exchange(settings.city_content)
+    city = city_channel(settings.city_content)
     kept: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     timings: dict[str, float] = {}
 
@@ -164,7 +166,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
     if kept.get("residents") != residents or "key" not in kept:
         began = time.perf_counter()
         with transaction(factory) as db:
-            consumer = service.consumer_by_code(db, INSURER) or service.register_consumer(
+            consumer = onboarding.consumer_by_code(db, INSURER) or onboarding.register_consumer(
                 db,
                 credit_code=INSURER,
                 name=INSURER_NAME,
@@ -174,14 +176,14 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
                 contact_email="api@example.cn",
                 actor=ACTOR,
             )
-            if "finance" not in service.member_zones(db, consumer.id):
-                held = service.apply_membership(
-                    db, exchange, consumer, "finance", "线上核保", actor=ACTOR
+            if "finance" not in onboarding.member_zones(db, consumer.id):
+                held = onboarding.apply_membership(
+                    db, city, consumer, "finance", "线上核保", actor=ACTOR
                 )
-                service.review_membership(db, held.id, approve=True, reason="", actor=ACTOR)
-            application = service.apply_access(
+                onboarding.review_membership(db, held.id, approve=True, reason="", actor=ACTOR)
+            application = grants.apply_access(
                 db,
-                exchange,
+                city,
                 consumer,
                 products=[PRODUCT],
                 fields=None,
@@ -192,9 +194,9 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
                 actor=ACTOR,
             )
             for department, bureau in ((PROVIDER, False), (None, True)):
-                service.review_access(
+                grants.review_access(
                     db,
-                    exchange,
+                    city,
                     application.code,
                     decision="approve",
                     reason="",
@@ -205,8 +207,8 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
                     monthly_quota=MONTHLY_QUOTA,
                 )
             assert application.status == "approved" and application.grant_id is not None
-            grant = next(g for g in service.grants(db, consumer.id) if g.id == application.grant_id)
-            _, secret = service.issue_key(
+            grant = next(g for g in grants.grants(db, consumer.id) if g.id == application.grant_id)
+            _, secret = keys.issue_key(
                 db, consumer, grant_codes=[grant.code], label="bench", actor=ACTOR
             )
         kept = {"residents": residents, "key": secret, "grant": grant.code, "subjects": []}
@@ -251,7 +253,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
                     now = datetime.now().astimezone()
                     drafted = authz.create_cert_use(
                         db,
-                        exchange.certificate_types,
+                        city.certificate_types,
                         registry,
                         holder=authz.parse_party("person", citizen, name, "holder"),
                         signatory_id=citizen,
@@ -287,8 +289,8 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
             flush=True,
         )
     engine.dispose()
-    today = service.local_today(datetime.now().astimezone())
-    prepared = [p.code for p in exchange.products.in_force(today) if p.kind != "open"]
+    today = local_today(datetime.now().astimezone())
+    prepared = [p.code for p in city.products.in_force(today) if p.kind != "open"]
     return Setup(kept["key"], kept["grant"], have[:subjects], timings, prepared)
 
 

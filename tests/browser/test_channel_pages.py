@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from shuhui.channel.common import month_of
 from shuhui.core.clock import utcnow
-from shuhui.exchange.service import month_of
 from shuhui.trust.service import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in
 

@@ -16,6 +16,14 @@ from shuhui.catalog import asset_routes, ckan_routes, dcat_routes
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.search import IndexCache
+from shuhui.channel import city as channel_city
+from shuhui.channel import gateway as channel_gateway
+from shuhui.channel import keys as channel_keys
+from shuhui.channel import pages as channel_pages
+from shuhui.channel import review_pages as channel_review_pages
+from shuhui.channel import routes as channel_routes
+from shuhui.channel import writes as channel_writes
+from shuhui.channel.engine import Engine
 from shuhui.core import display
 from shuhui.core.clock import format_local
 from shuhui.core.db import checkpoint_in_background, make_engine, make_session_factory
@@ -23,11 +31,6 @@ from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
-from shuhui.exchange import pages as exchange_pages
-from shuhui.exchange import routes as exchange_routes
-from shuhui.exchange import service as exchange_service
-from shuhui.exchange import writes as exchange_writes
-from shuhui.exchange.engine import Engine
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
@@ -47,7 +50,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.web",
     "shuhui.trust",
     "shuhui.catalog",
-    "shuhui.exchange",
+    "shuhui.channel",
     "shuhui.programs",
 )
 
@@ -93,16 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authorisation_routes.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.catalog_index = IndexCache()
-    app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
+    app.state.city_channel = channel_city.city_channel(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
-    app.state.channel_keys = exchange_service.KeyCache()
-    app.state.channel_writes = exchange_writes.for_database(
+    app.state.channel_keys = channel_keys.KeyCache()
+    app.state.channel_writes = channel_writes.for_database(
         settings.sqlalchemy_url, settings.data_dir
     )
     app.state.channel_deciders = ThreadPoolExecutor(16, thread_name_prefix="channel-decide")
     app.state.channel_local_db = settings.sqlalchemy_url.startswith("sqlite")
-    app.state.channel_writer = exchange_writes.GroupWriter(
-        app.state.session_factory, app.state.channel_writes, exchange_service.record_calls
+    app.state.channel_writer = channel_writes.GroupWriter(
+        app.state.session_factory, app.state.channel_writes, channel_gateway.record_calls
     )
     app.state.policy_library = programs_service.Library(settings, app.state.datacore)
 
@@ -110,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_routes.health)
     # The gateway authenticates by API key, not by session; each call is metered and audited.
     # Matched early: routes are tried in order, and its callers send the most requests.
-    gateway = exchange_routes.gateway_router(app.state.city_exchange)
+    gateway = channel_routes.gateway_router(app.state.city_channel)
     app.include_router(gateway, dependencies=[Depends(csrf_protect)])
     # The CKAN API is public and read-only: who is asking changes nothing in its answers, so its
     # hot path does not look the session up (and it is matched before the many page routes).
@@ -129,8 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authorisation_routes.pages,
         asset_routes.api,
         asset_routes.pages,
-        exchange_routes.api,
-        exchange_pages.pages,
+        channel_routes.api,
+        channel_pages.pages,
+        channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
@@ -166,5 +170,5 @@ def create_served_app() -> FastAPI:
     app = create_app()
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
-    exchange_service.prepare_products_later(app.state.channel_engine, app.state.city_exchange)
+    channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
     return app

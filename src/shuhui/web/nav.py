@@ -25,7 +25,7 @@ MODULES: tuple[NavItem, ...] = (
         "Public data-resource catalog, data-asset registration and valuation",
     ),
     NavItem(
-        "exchange",
+        "channel",
         "/channel",
         "数据通道",
         "Data channel",

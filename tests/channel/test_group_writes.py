@@ -10,20 +10,21 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from shuhui.channel import gateway
+from shuhui.channel.models import Call
+from shuhui.channel.routes import limit_headers
+from shuhui.channel.writes import GroupWriter, WriteLock
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
-from shuhui.exchange import service
-from shuhui.exchange.models import Call
-from shuhui.exchange.writes import GroupWriter, WriteLock
 from shuhui.trust.authorisations import entries_about
 from shuhui.trust.models import Authorisation, LedgerEntry
-from tests.exchange.conftest import PURPOSE, Channel
-from tests.exchange.test_gateway import consent
+from tests.channel.conftest import PURPOSE, Channel
+from tests.channel.test_gateway import consent
 
 PRODUCT = "underwriting-health-check"
 
 
-def decided(ch: Channel, n: int, **payload: Any) -> list[service.Pending]:
+def decided(ch: Channel, n: int, **payload: Any) -> list[gateway.Pending]:
     """n calls decided as if at the same moment: the rate limit counts per minute, and on a
     slow machine deciding them one by one could straddle a minute's end."""
     body = {"purpose": PURPOSE, "params": {"citizen_id": ch.patient_id, "years": 5}, **payload}
@@ -32,9 +33,9 @@ def decided(ch: Channel, n: int, **payload: Any) -> list[service.Pending]:
     for _ in range(n):
         with transaction(ch.app.state.session_factory) as db:
             pending.append(
-                service.decide_call(
+                gateway.decide_call(
                     db,
-                    ch.app.state.city_exchange,
+                    ch.app.state.city_channel,
                     ch.app.state.channel_engine,
                     api_key=ch.key,
                     product_code=PRODUCT,
@@ -52,10 +53,10 @@ def test_a_group_counts_limits_and_uses_as_calls_one_after_another(channel: Chan
     group = decided(ch, 32)
     assert all(p.verdict.reason is None for p in group)  # each, alone, would be answered
     with transaction(ch.app.state.session_factory) as db:
-        outcomes = service.record_calls(db, group)
+        outcomes = gateway.record_calls(db, group)
     statuses = [o.status for o in outcomes]
     assert statuses == [200] * 30 + [429, 429]  # the grant's 30 a minute, in order
-    remaining = [int(o.headers["X-RateLimit-Remaining"]) for o in outcomes]
+    remaining = [int(limit_headers(o.limits)["X-RateLimit-Remaining"]) for o in outcomes]
     assert remaining == [*range(29, -1, -1), 0, 0]
     with ch.app.state.session_factory() as db:
         uses = db.scalar(select(Authorisation.uses).where(Authorisation.code == code))
@@ -80,7 +81,7 @@ def test_the_last_use_goes_to_the_first_call_of_a_group(channel: Channel) -> Non
     code = consent(ch, max_uses=2)
     group = decided(ch, 3)
     with transaction(ch.app.state.session_factory) as db:
-        outcomes = service.record_calls(db, group)
+        outcomes = gateway.record_calls(db, group)
     assert [o.status for o in outcomes] == [200, 200, 403]
     assert outcomes[2].body["authorisation"]["reason"] == "authorisation has no uses left"
     with ch.app.state.session_factory() as db:
@@ -104,7 +105,7 @@ def test_a_failed_write_is_its_own_and_the_rest_of_its_group_lands(channel: Chan
     broken = decided(ch, 1)[0]
     broken.call.key = None  # counted, yet with no key to count against: the write raises
     lock = WriteLock(None)
-    writer = GroupWriter(ch.app.state.session_factory, lock, service.record_calls)
+    writer = GroupWriter(ch.app.state.session_factory, lock, gateway.record_calls)
     with ch.app.state.session_factory() as db:
         seq_before = db.scalar(select(func.max(LedgerEntry.seq)))
     with lock:  # the writer takes the first call, then waits for the lock …
@@ -129,13 +130,13 @@ def test_a_failed_write_is_its_own_and_the_rest_of_its_group_lands(channel: Chan
 def test_a_call_is_decided_at_once_only_from_a_table_prepared_and_checked(
     channel: Channel,
 ) -> None:
+    from shuhui.channel.routes import _decides_at_once
     from shuhui.core.clock import local_today, utcnow
-    from shuhui.exchange.routes import _decides_at_once
 
     ch = channel
     consent(ch)
     app, engine = ch.app, ch.app.state.channel_engine
-    product = app.state.city_exchange.products.get(PRODUCT)
+    product = app.state.city_channel.products.get(PRODUCT)
     today = local_today(utcnow())
     engine._prepared.pop(PRODUCT, None)
     assert not engine.ready(product, today)  # nothing prepared: the call goes to a thread
@@ -157,7 +158,7 @@ def test_the_writer_thread_ends_when_idle_and_the_next_call_starts_another(
     consent(ch)
     calls = decided(ch, 2)
     writer = GroupWriter(
-        ch.app.state.session_factory, WriteLock(None), service.record_calls, idle=0.2
+        ch.app.state.session_factory, WriteLock(None), gateway.record_calls, idle=0.2
     )
     assert not writer.running
     assert writer.submit(calls[0]).result(10).status == 200

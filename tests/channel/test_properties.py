@@ -10,11 +10,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shuhui.channel.billing import tiered
+from shuhui.channel.city import city_channel
+from shuhui.channel.engine import protect
+from shuhui.channel.products import Param, Privacy
 from shuhui.core.errors import Problem
 from shuhui.core.settings import Settings
-from shuhui.exchange import service
-from shuhui.exchange.engine import protect
-from shuhui.exchange.products import Param, Privacy
 
 COLUMNS = ("group", "people", "insured", "retired")
 PRIVACY = Privacy(k_min=10, group_size="people", counts=("people", "insured", "retired"))
@@ -68,9 +69,9 @@ def test_noise_keeps_counts_whole_and_never_negative(
 @given(st.integers(0, 300_000))
 def test_tiered_price_covers_every_call_once(calls: int) -> None:
     settings = Settings()
-    exchange = service.city_exchange(settings.city_content)
-    product = exchange.products.by_code["underwriting-health-check"]
-    bands, fen = service.tiered(product, calls)
+    city = city_channel(settings.city_content)
+    product = city.products.by_code["underwriting-health-check"]
+    bands, fen = tiered(product, calls)
     assert sum(n for _band, n, _each, _fen in bands) == calls
     assert fen == sum(n * each for _band, n, each, _fen in bands)
     # Cumulative tiers: a further call never costs more than the one before it.

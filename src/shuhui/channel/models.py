@@ -1,6 +1,6 @@
 """The data channel's tables.
 
-Zones and products are content (``content/<city>/exchange-zones.yaml``, ``data-products.yaml``)
+Zones and products are content (``content/<city>/channel-zones.yaml``, ``data-products.yaml``)
 and are referred to by code. Money is integer fen (分).
 """
 

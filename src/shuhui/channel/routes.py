@@ -1,5 +1,6 @@
 """The data channel over HTTP: the gateway (one endpoint per data product, API keys), and the
-API behind the consumer console and the data bureau's review queue and dashboard."""
+API behind the consumer console and the data bureau's review queue and dashboard. The gateway's
+outcome becomes a response here: its status, and the rate-limit and quota headers."""
 
 from __future__ import annotations
 
@@ -8,28 +9,23 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
-from shuhui.core.clock import local_today, utcnow
-from shuhui.core.db import transaction
-from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
-from shuhui.exchange import service
-from shuhui.exchange.engine import Engine
-from shuhui.exchange.models import (
-    APPLICATION_STATES,
-    CONSUMER_TYPES,
-    AccessApplication,
-    ApiKey,
-    Consumer,
-    Grant,
-    Membership,
+from shuhui.channel import billing, gateway, grants, keys, onboarding
+from shuhui.channel.city import CityChannel
+from shuhui.channel.deps import (
+    Bureau,
+    ConsumerUser,
+    Reviewer,
+    city_of,
+    consumer_of,
+    engine_of,
+    parse_month,
 )
-from shuhui.exchange.products import Product
-from shuhui.exchange.schemas import (
+from shuhui.channel.schemas import (
     ApplicationIn,
     ApplicationReviewIn,
     ConsumerIn,
@@ -39,138 +35,24 @@ from shuhui.exchange.schemas import (
     MembershipReviewIn,
     ResubmitIn,
     RevokeIn,
+    ShownDays,
+    application_out,
+    consumer_out,
+    grant_out,
+    key_out,
+    membership_out,
+    product_out,
+    statement_out,
 )
-from shuhui.trust.deps import DB, CurrentUser, require_role
-from shuhui.trust.models import Role, User
+from shuhui.core.clock import local_today, utcnow
+from shuhui.core.db import transaction
+from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
+from shuhui.trust.deps import DB, CurrentUser
+from shuhui.trust.models import Role
 
 api = APIRouter(prefix="/api/v1/channel", tags=["data channel"])
 
-ConsumerUser = Annotated[User, Depends(require_role(Role.consumer))]
-Bureau = Annotated[User, Depends(require_role(Role.data_operator))]
-Reviewer = Annotated[User, Depends(require_role(Role.data_operator, Role.officer))]
 PROBLEM_JSON = "application/problem+json"
-
-
-def exchange_of(request: Request) -> service.CityExchange:
-    found: service.CityExchange = request.app.state.city_exchange
-    return found
-
-
-def engine_of(app: FastAPI) -> Engine:
-    found: Engine = app.state.channel_engine
-    return found
-
-
-def consumer_of(db: Session, user: User) -> Consumer:
-    """The organisation a consumer account acts for (registered once, by its credit code)."""
-    if not user.credit_code:
-        raise Problem("forbidden", detail="该账户未绑定机构统一社会信用代码")
-    consumer = service.consumer_by_code(db, user.credit_code)
-    if consumer is None:
-        raise Problem("not-found", detail="本机构尚未登记为数据使用方，请先登记")
-    return consumer
-
-
-# --- shapes ---------------------------------------------------------------------------------
-
-
-def consumer_out(c: Consumer) -> dict[str, Any]:
-    return {
-        "credit_code": c.credit_code,
-        "name": c.name,
-        "type": c.type,
-        "type_zh": CONSUMER_TYPES[c.type][0],
-        "contact_name": c.contact_name,
-        "contact_phone": c.contact_phone,
-        "contact_email": c.contact_email,
-    }
-
-
-def membership_out(m: Membership) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "consumer": m.consumer.credit_code,
-        "consumer_name": m.consumer.name,
-        "zone": m.zone,
-        "status": m.status,
-        "statement": m.statement,
-        "applied_at": m.applied_at.isoformat(),
-        "reviewer": m.reviewer,
-        "review_reason": m.review_reason,
-    }
-
-
-def application_out(a: AccessApplication) -> dict[str, Any]:
-    return {
-        "code": a.code,
-        "consumer": a.consumer.credit_code,
-        "consumer_name": a.consumer.name,
-        "products": service.application_products(a),
-        "fields": json.loads(a.fields),
-        "purpose": a.purpose,
-        "legal_basis": a.legal_basis,
-        "usage": a.usage,
-        "days": a.days,
-        "status": a.status,
-        "status_zh": APPLICATION_STATES[a.status][0],
-        "submitted_at": a.submitted_at.isoformat(),
-        "history": service.application_history(a),
-    }
-
-
-def grant_out(g: Grant) -> dict[str, Any]:
-    return {
-        "code": g.code,
-        "consumer": g.consumer.credit_code,
-        "products": service.application_products(g),
-        "fields": json.loads(g.fields),
-        "purpose": g.purpose,
-        "usage": g.usage,
-        "valid_from": g.valid_from.isoformat(),
-        "valid_to": g.valid_to.isoformat(),
-        "rate_per_minute": g.rate_per_minute,
-        "monthly_quota": g.monthly_quota,
-        "status": g.status,
-        "active": service.grant_active(g, utcnow()),
-        "revoked_reason": g.revoked_reason,
-    }
-
-
-def key_out(k: ApiKey, secret: str | None = None) -> KeyOut:
-    return KeyOut(
-        prefix=k.prefix,
-        label=k.label,
-        grants=json.loads(k.grants),
-        created_at=k.created_at.isoformat(),
-        expires_at=k.expires_at.isoformat(),
-        revoked_at=None if k.revoked_at is None else k.revoked_at.isoformat(),
-        replaced_by=k.replaced_by,
-        secret=secret,
-    )
-
-
-def product_out(p: Product) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "name": p.name_zh,
-        "name_en": p.name_en,
-        "kind": p.kind,
-        "zone": p.zone,
-        "provider": p.provider,
-        "summary": p.summary,
-        "consent": p.consent,
-        "params": [
-            {"name": x.name, "type": x.type, "required": x.required, "title": x.title_zh}
-            for x in p.params
-        ],
-        "output": [{"name": f.name, "type": f.type, "title": f.title_zh} for f in p.output],
-        "pricing": {
-            "tiers": [{"up_to": t.up_to, "fen": t.fen} for t in p.tiers],
-            "public_governance_fen": p.public_governance_fen,
-        },
-        "reference": p.item.reference,
-        "endpoint": f"/api/v1/channel/products/{p.code}",
-    }
 
 
 # --- the API ----------------------------------------------------------------------------------
@@ -178,7 +60,7 @@ def product_out(p: Product) -> dict[str, Any]:
 
 @api.get("/products", summary="The data products, their parameters, output and prices")
 def list_products(request: Request) -> list[dict[str, Any]]:
-    return [product_out(p) for p in exchange_of(request).products.in_force(date.today())]
+    return [product_out(p) for p in city_of(request).products.in_force(date.today())]
 
 
 @api.get("/zones", summary="The zones and who may join them")
@@ -191,7 +73,7 @@ def list_zones(request: Request) -> list[dict[str, Any]]:
             "consumer_types": z.attrs.get("consumer_types", []),
             "reference": z.reference,
         }
-        for z in exchange_of(request).zones
+        for z in city_of(request).zones
     ]
 
 
@@ -199,7 +81,7 @@ def list_zones(request: Request) -> list[dict[str, Any]]:
 def register(body: ConsumerIn, db: DB, user: ConsumerUser) -> dict[str, Any]:
     if not user.credit_code:
         raise invalid("credit_code", "the account has no organisation credit code")
-    consumer = service.register_consumer(
+    consumer = onboarding.register_consumer(
         db, credit_code=user.credit_code, actor=user.username, **body.model_dump()
     )
     return consumer_out(consumer)
@@ -213,8 +95,8 @@ def me(db: DB, user: ConsumerUser) -> dict[str, Any]:
 @api.post("/memberships", status_code=201, summary="Apply to join a zone")
 def join(body: MembershipIn, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     consumer = consumer_of(db, user)
-    held = service.apply_membership(
-        db, exchange_of(request), consumer, body.zone, body.statement, actor=user.username
+    held = onboarding.apply_membership(
+        db, city_of(request), consumer, body.zone, body.statement, actor=user.username
     )
     return membership_out(held)
 
@@ -222,9 +104,9 @@ def join(body: MembershipIn, request: Request, db: DB, user: ConsumerUser) -> di
 @api.get("/memberships", summary="Zone applications (a consumer's own; all for the bureau)")
 def list_memberships(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
     if Role.data_operator in user.role_set:
-        return [membership_out(m) for m in service.memberships(db)]
+        return [membership_out(m) for m in onboarding.memberships(db)]
     if Role.consumer in user.role_set:
-        return [membership_out(m) for m in service.memberships(db, consumer_of(db, user).id)]
+        return [membership_out(m) for m in onboarding.memberships(db, consumer_of(db, user).id)]
     raise Problem("forbidden", detail="需要以下角色之一：consumer、data_operator")
 
 
@@ -232,7 +114,7 @@ def list_memberships(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
 def review_join(
     membership_id: int, body: MembershipReviewIn, db: DB, user: Bureau
 ) -> dict[str, Any]:
-    held = service.review_membership(
+    held = onboarding.review_membership(
         db,
         membership_id,
         approve=body.decision == "approve",
@@ -244,8 +126,8 @@ def review_join(
 
 @api.post("/applications", status_code=201, summary="Apply to use data products")
 def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    application = service.apply_access(
-        db, exchange_of(request), consumer_of(db, user), actor=user.username, **body.model_dump()
+    application = grants.apply_access(
+        db, city_of(request), consumer_of(db, user), actor=user.username, **body.model_dump()
     )
     return application_out(application)
 
@@ -253,17 +135,17 @@ def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> 
 @api.get("/applications", summary="Access applications (own, or the reviewer's queue)")
 def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[str, Any]]:
     if Role.consumer in user.role_set:
-        found = service.applications(db, consumer_id=consumer_of(db, user).id)
+        found = grants.applications(db, consumer_id=consumer_of(db, user).id)
         return [application_out(a) for a in found]
     if user.role_set & {Role.data_operator, Role.officer}:
-        exchange = exchange_of(request)
+        city = city_of(request)
         is_bureau = Role.data_operator in user.role_set
         return [
             {
                 **application_out(a),
-                "my_step": service.reviewer_step(exchange, a, user.department, is_bureau),
+                "my_step": grants.reviewer_step(city, a, user.department, is_bureau),
             }
-            for a in service.applications(db)
+            for a in grants.applications(db)
         ]
     raise Problem("forbidden", detail="需要以下角色之一：consumer、data_operator、officer")
 
@@ -272,9 +154,9 @@ def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[
 def review(
     code: str, body: ApplicationReviewIn, request: Request, db: DB, user: Reviewer
 ) -> dict[str, Any]:
-    application = service.review_access(
+    application = grants.review_access(
         db,
-        exchange_of(request),
+        city_of(request),
         code,
         decision=body.decision,
         reason=body.reason,
@@ -291,9 +173,9 @@ def review(
 def resubmit(
     code: str, body: ResubmitIn, request: Request, db: DB, user: ConsumerUser
 ) -> dict[str, Any]:
-    application = service.resubmit(
+    application = grants.resubmit(
         db,
-        exchange_of(request),
+        city_of(request),
         code,
         consumer_of(db, user),
         legal_basis=body.legal_basis,
@@ -306,20 +188,20 @@ def resubmit(
 @api.get("/grants", summary="Grants (a consumer's own; all for the bureau)")
 def list_grants(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
     if Role.data_operator in user.role_set:
-        return [grant_out(g) for g in service.grants(db)]
+        return [grant_out(g) for g in grants.grants(db)]
     if Role.consumer in user.role_set:
-        return [grant_out(g) for g in service.grants(db, consumer_of(db, user).id)]
+        return [grant_out(g) for g in grants.grants(db, consumer_of(db, user).id)]
     raise Problem("forbidden", detail="需要以下角色之一：consumer、data_operator")
 
 
 @api.post("/grants/{code}/revoke", summary="Revoke a grant")
 def revoke_grant(code: str, body: RevokeIn, db: DB, user: Bureau) -> dict[str, Any]:
-    return grant_out(service.revoke_grant(db, code, reason=body.reason, actor=user.username))
+    return grant_out(grants.revoke_grant(db, code, reason=body.reason, actor=user.username))
 
 
 @api.post("/keys", status_code=201, summary="Issue an API key (the secret is shown once)")
 def issue_key(body: KeyIn, db: DB, user: ConsumerUser) -> KeyOut:
-    key, secret = service.issue_key(
+    key, secret = keys.issue_key(
         db,
         consumer_of(db, user),
         grant_codes=body.grants,
@@ -332,39 +214,29 @@ def issue_key(body: KeyIn, db: DB, user: ConsumerUser) -> KeyOut:
 
 @api.get("/keys", summary="The organisation's keys (never their secrets)")
 def list_keys(db: DB, user: ConsumerUser) -> list[KeyOut]:
-    return [key_out(k) for k in service.keys(db, consumer_of(db, user).id)]
+    return [key_out(k) for k in keys.consumer_keys(db, consumer_of(db, user).id)]
 
 
 @api.post("/keys/{prefix}/rotate", summary="Replace a key; the old one stops at once")
 def rotate_key(prefix: str, db: DB, user: ConsumerUser) -> KeyOut:
-    key, secret = service.rotate_key(db, consumer_of(db, user), prefix, actor=user.username)
+    key, secret = keys.rotate_key(db, consumer_of(db, user), prefix, actor=user.username)
     return key_out(key, secret)
 
 
 @api.post("/keys/{prefix}/revoke", summary="Revoke a key")
 def revoke_key(prefix: str, db: DB, user: ConsumerUser) -> KeyOut:
-    return key_out(service.revoke_key(db, consumer_of(db, user), prefix, actor=user.username))
+    return key_out(keys.revoke_key(db, consumer_of(db, user), prefix, actor=user.username))
 
 
 @api.get("/usage", summary="Calls per day and product, answered and refused")
-def usage(db: DB, user: ConsumerUser, days: int = 30) -> list[dict[str, Any]]:
-    if not 1 <= days <= 366:
-        raise invalid("days", "1-366")
+def usage(db: DB, user: ConsumerUser, days: ShownDays = 30) -> list[dict[str, Any]]:
     since = utcnow() - timedelta(days=days)
-    return service.usage_by_day(db, consumer_of(db, user).id, since)
-
-
-def parse_month(month: str) -> date:
-    try:
-        parsed = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise invalid("month", "YYYY-MM") from None
-    return parsed
+    return billing.usage_by_day(db, consumer_of(db, user).id, since)
 
 
 @api.get("/statements/{month}", summary="A month's statement (YYYY-MM)")
 def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    found = service.statement(db, exchange_of(request), consumer_of(db, user), parse_month(month))
+    found = billing.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
     return statement_out(found)
 
 
@@ -373,7 +245,7 @@ def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[
     summary="An issued statement as sealed: the document's exact text and its e-seal envelope",
 )
 def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    found = service.statement(db, exchange_of(request), consumer_of(db, user), parse_month(month))
+    found = billing.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
     if found.issued is None:
         raise Problem("not-found", detail=f"{month} 的对账单尚未出具 (not issued yet)")
     return {
@@ -388,9 +260,9 @@ def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -
     summary="Issue the month's statements (the data bureau; only a month that is over)",
 )
 def issue_statements(month: str, request: Request, db: DB, user: Bureau) -> dict[str, Any]:
-    done = service.issue_statements(
+    done = billing.issue_statements(
         db,
-        exchange_of(request),
+        city_of(request),
         Path(request.app.state.settings.data_dir),
         parse_month(month),
         actor=user.username,
@@ -405,36 +277,19 @@ def issue_statements(month: str, request: Request, db: DB, user: Bureau) -> dict
     }
 
 
-def statement_out(s: service.Statement) -> dict[str, Any]:
-    out: dict[str, Any] = service.statement_body(s)
-    out["issued"] = (
-        None
-        if s.issued is None
-        else {
-            "code": s.issued.code,
-            "issued_at": s.issued.issued_at.isoformat(),
-            "issued_by": s.issued.issued_by,
-            "seal": {"code": service.BILLING_SEAL, "name": service.BILLING_SEAL_NAME},
-        }
-    )
-    return out
-
-
 @api.get("/dashboard", summary="Calls by zone, product and consumer; refusals by reason")
-def dashboard(db: DB, user: Bureau, days: int = 30) -> dict[str, Any]:
-    if not 1 <= days <= 366:
-        raise invalid("days", "1-366")
-    return service.dashboard(db, utcnow() - timedelta(days=days))
+def dashboard(db: DB, user: Bureau, days: ShownDays = 30) -> dict[str, Any]:
+    return billing.dashboard(db, utcnow() - timedelta(days=days))
 
 
 # --- the gateway ------------------------------------------------------------------------------
 
 
-def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> service.Pending:
+def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> gateway.Pending:
     with transaction(app.state.session_factory) as db:
-        return service.decide_call(
+        return gateway.decide_call(
             db,
-            app.state.city_exchange,
+            app.state.city_channel,
             engine_of(app),
             api_key=api_key,
             product_code=product,
@@ -453,7 +308,7 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
     data — goes to the channel's threads."""
     if not app.state.channel_local_db:
         return False
-    product = app.state.city_exchange.products.get(code)
+    product = app.state.city_channel.products.get(code)
     if product is None or product.kind == "open":
         return False
     return engine_of(app).ready(product, local_today(utcnow()))
@@ -475,14 +330,39 @@ async def call_product(request: Request, product: str) -> Response:
         pending = await asyncio.get_running_loop().run_in_executor(
             app.state.channel_deciders, _decide, app, api_key, product, payload
         )
-    # Recorded by the process's writer with the calls waiting alongside (shuhui.exchange.writes).
-    outcome: service.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
+    # Recorded by the process's writer with the calls waiting alongside (shuhui.channel.writes).
+    outcome: gateway.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
+    return response_of(outcome)
+
+
+def response_of(outcome: gateway.Outcome) -> JSONResponse:
+    """A call's outcome as the gateway answers it: the answer, or the refusal's problem
+    details with the problem's status; the key's limits as headers once the call counted."""
+    headers = limit_headers(outcome.limits)
+    if outcome.problem is None:
+        return JSONResponse(outcome.body, status_code=200, headers=headers)
     return JSONResponse(
         outcome.body,
-        status_code=outcome.status,
-        headers=outcome.headers,
-        media_type=PROBLEM_JSON if outcome.status >= 400 else "application/json",
+        status_code=outcome.problem.http_status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
     )
+
+
+def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
+    """The rate limit and quota left, and for a call over one of them when to try again."""
+    if limits is None:
+        return {}
+    headers = {
+        "X-RateLimit-Limit": str(limits.rate_limit),
+        "X-RateLimit-Remaining": str(limits.rate_remaining),
+        "X-RateLimit-Reset": str(limits.reset_seconds),
+        "X-Quota-Limit": str(limits.quota_limit),
+        "X-Quota-Remaining": str(limits.quota_remaining),
+    }
+    if limits.retry_after is not None:
+        headers["Retry-After"] = str(limits.retry_after)
+    return headers
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -494,7 +374,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "reason": {"type": "string", "enum": list(service.REASONS)},
+        "reason": {"type": "string", "enum": [r.value for r in gateway.Refusal]},
         "reason_zh": {"type": "string"},
         "errors": {
             "type": "array",
@@ -536,11 +416,11 @@ def _endpoint(code: str) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def gateway_router(exchange: service.CityExchange) -> APIRouter:
+def gateway_router(city: CityChannel) -> APIRouter:
     """One documented endpoint per product (its parameters in the request schema), and a
     catch-all that answers unknown products the same way (metered, in the ledger)."""
     router = APIRouter(prefix="/api/v1/channel/products", tags=["data channel: products"])
-    for product in exchange.products:
+    for product in city.products:
         schema = {
             "type": "object",
             "required": ["purpose", "params"],

@@ -8,7 +8,7 @@ indexed by the subject. The split is for speed: DuckDB scans the data core's hun
 millions of rows; SQLite answers a keyed query over a few rows in about 15 µs, where a DuckDB
 query costs 0.4–3 ms of setup whatever its size.
 
-Nothing here decides who may call; :mod:`shuhui.exchange.service` does, before asking.
+Nothing here decides who may call; :mod:`shuhui.channel.gateway` does, before asking.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import duckdb
 import numpy as np
 
 from shuhui.catalog import service as catalog_service
+from shuhui.channel.products import OutputField, Privacy, Product, sql_params
 from shuhui.datacore.store import DataCore
-from shuhui.exchange.products import OutputField, Privacy, Product, sql_params
 
 log = logging.getLogger(__name__)
 SUBJECT = "subject__"  # the answer SQL's parameter holding the subject (not a product param)

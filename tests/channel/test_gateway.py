@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from shuhui.trust.authorisations import entries_about
-from tests.exchange.conftest import PURPOSE, Channel, as_user, grant_for, register
+from tests.channel.conftest import PURPOSE, Channel, as_user, grant_for, register
 
 UNDERWRITING = "/api/v1/channel/products/underwriting-health-check"
 
@@ -203,8 +203,8 @@ def test_statement_prices_industry_use_in_cumulative_tiers(channel: Channel) -> 
     for _ in range(3):
         assert check(ch).status_code == 200
     check(ch, purpose="营销推广")
+    from shuhui.channel.common import month_of
     from shuhui.core.clock import utcnow
-    from shuhui.exchange.service import month_of
 
     month = month_of(utcnow()).strftime("%Y-%m")
     bill = ch.insurer.get(f"/api/v1/channel/statements/{month}").json()
@@ -297,7 +297,7 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
     from shuhui.core.clock import local_today, utcnow
     from shuhui.core.regions import qingdao_districts
 
-    product = ch.app.state.city_exchange.products.by_code["district-statistics"]
+    product = ch.app.state.city_channel.products.by_code["district-statistics"]
     prepared = ch.app.state.channel_engine.prepared(product, local_today(utcnow()))
 
     def truth(row: dict[str, Any]) -> tuple[int, int, int]:
@@ -417,9 +417,9 @@ def test_revoking_a_grant_or_membership_takes_effect_at_the_next_call(channel: C
 def test_an_expired_key_is_401(channel: Channel) -> None:
     from datetime import timedelta
 
+    from shuhui.channel import gateway
     from shuhui.core.clock import utcnow
     from shuhui.core.db import transaction
-    from shuhui.exchange import service
 
     ch = channel
     consent(ch)
@@ -429,9 +429,9 @@ def test_an_expired_key_is_401(channel: Channel) -> None:
     assert check(ch, key=short).status_code == 200
     state = ch.app.state
     with transaction(state.session_factory) as db:
-        later = service.call(
+        later = gateway.call(
             db,
-            state.city_exchange,
+            state.city_channel,
             state.channel_engine,
             api_key=short,
             product_code="underwriting-health-check",
@@ -444,8 +444,8 @@ def test_an_expired_key_is_401(channel: Channel) -> None:
 def test_old_minute_windows_are_cleared_and_month_windows_kept(channel: Channel) -> None:
     from sqlalchemy import select
 
+    from shuhui.channel.models import ApiKey, Counter
     from shuhui.core.db import transaction
-    from shuhui.exchange.models import ApiKey, Counter
 
     ch = channel
     consent(ch)

@@ -15,26 +15,28 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from shuhui.channel import billing
+from shuhui.channel.city import BillingSeal
+from shuhui.channel.common import month_of
+from shuhui.channel.models import Call, IssuedStatement
+from shuhui.channel.products import Tier
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
-from shuhui.exchange import service
-from shuhui.exchange.models import Call, IssuedStatement
-from shuhui.exchange.products import Tier
 from shuhui.trust import seals
 from shuhui.trust.models import LedgerEntry
+from tests.channel.conftest import Channel, as_user
+from tests.channel.test_gateway import check, consent
 from tests.conftest import csrf_from
-from tests.exchange.conftest import Channel, as_user
-from tests.exchange.test_gateway import check, consent
 
 
 def last_month() -> date:
-    return (service.month_of(utcnow()) - timedelta(days=1)).replace(day=1)
+    return (month_of(utcnow()) - timedelta(days=1)).replace(day=1)
 
 
 def move_calls_to(ch: Channel, month: date) -> int:
     """Time passes: this month's calls become the given month's (made on its 15th)."""
     with transaction(ch.app.state.session_factory) as db:
-        this = service.month_of(utcnow())
+        this = month_of(utcnow())
         moved = db.scalar(select(func.count()).select_from(Call).where(Call.month == this))
         db.execute(
             update(Call)
@@ -42,6 +44,13 @@ def move_calls_to(ch: Channel, month: date) -> int:
             .values(month=month, at=datetime(month.year, month.month, 15, 4, tzinfo=UTC))
         )
         return int(moved or 0)
+
+
+def billing_seal(ch: Channel) -> BillingSeal:
+    """The billing seal the city's content names, in force today."""
+    city = ch.app.state.city_channel
+    seal: BillingSeal = city.billing_seal(date.today())
+    return seal
 
 
 def issue(ch: Channel, month: str) -> Any:
@@ -82,9 +91,9 @@ def test_a_month_that_is_over_is_issued_sealed_and_kept(channel: Channel, tmp_pa
     document = json.loads(sealed["document"])
     assert document["code"] == row["code"] and document["total_fen"] == 600
     assert document["consumer"] == "91370200MA3R7B9K1L" and document["month"] == m
-    assert document["format"] == service.STATEMENT_FORMAT
+    assert document["format"] == billing.STATEMENT_FORMAT
     envelope = sealed["seal"]
-    assert envelope["seal"]["code"] == service.BILLING_SEAL
+    assert envelope["seal"]["code"] == billing_seal(ch).code
     verified = ch.insurer.post(
         "/api/v1/seals/verify",
         files={
@@ -117,12 +126,12 @@ def test_a_month_that_is_over_is_issued_sealed_and_kept(channel: Channel, tmp_pa
     assert check(ch).status_code == 200
     assert move_calls_to(ch, month) == 1
     assert check(ch).status_code == 200  # this month's, not issued
-    by_code = ch.app.state.city_exchange.products.by_code
+    by_code = ch.app.state.city_channel.products.by_code
     priced = by_code["underwriting-health-check"]
     by_code[priced.code] = replace(priced, tiers=(Tier(None, 1),))
     try:
         after = ch.insurer.get(f"/api/v1/channel/statements/{m}").json()
-        this = service.month_of(utcnow()).strftime("%Y-%m")
+        this = month_of(utcnow()).strftime("%Y-%m")
         unissued = ch.insurer.get(f"/api/v1/channel/statements/{this}").json()
     finally:
         by_code[priced.code] = priced
@@ -143,7 +152,7 @@ def test_a_month_that_is_over_is_issued_sealed_and_kept(channel: Channel, tmp_pa
 
 def test_a_month_not_over_or_malformed_is_refused_naming_the_month(channel: Channel) -> None:
     ch = channel
-    this = service.month_of(utcnow()).strftime("%Y-%m")
+    this = month_of(utcnow()).strftime("%Y-%m")
     for month, reason in [(this, "not over yet"), ("2026-13", "YYYY-MM")]:
         refused = issue(ch, month)
         assert refused.status_code == 422
@@ -160,9 +169,11 @@ def test_a_seal_that_cannot_be_used_issues_nothing(channel: Channel) -> None:
     month = calls_and_move(ch, answered=2).strftime("%Y-%m")
     # The billing seal exists (issued for another month first), then the admin revokes it.
     with transaction(ch.app.state.session_factory) as db:
-        service._billing_seal(db, Path(ch.app.state.settings.data_dir), actor="test")
+        billing.billing_seal(
+            db, Path(ch.app.state.settings.data_dir), billing_seal(ch), actor="test"
+        )
     admin = as_user(ch.app, "admin")
-    revoked = admin.post(f"/api/v1/seals/{service.BILLING_SEAL}/revoke")
+    revoked = admin.post(f"/api/v1/seals/{billing_seal(ch).code}/revoke")
     assert revoked.status_code == 200, revoked.text
     refused = issue(ch, month)
     assert refused.status_code == 409, refused.text
@@ -207,11 +218,11 @@ def test_the_bureau_issues_from_the_dashboard_and_the_insurer_sees_it(channel: C
 
     console = ch.insurer.get(f"/channel?month={month}").text
     assert f'id="statement-issued" data-code="{code.group(1)}"' in console
-    assert service.BILLING_SEAL_NAME in console
+    assert billing_seal(ch).name in console
     assert re.search(r'id="statement-total">4.00<', console)
 
     # A month not over, from the page: the form says why, nothing issued.
-    this = service.month_of(utcnow()).strftime("%Y-%m")
+    this = month_of(utcnow()).strftime("%Y-%m")
     bad = ch.bureau.post("/channel/dashboard/statements", data={"month": this, "csrf_token": token})
     assert bad.status_code == 422 and "not over yet" in bad.text
     assert f'value="{this}"' in bad.text

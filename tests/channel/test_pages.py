@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from tests.exchange.conftest import BANK, PURPOSE, Channel, as_user
-from tests.exchange.test_gateway import check, consent
+from tests.channel.conftest import BANK, PURPOSE, Channel, as_user
+from tests.channel.test_gateway import check, consent
 
 HTML = {"accept": "text/html"}
 SECRET = re.compile(r'<code class="secret" id="secret">(shk_[0-9a-f]{8}_[A-Za-z0-9_-]+)</code>')
@@ -369,4 +369,4 @@ def test_who_may_open_which_page(app: FastAPI) -> None:
     assert "Data channel · review queue" in page(operator, "/channel/review?lang=en").text
     assert "Data channel · dashboard" in page(operator, "/channel/dashboard?lang=en").text
     # The navigation links the module once its pages are mounted.
-    assert 'href="/channel" data-module="exchange"' in page(citizen, "/").text
+    assert 'href="/channel" data-module="channel"' in page(citizen, "/").text

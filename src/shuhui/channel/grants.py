@@ -1,0 +1,341 @@
+"""Access to data products: applications for a purpose, reviewed by each providing department
+and then by the data bureau, whose approval makes the grant; grants revoked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuhui.channel.city import CityChannel
+from shuhui.channel.common import as_json, bump, new_code
+from shuhui.channel.models import APPLICATION_STATES, USAGES, AccessApplication, Consumer, Grant
+from shuhui.channel.onboarding import member_zones
+from shuhui.core.clock import as_utc, local_today, utcnow
+from shuhui.core.errors import Problem, invalid
+from shuhui.trust import authorisations, ledger
+
+DEFAULT_RATE_PER_MINUTE: Final = 600
+DEFAULT_MONTHLY_QUOTA: Final = 1_000_000
+MAX_DAYS: Final = 3 * 366
+
+
+def apply_access(
+    db: Session,
+    city: CityChannel,
+    consumer: Consumer,
+    *,
+    products: Sequence[str],
+    fields: dict[str, list[str]] | None,
+    purpose: str,
+    legal_basis: str,
+    usage: str,
+    days: int,
+    actor: str,
+    now: datetime | None = None,
+) -> AccessApplication:
+    """Applies to use products for one purpose; the providing department reviews first."""
+    now = as_utc(now or utcnow())
+    wanted = _check_products(city, products, local_today(now))
+    zones = member_zones(db, consumer.id)
+    for code in wanted:
+        zone = city.products.by_code[code].zone
+        if zone not in zones:
+            raise invalid("products", f"{code}: 须先加入{city.zones.by_code[zone].name_zh}")
+    chosen = _check_fields(city, wanted, fields or {})
+    text = authorisations.normalise_purpose(purpose)
+    if not text:
+        raise invalid("purpose", "required")
+    if not legal_basis.strip() or len(legal_basis) > 1024:
+        raise invalid("legal_basis", "1-1024 characters")
+    if usage not in USAGES:
+        raise invalid("usage", f"one of {', '.join(USAGES)}")
+    if not 1 <= days <= MAX_DAYS:
+        raise invalid("days", f"1-{MAX_DAYS}")
+    application = AccessApplication(
+        code=new_code("SQ", now),
+        consumer_id=consumer.id,
+        products=as_json(wanted),
+        fields=as_json(chosen),
+        purpose=text,
+        legal_basis=legal_basis.strip(),
+        usage=usage,
+        days=days,
+        status="department_review",
+        applicant=actor,
+        submitted_at=now,
+        history=as_json([{"at": now.isoformat(), "by": actor, "step": "submitted"}]),
+    )
+    application.status = first_status(city, application)
+    db.add(application)
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "channel.application.submitted",
+        purpose=text,
+        detail={
+            "application": application.code,
+            "consumer": consumer.credit_code,
+            "products": wanted,
+            "usage": usage,
+        },
+    )
+    return application
+
+
+def _check_products(city: CityChannel, products: Sequence[str], today: date) -> list[str]:
+    wanted = sorted(set(products))
+    if not wanted:
+        raise invalid("products", "at least one product")
+    for code in wanted:
+        product = city.products.get(code)
+        if product is None or not product.item.in_force(today):
+            raise invalid("products", f"{code}: no such product")
+    return wanted
+
+
+def _check_fields(
+    city: CityChannel, products: list[str], fields: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """The output fields asked for, per product (all of them where none are named)."""
+    chosen: dict[str, list[str]] = {}
+    for code, names in fields.items():
+        if code not in products:
+            raise invalid("fields", f"{code}: not one of the products applied for")
+        known = city.products.by_code[code].output_names
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise invalid("fields", f"{code}: no output field {', '.join(unknown)}")
+    for code in products:
+        names = fields.get(code) or list(city.products.by_code[code].output_names)
+        chosen[code] = sorted(set(names))
+    return chosen
+
+
+def application_products(application: AccessApplication | Grant) -> list[str]:
+    return list(json.loads(application.products))
+
+
+def application_history(application: AccessApplication) -> list[dict[str, Any]]:
+    return list(json.loads(application.history))
+
+
+def _approved_by(short: str, recorded: str) -> bool:
+    """Whether a department step recorded in an application's history is that department's.
+    Steps are recorded with the department's short name; those recorded before the short names
+    came from content hold the name less its city prefix ("卫生健康委员会" for 市卫生健康委员会),
+    and stored history is not rewritten, so they still count as that department's."""
+    return bool(recorded) and (recorded == short or short.endswith(recorded))
+
+
+def providers_to_review(city: CityChannel, application: AccessApplication) -> set[str]:
+    """The providing departments that must still approve: those of its products that are not
+    open data, less those that approved since the application was last submitted."""
+    needed = {
+        city.department(product.provider)
+        for code in application_products(application)
+        if (product := city.products.by_code.get(code)) is not None and product.kind != "open"
+    }
+    for step in reversed(application_history(application)):
+        if step.get("step") in ("submitted", "resubmitted"):
+            break
+        if step.get("step") == "department" and step.get("decision") == "approve":
+            recorded = str(step.get("department", ""))
+            needed = {d for d in needed if not _approved_by(d, recorded)}
+    return needed
+
+
+def first_status(city: CityChannel, application: AccessApplication) -> str:
+    """Open data needs no provider's consent: the bureau alone reviews its use."""
+    return "department_review" if providers_to_review(city, application) else "bureau_review"
+
+
+def reviewer_step(
+    city: CityChannel, application: AccessApplication, department: str | None, is_bureau: bool
+) -> str | None:
+    """Which step this reviewer may take now: 'department' for an officer of a providing
+    department that has not approved yet, while the application awaits the departments (each
+    of them must approve); 'bureau' for the data bureau after that."""
+    if application.status == "bureau_review" and is_bureau:
+        return "bureau"
+    if application.status != "department_review" or not department:
+        return None
+    needed = providers_to_review(city, application)
+    return "department" if city.department(department) in needed else None
+
+
+def review_access(
+    db: Session,
+    city: CityChannel,
+    code: str,
+    *,
+    decision: str,
+    reason: str,
+    actor: str,
+    department: str | None,
+    is_bureau: bool,
+    rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
+    monthly_quota: int = DEFAULT_MONTHLY_QUOTA,
+    now: datetime | None = None,
+) -> AccessApplication:
+    """approve | reject | return, by the providing department and then the data bureau; the
+    bureau's approval makes the grant."""
+    now = as_utc(now or utcnow())
+    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
+    if application is None:
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    step = reviewer_step(city, application, department, is_bureau)
+    if step is None:
+        raise Problem(
+            "forbidden",
+            detail=f"该申请处于“{APPLICATION_STATES[application.status][0]}”，您不能审核",
+        )
+    if decision not in ("approve", "reject", "return"):
+        raise invalid("decision", "approve, reject or return")
+    if decision != "approve" and not reason.strip():
+        raise invalid("reason", "a rejection or return says why")
+    if len(reason) > 1024:
+        raise invalid("reason", "at most 1024 characters")
+    if not 1 <= rate_per_minute <= 100_000:
+        raise invalid("rate_per_minute", "1-100000")
+    if not 1 <= monthly_quota <= 100_000_000:
+        raise invalid("monthly_quota", "1-100000000")
+    history = application_history(application)
+    entry: dict[str, Any] = {
+        "at": now.isoformat(),
+        "by": actor,
+        "step": step,
+        "decision": decision,
+        "reason": reason.strip(),
+    }
+    if step == "department":
+        assert department is not None
+        entry["department"] = city.department(department)
+    history.append(entry)
+    application.history = as_json(history)
+    if decision == "reject":
+        application.status = "rejected"
+    elif decision == "return":
+        application.status = "returned"
+    elif step == "department":
+        # The bureau reviews once every providing department has approved.
+        if not providers_to_review(city, application):
+            application.status = "bureau_review"
+    else:
+        application.status = "approved"
+        grant = Grant(
+            code=new_code("SQX", now),
+            consumer_id=application.consumer_id,
+            products=application.products,
+            fields=application.fields,
+            purpose=application.purpose,
+            usage=application.usage,
+            valid_from=now,
+            valid_to=now + timedelta(days=application.days),
+            rate_per_minute=rate_per_minute,
+            monthly_quota=monthly_quota,
+            status="active",
+            granted_at=now,
+        )
+        db.add(grant)
+        db.flush()
+        bump(db)
+        application.grant_id = grant.id
+        ledger.record(
+            db,
+            actor,
+            "channel.grant.issued",
+            purpose=grant.purpose,
+            grant=grant.code,
+            detail={
+                "application": application.code,
+                "consumer": application.consumer.credit_code,
+                "products": application_products(application),
+                "usage": grant.usage,
+                "valid_to": grant.valid_to.isoformat(),
+            },
+        )
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        f"channel.application.{decision}",
+        purpose=application.purpose,
+        detail={"application": application.code, "step": step, "reason": reason.strip()},
+    )
+    return application
+
+
+def resubmit(
+    db: Session,
+    city: CityChannel,
+    code: str,
+    consumer: Consumer,
+    *,
+    legal_basis: str,
+    note: str,
+    actor: str,
+    now: datetime | None = None,
+) -> AccessApplication:
+    """A returned application, completed, goes back to the providing department."""
+    now = as_utc(now or utcnow())
+    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
+    if application is None or application.consumer_id != consumer.id:
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    if application.status != "returned":
+        raise Problem("conflict", detail="只有退回的申请可以补充后重新提交")
+    if not legal_basis.strip() or len(legal_basis) > 1024:
+        raise invalid("legal_basis", "1-1024 characters")
+    application.legal_basis = legal_basis.strip()
+    history = application_history(application)
+    history.append(
+        {"at": now.isoformat(), "by": actor, "step": "resubmitted", "reason": note.strip()}
+    )
+    application.history = as_json(history)
+    application.status = first_status(city, application)
+    ledger.record(db, actor, "channel.application.resubmitted", detail={"application": code})
+    return application
+
+
+def applications(
+    db: Session, *, consumer_id: int | None = None, statuses: Sequence[str] | None = None
+) -> list[AccessApplication]:
+    query = select(AccessApplication).order_by(AccessApplication.submitted_at.desc())
+    if consumer_id is not None:
+        query = query.where(AccessApplication.consumer_id == consumer_id)
+    if statuses:
+        query = query.where(AccessApplication.status.in_(statuses))
+    return list(db.scalars(query))
+
+
+def grants(db: Session, consumer_id: int | None = None) -> list[Grant]:
+    query = select(Grant).order_by(Grant.granted_at.desc())
+    if consumer_id is not None:
+        query = query.where(Grant.consumer_id == consumer_id)
+    return list(db.scalars(query))
+
+
+def revoke_grant(
+    db: Session, code: str, *, reason: str, actor: str, now: datetime | None = None
+) -> Grant:
+    now = as_utc(now or utcnow())
+    grant = db.scalar(select(Grant).where(Grant.code == code))
+    if grant is None:
+        raise Problem("not-found", detail=f"没有授权 {code}")
+    if grant.status != "active":
+        raise Problem("conflict", detail="该授权已撤销")
+    if not reason.strip():
+        raise invalid("reason", "a revocation says why")
+    grant.status, grant.revoked_at, grant.revoked_reason = "revoked", now, reason.strip()
+    bump(db)
+    ledger.record(db, actor, "channel.grant.revoked", grant=code, detail={"reason": reason.strip()})
+    return grant
+
+
+def grant_active(grant: Grant, now: datetime) -> bool:
+    return grant.status == "active" and grant.valid_from <= now < grant.valid_to

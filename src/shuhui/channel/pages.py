@@ -1,0 +1,403 @@
+"""The data channel's pages for a consumer (数据通道): the console (zones, products,
+applications, grants, keys, usage and the month's statement), registration, and the forms that
+apply, resubmit and manage keys.
+
+Thin: every decision is the service's, and every form is checked by the model the API checks
+its body with. A refused form comes back with the problem's field and reason next to that
+field, and the status the API would answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from shuhui.channel import billing, grants, keys, onboarding
+from shuhui.channel.city import CityChannel
+from shuhui.channel.common import month_of
+from shuhui.channel.deps import ConsumerUser, city_of, consumer_of, parse_month
+from shuhui.channel.models import CONSUMER_TYPES, USAGES, ApiKey, Consumer
+from shuhui.channel.schemas import (
+    ApplicationIn,
+    ConsumerIn,
+    KeyIn,
+    MembershipIn,
+    ResubmitIn,
+    validated,
+)
+from shuhui.channel.views import (
+    KIND_TITLES,
+    USAGE_DAYS,
+    application_view,
+    chart,
+    form_values,
+    grant_view,
+    key_view,
+    local,
+    membership_view,
+    product_view,
+    shown_days,
+    shown_errors,
+    typed_values,
+)
+from shuhui.core.clock import local_today, utcnow
+from shuhui.core.display import yuan
+from shuhui.core.errors import Problem, invalid
+from shuhui.core.http import render, tr
+from shuhui.trust.deps import DB, CurrentUser
+from shuhui.trust.models import Role, User
+
+pages = APIRouter(include_in_schema=False)
+
+
+# --- the consumer console ------------------------------------------------------------------------
+
+
+def _usage(
+    request: Request, db: Session, city: CityChannel, consumer: Consumer, days: int
+) -> dict[str, Any]:
+    now = utcnow()
+    since = now - timedelta(days=days)
+    rows = billing.usage_by_day(db, consumer.id, since)
+    first, today = local_today(since), local_today(now)
+    span = [first + timedelta(days=n) for n in range((today - first).days + 1)]
+    answered: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    for row in rows:
+        (answered if row["answered"] else refused)[row["day"]] += row["calls"]
+    names = {p.code: p for p in city.products}
+    table = [
+        {
+            **row,
+            "name": tr(request, names[row["product"]].name_zh, names[row["product"]].name_en)
+            if row["product"] in names
+            else row["product"],
+        }
+        for row in rows
+    ]
+    drawn = chart(
+        "bar",
+        [d.isoformat() for d in span],
+        [
+            {
+                "name": tr(request, "成功应答", "Answered"),
+                "data": [answered[d.isoformat()] for d in span],
+                "color": "#1456a0",
+            },
+            {
+                "name": tr(request, "拒绝", "Refused"),
+                "data": [refused[d.isoformat()] for d in span],
+                "color": "#b42318",
+            },
+        ],
+    )
+    return {
+        "usage_rows": table,
+        "usage_chart": drawn,
+        "usage_answered": sum(answered.values()),
+        "usage_refused": sum(refused.values()),
+        "usage_days": days,
+    }
+
+
+def _statement(city: CityChannel, db: Session, consumer: Consumer, month: date) -> dict[str, Any]:
+    found = billing.statement(db, city, consumer, month)
+    lines = []
+    for line in found.lines:
+        p = city.products.get(line.product)
+        lines.append(
+            {
+                "product": line.product,
+                "zh": p.name_zh if p else line.product,
+                "en": p.name_en if p else line.product,
+                "usage": line.usage,
+                "usage_title": USAGES.get(line.usage, (line.usage, line.usage)),
+                "calls": line.calls,
+                "tiers": [
+                    {"band": band, "calls": n, "each": yuan(each), "yuan": yuan(fen)}
+                    for band, n, each, fen in line.tiers
+                ],
+                "yuan": yuan(line.fen),
+            }
+        )
+    return {
+        "month": month.strftime("%Y-%m"),
+        "lines": lines,
+        "answered": sum(line.calls for line in found.lines),
+        "refused": found.refused,
+        "total_yuan": yuan(found.fen),
+        "issued": None
+        if found.issued is None
+        else {
+            "code": found.issued.code,
+            "at": local(found.issued.issued_at),
+            "seal": billing.issued_seal(found.issued)["name"],
+        },
+    }
+
+
+def _console(
+    request: Request,
+    db: Session,
+    consumer: Consumer,
+    *,
+    month: date | None = None,
+    days: int = 30,
+    failed: str | None = None,
+    refusal: Problem | None = None,
+    typed: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    city = city_of(request)
+    now = utcnow()
+    today = local_today(now)
+    held = {m.zone: m for m in onboarding.memberships(db, consumer.id)}
+    zones = []
+    for z in city.zones.in_force(today):
+        m = held.get(z.code)
+        zones.append(
+            {
+                "code": z.code,
+                "zh": z.name_zh,
+                "en": z.name_en,
+                "types": [CONSUMER_TYPES.get(t, (t, t)) for t in z.attrs.get("consumer_types", [])],
+                "may_join": consumer.type in z.attrs.get("consumer_types", []),
+                "membership": membership_view(city, m) if m else None,
+                "can_apply": consumer.type in z.attrs.get("consumer_types", [])
+                and (m is None or m.status == "rejected"),
+            }
+        )
+    members = onboarding.member_zones(db, consumer.id)
+    held_grants = [grant_view(city, g, now) for g in grants.grants(db, consumer.id)]
+    applications = [
+        application_view(city, a) for a in grants.applications(db, consumer_id=consumer.id)
+    ]
+    held_keys = [key_view(k, now) for k in keys.consumer_keys(db, consumer.id)]
+    active_grants = [g for g in held_grants if g["shown_status"] == "active"]
+    forms = {"application", "usage", "statement"}
+    forms |= {"membership"} if any(z["can_apply"] for z in zones) else set()
+    forms |= {"key"} if active_grants else set()
+    forms |= {f"resubmit:{a['code']}" for a in applications if a["status"] == "returned"}
+    forms |= {f"keyrow:{k['prefix']}" for k in held_keys}
+    context = {
+        "consumer": consumer,
+        "consumer_type": CONSUMER_TYPES.get(consumer.type, (consumer.type,) * 2),
+        "zones": zones,
+        "products": [product_view(city, p) for p in city.products.in_force(today)],
+        "member_zones": members,
+        "applications": applications,
+        "grants": held_grants,
+        "active_grants": active_grants,
+        "keys": held_keys,
+        "statement": _statement(city, db, consumer, month or month_of(now)),
+        "usages": USAGES,
+        "kind_titles": KIND_TITLES,
+        "usage_choices": USAGE_DAYS,
+        "key_days": keys.KEY_DAYS,
+        "typed": typed or {},
+        # A refusal about a form no longer on the page (a key revoked meanwhile) shows on top.
+        "page_error": refusal is not None and failed not in forms,
+        **_usage(request, db, city, consumer, days),
+        **shown_errors(failed, refusal),
+    }
+    return render(
+        request,
+        "channel_console.html",
+        context,
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+def _register_form(
+    request: Request,
+    user: User,
+    *,
+    typed: dict[str, Any] | None = None,
+    refusal: Problem | None = None,
+) -> HTMLResponse:
+    form = typed or {
+        "name": user.department or user.display_name,
+        "type": "",
+        "contact_name": "",
+        "contact_phone": "",
+        "contact_email": "",
+    }
+    return render(
+        request,
+        "channel_register.html",
+        {
+            "form": form,
+            "credit_code": user.credit_code,
+            "consumer_types": CONSUMER_TYPES,
+            **shown_errors("register", refusal),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@pages.get("/channel", response_class=HTMLResponse)
+def console(
+    request: Request, db: DB, user: CurrentUser, month: str = "", days: str = "30"
+) -> Response:
+    """The consumer's console; reviewers are sent on to their queue."""
+    if Role.consumer not in user.role_set:
+        if user.role_set & {Role.data_operator, Role.officer}:
+            return RedirectResponse("/channel/review", status_code=303)
+        raise Problem("forbidden", detail="需要以下角色之一：consumer")
+    if not user.credit_code:
+        raise Problem("forbidden", detail="该账户未绑定机构统一社会信用代码")
+    consumer = onboarding.consumer_by_code(db, user.credit_code)
+    if consumer is None:
+        return _register_form(request, user)
+    failed: str | None = None
+    refusal: Problem | None = None
+    chosen_month: date | None = None
+    chosen_days = 30
+    try:
+        chosen_month = parse_month(month[:16]) if month else None
+    except Problem as exc:
+        failed, refusal = "statement", exc
+    try:
+        chosen_days = shown_days(days[:16])
+    except Problem as exc:
+        failed, refusal = "usage", exc
+    return _console(
+        request,
+        db,
+        consumer,
+        month=chosen_month,
+        days=chosen_days,
+        failed=failed,
+        refusal=refusal,
+        typed={"month": month[:16], "days": days[:16]},
+    )
+
+
+@pages.post("/channel/register", response_class=HTMLResponse)
+async def register(request: Request, db: DB, user: ConsumerUser) -> Response:
+    form = await request.form()
+    typed = typed_values(form)
+    try:
+        if not user.credit_code:
+            raise invalid("credit_code", "the account has no organisation credit code")
+        body = validated(ConsumerIn, form_values(form, ConsumerIn))
+        onboarding.register_consumer(
+            db, credit_code=user.credit_code, actor=user.username, **body.model_dump()
+        )
+    except Problem as exc:
+        db.rollback()
+        return _register_form(request, user, typed=typed, refusal=exc)
+    return RedirectResponse("/channel", status_code=303)
+
+
+@pages.post("/channel/memberships", response_class=HTMLResponse)
+async def join_zone(request: Request, db: DB, user: ConsumerUser) -> Response:
+    form = await request.form()
+    consumer = consumer_of(db, user)
+    try:
+        joined = validated(MembershipIn, form_values(form, MembershipIn))
+        onboarding.apply_membership(
+            db, city_of(request), consumer, joined.zone, joined.statement, actor=user.username
+        )
+    except Problem as exc:
+        db.rollback()
+        return _console(
+            request, db, consumer, failed="membership", refusal=exc, typed=typed_values(form)
+        )
+    return RedirectResponse("/channel#zones", status_code=303)
+
+
+@pages.post("/channel/applications", response_class=HTMLResponse)
+async def apply(request: Request, db: DB, user: ConsumerUser) -> Response:
+    form = await request.form()
+    consumer = consumer_of(db, user)
+    try:
+        body = validated(ApplicationIn, form_values(form, ApplicationIn))
+        grants.apply_access(
+            db, city_of(request), consumer, actor=user.username, **body.model_dump()
+        )
+    except Problem as exc:
+        db.rollback()
+        typed = typed_values(form)
+        return _console(request, db, consumer, failed="application", refusal=exc, typed=typed)
+    return RedirectResponse("/channel#applications", status_code=303)
+
+
+@pages.post("/channel/applications/{code}/resubmit", response_class=HTMLResponse)
+async def resubmit(request: Request, db: DB, user: ConsumerUser, code: str) -> Response:
+    form = await request.form()
+    consumer = consumer_of(db, user)
+    try:
+        completed = validated(ResubmitIn, form_values(form, ResubmitIn))
+        grants.resubmit(
+            db,
+            city_of(request),
+            code,
+            consumer,
+            legal_basis=completed.legal_basis,
+            note=completed.note,
+            actor=user.username,
+        )
+    except Problem as exc:
+        db.rollback()
+        failed = f"resubmit:{code}"
+        return _console(request, db, consumer, failed=failed, refusal=exc, typed=typed_values(form))
+    return RedirectResponse("/channel#applications", status_code=303)
+
+
+def _secret_page(request: Request, key: ApiKey, secret: str, *, rotated: str | None) -> Response:
+    """The one page that ever shows a key's secret: not cached, not shown again."""
+    page = render(
+        request,
+        "channel_key.html",
+        {"key": key_view(key, utcnow()), "secret": secret, "rotated": rotated},
+        status=201,
+    )
+    page.headers["cache-control"] = "no-store"
+    return page
+
+
+@pages.post("/channel/keys", response_class=HTMLResponse)
+async def issue_key(request: Request, db: DB, user: ConsumerUser) -> Response:
+    form = await request.form()
+    consumer = consumer_of(db, user)
+    try:
+        wanted = validated(KeyIn, form_values(form, KeyIn))
+        key, secret = keys.issue_key(
+            db,
+            consumer,
+            grant_codes=wanted.grants,
+            label=wanted.label,
+            days=wanted.days,
+            actor=user.username,
+        )
+    except Problem as exc:
+        db.rollback()
+        return _console(request, db, consumer, failed="key", refusal=exc, typed=typed_values(form))
+    return _secret_page(request, key, secret, rotated=None)
+
+
+@pages.post("/channel/keys/{prefix}/rotate", response_class=HTMLResponse)
+def rotate_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+    consumer = consumer_of(db, user)
+    try:
+        key, secret = keys.rotate_key(db, consumer, prefix, actor=user.username)
+    except Problem as exc:
+        db.rollback()
+        return _console(request, db, consumer, failed=f"keyrow:{prefix}", refusal=exc)
+    return _secret_page(request, key, secret, rotated=prefix)
+
+
+@pages.post("/channel/keys/{prefix}/revoke", response_class=HTMLResponse)
+def revoke_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+    consumer = consumer_of(db, user)
+    try:
+        keys.revoke_key(db, consumer, prefix, actor=user.username)
+    except Problem as exc:
+        db.rollback()
+        return _console(request, db, consumer, failed=f"keyrow:{prefix}", refusal=exc)
+    return RedirectResponse("/channel#keys", status_code=303)
