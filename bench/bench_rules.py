@@ -158,11 +158,11 @@ def build_city(data_dir: Path, residents: int) -> None:
 def open_book(core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
     """The city's rule book, checked against the data core's tables, as the CLI loads it."""
     from shuhui.core.settings import Settings
-    from shuhui.datacore import cli as data_cli
     from shuhui.rules import service
+    from shuhui.standard import TABLES
 
     settings = Settings(_env_file=None, content_dir=ROOT / "content")
-    specs = service.data_core_specs(core, data_cli.KNOWN_SPECS)
+    specs = service.data_core_specs(core, {spec.name: spec for spec in TABLES})
     return service.load_city_book(settings, specs), specs
 
 

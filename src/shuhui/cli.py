@@ -23,9 +23,9 @@ from shuhui.datacore import cli as data_cli
 from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore, LoadResult
 from shuhui.rules import cli as rules_cli
+from shuhui.standard import TABLES
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
-from shuhui.synth.tables import TABLES
 from shuhui.trust import cli as audit_cli
 from shuhui.trust import ledger
 from shuhui.trust.canonical import JsonValue
@@ -49,7 +49,15 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(audit_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(rules_cli.app, name="rules")
-data_cli.KNOWN_SPECS.update({spec.name: spec for spec in TABLES})
+
+
+@app.callback()
+def _standard(ctx: typer.Context) -> None:
+    # The subcommands that need a spec for a table not loaded yet (``data load``, ``rules …``)
+    # read the city's data standard from the context object, unless the caller passed its own.
+    if ctx.obj is None:
+        ctx.obj = data_cli.KnownSpecs.of(TABLES)
+
 
 console = Console(stderr=True)
 cli_actor = audit_cli.cli_actor  # "cli:<login name>": who acts when a person runs a command

@@ -14,7 +14,7 @@ from shuhui.catalog import search, service
 from shuhui.catalog.models import DataItem, Dataset, ResourceClass
 from shuhui.core.content import ContentError, parse_items
 from shuhui.core.db import transaction
-from shuhui.synth import TABLES
+from shuhui.standard import TABLES
 
 
 def index_of(app: FastAPI) -> search.SearchIndex:

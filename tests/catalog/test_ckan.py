@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from shuhui.catalog import search
 from shuhui.catalog.service import RESOURCE_NAMESPACE
-from shuhui.synth import TABLES
+from shuhui.standard import TABLES
 
 PERSONAL = {"legal_rep_citizen_id", "legal_rep_name"}
 

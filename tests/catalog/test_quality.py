@@ -33,15 +33,15 @@ from shuhui.core import ids
 from shuhui.core.ids_arrays import division_mask
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore
-from shuhui.synth import CityConfig
-from shuhui.synth.cli import build_city
-from shuhui.synth.tables import (
+from shuhui.standard.tables import (
     CONTRIBUTIONS,
     EMPLOYMENT_SPELLS,
     HOUSEHOLDS,
     RESIDENTS,
     TABLES,
 )
+from shuhui.synth import CityConfig
+from shuhui.synth.cli import build_city
 
 CITY = CityConfig(residents=2_000, seed=3, chunk=1_000)
 # A week after the city's as-of date: every table is fresh then, whenever the tests run.

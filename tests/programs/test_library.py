@@ -9,7 +9,7 @@ import pytest
 
 from shuhui.datacore.store import DataCore
 from shuhui.programs.service import Library
-from shuhui.synth.tables import DEATHS
+from shuhui.standard.tables import DEATHS
 from tests.programs.conftest import City
 
 

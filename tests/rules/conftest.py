@@ -14,7 +14,7 @@ from shuhui.core.content import DEFAULT_DIR
 from shuhui.datacore.schema import TableSpec
 from shuhui.rules.loader import ENTITIES_FILE, RuleBook, load_book
 from shuhui.rules.testing import input_tables
-from shuhui.synth.tables import TABLES
+from shuhui.standard import TABLES
 
 POLICIES = DEFAULT_DIR / "qingdao" / "policies"
 SPECS: dict[str, TableSpec] = {spec.name: spec for spec in TABLES}

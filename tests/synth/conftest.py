@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from shuhui.datacore.schema import TableSpec
-from shuhui.synth import TABLES, TRUTH_TABLES, CityConfig, ParquetSink, generate_city
+from shuhui.standard import TABLES
+from shuhui.synth import TRUTH_TABLES, CityConfig, ParquetSink, generate_city
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shuhui.synth import TABLES, TRUTH_TABLES, CityConfig, CountingSink, generate_city
+from shuhui.standard import TABLES
+from shuhui.synth import TRUTH_TABLES, CityConfig, CountingSink, generate_city
 from tests.synth.conftest import SMALL, City, RecordingSink, build
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from shuhui.core import ids
 from shuhui.core.regions import qingdao_districts
-from shuhui.synth import TABLES, TRUTH_TABLES
+from shuhui.standard import TABLES
+from shuhui.synth import TRUTH_TABLES
 from shuhui.synth.idgen import MA_SPACE, citizen_ids, credit_codes, org_code_indexes
 from tests.synth.conftest import City
 

@@ -18,7 +18,8 @@ from shuhui.core.settings import Settings
 from shuhui.datacore.errors import LoadError, QueryRefused
 from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore, LoadResult
-from shuhui.synth import TABLES, TRUTH_TABLES, CityConfig
+from shuhui.standard import TABLES
+from shuhui.synth import TRUTH_TABLES, CityConfig
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.cli import build_city
 from tests.trust.test_keys import ledger_entries

@@ -10,8 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from shuhui.datacore.schema import TableSpec
-from shuhui.synth import TABLES, TRUTH_TABLES, CityConfig, CountingSink, ParquetSink, generate_city
-from shuhui.synth import tables as t
+from shuhui.standard import TABLES
+from shuhui.standard import tables as t
+from shuhui.synth import TRUTH_TABLES, CityConfig, CountingSink, ParquetSink, generate_city, truth
 from tests.synth.conftest import City
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -29,7 +30,7 @@ def test_every_table_is_declared_once() -> None:
 def test_module_constants_are_the_tables() -> None:
     constants = {
         value.name
-        for name, value in vars(t).items()
+        for name, value in {**vars(t), **vars(truth)}.items()
         if name.isupper() and isinstance(value, TableSpec)
     }
     assert constants == {spec.name for spec in (*TABLES, *TRUTH_TABLES)}

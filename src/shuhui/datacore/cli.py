@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,9 +25,27 @@ app = typer.Typer(help="The data core: versioned analytical tables.", no_args_is
 out = Console()
 err = Console(stderr=True)
 
-# Specs of tables that do not exist yet, by name; the top-level CLI fills this in (for example
-# with the synthetic city's tables), so a first load knows the schema to hold the file to.
-KNOWN_SPECS: dict[str, TableSpec] = {}
+
+@dataclass(frozen=True)
+class KnownSpecs:
+    """Specs of tables that do not exist yet, by name, so a first load knows the schema to hold
+    the file to.
+
+    The caller passes them as the Typer context object (the top-level ``shuhui`` command passes
+    the city's data standard); a command run without one knows only the loaded tables.
+    """
+
+    by_name: Mapping[str, TableSpec]
+
+    @classmethod
+    def of(cls, specs: Iterable[TableSpec]) -> KnownSpecs:
+        return cls({spec.name: spec for spec in specs})
+
+
+def known_specs(ctx: typer.Context) -> Mapping[str, TableSpec]:
+    """The specs the caller passed for tables not loaded yet (none if it passed none)."""
+    known = ctx.find_object(KnownSpecs)
+    return {} if known is None else known.by_name
 
 
 class LoadLedger(Protocol):
@@ -186,6 +205,7 @@ def show(
 
 @app.command("load")
 def load(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="table name")],
     file: Annotated[Path, typer.Argument(help="Parquet, CSV or Arrow file")],
     append: Annotated[
@@ -203,10 +223,11 @@ def load(
     try:
         spec = core.spec(name)
     except TableNotFound:
-        if name not in KNOWN_SPECS:
+        known = known_specs(ctx)
+        if name not in known:
             err.print(f"[red]no table named {name!r}, and no known schema for it[/red]")
             raise typer.Exit(1) from None
-        spec = KNOWN_SPECS[name]
+        spec = known[name]
     ledger.prepare()
     label = source or file.name
     try:

@@ -36,7 +36,7 @@ from shuhui.rules import service as rules_service
 from shuhui.rules.explain import Explanation, explain
 from shuhui.rules.language import Rule, parse_value
 from shuhui.rules.loader import RuleBook
-from shuhui.synth.tables import TABLES
+from shuhui.standard import TABLES
 from shuhui.trust import ledger
 from shuhui.trust.canonical import JsonValue
 

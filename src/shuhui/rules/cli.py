@@ -1,8 +1,9 @@
 """``shuhui rules …``: list, check, run, explain and test the city's rules.
 
 Rules are read from ``<content dir>/<city>/policies`` and checked against the data core's table
-schemas (and, for tables not loaded yet, the schemas the platform knows); runs read the data
-core of ``SHUHUI_DATA_DIR`` like ``shuhui data``.
+schemas (and, for tables not loaded yet, the specs the caller passes as the Typer context object:
+the city's data standard, from the top-level ``shuhui`` command); runs read the data core of
+``SHUHUI_DATA_DIR`` like ``shuhui data``.
 """
 
 from __future__ import annotations
@@ -64,12 +65,8 @@ def _core() -> DataCore:
     return DataCore.from_settings(get_settings())
 
 
-def _specs(core: DataCore) -> dict[str, TableSpec]:
-    return service.data_core_specs(core, data_cli.KNOWN_SPECS)
-
-
-def _book(core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
-    specs = _specs(core)
+def _book(ctx: typer.Context, core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
+    specs = service.data_core_specs(core, data_cli.known_specs(ctx))
     try:
         return service.load_city_book(get_settings(), specs), specs
     except Problem as problem:
@@ -92,9 +89,9 @@ def _echo_json(value: Any) -> None:
 
 
 @app.command("ls")
-def ls(as_json: JsonOption = False) -> None:
+def ls(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the rules: code, name, entity, validity and reference."""
-    book, _ = _book(_core())
+    book, _ = _book(ctx, _core())
     rules = list(book.rules.values())
     if as_json:
         _echo_json(
@@ -132,11 +129,11 @@ def ls(as_json: JsonOption = False) -> None:
 
 
 @app.command("check")
-def check(date_: DateOption = None) -> None:
+def check(ctx: typer.Context, date_: DateOption = None) -> None:
     """Check every rule: names, columns and types against the data core, cycles, and that each
     rule is in force with every parameter valued on the date."""
     on = _date(date_)
-    book, _ = _book(_core())
+    book, _ = _book(ctx, _core())
     problems = [p for rule in book.rules.values() for p in check_on(rule, on)]
     if problems:
         raise _fail(refused(problems))
@@ -145,6 +142,7 @@ def check(date_: DateOption = None) -> None:
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     rule: Annotated[str, typer.Argument(help="rule code")],
     date_: DateOption = None,
     as_json: JsonOption = False,
@@ -160,7 +158,7 @@ def run(
     """Evaluate a rule for every entity: counts per outcome, and the missing inputs."""
     on = _date(date_)
     core = _core()
-    book, _ = _book(core)
+    book, _ = _book(ctx, core)
     try:
         target = book.rule(rule)
         folder = None if store is None else store.absolute().parent
@@ -203,6 +201,7 @@ def _stored(target: Rule, stored: service.StoredRun, as_json: bool) -> None:
 
 @app.command("explain")
 def explain(
+    ctx: typer.Context,
     rule: Annotated[str, typer.Argument(help="rule code")],
     entity_id: Annotated[str, typer.Argument(metavar="ID", help="citizen ID or credit code")],
     date_: DateOption = None,
@@ -212,7 +211,7 @@ def explain(
     """Why one person or enterprise is eligible, not eligible or undetermined."""
     on = _date(date_)
     core = _core()
-    book, specs = _book(core)
+    book, specs = _book(ctx, core)
     try:
         target = book.rule(rule)
         with _connection(core, tables=target.tables) as con:
@@ -227,12 +226,13 @@ def explain(
 
 @app.command("test")
 def test(
+    ctx: typer.Context,
     path: Annotated[
         Path | None, typer.Argument(help="a test file or folder (default: the book's tests/)")
     ] = None,
 ) -> None:
     """Run the rule tests (YAML cases). Exit 1 if any fails."""
-    book, specs = _book(_core())
+    book, specs = _book(ctx, _core())
     where = path or book.directory / TESTS
     try:
         results = testing.run_tests(book, specs, where)

@@ -115,6 +115,8 @@ class Entity:
     # Registers a source's rows may be looked up in (a hire's graduation record): ``key`` is the
     # register's column matched, ``complete`` whether no match means "not in the register".
     lookups: dict[str, Source] = field(default_factory=dict)
+    # Variables written once for the entity and used by many of its rules (``name: shared``).
+    variables: dict[str, Variable] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def book_dir(settings: Settings) -> Path:
 
 def data_core_specs(core: DataCore, known: Mapping[str, TableSpec]) -> dict[str, TableSpec]:
     """The schemas rules are checked against: the data core's current tables, and for tables not
-    loaded yet, the specs the platform knows (the synthetic city's, passed by the CLI)."""
+    loaded yet, the specs the caller knows (the city's data standard, :mod:`shuhui.standard`)."""
     specs = dict(known)
     for info in core.tables():
         if not info.truth:

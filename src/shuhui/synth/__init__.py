@@ -1,16 +1,16 @@
 """The synthetic city: a consistent, deterministic Qingdao with its anomalies' ground truth.
 
-``generate_city(sink, CityConfig(residents=N, seed=S))`` writes every table of
-:mod:`shuhui.synth.tables` to ``sink`` batch by batch.
+``generate_city(sink, CityConfig(residents=N, seed=S))`` writes every table of the city's data
+standard (:mod:`shuhui.standard.tables`) and the ground truth of :mod:`shuhui.synth.truth` to
+``sink`` batch by batch. No package but the top-level CLI imports this one.
 """
 
 from shuhui.synth.generate import CityConfig, Progress, generate_city
 from shuhui.synth.sink import Sink
 from shuhui.synth.sinks import CountingSink, ParquetSink
-from shuhui.synth.tables import TABLES, TRUTH_TABLES
+from shuhui.synth.truth import TRUTH_TABLES
 
 __all__ = [
-    "TABLES",
     "TRUTH_TABLES",
     "CityConfig",
     "CountingSink",

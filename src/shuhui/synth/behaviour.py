@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shuhui.synth import tables, vocab
+from shuhui.standard import tables, vocabularies
+from shuhui.synth import vocab
 from shuhui.synth.columns import (
     BoolArray,
     FloatArray,
@@ -62,19 +63,22 @@ def _hospital_table() -> tuple[pa.Array, FloatArray]:
 
 
 _HOSPITALS, _HOSPITAL_CUM = _hospital_table()
-_CHAPTERS = pool([c[0] for c in vocab.ICD10_CHAPTERS])
-_CHAPTER_NAMES = pool([c[1] for c in vocab.ICD10_CHAPTERS])
-_CHAPTER_WEIGHTS = np.array([c[2:5] for c in vocab.ICD10_CHAPTERS]).T  # (age group, chapter)
-_CHAPTER_WINTER = np.array([c[5] for c in vocab.ICD10_CHAPTERS])
+_CHAPTER_CODES = [code for code, _ in vocabularies.ICD10_CHAPTERS]
+_CHAPTERS = pool(_CHAPTER_CODES)
+_CHAPTER_NAMES = pool([name for _, name in vocabularies.ICD10_CHAPTERS])
+_CHAPTER_WEIGHTS = np.array(
+    [vocab.ICD10_CHAPTER_WEIGHTS[code][:3] for code in _CHAPTER_CODES]
+).T  # (age group, chapter)
+_CHAPTER_WINTER = np.array([vocab.ICD10_CHAPTER_WEIGHTS[code][3] for code in _CHAPTER_CODES])
 # Rows: age group (child, adult, elderly) x season (other, winter).
 _CHAPTER_CUM = np.cumsum(
     np.repeat(_CHAPTER_WEIGHTS, 2, axis=0)
     * np.tile(np.stack([np.ones(22), _CHAPTER_WINTER]), (3, 1)),
     axis=1,
 )
-_PREGNANCY = [c[0] for c in vocab.ICD10_CHAPTERS].index("XV")
-_PERINATAL = [c[0] for c in vocab.ICD10_CHAPTERS].index("XVI")
-_SYMPTOMS = [c[0] for c in vocab.ICD10_CHAPTERS].index("XVIII")
+_PREGNANCY = _CHAPTER_CODES.index("XV")
+_PERINATAL = _CHAPTER_CODES.index("XVI")
+_SYMPTOMS = _CHAPTER_CODES.index("XVIII")
 _VISIT_COST_YUAN = np.array([220.0, 480.0, 11000.0])
 _FUND_SHARE = np.array([0.5, 0.55, 0.7])
 
@@ -123,7 +127,7 @@ def medical_visits(
             "citizen_id": take(people.citizen_id, who),
             "hospital": take(_HOSPITALS, hospital),
             "visit_date": day,
-            "visit_type": take(pool(vocab.VISIT_TYPES), kind),
+            "visit_type": take(pool(vocabularies.VISIT_TYPES), kind),
             "icd10_chapter": take(_CHAPTERS, chapter),
             "diagnosis_category": take(_CHAPTER_NAMES, chapter),
             "total_cost_fen": cost.astype(np.int64),
@@ -190,7 +194,7 @@ def transit_trips(
             "citizen_id": take(people.citizen_id, who),
             "trip_date": day,
             "boarded_at": pa.array(boarded, type=pa.timestamp("us", tz="UTC")),
-            "mode": take(pool(vocab.TRANSIT_MODES), metro.astype(np.int64)),
+            "mode": take(pool(vocabularies.TRANSIT_MODES), metro.astype(np.int64)),
             "line": line,
             "district_code": take(pool(DISTRICT_CODES), district),
             "fare_fen": fare.astype(np.int32),

@@ -7,7 +7,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from shuhui.synth import tables, vocab
+from shuhui.standard import tables, vocabularies
+from shuhui.synth import vocab
 from shuhui.synth.columns import (
     NEVER,
     BoolArray,
@@ -61,7 +62,7 @@ def deaths_batches(
             "death_date": death,
             "registered_date": registered,
             "district_code": take(pool(DISTRICT_CODES), people.district[who]),
-            "cause": take(pool(vocab.DEATH_CAUSES), cause),
+            "cause": take(pool(vocabularies.DEATH_CAUSES), cause),
         },
     )
     cremated_on = death + rng.integers(2, 6, k)
@@ -82,7 +83,7 @@ def deaths_batches(
 
 # --- education -------------------------------------------------------------------------------
 
-_COLLEGE = vocab.EDUCATION_LEVELS.index("大学专科")
+_COLLEGE = vocabularies.EDUCATION_LEVELS.index("大学专科")
 _DEGREE_OF_LEVEL = np.array([-1, -1, -1, -1, -1, 0, 1, 2, 3])  # education level -> degree
 _GRADUATION_AGE = np.array([21, 22, 25, 28])
 _UNI_NAMES = pool([u[0] for u in vocab.UNIVERSITIES])
@@ -144,10 +145,10 @@ def college_graduates(
             "citizen_id": take(people.citizen_id, who),
             "name": take(people.name, who),
             "university": take(_UNI_NAMES, university),
-            "degree": take(pool(vocab.DEGREES), degree),
+            "degree": take(pool(vocabularies.DEGREES), degree),
             "major": take(pool(vocab.MAJORS), major),
             "graduation_date": day,
-            "employment_status": take(pool(vocab.GRADUATE_STATUSES), status),
+            "employment_status": take(pool(vocabularies.GRADUATE_STATUSES), status),
         },
     )
 
@@ -180,8 +181,8 @@ def disabled_batch(
         {
             "citizen_id": take(people.citizen_id, who),
             "name": take(people.name, who),
-            "disability_type": take(pool(vocab.DISABILITY_TYPES), kind),
-            "disability_level": take(pool(vocab.DISABILITY_LEVELS), level),
+            "disability_type": take(pool(vocabularies.DISABILITY_TYPES), kind),
+            "disability_level": take(pool(vocabularies.DISABILITY_LEVELS), level),
             "certificate_no": _disability_card_no(people, registry),
             "issue_date": issued,
             "district_code": take(pool(DISTRICT_CODES), people.district[who]),
@@ -199,7 +200,7 @@ def _disability_card_no(
 
 # --- e-certificates --------------------------------------------------------------------------
 
-_VALID, _VOID, _CANCELLED = 0, 1, 2  # vocab.CERTIFICATE_STATUSES
+_VALID, _VOID, _CANCELLED = 0, 1, 2  # vocabularies.CERTIFICATE_STATUSES
 _LOCAL_PREFIX = pool([n if n.endswith("市") else f"青岛市{n}" for n in DISTRICT_NAMES])
 _PROPERTY_FROM = day_number(date(2016, 1, 1))  # unified real-estate registration
 
@@ -319,5 +320,5 @@ def _cert_columns(
         "holder_name": take(people.name, who),
         "issuer": issuer,
         "issue_date": pa.array(issued.astype(np.int32), pa.date32()),
-        "status": take(pool(vocab.CERTIFICATE_STATUSES), status),
+        "status": take(pool(vocabularies.CERTIFICATE_STATUSES), status),
     }

@@ -22,8 +22,9 @@ from shuhui.datacore import cli as data_cli
 from shuhui.datacore.errors import LoadError
 from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore, LoadResult
+from shuhui.standard import TABLES
 from shuhui.synth.generate import CityConfig, generate_city
-from shuhui.synth.tables import TABLES, TRUTH_TABLES
+from shuhui.synth.truth import TRUTH_TABLES
 
 console = Console(stderr=True)
 

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shuhui.datacore.schema import TableSpec
-from shuhui.synth import tables, vocab
+from shuhui.standard import tables, vocabularies
+from shuhui.synth import truth, vocab
 from shuhui.synth.columns import (
     NEVER,
     BoolArray,
@@ -35,14 +36,15 @@ from shuhui.synth.context import Stream, Window, day_number, rng_for, split_days
 from shuhui.synth.idgen import MA_SPACE, NUMERIC_SPACE, credit_codes, org_code_indexes
 from shuhui.synth.population import DISTRICT_CODES, DISTRICT_NAMES, DISTRICT_WEIGHTS
 
-_SECTIONS = tuple(row[0] for row in vocab.INDUSTRIES)
-SECTION_NAMES = pool([row[1] for row in vocab.INDUSTRIES])
-_SECTION_SHARES = np.array([row[2] for row in vocab.INDUSTRIES])
-SECTION_WAGES = np.array([row[3] for row in vocab.INDUSTRIES], dtype=np.float64)
-_SECTION_HEADCOUNT = np.array([row[4] for row in vocab.INDUSTRIES])
-SECTION_INJURY_RATES = np.array([row[5] for row in vocab.INDUSTRIES])
-_SECTION_TAX = np.array([row[6] for row in vocab.INDUSTRIES])
-_SECTION_KWH = np.array([row[7] for row in vocab.INDUSTRIES])
+_SECTIONS = tuple(code for code, _ in vocabularies.INDUSTRY_SECTIONS)
+SECTION_NAMES = pool([name for _, name in vocabularies.INDUSTRY_SECTIONS])
+_PROFILES = [vocab.INDUSTRY_PROFILES[code] for code in _SECTIONS]
+_SECTION_SHARES = np.array([row[0] for row in _PROFILES])
+SECTION_WAGES = np.array([row[1] for row in _PROFILES], dtype=np.float64)
+_SECTION_HEADCOUNT = np.array([row[2] for row in _PROFILES])
+SECTION_INJURY_RATES = np.array([row[3] for row in _PROFILES])
+_SECTION_TAX = np.array([row[4] for row in _PROFILES])
+_SECTION_KWH = np.array([row[5] for row in _PROFILES])
 _SIZE_WAGE = np.array([1.3, 1.15, 1.0, 0.85])
 # Registered capital range per size class, in ten-thousand yuan (万元).
 _CAPITAL_RANGE = np.array(
@@ -52,7 +54,7 @@ _CAPITAL_RANGE = np.array(
 _ELECTRICITY_SEASON = np.array([1.1, 1.0, 0.95, 0.9, 0.95, 1.05, 1.2, 1.2, 1.0, 0.95, 0.95, 1.05])
 _CREDIT_CODE_REFORM = day_number(date(2015, 10, 1))
 _EARLIEST = day_number(date(1980, 1, 1))
-_COOPERATIVE = vocab.INDUSTRIES[0][0]  # farmers' cooperatives (农民专业合作社) are section A
+_COOPERATIVE = _SECTIONS[0]  # farmers' cooperatives (农民专业合作社) are section A
 _BATCH = 200_000
 
 
@@ -132,9 +134,9 @@ class Enterprises:
             yield tables.ENTERPRISE_ELECTRICITY, electricity
         distressed = np.flatnonzero(self.distress >= 0)
         yield (
-            tables.TRUTH_ENTERPRISE_DISTRESS,
+            truth.TRUTH_ENTERPRISE_DISTRESS,
             batch(
-                tables.TRUTH_ENTERPRISE_DISTRESS,
+                truth.TRUTH_ENTERPRISE_DISTRESS,
                 {
                     "credit_code": take(self.credit_code, distressed),
                     "distress_start": self.window.month_starts[self.distress[distressed]],
@@ -156,8 +158,8 @@ class Enterprises:
                 "industry_code": take(pool(_SECTIONS), self.section[part]),
                 "industry_name": take(SECTION_NAMES, self.section[part]),
                 "registered_capital_fen": self.capital_fen[part],
-                "size_class": take(pool(vocab.SIZE_CLASSES), self.size[part]),
-                "status": take(pool(vocab.ENTERPRISE_STATUSES), self.status[part]),
+                "size_class": take(pool(vocabularies.SIZE_CLASSES), self.size[part]),
+                "status": take(pool(vocabularies.ENTERPRISE_STATUSES), self.status[part]),
                 "established_date": self.established[part],
                 "deregistered_date": pa.array(
                     self.deregistered[part].astype(np.int32), type=pa.date32(), mask=~gone
@@ -182,7 +184,7 @@ class Enterprises:
                 "holder_name": take(self.name, part),
                 "issuer": take(self.issuer, part),
                 "issue_date": self.established[part],
-                "status": take(pool(vocab.CERTIFICATE_STATUSES), status),
+                "status": take(pool(vocabularies.CERTIFICATE_STATUSES), status),
             },
         )
 
@@ -230,7 +232,7 @@ class Enterprises:
                 "credit_code": code,
                 "month": first,
                 "tax_fen": tax_fen[row, month].astype(np.int64),
-                "credit_grade": take(pool(vocab.CREDIT_GRADES), grade[row, month]),
+                "credit_grade": take(pool(vocabularies.CREDIT_GRADES), grade[row, month]),
             },
         )
         electricity = batch(

@@ -21,20 +21,21 @@ import numpy as np
 import pyarrow as pa
 
 from shuhui.datacore.schema import TableSpec
-from shuhui.synth import behaviour, civil, households, pensions, tables, work
-from shuhui.synth.columns import NEVER, anomaly_count, batch, pick, pool, take
-from shuhui.synth.context import Stream, Window, rng_for
-from shuhui.synth.enterprises import Enterprises, build_enterprises
-from shuhui.synth.population import Layout, People, draw_people
-from shuhui.synth.sink import Sink
-from shuhui.synth.vocab import (
-    AGE_GROUP_SHARES,
+from shuhui.standard import tables
+from shuhui.standard.vocabularies import (
     EDUCATION_LEVELS,
     HUKOU_TYPES,
     MARITAL_STATUSES,
     RELATIONS,
     SEXES,
 )
+from shuhui.synth import behaviour, civil, households, pensions, truth, work
+from shuhui.synth.columns import NEVER, anomaly_count, batch, pick, pool, take
+from shuhui.synth.context import Stream, Window, rng_for
+from shuhui.synth.enterprises import Enterprises, build_enterprises
+from shuhui.synth.population import Layout, People, draw_people
+from shuhui.synth.sink import Sink
+from shuhui.synth.vocab import AGE_GROUP_SHARES
 
 Progress = Callable[[str, int, int], None]
 
@@ -124,7 +125,7 @@ class _Writer:
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
-        self.rows = {spec.name: 0 for spec in (*tables.TABLES, *tables.TRUTH_TABLES)}
+        self.rows = {spec.name: 0 for spec in (*tables.TABLES, *truth.TRUTH_TABLES)}
         self._written: set[str] = set()
 
     def write(self, spec: TableSpec, rows: pa.RecordBatch) -> None:
@@ -135,7 +136,7 @@ class _Writer:
         self._written.add(spec.name)
 
     def finish(self) -> None:
-        for spec in (*tables.TABLES, *tables.TRUTH_TABLES):
+        for spec in (*tables.TABLES, *truth.TRUTH_TABLES):
             if spec.name not in self._written:
                 self.sink.write(spec, _empty(spec))
 
@@ -248,13 +249,13 @@ def _chunk(
     )
     writer.write(tables.DISABLED_PERSONS, civil.disabled_batch(people, registry))
 
-    writer.write(tables.TRUTH_PENSION_AFTER_DEATH, pay.truth_after_death)
-    writer.write(tables.TRUTH_DOUBLE_PENSION, pay.truth_double)
-    writer.write(tables.TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED, jobs.truth)
+    writer.write(truth.TRUTH_PENSION_AFTER_DEATH, pay.truth_after_death)
+    writer.write(truth.TRUTH_DOUBLE_PENSION, pay.truth_double)
+    writer.write(truth.TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED, jobs.truth)
     writer.write(
-        tables.TRUTH_NO_RECORD,
+        truth.TRUTH_NO_RECORD,
         batch(
-            tables.TRUTH_NO_RECORD,
+            truth.TRUTH_NO_RECORD,
             {"citizen_id": take(people.citizen_id, np.flatnonzero(no_record))},
         ),
     )

@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shuhui.synth import tables, vocab
+from shuhui.standard import tables, vocabularies
+from shuhui.synth import vocab
 from shuhui.synth.columns import BoolArray, IntArray, batch, concat, number_strings, pool, take
 from shuhui.synth.population import DISTRICT_CODES, DISTRICT_NAMES, People, surnames
 
@@ -26,7 +27,7 @@ _HEAD, _SPOUSE, _CHILD, _PARENT, _OTHER = range(5)
 @dataclass
 class Households:
     member_of: IntArray  # per resident: chunk-local household number
-    relation: IntArray  # per resident: index into vocab.RELATIONS
+    relation: IntArray  # per resident: index into vocabularies.RELATIONS
     head: IntArray  # per household: chunk-local resident index of the head
     size: IntArray  # per household
     district: IntArray  # per household
@@ -157,7 +158,7 @@ def households_batch(
             "head_citizen_id": take(people.citizen_id, households.head),
             "district_code": take(pool(DISTRICT_CODES), households.district),
             "address": _addresses(rng, households),
-            "hukou_type": take(pool(vocab.HUKOU_TYPES), households.rural.astype(np.int64)),
+            "hukou_type": take(pool(vocabularies.HUKOU_TYPES), households.rural.astype(np.int64)),
             "members": households.size.astype(np.int16),
         },
     )

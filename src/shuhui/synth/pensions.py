@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shuhui.synth import tables, vocab
+from shuhui.standard import tables, vocabularies
+from shuhui.synth import truth
 from shuhui.synth.columns import (
     NEVER,
     BoolArray,
@@ -40,10 +41,10 @@ from shuhui.synth.population import DISTRICT_CODES, DISTRICT_WEIGHTS, People
 from shuhui.synth.work import Work
 
 _PAY_DAY = 9  # pensions are paid on the 10th
-_EMPLOYEE, _RESIDENT = 0, 1  # index into vocab.PENSION_SCHEMES and INSURANCE_SCHEMES
+_EMPLOYEE, _RESIDENT = 0, 1  # index into vocabularies.PENSION_SCHEMES and INSURANCE_SCHEMES
 _RUNNING, _STOPPED = 0, 1
 _ANNUAL_RAISE = 1.02  # pensions rise by about 2 % every July
-_PAYING, _SUSPENDED, _DRAWING, _ENDED = range(4)  # vocab.ENROLMENT_STATUSES
+_PAYING, _SUSPENDED, _DRAWING, _ENDED = range(4)  # vocabularies.ENROLMENT_STATUSES
 _RESIDENT_MEDICAL_FROM = day_number(date(2007, 7, 1))
 _RESIDENT_PENSION_FROM = day_number(date(2009, 10, 1))
 _DISTRICT_INTS = np.array([int(c) for c in DISTRICT_CODES], dtype=np.int64)
@@ -128,10 +129,12 @@ def simulate_pensions(
         {
             "pension_id": pension_id,
             "citizen_id": take(people.citizen_id, person),
-            "scheme": take(pool(vocab.PENSION_SCHEMES), all_scheme),
+            "scheme": take(pool(vocabularies.PENSION_SCHEMES), all_scheme),
             "start_date": np.r_[begins[who], dup_begin],
             "monthly_amount_fen": monthly,
-            "status": take(pool(vocab.PENSION_STATUSES), np.where(stopped, _STOPPED, _RUNNING)),
+            "status": take(
+                pool(vocabularies.PENSION_STATUSES), np.where(stopped, _STOPPED, _RUNNING)
+            ),
             "end_date": pa.array(
                 people.death[person].astype(np.int32), type=pa.date32(), mask=~stopped
             ),
@@ -168,7 +171,7 @@ def simulate_pensions(
         ),
     )
     truth_after_death = batch(
-        tables.TRUTH_PENSION_AFTER_DEATH,
+        truth.TRUTH_PENSION_AFTER_DEATH,
         {
             "citizen_id": take(people.citizen_id, who[chosen]),
             "pension_id": take(pension_id, chosen),
@@ -178,12 +181,12 @@ def simulate_pensions(
         },
     )
     truth_double = batch(
-        tables.TRUTH_DOUBLE_PENSION,
+        truth.TRUTH_DOUBLE_PENSION,
         {
             "citizen_id": take(people.citizen_id, dup_person),
             "pension_id": take(pension_id, doubled),
             "duplicate_pension_id": take(pension_id, who.shape[0] + np.arange(doubled.shape[0])),
-            "duplicate_scheme": take(pool(vocab.PENSION_SCHEMES), dup_scheme),
+            "duplicate_scheme": take(pool(vocabularies.PENSION_SCHEMES), dup_scheme),
         },
     )
     duplicate = np.full(n, -1, dtype=np.int64)
@@ -303,10 +306,10 @@ def enrolments(
         tables.ENROLMENTS,
         {
             "citizen_id": take(people.citizen_id, person),
-            "insurance_type": take(pool(vocab.INSURANCE_TYPES), kind),
-            "scheme": take(pool(vocab.INSURANCE_SCHEMES), scheme),
+            "insurance_type": take(pool(vocabularies.INSURANCE_TYPES), kind),
+            "scheme": take(pool(vocabularies.INSURANCE_SCHEMES), scheme),
             "credit_code": credit_code,
             "start_date": np.minimum(begin, as_of),
-            "status": take(pool(vocab.ENROLMENT_STATUSES), status),
+            "status": take(pool(vocabularies.ENROLMENT_STATUSES), status),
         },
     )

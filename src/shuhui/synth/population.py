@@ -145,8 +145,8 @@ class People:
     birth_division: IntArray
     district: IntArray  # index into DISTRICT_CODES
     rural: BoolArray
-    education: IntArray  # index into vocab.EDUCATION_LEVELS
-    marital: IntArray  # index into vocab.MARITAL_STATUSES
+    education: IntArray  # index into vocabularies.EDUCATION_LEVELS
+    marital: IntArray  # index into vocabularies.MARITAL_STATUSES
     phone: pa.Array
     death: IntArray  # day number, or NEVER
 

@@ -1,8 +1,10 @@
-"""Domain vocabulary of the synthetic Qingdao: names, places, industries, hospitals, schools.
+"""What the synthetic Qingdao is drawn from: names, places, industries, hospitals, weights.
 
-Everything here is data. Weights are relative (they need not sum to one). Place and institution
-names are real Qingdao ones where that helps a demo feel familiar; figures (shares, wages, rates)
-are round approximations of published statistics, good enough for plausibility, not for analysis.
+Everything here is data. Weights are relative (they need not sum to one); weights per value of a
+closed vocabulary of the city's standard (:mod:`shuhui.standard.vocabularies`) are given in that
+vocabulary's order. Place and institution names are real Qingdao ones where that helps a demo feel
+familiar; figures (shares, wages, rates) are round approximations of published statistics, good
+enough for plausibility, not for analysis.
 """
 
 from __future__ import annotations
@@ -68,12 +70,8 @@ AGE_GROUP_SHARES: tuple[float, ...] = (
     0.3, 0.12, 0.02,
 )  # fmt: skip
 
-EDUCATION_LEVELS: tuple[str, ...] = (
-    "未上学", "小学", "初中", "高中", "中等职业教育", "大学专科", "大学本科", "硕士研究生",
-    "博士研究生",
-)  # fmt: skip
 # Attained education of adults by birth decade (rows: born before 1950, 1950s, …, 1990s and
-# later), matching the order of EDUCATION_LEVELS.
+# later), in the order of EDUCATION_LEVELS.
 EDUCATION_BY_COHORT: tuple[tuple[float, ...], ...] = (
     (18, 40, 25, 10, 3, 2, 1.8, 0.15, 0.05),
     (6, 28, 38, 17, 5, 3, 2.7, 0.25, 0.05),
@@ -83,10 +81,6 @@ EDUCATION_BY_COHORT: tuple[tuple[float, ...], ...] = (
     (0.3, 2, 16, 12, 13, 22, 29, 5, 0.7),
 )  # fmt: skip
 
-MARITAL_STATUSES: tuple[str, ...] = ("未婚", "已婚", "离婚", "丧偶")
-HUKOU_TYPES: tuple[str, ...] = ("城镇", "农村")
-SEXES: tuple[str, ...] = ("男", "女")
-RELATIONS: tuple[str, ...] = ("户主", "配偶", "子女", "父母", "其他")
 
 # Mobile number prefixes in use in China (three digits).
 MOBILE_PREFIXES: tuple[int, ...] = (
@@ -174,31 +168,31 @@ VILLAGE_SUFFIXES: tuple[str, ...] = ("庄村", "村", "疃村", "屯村", "洼�
 
 # --- enterprises -----------------------------------------------------------------------------
 
-# GB/T 4754-2017 sections: letter, Chinese name, share of enterprises, mean monthly wage (yuan),
-# headcount multiplier, work-injury insurance rate, tax as a share of the wage bill, electricity
-# (kWh per employee per month).
-INDUSTRIES: tuple[tuple[str, str, float, int, float, float, float, float], ...] = (
-    ("A", "农、林、牧、渔业", 3.0, 4500, 0.8, 0.004, 0.05, 900),
-    ("B", "采矿业", 0.2, 8500, 3.0, 0.019, 0.35, 2500),
-    ("C", "制造业", 12.0, 7200, 2.5, 0.010, 0.30, 1800),
-    ("D", "电力、热力、燃气及水生产和供应业", 0.5, 10500, 3.0, 0.008, 0.45, 3000),
-    ("E", "建筑业", 6.0, 7000, 2.0, 0.016, 0.22, 400),
-    ("F", "批发和零售业", 30.0, 6500, 0.6, 0.004, 0.40, 350),
-    ("G", "交通运输、仓储和邮政业", 4.0, 8200, 1.5, 0.010, 0.20, 600),
-    ("H", "住宿和餐饮业", 5.0, 4800, 1.0, 0.004, 0.12, 700),
-    ("I", "信息传输、软件和信息技术服务业", 6.0, 14000, 1.2, 0.002, 0.30, 300),
-    ("J", "金融业", 1.5, 15500, 2.0, 0.002, 0.60, 250),
-    ("K", "房地产业", 3.0, 7800, 1.0, 0.004, 0.70, 300),
-    ("L", "租赁和商务服务业", 14.0, 7500, 0.7, 0.002, 0.25, 200),
-    ("M", "科学研究和技术服务业", 7.0, 12000, 0.8, 0.002, 0.22, 350),
-    ("N", "水利、环境和公共设施管理业", 0.8, 6200, 1.5, 0.008, 0.10, 500),
-    ("O", "居民服务、修理和其他服务业", 4.0, 5000, 0.7, 0.006, 0.10, 300),
-    ("P", "教育", 1.0, 10000, 1.5, 0.002, 0.10, 250),
-    ("Q", "卫生和社会工作", 1.0, 10500, 2.0, 0.004, 0.12, 450),
-    ("R", "文化、体育和娱乐业", 2.0, 8500, 0.8, 0.004, 0.15, 300),
-    ("S", "公共管理、社会保障和社会组织", 0.1, 10000, 1.0, 0.002, 0.05, 200),
-    ("T", "国际组织", 0.0, 12000, 1.0, 0.002, 0.05, 200),
-)
+# Per GB/T 4754-2017 section (INDUSTRY_SECTIONS): share of enterprises, mean monthly wage
+# (yuan), headcount multiplier, work-injury insurance rate, tax as a share of the wage bill,
+# electricity (kWh per employee per month).
+INDUSTRY_PROFILES: dict[str, tuple[float, int, float, float, float, float]] = {
+    "A": (3.0, 4500, 0.8, 0.004, 0.05, 900),
+    "B": (0.2, 8500, 3.0, 0.019, 0.35, 2500),
+    "C": (12.0, 7200, 2.5, 0.010, 0.30, 1800),
+    "D": (0.5, 10500, 3.0, 0.008, 0.45, 3000),
+    "E": (6.0, 7000, 2.0, 0.016, 0.22, 400),
+    "F": (30.0, 6500, 0.6, 0.004, 0.40, 350),
+    "G": (4.0, 8200, 1.5, 0.010, 0.20, 600),
+    "H": (5.0, 4800, 1.0, 0.004, 0.12, 700),
+    "I": (6.0, 14000, 1.2, 0.002, 0.30, 300),
+    "J": (1.5, 15500, 2.0, 0.002, 0.60, 250),
+    "K": (3.0, 7800, 1.0, 0.004, 0.70, 300),
+    "L": (14.0, 7500, 0.7, 0.002, 0.25, 200),
+    "M": (7.0, 12000, 0.8, 0.002, 0.22, 350),
+    "N": (0.8, 6200, 1.5, 0.008, 0.10, 500),
+    "O": (4.0, 5000, 0.7, 0.006, 0.10, 300),
+    "P": (1.0, 10000, 1.5, 0.002, 0.10, 250),
+    "Q": (1.0, 10500, 2.0, 0.004, 0.12, 450),
+    "R": (2.0, 8500, 0.8, 0.004, 0.15, 300),
+    "S": (0.1, 10000, 1.0, 0.002, 0.05, 200),
+    "T": (0.0, 12000, 1.0, 0.002, 0.05, 200),
+}
 
 # Words that follow the trade name (字号) in an enterprise name, per section.
 INDUSTRY_NAME_WORDS: dict[str, tuple[str, ...]] = {
@@ -229,30 +223,20 @@ TRADE_NAME_CHARS = tuple(
     "正阳光联众佳美怡乐青岛港湾蓝帆舟鲁东琴崂山胶澳昌荣晟卓越弘毅启航旭日辰星"
 )
 ORG_FORMS: tuple[str, ...] = ("有限公司", "有限责任公司", "股份有限公司")
-SIZE_CLASSES: tuple[str, ...] = ("大型", "中型", "小型", "微型")
 # Share of enterprises by size class (in SIZE_CLASSES order) and the headcount each aims at.
 SIZE_SHARES: tuple[float, ...] = (0.002, 0.013, 0.085, 0.9)
 SIZE_HEADCOUNT: tuple[float, ...] = (1500.0, 200.0, 25.0, 2.5)
-ENTERPRISE_STATUSES: tuple[str, ...] = ("存续", "注销", "吊销")
-CREDIT_GRADES: tuple[str, ...] = ("A", "B", "M", "C", "D")
 CREDIT_GRADE_SHARES: tuple[float, ...] = (0.25, 0.50, 0.15, 0.07, 0.03)
 
 # --- social insurance ----------------------------------------------------------------------
 
-INSURANCE_TYPES: tuple[str, ...] = ("养老", "医疗", "失业", "工伤")
-INSURANCE_SCHEMES: tuple[str, ...] = ("职工", "城乡居民")
-ENROLMENT_STATUSES: tuple[str, ...] = ("参保缴费", "暂停缴费", "待遇领取", "终止参保")
 # Employer + employee contribution rates for 养老, 医疗, 失业; 工伤 varies by industry.
 CONTRIBUTION_RATES: tuple[float, float, float] = (0.24, 0.11, 0.01)
 # Monthly contribution base floor and ceiling (yuan): 60 % and 300 % of the provincial average.
 CONTRIBUTION_BASE_MIN_YUAN = 4416
 CONTRIBUTION_BASE_MAX_YUAN = 22080
 MINIMUM_WAGE_YUAN = 2200
-PENSION_SCHEMES: tuple[str, ...] = ("城镇职工基本养老保险", "城乡居民基本养老保险")
-PENSION_STATUSES: tuple[str, ...] = ("正常发放", "停发")
 UNEMPLOYMENT_BENEFIT_YUAN = 1980  # 90 % of the minimum wage
-UNEMPLOYMENT_REASONS: tuple[str, ...] = ("劳动合同期满", "单位裁员", "单位解除劳动合同", "单位破产")
-UNEMPLOYMENT_STATUSES: tuple[str, ...] = ("领取中", "已就业", "期满")
 
 # --- health ----------------------------------------------------------------------------------
 
@@ -285,35 +269,34 @@ HOSPITALS: tuple[tuple[str, str, float], ...] = (
 )
 # Every district also has community health centres (社区卫生服务中心); visits go there this often.
 COMMUNITY_CLINIC_SHARE = 0.3
-VISIT_TYPES: tuple[str, ...] = ("门诊", "急诊", "住院")
 VISIT_TYPE_SHARES: tuple[float, ...] = (0.88, 0.08, 0.04)
 
-# ICD-10 chapters: roman numeral, Chinese title, weight for children (<15), adults, the elderly
-# (65+), and how much winter raises the chapter (1.0: not seasonal).
-ICD10_CHAPTERS: tuple[tuple[str, str, float, float, float, float], ...] = (
-    ("I", "某些传染病和寄生虫病", 6, 2, 1, 1.3),
-    ("II", "肿瘤", 0.3, 4, 8, 1.0),
-    ("III", "血液及造血器官疾病和某些涉及免疫机制的疾患", 1, 1, 1.5, 1.0),
-    ("IV", "内分泌、营养和代谢疾病", 1, 6, 12, 1.0),
-    ("V", "精神和行为障碍", 1, 3, 2, 1.0),
-    ("VI", "神经系统疾病", 2, 4, 6, 1.0),
-    ("VII", "眼和附器疾病", 5, 4, 5, 1.0),
-    ("VIII", "耳和乳突疾病", 4, 2, 2, 1.1),
-    ("IX", "循环系统疾病", 0.5, 8, 22, 1.2),
-    ("X", "呼吸系统疾病", 35, 15, 12, 2.2),
-    ("XI", "消化系统疾病", 10, 12, 9, 1.0),
-    ("XII", "皮肤和皮下组织疾病", 5, 5, 3, 0.8),
-    ("XIII", "肌肉骨骼系统和结缔组织疾病", 1, 10, 10, 1.1),
-    ("XIV", "泌尿生殖系统疾病", 2, 8, 6, 1.0),
-    ("XV", "妊娠、分娩和产褥期", 0, 3, 0, 1.0),
-    ("XVI", "起源于围生期的某些情况", 1, 0, 0, 1.0),
-    ("XVII", "先天性畸形、变形和染色体异常", 1, 0.2, 0.1, 1.0),
-    ("XVIII", "症状、体征和临床与实验室异常所见", 8, 6, 5, 1.2),
-    ("XIX", "损伤、中毒和外因的某些其他后果", 6, 6, 4, 0.9),
-    ("XX", "疾病和死亡的外因", 0.5, 0.5, 0.3, 1.0),
-    ("XXI", "影响健康状态和与保健机构接触的因素", 8, 5, 4, 1.0),
-    ("XXII", "用于特殊目的的编码", 0.2, 0.2, 0.2, 1.0),
-)
+# Per ICD-10 chapter (ICD10_CHAPTERS): weight for children (<15), adults, the elderly (65+),
+# and how much winter raises the chapter (1.0: not seasonal).
+ICD10_CHAPTER_WEIGHTS: dict[str, tuple[float, float, float, float]] = {
+    "I": (6, 2, 1, 1.3),
+    "II": (0.3, 4, 8, 1.0),
+    "III": (1, 1, 1.5, 1.0),
+    "IV": (1, 6, 12, 1.0),
+    "V": (1, 3, 2, 1.0),
+    "VI": (2, 4, 6, 1.0),
+    "VII": (5, 4, 5, 1.0),
+    "VIII": (4, 2, 2, 1.1),
+    "IX": (0.5, 8, 22, 1.2),
+    "X": (35, 15, 12, 2.2),
+    "XI": (10, 12, 9, 1.0),
+    "XII": (5, 5, 3, 0.8),
+    "XIII": (1, 10, 10, 1.1),
+    "XIV": (2, 8, 6, 1.0),
+    "XV": (0, 3, 0, 1.0),
+    "XVI": (1, 0, 0, 1.0),
+    "XVII": (1, 0.2, 0.1, 1.0),
+    "XVIII": (8, 6, 5, 1.2),
+    "XIX": (6, 6, 4, 0.9),
+    "XX": (0.5, 0.5, 0.3, 1.0),
+    "XXI": (8, 5, 4, 1.0),
+    "XXII": (0.2, 0.2, 0.2, 1.0),
+}
 
 FUNERAL_HOMES: dict[str, str] = {
     "370202": "青岛市殡仪馆", "370203": "青岛市殡仪馆", "370212": "青岛市殡仪馆",
@@ -321,7 +304,6 @@ FUNERAL_HOMES: dict[str, str] = {
     "370215": "青岛市即墨区殡仪馆", "370281": "胶州市殡仪馆", "370283": "平度市殡仪馆",
     "370285": "莱西市殡仪馆",
 }  # fmt: skip
-DEATH_CAUSES: tuple[str, ...] = ("疾病", "意外", "其他")
 
 # --- transport -------------------------------------------------------------------------------
 
@@ -338,7 +320,6 @@ METRO_LINES: dict[str, tuple[str, ...]] = {
     "370283": (),
     "370285": (),
 }
-TRANSIT_MODES: tuple[str, ...] = ("公交", "地铁")
 
 # --- education, certificates, disability -----------------------------------------------------
 
@@ -368,14 +349,7 @@ MAJORS: tuple[str, ...] = (
     "海洋科学", "船舶与海洋工程", "化学工程与工艺", "材料科学与工程", "自动化", "环境工程",
     "物流管理", "酒店管理", "港口与航运管理", "食品科学与工程", "数据科学与大数据技术",
 )  # fmt: skip
-DEGREES: tuple[str, ...] = ("专科", "本科", "硕士", "博士")
-GRADUATE_STATUSES: tuple[str, ...] = ("已就业", "待就业", "升学")
 
-CERTIFICATE_TYPES: tuple[str, ...] = ("营业执照", "毕业证书", "结婚证", "不动产权证书", "残疾人证")
-CERTIFICATE_STATUSES: tuple[str, ...] = ("有效", "失效", "注销", "吊销")
-HOLDER_TYPES: tuple[str, ...] = ("个人", "企业")
 
-DISABILITY_TYPES: tuple[str, ...] = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
 DISABILITY_TYPE_SHARES: tuple[float, ...] = (0.12, 0.20, 0.02, 0.45, 0.07, 0.08, 0.06)
-DISABILITY_LEVELS: tuple[str, ...] = ("一级", "二级", "三级", "四级")
 DISABILITY_LEVEL_SHARES: tuple[float, ...] = (0.12, 0.18, 0.30, 0.40)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from shuhui.synth import tables, vocab
+from shuhui.standard import tables, vocabularies
+from shuhui.synth import vocab
 from shuhui.synth.columns import (
     NEVER,
     BoolArray,
@@ -30,8 +31,9 @@ from shuhui.synth.columns import (
 from shuhui.synth.context import Window, add_years, month_first_day, month_index, split_days
 from shuhui.synth.enterprises import SECTION_INJURY_RATES, Enterprises
 from shuhui.synth.population import DISTRICT_CODES, People
+from shuhui.synth.truth import TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED
 
-_COLLEGE = vocab.EDUCATION_LEVELS.index("大学专科")
+_COLLEGE = vocabularies.EDUCATION_LEVELS.index("大学专科")
 _EMPLOYMENT_AGES = np.array([16, 19, 22, 25, 30, 45, 50, 55, 60, 63])
 _EMPLOYMENT_RATES = np.array([0.05, 0.15, 0.45, 0.75, 0.84, 0.84, 0.74, 0.62, 0.45, 0.3])
 _EDUCATION_WAGE = np.array([0.75, 0.78, 0.82, 0.9, 0.92, 1.1, 1.3, 1.6, 1.9])
@@ -327,12 +329,12 @@ def simulate_work(
             "citizen_id": take(people.citizen_id, claimant),
             "registered_date": registered,
             "district_code": take(pool(DISTRICT_CODES), people.district[claimant]),
-            "reason": take(pool(vocab.UNEMPLOYMENT_REASONS), reason),
+            "reason": take(pool(vocabularies.UNEMPLOYMENT_REASONS), reason),
             "entitled_months": entitled.astype(np.int16),
             "monthly_benefit_fen": np.full(
                 claimant.shape[0], vocab.UNEMPLOYMENT_BENEFIT_YUAN * 100
             ),
-            "status": take(pool(vocab.UNEMPLOYMENT_STATUSES), status),
+            "status": take(pool(vocabularies.UNEMPLOYMENT_STATUSES), status),
         },
     )
     row, month = np.nonzero(paid_months)
@@ -347,7 +349,7 @@ def simulate_work(
         },
     )
     truth = batch(
-        tables.TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED,
+        TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED,
         {
             "citizen_id": take(people.citizen_id, claimant[chosen]),
             "registration_id": take(registration_id, chosen),
@@ -484,7 +486,7 @@ def contributions(
             "citizen_id": take(people.citizen_id, np.repeat(spells.person[row], 4)),
             "credit_code": take(enterprises.credit_code, np.repeat(firm, 4)),
             "month": np.repeat(window.month_starts[month], 4),
-            "insurance_type": take(pool(vocab.INSURANCE_TYPES), np.tile(np.arange(4), k)),
+            "insurance_type": take(pool(vocabularies.INSURANCE_TYPES), np.tile(np.arange(4), k)),
             "base_fen": np.repeat(base.astype(np.int64), 4),
             "amount_fen": amount,
             "paid_fen": np.where(arrears, 0, amount),

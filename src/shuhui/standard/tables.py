@@ -1,19 +1,19 @@
-"""Every table the synthetic city produces, declared once.
+"""The city's data standard: the spec of every table of the data core.
 
-Conventions that hold for all of them: a natural person is keyed by the 公民身份号码
-(``citizen_id``), an enterprise by its 统一社会信用代码 (``credit_code``); money is integer fen
-(分) in columns ending ``_fen``; ``month`` columns hold the first day of the month; dates are
-local (Asia/Shanghai) calendar dates and the only timestamp (``boarded_at``) is UTC.
+Each table says its columns (types, Chinese titles, personal-information flags, identifier checks,
+vocabularies), its primary key and the department that provides it. A load holds the incoming
+data to these specs, rules are checked against them, the catalog describes them, and the
+synthetic city (``shuhui.synth``) generates data that meets them.
 
-``truth_*`` tables hold the ground truth of the anomalies injected into the data. They are
-``truth=True`` so the data core keeps them apart; nothing in a data table says which rows are
-anomalous.
+Conventions that hold for all of them: money is integer fen (分) in columns ending ``_fen``; dates
+are local (Asia/Shanghai) calendar dates and the only timestamp (``boarded_at``) is UTC; the
+columns keyed by person, enterprise, place and month are in :mod:`shuhui.standard.columns`.
 """
 
 from __future__ import annotations
 
 from shuhui.datacore.schema import Column, TableSpec
-from shuhui.synth import vocab
+from shuhui.standard import columns, vocabularies
 
 __all__ = [
     "CERTIFICATES",
@@ -34,12 +34,6 @@ __all__ = [
     "RESIDENTS",
     "TABLES",
     "TRANSIT_TRIPS",
-    "TRUTH_DOUBLE_PENSION",
-    "TRUTH_ENTERPRISE_DISTRESS",
-    "TRUTH_NO_RECORD",
-    "TRUTH_PENSION_AFTER_DEATH",
-    "TRUTH_TABLES",
-    "TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED",
     "UNEMPLOYMENT_BENEFITS",
     "UNEMPLOYMENT_REGISTRATIONS",
     "UTILITY_USAGE",
@@ -49,31 +43,6 @@ _POLICE = "市公安局"
 _CIVIL = "市民政局"
 _MARKET = "市市场监督管理局"
 _HRSS = "市人力资源和社会保障局"
-_TRUTH = "数慧合成城市（评测真值）"
-
-
-def _citizen(
-    name: str = "citizen_id", title: str = "公民身份号码", *, required: bool = True
-) -> Column:
-    return Column(name, "string", title, required=required, personal=True, check="citizen_id")
-
-
-def _credit(
-    name: str = "credit_code", title: str = "统一社会信用代码", *, required: bool = True
-) -> Column:
-    return Column(name, "string", title, required=required, check="credit_code")
-
-
-def _district(title: str = "行政区划代码") -> Column:
-    return Column("district_code", "string", title, check="division")
-
-
-def _person_name(name: str = "name", title: str = "姓名") -> Column:
-    return Column(name, "string", title, personal=True)
-
-
-def _month() -> Column:
-    return Column("month", "date", "所属月份（当月1日）")
 
 
 RESIDENTS = TableSpec(
@@ -83,17 +52,23 @@ RESIDENTS = TableSpec(
     description="户籍与常住人口登记：每人一行，含生成窗口内死亡的人员。",
     primary_key=("citizen_id",),
     columns=(
-        _citizen(),
-        _person_name(),
-        Column("sex", "string", "性别", personal=True, values=vocab.SEXES),
+        columns.citizen(),
+        columns.person_name(),
+        Column("sex", "string", "性别", personal=True, values=vocabularies.SEXES),
         Column("birth_date", "date", "出生日期", personal=True),
-        _district("居住地行政区划代码"),
+        columns.district("居住地行政区划代码"),
         Column("household_id", "string", "户号"),
-        Column("relation", "string", "与户主关系", personal=True, values=vocab.RELATIONS),
-        Column("hukou_type", "string", "户籍类型", values=vocab.HUKOU_TYPES),
-        Column("education", "string", "文化程度", personal=True, values=vocab.EDUCATION_LEVELS),
+        Column("relation", "string", "与户主关系", personal=True, values=vocabularies.RELATIONS),
+        Column("hukou_type", "string", "户籍类型", values=vocabularies.HUKOU_TYPES),
         Column(
-            "marital_status", "string", "婚姻状况", personal=True, values=vocab.MARITAL_STATUSES
+            "education", "string", "文化程度", personal=True, values=vocabularies.EDUCATION_LEVELS
+        ),
+        Column(
+            "marital_status",
+            "string",
+            "婚姻状况",
+            personal=True,
+            values=vocabularies.MARITAL_STATUSES,
         ),
         Column("phone", "string", "手机号码", required=False, personal=True),
     ),
@@ -106,10 +81,10 @@ HOUSEHOLDS = TableSpec(
     primary_key=("household_id",),
     columns=(
         Column("household_id", "string", "户号"),
-        _citizen("head_citizen_id", "户主公民身份号码"),
-        _district(),
+        columns.citizen("head_citizen_id", "户主公民身份号码"),
+        columns.district(),
         Column("address", "string", "住址", personal=True),
-        Column("hukou_type", "string", "户籍类型", values=vocab.HUKOU_TYPES),
+        Column("hukou_type", "string", "户籍类型", values=vocabularies.HUKOU_TYPES),
         Column("members", "int16", "户内人数"),
     ),
 )
@@ -121,12 +96,12 @@ DEATHS = TableSpec(
     kind="event",
     primary_key=("citizen_id",),
     columns=(
-        _citizen(),
-        _person_name(),
+        columns.citizen(),
+        columns.person_name(),
         Column("death_date", "date", "死亡日期", personal=True),
         Column("registered_date", "date", "登记日期"),
-        _district("登记地行政区划代码"),
-        Column("cause", "string", "死亡原因类别", personal=True, values=vocab.DEATH_CAUSES),
+        columns.district("登记地行政区划代码"),
+        Column("cause", "string", "死亡原因类别", personal=True, values=vocabularies.DEATH_CAUSES),
     ),
 )
 
@@ -137,8 +112,8 @@ CREMATIONS = TableSpec(
     kind="event",
     primary_key=("citizen_id",),
     columns=(
-        _citizen(),
-        _person_name(),
+        columns.citizen(),
+        columns.person_name(),
         Column("cremation_date", "date", "火化日期"),
         Column("funeral_home", "string", "殡仪馆"),
     ),
@@ -151,23 +126,23 @@ ENTERPRISES = TableSpec(
     description="注册资本以分计（registered_capital_fen），与全库金额口径一致。",
     primary_key=("credit_code",),
     columns=(
-        _credit(),
+        columns.credit(),
         Column("name", "string", "企业名称"),
-        _citizen("legal_rep_citizen_id", "法定代表人公民身份号码"),
-        _person_name("legal_rep_name", "法定代表人姓名"),
+        columns.citizen("legal_rep_citizen_id", "法定代表人公民身份号码"),
+        columns.person_name("legal_rep_name", "法定代表人姓名"),
         Column(
             "industry_code",
             "string",
             "国民经济行业门类（GB/T 4754-2017）",
-            values=tuple(row[0] for row in vocab.INDUSTRIES),
+            values=tuple(code for code, _ in vocabularies.INDUSTRY_SECTIONS),
         ),
         Column("industry_name", "string", "行业门类名称"),
         Column("registered_capital_fen", "int64", "注册资本（分）"),
-        Column("size_class", "string", "企业规模", values=vocab.SIZE_CLASSES),
-        Column("status", "string", "登记状态", values=vocab.ENTERPRISE_STATUSES),
+        Column("size_class", "string", "企业规模", values=vocabularies.SIZE_CLASSES),
+        Column("status", "string", "登记状态", values=vocabularies.ENTERPRISE_STATUSES),
         Column("established_date", "date", "成立日期"),
         Column("deregistered_date", "date", "注销或吊销日期", required=False),
-        _district("登记地行政区划代码"),
+        columns.district("登记地行政区划代码"),
         Column("address", "string", "住所"),
     ),
 )
@@ -178,8 +153,8 @@ EMPLOYMENT_SPELLS = TableSpec(
     department=_HRSS,
     primary_key=("citizen_id", "credit_code", "start_date"),
     columns=(
-        _citizen(),
-        _credit(title="用人单位统一社会信用代码"),
+        columns.citizen(),
+        columns.credit(title="用人单位统一社会信用代码"),
         Column("start_date", "date", "入职日期"),
         Column("end_date", "date", "离职日期", required=False),
         Column("monthly_wage_fen", "int64", "月工资（分）", personal=True),
@@ -193,12 +168,12 @@ ENROLMENTS = TableSpec(
     description="养老、医疗、失业、工伤四险参保状态；职工险种记录最近的参保单位。",
     primary_key=("citizen_id", "insurance_type", "scheme"),
     columns=(
-        _citizen(),
-        Column("insurance_type", "string", "险种", values=vocab.INSURANCE_TYPES),
-        Column("scheme", "string", "参保类别", values=vocab.INSURANCE_SCHEMES),
-        _credit(title="参保单位统一社会信用代码", required=False),
+        columns.citizen(),
+        Column("insurance_type", "string", "险种", values=vocabularies.INSURANCE_TYPES),
+        Column("scheme", "string", "参保类别", values=vocabularies.INSURANCE_SCHEMES),
+        columns.credit(title="参保单位统一社会信用代码", required=False),
         Column("start_date", "date", "参保日期"),
-        Column("status", "string", "参保状态", values=vocab.ENROLMENT_STATUSES),
+        Column("status", "string", "参保状态", values=vocabularies.ENROLMENT_STATUSES),
     ),
 )
 
@@ -210,10 +185,10 @@ CONTRIBUTIONS = TableSpec(
     description="职工社会保险按月核定（amount_fen，单位与个人合计）与实缴（paid_fen）。",
     primary_key=("citizen_id", "credit_code", "month", "insurance_type"),
     columns=(
-        _citizen(),
-        _credit(title="缴费单位统一社会信用代码"),
-        _month(),
-        Column("insurance_type", "string", "险种", values=vocab.INSURANCE_TYPES),
+        columns.citizen(),
+        columns.credit(title="缴费单位统一社会信用代码"),
+        columns.month(),
+        Column("insurance_type", "string", "险种", values=vocabularies.INSURANCE_TYPES),
         Column("base_fen", "int64", "缴费基数（分）", personal=True),
         Column("amount_fen", "int64", "应缴金额（分）"),
         Column("paid_fen", "int64", "实缴金额（分）"),
@@ -227,13 +202,13 @@ PENSION_RECIPIENTS = TableSpec(
     primary_key=("pension_id",),
     columns=(
         Column("pension_id", "string", "待遇编号"),
-        _citizen(),
-        Column("scheme", "string", "养老保险类别", values=vocab.PENSION_SCHEMES),
+        columns.citizen(),
+        Column("scheme", "string", "养老保险类别", values=vocabularies.PENSION_SCHEMES),
         Column("start_date", "date", "待遇起始日期"),
         Column("monthly_amount_fen", "int64", "月养老金（分）", personal=True),
-        Column("status", "string", "发放状态", values=vocab.PENSION_STATUSES),
+        Column("status", "string", "发放状态", values=vocabularies.PENSION_STATUSES),
         Column("end_date", "date", "停发日期", required=False),
-        _district("领取地行政区划代码"),
+        columns.district("领取地行政区划代码"),
     ),
 )
 
@@ -245,8 +220,8 @@ PENSION_PAYMENTS = TableSpec(
     primary_key=("pension_id", "month"),
     columns=(
         Column("pension_id", "string", "待遇编号"),
-        _citizen(),
-        _month(),
+        columns.citizen(),
+        columns.month(),
         Column("pay_date", "date", "发放日期"),
         Column("amount_fen", "int64", "发放金额（分）", personal=True),
     ),
@@ -259,13 +234,13 @@ UNEMPLOYMENT_REGISTRATIONS = TableSpec(
     primary_key=("registration_id",),
     columns=(
         Column("registration_id", "string", "失业登记编号"),
-        _citizen(),
+        columns.citizen(),
         Column("registered_date", "date", "登记日期"),
-        _district("登记地行政区划代码"),
-        Column("reason", "string", "失业原因", values=vocab.UNEMPLOYMENT_REASONS),
+        columns.district("登记地行政区划代码"),
+        Column("reason", "string", "失业原因", values=vocabularies.UNEMPLOYMENT_REASONS),
         Column("entitled_months", "int16", "可领取失业保险金月数"),
         Column("monthly_benefit_fen", "int64", "月失业保险金（分）"),
-        Column("status", "string", "状态", values=vocab.UNEMPLOYMENT_STATUSES),
+        Column("status", "string", "状态", values=vocabularies.UNEMPLOYMENT_STATUSES),
     ),
 )
 
@@ -277,8 +252,8 @@ UNEMPLOYMENT_BENEFITS = TableSpec(
     primary_key=("registration_id", "month"),
     columns=(
         Column("registration_id", "string", "失业登记编号"),
-        _citizen(),
-        _month(),
+        columns.citizen(),
+        columns.month(),
         Column("pay_date", "date", "发放日期"),
         Column("amount_fen", "int64", "发放金额（分）"),
     ),
@@ -290,16 +265,16 @@ MEDICAL_VISITS = TableSpec(
     department="市卫生健康委员会",
     kind="event",
     columns=(
-        _citizen(),
+        columns.citizen(),
         Column("hospital", "string", "医疗机构"),
         Column("visit_date", "date", "就诊日期"),
-        Column("visit_type", "string", "就诊类型", values=vocab.VISIT_TYPES),
+        Column("visit_type", "string", "就诊类型", values=vocabularies.VISIT_TYPES),
         Column(
             "icd10_chapter",
             "string",
             "疾病分类章（ICD-10）",
             personal=True,
-            values=tuple(row[0] for row in vocab.ICD10_CHAPTERS),
+            values=tuple(code for code, _ in vocabularies.ICD10_CHAPTERS),
         ),
         Column("diagnosis_category", "string", "疾病分类名称", personal=True),
         Column("total_cost_fen", "int64", "医疗总费用（分）"),
@@ -314,12 +289,12 @@ TRANSIT_TRIPS = TableSpec(
     kind="event",
     description="实名乘车卡刷卡记录（抽样）；trip_date 为本地日期，boarded_at 为 UTC 时间。",
     columns=(
-        _citizen(),
+        columns.citizen(),
         Column("trip_date", "date", "乘车日期"),
         Column("boarded_at", "timestamp", "刷卡时间（UTC）"),
-        Column("mode", "string", "交通方式", values=vocab.TRANSIT_MODES),
+        Column("mode", "string", "交通方式", values=vocabularies.TRANSIT_MODES),
         Column("line", "string", "线路"),
-        _district("上车站所在行政区划代码"),
+        columns.district("上车站所在行政区划代码"),
         Column("fare_fen", "int32", "票价（分）"),
     ),
 )
@@ -333,7 +308,7 @@ UTILITY_USAGE = TableSpec(
     primary_key=("household_id", "month"),
     columns=(
         Column("household_id", "string", "户号"),
-        _month(),
+        columns.month(),
         Column("water_m3", "int32", "用水量（立方米）"),
         Column("electricity_kwh", "int32", "用电量（千瓦时）"),
         Column("gas_m3", "int32", "燃气用量（立方米）"),
@@ -347,10 +322,10 @@ ENTERPRISE_TAX = TableSpec(
     kind="event",
     primary_key=("credit_code", "month"),
     columns=(
-        _credit(),
-        _month(),
+        columns.credit(),
+        columns.month(),
         Column("tax_fen", "int64", "当月入库税款（分）"),
-        Column("credit_grade", "string", "纳税信用等级", values=vocab.CREDIT_GRADES),
+        Column("credit_grade", "string", "纳税信用等级", values=vocabularies.CREDIT_GRADES),
     ),
 )
 
@@ -361,8 +336,8 @@ ENTERPRISE_ELECTRICITY = TableSpec(
     kind="event",
     primary_key=("credit_code", "month"),
     columns=(
-        _credit(),
-        _month(),
+        columns.credit(),
+        columns.month(),
         Column("electricity_kwh", "int64", "用电量（千瓦时）"),
         Column("fee_fen", "int64", "电费（分）"),
     ),
@@ -376,14 +351,14 @@ CERTIFICATES = TableSpec(
     primary_key=("certificate_type", "certificate_no"),
     columns=(
         Column("certificate_no", "string", "证照编号"),
-        Column("certificate_type", "string", "证照类型", values=vocab.CERTIFICATE_TYPES),
-        Column("holder_type", "string", "持证主体类型", values=vocab.HOLDER_TYPES),
-        _citizen("holder_citizen_id", "持证人公民身份号码", required=False),
-        _credit("holder_credit_code", "持证单位统一社会信用代码", required=False),
+        Column("certificate_type", "string", "证照类型", values=vocabularies.CERTIFICATE_TYPES),
+        Column("holder_type", "string", "持证主体类型", values=vocabularies.HOLDER_TYPES),
+        columns.citizen("holder_citizen_id", "持证人公民身份号码", required=False),
+        columns.credit("holder_credit_code", "持证单位统一社会信用代码", required=False),
         Column("holder_name", "string", "持证主体名称", personal=True),
         Column("issuer", "string", "发证机关"),
         Column("issue_date", "date", "发证日期"),
-        Column("status", "string", "证照状态", values=vocab.CERTIFICATE_STATUSES),
+        Column("status", "string", "证照状态", values=vocabularies.CERTIFICATE_STATUSES),
     ),
 )
 
@@ -394,13 +369,13 @@ COLLEGE_GRADUATES = TableSpec(
     description="近五年毕业、户籍或常住在青岛的高校毕业生，每人一行（最高学历）。",
     primary_key=("citizen_id",),
     columns=(
-        _citizen(),
-        _person_name(),
+        columns.citizen(),
+        columns.person_name(),
         Column("university", "string", "毕业院校"),
-        Column("degree", "string", "学历层次", values=vocab.DEGREES),
+        Column("degree", "string", "学历层次", values=vocabularies.DEGREES),
         Column("major", "string", "专业"),
         Column("graduation_date", "date", "毕业日期"),
-        Column("employment_status", "string", "就业状态", values=vocab.GRADUATE_STATUSES),
+        Column("employment_status", "string", "就业状态", values=vocabularies.GRADUATE_STATUSES),
     ),
 )
 
@@ -410,92 +385,26 @@ DISABLED_PERSONS = TableSpec(
     department="市残疾人联合会",
     primary_key=("citizen_id",),
     columns=(
-        _citizen(),
-        _person_name(),
+        columns.citizen(),
+        columns.person_name(),
         Column(
-            "disability_type", "string", "残疾类别", personal=True, values=vocab.DISABILITY_TYPES
+            "disability_type",
+            "string",
+            "残疾类别",
+            personal=True,
+            values=vocabularies.DISABILITY_TYPES,
         ),
         Column(
             "disability_level",
             "string",
             "残疾等级",
             personal=True,
-            values=vocab.DISABILITY_LEVELS,
+            values=vocabularies.DISABILITY_LEVELS,
         ),
         Column("certificate_no", "string", "残疾人证号", personal=True),
         Column("issue_date", "date", "发证日期"),
-        _district("户籍地行政区划代码"),
+        columns.district("户籍地行政区划代码"),
     ),
-)
-
-# --- ground truth ----------------------------------------------------------------------------
-
-TRUTH_PENSION_AFTER_DEATH = TableSpec(
-    name="truth_pension_after_death",
-    title="【真值】死亡后继续发放养老金",
-    department=_TRUTH,
-    truth=True,
-    primary_key=("pension_id",),
-    columns=(
-        _citizen(),
-        Column("pension_id", "string", "待遇编号"),
-        Column("death_date", "date", "死亡日期"),
-        Column("payments_after_death", "int16", "死亡后发放次数"),
-        Column("amount_after_death_fen", "int64", "死亡后发放金额（分）"),
-    ),
-)
-
-TRUTH_DOUBLE_PENSION = TableSpec(
-    name="truth_double_pension",
-    title="【真值】重复领取养老金",
-    department=_TRUTH,
-    truth=True,
-    primary_key=("duplicate_pension_id",),
-    columns=(
-        _citizen(),
-        Column("pension_id", "string", "正常待遇编号"),
-        Column("duplicate_pension_id", "string", "重复待遇编号"),
-        Column(
-            "duplicate_scheme", "string", "重复领取的养老保险类别", values=vocab.PENSION_SCHEMES
-        ),
-    ),
-)
-
-TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED = TableSpec(
-    name="truth_unemployment_while_employed",
-    title="【真值】就业期间领取失业保险金",
-    department=_TRUTH,
-    truth=True,
-    primary_key=("registration_id",),
-    columns=(
-        _citizen(),
-        Column("registration_id", "string", "失业登记编号"),
-        _credit(title="同期用人单位统一社会信用代码"),
-        Column("employment_start", "date", "同期就业入职日期"),
-        Column("overlap_months", "int16", "重叠月数"),
-    ),
-)
-
-TRUTH_ENTERPRISE_DISTRESS = TableSpec(
-    name="truth_enterprise_distress",
-    title="【真值】经营困难企业",
-    department=_TRUTH,
-    truth=True,
-    primary_key=("credit_code",),
-    columns=(
-        _credit(),
-        Column("distress_start", "date", "困难起始月份（当月1日）"),
-    ),
-)
-
-TRUTH_NO_RECORD = TableSpec(
-    name="truth_no_record",
-    title="【真值】无任何行为记录人员",
-    department=_TRUTH,
-    truth=True,
-    description="在就诊、乘车、水电气记录中都没有出现的人员。",
-    primary_key=("citizen_id",),
-    columns=(_citizen(),),
 )
 
 TABLES: tuple[TableSpec, ...] = (
@@ -519,12 +428,4 @@ TABLES: tuple[TableSpec, ...] = (
     CERTIFICATES,
     COLLEGE_GRADUATES,
     DISABLED_PERSONS,
-)
-
-TRUTH_TABLES: tuple[TableSpec, ...] = (
-    TRUTH_PENSION_AFTER_DEATH,
-    TRUTH_DOUBLE_PENSION,
-    TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED,
-    TRUTH_ENTERPRISE_DISTRESS,
-    TRUTH_NO_RECORD,
 )
