@@ -28,14 +28,13 @@ from shuhui.channel.schemas import (
     KeyIn,
     MembershipIn,
     ResubmitIn,
-    validated,
 )
 from shuhui.channel.views import (
     KIND_TITLES,
+    LIST_FIELDS,
     USAGE_DAYS,
     application_view,
     chart,
-    form_values,
     grant_view,
     key_view,
     local,
@@ -48,6 +47,7 @@ from shuhui.channel.views import (
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.display import yuan
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
 from shuhui.trust.deps import DB, CurrentUser
 from shuhui.trust.models import Role, User
@@ -284,7 +284,7 @@ async def register(request: Request, db: DB, user: ConsumerUser) -> Response:
     try:
         if not user.credit_code:
             raise invalid("credit_code", "the account has no organisation credit code")
-        body = validated(ConsumerIn, form_values(form, ConsumerIn))
+        body = validate_form(ConsumerIn, form, LIST_FIELDS)
         onboarding.register_consumer(
             db, credit_code=user.credit_code, actor=user.username, **body.model_dump()
         )
@@ -299,7 +299,7 @@ async def join_zone(request: Request, db: DB, user: ConsumerUser) -> Response:
     form = await request.form()
     consumer = consumer_of(db, user)
     try:
-        joined = validated(MembershipIn, form_values(form, MembershipIn))
+        joined = validate_form(MembershipIn, form, LIST_FIELDS)
         onboarding.apply_membership(
             db, city_of(request), consumer, joined.zone, joined.statement, actor=user.username
         )
@@ -316,7 +316,7 @@ async def apply(request: Request, db: DB, user: ConsumerUser) -> Response:
     form = await request.form()
     consumer = consumer_of(db, user)
     try:
-        body = validated(ApplicationIn, form_values(form, ApplicationIn))
+        body = validate_form(ApplicationIn, form, LIST_FIELDS)
         grants.apply_access(
             db, city_of(request), consumer, actor=user.username, **body.model_dump()
         )
@@ -332,7 +332,7 @@ async def resubmit(request: Request, db: DB, user: ConsumerUser, code: str) -> R
     form = await request.form()
     consumer = consumer_of(db, user)
     try:
-        completed = validated(ResubmitIn, form_values(form, ResubmitIn))
+        completed = validate_form(ResubmitIn, form, LIST_FIELDS)
         grants.resubmit(
             db,
             city_of(request),
@@ -366,7 +366,7 @@ async def issue_key(request: Request, db: DB, user: ConsumerUser) -> Response:
     form = await request.form()
     consumer = consumer_of(db, user)
     try:
-        wanted = validated(KeyIn, form_values(form, KeyIn))
+        wanted = validate_form(KeyIn, form, LIST_FIELDS)
         key, secret = keys.issue_key(
             db,
             consumer,

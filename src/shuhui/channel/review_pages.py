@@ -25,14 +25,13 @@ from shuhui.channel.schemas import (
     ApplicationReviewIn,
     MembershipReviewIn,
     RevokeIn,
-    validated,
 )
 from shuhui.channel.views import (
+    LIST_FIELDS,
     USAGE_DAYS,
     application_view,
     chart,
     form_text,
-    form_values,
     grant_view,
     local,
     membership_view,
@@ -43,6 +42,7 @@ from shuhui.channel.views import (
 from shuhui.core.clock import utcnow
 from shuhui.core.display import yuan
 from shuhui.core.errors import Problem
+from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
 from shuhui.trust.deps import DB
 from shuhui.trust.models import Role, User
@@ -122,7 +122,7 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
     form = await request.form()
     department, is_bureau = _reviewer(user)
     try:
-        review = validated(ApplicationReviewIn, form_values(form, ApplicationReviewIn))
+        review = validate_form(ApplicationReviewIn, form, LIST_FIELDS)
         grants.review_access(
             db,
             city_of(request),
@@ -143,7 +143,7 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
 async def review_membership(request: Request, db: DB, user: Bureau, membership_id: int) -> Response:
     form = await request.form()
     try:
-        review = validated(MembershipReviewIn, form_values(form, MembershipReviewIn))
+        review = validate_form(MembershipReviewIn, form, LIST_FIELDS)
         onboarding.review_membership(
             db,
             membership_id,
@@ -162,7 +162,7 @@ async def review_membership(request: Request, db: DB, user: Bureau, membership_i
 async def revoke_grant(request: Request, db: DB, user: Bureau, code: str) -> Response:
     form = await request.form()
     try:
-        revoked = validated(RevokeIn, form_values(form, RevokeIn))
+        revoked = validate_form(RevokeIn, form, LIST_FIELDS)
         grants.revoke_grant(db, code, reason=revoked.reason, actor=user.username)
     except Problem as exc:
         db.rollback()

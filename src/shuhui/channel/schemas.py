@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
@@ -14,7 +13,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     WithJsonSchema,
 )
 
@@ -39,7 +37,6 @@ from shuhui.channel.models import (
 )
 from shuhui.channel.products import Product
 from shuhui.core.clock import utcnow
-from shuhui.core.errors import FieldError, Problem
 
 WHOLE: Final = re.compile(r"-?[0-9]{1,12}")
 Model = TypeVar("Model", bound=BaseModel)
@@ -76,27 +73,6 @@ KeyDays = Annotated[int, WholeNumber, _between(1, KEY_DAYS), _schema(1, KEY_DAYS
 RatePerMinute = Annotated[int, WholeNumber, _between(1, 100_000), _schema(1, 100_000)]
 MonthlyQuota = Annotated[int, WholeNumber, _between(1, 100_000_000), _schema(1, 100_000_000)]
 ShownDays = Annotated[int, WholeNumber, _between(1, 366), _schema(1, 366)]
-
-
-def validated(model: type[Model], data: Mapping[str, Any]) -> Model:
-    """``data`` checked by ``model``, or the Problem the API answers for such a body: each
-    field at fault with its reason."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [
-            FieldError(_field_path(e["loc"]), e["msg"].removeprefix("Value error, "))
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5])
-        raise Problem("validation", detail=detail, errors=errors) from None
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
 
 
 class DaysIn(BaseModel):

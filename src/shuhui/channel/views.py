@@ -8,8 +8,6 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
-from pydantic import BaseModel
-
 from shuhui.channel.city import CityChannel
 from shuhui.channel.grants import application_products, grant_active
 from shuhui.channel.keys import KEY_PREFIX
@@ -25,8 +23,8 @@ from shuhui.channel.models import (
     Membership,
 )
 from shuhui.channel.products import Product
-from shuhui.channel.schemas import DaysIn, application_out, grant_out, validated
-from shuhui.core import display
+from shuhui.channel.schemas import DaysIn, application_out, grant_out
+from shuhui.core import display, forms
 from shuhui.core.clock import format_local
 from shuhui.core.display import yuan
 from shuhui.core.errors import Problem
@@ -112,23 +110,9 @@ def form_text(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def form_values(form: Any, model: type[BaseModel]) -> dict[str, Any]:
-    """A form's fields as the API's model takes them: checkbox groups as lists, and a field
-    left blank left out where the model has a default for it."""
-    values: dict[str, Any] = {}
-    for name, spec in model.model_fields.items():
-        if name in LIST_FIELDS:
-            values[name] = [str(v) for v in form.getlist(name)]
-            continue
-        text = form_text(form, name)
-        if text.strip() or spec.is_required():
-            values[name] = text
-    return values
-
-
 def shown_days(text: str) -> int:
     """The days a chart covers, as typed into its form (30 when left blank)."""
-    return validated(DaysIn, {"days": text} if text.strip() else {}).days
+    return forms.validate(DaysIn, {"days": text} if text.strip() else {}).days
 
 
 def typed_values(form: Any) -> dict[str, Any]:

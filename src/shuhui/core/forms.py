@@ -54,25 +54,24 @@ def validate(schema: type[Schema], data: Mapping[str, Any]) -> Schema:
         raise validation_problem(exc.errors()) from None
 
 
-def form_data(form: Any, lists: Iterable[str] = ()) -> dict[str, Any]:
-    """A posted form as a plain dict: one string per field, all values for the fields named in
-    ``lists`` (checkbox groups, multi-selects), empty text left out so schema defaults apply."""
+def form_data(form: Any, schema: type[BaseModel], lists: Iterable[str] = ()) -> dict[str, Any]:
+    """A posted form's fields as ``schema`` takes them: all values for the fields named in
+    ``lists`` (checkbox groups, multi-selects), one string for the others, a field left blank
+    left out where the schema has a default for it. Whatever else the form carries (the CSRF
+    token, a button's name) is not the schema's business and is not passed on."""
     many = set(lists)
     out: dict[str, Any] = {}
-    for name in {str(k) for k in form}:
-        if name == "csrf_token":
-            continue
+    for name, spec in schema.model_fields.items():
         if name in many:
-            out[name] = [v for v in form.getlist(name) if isinstance(v, str)]
+            out[name] = [str(v) for v in form.getlist(name)]
             continue
         value = form.get(name)
-        if isinstance(value, str) and value.strip():
-            out[name] = value.strip()
-    for name in many:
-        out.setdefault(name, [])
+        text = value if isinstance(value, str) else ""
+        if text.strip() or spec.is_required():
+            out[name] = text
     return out
 
 
 def validate_form(schema: type[Schema], form: Any, lists: Iterable[str] = ()) -> Schema:
     """A posted form validated by the API's schema (see ``form_data``), or the ``Problem``."""
-    return validate(schema, form_data(form, lists))
+    return validate(schema, form_data(form, schema, lists))
