@@ -148,7 +148,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
     from shuhui.core.settings import Settings
     from shuhui.datacore.store import DataCore
     from shuhui.exchange import service
-    from shuhui.trust import authorisations as authz
+    from shuhui.trust.authorisations import service as authz
     from shuhui.web.registry import DataCoreEnterprises
 
     settings = Settings(_env_file=None)

@@ -15,8 +15,9 @@ from shuhui.core.db import transaction
 from shuhui.exchange import service
 from shuhui.exchange.models import Call
 from shuhui.exchange.writes import GroupWriter, WriteLock
-from shuhui.trust.authorisations import entries_about
-from shuhui.trust.models import Authorisation, LedgerEntry
+from shuhui.trust.authorisations.models import Authorisation
+from shuhui.trust.authorisations.service import entries_about
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.exchange.conftest import PURPOSE, Channel
 from tests.exchange.test_gateway import consent
 

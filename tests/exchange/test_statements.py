@@ -20,8 +20,8 @@ from shuhui.core.db import transaction
 from shuhui.exchange import service
 from shuhui.exchange.models import Call, IssuedStatement
 from shuhui.exchange.products import Tier
-from shuhui.trust import seals
-from shuhui.trust.models import LedgerEntry
+from shuhui.trust.ledger.models import LedgerEntry
+from shuhui.trust.seals import service as seals
 from tests.conftest import csrf_from
 from tests.exchange.conftest import Channel, as_user
 from tests.exchange.test_gateway import check, consent

@@ -25,10 +25,12 @@ from shuhui.core.clock import utcnow
 from shuhui.core.content import load_items
 from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
-from shuhui.trust import authorisations as authz
-from shuhui.trust.models import LedgerEntry, Role
-from shuhui.trust.schemas import UserCreate
-from shuhui.trust.service import DEMO_PASSWORD, create_user
+from shuhui.trust.authorisations import service as authz
+from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity.service import create_user
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.conftest import login
 
 CITIZEN_ID = "370202199003151233"  # the demo account "citizen"

@@ -48,8 +48,8 @@ from shuhui.exchange.routes import (
     grant_out,
     parse_month,
 )
-from shuhui.trust.deps import DB, CurrentUser
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import DB, CurrentUser
+from shuhui.trust.identity.models import Role, User
 
 pages = APIRouter(include_in_schema=False)
 

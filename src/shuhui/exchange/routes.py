@@ -40,8 +40,8 @@ from shuhui.exchange.schemas import (
     ResubmitIn,
     RevokeIn,
 )
-from shuhui.trust.deps import DB, CurrentUser, require_role
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import DB, CurrentUser, require_role
+from shuhui.trust.identity.models import Role, User
 
 api = APIRouter(prefix="/api/v1/channel", tags=["data channel"])
 

@@ -46,8 +46,10 @@ from shuhui.exchange.models import (
     Membership,
 )
 from shuhui.exchange.products import Product, Products
-from shuhui.trust import authorisations, ledger, seals
-from shuhui.trust.canonical import JsonValue, canonical_json
+from shuhui.trust.authorisations import service as authorisations
+from shuhui.trust.crypto.canonical import JsonValue, canonical_json
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.seals import service as seals
 
 LOCAL: Final = ZoneInfo("Asia/Shanghai")
 KEY_PREFIX: Final = "shk_"

@@ -31,11 +31,14 @@ from shuhui.exchange.engine import Engine
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
-from shuhui.trust import authorisation_routes, ledger_routes, seal_routes
-from shuhui.trust import routes as trust_routes
-from shuhui.trust.deps import load_user
-from shuhui.trust.keys import platform_key
-from shuhui.trust.ledger import TreeCache
+from shuhui.trust.authorisations import routes as authorisation_routes
+from shuhui.trust.identity import routes as trust_routes
+from shuhui.trust.identity.deps import load_user, require_role
+from shuhui.trust.identity.models import Role
+from shuhui.trust.ledger import routes as ledger_routes
+from shuhui.trust.ledger.keys import platform_key
+from shuhui.trust.ledger.service import TreeCache
+from shuhui.trust.seals import routes as seal_routes
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
 from shuhui.web.middleware import RequestContextMiddleware
@@ -45,7 +48,9 @@ from shuhui.web.registry import DataCoreEnterprises
 # Each domain brings its own templates; the web package brings the layout they extend.
 TEMPLATE_PACKAGES = (
     "shuhui.web",
-    "shuhui.trust",
+    "shuhui.trust.identity",
+    "shuhui.trust.seals",
+    "shuhui.trust.authorisations",
     "shuhui.catalog",
     "shuhui.exchange",
     "shuhui.programs",
@@ -138,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, dependencies=guarded)
+    # The ledger sits below identity (which records into it), so the app says who audits it.
+    app.dependency_overrides[ledger_routes.auditor] = require_role(Role.admin, Role.data_operator)
 
     static = Path(str(files("shuhui.web") / "static"))
     app.mount("/static/docs", StaticFiles(directory=web_routes.DOCS_STATIC), name="docs-static")

@@ -21,7 +21,7 @@ from shuhui.core.errors import (
     type_for_status,
 )
 from shuhui.core.http import render, wants_html
-from shuhui.trust.deps import ensure_viewer
+from shuhui.trust.identity.deps import ensure_viewer
 
 log = logging.getLogger("shuhui.errors")
 PROBLEM_JSON = "application/problem+json"

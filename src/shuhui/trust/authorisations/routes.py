@@ -17,12 +17,15 @@ from shuhui.core.clock import SHANGHAI, as_utc, utcnow
 from shuhui.core.content import Items, load_items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
-from shuhui.trust import authorisations as authz
-from shuhui.trust import ledger, service
-from shuhui.trust.authorisations import Party
-from shuhui.trust.canonical import JsonValue
-from shuhui.trust.deps import DB, CurrentUser, require_role
-from shuhui.trust.models import Authorisation, LedgerEntry, Role, User
+from shuhui.trust.authorisations import service as authz
+from shuhui.trust.authorisations.models import Authorisation
+from shuhui.trust.authorisations.service import Party
+from shuhui.trust.crypto.canonical import JsonValue
+from shuhui.trust.identity import service
+from shuhui.trust.identity.deps import DB, CurrentUser, require_role
+from shuhui.trust.identity.models import Role, User
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.models import LedgerEntry
 
 api = APIRouter(prefix="/api/v1/authorisations", tags=["authorisations"])
 pages = APIRouter(include_in_schema=False)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,10 +38,12 @@ from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.content import Items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
-from shuhui.trust import ledger
-from shuhui.trust.canonical import JsonValue, canonical_json
-from shuhui.trust.models import Authorisation, LedgerEntry, PersonalKey
-from shuhui.trust.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
+from shuhui.trust.authorisations.models import Authorisation, PersonalKey
+from shuhui.trust.crypto import keystore
+from shuhui.trust.crypto.canonical import JsonValue, canonical_json
+from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.models import LedgerEntry
 
 FORMAT: Final = "shuhui-authorisation-v1"
 # The table itself, for statements that need no ORM objects (the hot use count).
@@ -223,11 +224,7 @@ def issue_platform_key(db: Session, data_dir: Path, citizen_id: str, *, actor: s
     """A platform-held key (云签名) for a person, replacing any earlier active key."""
     key = SM2PrivateKey.generate()
     row = _new_key(db, citizen_id, key.public_key, "platform", actor=actor)
-    path = _personal_key_path(data_dir, row.key_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.to_pem())
+    keystore.write(_personal_key_path(data_dir, row.key_id), key)
     return row
 
 
@@ -264,7 +261,7 @@ def _party(kind: str, ident: str, name: str | None = None) -> dict[str, JsonValu
 class LinkRow:
     """An authorisation as a decision reads it: the row's columns, not an ORM object (loading
     ORM objects cost twice the query on the data channel's path). Same names as
-    :class:`~shuhui.trust.models.Authorisation`; read-only."""
+    :class:`~shuhui.trust.authorisations.models.Authorisation`; read-only."""
 
     id: int
     code: str
@@ -749,7 +746,10 @@ def sign(
     if signature is None:
         if key is None or key.custody != "platform":
             key = issue_platform_key(db, data_dir, signer_citizen_id, actor=actor)
-        private = SM2PrivateKey.from_pem(_personal_key_path(data_dir, key.key_id).read_text())
+        path = _personal_key_path(data_dir, key.key_id)
+        private = keystore.read(path)
+        if private is None:
+            raise FileNotFoundError(path)
         signature = private.sign(a.document)
     else:
         if key is None or key.custody != "holder":
