@@ -31,6 +31,8 @@ from shuhui.exchange.engine import Engine
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
+from shuhui.trust.authorisations import context as authorisation_context
+from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
 from shuhui.trust.identity import routes as trust_routes
 from shuhui.trust.identity.deps import load_user, require_role
@@ -95,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger_key = platform_key(settings.data_dir)
     app.state.ledger_tree = TreeCache()
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
-    authorisation_routes.check_content(settings.city_content)
+    authorisation_context.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.catalog_index = IndexCache()
     app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
@@ -131,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seal_routes.api,
         seal_routes.pages,
         authorisation_routes.api,
-        authorisation_routes.pages,
+        authorisation_pages.pages,
         asset_routes.api,
         asset_routes.pages,
         exchange_routes.api,

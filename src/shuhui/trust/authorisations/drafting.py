@@ -24,6 +24,7 @@ from shuhui.trust.authorisations.terms import (
     MAX_DAYS,
     MAX_DEPTH,
     MAX_USES,
+    PAST_START,
     Party,
     actions_of,
     depth,
@@ -91,7 +92,7 @@ class Window:
 def check_window(valid_from: datetime, valid_to: datetime, now: datetime) -> Window:
     start = as_utc(valid_from).replace(microsecond=0)
     end = as_utc(valid_to).replace(microsecond=0)
-    if start < now - timedelta(days=1):
+    if start < now - PAST_START:
         raise Problem("validation", errors=[FieldError("valid_from", "cannot be in the past")])
     if end <= start:
         raise Problem("validation", errors=[FieldError("valid_to", "must be after valid_from")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Literal, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -65,6 +65,8 @@ ENDED: Final = frozenset({"revoked", "expired", "exhausted"})
 
 
 MAX_DAYS: Final = 5 * 366
+# How far back a start may be asked for (a form's "today" is Beijing's day): it starts now.
+PAST_START: Final = timedelta(days=1)
 
 
 MAX_USES: Final = 100_000
