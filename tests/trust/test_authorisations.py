@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +310,14 @@ def test_a_mandate_that_forbids_sub_delegation_cannot_be_sub_delegated(people: F
     )
     assert response.status_code == 422
     assert response.json()["reason"] == "the parent mandate forbids sub-delegation"
+
+
+def test_a_start_earlier_today_means_now_through_the_api_as_on_the_page(people: FastAPI) -> None:
+    principal = as_user(people, "citizen")
+    asked = utcnow()
+    drafted = draft_mandate(principal, valid_from=in_days(-0.5))
+    starts = datetime.fromisoformat(drafted["valid_from"].replace("Z", "+00:00"))
+    assert starts >= asked.replace(microsecond=0)
 
 
 # --- bad input -----------------------------------------------------------------------------------
