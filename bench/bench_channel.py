@@ -150,7 +150,7 @@ def prepare_channel(path: Path, residents: int, subjects: int) -> Setup:
     from shuhui.core.db import make_engine, make_session_factory, transaction
     from shuhui.core.settings import Settings
     from shuhui.datacore.store import DataCore
-    from shuhui.trust import authorisations as authz
+    from shuhui.trust.authorisations import service as authz
     from shuhui.web.registry import DataCoreEnterprises
 
     settings = Settings(_env_file=None)

@@ -1,4 +1,4 @@
-"""Benchmark: the stored audit ledger (shuhui.trust.ledger through the database).
+"""Benchmark: the stored audit ledger (shuhui.trust.ledger.service through the database).
 
     .venv/bin/python bench/bench_ledger_db.py --entries 1000000 [--batch 1000] [--proofs 5000]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--keep]
@@ -10,9 +10,10 @@ bytes of canonical JSON each:
 
 * append: ``ledger.record_many`` in batches of --batch entries, one transaction each (head bump,
   RFC 8785 encoding, SM3 leaf hashes, one bulk INSERT, COMMIT), as entries/s (target >= 20,000/s),
-  against raw SM3 hashing of the same stored entry bytes (``shuhui.trust.sm.sm3``), the ceiling
-  the issue names, and against the database's own insert of the same stored rows (the driver's
-  executemany into a table with the same indexes, same batches and commits), the storage floor;
+  against raw SM3 hashing of the same stored entry bytes (``shuhui.trust.crypto.sm.sm3``), the
+  ceiling the issue names, and against the database's own insert of the same stored rows (the
+  driver's executemany into a table with the same indexes, same batches and commits), the
+  storage floor;
 * checkpoint: the in-memory tree (``TreeCache``) built from the N stored leaf hashes, and a signed
   tree head;
 * ``shuhui audit verify`` end to end, as a subprocess (target < 30 s for 1M entries);
@@ -46,10 +47,10 @@ from sqlalchemy import Engine, create_engine, event, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.db import make_engine, make_session_factory, transaction
-from shuhui.trust import ledger
-from shuhui.trust.keys import platform_key
-from shuhui.trust.merkle import HashAlgorithm, verify_inclusion
-from shuhui.trust.sm import sm3
+from shuhui.trust.crypto.merkle import HashAlgorithm, verify_inclusion
+from shuhui.trust.crypto.sm import sm3
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.keys import platform_key
 
 APPEND_TARGET = 20_000
 VERIFY_TARGET_S = 30.0

@@ -1,4 +1,4 @@
-"""Benchmark: the audit ledger's Merkle core (shuhui.trust.merkle, shuhui.trust.canonical).
+"""Benchmark: the audit ledger's Merkle core (shuhui.trust.crypto: merkle, canonical).
 
     .venv/bin/python bench/bench_merkle.py --entries 1000000 [--batch 1000 1] [--proofs 5000]
 
@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from shuhui.trust.canonical import canonical_json
-from shuhui.trust.merkle import (
+from shuhui.trust.crypto.canonical import canonical_json
+from shuhui.trust.crypto.merkle import (
     HashAlgorithm,
     MerkleTree,
     leaf_hash,

@@ -1,4 +1,4 @@
-"""SM2 sign/verify and SM3 throughput of ``shuhui.trust.sm``, against OpenSSL's own figures.
+"""SM2 sign/verify and SM3 throughput of ``shuhui.trust.crypto.sm``, against OpenSSL's own figures.
 
     .venv/bin/python bench/bench_sm2.py [--seconds 2] [--no-openssl]
 
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from functools import partial
 from importlib.metadata import version
 
-from shuhui.trust import sm
+from shuhui.trust.crypto import sm
 
 TARGET_VERIFY_PER_S = 1_000
 SMALL = 200
@@ -127,8 +127,8 @@ def main() -> None:
 
     print(f"SM2, {SMALL}-byte messages, ID {sm.DEFAULT_ID.decode()}")
     met = "met" if verify_s >= TARGET_VERIFY_PER_S else "NOT MET"
-    row("sign   (shuhui.trust.sm)", sign_s)
-    row("verify (shuhui.trust.sm)", verify_s, f"target >= {TARGET_VERIFY_PER_S:,}/s: {met}")
+    row("sign   (shuhui.trust.crypto.sm)", sign_s)
+    row("verify (shuhui.trust.crypto.sm)", verify_s, f"target >= {TARGET_VERIFY_PER_S:,}/s: {met}")
     row("sign   (gmalglib sign_digest)", bare_sign_s, f"wrapper keeps {sign_s / bare_sign_s:.0%}")
     row(
         "verify (gmalglib verify_digest)",

@@ -17,7 +17,7 @@ from pathlib import Path
 from playwright.sync_api import ViewportSize, sync_playwright
 from tests.browser.server import launch_chromium, log_in, running_server
 
-from shuhui.trust.service import DEMO_PASSWORD
+from shuhui.trust.identity.demo import DEMO_PASSWORD
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "images" / "home.png"

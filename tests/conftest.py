@@ -13,9 +13,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from shuhui.core.content import DEFAULT_DIR as DEFAULT_CONTENT_DIR
 from shuhui.core.migrate import upgrade
 from shuhui.core.settings import Settings
-from shuhui.trust.service import DEMO_PASSWORD
+from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts
+
+# The demo accounts of the repository's city, as the test apps create them.
+DEMO_ACCOUNTS = demo_accounts(DEFAULT_CONTENT_DIR / "qingdao")
 
 POSTGRES_URL = os.environ.get("SHUHUI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -62,12 +66,12 @@ def migrated(settings: Settings) -> Settings:
 @pytest.fixture
 def app(migrated: Settings) -> Iterator[FastAPI]:
     from shuhui.core.db import transaction
-    from shuhui.trust.service import ensure_demo_accounts
+    from shuhui.trust.identity.demo import ensure_demo_accounts
     from shuhui.web.app import create_app
 
     application = create_app(migrated)
     with transaction(application.state.session_factory) as db:
-        ensure_demo_accounts(db)
+        ensure_demo_accounts(db, demo_accounts(migrated.city_content))
     yield application
     application.state.engine.dispose()
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
 from shuhui.core.http import SESSION_COOKIE
-from shuhui.trust.models import LoginSession, User
+from shuhui.trust.identity.models import LoginSession, User
 from tests.conftest import csrf_from, login
 
 NEW_USER = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import shuhui
-from shuhui.trust.service import DEMO_ACCOUNTS
+from tests.conftest import DEMO_ACCOUNTS
 
 SHUHUI = [sys.executable, "-m", "shuhui.cli"]
 

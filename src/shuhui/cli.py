@@ -26,13 +26,14 @@ from shuhui.rules import cli as rules_cli
 from shuhui.standard import TABLES
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
-from shuhui.trust import cli as audit_cli
-from shuhui.trust import ledger
-from shuhui.trust.canonical import JsonValue
-from shuhui.trust.keys import ensure_platform_key
-from shuhui.trust.ledger import ensure_algorithm
-from shuhui.trust.merkle import HashAlgorithm
-from shuhui.trust.sm import sm3_hex
+from shuhui.trust.crypto.canonical import JsonValue
+from shuhui.trust.crypto.merkle import HashAlgorithm
+from shuhui.trust.crypto.sm import sm3_hex
+from shuhui.trust.ledger import cli as audit_cli
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.keys import ensure_platform_key
+from shuhui.trust.ledger.service import ensure_algorithm
+from shuhui.trust.seals import cli as seal_cli
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -46,7 +47,7 @@ app.add_typer(id_app, name="id")
 app.add_typer(data_cli.app, name="data")
 app.command("synth")(synth_cli.synth)
 app.add_typer(audit_cli.app, name="audit")
-app.add_typer(audit_cli.seal_app, name="seal")
+app.add_typer(seal_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(rules_cli.app, name="rules")
 
@@ -201,18 +202,19 @@ def demo(
     rebuild: Annotated[bool, typer.Option(help="rebuild the city even if one exists")] = False,
 ) -> None:
     """Prepare the demo: migrate, create the demo accounts, build the demo city."""
-    from shuhui.trust.service import DEMO_ACCOUNTS, ensure_demo_accounts
+    from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
 
     settings = get_settings()
+    accounts = demo_accounts(settings.city_content)
     with console.status("迁移数据库 migrating the database…"):
         _ready_database(settings)
     engine = make_engine(settings.sqlalchemy_url)
     with transaction(make_session_factory(engine)) as session:
-        created = ensure_demo_accounts(session)
+        created = ensure_demo_accounts(session, accounts)
     engine.dispose()
     console.print(
         f"[green]demo accounts: {len(created)} created, "
-        f"{len(DEMO_ACCOUNTS) - len(created)} already there[/green]"
+        f"{len(accounts) - len(created)} already there[/green]"
     )
 
     core = DataCore.from_settings(settings)
@@ -240,9 +242,9 @@ def demo(
     table = Table(title="演示账户 Demo accounts")
     for column in ("username", "password", "name", "roles"):
         table.add_column(column)
-    for account in DEMO_ACCOUNTS:
+    for account in accounts:
         table.add_row(
-            account.username, account.password, account.display_name, ", ".join(account.roles)
+            account.username, DEMO_PASSWORD, account.display_name, ", ".join(account.roles)
         )
     console.print(table)
     console.print(
@@ -256,7 +258,7 @@ def demo(
 def _bind_demo_enterprise(settings: Settings, core: DataCore) -> None:
     """The demo enterprise account becomes a real enterprise of the demo city, signed for by its
     registered legal representative, so 我的授权 works for it as it would for a real one."""
-    from shuhui.trust.service import bind_demo_enterprise
+    from shuhui.trust.identity.demo import bind_demo_enterprise
 
     if "enterprises" not in {t.name for t in core.tables()}:
         return

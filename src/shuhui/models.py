@@ -4,8 +4,20 @@ from shuhui.catalog import models as catalog_models
 from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
 from shuhui.programs import models as program_models
-from shuhui.trust import models as trust_models
+from shuhui.trust.authorisations import models as authorisations_models
+from shuhui.trust.identity import models as identity_models
+from shuhui.trust.ledger import models as ledger_models
+from shuhui.trust.seals import models as seals_models
 
 metadata = Base.metadata
 
-__all__ = ["catalog_models", "channel_models", "metadata", "program_models", "trust_models"]
+__all__ = [
+    "authorisations_models",
+    "catalog_models",
+    "channel_models",
+    "identity_models",
+    "ledger_models",
+    "metadata",
+    "program_models",
+    "seals_models",
+]

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from shuhui.catalog.valuation import load_quality_bands
-from shuhui.trust.service import DEMO_PASSWORD
+from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in, running_server
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from shuhui.trust.service import DEMO_PASSWORD
+from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.core.db import transaction
-from shuhui.trust.models import Role
-from shuhui.trust.schemas import UserCreate
-from shuhui.trust.service import DEMO_PASSWORD, create_user
+from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity.service import create_user
 from tests.conftest import csrf_from, login
 
 HOLDER = "11370200MA69M3DT40"  # 青岛市大数据发展管理局 (content/qingdao/departments.yaml)

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from shuhui.trust.authorisations import entries_about
+from shuhui.trust.authorisations.service import entries_about
 from tests.channel.conftest import PURPOSE, Channel, as_user, grant_for, register
 
 UNDERWRITING = "/api/v1/channel/products/underwriting-health-check"
@@ -164,7 +164,7 @@ def test_refusals_have_their_status_reason_and_ledger_entry(channel: Channel) ->
     with ch.app.state.session_factory() as db:
         from sqlalchemy import select
 
-        from shuhui.trust.models import LedgerEntry
+        from shuhui.trust.ledger.models import LedgerEntry
 
         actions = [e.action for e in db.scalars(select(LedgerEntry))]
     assert actions.count("channel.refused") == sum(refusals.values())
@@ -232,9 +232,10 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
     )
     # A research institute can; it applies for statistics and for open data.
     from shuhui.core.db import transaction
-    from shuhui.trust.models import Role
-    from shuhui.trust.schemas import UserCreate
-    from shuhui.trust.service import DEMO_PASSWORD, create_user
+    from shuhui.trust.identity.demo import DEMO_PASSWORD
+    from shuhui.trust.identity.models import Role
+    from shuhui.trust.identity.schemas import UserCreate
+    from shuhui.trust.identity.service import create_user
 
     with transaction(ch.app.state.session_factory) as db:
         create_user(

@@ -16,8 +16,9 @@ from shuhui.channel.routes import limit_headers
 from shuhui.channel.writes import GroupWriter, WriteLock
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
-from shuhui.trust.authorisations import entries_about
-from shuhui.trust.models import Authorisation, LedgerEntry
+from shuhui.trust.authorisations.models import Authorisation
+from shuhui.trust.authorisations.service import entries_about
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import PURPOSE, Channel
 from tests.channel.test_gateway import consent
 

@@ -22,8 +22,8 @@ from shuhui.channel.models import Call, IssuedStatement
 from shuhui.channel.products import Tier
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
-from shuhui.trust import seals
-from shuhui.trust.models import LedgerEntry
+from shuhui.trust.ledger.models import LedgerEntry
+from shuhui.trust.seals import service as seals
 from tests.channel.conftest import Channel, as_user
 from tests.channel.test_gateway import check, consent
 from tests.conftest import csrf_from

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.datacore.store import DataCore
-from shuhui.trust.sm import sm3_hex
+from shuhui.trust.crypto.sm import sm3_hex
 from tests.datacore.test_store import PEOPLE, as_table, people_rows, write_csv
 from tests.trust.test_keys import ledger_entries
 

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from shuhui.core.db import transaction
 from shuhui.synth.cli import build_city
-from shuhui.trust.models import Role
-from shuhui.trust.schemas import UserCreate
-from shuhui.trust.service import DEMO_PASSWORD, create_user
+from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity.service import create_user
 from tests.catalog.conftest import CITY
 from tests.conftest import login
 

@@ -21,7 +21,7 @@ from shuhui.core.clock import local_today
 from shuhui.core.db import transaction
 from shuhui.datacore.store import DataCore
 from shuhui.programs.models import Campaign
-from shuhui.trust.models import LedgerEntry
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.programs.conftest import City, resident
 from tests.programs.test_campaigns import ELDERLY, pending, run
 from tests.programs.test_pages import post

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 
 from shuhui.core.db import transaction
 from shuhui.programs.models import BenefitGrant, Candidate, OutboxMessage
-from shuhui.trust.models import LedgerEntry, Role
-from shuhui.trust.schemas import UserCreate
-from shuhui.trust.service import DEMO_PASSWORD, create_user
+from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity.service import create_user
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.programs.conftest import City, as_user, resident
 
 ELDERLY = "elderly-allowance"

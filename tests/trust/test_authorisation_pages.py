@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shuhui.trust.models import LedgerEntry
-from shuhui.trust.service import DEMO_PASSWORD
+from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.conftest import csrf_from, login
 from tests.trust.test_authorisations import AGENT_ID, CITIZEN_ID, PENSION, people
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,12 @@ from shuhui.core.clock import utcnow
 from shuhui.core.content import load_items
 from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
-from shuhui.trust import authorisations as authz
-from shuhui.trust.models import LedgerEntry, Role
-from shuhui.trust.schemas import UserCreate
-from shuhui.trust.service import DEMO_PASSWORD, create_user
+from shuhui.trust.authorisations import service as authz
+from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity.service import create_user
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.conftest import login
 
 CITIZEN_ID = "370202199003151233"  # the demo account "citizen"
@@ -308,6 +310,14 @@ def test_a_mandate_that_forbids_sub_delegation_cannot_be_sub_delegated(people: F
     )
     assert response.status_code == 422
     assert response.json()["reason"] == "the parent mandate forbids sub-delegation"
+
+
+def test_a_start_earlier_today_means_now_through_the_api_as_on_the_page(people: FastAPI) -> None:
+    principal = as_user(people, "citizen")
+    asked = utcnow()
+    drafted = draft_mandate(principal, valid_from=in_days(-0.5))
+    starts = datetime.fromisoformat(drafted["valid_from"].replace("Z", "+00:00"))
+    assert starts >= asked.replace(microsecond=0)
 
 
 # --- bad input -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuhui.trust.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
+from shuhui.trust.crypto.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
 
 
 def test_rfc8785_member_sorting_example() -> None:

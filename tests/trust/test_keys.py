@@ -19,9 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shuhui.core.db import make_engine, make_session_factory
 from shuhui.core.settings import Settings
-from shuhui.trust.keys import KEY_FILE, ensure_platform_key, platform_key
-from shuhui.trust.models import LedgerEntry
-from shuhui.trust.sm import SM2PrivateKey
+from shuhui.trust.crypto.sm import SM2PrivateKey
+from shuhui.trust.ledger.keys import KEY_FILE, ensure_platform_key, platform_key
+from shuhui.trust.ledger.models import LedgerEntry
 
 
 def ledger_entries(url: str, action: str | None = None) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ def test_a_key_found_without_an_entry_is_recorded_when_found(
 ) -> None:
     # What the app does when no command issued the key (a database migrated some other way):
     # it makes one, says so, and the next `db upgrade` / `serve` / `demo` records it.
-    logger = logging.getLogger("shuhui.trust.keys")
+    logger = logging.getLogger("shuhui.trust.ledger.keys")
     logger.addHandler(caplog.handler)
     try:
         made = platform_key(migrated.data_dir)

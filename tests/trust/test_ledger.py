@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.settings import Settings
-from shuhui.trust import ledger
-from shuhui.trust.canonical import canonical_json
-from shuhui.trust.merkle import leaf_hash, root, verify_consistency, verify_inclusion
-from shuhui.trust.service import DEMO_ACCOUNTS
-from shuhui.trust.sm import SM2PrivateKey
-from tests.conftest import login
+from shuhui.trust.crypto.canonical import canonical_json
+from shuhui.trust.crypto.merkle import leaf_hash, root, verify_consistency, verify_inclusion
+from shuhui.trust.crypto.sm import SM2PrivateKey
+from shuhui.trust.ledger import service as ledger
+from tests.conftest import DEMO_ACCOUNTS, login
 
 NEW_USER = {
     "username": "audit.me",
@@ -194,7 +193,7 @@ def test_audit_verify_catches_rewritten_bytes(client: TestClient, app: FastAPI) 
 def test_two_signers_of_the_same_size_agree_on_one_checkpoint(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shuhui.trust import ledger
+    from shuhui.trust.ledger import service as ledger
 
     factory = app.state.session_factory
     key = app.state.ledger_key

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuhui.trust import merkle
-from shuhui.trust.merkle import (
+from shuhui.trust.crypto import merkle
+from shuhui.trust.crypto.merkle import (
     HashAlgorithm,
     HashUnavailableError,
     MerkleTree,

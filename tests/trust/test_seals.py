@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
 from shuhui.core.settings import Settings, get_settings
-from shuhui.trust import seals
-from shuhui.trust.cli import seal_app
+from shuhui.trust.seals import service as seals
+from shuhui.trust.seals.cli import seal_app
 from tests.conftest import csrf_from, login
 
 CODE = "QDXZSP-2026-0001"

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shuhui.trust import sm
-from shuhui.trust.sm import (
+from shuhui.trust.crypto import sm
+from shuhui.trust.crypto.sm import (
     DEFAULT_ID,
     SM2_N,
     SM2PrivateKey,

@@ -16,8 +16,8 @@ from shuhui.catalog import assets
 from shuhui.catalog.models import ASSET_RIGHTS, ASSET_STATES, AssetRegistration
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
-from shuhui.trust.deps import DB, require_role
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import DB, require_role
+from shuhui.trust.identity.models import Role, User
 
 api = APIRouter(prefix="/api/v1/assets", tags=["data-asset registry"])
 pages = APIRouter(include_in_schema=False)

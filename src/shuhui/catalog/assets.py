@@ -33,9 +33,10 @@ from shuhui.catalog.models import ASSET_RIGHTS, AssetRegistration, Dataset
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
-from shuhui.trust import ledger, seals
-from shuhui.trust.canonical import JsonValue, canonical_json
-from shuhui.trust.models import Role, User
+from shuhui.trust.crypto.canonical import JsonValue, canonical_json
+from shuhui.trust.identity.models import Role, User
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.seals import service as seals
 
 CERTIFICATE_FORMAT: Final = "shuhui-asset-certificate-v1"
 REGISTRAR: Final = "青岛市大数据发展管理局"

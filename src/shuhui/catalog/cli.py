@@ -16,7 +16,7 @@ from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.errors import Problem
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
-from shuhui.trust.cli import cli_actor
+from shuhui.trust.ledger.cli import cli_actor
 
 app = typer.Typer(help="The public data catalog (数据资源目录).", no_args_is_help=True)
 console = Console(stderr=True)

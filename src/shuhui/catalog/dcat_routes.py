@@ -15,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from shuhui.catalog import dcat
 from shuhui.catalog import service as catalog_service
-from shuhui.trust.deps import DB
+from shuhui.trust.identity.deps import DB
 
 pages = APIRouter(tags=["catalog (DCAT-AP 3)"])
 

@@ -19,7 +19,7 @@ from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.datacore.errors import TableNotFound
 from shuhui.datacore.store import DataCore
-from shuhui.trust.deps import DB
+from shuhui.trust.identity.deps import DB
 
 pages = APIRouter(include_in_schema=False)
 

@@ -36,7 +36,7 @@ from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import Problem
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
-from shuhui.trust import ledger
+from shuhui.trust.ledger import service as ledger
 
 CONTENT: Final = {
     "categories": ("catalog-categories.yaml", "catalog-categories"),

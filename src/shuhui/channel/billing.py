@@ -21,8 +21,9 @@ from shuhui.channel.models import USAGES, Call, Consumer, IssuedStatement
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import invalid
-from shuhui.trust import ledger, seals
-from shuhui.trust.canonical import JsonValue, canonical_json
+from shuhui.trust.crypto.canonical import JsonValue, canonical_json
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.seals import service as seals
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from shuhui.channel.engine import Engine
 from shuhui.channel.models import Consumer
 from shuhui.channel.onboarding import consumer_by_code
 from shuhui.core.errors import Problem, invalid
-from shuhui.trust.deps import require_role
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import require_role
+from shuhui.trust.identity.models import Role, User
 
 ConsumerUser = Annotated[User, Depends(require_role(Role.consumer))]
 Bureau = Annotated[User, Depends(require_role(Role.data_operator))]

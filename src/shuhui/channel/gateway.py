@@ -39,8 +39,9 @@ from shuhui.channel.models import ApiKey, Call, Grant
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
-from shuhui.trust import authorisations, ledger
-from shuhui.trust.canonical import JsonValue
+from shuhui.trust.authorisations import service as authorisations
+from shuhui.trust.crypto.canonical import JsonValue
+from shuhui.trust.ledger import service as ledger
 
 CALLS: Final = cast(Table, Call.__table__)  # metering rows go in as plain INSERTs
 

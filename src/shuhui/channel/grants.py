@@ -17,7 +17,8 @@ from shuhui.channel.models import APPLICATION_STATES, USAGES, AccessApplication,
 from shuhui.channel.onboarding import member_zones
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
-from shuhui.trust import authorisations, ledger
+from shuhui.trust.authorisations import service as authorisations
+from shuhui.trust.ledger import service as ledger
 
 DEFAULT_RATE_PER_MINUTE: Final = 600
 DEFAULT_MONTHLY_QUOTA: Final = 1_000_000

@@ -21,8 +21,8 @@ from shuhui.channel.models import ApiKey, Consumer, Grant
 from shuhui.channel.onboarding import member_zones
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import Problem, invalid
-from shuhui.trust import ledger
-from shuhui.trust.canonical import JsonValue
+from shuhui.trust.crypto.canonical import JsonValue
+from shuhui.trust.ledger import service as ledger
 
 KEY_PREFIX: Final = "shk_"
 KEY_DAYS: Final = 366

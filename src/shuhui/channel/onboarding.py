@@ -14,7 +14,7 @@ from shuhui.channel.models import CONSUMER_TYPES, Consumer, Membership
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
-from shuhui.trust import ledger
+from shuhui.trust.ledger import service as ledger
 
 
 def consumer_by_code(db: Session, credit_code: str) -> Consumer | None:

@@ -44,8 +44,8 @@ from shuhui.core.display import yuan
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
-from shuhui.trust.deps import DB
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import DB
+from shuhui.trust.identity.models import Role, User
 
 pages = APIRouter(include_in_schema=False)
 

@@ -20,8 +20,8 @@ from shuhui.programs.models import CAMPAIGN_SCOPES, CANDIDATE_STATES, ENTITY_KIN
 from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
 from shuhui.rules.explain import ConditionResult, Explanation
 from shuhui.rules.language import Condition, Rule
-from shuhui.trust.deps import DB, CurrentUser
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import DB, CurrentUser
+from shuhui.trust.identity.models import Role, User
 
 pages = APIRouter(include_in_schema=False)
 

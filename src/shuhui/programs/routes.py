@@ -19,8 +19,8 @@ from shuhui.programs.schemas import (
 )
 from shuhui.rules.explain import Explanation
 from shuhui.rules.language import Rule
-from shuhui.trust.deps import DB, CurrentUser, require_role
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.deps import DB, CurrentUser, require_role
+from shuhui.trust.identity.models import Role, User
 
 api = APIRouter(prefix="/api/v1/programs", tags=["policy campaigns (政策找人)"])
 

@@ -37,8 +37,8 @@ from shuhui.rules.explain import Explanation, explain
 from shuhui.rules.language import Rule, parse_value
 from shuhui.rules.loader import RuleBook
 from shuhui.standard import TABLES
-from shuhui.trust import ledger
-from shuhui.trust.canonical import JsonValue
+from shuhui.trust.crypto.canonical import JsonValue
+from shuhui.trust.ledger import service as ledger
 
 PURPOSE: Final = "政策找人（主动发现、推送并兑现政策待遇）"
 REASON_MAX: Final = 1024

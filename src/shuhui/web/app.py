@@ -34,11 +34,16 @@ from shuhui.datacore.store import DataCore
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
-from shuhui.trust import authorisation_routes, ledger_routes, seal_routes
-from shuhui.trust import routes as trust_routes
-from shuhui.trust.deps import load_user
-from shuhui.trust.keys import platform_key
-from shuhui.trust.ledger import TreeCache
+from shuhui.trust.authorisations import context as authorisation_context
+from shuhui.trust.authorisations import pages as authorisation_pages
+from shuhui.trust.authorisations import routes as authorisation_routes
+from shuhui.trust.identity import routes as trust_routes
+from shuhui.trust.identity.deps import load_user, require_role
+from shuhui.trust.identity.models import Role
+from shuhui.trust.ledger import routes as ledger_routes
+from shuhui.trust.ledger.keys import platform_key
+from shuhui.trust.ledger.service import TreeCache
+from shuhui.trust.seals import routes as seal_routes
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
 from shuhui.web.middleware import RequestContextMiddleware
@@ -48,7 +53,9 @@ from shuhui.web.registry import DataCoreEnterprises
 # Each domain brings its own templates; the web package brings the layout they extend.
 TEMPLATE_PACKAGES = (
     "shuhui.web",
-    "shuhui.trust",
+    "shuhui.trust.identity",
+    "shuhui.trust.seals",
+    "shuhui.trust.authorisations",
     "shuhui.catalog",
     "shuhui.channel",
     "shuhui.programs",
@@ -93,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger_key = platform_key(settings.data_dir)
     app.state.ledger_tree = TreeCache()
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
-    authorisation_routes.check_content(settings.city_content)
+    authorisation_context.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.catalog_index = IndexCache()
     app.state.city_channel = channel_city.city_channel(settings.city_content)
@@ -129,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seal_routes.api,
         seal_routes.pages,
         authorisation_routes.api,
-        authorisation_routes.pages,
+        authorisation_pages.pages,
         asset_routes.api,
         asset_routes.pages,
         channel_routes.api,
@@ -142,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, dependencies=guarded)
+    # The ledger sits below identity (which records into it), so the app says who audits it.
+    app.dependency_overrides[ledger_routes.auditor] = require_role(Role.admin, Role.data_operator)
 
     static = Path(str(files("shuhui.web") / "static"))
     app.mount("/static/docs", StaticFiles(directory=web_routes.DOCS_STATIC), name="docs-static")

@@ -22,7 +22,7 @@ from shuhui.core.errors import (
 )
 from shuhui.core.forms import field_errors, reason_of
 from shuhui.core.http import render, wants_html
-from shuhui.trust.deps import ensure_viewer
+from shuhui.trust.identity.deps import ensure_viewer
 
 log = logging.getLogger("shuhui.errors")
 PROBLEM_JSON = "application/problem+json"

@@ -1,8 +1,9 @@
 """The business register as the trust layer needs it: who legally represents an enterprise.
 
 Read from the data core's ``enterprises`` table (the market-regulation bureau's register); the
-trust package only sees the :class:`shuhui.trust.authorisations.EnterpriseRegistry` protocol, so
-it does not depend on the data core.
+trust package only sees the
+:class:`shuhui.trust.authorisations.service.EnterpriseRegistry` protocol, so it does not depend
+on the data core.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,10 +34,11 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
-from shuhui.trust import ledger
-from shuhui.trust.canonical import JsonValue, canonical_json
-from shuhui.trust.models import Seal
-from shuhui.trust.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
+from shuhui.trust.crypto import keystore
+from shuhui.trust.crypto.canonical import JsonValue, canonical_json
+from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.seals.models import Seal
 
 FORMAT: Final = "shuhui-seal-v1"
 SEAL_KEY_DIR: Final = Path("keys") / "seals"
@@ -86,20 +86,15 @@ def key_path(data_dir: Path, code: str) -> Path:
 
 
 def _write_private_key(data_dir: Path, code: str, key: SM2PrivateKey) -> Path:
-    path = key_path(data_dir, code)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Owner-only from the first byte; O_EXCL refuses to overwrite an existing seal's key.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.to_pem())
-    return path
+    # Refuses to overwrite: an existing seal's key is never replaced.
+    return keystore.write(key_path(data_dir, code), key)
 
 
 def seal_private_key(data_dir: Path, code: str) -> SM2PrivateKey:
-    path = key_path(data_dir, code)
-    if not path.exists():
+    key = keystore.read(key_path(data_dir, code))
+    if key is None:
         raise Problem("not-found", detail=f"印章 {code} 的私钥不在数据目录中 (private key missing)")
-    return SM2PrivateKey.from_pem(path.read_text())
+    return key
 
 
 # --- the seal image ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
-from shuhui.trust.models import Role, User
+from shuhui.trust.identity.models import Role, User
 
 Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[a-z][a-z0-9_.-]*$")]
 Password = Annotated[str, Field(min_length=8, max_length=256)]

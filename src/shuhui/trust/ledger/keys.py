@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,15 +26,16 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.settings import Settings
-from shuhui.trust import ledger
-from shuhui.trust.models import LedgerEntry
-from shuhui.trust.sm import SM2PrivateKey
+from shuhui.trust.crypto import keystore
+from shuhui.trust.crypto.sm import SM2PrivateKey
+from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.models import LedgerEntry
 
 KEY_FILE = Path("keys") / "platform-sm2.pem"
 LOCK_FILE = Path("keys") / "platform-sm2.lock"
 ISSUED = "key.issued"
 
-log = logging.getLogger("shuhui.trust.keys")
+log = logging.getLogger("shuhui.trust.ledger.keys")
 
 
 def platform_key(data_dir: Path) -> SM2PrivateKey:
@@ -49,7 +49,7 @@ def platform_key(data_dir: Path) -> SM2PrivateKey:
         key = _read(data_dir)
         if key is None:
             key = SM2PrivateKey.generate()
-            _put_in_place(data_dir, _stage(data_dir, key))
+            keystore.put_in_place(keystore.stage(data_dir / KEY_FILE, key), data_dir / KEY_FILE)
             log.warning(
                 "platform key %s created without a ledger entry; "
                 "`shuhui db upgrade` records its issuance",
@@ -80,11 +80,13 @@ def ensure_platform_key(settings: Settings, actor: str, *, adopt: bool = True) -
                             _record(db, actor, key, "found")
                 return key
             key = SM2PrivateKey.generate()
-            staged = _stage(settings.data_dir, key)
+            path = settings.data_dir / KEY_FILE
+            staged = keystore.stage(path, key)
             try:
                 with transaction(sessions) as db:
                     _record(db, actor, key, "generated")
-                _put_in_place(settings.data_dir, staged)
+                # Under the lock, and the key file was absent when it was taken.
+                keystore.put_in_place(staged, path, replace=True)
             finally:
                 staged.unlink(missing_ok=True)
             return key
@@ -122,30 +124,7 @@ def _record(
 
 
 def _read(data_dir: Path) -> SM2PrivateKey | None:
-    try:
-        text = (data_dir / KEY_FILE).read_text()
-    except FileNotFoundError:
-        return None
-    return SM2PrivateKey.from_pem(text)
-
-
-def _stage(data_dir: Path, key: SM2PrivateKey) -> Path:
-    """Writes the key beside its final name, owner-only from the first byte."""
-    path = data_dir / KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    staged.unlink(missing_ok=True)  # left by a crashed run of this same pid number
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.to_pem())
-        handle.flush()
-        os.fsync(handle.fileno())
-    return staged
-
-
-def _put_in_place(data_dir: Path, staged: Path) -> None:
-    # Under the lock, and the key file was absent when it was taken.
-    os.replace(staged, data_dir / KEY_FILE)
+    return keystore.read(data_dir / KEY_FILE)
 
 
 @contextmanager

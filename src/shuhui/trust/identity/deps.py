@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, DBSession
-from shuhui.trust import service
-from shuhui.trust.models import Role, User
-from shuhui.trust.schemas import Viewer
+from shuhui.trust.identity import service
+from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.schemas import Viewer
 
 
 def load_user(request: Request, db: DBSession) -> User | None:

@@ -16,9 +16,10 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from shuhui.core.errors import FieldError, Problem, invalid
 from shuhui.core.http import render
-from shuhui.trust import seals
-from shuhui.trust.deps import DB, require_role
-from shuhui.trust.models import Role, Seal, User
+from shuhui.trust.identity.deps import DB, require_role
+from shuhui.trust.identity.models import Role, User
+from shuhui.trust.seals import service as seals
+from shuhui.trust.seals.models import Seal
 
 api = APIRouter(prefix="/api/v1/seals", tags=["e-seals"])
 pages = APIRouter(include_in_schema=False)

@@ -1,8 +1,7 @@
-"""``shuhui audit …``: check the audit ledger from its stored bytes."""
+"""``shuhui seal …``: e-seals (mounted by src/shuhui/cli.py as the ``seal`` sub-app)."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -13,46 +12,14 @@ from rich.console import Console
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.errors import Problem
 from shuhui.core.settings import get_settings
-from shuhui.trust import ledger, seals
-from shuhui.trust.keys import ensure_platform_key
+from shuhui.trust.ledger.cli import cli_actor
+from shuhui.trust.seals import service as seals
 
-app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
 console = Console(stderr=True)
-
-
-@app.command("verify")
-def verify() -> None:
-    """Recompute every leaf and the tree, check every checkpoint; name the first altered entry."""
-    settings = get_settings()
-    public = ensure_platform_key(settings, cli_actor(), adopt=False).public_key
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        with make_session_factory(engine)() as db:
-            size = ledger.committed_size(db)
-            findings = list(ledger.verify_ledger(db, public))
-    finally:
-        engine.dispose()
-    if not findings:
-        console.print(f"[green]ledger intact: {size:,} entries, every checkpoint verified[/green]")
-        return
-    first = next((f for f in findings if f.seq is not None), findings[0])
-    where = f"entry {first.seq}" if first.seq is not None else "checkpoints"
-    console.print(f"[red]ledger altered: first at {where}: {first.problem}[/red]")
-    for finding in findings[:20]:
-        at = f"entry {finding.seq}" if finding.seq is not None else "checkpoint"
-        console.print(f"  {at}: {finding.problem}")
-    raise typer.Exit(1)
-
-
-# --- ``shuhui seal …``: e-seals (mounted by src/shuhui/cli.py as the ``seal`` sub-app) ---------
 
 seal_app = typer.Typer(
     help="E-seals (电子印章): create, seal a document, verify.", no_args_is_help=True
 )
-
-
-def cli_actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @seal_app.command("create")

@@ -26,10 +26,10 @@ from sqlalchemy.types import NullType
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
-from shuhui.trust.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
-from shuhui.trust.merkle import HashAlgorithm, MerkleTree, leaf_hashes
-from shuhui.trust.models import LedgerCheckpoint, LedgerEntry, LedgerHead
-from shuhui.trust.sm import SM2PrivateKey, SM2PublicKey, verify
+from shuhui.trust.crypto.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
+from shuhui.trust.crypto.merkle import HashAlgorithm, MerkleTree, leaf_hashes
+from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, verify
+from shuhui.trust.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 
 ORIGIN = "shuhui audit ledger"
 MAX_PAGE = 1000

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, render, tr
-from shuhui.trust import service
-from shuhui.trust.deps import DB, CurrentUser, OptionalUser, require_role
-from shuhui.trust.models import ROLE_TITLES, Role, User
-from shuhui.trust.schemas import Credentials, RolesUpdate, UserCreate, UserOut
+from shuhui.trust.identity import service
+from shuhui.trust.identity.deps import DB, CurrentUser, OptionalUser, require_role
+from shuhui.trust.identity.models import ROLE_TITLES, Role, User
+from shuhui.trust.identity.schemas import Credentials, RolesUpdate, UserCreate, UserOut
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["accounts"])

@@ -1,0 +1,110 @@
+"""Personal signing keys: a platform-held key (云签名, its private half a key file in
+``<data dir>/keys/people/``) or a key the person holds (the platform knows the public half).
+A person has one active key at a time; issuing, registering and replacing keys are in the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final, cast
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session
+
+from shuhui.core.clock import utcnow
+from shuhui.core.errors import FieldError, Problem
+from shuhui.trust.authorisations.models import PersonalKey
+from shuhui.trust.crypto import keystore
+from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey
+from shuhui.trust.ledger import service as ledger
+
+PERSONAL_KEYS: Final = cast(Table, PersonalKey.__table__)
+
+
+# The signer's key as a decision reads it: a Core statement built once (an ORM select of the
+# same columns costs the ORM's compile step on every call).
+SIGNER_KEY: Final = select(
+    PERSONAL_KEYS.c.citizen_id, PERSONAL_KEYS.c.revoked_at, PERSONAL_KEYS.c.public_key_pem
+).where(PERSONAL_KEYS.c.key_id == bindparam("key_id"))
+
+
+PERSONAL_KEY_DIR: Final = Path("keys") / "people"
+
+
+def personal_key_path(data_dir: Path, key_id: str) -> Path:
+    if not key_id.isalnum():
+        raise ValueError(f"bad key id {key_id!r}")
+    return data_dir / PERSONAL_KEY_DIR / f"{key_id}.pem"
+
+
+def platform_private_key(data_dir: Path, key_id: str) -> SM2PrivateKey:
+    """The private half of a platform-held key; its absence is the platform's fault, not the
+    person's, so it is an error, not a refusal."""
+    path = personal_key_path(data_dir, key_id)
+    key = keystore.read(path)
+    if key is None:
+        raise FileNotFoundError(path)
+    return key
+
+
+def active_key(db: Session, citizen_id: str) -> PersonalKey | None:
+    return db.scalar(
+        select(PersonalKey)
+        .where(PersonalKey.citizen_id == citizen_id, PersonalKey.revoked_at.is_(None))
+        .order_by(PersonalKey.id.desc())
+    )
+
+
+def _new_key(
+    db: Session, citizen_id: str, public: SM2PublicKey, custody: str, *, actor: str
+) -> PersonalKey:
+    """Stores a person's new signing key; a person has one at a time, so earlier ones end."""
+    now = utcnow()
+    for old in db.scalars(
+        select(PersonalKey).where(
+            PersonalKey.citizen_id == citizen_id, PersonalKey.revoked_at.is_(None)
+        )
+    ):
+        old.revoked_at = now
+        ledger.record(db, actor, "key.revoked", subject=citizen_id, detail={"key_id": old.key_id})
+    row = PersonalKey(
+        citizen_id=citizen_id,
+        key_id=public.fingerprint(),
+        public_key_pem=public.to_pem(),
+        custody=custody,
+        created_at=now,
+    )
+    db.add(row)
+    db.flush()
+    held = "platform custody" if custody == "platform" else "held by the person"
+    ledger.record(
+        db,
+        actor,
+        "key.issued" if custody == "platform" else "key.registered",
+        subject=citizen_id,
+        purpose=f"personal signing key ({held})",
+        detail={"key_id": row.key_id, "algorithm": "SM2", "custody": custody},
+    )
+    return row
+
+
+def issue_platform_key(db: Session, data_dir: Path, citizen_id: str, *, actor: str) -> PersonalKey:
+    """A platform-held key (云签名) for a person, replacing any earlier active key."""
+    key = SM2PrivateKey.generate()
+    row = _new_key(db, citizen_id, key.public_key, "platform", actor=actor)
+    keystore.write(personal_key_path(data_dir, row.key_id), key)
+    return row
+
+
+def register_holder_key(
+    db: Session, citizen_id: str, public_key_pem: str, *, actor: str
+) -> PersonalKey:
+    """Registers a key the person holds themself (e.g. ``openssl genpkey -algorithm SM2``)."""
+    try:
+        public = SM2PublicKey.from_pem(public_key_pem)
+    except ValueError as exc:
+        raise Problem(
+            "validation", errors=[FieldError("public_key_pem", f"not an SM2 public key: {exc}")]
+        ) from None
+    if db.scalar(select(PersonalKey).where(PersonalKey.key_id == public.fingerprint())):
+        raise Problem("conflict", errors=[FieldError("public_key_pem", "key already registered")])
+    return _new_key(db, citizen_id, public, "holder", actor=actor)

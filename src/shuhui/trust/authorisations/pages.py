@@ -1,0 +1,343 @@
+"""The pages 我的授权 (``/me/authorisations``), 谁用了我的数据 (``/me/data-uses``) and the officer's
+授权核验 (``/verify``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from shuhui.core.clock import SHANGHAI, as_utc, utcnow
+from shuhui.core.errors import FieldError, Problem
+from shuhui.core.http import render, tr
+from shuhui.trust.authorisations import context
+from shuhui.trust.authorisations import service as authz
+from shuhui.trust.authorisations.context import (
+    Officer,
+    certificate_types,
+    identities,
+    identity_ids,
+    may_see,
+    service_items,
+)
+from shuhui.trust.authorisations.schemas import (
+    CertUseIn,
+    MandateIn,
+    SignIn,
+)
+from shuhui.trust.identity.deps import DB, CurrentUser
+from shuhui.trust.identity.models import User
+from shuhui.trust.ledger import service as ledger
+
+pages = APIRouter(include_in_schema=False)
+
+
+def _titles(request: Request) -> dict[str, Any]:
+    return {
+        "kind_titles": authz.KIND_TITLES,
+        "status_titles": authz.STATUS_TITLES,
+        "action_titles": authz.MANDATE_ACTIONS,
+        "action_names": ACTION_NAMES,
+        "items": service_items(request),
+        "cert_types": certificate_types(request),
+    }
+
+
+def _page_user(user: User) -> dict[str, Any]:
+    return {"me": user, "my_ids": identity_ids(user), "parties": identities(user)}
+
+
+@pages.get("/me/authorisations", response_class=HTMLResponse)
+def my_authorisations(request: Request, db: DB, user: CurrentUser) -> Response:
+    now = utcnow()
+    mine_ids = identity_ids(user)
+    rows = authz.involving(db, mine_ids)
+    for a in rows:
+        authz.settle(db, a, now)
+    granted = [a for a in rows if a.grantor_id in mine_ids or a.principal_id in mine_ids]
+    received = [a for a in rows if a.grantee_id in mine_ids and a not in granted]
+    return render(
+        request,
+        "my_authorisations.html",
+        {"granted": granted, "received": received, **_titles(request), **_page_user(user)},
+    )
+
+
+def _form_defaults(kind: str) -> dict[str, Any]:
+    today = utcnow().date()
+    return {
+        "kind": kind,
+        "valid_from": today.isoformat(),
+        "valid_to": (today + timedelta(days=90 if kind == "mandate" else 30)).isoformat(),
+    }
+
+
+@pages.get("/me/authorisations/new", response_class=HTMLResponse)
+def new_form(
+    request: Request,
+    user: CurrentUser,
+    kind: Annotated[Literal["mandate", "cert_use"], Query()] = "mandate",
+) -> Response:
+    return render(
+        request,
+        "authorisation_new.html",
+        {"form": _form_defaults(kind), "error": None, **_titles(request), **_page_user(user)},
+    )
+
+
+def _day(value: str, where: str, end: bool) -> datetime:
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError:
+        raise Problem("validation", errors=[FieldError(where, "not a date")]) from None
+    if day.tzinfo is None:
+        # A date typed in the form is a Beijing date: the window runs to the end of that day.
+        day = day.replace(tzinfo=SHANGHAI)
+    if end and (day.hour, day.minute, day.second) == (0, 0, 0):
+        day = day + timedelta(days=1) - timedelta(seconds=1)
+    return as_utc(day)
+
+
+def _form_body(
+    kind: str, values: dict[str, str], scope: list[Any], actions: list[Any]
+) -> MandateIn | CertUseIn:
+    """The form as the API's request body, validated by the same schema: a form and a JSON body
+    are held to the same rules (the start date included)."""
+    grantee = {
+        "kind": values.get("grantee_kind", ""),
+        "id": values.get("grantee_id", "").strip().upper(),
+        "name": values.get("grantee_name", "").strip(),
+    }
+    start = _day(values.get("valid_from", ""), "valid_from", end=False)
+    end = _day(values.get("valid_to", ""), "valid_to", end=True)
+    uses_text = values.get("max_uses", "").strip()
+    max_uses = int(uses_text) if uses_text.isdigit() else None
+    if uses_text and max_uses is None:
+        raise Problem("validation", errors=[FieldError("max_uses", "a whole number")])
+    as_kind = values.get("as", "person")
+    try:
+        if kind == "mandate":
+            return MandateIn(
+                grantor=as_kind,
+                agent=grantee,
+                scope=[str(v) for v in scope],
+                actions=[str(v) for v in actions],
+                valid_from=start,
+                valid_to=end,
+                max_uses=max_uses,
+                subdelegation=values.get("subdelegation") == "on",
+                parent=values.get("parent") or None,
+            )
+        return CertUseIn(
+            holder=as_kind,
+            relying_party=grantee,
+            certificate_types=[str(v) for v in scope],
+            certificate_no=values.get("certificate_no") or None,
+            purpose=values.get("purpose", ""),
+            valid_from=start,
+            valid_to=end,
+            max_uses=1 if values.get("single_use") == "on" else max_uses,
+        )
+    except ValidationError as exc:
+        where = "agent" if kind == "mandate" else "relying_party"
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    ".".join(str(part) for part in error["loc"]) or where,
+                    str(error["msg"]).removeprefix("Value error, "),
+                )
+                for error in exc.errors()
+            ],
+        ) from None
+
+
+@pages.post("/me/authorisations/new", response_class=HTMLResponse)
+async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    kind = values.get("kind", "mandate")
+    try:
+        body = _form_body(kind, values, form.getlist("scope"), form.getlist("actions"))
+        if isinstance(body, MandateIn):
+            a = context.create_mandate(request, db, user, body)
+        else:
+            a = context.create_cert_use(request, db, user, body)
+    except Problem as exc:
+        db.rollback()
+        message = exc.detail or "；".join(f"{e.field}: {e.reason}" for e in exc.errors)
+        if exc.errors and exc.detail:
+            message += "（" + "；".join(f"{e.field}: {e.reason}" for e in exc.errors) + "）"
+        form_values: dict[str, Any] = dict(values)
+        form_values["scope_list"] = form.getlist("scope")
+        form_values["actions_list"] = form.getlist("actions")
+        return render(
+            request,
+            "authorisation_new.html",
+            {"form": form_values, "error": message, **_titles(request), **_page_user(user)},
+            status=422,
+        )
+    return RedirectResponse(f"/me/authorisations/{a.code}", status_code=303)
+
+
+@pages.get("/me/authorisations/{code}", response_class=HTMLResponse)
+def detail(request: Request, db: DB, user: CurrentUser, code: str) -> Response:
+    a = authz.get_or_404(db, code)
+    may_see(user, a)
+    now = utcnow()
+    status = authz.settle(db, a, now)
+    chain = authz.chain_of(db, a)
+    children = authz.children_of(db, a)
+    codes = [a.code] + [c.code for c in children]
+    return render(
+        request,
+        "authorisation_detail.html",
+        {
+            "a": a,
+            "status": status,
+            "chain": chain,
+            "children": children,
+            "events": authz.events(db, codes),
+            "signature_problem": authz.signature_problem(db, a),
+            "can_sign": a.status == "pending" and user.citizen_id == a.signatory_id,
+            "can_revoke": status not in authz.ENDED
+            and bool({a.grantor_id, a.principal_id, a.signatory_id} & set(identity_ids(user))),
+            "notice": request.query_params.get("notice"),
+            **_titles(request),
+            **_page_user(user),
+        },
+    )
+
+
+@pages.post("/me/authorisations/{code}/sign", response_class=HTMLResponse)
+def sign_page(
+    request: Request,
+    db: DB,
+    user: CurrentUser,
+    code: str,
+    password: Annotated[str, Form(max_length=256)],
+) -> Response:
+    try:
+        context.sign(request, db, user, code, SignIn(password=password))
+    except Problem as exc:
+        db.rollback()
+        reason = (
+            tr(request, "密码错误，未签署", "Wrong password; not signed")
+            if exc.type.slug == "invalid-credentials"
+            else (exc.detail or "; ".join(e.reason for e in exc.errors))
+        )
+        return RedirectResponse(f"/me/authorisations/{code}?notice={reason}", status_code=303)
+    return RedirectResponse(f"/me/authorisations/{code}", status_code=303)
+
+
+@pages.post("/me/authorisations/{code}/revoke", response_class=HTMLResponse)
+def revoke_page(
+    db: DB, user: CurrentUser, code: str, reason: Annotated[str, Form(max_length=256)] = ""
+) -> Response:
+    authz.revoke(db, code, by=identity_ids(user), reason=reason, actor=user.username)
+    return RedirectResponse(f"/me/authorisations/{code}", status_code=303)
+
+
+# --- pages: 谁用了我的数据 ------------------------------------------------------------------------
+
+
+@pages.get("/me/data-uses", response_class=HTMLResponse)
+def data_uses(
+    request: Request, db: DB, user: CurrentUser, before: Annotated[int | None, Query(ge=0)] = None
+) -> Response:
+    ids = identity_ids(user)
+    page = 50
+    rows = authz.entries_about(db, ids, before=before, limit=page + 1) if ids else []
+    more = len(rows) > page
+    rows = rows[:page]
+    return render(
+        request,
+        "data_uses.html",
+        {
+            "entries": rows,
+            "next_before": rows[-1].seq if more else None,
+            "ledger_size": ledger.committed_size(db),
+            "action_names": ACTION_NAMES,
+            **_page_user(user),
+        },
+    )
+
+
+# What each ledger action means to the person it is about.
+ACTION_NAMES: dict[str, tuple[str, str]] = {
+    "mandate.created": ("起草委托授权", "Mandate drafted"),
+    "mandate.signed": ("签署委托授权", "Mandate signed"),
+    "mandate.used": ("代理人凭委托办理", "Agent acted under the mandate"),
+    "mandate.refused": ("代理人办理被拒绝", "Agent refused"),
+    "mandate.checked": ("工作人员核查委托", "Officer checked a mandate"),
+    "mandate.verified": ("工作人员核验授权码", "Officer verified the code"),
+    "mandate.revoked": ("撤销委托授权", "Mandate revoked"),
+    "mandate.expired": ("委托授权到期", "Mandate expired"),
+    "mandate.exhausted": ("委托次数用完", "Mandate uses exhausted"),
+    "cert_use.created": ("起草用证授权", "Certificate-use authorisation drafted"),
+    "cert_use.signed": ("签署用证授权", "Certificate-use authorisation signed"),
+    "cert_use.used": (
+        "机构凭授权使用了我的证照或数据",
+        "An institution used my certificate or data under my authorisation",
+    ),
+    "cert_use.refused": ("机构用证被拒绝", "Certificate use refused"),
+    "cert_use.verified": ("工作人员核验授权码", "Officer verified the code"),
+    "cert_use.revoked": ("撤销用证授权", "Certificate-use authorisation revoked"),
+    "cert_use.expired": ("用证授权到期", "Certificate-use authorisation expired"),
+    "cert_use.exhausted": ("用证次数用完", "Certificate-use authorisation exhausted"),
+    "key.issued": ("签发个人签名密钥", "Personal signing key issued"),
+    "channel.refused": ("数据通道调用被拒绝", "A data-channel call about me was refused"),
+    "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
+    "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
+    "programs.explained": (
+        "部门工作人员查看了我的政策核对依据",
+        "An officer looked at why a policy applies to me",
+    ),
+    "programs.offered": ("部门主动向我推送政策", "A department offered me a policy"),
+    "programs.rejected": ("部门核对后未予推送", "A department did not confirm a policy for me"),
+    "programs.accepted": ("我确认领取政策待遇", "I accepted a policy's benefit"),
+    "programs.declined": ("我谢绝了推送的政策", "I declined an offered policy"),
+    "programs.applied": ("我补充信息申请政策", "I completed an application"),
+    "programs.application_approved": ("部门批准我的申请", "My application was approved"),
+    "programs.application_rejected": ("部门未批准我的申请", "My application was rejected"),
+    "programs.granted": ("开始享受政策待遇", "Benefit granted"),
+}
+
+
+# --- pages: the officer's verification --------------------------------------------------------
+
+
+@pages.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, officer: Officer) -> Response:
+    return render(
+        request, "authorisation_verify.html", {"result": None, "code": "", **_titles(request)}
+    )
+
+
+@pages.post("/verify", response_class=HTMLResponse)
+def verify_submit(
+    request: Request,
+    db: DB,
+    officer: Officer,
+    code: Annotated[str, Form(max_length=64)],
+    purpose: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    why = purpose.strip() or "窗口核验"
+    try:
+        result = authz.verify_code(db, code, actor=officer.username, purpose=why)
+    except Problem:
+        message = tr(request, f"授权码 {code} 不存在", f"No authorisation with code {code}")
+        return render(
+            request,
+            "authorisation_verify.html",
+            {"result": None, "code": code, "error": message, **_titles(request)},
+            status=404,
+        )
+    return render(
+        request,
+        "authorisation_verify.html",
+        {"result": result, "code": result.authorisation.code, "error": None, **_titles(request)},
+    )

@@ -1,0 +1,179 @@
+"""The demo accounts: who they are is content (``content/<city>/demo-accounts.yaml``, checked when
+loaded), the password they share is :data:`DEMO_PASSWORD`.
+
+The password stays in code: it is not something a city configures, ``shuhui demo`` prints it,
+and tests log in with it; a content file with a password in it would invite real ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuhui.core.clock import local_today
+from shuhui.core.content import ContentError, Item, load_items
+from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
+from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity.service import create_user, get_user_by_username, hash_password
+from shuhui.trust.ledger import service as ledger
+
+# Printed by `shuhui demo`; demo accounts exist only where someone ran the demo.
+DEMO_PASSWORD = "Shuhui@2026"  # noqa: S105
+CONTENT: Final = ("demo-accounts.yaml", "demo-accounts")
+USERNAME: Final = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
+FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code"})
+# Their work is scoped to a department (reviews, campaigns), so they must name one.
+NEEDS_DEPARTMENT: Final = frozenset({Role.officer, Role.data_operator})
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    roles: tuple[Role, ...]
+    department: str | None = None
+    citizen_id: str | None = None
+    credit_code: str | None = None
+
+
+def demo_accounts(city_content: Path, on: date | None = None) -> tuple[DemoAccount, ...]:
+    """The city's demo accounts in force on ``on`` (default: today), checked."""
+    day = on or local_today()
+    return tuple(a for a, item in _load(city_content / CONTENT[0]) if item.in_force(day))
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> tuple[tuple[DemoAccount, Item], ...]:
+    items = load_items(path, CONTENT[1])
+    out: list[tuple[DemoAccount, Item]] = []
+    bound: dict[str, str] = {}
+    for item in items:
+        account = _account(path, item)
+        if account.citizen_id is not None:
+            if account.citizen_id in bound:
+                raise ContentError(
+                    path,
+                    f"{item.code}.citizen_id",
+                    f"already bound to {bound[account.citizen_id]} (one account per person)",
+                )
+            bound[account.citizen_id] = item.code
+        out.append((account, item))
+    return tuple(out)
+
+
+def _account(path: Path, item: Item) -> DemoAccount:
+    where = item.code
+    if not USERNAME.match(item.code):
+        raise ContentError(
+            path, f"{where}.code", "a username: 3-64 of a-z 0-9 _ . -, from a letter"
+        )
+    unknown = sorted(set(item.attrs) - FIELDS)
+    if unknown:
+        raise ContentError(
+            path, f"{where}.{unknown[0]}", f"unknown field (known: {sorted(FIELDS)})"
+        )
+    roles = item.attrs.get("roles")
+    if not isinstance(roles, list) or not roles:
+        raise ContentError(path, f"{where}.roles", "a non-empty list of roles")
+    known = {r.value for r in Role}
+    for role in roles:
+        if role not in known:
+            raise ContentError(path, f"{where}.roles", f"{role!r}: not one of {sorted(known)}")
+    department = _optional_text(path, f"{where}.department", item.attrs.get("department"))
+    parsed = tuple(sorted({Role(r) for r in roles}))
+    if department is None and NEEDS_DEPARTMENT & set(parsed):
+        raise ContentError(path, f"{where}.department", "an officer or operator names a department")
+    citizen_id = _optional_text(path, f"{where}.citizen_id", item.attrs.get("citizen_id"))
+    credit_code = _optional_text(path, f"{where}.credit_code", item.attrs.get("credit_code"))
+    try:
+        if citizen_id is not None:
+            citizen_id = parse_citizen_id(citizen_id).number
+    except InvalidIdentifier as exc:
+        raise ContentError(path, f"{where}.citizen_id", exc.reason) from None
+    try:
+        if credit_code is not None:
+            credit_code = parse_credit_code(credit_code).code
+    except InvalidIdentifier as exc:
+        raise ContentError(path, f"{where}.credit_code", exc.reason) from None
+    return DemoAccount(
+        username=item.code,
+        display_name=item.name_zh,
+        roles=parsed,
+        department=department,
+        citizen_id=citizen_id,
+        credit_code=credit_code,
+    )
+
+
+def _optional_text(path: Path, where: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 128:
+        raise ContentError(path, where, "text of 1-128 characters")
+    return value.strip()
+
+
+def ensure_demo_accounts(db: Session, accounts: tuple[DemoAccount, ...]) -> list[DemoAccount]:
+    """Creates the demo accounts that are missing; running it again changes nothing."""
+    created: list[DemoAccount] = []
+    # Hashing is deliberately slow, and the accounts share one password: hash it once.
+    password_hash: str | None = None
+    for account in accounts:
+        if get_user_by_username(db, account.username) is not None:
+            continue
+        password_hash = password_hash or hash_password(DEMO_PASSWORD)
+        create_user(
+            db,
+            UserCreate(
+                username=account.username,
+                display_name=account.display_name,
+                password=DEMO_PASSWORD,
+                roles=list(account.roles),
+                department=account.department,
+                citizen_id=account.citizen_id,
+                credit_code=account.credit_code,
+            ),
+            actor="shuhui demo",
+            password_hash=password_hash,
+        )
+        created.append(account)
+    return created
+
+
+def bind_demo_enterprise(
+    db: Session, *, credit_code: str, legal_rep_citizen_id: str, name: str, actor: str
+) -> bool:
+    """Makes the demo enterprise account one of the demo city's registered enterprises, acting
+    through its legal representative, so it can sign authorisations for it. Idempotent."""
+    user = get_user_by_username(db, "enterprise")
+    if user is None:
+        return False
+    if (user.credit_code, user.citizen_id) == (credit_code, legal_rep_citizen_id):
+        return False
+    taken = db.scalar(
+        select(User).where(User.citizen_id == legal_rep_citizen_id, User.id != user.id)
+    )
+    if taken is not None:
+        return False
+    before = {"credit_code": user.credit_code, "citizen_id": user.citizen_id}
+    user.credit_code = credit_code
+    user.citizen_id = legal_rep_citizen_id
+    user.display_name = name
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.identity_bound",
+        subject=f"user:{user.username}",
+        purpose="demo: the enterprise account acts for a registered enterprise",
+        detail={"before": before, "credit_code": credit_code, "name": name},
+    )
+    return True

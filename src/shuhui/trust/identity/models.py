@@ -1,0 +1,84 @@
+"""Accounts, their roles, and login sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shuhui.core.clock import utcnow
+from shuhui.core.db import Base, UTCDateTime
+
+
+class Role(enum.StrEnum):
+    citizen = "citizen"
+    enterprise = "enterprise"
+    officer = "officer"
+    data_operator = "data_operator"
+    consumer = "consumer"
+    admin = "admin"
+
+
+ROLE_TITLES: dict[Role, tuple[str, str]] = {
+    Role.citizen: ("市民", "Citizen"),
+    Role.enterprise: ("企业", "Enterprise"),
+    Role.officer: ("部门工作人员", "Department officer"),
+    Role.data_operator: ("大数据局运营人员", "Data-bureau operator"),
+    Role.consumer: ("数据使用方", "Data consumer"),
+    Role.admin: ("系统管理员", "Administrator"),
+}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    citizen_id: Mapped[str | None] = mapped_column(String(18), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    department: Mapped[str | None] = mapped_column(String(128))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(r.role for r in self.roles)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(
+        SAEnum(Role, name="role", native_enum=False, validate_strings=True, length=32)
+    )
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class LoginSession(Base):
+    """A server-side session: logout and disabling an account end it at once."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Only the hash of the cookie's token is kept, so a read of this table logs nobody in.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+
+    user: Mapped[User] = relationship(lazy="joined")
