@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shuhui.catalog import quality, valuation
+from shuhui.catalog import valuation
 from shuhui.catalog.models import (
     FREQUENCIES,
     OPEN_LEVELS,
@@ -36,6 +36,8 @@ from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import Problem
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
+from shuhui.quality import checks as quality_checks
+from shuhui.quality.masking import mask
 from shuhui.trust import ledger
 
 CONTENT: Final = {
@@ -363,7 +365,7 @@ UPDATE_EVERY: Final = {
 def assess_dataset(core: DataCore, dataset: Dataset, spec: TableSpec) -> None:
     """Scores the dataset's current version (completeness, validity, uniqueness, consistency,
     timeliness against its declared update frequency) and keeps the report with it."""
-    report = quality.assess(
+    report = quality_checks.assess(
         core,
         spec.name,
         spec=spec,
@@ -486,4 +488,4 @@ def mask_personal(
     """A personal value as it may be shown outside its department: the catalog's masking rule
     (citizen IDs keep the division code and the last four characters, other text its first and
     last character, dates the year). ``check`` is the column's identifier check, if any."""
-    return quality.mask(value, Column("value", "string", "", personal=True, check=check))
+    return mask(value, Column("value", "string", "", personal=True, check=check))
