@@ -1,5 +1,6 @@
 """Every domain's tables in one metadata: what migrations and the schema check compare against."""
 
+from shuhui.assets import models as asset_models
 from shuhui.catalog import models as catalog_models
 from shuhui.core.db import Base
 from shuhui.exchange import models as exchange_models
@@ -8,4 +9,11 @@ from shuhui.trust import models as trust_models
 
 metadata = Base.metadata
 
-__all__ = ["catalog_models", "exchange_models", "metadata", "program_models", "trust_models"]
+__all__ = [
+    "asset_models",
+    "catalog_models",
+    "exchange_models",
+    "metadata",
+    "program_models",
+    "trust_models",
+]

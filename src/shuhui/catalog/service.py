@@ -19,7 +19,6 @@ from typing import Any, Final, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shuhui.catalog import valuation
 from shuhui.catalog.models import (
     FREQUENCIES,
     OPEN_LEVELS,
@@ -88,8 +87,6 @@ def city_catalog(city_content: Path) -> CityCatalog:
     loaded = {key: load_items(city_content / f, kind) for key, (f, kind) in CONTENT.items()}
     catalog = CityCatalog(**loaded)
     _check_references(catalog)
-    # The valuation parameters are the catalog's content too: checked with it, at startup.
-    valuation.check_content(load_items(city_content / valuation.CONTENT[0], valuation.CONTENT[1]))
     return catalog
 
 
@@ -398,6 +395,18 @@ def get_dataset(db: Session, name: str) -> Dataset:
     if found is None:
         raise Problem("not-found", detail=f"数据集 {name} 不存在")
     return found
+
+
+def find_dataset(db: Session, name: str) -> Dataset | None:
+    """The dataset of this name, or None."""
+    return db.scalar(select(Dataset).where(Dataset.name == name))
+
+
+def data_core_datasets(db: Session) -> list[Dataset]:
+    """The datasets that are data-core tables, by name."""
+    return list(
+        db.scalars(select(Dataset).where(Dataset.table_name.is_not(None)).order_by(Dataset.name))
+    )
 
 
 def get_class(db: Session, code: str) -> ResourceClass:

@@ -12,7 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
-from shuhui.catalog import asset_routes, ckan_routes, dcat_routes
+from shuhui.assets import pages as asset_pages
+from shuhui.assets import routes as asset_routes
+from shuhui.assets import service as asset_service
+from shuhui.catalog import ckan_routes, dcat_routes
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.search import IndexCache
@@ -47,6 +50,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.web",
     "shuhui.trust",
     "shuhui.catalog",
+    "shuhui.assets",
     "shuhui.exchange",
     "shuhui.programs",
 )
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
     authorisation_routes.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
+    app.state.asset_registrar = asset_service.city_registrar(settings.city_content)
     app.state.catalog_index = IndexCache()
     app.state.city_exchange = exchange_service.city_exchange(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
@@ -128,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authorisation_routes.api,
         authorisation_routes.pages,
         asset_routes.api,
-        asset_routes.pages,
+        asset_pages.pages,
         exchange_routes.api,
         exchange_pages.pages,
         programs_routes.api,
