@@ -1001,9 +1001,7 @@ def _open_table(ctx: Context, resource_id: str) -> tuple[TableSpec, list[Column]
         raise Problem(
             "not-found", detail=f"Not found: 资源 {dist.uid} 没有数据接口（datastore）"
         ) from None
-    personal = {i.name for i in cls.items if i.personal}
-    public = [c for c in spec.columns if not (c.personal or c.name in personal)]
-    return spec, public
+    return spec, service.public_columns(ctx.db, spec)
 
 
 def _quote(name: str) -> str:

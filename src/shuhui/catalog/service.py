@@ -491,6 +491,25 @@ def open_level_of_table(db: Session, table: str) -> str | None:
     )
 
 
+def public_columns(db: Session, spec: TableSpec) -> list[Column]:
+    """The columns of a data-core table that may leave the platform when the catalog opens it
+    (page samples, CSV downloads, the CKAN datastore, the channel's open products): every column
+    neither the data standard (the spec) nor the catalog's data items mark as personal.
+
+    Both are asked because they can disagree for a while: the catalog describes the version it
+    last registered, the spec the version loaded now. A column either calls personal is left out.
+    """
+    personal = set(
+        db.scalars(
+            select(DataItem.name)
+            .join(ResourceClass, DataItem.class_id == ResourceClass.id)
+            .join(Dataset, Dataset.class_id == ResourceClass.id)
+            .where(Dataset.table_name == spec.name, DataItem.personal.is_(True))
+        )
+    )
+    return [c for c in spec.columns if not (c.personal or c.name in personal)]
+
+
 def mask_personal(
     value: object, *, check: Literal["citizen_id", "credit_code"] | None = None
 ) -> str:
