@@ -15,9 +15,10 @@ import shuhui
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
-from shuhui.catalog import ckan_routes, dcat_routes
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
+from shuhui.catalog.ckan import routes as ckan_routes
+from shuhui.catalog.dcat import routes as dcat_routes
 from shuhui.catalog.search import IndexCache
 from shuhui.core import display
 from shuhui.core.clock import format_local
