@@ -14,7 +14,7 @@ from shuhui.synth.cli import build_city
 from shuhui.trust.models import Role
 from shuhui.trust.schemas import UserCreate
 from shuhui.trust.service import DEMO_PASSWORD, create_user
-from tests.catalog.conftest import CITY
+from tests.conftest import CATALOGUED_CITY as CITY
 from tests.conftest import login
 
 
