@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
 from shuhui.assets import service
@@ -138,12 +139,20 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "body"
 
 
+def _reason(error: ErrorDetails) -> str:
+    """Why a value was refused, in the words the service uses for the same fault."""
+    if (
+        error["type"] in ("string_too_short", "too_short")
+        and error.get("ctx", {}).get("min_length") == 1
+    ):
+        # A blank field or no box ticked: what the service says of an empty value.
+        return "must not be empty" if error["type"] == "string_too_short" else "choose at least one"
+    return _REASONS.get(error["type"], error["msg"].removeprefix("Value error, "))
+
+
 def _refusal(exc: ValidationError) -> Problem:
     """A form's values refused by the API's model, as the Problem the API would answer."""
-    errors = [
-        FieldError(_path(e["loc"]), _REASONS.get(e["type"], e["msg"].removeprefix("Value error, ")))
-        for e in exc.errors()
-    ]
+    errors = [FieldError(_path(e["loc"]), _reason(e)) for e in exc.errors()]
     detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
     return Problem("validation", detail=detail, errors=errors)
 
