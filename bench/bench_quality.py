@@ -5,7 +5,7 @@
 
 Builds a synthetic city into a data core (or reuses the one in ``--keep DIR`` if that table is
 there; 700,000 residents give ~10.7M rows of monthly contributions, about 15.3 per resident),
-then times ``shuhui.catalog.quality.assess`` on one table — completeness, validity with the
+then times ``shuhui.quality.assess`` on one table — completeness, validity with the
 GB 11643 / GB 32100 check characters in SQL, primary-key uniqueness, references to residents
 and enterprises, timeliness. The anchor is DuckDB's ``SUMMARIZE`` of the same table (min, max,
 distinct estimate, mean, quartiles, null share of every column); the floor is one hash of
@@ -33,14 +33,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from shuhui.catalog.quality import (
-    assess,
-    citizen_id_digits_sql,
-    citizen_id_sql,
-    credit_code_sql,
-)
 from shuhui.core.ids_arrays import citizen_id_mask, credit_code_mask
 from shuhui.datacore.store import DataCore
+from shuhui.quality.checks import assess
+from shuhui.quality.sql import citizen_id_digits_sql, citizen_id_sql, credit_code_sql
 from shuhui.synth import CityConfig
 from shuhui.synth.cli import build_city
 
@@ -132,7 +128,7 @@ def main() -> None:
     parser.add_argument("--ids", action="store_true", help="also time the identifier checks")
     args = parser.parse_args()
 
-    print(f"shuhui.catalog.quality benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"shuhui.quality benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}, "
         f"python {platform.python_version()}, duckdb {duckdb.__version__}"

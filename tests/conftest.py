@@ -13,9 +13,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from shuhui.catalog import service as catalog_service
 from shuhui.core.content import DEFAULT_DIR as DEFAULT_CONTENT_DIR
+from shuhui.core.db import transaction
 from shuhui.core.migrate import upgrade
 from shuhui.core.settings import Settings
+from shuhui.synth import CityConfig
+from shuhui.synth.cli import build_city
 from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts
 
 # The demo accounts of the repository's city, as the test apps create them.
@@ -74,6 +78,23 @@ def app(migrated: Settings) -> Iterator[FastAPI]:
         ensure_demo_accounts(db, demo_accounts(migrated.city_content))
     yield application
     application.state.engine.dispose()
+
+
+CATALOGUED_CITY = CityConfig(residents=1_500, seed=7, chunk=1_500)
+
+
+@pytest.fixture
+def catalogued(app: FastAPI) -> FastAPI:
+    """The app, its data core holding a small city, every table registered in the catalog (the
+    catalog's tests and the data assets' share it)."""
+    core = app.state.datacore
+    build_city(core, CATALOGUED_CITY, show_progress=False)
+    with transaction(app.state.session_factory) as db:
+        catalog_service.sync_datacore(
+            db, core, app.state.city_catalog, actor="test", assess_quality=False
+        )
+        catalog_service.related_by_keywords(db)
+    return app
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Every domain's tables in one metadata: what migrations and the schema check compare against."""
 
+from shuhui.assets import models as asset_models
 from shuhui.catalog import models as catalog_models
 from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
@@ -12,6 +13,7 @@ from shuhui.trust.seals import models as seals_models
 metadata = Base.metadata
 
 __all__ = [
+    "asset_models",
     "authorisations_models",
     "catalog_models",
     "channel_models",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from shuhui.catalog.valuation import load_quality_bands
+from shuhui.assets.valuation.bands import load_quality_bands
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in, running_server
 

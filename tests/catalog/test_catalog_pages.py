@@ -8,6 +8,10 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from shuhui.catalog import service
+from shuhui.catalog.models import DataItem
 
 
 def visitor(app: FastAPI) -> TestClient:
@@ -100,9 +104,43 @@ def test_open_data_downloads_as_csv_without_personal_fields(catalogued: FastAPI)
     assert "credit_code" in header and "legal_rep_citizen_id" not in header
     assert "legal_rep_name" not in header
     with catalogued.state.session_factory() as db:
-        from shuhui.catalog import service
-
         assert len(body) == service.get_dataset(db, "enterprises").rows
     refused = client.get("/catalog/datasets/residents/download.csv")
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_column_the_catalog_marks_personal_leaves_no_public_channel(
+    catalogued: FastAPI,
+) -> None:
+    """The catalog may call a column personal that the loaded table's spec does not (it
+    describes the version it registered): the page sample, the CSV download and the CKAN
+    datastore all leave it out, as every caller asks service.public_columns. Before, the sample
+    and the download read the spec's flags only and published it."""
+    spec = catalogued.state.datacore.spec("enterprises")
+    hidden = "address"  # not personal in the data standard
+    assert not next(c for c in spec.columns if c.name == hidden).personal
+    with catalogued.state.session_factory() as db:
+        enterprises = service.get_dataset(db, "enterprises")
+        db.execute(
+            update(DataItem)
+            .where(DataItem.class_id == enterprises.class_id, DataItem.name == hidden)
+            .values(personal=True)
+        )
+        db.commit()
+        public = [c.name for c in service.public_columns(db, spec)]
+    assert hidden not in public and "legal_rep_citizen_id" not in public
+    assert "credit_code" in public
+
+    client = visitor(catalogued)
+    sample = client.get("/catalog/datasets/enterprises").text.split('id="sample"')[1]
+    assert f">{hidden}<" not in sample.split("</table>")[0]
+    download = client.get("/catalog/datasets/enterprises/download.csv")
+    header = next(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert header == public
+    with catalogued.state.session_factory() as db:
+        uid = next(
+            d.uid for d in service.get_dataset(db, "enterprises").distributions if d.kind == "api"
+        )
+    fields = client.get("/api/3/action/datastore_search", params={"resource_id": uid}).json()
+    assert [f["id"] for f in fields["result"]["fields"]] == public

@@ -545,11 +545,12 @@ def client_of_catalogued(catalogued: FastAPI) -> Iterator[TestClient]:
 def test_a_search_answer_is_kept_for_its_revision_only(catalogued: FastAPI) -> None:
     from sqlalchemy import update
 
-    from shuhui.catalog import ckan, service
+    from shuhui.catalog import service
+    from shuhui.catalog.ckan.context import PackageCache
     from shuhui.catalog.models import Dataset
     from shuhui.core.db import transaction
 
-    catalogued.state.ckan_packages = ckan.PackageCache(max_age=0.2)
+    catalogued.state.ckan_packages = PackageCache(max_age=0.2)
     path = "/api/3/action/package_search?q=enterprises&rows=1"
 
     def first_title(client: TestClient) -> str:

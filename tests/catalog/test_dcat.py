@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from shuhui.catalog import dcat, generate, service
+from shuhui.catalog import generate, service
+from shuhui.catalog.dcat.terms import GEONAMES_QINGDAO, MEDIA_TYPES, base_iri
 from shuhui.core.db import transaction
 
 # The official shapes live beside the repository (../shared/data), not in it; a clone elsewhere
@@ -59,7 +60,7 @@ def get_graph(web: TestClient, path: str, **headers: str) -> Graph:
     response = web.get(path, headers=headers)
     assert response.status_code == 200, response.text
     fmt = "json-ld" if path.endswith(".jsonld") else "turtle"
-    expected = dcat.MEDIA_TYPES[fmt].split(";")[0]
+    expected = MEDIA_TYPES[fmt].split(";")[0]
     assert response.headers["content-type"].startswith(expected)
     return Graph().parse(data=response.content, format=fmt)
 
@@ -181,7 +182,7 @@ def test_dataset_metadata_is_complete(web: TestClient) -> None:
     assert isinstance(modified, Literal) and modified.datatype == XSD.dateTime
     frequency = graph.value(ds, DCTERMS.accrualPeriodicity)
     assert str(frequency).startswith(EU + "frequency/")
-    assert graph.value(ds, DCTERMS.spatial) == URIRef(dcat.GEONAMES_QINGDAO)
+    assert graph.value(ds, DCTERMS.spatial) == URIRef(GEONAMES_QINGDAO)
     assert graph.value(ds, DCAT.landingPage) == URIRef(
         "http://testserver/catalog/datasets/enterprises"
     )
@@ -223,7 +224,7 @@ def test_iris_are_safe_whatever_the_host(catalogued: FastAPI) -> None:
     response = web.get("/catalog/datasets/enterprises.ttl")
     assert response.status_code == 200
     Graph().parse(data=response.content, format="turtle")
-    assert dcat.base_iri('http://a"b<c>{d}/') == "http://a%22b%3Cc%3E%7Bd%7D"
+    assert base_iri('http://a"b<c>{d}/') == "http://a%22b%3Cc%3E%7Bd%7D"
 
 
 def test_generated_datasets_at_scale_export_and_conform(scaled: FastAPI, shapes: Graph) -> None:

@@ -17,7 +17,7 @@ from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.models import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
-from tests.catalog.conftest import CITY
+from tests.conftest import CATALOGUED_CITY as CITY
 from tests.conftest import login
 
 INSURER = "91370200MA3R7B9K1L"

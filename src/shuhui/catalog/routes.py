@@ -106,7 +106,7 @@ def home(
     )
 
 
-def _sample(core: DataCore, dataset: Dataset) -> tuple[list[str], list[list[Any]]]:
+def _sample(db: Session, core: DataCore, dataset: Dataset) -> tuple[list[str], list[list[Any]]]:
     """A few rows of an open dataset, without its personal columns."""
     if dataset.table_name is None or dataset.resource_class.open_level != "open":
         return [], []
@@ -114,7 +114,7 @@ def _sample(core: DataCore, dataset: Dataset) -> tuple[list[str], list[list[Any]
         spec = core.spec(dataset.table_name)
     except TableNotFound:
         return [], []
-    columns = [c.name for c in spec.columns if not c.personal]
+    columns = [c.name for c in service.public_columns(db, spec)]
     listing = ", ".join(f'"{c}"' for c in columns)
     con = core.connect()
     try:
@@ -130,7 +130,7 @@ def _sample(core: DataCore, dataset: Dataset) -> tuple[list[str], list[list[Any]
 def dataset_page(request: Request, db: DB, name: str) -> Response:
     dataset = service.get_dataset(db, name)
     core: DataCore = request.app.state.datacore
-    columns, sample = _sample(core, dataset)
+    columns, sample = _sample(db, core, dataset)
     versions = []
     if dataset.table_name is not None:
         try:
@@ -201,7 +201,7 @@ def download(request: Request, db: DB, name: str) -> Response:
         )
     core: DataCore = request.app.state.datacore
     spec = core.spec(dataset.table_name)
-    columns = [c.name for c in spec.columns if not c.personal]
+    columns = [c.name for c in service.public_columns(db, spec)]
     listing = ", ".join(f'"{c}"' for c in columns)
 
     def rows() -> Iterator[bytes]:

@@ -19,7 +19,6 @@ from typing import Any, Final, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shuhui.catalog import quality, valuation
 from shuhui.catalog.models import (
     FREQUENCIES,
     OPEN_LEVELS,
@@ -36,6 +35,8 @@ from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import Problem
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
+from shuhui.quality import checks as quality_checks
+from shuhui.quality.masking import mask
 from shuhui.trust.ledger import service as ledger
 
 CONTENT: Final = {
@@ -86,8 +87,6 @@ def city_catalog(city_content: Path) -> CityCatalog:
     loaded = {key: load_items(city_content / f, kind) for key, (f, kind) in CONTENT.items()}
     catalog = CityCatalog(**loaded)
     _check_references(catalog)
-    # The valuation parameters are the catalog's content too: checked with it, at startup.
-    valuation.check_content(load_items(city_content / valuation.CONTENT[0], valuation.CONTENT[1]))
     return catalog
 
 
@@ -363,7 +362,7 @@ UPDATE_EVERY: Final = {
 def assess_dataset(core: DataCore, dataset: Dataset, spec: TableSpec) -> None:
     """Scores the dataset's current version (completeness, validity, uniqueness, consistency,
     timeliness against its declared update frequency) and keeps the report with it."""
-    report = quality.assess(
+    report = quality_checks.assess(
         core,
         spec.name,
         spec=spec,
@@ -396,6 +395,18 @@ def get_dataset(db: Session, name: str) -> Dataset:
     if found is None:
         raise Problem("not-found", detail=f"数据集 {name} 不存在")
     return found
+
+
+def find_dataset(db: Session, name: str) -> Dataset | None:
+    """The dataset of this name, or None."""
+    return db.scalar(select(Dataset).where(Dataset.name == name))
+
+
+def data_core_datasets(db: Session) -> list[Dataset]:
+    """The datasets that are data-core tables, by name."""
+    return list(
+        db.scalars(select(Dataset).where(Dataset.table_name.is_not(None)).order_by(Dataset.name))
+    )
 
 
 def get_class(db: Session, code: str) -> ResourceClass:
@@ -480,10 +491,29 @@ def open_level_of_table(db: Session, table: str) -> str | None:
     )
 
 
+def public_columns(db: Session, spec: TableSpec) -> list[Column]:
+    """The columns of a data-core table that may leave the platform when the catalog opens it
+    (page samples, CSV downloads, the CKAN datastore, the channel's open products): every column
+    neither the data standard (the spec) nor the catalog's data items mark as personal.
+
+    Both are asked because they can disagree for a while: the catalog describes the version it
+    last registered, the spec the version loaded now. A column either calls personal is left out.
+    """
+    personal = set(
+        db.scalars(
+            select(DataItem.name)
+            .join(ResourceClass, DataItem.class_id == ResourceClass.id)
+            .join(Dataset, Dataset.class_id == ResourceClass.id)
+            .where(Dataset.table_name == spec.name, DataItem.personal.is_(True))
+        )
+    )
+    return [c for c in spec.columns if not (c.personal or c.name in personal)]
+
+
 def mask_personal(
     value: object, *, check: Literal["citizen_id", "credit_code"] | None = None
 ) -> str:
     """A personal value as it may be shown outside its department: the catalog's masking rule
     (citizen IDs keep the division code and the last four characters, other text its first and
     last character, dates the year). ``check`` is the column's identifier check, if any."""
-    return quality.mask(value, Column("value", "string", "", personal=True, check=check))
+    return mask(value, Column("value", "string", "", personal=True, check=check))

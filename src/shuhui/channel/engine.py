@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
 from shuhui.channel.products import OutputField, Privacy, Product, sql_params
@@ -263,12 +264,12 @@ class Engine:
         return protect(columns, rows, product.privacy, rng or np.random.default_rng())
 
     def open_rows(
-        self, product: Product, filters: dict[str, Any], limit: int, offset: int
+        self, db: Session, product: Product, filters: dict[str, Any], limit: int, offset: int
     ) -> Answer:
-        """Rows of an open product's dataset, without personal columns, in key order."""
+        """Rows of an open product's dataset, only its public columns, in key order."""
         assert product.dataset is not None
         spec = self.core.spec(product.dataset)
-        columns = tuple(c.name for c in spec.columns if not c.personal)
+        columns = tuple(c.name for c in catalog_service.public_columns(db, spec))
         where = [f"{ident(name)} = ${name}" for name, v in filters.items() if v is not None]
         order = spec.primary_key or columns
         sql = OPEN_ROWS.format(

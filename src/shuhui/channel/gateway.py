@@ -578,7 +578,7 @@ def _compute(
     if catalog_service.open_level_of_table(db, product.dataset) != "open":
         raise _NotOpen
     limit, offset = params.pop("limit", 100), params.pop("offset", 0)
-    return engine.open_rows(product, params, limit, offset)
+    return engine.open_rows(db, product, params, limit, offset)
 
 
 def _answer_body(

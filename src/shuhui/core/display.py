@@ -64,3 +64,27 @@ def shown_errors(
         by_field[e.field] = f"{by_field[e.field]}；{e.reason}" if e.field in by_field else e.reason
     message = refusal.detail if refusal.slug != "validation" or not refusal.errors else None
     return {"failed": failed, "message": message, "errors": listed, "field_errors": by_field}
+
+
+Placer = Callable[[str], tuple[str, str, str]]
+
+
+def shown_errors_by_place(
+    refusal: Problem | None, place: Placer, failed: str | None = None
+) -> dict[str, Any]:
+    """A refusal as a page shows it when one form field holds many values (a list of yearly
+    incomes, lines of comparables): ``place`` says, for each refused field path, the form field
+    its reason goes next to and the path's (zh, en) label. Each form field gets the list of its
+    reasons; a reason about one value of it says ``which`` (its label names the value). The
+    summary, the message and ``failed`` are as :func:`shown_errors` gives them."""
+    if refusal is None:
+        return {"failed": failed, "message": None, "errors": [], "field_errors": {}}
+    listed: list[dict[str, Any]] = []
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for e in refusal.errors:
+        key, zh, en = place(e.field)
+        shown = {"field": e.field, "zh": zh, "en": en, "reason": e.reason, "which": key != e.field}
+        listed.append(shown)
+        by_field.setdefault(key, []).append(shown)
+    message = refusal.detail if refusal.slug != "validation" or not refusal.errors else None
+    return {"failed": failed, "message": message, "errors": listed, "field_errors": by_field}

@@ -12,9 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
-from shuhui.catalog import asset_routes, ckan_routes, dcat_routes
+from shuhui.assets import pages as asset_pages
+from shuhui.assets import routes as asset_routes
+from shuhui.assets import service as asset_service
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
+from shuhui.catalog.ckan import routes as ckan_routes
+from shuhui.catalog.dcat import routes as dcat_routes
 from shuhui.catalog.search import IndexCache
 from shuhui.channel import city as channel_city
 from shuhui.channel import gateway as channel_gateway
@@ -57,6 +61,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.trust.seals",
     "shuhui.trust.authorisations",
     "shuhui.catalog",
+    "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
 )
@@ -102,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
     authorisation_context.check_content(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
+    app.state.asset_registrar = asset_service.city_registrar(settings.city_content)
     app.state.catalog_index = IndexCache()
     app.state.city_channel = channel_city.city_channel(settings.city_content)
     app.state.channel_engine = Engine(app.state.datacore)
@@ -138,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authorisation_routes.api,
         authorisation_pages.pages,
         asset_routes.api,
-        asset_routes.pages,
+        asset_pages.pages,
         channel_routes.api,
         channel_pages.pages,
         channel_review_pages.pages,

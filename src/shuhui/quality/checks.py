@@ -1,10 +1,11 @@
-"""Data quality of one data-core table, in five dimensions, computed in DuckDB.
+"""The quality checks and the assessment: what a table's values are expected to be (references,
+ranges, ordered dates, how often it is refreshed) and :func:`assess`, which checks one data-core
+table in set-based SQL.
 
 ``assess(core, "insurance_contributions")`` reads the table's current version and returns a
-:class:`QualityReport`: for each dimension (完整性 completeness, 有效性 validity, 唯一性
-uniqueness, 一致性 consistency, 及时性 timeliness) a score 0–100 and the checks behind it, each
-with how many values failed out of how many were checked and a few failing values as examples
-(personal columns masked), plus an overall weighted score.
+:class:`~shuhui.quality.report.QualityReport`: for each dimension a score 0–100 and the checks
+behind it, each with how many values failed out of how many were checked and a few failing
+values as examples (personal columns masked), plus an overall weighted score.
 
 Every check is set-based SQL over the Parquet files, never Python per row:
 
@@ -12,7 +13,7 @@ Every check is set-based SQL over the Parquet files, never Python per row:
   in the future), the order of date pairs (``start_date`` ≤ ``end_date``…), the latest date;
 * one grouping scan per text column, which then checks each *distinct* value once, weighted by
   how often it occurs: blanks and placeholders ('N/A', '未知'…), vocabularies, the GB 11643 /
-  GB 32100 check characters (in SQL: :func:`citizen_id_sql`, :func:`credit_code_sql`), and
+  GB 32100 check characters (in SQL: :mod:`shuhui.quality.sql`), and
   whether the value exists where it refers to (a ``citizen_id`` in ``residents``, a
   ``credit_code`` in ``enterprises``…). Parquet's dictionary encoding makes the grouping
   cheap, and an identifier column of 10M rows has a few hundred thousand distinct values;
@@ -31,72 +32,28 @@ expected update interval and the dimension weights are parameters with documente
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import duckdb
 
 from shuhui.core.clock import SHANGHAI, utcnow
-from shuhui.core.ids import (
-    AUTHORITIES,
-    CENTRAL_DIVISION_PREFIX,
-    CITIZEN_CHECK_CHARS,
-    CITIZEN_WEIGHTS,
-    CREDIT_CODE_CHARSET,
-    CREDIT_WEIGHTS,
-    MIN_BIRTH_YEAR,
-)
-from shuhui.core.regions import PROVINCE_CODES
+from shuhui.core.ids import MIN_BIRTH_YEAR
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import KEY_CHECK_ROWS_PER_PASS, TRUTH_SCHEMA, DataCore, TableInfo
-
-__all__ = [
-    "DEFAULT_ORDERED_DATES",
-    "DEFAULT_REFERENCES",
-    "DEFAULT_WEIGHTS",
-    "DIMENSIONS",
-    "DIMENSION_TITLES",
-    "CheckResult",
-    "DimensionResult",
-    "QualityReport",
-    "Reference",
-    "References",
-    "assess",
-    "citizen_id_digits_sql",
-    "citizen_id_sql",
-    "credit_code_sql",
-    "default_range",
-    "division_sql",
-    "identifier_sql",
-    "mask",
-]
-
-Dimension = Literal["completeness", "validity", "uniqueness", "consistency", "timeliness"]
-DIMENSIONS: Final[tuple[Dimension, ...]] = (
-    "completeness",
-    "validity",
-    "uniqueness",
-    "consistency",
-    "timeliness",
+from shuhui.quality.masking import mask
+from shuhui.quality.report import (
+    DEFAULT_WEIGHTS,
+    DIMENSIONS,
+    CheckResult,
+    DimensionResult,
+    QualityReport,
+    bounded_score,
 )
-DIMENSION_TITLES: Final[Mapping[str, str]] = {
-    "completeness": "完整性",
-    "validity": "有效性",
-    "uniqueness": "唯一性",
-    "consistency": "一致性",
-    "timeliness": "及时性",
-}
-DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
-    "completeness": 0.25,
-    "validity": 0.25,
-    "uniqueness": 0.15,
-    "consistency": 0.20,
-    "timeliness": 0.15,
-}
+from shuhui.quality.sql import citizen_id_digits_sql, identifier_sql, in_list, quote, sql_string
 
 EXAMPLES = 5  # failing values shown per check
 EARLIEST_DATE = date(MIN_BIRTH_YEAR, 1, 1)  # no date in a city's records is older
@@ -119,121 +76,6 @@ PLACEHOLDERS: Final[tuple[str, ...]] = (
 _BLANKS = " \t\n\r\u3000"
 # Publishing at most this long after the period the data covers counts as on time.
 DEFAULT_UPDATE_EVERY = timedelta(days=31)
-
-
-def _score(value: float) -> float:
-    """Two decimals, rounded down: a check with any failure never shows 100."""
-    return max(0.0, min(100.0, math.floor(value * 100 + 1e-6) / 100))
-
-
-# --- the report ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check: ``failed`` of ``total`` values (or rows, or keys) did not pass."""
-
-    name: str  # missing, citizen_id, credit_code, division, vocabulary, range, date_range, …
-    column: str | None  # the column checked; "a,b" for several; None for the whole table
-    failed: int
-    total: int
-    score: float  # 0–100
-    examples: tuple[str, ...] = ()  # a few failing values, personal ones masked
-    detail: str = ""  # what was expected, in words
-
-    @classmethod
-    def counted(
-        cls,
-        name: str,
-        column: str | None,
-        failed: int,
-        total: int,
-        examples: Iterable[str] = (),
-        detail: str = "",
-    ) -> CheckResult:
-        score = 100.0 if total == 0 else _score(100.0 * (1 - failed / total))
-        return cls(name, column, failed, total, score, tuple(examples), detail)
-
-    @property
-    def passed(self) -> bool:
-        return self.failed == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "column": self.column,
-            "failed": self.failed,
-            "total": self.total,
-            "score": self.score,
-            "examples": list(self.examples),
-            "detail": self.detail,
-        }
-
-
-@dataclass(frozen=True)
-class DimensionResult:
-    """A dimension's score is the mean of its checks' scores; None when nothing applied."""
-
-    name: str
-    score: float | None
-    checks: tuple[CheckResult, ...]
-
-    @property
-    def title(self) -> str:
-        return DIMENSION_TITLES.get(self.name, self.name)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "score": self.score,
-            "checks": [c.as_dict() for c in self.checks],
-        }
-
-
-@dataclass(frozen=True)
-class QualityReport:
-    table: str
-    version: int
-    computed_at: datetime  # UTC
-    rows: int
-    score: float  # weighted mean of the dimensions that applied, 0–100
-    dimensions: tuple[DimensionResult, ...]
-    loaded_at: str = ""  # when the assessed version was published (ISO 8601, UTC)
-    seconds: float = 0.0  # time the assessment took
-    notes: tuple[str, ...] = ()  # checks that could not run, and why
-
-    def dimension(self, name: str) -> DimensionResult:
-        for d in self.dimensions:
-            if d.name == name:
-                return d
-        raise KeyError(name)
-
-    def checks(self, name: str | None = None, column: str | None = None) -> list[CheckResult]:
-        """All checks, or those with this name and/or column."""
-        return [
-            c
-            for d in self.dimensions
-            for c in d.checks
-            if (name is None or c.name == name) and (column is None or c.column == column)
-        ]
-
-    def failures(self) -> list[tuple[str, CheckResult]]:
-        return [(d.name, c) for d in self.dimensions for c in d.checks if c.failed]
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON types only."""
-        return {
-            "table": self.table,
-            "version": self.version,
-            "computed_at": self.computed_at.astimezone(UTC).isoformat(timespec="seconds"),
-            "loaded_at": self.loaded_at,
-            "rows": self.rows,
-            "score": self.score,
-            "dimensions": [d.as_dict() for d in self.dimensions],
-            "seconds": round(self.seconds, 3),
-            "notes": list(self.notes),
-        }
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -302,128 +144,6 @@ def default_range(column: Column) -> Range | None:
     return None
 
 
-# --- identifier checks in SQL -------------------------------------------------------------
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _in_list(values: Iterable[str]) -> str:
-    return ", ".join(_sql_string(v) for v in sorted(values))
-
-
-_PROVINCES = _in_list(PROVINCE_CODES)
-_CREDIT_PROVINCES = _in_list({*PROVINCE_CODES, CENTRAL_DIVISION_PREFIX})
-_CREDIT_PAIRS = _in_list(a + c for a, (_name, cats) in AUTHORITIES.items() for c in cats)
-# The credit-code character set as a regular-expression class: no I, O, S, V, Z.
-_CREDIT_CLASS = "[" + "".join(sorted(set(CREDIT_CODE_CHARSET))) + "]"
-
-
-def citizen_id_digits_sql(x: str) -> str:
-    """The first 17 characters of ``x`` as a BIGINT (NULL unless they are all digits)."""
-    return f"try_cast(substr({x}, 1, 17) AS BIGINT)"
-
-
-def citizen_id_sql(x: str, today: date, digits: str | None = None) -> str:
-    """A SQL boolean: ``x`` is a valid GB 11643 citizen identity number (as ``ids`` decides).
-
-    ``x`` is a SQL expression of type VARCHAR; the result is never NULL (NULL in is false). The
-    17 digits are read as one BIGINT and taken apart arithmetically, for the MOD 11-2 sum and
-    the birth date: six times faster in DuckDB than 17 ``substr`` calls. DuckDB does not share
-    that cast between the 20-odd places that use it, so a query over many values should
-    project :func:`citizen_id_digits_sql` as a column once and pass its name as ``digits``.
-    """
-    n = digits or citizen_id_digits_sql(x)
-    total = " + ".join(
-        f"{n} // {10 ** (17 - i)} % 10 * {w}" for i, w in enumerate(CITIZEN_WEIGHTS, 1)
-    )
-    ymd = f"({n} // 1000 % 100000000)"
-    y, m, d = f"({ymd} // 10000)", f"({ymd} // 100 % 100)", f"({ymd} % 100)"
-    leap = f"({y} % 4 = 0 AND {y} % 100 <> 0 OR {y} % 400 = 0)"
-    days = f"([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][{m}] + ({m} = 2 AND {leap})::INT)"
-    checks = _sql_string(CITIZEN_CHECK_CHARS)
-    return (
-        f"coalesce(regexp_full_match({x}, '[0-9]{{17}}[0-9X]')"
-        f" AND substr({x}, 1, 2) IN ({_PROVINCES})"
-        f" AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {days}"
-        f" AND {y} >= {MIN_BIRTH_YEAR}"
-        f" AND {ymd} <= {today:%Y%m%d}"
-        f" AND substr({x}, 18, 1) = substr({checks}, (12 - ({total}) % 11) % 11 + 1, 1), false)"
-    )
-
-
-def credit_code_sql(x: str) -> str:
-    """A SQL boolean: ``x`` is a valid GB 32100 unified social credit code (never NULL)."""
-    charset = _sql_string(CREDIT_CODE_CHARSET)
-    total = " + ".join(
-        f"(instr({charset}, {x}[{i}]) - 1) * {w}" for i, w in enumerate(CREDIT_WEIGHTS, 1)
-    )
-    return (
-        f"coalesce(regexp_full_match({x}, '{_CREDIT_CLASS}{{18}}')"
-        f" AND substr({x}, 1, 2) IN ({_CREDIT_PAIRS})"
-        f" AND regexp_full_match(substr({x}, 3, 6), '[0-9]{{6}}')"
-        f" AND substr({x}, 3, 2) IN ({_CREDIT_PROVINCES})"
-        f" AND instr({charset}, {x}[18]) - 1 = (31 - ({total}) % 31) % 31, false)"
-    )
-
-
-def division_sql(x: str) -> str:
-    """A SQL boolean: ``x`` is a 6-digit GB/T 2260 code under a known province (never NULL)."""
-    return (
-        f"coalesce(regexp_full_match({x}, '[0-9]{{6}}') AND substr({x}, 1, 2) IN ({_PROVINCES}),"
-        " false)"
-    )
-
-
-def identifier_sql(check: str, x: str, today: date, digits: str | None = None) -> str:
-    if check == "citizen_id":
-        return citizen_id_sql(x, today, digits)
-    if check == "credit_code":
-        return credit_code_sql(x)
-    if check == "division":
-        return division_sql(x)
-    raise ValueError(f"unknown identifier check {check!r}")
-
-
-# --- masking --------------------------------------------------------------------------------
-
-
-def mask(value: object, column: Column) -> str:
-    """How a failing value is shown: as it is, or masked when the column is personal.
-
-    Citizen identity numbers keep the division code and the last four characters
-    (``370202********123X``, the usual public form); other text keeps its first and last
-    character; dates keep the year; numbers are hidden.
-    """
-    if value is None:
-        return "NULL"
-    if isinstance(value, datetime | date):
-        text = value.isoformat()
-        return text[:4] + "-**-**" if column.personal else _show(text)
-    if not column.personal:
-        return _show(str(value))
-    if isinstance(value, bool | int | float):
-        return "***"
-    text = str(value)
-    n = len(text)
-    if column.check == "citizen_id" and n == 18:
-        return text[:6] + "*" * 8 + text[14:]
-    if n <= 1:
-        return "*"
-    if n == 2:
-        return text[0] + "*"
-    return _show(text[0] + "*" * (n - 2) + text[-1])
-
-
-def _show(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "…"
-
-
 # --- the assessment -------------------------------------------------------------------------
 
 
@@ -451,14 +171,14 @@ def _missing_sql(x: str, column: Column) -> str:
         return f"({x} IS NULL)"
     placeholders = [p for p in PLACEHOLDERS if column.values is None or p not in column.values]
     longest = max(len(p.encode()) for p in placeholders) + 8
-    blanks = _sql_string(_BLANKS)
+    blanks = sql_string(_BLANKS)
     # Cheap tests first: DuckDB evaluates the rest of an AND only where the first part held, so
     # trimming happens only for values that start with a space or are short.
     first = ", ".join(str(ord(c)) for c in _BLANKS)
     return (
         f"({x} IS NULL OR {x} = '' OR (ascii({x}) IN ({first}) AND trim({x}, {blanks}) = '')"
         f" OR (strlen({x}) <= {longest}"
-        f" AND lower(trim({x}, {blanks})) IN ({_in_list(placeholders)})))"
+        f" AND lower(trim({x}, {blanks})) IN ({in_list(placeholders)})))"
     )
 
 
@@ -485,7 +205,7 @@ def _validity(
             )
         )
     if column.values is not None:
-        values = ", ".join(_sql_string(v) for v in column.values)
+        values = ", ".join(sql_string(v) for v in column.values)
         if _is_text(column):
             out.append(
                 ("vocabulary", f"{x} NOT IN ({values})", "one of " + "、".join(column.values))
@@ -601,7 +321,7 @@ def assess(
     every = update_every or DEFAULT_UPDATE_EVERY
     info, con = _open(core, table)
     try:
-        view = f"{TRUTH_SCHEMA}.{_quote(table)}" if info.truth else _quote(table)
+        view = f"{TRUTH_SCHEMA}.{quote(table)}" if info.truth else quote(table)
         columns, absent = _contract(info, spec)
         by_name = {c.name: c for c in columns}
         notes: list[str] = []
@@ -613,7 +333,7 @@ def assess(
         flat: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {}
         latest: list[tuple[Column, str]] = []
         for column in columns:
-            x = _quote(column.name)
+            x = quote(column.name)
             if not _grouped(column, targets):
                 found = []
                 for name, bad, expected in _validity(x, column, today, now, ranges):
@@ -645,7 +365,7 @@ def assess(
             a, b = by_name.get(first), by_name.get(second)
             if a is None or b is None or a.type != "date" or b.type != "date":
                 continue
-            xa, xb = _quote(a.name), _quote(b.name)
+            xa, xb = quote(a.name), quote(b.name)
             bad = f"{xa} IS NOT NULL AND {xb} IS NOT NULL AND {xb} < {xa}"
             orders.append(
                 (
@@ -751,7 +471,7 @@ def assess(
         dimensions = tuple(
             DimensionResult(
                 name,
-                _score(sum(c.score for c in checks) / len(checks)) if checks else None,
+                bounded_score(sum(c.score for c in checks) / len(checks)) if checks else None,
                 tuple(checks),
             )
             for name, checks in zip(
@@ -785,7 +505,7 @@ def _overall(dimensions: Sequence[DimensionResult], weights: Mapping[str, float]
     total = sum(w for w, _ in scored)
     if total <= 0:
         return 100.0
-    return _score(sum(w * s for w, s in scored) / total)
+    return bounded_score(sum(w * s for w, s in scored) / total)
 
 
 def _key_text(values: Sequence[object], columns: Sequence[Column]) -> str:
@@ -821,12 +541,12 @@ def _uniqueness(
                 rows,
             )
         ]
-    exact = [_quote(c.name) for c in key]
+    exact = [quote(c.name) for c in key]
     # Free-text key parts (no identifier check, no vocabulary: those would fail validity if
     # varied) are compared trimmed and upper-cased too, to catch 'H001' next to 'h001 '.
     loose = [] if whole_row else [c for c in key if _is_text(c) and not (c.check or c.values)]
     norm = [
-        f"upper(trim({_quote(c.name)}, {_sql_string(_BLANKS)}))" if c in loose else _quote(c.name)
+        f"upper(trim({quote(c.name)}, {sql_string(_BLANKS)}))" if c in loose else quote(c.name)
         for c in key
     ]
     h = f"hash({', '.join(norm)})"
@@ -939,8 +659,8 @@ def _targets(
         if ref.column not in {tc.name for tc in info.columns}:
             notes.append(f"{c.name}: reference target {ref} has no such column")
             continue
-        view = f"{TRUTH_SCHEMA}.{_quote(ref.table)}" if info.truth else _quote(ref.table)
-        y = _quote(ref.column)
+        view = f"{TRUTH_SCHEMA}.{quote(ref.table)}" if info.truth else quote(ref.table)
+        y = quote(ref.column)
         targets[c.name] = (ref, f"SELECT {y} FROM {view} WHERE {y} IS NOT NULL")  # noqa: S608
     return targets
 
@@ -973,7 +693,7 @@ def _column_stats(
     """
     # Layer by layer, so that each flag is computed once per distinct value: DuckDB does not
     # share subexpressions between FILTER clauses.
-    grouped = f"SELECT {_quote(column.name)} AS v, count(*) AS n FROM {view} GROUP BY ALL"  # noqa: S608
+    grouped = f"SELECT {quote(column.name)} AS v, count(*) AS n FROM {view} GROUP BY ALL"  # noqa: S608
     digits = citizen_id_digits_sql("v") if column.check == "citizen_id" else "NULL::BIGINT"
     found = f"v IN ({target[1]})" if target is not None else "true"
     flags = [f"NOT m AND {bad} AS b{i}" for i, (_name, bad, _expected) in enumerate(validity)]
@@ -1067,7 +787,7 @@ def _age_check(
     days = age.total_seconds() / 86400
     allowed = every.total_seconds() / 86400
     over = max(0.0, days - allowed)
-    score = _score(100.0 * (1 - over / (2 * allowed)))
+    score = bounded_score(100.0 * (1 - over / (2 * allowed)))
     text = f"{what}: {days:.1f} days old, expected at most {allowed:g}"
     return CheckResult(
         name,

@@ -13,8 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from shuhui.catalog import dcat
 from shuhui.catalog import service as catalog_service
+from shuhui.catalog.dcat.cache import ExportCache, gunzip_chunks, tee_gzip
+from shuhui.catalog.dcat.describe import Describer
+from shuhui.catalog.dcat.serialise import catalog_chunks, dataset_graph, serialise
+from shuhui.catalog.dcat.snapshot import snapshot
+from shuhui.catalog.dcat.terms import MEDIA_TYPES, Format, base_iri
 from shuhui.trust.identity.deps import DB
 
 pages = APIRouter(tags=["catalog (DCAT-AP 3)"])
@@ -22,17 +26,17 @@ pages = APIRouter(tags=["catalog (DCAT-AP 3)"])
 _CACHE_LOCK = threading.Lock()
 
 
-def _responses(fmt: dcat.Format) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {dcat.MEDIA_TYPES[fmt].split(";")[0]: {}}}}
+def _responses(fmt: Format) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {MEDIA_TYPES[fmt].split(";")[0]: {}}}}
 
 
-def _exports(request: Request) -> dcat.ExportCache:
+def _exports(request: Request) -> ExportCache:
     state = request.app.state
     with _CACHE_LOCK:
         cache = getattr(state, "dcat_exports", None)
         if cache is None:
-            cache = state.dcat_exports = dcat.ExportCache()
-    assert isinstance(cache, dcat.ExportCache)
+            cache = state.dcat_exports = ExportCache()
+    assert isinstance(cache, ExportCache)
     return cache
 
 
@@ -45,10 +49,10 @@ def _accepts_gzip(request: Request) -> bool:
     return False
 
 
-def _whole(request: Request, db: DB, fmt: dcat.Format) -> Response:
-    base = dcat.base_iri(str(request.base_url))
+def _whole(request: Request, db: DB, fmt: Format) -> Response:
+    base = base_iri(str(request.base_url))
     exports = _exports(request)
-    media_type = dcat.MEDIA_TYPES[fmt]
+    media_type = MEDIA_TYPES[fmt]
     gzip = _accepts_gzip(request)
     headers = {"Vary": "Accept-Encoding"}
     if gzip:
@@ -57,22 +61,22 @@ def _whole(request: Request, db: DB, fmt: dcat.Format) -> Response:
     if cached is not None:
         if gzip:
             return Response(cached, media_type=media_type, headers=headers)
-        return StreamingResponse(dcat.gunzip_chunks(cached), media_type=media_type, headers=headers)
-    snap = dcat.snapshot(db)
-    describer = dcat.Describer(base, request.app.state.city_catalog)
+        return StreamingResponse(gunzip_chunks(cached), media_type=media_type, headers=headers)
+    snap = snapshot(db)
+    describer = Describer(base, request.app.state.city_catalog)
 
     def keep(gzipped: bytes) -> None:
         exports.put(fmt, base, snap.revision, gzipped)
 
-    body = dcat.tee_gzip(dcat.catalog_chunks(describer, snap, fmt), keep, send_gzip=gzip)
+    body = tee_gzip(catalog_chunks(describer, snap, fmt), keep, send_gzip=gzip)
     return StreamingResponse(body, media_type=media_type, headers=headers)
 
 
-def _one(request: Request, db: DB, name: str, fmt: dcat.Format) -> Response:
-    snap = dcat.snapshot(db, name)
-    describer = dcat.Describer(dcat.base_iri(str(request.base_url)), request.app.state.city_catalog)
-    graph = dcat.dataset_graph(describer, snap.datasets[0])
-    return Response(dcat.serialise(graph, fmt), media_type=dcat.MEDIA_TYPES[fmt])
+def _one(request: Request, db: DB, name: str, fmt: Format) -> Response:
+    snap = snapshot(db, name)
+    describer = Describer(base_iri(str(request.base_url)), request.app.state.city_catalog)
+    graph = dataset_graph(describer, snap.datasets[0])
+    return Response(serialise(graph, fmt), media_type=MEDIA_TYPES[fmt])
 
 
 @pages.get(

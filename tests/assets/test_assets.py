@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from shuhui.assets.schemas import CostIn
 from shuhui.core.db import transaction
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.models import Role
@@ -297,6 +298,32 @@ def test_cost_items_left_blank_in_the_page_count_as_zero(registry: FastAPI) -> N
     assert 'id="valuation-result"' in page
     assert "未填写的成本项按 0 计：数据加工成本、质量成本（评估、清洗）、安全成本" in page
     assert 'id="cost-blank-hint"' in page  # the form says blanks count as 0
+
+
+def test_the_page_and_the_api_take_the_same_cost_inputs(registry: FastAPI) -> None:
+    """The cost inputs are declared once (schemas.CostIn): the page form offers every one the
+    API takes, the quality coefficient included (it used to be the API's only), and a value
+    typed there is the one the cost method applies."""
+    registered(registry)
+    client, token = in_pages(registry, "operator")
+    code = client.get("/api/v1/assets").json()[0]["code"]
+    form = client.get(f"/catalog/assets/{code}").text.split('id="valuation-form"')[1]
+    for name in CostIn.model_fields:
+        assert f'name="{name}"' in form
+    valued = client.post(
+        f"/catalog/assets/{code}/valuation",
+        data={"acquisition": "100000", "quality_coefficient": "0.8", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert valued.status_code == 303, valued.text
+    cost = client.get(f"/api/v1/assets/{code}").json()["valuation"]["cost"]
+    assert cost["quality_coefficient"] == "0.8" and cost["value"] == "80000.00"
+    refused = client.post(
+        f"/catalog/assets/{code}/valuation",
+        data={"acquisition": "100000", "quality_coefficient": "0", "csrf_token": token},
+    )
+    assert refused.status_code == 422
+    assert 'data-field="cost.quality_coefficient">' in refused.text
 
 
 # --- 2, 3. a refused valuation keeps what was typed and names the field ----------------------

@@ -16,30 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuhui.catalog import quality
-from shuhui.catalog.quality import (
-    DIMENSIONS,
-    CheckResult,
-    QualityReport,
-    Reference,
-    References,
-    assess,
-    citizen_id_sql,
-    credit_code_sql,
-    division_sql,
-    mask,
-)
 from shuhui.core import ids
 from shuhui.core.ids_arrays import division_mask
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore
-from shuhui.standard.tables import (
-    CONTRIBUTIONS,
-    EMPLOYMENT_SPELLS,
-    HOUSEHOLDS,
-    RESIDENTS,
-    TABLES,
-)
+from shuhui.quality import checks
+from shuhui.quality.checks import Reference, References, assess
+from shuhui.quality.masking import mask
+from shuhui.quality.report import DIMENSIONS, CheckResult, QualityReport
+from shuhui.quality.sql import citizen_id_sql, credit_code_sql, division_sql
+from shuhui.standard import TABLES
+from shuhui.standard.tables import CONTRIBUTIONS, EMPLOYMENT_SPELLS, HOUSEHOLDS, RESIDENTS
 from shuhui.synth import CityConfig
 from shuhui.synth.cli import build_city
 
@@ -260,7 +247,7 @@ def test_copied_rows_in_a_table_without_a_key(
     core: DataCore, rows_per_pass: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Big tables are grouped in several passes over slices of the hash space; same answer.
-    monkeypatch.setattr(quality, "KEY_CHECK_ROWS_PER_PASS", rows_per_pass)
+    monkeypatch.setattr(checks, "KEY_CHECK_ROWS_PER_PASS", rows_per_pass)
     table = rows_of(core, "medical_visits")
     spec = core.spec("medical_visits")
     core.load(spec, pa.concat_tables([table, table.slice(5, 3), table.slice(5, 1)]))

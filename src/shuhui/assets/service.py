@@ -4,7 +4,8 @@ An applicant states what is to be registered (a catalogued dataset, or a data pr
 it, which rights are held (资源持有权, 加工使用权, 产品经营权), where the data comes from, how it is
 processed and what it is for. A data-bureau operator accepts, returns (with what to change) or
 rejects (with why). Acceptance issues a registration certificate: a canonical JSON document sealed
-with the bureau's registration e-seal, which anyone verifies at ``/seals/verify`` or with
+with the registrar's e-seal (both named in ``content/<city>/asset-registry.yaml``), which anyone
+verifies at ``/seals/verify`` or with
 ``shuhui seal verify``. Valuations (cost, income, market methods, reconciled, and the accounting
 view) are stored with their workings. Every step is an audit-ledger entry.
 
@@ -28,9 +29,14 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from shuhui.catalog import service, valuation
-from shuhui.catalog.models import ASSET_RIGHTS, AssetRegistration, Dataset
+from shuhui.assets.models import ASSET_RIGHTS, AssetRegistration
+from shuhui.assets.schemas import TEXT_LIMIT, ApplicationIn, CostIn, ValuationIn
+from shuhui.assets.valuation import accounting, bands, cost, income, market, reconcile
+from shuhui.assets.valuation.common import Valuation
+from shuhui.catalog import service as catalog_service
+from shuhui.catalog.models import Dataset
 from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.content import ContentError, load_items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust.crypto.canonical import JsonValue, canonical_json
@@ -39,10 +45,36 @@ from shuhui.trust.ledger import service as ledger
 from shuhui.trust.seals import service as seals
 
 CERTIFICATE_FORMAT: Final = "shuhui-asset-certificate-v1"
-REGISTRAR: Final = "青岛市大数据发展管理局"
-REGISTRY_SEAL: Final = "QDSJJ-ZCDJ-0001"
-REGISTRY_SEAL_NAME: Final = "青岛市大数据发展管理局数据资产登记专用章"
-TEXT_LIMIT: Final = 4000
+# The content this module reads: who registers, with which seal; the departments' names.
+CONTENT: Final = ("asset-registry.yaml", "asset-registry")
+DEPARTMENTS: Final = ("departments.yaml", "departments")
+
+
+@dataclass(frozen=True)
+class Registrar:
+    """Who registers data assets in a city, and the seal its certificates carry."""
+
+    name: str  # the department's full name, as departments.yaml gives it
+    seal_code: str
+    seal_name: str
+
+
+def city_registrar(city_content: Path, on: date | None = None) -> Registrar:
+    """The registrar in force ``on`` (default today), from the city's content; checks the
+    valuation parameters too, so a bad file stops the app at startup."""
+    on = on or utcnow().date()
+    bands.check_content(load_items(city_content / bands.CONTENT[0], bands.CONTENT[1]))
+    registry = load_items(city_content / CONTENT[0], CONTENT[1])
+    departments = load_items(city_content / DEPARTMENTS[0], DEPARTMENTS[1])
+    in_force = [item for item in registry if item.in_force(on)]
+    if len(in_force) != 1:
+        raise ContentError(registry.path, "items", f"{len(in_force)} registrars in force on {on}")
+    item = in_force[0]
+    short = str(item.attrs.get("registrar", ""))
+    department = next((d for d in departments if d.attrs.get("short") == short), None)
+    if department is None:
+        raise ContentError(registry.path, f"{item.code}.registrar", "no such department")
+    return Registrar(name=department.name_zh, seal_code=item.code, seal_name=item.name_zh)
 
 
 def _text(value: str, where: str, limit: int = TEXT_LIMIT) -> str:
@@ -52,19 +84,6 @@ def _text(value: str, where: str, limit: int = TEXT_LIMIT) -> str:
     if len(text) > limit:
         raise Problem("validation", errors=[FieldError(where, f"at most {limit} characters")])
     return text
-
-
-@dataclass(frozen=True)
-class Application:
-    kind: str  # dataset | product
-    dataset: str | None
-    title: str
-    holder_name: str
-    holder_code: str
-    rights: list[str]
-    sources: str
-    processing: str
-    scenarios: str
 
 
 def is_operator(user: User) -> bool:
@@ -77,14 +96,14 @@ def applies_for_a_department(user: User) -> bool:
     return bool(user.role_set & {Role.data_operator, Role.officer})
 
 
-def _checked(db: Session, app: Application, user: User) -> tuple[Application, Dataset | None]:
+def _checked(db: Session, app: ApplicationIn, user: User) -> tuple[ApplicationIn, Dataset | None]:
     if app.kind not in ("dataset", "product"):
         raise Problem("validation", errors=[FieldError("kind", "dataset or product")])
     dataset = None
     if app.kind == "dataset":
         if not app.dataset:
             raise Problem("validation", errors=[FieldError("dataset", "name the dataset")])
-        dataset = db.scalar(select(Dataset).where(Dataset.name == app.dataset))
+        dataset = catalog_service.find_dataset(db, app.dataset)
         if dataset is None:
             raise Problem("validation", errors=[FieldError("dataset", "no such dataset")])
     rights = sorted(set(app.rights))
@@ -105,16 +124,17 @@ def _checked(db: Session, app: Application, user: User) -> tuple[Application, Da
         if code != user.credit_code:
             reason = f"must be your account's own credit code {user.credit_code}"
             raise Problem("validation", errors=[FieldError("holder_code", reason)])
-    checked = Application(
-        kind=app.kind,
-        dataset=app.dataset if app.kind == "dataset" else None,
-        title=_text(app.title, "title", 256),
-        holder_name=_text(app.holder_name, "holder_name", 256),
-        holder_code=code,
-        rights=rights,
-        sources=_text(app.sources, "sources"),
-        processing=_text(app.processing, "processing"),
-        scenarios=_text(app.scenarios, "scenarios"),
+    checked = app.model_copy(
+        update={
+            "dataset": app.dataset if app.kind == "dataset" else None,
+            "title": _text(app.title, "title", 256),
+            "holder_name": _text(app.holder_name, "holder_name", 256),
+            "holder_code": code,
+            "rights": rights,
+            "sources": _text(app.sources, "sources"),
+            "processing": _text(app.processing, "processing"),
+            "scenarios": _text(app.scenarios, "scenarios"),
+        }
     )
     return checked, dataset
 
@@ -174,7 +194,7 @@ def listing(db: Session, user: User, *, status: str | None = None) -> list[Asset
 
 
 def apply(
-    db: Session, app: Application, *, applicant: User, now: datetime | None = None
+    db: Session, app: ApplicationIn, *, applicant: User, now: datetime | None = None
 ) -> AssetRegistration:
     now = as_utc(now or utcnow())
     checked, dataset = _checked(db, app, applicant)
@@ -208,7 +228,7 @@ def apply(
 
 
 def resubmit(
-    db: Session, code: str, app: Application, *, applicant: User, now: datetime | None = None
+    db: Session, code: str, app: ApplicationIn, *, applicant: User, now: datetime | None = None
 ) -> AssetRegistration:
     """A returned application, changed as the reviewer asked, goes back for review; only the
     original applicant resubmits it."""
@@ -245,19 +265,21 @@ def resubmit(
     return row
 
 
-def ensure_registry_seal(db: Session, data_dir: Path, *, actor: str) -> str:
-    """The bureau's registration seal, issued the first time a registration needs it."""
+def ensure_registry_seal(db: Session, data_dir: Path, registrar: Registrar, *, actor: str) -> str:
+    """The registrar's registration seal, issued the first time a registration needs it."""
     return seals.ensure_seal(
         db,
         data_dir,
-        code=REGISTRY_SEAL,
-        name=REGISTRY_SEAL_NAME,
-        department=REGISTRAR,
+        code=registrar.seal_code,
+        name=registrar.seal_name,
+        department=registrar.name,
         actor=actor,
     )
 
 
-def certificate_document(row: AssetRegistration, registered_at: datetime) -> bytes:
+def certificate_document(
+    row: AssetRegistration, registered_at: datetime, registrar: Registrar
+) -> bytes:
     dataset: dict[str, JsonValue] | None = None
     if row.dataset is not None:
         dataset = {
@@ -270,7 +292,7 @@ def certificate_document(row: AssetRegistration, registered_at: datetime) -> byt
         "format": CERTIFICATE_FORMAT,
         "certificate_no": row.certificate_no,
         "application": row.code,
-        "registrar": REGISTRAR,
+        "registrar": registrar.name,
         "title": row.title,
         "kind": row.kind,
         "holder": {"name": row.holder_name, "credit_code": row.holder_code},
@@ -284,6 +306,7 @@ def certificate_document(row: AssetRegistration, registered_at: datetime) -> byt
 def review(
     db: Session,
     data_dir: Path,
+    registrar: Registrar,
     code: str,
     *,
     decision: str,
@@ -312,8 +335,8 @@ def review(
     if decision == "accept":
         row.status = "registered"
         row.certificate_no = _next_number(db, "QDSJZC", AssetRegistration.certificate_no, now)
-        document = certificate_document(row, now)
-        seal = ensure_registry_seal(db, data_dir, actor=reviewer)
+        document = certificate_document(row, now, registrar)
+        seal = ensure_registry_seal(db, data_dir, registrar, actor=reviewer)
         envelope = seals.sign_document(db, data_dir, seal, document, signer=reviewer, at=now)
         row.certificate = document
         row.certificate_seal = json.dumps(envelope, ensure_ascii=False)
@@ -343,32 +366,6 @@ def rights_of(row: AssetRegistration) -> list[str]:
 
 # --- valuation ---------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class ValuationInput:
-    cost: dict[str, str]  # cost_method keyword → amount / rate as text
-    incomes: list[str]
-    discount_rate: str | None
-    income_share: str | None
-    comparables: list[dict[str, str]]
-    weights: dict[str, str]
-    intended_use: str
-    useful_life_years: int | None
-    benefits_probable: bool
-    estimated_selling_price: str | None
-
-
-COST_INPUTS: Final = (
-    "acquisition",
-    "processing",
-    "quality",
-    "security",
-    "registration",
-    "other",
-    "profit_margin",
-    "devaluation_rate",
-    "quality_coefficient",
-)
 # valuation's own names for what a caller gives under another name
 _INCOME_FIELDS: Final = {"share": "income_share"}
 
@@ -381,14 +378,14 @@ def _fields(exc: Problem, rename: Callable[[str], str]) -> list[FieldError]:
 
 def _cost_field(name: str) -> str:
     # The cost inputs arrive under ``cost``: name them as the caller sent them.
-    return f"cost.{name}" if name in COST_INPUTS else name
+    return f"cost.{name}" if name in CostIn.model_fields else name
 
 
 def value(
     db: Session,
     city_content: Path,
     code: str,
-    given: ValuationInput,
+    given: ValuationIn,
     *,
     valuer: str,
     today: date | None = None,
@@ -405,27 +402,21 @@ def value(
             "conflict", errors=[FieldError("status", "only a registered asset is valued")]
         )
     today = today or utcnow().date()
-    results: dict[str, valuation.Valuation] = {}
+    results: dict[str, Valuation] = {}
     errors: list[FieldError] = []
     out: dict[str, Any] = {"valued_at": utcnow().isoformat(timespec="seconds"), "by": valuer}
     quality_score = row.dataset.quality_score if row.dataset is not None else None
-    cost: valuation.CostValuation | None = None
-    if given.cost:
-        amounts: dict[str, Any] = {}
-        for name, amount in given.cost.items():
-            if name in COST_INPUTS:
-                amounts[name] = amount
-            else:
-                errors.append(FieldError(f"cost.{name}", "not a cost input"))
+    by_cost: cost.CostValuation | None = None
+    if amounts := dict[str, Any](given.cost.given()):
         if quality_score is not None and "quality_coefficient" not in amounts:
             # The dataset's measured quality sets the coefficient, through the city's bands.
             amounts["quality_score"] = quality_score
-            amounts["bands"] = valuation.load_quality_bands(city_content, today)
+            amounts["bands"] = bands.load_quality_bands(city_content, today)
         elif "quality_coefficient" not in amounts:
             amounts["quality_coefficient"] = "1"
         try:
-            cost = valuation.cost_method(**amounts)
-            results["cost"] = cost
+            by_cost = cost.cost_method(**amounts)
+            results["cost"] = by_cost
         except Problem as exc:
             errors += _fields(exc, _cost_field)
     if given.incomes:
@@ -433,7 +424,7 @@ def value(
             errors.append(FieldError("discount_rate", "needed with incomes"))
         else:
             try:
-                results["income"] = valuation.income_method(
+                results["income"] = income.income_method(
                     incomes=given.incomes,
                     discount_rate=given.discount_rate,
                     share=given.income_share,
@@ -444,21 +435,21 @@ def value(
         errors.append(FieldError("incomes", "give the projected incomes to discount"))
     if given.comparables:
         try:
-            results["market"] = valuation.market_method(
-                [valuation.Comparable(**c) for c in given.comparables]
+            results["market"] = market.market_method(
+                [market.Comparable(**c.model_dump()) for c in given.comparables]
             )
         except Problem as exc:
             errors += _fields(exc, lambda f: f)
     if not results and not errors:
         errors.append(FieldError("cost", "give the inputs of at least one method"))
-    books: valuation.AccountingView | None = None
+    books: accounting.AccountingView | None = None
     try:
         # The books carry what the resource cost, not what an appraiser says it is worth.
-        books = valuation.accounting_view(
+        books = accounting.accounting_view(
             intended_use=given.intended_use,
-            cost=cost.total_cost if cost is not None else Decimal(0),
+            cost=by_cost.total_cost if by_cost is not None else Decimal(0),
             benefits_probable=given.benefits_probable,
-            cost_reliably_measurable=cost is not None,
+            cost_reliably_measurable=by_cost is not None,
             useful_life_years=given.useful_life_years,
             estimated_selling_price=given.estimated_selling_price,
             on=today,
@@ -470,8 +461,8 @@ def value(
         raise Problem("validation", detail=detail, errors=errors)
     for label, result in results.items():
         out[label] = result.as_dict()
-    weights = {k: v for k, v in given.weights.items() if k in results and v}
-    reconciled = valuation.reconcile(results, weights or None)
+    weights = {str(k): v for k, v in given.weights.items() if k in results and v}
+    reconciled = reconcile.reconcile(results, weights or None)
     out["reconciled"] = reconciled.as_dict()
     out["accounting"] = books.as_dict()
     row.valuation = json.dumps(out, ensure_ascii=False)
@@ -496,9 +487,4 @@ def counts_by_status(db: Session, user: User) -> dict[str, int]:
 
 
 def dataset_choices(db: Session) -> list[Dataset]:
-    return list(
-        db.scalars(select(Dataset).where(Dataset.table_name.is_not(None)).order_by(Dataset.name))
-    )
-
-
-__all__ = ["Application", "ValuationInput", "service"]
+    return catalog_service.data_core_datasets(db)

@@ -3,7 +3,7 @@ path ``ckanapi`` calls), GET with a query string or POST with a JSON body, as CK
 
 Public and read-only, so the routes need neither the signed-in user nor a database session
 of their own; the handlers only gather the parameters and hand them to
-:mod:`shuhui.catalog.ckan`, which answers in CKAN's envelopes. A search answered before at the
+:mod:`shuhui.catalog.ckan.api`, which answers in CKAN's envelopes. A search answered before at the
 same catalog revision is served from memory without leaving the event loop.
 """
 
@@ -19,7 +19,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from shuhui.catalog import ckan
+from shuhui.catalog.ckan import actions as ckan_actions
+from shuhui.catalog.ckan import api as ckan_api
+from shuhui.catalog.ckan import context as ckan_context
+from shuhui.catalog.ckan import params as ckan_params
 from shuhui.core.http import FORM_TYPES
 
 api = APIRouter(tags=["CKAN action API"])
@@ -92,20 +95,20 @@ class BadRequest(ValueError):
     pass
 
 
-def _package_cache(app: FastAPI) -> ckan.PackageCache:
-    cache: ckan.PackageCache | None = getattr(app.state, "ckan_packages", None)
+def _package_cache(app: FastAPI) -> ckan_context.PackageCache:
+    cache: ckan_context.PackageCache | None = getattr(app.state, "ckan_packages", None)
     if cache is None:
         with _cache_lock:
             cache = getattr(app.state, "ckan_packages", None)
             if cache is None:
-                cache = ckan.PackageCache()
+                cache = ckan_context.PackageCache()
                 app.state.ckan_packages = cache
     return cache
 
 
-def _context(request: Request, db: Session) -> ckan.Context:
+def _context(request: Request, db: Session) -> ckan_context.Context:
     state = request.app.state
-    return ckan.Context(
+    return ckan_context.Context(
         db=db,
         catalog=state.city_catalog,
         indexes=state.catalog_index,
@@ -162,12 +165,12 @@ def _call(request: Request, name: str, raw: dict[str, Any], key: Hashable | None
     # One worker thread for the session and the action: the database is touched at most for
     # the catalog's revision and the package rows a search has not encoded yet.
     with request.app.state.session_factory() as db:
-        return ckan.call(_context(request, db), name, raw, key)
+        return ckan_api.call(_context(request, db), name, raw, key)
 
 
 async def _run(request: Request, name: str) -> Response:
     key: Hashable | None = None
-    if request.method == "GET" and name in ckan.KEPT_ANSWERS:
+    if request.method == "GET" and name in ckan_params.KEPT_ANSWERS:
         key = (name, str(request.base_url), request.url.query)
         kept = _package_cache(request.app).answer(key)
         if kept is not None:
@@ -176,7 +179,7 @@ async def _run(request: Request, name: str) -> Response:
         raw = await _params(request)
     except BadRequest as exc:
         with request.app.state.session_factory() as db:
-            return _respond(*ckan.bad_request(_context(request, db), name, str(exc)))
+            return _respond(*ckan_api.bad_request(_context(request, db), name, str(exc)))
     return _respond(*await run_in_threadpool(_call, request, name, raw, key))
 
 
@@ -188,7 +191,7 @@ def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def _query_parameters(action: ckan.Action) -> list[dict[str, Any]]:
+def _query_parameters(action: ckan_actions.Action) -> list[dict[str, Any]]:
     return [
         {
             "name": p.name,
@@ -201,7 +204,7 @@ def _query_parameters(action: ckan.Action) -> list[dict[str, Any]]:
     ]
 
 
-def _body(action: ckan.Action) -> dict[str, Any]:
+def _body(action: ckan_actions.Action) -> dict[str, Any]:
     schema = {
         "type": "object",
         "properties": {
@@ -212,8 +215,8 @@ def _body(action: ckan.Action) -> dict[str, Any]:
     return {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
-for _action in ckan.ACTIONS.values():
-    _path = f"{ckan.API_PATH}{_action.name}"
+for _action in ckan_actions.ACTIONS.values():
+    _path = f"{ckan_params.API_PATH}{_action.name}"
     _description = f"{_action.doc}\n\nCKAN-compatible: same parameters, same envelope."
     api.add_api_route(
         _path,

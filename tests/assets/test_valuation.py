@@ -17,23 +17,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shuhui.catalog.valuation import (
-    Classification,
-    Comparable,
-    IntendedUse,
+from shuhui.assets.valuation.accounting import Classification, IntendedUse, accounting_view
+from shuhui.assets.valuation.bands import (
     QualityBand,
     QualityBands,
-    accounting_view,
     check_content,
-    cost_method,
-    fen,
-    income_method,
     load_quality_bands,
-    market_method,
     quality_bands,
-    reconcile,
-    yuan,
 )
+from shuhui.assets.valuation.common import fen, yuan
+from shuhui.assets.valuation.cost import cost_method
+from shuhui.assets.valuation.income import income_method
+from shuhui.assets.valuation.market import Comparable, market_method
+from shuhui.assets.valuation.reconcile import reconcile
 from shuhui.core.content import ContentError, parse_items
 from shuhui.core.errors import Problem
 from shuhui.core.settings import Settings
