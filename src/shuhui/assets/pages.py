@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from shuhui.assets import service
+from shuhui.assets.deps import Applicant, Operator, data_dir, registrar
 from shuhui.assets.models import ASSET_RIGHTS, ASSET_STATES, AssetRegistration
-from shuhui.assets.routes import Applicant, Operator, data_dir, registrar
 from shuhui.assets.schemas import COST_INPUTS, ApplicationIn, ReviewIn, ValuationIn
-from shuhui.core import display
+from shuhui.core import display, forms
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.trust.identity.deps import DB
@@ -125,48 +124,6 @@ def field_label(field: str) -> tuple[str, str, str]:
     return key, zh, en
 
 
-_REASONS = {
-    "string_pattern_mismatch": "not a number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-}
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
-
-
-def _reason(error: ErrorDetails) -> str:
-    """Why a value was refused, in the words the service uses for the same fault."""
-    if (
-        error["type"] in ("string_too_short", "too_short")
-        and error.get("ctx", {}).get("min_length") == 1
-    ):
-        # A blank field or no box ticked: what the service says of an empty value.
-        return "must not be empty" if error["type"] == "string_too_short" else "choose at least one"
-    return _REASONS.get(error["type"], error["msg"].removeprefix("Value error, "))
-
-
-def _refusal(exc: ValidationError) -> Problem:
-    """A form's values refused by the API's model, as the Problem the API would answer."""
-    errors = [FieldError(_path(e["loc"]), _reason(e)) for e in exc.errors()]
-    detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
-    return Problem("validation", detail=detail, errors=errors)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validated(model: type[M], values: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise _refusal(exc) from None
-
-
 # --- pages ------------------------------------------------------------------------------------
 
 
@@ -221,7 +178,7 @@ def _form_application(form: Any) -> ApplicationIn:
     values["kind"] = values["kind"] or "dataset"
     values["dataset"] = values["dataset"] or None
     values["rights"] = [str(r) for r in form.getlist("rights")]
-    return _validated(ApplicationIn, values)
+    return forms.validate(ApplicationIn, values)
 
 
 def _typed(form: Any) -> dict[str, Any]:
@@ -327,7 +284,7 @@ async def resubmit_page(request: Request, db: DB, user: Applicant, code: str) ->
 async def review_page(request: Request, db: DB, user: Operator, code: str) -> Response:
     form = await request.form()
     try:
-        body = _validated(
+        body = forms.validate(
             ReviewIn,
             {"decision": str(form.get("decision") or ""), "reason": str(form.get("reason") or "")},
         )
@@ -394,7 +351,7 @@ async def value_page(request: Request, db: DB, user: Operator, code: str) -> Res
         try:
             given = ValuationIn.model_validate(body)
         except ValidationError as exc:
-            errors += _refusal(exc).errors
+            errors += forms.field_errors(exc.errors())
         if errors or given is None:
             detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
             raise Problem("validation", detail=detail, errors=errors)

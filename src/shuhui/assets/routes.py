@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from shuhui.assets import service
+from shuhui.assets.deps import Applicant, Operator, data_dir, registrar
 from shuhui.assets.models import AssetRegistration
 from shuhui.assets.schemas import ApplicationIn, ReviewIn, ValuationIn
-from shuhui.trust.identity.deps import DB, require_role
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.deps import DB
 
 api = APIRouter(prefix="/api/v1/assets", tags=["data-asset registry"])
-
-Applicant = Annotated[
-    User, Depends(require_role(Role.data_operator, Role.enterprise, Role.officer))
-]
-Operator = Annotated[User, Depends(require_role(Role.data_operator))]
 
 
 def out(row: AssetRegistration) -> dict[str, Any]:
@@ -47,15 +41,6 @@ def out(row: AssetRegistration) -> dict[str, Any]:
         else None,
         "valuation": json.loads(row.valuation) if row.valuation else None,
     }
-
-
-def data_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir)
-
-
-def registrar(request: Request) -> service.Registrar:
-    found: service.Registrar = request.app.state.asset_registrar
-    return found
 
 
 @api.post("", status_code=201, summary="Apply to register a dataset or data product as an asset")

@@ -30,8 +30,23 @@ def field_path(loc: Sequence[int | str]) -> str:
     return out or str(loc[0] if loc else "body")
 
 
+# Faults a service reports in its own words, said the same way when a schema finds them first.
+_REASONS = {
+    "string_pattern_mismatch": "not a number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+}
+
+
 def reason_of(error: Mapping[str, Any]) -> str:
-    """The reason pydantic (or a validator) gave, without pydantic's own prefix."""
+    """Why a value was refused: in the words the services use for the same fault where they
+    have some (a blank field, no box ticked, not a whole number), else the validator's own."""
+    kind = error.get("type")
+    ctx = error.get("ctx") or {}
+    if kind in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
+        return "must not be empty" if kind == "string_too_short" else "choose at least one"
+    if isinstance(kind, str) and kind in _REASONS:
+        return _REASONS[kind]
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from shuhui.core import forms
 from shuhui.core.clock import SHANGHAI, as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
@@ -142,17 +143,7 @@ def _form_body(
             max_uses=1 if values.get("single_use") == "on" else max_uses,
         )
     except ValidationError as exc:
-        where = "agent" if kind == "mandate" else "relying_party"
-        raise Problem(
-            "validation",
-            errors=[
-                FieldError(
-                    ".".join(str(part) for part in error["loc"]) or where,
-                    str(error["msg"]).removeprefix("Value error, "),
-                )
-                for error in exc.errors()
-            ],
-        ) from None
+        raise forms.validation_problem(exc.errors()) from None
 
 
 @pages.post("/me/authorisations/new", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from shuhui.core import forms
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, render, tr
 from shuhui.trust.identity import service
@@ -151,8 +152,7 @@ def users_create(
         user = service.create_user(db, data, actor=admin.username)
     except ValidationError as exc:
         errors = {
-            str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
+            str(e["loc"][0]) if e["loc"] else "form": forms.reason_of(e) for e in exc.errors()
         }
         return _users_page(request, db, form=form, errors=errors, status=422)
     except Problem as exc:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from shuhui.core.errors import FieldError, Problem, invalid
+from shuhui.core import forms
+from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import Role, User
@@ -193,13 +194,7 @@ async def verify(request: Request, db: DB) -> VerdictOut:
         except ValidationError as exc:
             if any(e["type"] == "json_invalid" for e in exc.errors()):
                 raise Problem("malformed-request", detail="请求体不是合法的 JSON") from None
-            raise Problem(
-                "validation",
-                errors=[
-                    FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                    for e in exc.errors()
-                ],
-            ) from None
+            raise forms.validation_problem(exc.errors()) from None
         try:
             document = base64.b64decode(body.document_base64, validate=True)
         except ValueError:
