@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import shuhui
@@ -27,12 +26,11 @@ from shuhui.standard import TABLES
 from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
 from shuhui.trust.crypto.canonical import JsonValue
-from shuhui.trust.crypto.merkle import HashAlgorithm
 from shuhui.trust.crypto.sm import sm3_hex
 from shuhui.trust.ledger import cli as audit_cli
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.keys import ensure_platform_key
-from shuhui.trust.ledger.service import ensure_algorithm
+from shuhui.trust.ledger.setup import ready_database
 from shuhui.trust.seals import cli as seal_cli
 
 app = typer.Typer(
@@ -57,7 +55,7 @@ def _standard(ctx: typer.Context) -> None:
     # The subcommands that need a spec for a table not loaded yet (``data load``, ``rules …``)
     # read the city's data standard from the context object, unless the caller passed its own.
     if ctx.obj is None:
-        ctx.obj = data_cli.KnownSpecs.of(TABLES)
+        ctx.obj = data_cli.CommandContext.of(TABLES, LEDGER)
 
 
 console = Console(stderr=True)
@@ -65,19 +63,13 @@ cli_actor = audit_cli.cli_actor  # "cli:<login name>": who acts when a person ru
 
 
 def _ready_database(settings: Settings) -> None:
-    """Migrates to the newest schema, settles the ledger's hash, and issues the platform key.
-
-    What a fresh instance needs before anything is recorded; repeating it changes nothing.
-    """
-    settings.ensure_data_dir()
-    upgrade(settings.sqlalchemy_url)
-    engine = make_engine(settings.sqlalchemy_url)
+    """``trust.ledger.setup.ready_database`` for a person at the command line: a ledger already
+    using another hash is said in red, not thrown."""
     try:
-        _settle_ledger_hash(engine, settings.ledger_hash)
-    finally:
-        engine.dispose()
-    # After the hash is settled: the key's issuance may be the ledger's first entry.
-    ensure_platform_key(settings, cli_actor())
+        ready_database(settings, cli_actor())
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 class CliLedger:
@@ -136,8 +128,6 @@ class CliLedger:
 
 
 LEDGER = CliLedger()
-data_cli.LEDGER = LEDGER
-catalog_cli.PREPARE = _ready_database
 
 
 @app.command()
@@ -158,15 +148,6 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     engine = make_engine(settings.sqlalchemy_url)
     console.print(f"[green]database at revision {current_revision(engine)}[/green]")
     engine.dispose()
-
-
-def _settle_ledger_hash(engine: Engine, algorithm: HashAlgorithm) -> None:
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            ensure_algorithm(session, algorithm)
-    except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
 
 
 @db_app.command("current")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from shuhui.cli import app
 from shuhui.core.settings import get_settings
-from shuhui.datacore.cli import KnownSpecs
+from shuhui.datacore.cli import CommandContext
 from shuhui.datacore.schema import TableSpec
 from shuhui.rules import cli as rules_cli
 from shuhui.standard import TABLES, tables, vocabularies
@@ -53,6 +53,6 @@ def test_a_command_knows_only_the_specs_it_is_given(empty_city: Path) -> None:
     assert bare.exit_code == 1
     assert "residents" in bare.output
     given = CliRunner().invoke(
-        rules_cli.app, ["check", "--date", "2026-10-31"], obj=KnownSpecs.of(TABLES)
+        rules_cli.app, ["check", "--date", "2026-10-31"], obj=CommandContext.of(TABLES)
     )
     assert given.exit_code == 0, given.output

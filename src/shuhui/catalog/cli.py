@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -17,18 +16,19 @@ from shuhui.core.errors import Problem
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
 from shuhui.trust.ledger.cli import cli_actor
+from shuhui.trust.ledger.setup import ready_database
 
 app = typer.Typer(help="The public data catalog (数据资源目录).", no_args_is_help=True)
 console = Console(stderr=True)
 
-# Readies the operational database (migrate, ledger hash, platform key) before a command writes.
-# The top-level CLI attaches it, as it attaches the data core's load recorder.
-PREPARE: Callable[[Settings], None] | None = None
-
 
 def _prepare(settings: Settings) -> None:
-    if PREPARE is not None:
-        PREPARE(settings)
+    """Readies the operational database (migrate, ledger hash, platform key) before writing."""
+    try:
+        ready_database(settings, cli_actor())
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 def sync_catalog(settings: Settings, core: DataCore) -> service.SyncResult:

@@ -26,34 +26,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-@dataclass(frozen=True)
-class KnownSpecs:
-    """Specs of tables that do not exist yet, by name, so a first load knows the schema to hold
-    the file to.
-
-    The caller passes them as the Typer context object (the top-level ``shuhui`` command passes
-    the city's data standard); a command run without one knows only the loaded tables.
-    """
-
-    by_name: Mapping[str, TableSpec]
-
-    @classmethod
-    def of(cls, specs: Iterable[TableSpec]) -> KnownSpecs:
-        return cls({spec.name: spec for spec in specs})
-
-
-def known_specs(ctx: typer.Context) -> Mapping[str, TableSpec]:
-    """The specs the caller passed for tables not loaded yet (none if it passed none)."""
-    known = ctx.find_object(KnownSpecs)
-    return {} if known is None else known.by_name
-
-
 class LoadLedger(Protocol):
     """Records loads in the audit ledger.
 
     The data core cannot do it itself — it sits beside the trust layer, not above it (see
-    docs/ARCHITECTURE.md) — so the top-level CLI attaches one as :data:`LEDGER`. ``shuhui synth``
-    uses the same one.
+    docs/ARCHITECTURE.md) — so the top-level CLI passes one in the :class:`CommandContext`.
+    ``shuhui synth`` uses the same one.
     """
 
     def prepare(self) -> None:
@@ -68,15 +46,35 @@ class LoadLedger(Protocol):
         """After a load is published: one ``data.loaded`` entry per new table version."""
 
 
-LEDGER: LoadLedger | None = None
+@dataclass(frozen=True)
+class CommandContext:
+    """What the caller hands these commands as the Typer context object (the top-level
+    ``shuhui`` command hands the city's data standard and its ledger): specs of tables that do
+    not exist yet, by name, so a first load knows the schema to hold the file to, and the
+    ledger loads are recorded in. A command run without one knows only the loaded tables and
+    refuses to load."""
+
+    specs: Mapping[str, TableSpec]
+    ledger: LoadLedger | None = None
+
+    @classmethod
+    def of(cls, specs: Iterable[TableSpec], ledger: LoadLedger | None = None) -> CommandContext:
+        return cls({spec.name: spec for spec in specs}, ledger)
 
 
-def attached_ledger() -> LoadLedger:
+def known_specs(ctx: typer.Context) -> Mapping[str, TableSpec]:
+    """The specs the caller passed for tables not loaded yet (none if it passed none)."""
+    found = ctx.find_object(CommandContext)
+    return {} if found is None else found.specs
+
+
+def attached_ledger(ctx: typer.Context) -> LoadLedger:
     """The ledger loads are recorded in; a load with none attached is refused, not unrecorded."""
-    if LEDGER is None:
+    found = ctx.find_object(CommandContext)
+    if found is None or found.ledger is None:
         err.print("[red]no audit ledger attached: load through the `shuhui` command[/red]")
         raise typer.Exit(2)
-    return LEDGER
+    return found.ledger
 
 
 TruthOption = Annotated[bool, typer.Option("--truth", help="also open the ground-truth tables")]
@@ -218,7 +216,7 @@ def load(
     The operational database is migrated first if need be: the new version is recorded in the
     audit ledger (``data.loaded``). A refused load records nothing.
     """
-    ledger = attached_ledger()
+    ledger = attached_ledger(ctx)
     core = _core()
     try:
         spec = core.spec(name)

@@ -95,6 +95,7 @@ def build_city(
 
 
 def synth(
+    ctx: typer.Context,
     residents: Annotated[int, typer.Option(min=1, help="number of residents")] = 20_000,
     seed: Annotated[int, typer.Option(min=0, help="same seed, same city")] = 2026,
     as_of: Annotated[
@@ -116,7 +117,7 @@ def synth(
         console.print(f"[red]--as-of must be a date like 2026-10-31, not {as_of!r}[/red]")
         raise typer.Exit(2) from None
     config = CityConfig(residents=residents, seed=seed, as_of=reference, months=months, chunk=chunk)
-    ledger = data_cli.attached_ledger()
+    ledger = data_cli.attached_ledger(ctx)
     ledger.prepare()
     core = DataCore.from_settings(get_settings())
     try:
