@@ -1,4 +1,35 @@
 """The public data catalog (数据资源目录): ``models``, ``service``, ``search``, ``generate``,
 ``routes`` (the pages), ``cli``; CKAN's Action API and the DCAT-AP 3 export as adapters over it
 (``ckan/``, ``dcat/``). Data quality is :mod:`shuhui.quality`, the data-asset registry
-:mod:`shuhui.assets`."""
+:mod:`shuhui.assets`.
+
+How it works
+
+- `shuhui demo`, `shuhui catalog sync`, and every `shuhui data load` / `shuhui synth`
+  (through the CLI's load recorder) register every published table of the data core:
+  the class (code `QD-<theme>-<TABLE>`), its data items from the `TableSpec` (types,
+  personal flags, vocabularies), the dataset (version, rows, loaded time) and its
+  distributions — a CSV download and the CKAN datastore API for open data, the data
+  channel for the rest. The governance decisions (theme, share type and condition,
+  open level and condition, frequency, keywords) are content:
+  `content/<city>/catalog-resources.yaml`. A new table version updates the entry.
+- Search needs no search server. Each process keeps a `SearchIndex` built from the
+  operational database; every catalog write bumps `catalog_state.revision` in the same
+  transaction, and the next search rebuilds the index — on the spot while a build
+  takes under a second, in a background thread once the catalog is large (the previous
+  index answers meanwhile). `shuhui serve` starts that build in every worker as it
+  starts (`create_served_app`). Class-level text (summary, items, department,
+  keywords) is indexed once per class and shared by its datasets through a
+  class→dataset array.
+- The CKAN API (`ckan_routes`) is public and read-only: its routes skip the session
+  lookup, and `ckan.PackageCache` keeps encoded package dicts and whole
+  `package_search` answers per catalog revision (the revision is confirmed against the
+  database at most once a second, by one request while the others are still answered).
+- `shuhui serve --workers N` (`SHUHUI_WORKERS`) runs N uvicorn processes (httptools +
+  uvloop); all state they share is in the database and the data directory, so any
+  worker may answer any request (the browser tests run two).
+- Each new version a sync registers is assessed for quality on the data core
+  (`quality.checks.assess`, set-based SQL in DuckDB, one scan per column group) and
+  the report is kept with the dataset.
+- The data-asset registry (`shuhui.assets`) keeps applications in `catalog_assets`.
+"""

@@ -1,2 +1,56 @@
 """The data channel (数据通道): zones, consumers, access applications and grants, data products
-computed on the data core ("usable but not visible"), API keys, rate limits, metering, billing."""
+computed on the data core ("usable but not visible"), API keys, rate limits, metering, billing.
+
+How it works
+
+- Zones (`content/<city>/channel-zones.yaml`: 金融专区, 医疗专区, 公共治理专区) say which kinds of
+  institution may join; the data bureau approves each membership. An access
+  application names products, one purpose, its legal basis, the usage (public
+  governance: free; industry: paid) and a duration; the providing department reviews
+  it first (an officer whose department is the product's provider), then the bureau
+  (approve, reject, or return for more, with reasons). The bureau's approval creates
+  the grant (consumer, products, output fields, purpose, window, rate per minute,
+  monthly quota).
+- API keys are `shk_<prefix>_<secret>`: the secret is shown once, stored as SHA-256,
+  scoped to some of the consumer's grants, rotatable (the old key stops at once) and
+  revocable.
+- The gateway decides each call in a fixed order, and meters and audits every outcome
+  before it answers: key (401) → per-minute rate and monthly quota, counted by one
+  `INSERT … ON CONFLICT … RETURNING` per call so any number of workers share the
+  counts (429 with `Retry-After`, and `X-RateLimit-*` on every answer) → product,
+  purpose, grant window, zone membership (403) → parameters (422, naming
+  `params.<name>`) → for products about one subject,
+  `trust.authorisations.service.decide_cert_use` with the consumer as relying party
+  and the call's purpose (403 `authorisation-refused`; the refusal or use is recorded
+  by `record_use`, so the person sees it at 谁用了我的数据) → the answer. Each answer's
+  ledger entry carries the consumer, product, subject, purpose, grant and the SHA-256
+  of the answer; `channel_calls` holds the metering that statements and the dashboard
+  read.
+- Data products are content: `prepare` is DuckDB SQL over the data core, run once per
+  version of its tables (and per day), copied into an in-memory SQLite table per
+  worker that holds nothing else and is query-only; `answer` is SQLite SQL run per
+  call over that table (`subject_rows` for a subject's rows, through an index).
+  DuckDB's per-query setup (0.4–3 ms) made it the wrong engine for a keyed lookup;
+  SQLite answers in about 20 µs. Subject answers are one computed row; aggregates drop
+  groups smaller than k (10), withhold a count that is, or whose complement in the
+  group is, between 1 and k − 1, and add Laplace noise of scale 1/ε to counts; open
+  products return rows of a table the catalog lists as 无条件开放, without personal
+  columns, and stop the moment the catalog closes it.
+- Each providing department of an application's (non-open) products approves it before
+  the bureau does; a returned application starts again from that first step when
+  resubmitted.
+- Statements price a month's answered calls per product: cumulative tiers for industry
+  use (the first tier's price up to its bound, and so on), the product's
+  public-governance price (zero) otherwise. Until the month is issued they are
+  computed from the metering rows with today's price list. Once a month is over, the
+  bureau issues it (`issue_statements`, the dashboard's 月度结算 or `POST
+  /api/v1/channel/statements/{month}/issue`): each consumer that called in it gets an
+  `IssuedStatement` (`channel_statements`) — the RFC 8785 document and the e-seal
+  envelope of the bureau's billing seal (`content/<city>/channel-billing.yaml`),
+  created the first time — and a `channel.statement_issued` ledger entry with the
+  document's SM3. From then on the statement is that document: a later price change or
+  a late metering row does not touch it. Issuing again bills only consumers not yet
+  billed; a seal that cannot be used issues none (one transaction). `GET
+  /api/v1/channel/statements/{month}/sealed` gives the consumer the exact document
+  text and the envelope, which `/api/v1/seals/verify` and OpenSSL verify.
+"""

@@ -1,3 +1,54 @@
-"""The audit ledger: ``service`` (record and record_many, the tree cache, checkpoints,
+r"""The audit ledger: ``service`` (record and record_many, the tree cache, checkpoints,
 verification), ``keys`` (the platform's SM2 key), ``routes`` (checkpoints, proofs, entries) and
-``cli`` (``shuhui audit verify``); its tables in ``models``."""
+``cli`` (``shuhui audit verify``); its tables in ``models``.
+
+How it works
+
+- `trust.ledger.service.record(db, actor, action, subject, purpose, grant, detail)`
+  bumps the single `ledger_head` row (`UPDATE … RETURNING`, which serialises
+  concurrent writers on PostgreSQL and SQLite alike), builds the entry `{seq, at,
+  actor, action, subject, purpose, grant, detail}`, encodes it as RFC 8785 canonical
+  JSON, and stores those exact bytes with their leaf hash H(0x00 ‖ bytes), SM3 by
+  default (`SHUHUI_LEDGER_HASH=sha256` selects SHA-256 while the ledger is still
+  empty; `shuhui db upgrade` settles it). It runs in the caller's transaction: an act
+  that is rolled back leaves no entry, and an act that commits cannot lose its entry.
+- `trust.ledger.service.record_many(db, [Entry(...), ...])` appends a batch the same
+  way with one head bump and one bulk insert; `record` is `record_many` of one. On
+  SQLite the platform's pragmas (32 MiB page cache, checkpoint every 10,000 WAL pages;
+  in `shuhui serve`, checkpoints by a background thread instead) keep the ledger's
+  index pages in memory between batches (see docs/benchmarks.md).
+  `authorisations.service.record_use(..., entries=[...])` hands its entries to the
+  caller instead, so the data channel appends a group of calls' entries in one
+  `record_many`.
+- Each process keeps the tree of committed leaves in memory (`TreeCache`) and extends
+  it from the database on use. `GET /api/v1/ledger/checkpoint` signs a new tree head
+  when the tree has grown: the text `shuhui audit ledger\n<alg>\n<size>\n<base64
+  root>\n`, SM2 with ID 1234567812345678, by the platform key in `<data
+  dir>/keys/platform-sm2.pem` (OpenSSL verifies it; a test does). Proof endpoints
+  serve RFC 9162 inclusion and consistency proofs; entries (with their exact bytes,
+  base64) are for admins and data-bureau operators, since subjects are people.
+- `shuhui audit verify` recomputes every leaf hash from the stored bytes, checks the
+  bytes are canonical and agree with the queryable columns, rebuilds the tree from the
+  bytes, and checks every checkpoint's signature and root; it names the first altered
+  entry.
+- Written today: platform key issued, account created, roles changed, seal created
+  (key issued), seal used, seal revoked, data loaded, personal key
+  issued/registered/revoked, and for every mandate and certificate-use authorisation:
+  created, signed, used, refused, checked, verified, revoked, expired, exhausted.
+  Those entries carry the authorisation's code as `grant` and the principal (citizen
+  ID or credit code) as `subject`; the principal's 谁用了我的数据 page reads the ledger by
+  subject, an authorisation's page by grant (both indexed).
+- `shuhui db upgrade` (and `demo`, `serve`, `data load`, `synth`, which ready the
+  database the same way) settles the hash, then
+  `trust.ledger.keys.ensure_platform_key` (called by
+  `trust.ledger.setup.ready_database`) issues the platform key: the `key.issued` entry
+  (subject: the key's SM3 fingerprint) is committed before the key file appears, and a
+  key file found without an entry is recorded then. So a freshly set-up ledger is
+  never empty. The web app only loads the key; if none is there it makes one and logs
+  a warning.
+- Every table version that `shuhui data load`, `synth` or `demo` publishes is one
+  `data.loaded` entry (subject `table:<name>`; version, rows, source, SM3 of the
+  version's manifest), written after publishing. The data core cannot import the
+  ledger, so the top-level CLI hands it the recorder (the `LoadLedger` in
+  `datacore.cli.CommandContext`); a refused load records nothing.
+"""
