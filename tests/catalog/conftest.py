@@ -8,19 +8,13 @@ from fastapi import FastAPI
 
 from shuhui.catalog import generate, service
 from shuhui.core.db import transaction
-from shuhui.synth import CityConfig
-from shuhui.synth.cli import build_city
-
-CITY = CityConfig(residents=1_500, seed=7, chunk=1_500)
 
 
 @pytest.fixture
-def catalogued(app: FastAPI) -> FastAPI:
+def catalogued(synced_city_app: FastAPI) -> FastAPI:
     """The app, its data core holding a small city, every table registered in the catalog."""
-    core = app.state.datacore
-    build_city(core, CITY, show_progress=False)
+    app = synced_city_app
     with transaction(app.state.session_factory) as db:
-        service.sync_datacore(db, core, app.state.city_catalog, actor="test", assess_quality=False)
         service.related_by_keywords(db)
     return app
 

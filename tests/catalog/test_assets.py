@@ -18,7 +18,7 @@ from shuhui.core.db import transaction
 from shuhui.trust.models import Role
 from shuhui.trust.schemas import UserCreate
 from shuhui.trust.service import DEMO_PASSWORD, create_user
-from tests.conftest import csrf_from, login
+from tests.fixtures import as_user, csrf_from, login
 
 HOLDER = "11370200MA69M3DT40"  # 青岛市大数据发展管理局 (content/qingdao/departments.yaml)
 ENTERPRISE_CODE = "91370202MA3C4D5E6T"  # the demo enterprise's own credit code
@@ -54,12 +54,6 @@ def registry(catalogued: FastAPI) -> FastAPI:
                 actor="test",
             )
     return catalogued
-
-
-def as_user(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, username)
-    return client
 
 
 def application(**overrides: Any) -> dict[str, Any]:

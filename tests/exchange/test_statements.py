@@ -22,9 +22,9 @@ from shuhui.exchange.models import Call, IssuedStatement
 from shuhui.exchange.products import Tier
 from shuhui.trust import seals
 from shuhui.trust.models import LedgerEntry
-from tests.conftest import csrf_from
-from tests.exchange.conftest import Channel, as_user
+from tests.exchange.conftest import Channel
 from tests.exchange.test_gateway import check, consent
+from tests.fixtures import as_user, csrf_from
 
 
 def last_month() -> date:

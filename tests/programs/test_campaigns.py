@@ -15,7 +15,8 @@ from shuhui.programs.models import BenefitGrant, Candidate, OutboxMessage
 from shuhui.trust.models import LedgerEntry, Role
 from shuhui.trust.schemas import UserCreate
 from shuhui.trust.service import DEMO_PASSWORD, create_user
-from tests.programs.conftest import City, as_user, resident
+from tests.fixtures import as_user
+from tests.programs.conftest import City, resident
 
 ELDERLY = "elderly-allowance"
 HARDSHIP = "hardship-disability-living-subsidy"

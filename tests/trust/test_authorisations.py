@@ -29,7 +29,7 @@ from shuhui.trust import authorisations as authz
 from shuhui.trust.models import LedgerEntry, Role
 from shuhui.trust.schemas import UserCreate
 from shuhui.trust.service import DEMO_PASSWORD, create_user
-from tests.conftest import login
+from tests.fixtures import as_user
 
 CITIZEN_ID = "370202199003151233"  # the demo account "citizen"
 AGENT_ID = "370212193805117155"
@@ -59,12 +59,6 @@ def people(app: FastAPI) -> FastAPI:
                 actor="test",
             )
     return app
-
-
-def as_user(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, username)
-    return client
 
 
 def in_days(days: float) -> str:

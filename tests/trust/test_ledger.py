@@ -26,7 +26,7 @@ from shuhui.trust.canonical import canonical_json
 from shuhui.trust.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 from shuhui.trust.service import DEMO_ACCOUNTS
 from shuhui.trust.sm import SM2PrivateKey
-from tests.conftest import login
+from tests.fixtures import login
 
 NEW_USER = {
     "username": "audit.me",
