@@ -31,6 +31,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
+from xdist.remote import Producer
+from xdist.scheduler import LoadGroupScheduling
+from xdist.scheduler.protocol import Scheduling
 
 from shuhui.catalog import service as catalog_service
 from shuhui.core.db import make_engine, make_session_factory, transaction
@@ -376,14 +379,24 @@ def as_user(app: FastAPI, username: str) -> TestClient:
 
 # --- xdist ------------------------------------------------------------------------------------
 
-# Session fixtures that cost far more than a test (a served demo city, a Chromium): the tests
-# that use them go to one xdist worker (``--dist loadgroup``), which makes them once.
-ONE_WORKER_GROUPS = {"browser": "browser", "server_url": "browser"}
+# Folders whose tests share session fixtures that cost far more than a test (tests/browser: a
+# served demo city and a Chromium): with ``--dist loadgroup`` each goes whole to one worker,
+# which makes them once; every other test goes wherever a worker is free.
+ONE_WORKER_FOLDERS = ("tests/browser/",)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        group = next((g for f, g in ONE_WORKER_GROUPS.items() if f in names), None)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+class FolderGroupScheduling(LoadGroupScheduling):
+    """xdist's loadgroup, grouping by folder here: the ``xdist_group`` mark it reads is lost on
+    pytest 9.2, whose node IDs xdist 3.8 can no longer suffix (pytest-xdist issue 1386)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        for folder in ONE_WORKER_FOLDERS:
+            if nodeid.startswith(folder):
+                return folder
+        return super()._split_scope(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
+    if config.getvalue("dist") == "loadgroup":
+        return FolderGroupScheduling(config, log)
+    return None
