@@ -161,6 +161,20 @@ class SqliteTemplates:
             shutil.copy(self.file(stage), path)
 
 
+# The names PostgresTemplates gives: t_<pid>_<token>_<id> and tpl_<pid>_<token>_<stage>.
+LEFTOVER = re.compile(r"^(?:t|tpl)_(?P<pid>\d+)_[0-9a-f]{8}_[0-9a-z]+$")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class PostgresTemplates:
     """One template database per stage, made on first use; a test's database is a
     ``CREATE DATABASE … TEMPLATE`` of it, dropped after the test by a background thread (a drop
@@ -169,9 +183,11 @@ class PostgresTemplates:
     def __init__(self, server_url: str, city: Callable[[], Path]) -> None:
         self.server_url = server_url
         self.city = city
-        # Names of this session's own, so that runs side by side on one server never meet.
-        self.token = uuid.uuid4().hex[:10]
+        # Names of this session's own, so that runs side by side on one server never meet; the
+        # process ID in them tells whose run has gone (see _drop_leftovers).
+        self.token = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
         self.admin: Engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        self._drop_leftovers()
         self.templates: dict[Stage, str] = {}
         self.drops: queue.Queue[str | None] = queue.Queue()
         self.dropper = threading.Thread(target=self._drop_all, name="drop-databases", daemon=True)
@@ -190,6 +206,18 @@ class PostgresTemplates:
     def _drop(self, name: str) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _drop_leftovers(self) -> None:
+        """Drops the databases that runs killed on this machine left behind (a run ended any
+        other way drops its own): those named after a process that is no longer running."""
+        if make_url(self.server_url).host not in (None, "", "localhost", "127.0.0.1", "::1"):
+            return
+        with self.admin.connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database")).scalars().all()
+        for name in names:
+            found = LEFTOVER.match(name)
+            if found and not _running(int(found["pid"])):
+                self._drop(name)
 
     def _drop_all(self) -> None:
         while (name := self.drops.get()) is not None:
