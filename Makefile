@@ -11,8 +11,12 @@ PIP    := $(BIN)/python -m pip install -q -c constraints.txt
 demo: install
 	$(BIN)/shuhui demo --serve
 
+# Spread over every core (pytest-xdist); the tests that share one served demo and Chromium
+# stay on one worker (tests/fixtures.py), so --dist loadgroup. TEST_WORKERS=0 runs in-process.
+TEST_WORKERS ?= auto
+
 test: install-test system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Static checks, run by CI beside `make test`.
 check: install-test

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from shuhui.core.http import CSRF_COOKIE, SESSION_COOKIE
-from tests.conftest import login
+from tests.fixtures import login
 
 
 @pytest.fixture

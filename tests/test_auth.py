@@ -12,7 +12,7 @@ from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
 from shuhui.core.http import SESSION_COOKIE
 from shuhui.trust.identity.models import LoginSession, User
-from tests.conftest import csrf_from, login
+from tests.fixtures import csrf_from, login
 
 NEW_USER = {
     "username": "wang.wu",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import shuhui
-from tests.conftest import DEMO_ACCOUNTS
+from tests.fixtures import DEMO_ACCOUNTS
 
 SHUHUI = [sys.executable, "-m", "shuhui.cli"]
 

@@ -65,7 +65,7 @@ def test_login_required(client: TestClient) -> None:
 
 def test_form_post_from_a_non_browser_gets_problem_json(client: TestClient) -> None:
     client.get("/login")  # obtain the CSRF seed cookie
-    from tests.conftest import csrf_from
+    from tests.fixtures import csrf_from
 
     token = csrf_from(client)
     body = assert_problem(client.post("/login", data={"csrf_token": token}), 422, "validation")

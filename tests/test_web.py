@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shuhui.web.nav import MODULES
-from tests.conftest import login
+from tests.fixtures import login
 
 NAV_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "安全监测", "领导驾驶舱"]
 

@@ -20,7 +20,7 @@ from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.models import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
-from tests.conftest import csrf_from, login
+from tests.fixtures import as_user, csrf_from, login
 
 HOLDER = "11370200MA69M3DT40"  # 青岛市大数据发展管理局 (content/qingdao/departments.yaml)
 ENTERPRISE_CODE = "91370202MA3C4D5E6T"  # the demo enterprise's own credit code
@@ -56,12 +56,6 @@ def registry(catalogued: FastAPI) -> FastAPI:
                 actor="test",
             )
     return catalogued
-
-
-def as_user(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, username)
-    return client
 
 
 def application(**overrides: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from shuhui.channel.common import month_of
 from shuhui.core.clock import utcnow
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in
-from tests.conftest import DEMO_ACCOUNTS
+from tests.fixtures import DEMO_ACCOUNTS
 
 INSURER_CODE = "91370200MA3R7B9K1L"
 INSURER_NAME = "青岛示范人寿保险股份有限公司"

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, Request, Response, expect
 
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, log_in, submit
-from tests.conftest import DEMO_ACCOUNTS
+from tests.fixtures import DEMO_ACCOUNTS
 
 MODULES_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "安全监测", "领导驾驶舱"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"

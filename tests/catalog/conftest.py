@@ -1,4 +1,4 @@
-"""Catalog fixtures: the catalogued app (``catalogued``, in the tests' root conftest: the data
+"""Catalog fixtures: the catalogued app (``catalogued``, in ``tests/fixtures.py``: the data
 assets use it too) with generated metadata on top, for search at some scale."""
 
 from __future__ import annotations

@@ -10,25 +10,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shuhui.catalog import service as catalog_service
 from shuhui.core.db import transaction
-from shuhui.synth.cli import build_city
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.models import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
-from tests.conftest import CATALOGUED_CITY as CITY
-from tests.conftest import login
+from tests.fixtures import as_user
 
 INSURER = "91370200MA3R7B9K1L"
 BANK = "9137021460181590X0"
 PURPOSE = "人身保险投保核保"
-
-
-def as_user(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, username)
-    return client
 
 
 @dataclass
@@ -119,14 +110,9 @@ def grant_for(
 
 
 @pytest.fixture
-def city(app: FastAPI) -> FastAPI:
+def city(synced_city_app: FastAPI) -> FastAPI:
     """The app over a small synthetic city, its tables in the catalog (open levels included)."""
-    build_city(app.state.datacore, CITY, show_progress=False)
-    with transaction(app.state.session_factory) as db:
-        catalog_service.sync_datacore(
-            db, app.state.datacore, app.state.city_catalog, actor="test", assess_quality=False
-        )
-    return app
+    return synced_city_app
 
 
 @pytest.fixture

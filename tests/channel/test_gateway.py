@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from shuhui.trust.authorisations.service import entries_about
-from tests.channel.conftest import PURPOSE, Channel, as_user, grant_for, register
+from tests.channel.conftest import PURPOSE, Channel, grant_for, register
+from tests.fixtures import as_user
 
 UNDERWRITING = "/api/v1/channel/products/underwriting-health-check"
 

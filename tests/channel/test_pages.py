@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from tests.channel.conftest import BANK, PURPOSE, Channel, as_user
+from tests.channel.conftest import BANK, PURPOSE, Channel
 from tests.channel.test_gateway import check, consent
+from tests.fixtures import as_user
 
 HTML = {"accept": "text/html"}
 SECRET = re.compile(r'<code class="secret" id="secret">(shk_[0-9a-f]{8}_[A-Za-z0-9_-]+)</code>')

@@ -24,9 +24,9 @@ from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
 from shuhui.trust.ledger.models import LedgerEntry
 from shuhui.trust.seals import service as seals
-from tests.channel.conftest import Channel, as_user
+from tests.channel.conftest import Channel
 from tests.channel.test_gateway import check, consent
-from tests.conftest import csrf_from
+from tests.fixtures import as_user, csrf_from
 
 
 def last_month() -> date:

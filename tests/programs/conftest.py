@@ -10,19 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.core.db import transaction
-from shuhui.synth.cli import build_city
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.models import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
-from tests.conftest import CATALOGUED_CITY as CITY
-from tests.conftest import login
-
-
-def as_user(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, username)
-    return client
+from tests.fixtures import as_user
 
 
 def resident(app: FastAPI, username: str, citizen_id: str) -> TestClient:
@@ -51,6 +43,6 @@ class City:
 
 
 @pytest.fixture
-def city(app: FastAPI) -> City:
-    build_city(app.state.datacore, CITY, show_progress=False)
+def city(city_app: FastAPI) -> City:
+    app = city_app
     return City(app, as_user(app, "civil"), as_user(app, "disability"), as_user(app, "officer"))

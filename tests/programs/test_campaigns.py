@@ -17,7 +17,8 @@ from shuhui.trust.identity.models import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry
-from tests.programs.conftest import City, as_user, resident
+from tests.fixtures import as_user
+from tests.programs.conftest import City, resident
 
 ELDERLY = "elderly-allowance"
 HARDSHIP = "hardship-disability-living-subsidy"

@@ -8,8 +8,8 @@ import re
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from tests.conftest import csrf_from
-from tests.programs.conftest import City, as_user, resident
+from tests.fixtures import as_user, csrf_from
+from tests.programs.conftest import City, resident
 
 
 def post(client: TestClient, path: str, data: dict[str, str | list[str]]) -> Response:

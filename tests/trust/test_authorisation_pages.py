@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.ledger.models import LedgerEntry
-from tests.conftest import csrf_from, login
+from tests.fixtures import csrf_from, login
 from tests.trust.test_authorisations import AGENT_ID, CITIZEN_ID, PENSION, people
 
 __all__ = ["people"]  # the fixture, shared with the API tests

@@ -31,7 +31,7 @@ from shuhui.trust.identity.models import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry
-from tests.conftest import login
+from tests.fixtures import as_user
 
 CITIZEN_ID = "370202199003151233"  # the demo account "citizen"
 AGENT_ID = "370212193805117155"
@@ -61,12 +61,6 @@ def people(app: FastAPI) -> FastAPI:
                 actor="test",
             )
     return app
-
-
-def as_user(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    login(client, username)
-    return client
 
 
 def in_days(days: float) -> str:

@@ -25,7 +25,7 @@ from shuhui.trust.crypto.canonical import canonical_json
 from shuhui.trust.crypto.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
-from tests.conftest import DEMO_ACCOUNTS, login
+from tests.fixtures import DEMO_ACCOUNTS, login
 
 NEW_USER = {
     "username": "audit.me",

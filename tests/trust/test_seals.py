@@ -23,7 +23,7 @@ from shuhui.core.db import transaction
 from shuhui.core.settings import Settings, get_settings
 from shuhui.trust.seals import service as seals
 from shuhui.trust.seals.cli import seal_app
-from tests.conftest import csrf_from, login
+from tests.fixtures import csrf_from, login
 
 CODE = "QDXZSP-2026-0001"
 NAME = "青岛市行政审批服务局行政审批专用章"

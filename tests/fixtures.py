@@ -1,0 +1,443 @@
+"""The fixtures every test directory shares, registered by ``tests/conftest.py``: a database per
+test (SQLite, and PostgreSQL too when ``SHUHUI_TEST_POSTGRES_URL`` is set), the settings and
+app over it, clients logged in through the login form, and the small synthetic city ``CITY`` in
+the app's data core.
+
+What is slow to make is made once per session (per xdist worker) as a template, and each test
+gets a copy: the migrated database, without and with the demo accounts (hashing their passwords
+is deliberately slow), the city's data core files (``build_city``), and the database with that
+city registered in the catalog (``sync_datacore``). A copy holds what the fixture used to make
+for each test; only the times recorded in it are those of the template's making.
+
+Which database a test gets is decided by the fixtures it asks for, directly or through others:
+``synced_city_app`` wants the catalogued city, ``app`` the demo accounts, ``migrated`` the
+schema, and a test asking for ``database_url`` alone an empty database.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, text
+from xdist.remote import Producer
+from xdist.scheduler import LoadGroupScheduling
+from xdist.scheduler.protocol import Scheduling
+
+from shuhui.catalog import service as catalog_service
+from shuhui.core.content import DEFAULT_DIR as DEFAULT_CONTENT_DIR
+from shuhui.core.db import make_engine, make_session_factory, transaction
+from shuhui.core.migrate import upgrade
+from shuhui.core.settings import Settings
+from shuhui.datacore.store import DataCore
+from shuhui.synth import CityConfig
+from shuhui.synth.cli import build_city
+from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
+
+POSTGRES_URL = os.environ.get("SHUHUI_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+# The small city of the catalog, channel and programs tests.
+CITY = CityConfig(residents=1_500, seed=7, chunk=1_500)
+# The demo accounts of the repository's city, as the test apps create them.
+DEMO_ACCOUNTS = demo_accounts(DEFAULT_CONTENT_DIR / "qingdao")
+# The folders of a data directory that build_city writes.
+CITY_FOLDERS = ("datacore", "truth")
+
+
+class Stage(StrEnum):
+    """What a test's database holds when the test gets it; each stage adds to the one before."""
+
+    EMPTY = "empty"
+    MIGRATED = "migrated"
+    DEMO = "demo"
+    SYNCED = "synced"
+
+
+# The fixture that wants each stage, latest stage first.
+STAGE_OF_FIXTURE = (
+    ("synced_city_app", Stage.SYNCED),
+    ("app", Stage.DEMO),
+    ("migrated", Stage.MIGRATED),
+)
+
+
+def stage_for(fixturenames: list[str]) -> Stage:
+    for name, stage in STAGE_OF_FIXTURE:
+        if name in fixturenames:
+            return stage
+    return Stage.EMPTY
+
+
+def make_settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key="test-secret",
+        cookie_secure=False,  # TestClient speaks plain http to "testserver"
+        log_level="INFO",
+    )
+
+
+# --- the steps from one stage to the next, on a database URL ---------------------------------
+
+
+def _add_demo_accounts(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            ensure_demo_accounts(db, DEMO_ACCOUNTS)
+    finally:
+        engine.dispose()
+
+
+def _register_city(url: str, city: Path) -> None:
+    """What the catalog fixtures did on the database after building the city: every table
+    registered, without the quality assessment."""
+    settings = make_settings(city, url)
+    engine = make_engine(url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            catalog_service.sync_datacore(
+                db,
+                DataCore.from_settings(settings),
+                catalog_service.city_catalog(settings.city_content),
+                actor="test",
+                assess_quality=False,
+            )
+    finally:
+        engine.dispose()
+
+
+def _step(stage: Stage, city: Callable[[], Path]) -> Callable[[str], None]:
+    if stage is Stage.MIGRATED:
+        return upgrade
+    if stage is Stage.DEMO:
+        return _add_demo_accounts
+    if stage is Stage.SYNCED:
+        return lambda url: _register_city(url, city())
+    raise ValueError(stage)
+
+
+STAGES = list(Stage)
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+class SqliteTemplates:
+    """One database file per stage, made on first use; a test's database is a copy."""
+
+    def __init__(self, folder: Path, city: Callable[[], Path]) -> None:
+        self.folder = folder
+        self.city = city
+        self.files: dict[Stage, Path] = {}
+
+    def file(self, stage: Stage) -> Path:
+        if stage not in self.files:
+            path = self.folder / f"{stage}.db"
+            previous = STAGES[STAGES.index(stage) - 1]
+            if previous is not Stage.EMPTY:
+                shutil.copy(self.file(previous), path)
+            _step(stage, self.city)(f"sqlite:///{path}")
+            # Into the one file, so that copying the file copies everything (the engines are
+            # gone, but a WAL left behind would hold what was written last).
+            with sqlite3.connect(path) as con:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.close()
+            self.files[stage] = path
+        return self.files[stage]
+
+    def copy(self, stage: Stage, path: Path) -> None:
+        if stage is not Stage.EMPTY:
+            shutil.copy(self.file(stage), path)
+
+
+# The names PostgresTemplates gives: t_<pid>_<token>_<id> and tpl_<pid>_<token>_<stage>.
+LEFTOVER = re.compile(r"^(?:t|tpl)_(?P<pid>\d+)_[0-9a-f]{8}_[0-9a-z]+$")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class PostgresTemplates:
+    """One template database per stage, made on first use; a test's database is a
+    ``CREATE DATABASE … TEMPLATE`` of it, dropped after the test by a background thread (a drop
+    waits a second for a checkpoint, which the next test need not wait for)."""
+
+    def __init__(self, server_url: str, city: Callable[[], Path]) -> None:
+        self.server_url = server_url
+        self.city = city
+        # Names of this session's own, so that runs side by side on one server never meet; the
+        # process ID in them tells whose run has gone (see _drop_leftovers).
+        self.token = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        self.admin: Engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        self._drop_leftovers()
+        self.templates: dict[Stage, str] = {}
+        self.drops: queue.Queue[str | None] = queue.Queue()
+        self.dropper = threading.Thread(target=self._drop_all, name="drop-databases", daemon=True)
+        self.dropper.start()
+
+    def url(self, database: str) -> str:
+        return (
+            make_url(self.server_url).set(database=database).render_as_string(hide_password=False)
+        )
+
+    def _create(self, name: str, template: str | None) -> None:
+        source = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{source}'))
+
+    def _drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _drop_leftovers(self) -> None:
+        """Drops the databases that runs killed on this machine left behind (a run ended any
+        other way drops its own): those named after a process that is no longer running."""
+        if make_url(self.server_url).host not in (None, "", "localhost", "127.0.0.1", "::1"):
+            return
+        with self.admin.connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database")).scalars().all()
+        for name in names:
+            found = LEFTOVER.match(name)
+            if found and not _running(int(found["pid"])):
+                self._drop(name)
+
+    def _drop_all(self) -> None:
+        while (name := self.drops.get()) is not None:
+            self._drop(name)
+
+    def template(self, stage: Stage) -> str | None:
+        if stage is Stage.EMPTY:
+            return None
+        if stage not in self.templates:
+            name = f"tpl_{self.token}_{stage}"
+            self._create(name, self.template(STAGES[STAGES.index(stage) - 1]))
+            self.templates[stage] = name
+            _step(stage, self.city)(self.url(name))
+        return self.templates[stage]
+
+    def create(self, stage: Stage) -> str:
+        name = f"t_{self.token}_{uuid.uuid4().hex[:10]}"
+        self._create(name, self.template(stage))
+        return name
+
+    def drop_later(self, name: str) -> None:
+        self.drops.put(name)
+
+    def close(self) -> None:
+        self.drops.put(None)
+        self.dropper.join()
+        for name in self.templates.values():
+            self._drop(name)
+        self.admin.dispose()
+
+
+class Templates:
+    """This session's templates: the city's data core folders, and the databases."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._city: Path | None = None
+        self.sqlite = SqliteTemplates(folder / "sqlite", self.city)
+        self._postgres: PostgresTemplates | None = None
+
+    def city(self) -> Path:
+        """A data directory holding ``CITY`` as ``build_city`` left it."""
+        if self._city is None:
+            path = self.folder / "city"
+            build_city(DataCore(path / "datacore", path / "truth"), CITY, show_progress=False)
+            self._city = path
+        return self._city
+
+    def postgres(self) -> PostgresTemplates:
+        if self._postgres is None:
+            assert POSTGRES_URL is not None
+            self._postgres = PostgresTemplates(POSTGRES_URL, self.city)
+        return self._postgres
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            self._postgres.close()
+
+
+def copy_city(template: Path, data_dir: Path) -> None:
+    """Copies the city's data core into a data directory. Parquet files are hard-linked: a
+    published file is never written again (a new version is new files, storage.py), and
+    removing a link leaves the template's. Everything else is copied, since it is replaced or
+    locked (catalog.json, catalog.lock)."""
+
+    def link_or_copy(src: str, dst: str) -> None:
+        if src.endswith(".parquet"):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    for folder in CITY_FOLDERS:
+        shutil.copytree(
+            template / folder, data_dir / folder, copy_function=link_or_copy, dirs_exist_ok=True
+        )
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    (made.folder / "sqlite").mkdir()
+    yield made
+    made.close()
+
+
+# --- database, settings, app ------------------------------------------------------------------
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, templates: Templates
+) -> Iterator[str]:
+    """A database of the test's own, at the stage its fixtures want (see the module's
+    docstring): a SQLite file, or a PostgreSQL database dropped after the test."""
+    stage = stage_for(request.fixturenames)
+    if request.param == "sqlite":
+        path = tmp_path / "shuhui.db"
+        templates.sqlite.copy(stage, path)
+        yield f"sqlite:///{path}"
+        return
+    postgres = templates.postgres()
+    name = postgres.create(stage)
+    try:
+        yield postgres.url(name)
+    finally:
+        postgres.drop_later(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "var", database_url)
+
+
+@pytest.fixture
+def migrated(settings: Settings) -> Settings:
+    """The settings over a migrated database (migrated when ``database_url`` copied it)."""
+    settings.ensure_data_dir()
+    return settings
+
+
+@pytest.fixture
+def app(migrated: Settings) -> Iterator[FastAPI]:
+    """The app over a migrated database holding the demo accounts."""
+    from shuhui.web.app import create_app
+
+    application = create_app(migrated)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+# --- the small city -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def city_app(app: FastAPI, templates: Templates) -> FastAPI:
+    """The app, its data core holding ``CITY`` as ``build_city`` left it. The data core reads
+    its folders afresh on each call (it keeps only manifests, by version), so files put in
+    place after the app was made are seen."""
+    copy_city(templates.city(), app.state.settings.data_dir)
+    return app
+
+
+@pytest.fixture
+def synced_city_app(city_app: FastAPI) -> FastAPI:
+    """``city_app`` with every table of the city registered in the catalog (``sync_datacore``
+    without the quality assessment): its database was copied so from the template."""
+    return city_app
+
+
+@pytest.fixture
+def catalogued(synced_city_app: FastAPI) -> FastAPI:
+    """The app, its data core holding a small city, every table registered in the catalog and
+    related by keywords (the catalog's tests and the data assets' share it)."""
+    app = synced_city_app
+    with transaction(app.state.session_factory) as db:
+        catalog_service.related_by_keywords(db)
+    return app
+
+
+# --- logging in ---------------------------------------------------------------------------------
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    found = CSRF_INPUT.search(page.text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> str:
+    """Logs in through the login form, as a browser would; returns the CSRF token to post with."""
+    token = csrf_from(client)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    client.headers["x-csrf-token"] = token
+    return token
+
+
+def as_user(app: FastAPI, username: str) -> TestClient:
+    """A client of its own, logged in as ``username``."""
+    client = TestClient(app, raise_server_exceptions=False)
+    login(client, username)
+    return client
+
+
+# --- xdist ------------------------------------------------------------------------------------
+
+# Folders whose tests share session fixtures that cost far more than a test (tests/browser: a
+# served demo city and a Chromium): with ``--dist loadgroup`` each goes whole to one worker,
+# which makes them once; every other test goes wherever a worker is free.
+ONE_WORKER_FOLDERS = ("tests/browser/",)
+
+
+class FolderGroupScheduling(LoadGroupScheduling):
+    """xdist's loadgroup, grouping by folder here: the ``xdist_group`` mark it reads is lost on
+    pytest 9.2, whose node IDs xdist 3.8 can no longer suffix (pytest-xdist issue 1386)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        for folder in ONE_WORKER_FOLDERS:
+            if nodeid.startswith(folder):
+                return folder
+        return super()._split_scope(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
+    if config.getvalue("dist") == "loadgroup":
+        return FolderGroupScheduling(config, log)
+    return None
