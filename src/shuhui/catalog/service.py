@@ -33,6 +33,7 @@ from shuhui.catalog.models import (
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import Problem
+from shuhui.core.regions import QINGDAO_CITY_CODE
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
 from shuhui.quality import checks as quality_checks
@@ -341,7 +342,7 @@ def _register(
     dataset.version = info.version
     dataset.rows = info.rows
     dataset.modified = loaded_at
-    dataset.spatial = "370200"
+    dataset.spatial = QINGDAO_CITY_CODE  # the whole city: the data core holds city-wide tables
     dataset.distributions.clear()
     db.flush()
     dataset.distributions = _distributions(dataset, cls.open_level)
