@@ -41,12 +41,14 @@ from shuhui.programs import service as programs_service
 from shuhui.trust.authorisations import context as authorisation_context
 from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
-from shuhui.trust.identity import routes as trust_routes
+from shuhui.trust.identity import pages as identity_pages
+from shuhui.trust.identity import routes as identity_routes
 from shuhui.trust.identity.deps import load_user, require_role
 from shuhui.trust.identity.models import Role
 from shuhui.trust.ledger import routes as ledger_routes
 from shuhui.trust.ledger.keys import platform_key
 from shuhui.trust.ledger.service import TreeCache
+from shuhui.trust.seals import pages as seal_pages
 from shuhui.trust.seals import routes as seal_routes
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
@@ -136,11 +138,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dcat_routes.pages,
         web_routes.pages,
         web_routes.api,
-        trust_routes.pages,
-        trust_routes.api,
+        identity_pages.pages,
+        identity_routes.api,
         ledger_routes.api,
         seal_routes.api,
-        seal_routes.pages,
+        seal_pages.pages,
         authorisation_routes.api,
         authorisation_pages.pages,
         asset_routes.api,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, DBSession
@@ -59,3 +59,19 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(load_user)]
 DB = DBSession
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )

@@ -3,72 +3,34 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from shuhui.core import forms
 from shuhui.core.errors import Problem, invalid
-from shuhui.core.http import render
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import Role, User
 from shuhui.trust.seals import service as seals
 from shuhui.trust.seals.models import Seal
+from shuhui.trust.seals.schemas import (
+    MAX_DOCUMENT,
+    MAX_ENVELOPE,
+    SealCreate,
+    SealOut,
+    VerdictOut,
+    VerifyIn,
+)
+from shuhui.trust.seals.uploads import read_upload, verify_in_thread
 
 api = APIRouter(prefix="/api/v1/seals", tags=["e-seals"])
-pages = APIRouter(include_in_schema=False)
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 Sealer = Annotated[User, Depends(require_role(Role.officer, Role.admin))]
-
-MAX_DOCUMENT = 20 * 1024 * 1024
-MAX_ENVELOPE = 64 * 1024
-
-
-class SealCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=seals.CODE_PATTERN.pattern, examples=["QDXZSP-2026-0001"])
-    name: str = Field(min_length=2, max_length=128, examples=["青岛市行政审批服务局行政审批专用章"])
-    department: str = Field(min_length=2, max_length=128, examples=["青岛市行政审批服务局"])
-    valid_from: AwareDatetime | None = None  # default: now
-    valid_to: AwareDatetime | None = None  # default: valid_from + days
-    days: int = Field(default=365, ge=1, le=3650)
-
-
-class SealOut(BaseModel):
-    code: str
-    name: str
-    department: str
-    key_id: str
-    public_key_pem: str
-    valid_from: str
-    valid_to: str
-    created_at: str
-    revoked_at: str | None
-    image_url: str
-
-
-class VerifyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    document_base64: str
-    envelope: dict[str, Any]
-
-
-class VerdictOut(BaseModel):
-    valid: bool
-    reason: str | None
-    seal: dict[str, str] | None
-    signer: str | None
-    signed_at: str | None
 
 
 def _out(seal: Seal) -> SealOut:
@@ -146,23 +108,6 @@ def sign(
     return seals.sign_document(db, _data_dir(request), code, document, signer=user.username)
 
 
-async def _upload(form: Any, name: str, limit: int) -> bytes | None:
-    value = form.get(name)
-    if isinstance(value, StarletteUpload):
-        data = await value.read(limit + 1)
-    elif isinstance(value, str) and value:
-        data = value.encode()
-    else:
-        return None
-    if len(data) > limit:
-        raise invalid(name, f"larger than {limit} bytes")
-    return data
-
-
-async def _verify(db: Session, envelope: Any, document: bytes) -> seals.Verdict:
-    return await run_in_threadpool(seals.verify_envelope, envelope, document, db=db)
-
-
 @api.post(
     "/verify",
     response_model=VerdictOut,
@@ -202,10 +147,10 @@ async def verify(request: Request, db: DB) -> VerdictOut:
         envelope = body.envelope
     elif ctype == "multipart/form-data":
         form = await request.form()
-        got_document = await _upload(form, "document", MAX_DOCUMENT)
+        got_document = await read_upload(form, "document", MAX_DOCUMENT)
         if got_document is None:
             raise invalid("document", "upload the document as a file")
-        got_envelope = await _upload(form, "envelope", MAX_ENVELOPE)
+        got_envelope = await read_upload(form, "envelope", MAX_ENVELOPE)
         if got_envelope is None:
             raise invalid("envelope", "upload the signature envelope (JSON)")
         document, envelope = got_document, got_envelope
@@ -213,36 +158,6 @@ async def verify(request: Request, db: DB) -> VerdictOut:
         raise Problem(
             "unsupported-media-type", detail="use application/json or multipart/form-data"
         )
-    verdict = await _verify(db, envelope, document)
+    verdict = await verify_in_thread(db, envelope, document)
     seals.refuse_malformed(verdict)
     return VerdictOut(**verdict.as_dict())
-
-
-# --- the page ---------------------------------------------------------------------------------
-
-
-def _page(request: Request, *, result: dict[str, Any] | None = None, status: int = 200) -> Response:
-    return render(request, "seal_verify.html", {"result": result}, status=status)
-
-
-@pages.get("/seals/verify", response_class=HTMLResponse)
-def verify_page(request: Request) -> Response:
-    return _page(request)
-
-
-@pages.post("/seals/verify", response_class=HTMLResponse)
-async def verify_page_submit(request: Request, db: DB) -> Response:
-    form = await request.form()
-    try:
-        document = await _upload(form, "document", MAX_DOCUMENT)
-        envelope = await _upload(form, "envelope", MAX_ENVELOPE)
-    except Problem as exc:
-        return _page(request, result={"valid": False, "reason": exc.detail}, status=422)
-    if document is None or envelope is None:
-        missing = "请上传文件和签章文件 (upload both the document and the envelope)"
-        return _page(request, result={"valid": False, "reason": missing}, status=422)
-    verdict = await _verify(db, envelope, document)
-    result = verdict.as_dict()
-    if verdict.signed_at:
-        result["signed_at_dt"] = datetime.fromisoformat(verdict.signed_at.replace("Z", "+00:00"))
-    return _page(request, result=result, status=422 if verdict.malformed else 200)
