@@ -120,9 +120,7 @@ def test_the_api_takes_the_same_money_texts_and_keeps_its_fractions(registry: An
     out = valued.json()
     assert out["cost"]["total_cost"] == "10000.00"
     assert out["income"]["discount_rate"] == "0.1"
-    bad = operator.post(
-        f"/api/v1/assets/{code}/valuation", json={"cost": {"acquisition": "八千"}}
-    )
+    bad = operator.post(f"/api/v1/assets/{code}/valuation", json={"cost": {"acquisition": "八千"}})
     assert bad.status_code == 422
     assert bad.json()["field"] == "cost.acquisition"
     assert bad.json()["errors"][0]["reason"].startswith("不是有效的金额")

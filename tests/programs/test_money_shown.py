@@ -66,9 +66,7 @@ def test_an_applicant_types_money_in_yuan_and_the_department_reads_it_in_yuan(
     assert mine["application"][CONTRIBUTIONS] == "120050"  # kept in fen, as the data core
     assert mine["applied_outcome"] == "eligible"
     assert mine["applied_amount_fen"] == round(120050 * 0.6667)
-    applied = re.search(
-        r'class="applied-amount">([^<]+)<', person.get("/hrss/offers").text
-    )
+    applied = re.search(r'class="applied-amount">([^<]+)<', person.get("/hrss/offers").text)
     assert applied is not None and applied.group(1) == "800.37"
 
     review = city.hrss.get(f"/hrss/candidates/{offer}").text

@@ -43,7 +43,12 @@ def with_unit(value: object, unit: str | None) -> str:
     (``10000, "分/月"`` → "100.00 元/月"), anything else as it is with its unit."""
     if value is None:
         return NONE_SHOWN
-    if unit and is_fen_unit(unit) and isinstance(value, int | float) and not isinstance(value, bool):
+    if (
+        unit
+        and is_fen_unit(unit)
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
         return f"{yuan(value)} {shown_unit(unit)}"
     return f"{value} {unit}" if unit else str(value)
 
