@@ -240,7 +240,7 @@ def test_an_operator_registers_and_values_a_dataset_in_the_pages(registry: FastA
             "security": "0",
             "registration": "0",
             "incomes": "30000, 30000",
-            "discount_rate": "0.08",
+            "discount_rate": "8",
             "intended_use": "held_for_sale",
             "benefits_probable": "on",
             "csrf_token": token,
@@ -342,8 +342,9 @@ def test_a_refused_valuation_keeps_the_form_and_names_each_field(registry: FastA
     page = refused.text
     assert "validation error" not in page and "ValuationIn" not in page
     summary = re.search(r'<p class="alert" role="alert" id="form-error">(.*?)</p>', page)
-    assert summary is not None and summary.group(1) == "折现率：not a number"
-    assert re.search(r'data-field="discount_rate">not a number</span>', page)
+    reason = "不是有效的百分数，请填写数字，如 8 或 8.5%"
+    assert summary is not None and summary.group(1) == f"折现率：{reason}"
+    assert re.search(rf'data-field="discount_rate">{re.escape(reason)}</span>', page)
     # Everything typed is there again, the select and checkbox as they were.
     for name in ("acquisition", "processing", "incomes", "useful_life_years"):
         assert f'name="{name}" value="{typed[name]}"' in page
@@ -354,7 +355,7 @@ def test_a_refused_valuation_keeps_the_form_and_names_each_field(registry: FastA
     assert 'id="valuation-result"' not in page
 
     # Every bad input of every method at once, each by its label and next to its field.
-    typed |= {"acquisition": "-1", "discount_rate": "0.1", "comparables": "某省数据产品,0"}
+    typed |= {"acquisition": "-1", "discount_rate": "10", "comparables": "某省数据产品,0"}
     refused = client.post(f"/catalog/assets/{code}/valuation", data=typed)
     assert refused.status_code == 422
     summary = re.search(r'id="form-error">(.*?)</p>', refused.text)

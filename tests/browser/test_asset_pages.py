@@ -253,14 +253,14 @@ def test_operator_registers_verifies_and_values_a_dataset(
     value_form = page.locator("#valuation-form")
     expect(value_form.locator("#cost-blank-hint")).to_contain_text("按 0 计")
     typed = {
-        "数据获取成本": "-120000",
-        "数据加工成本": "80000",
-        "质量成本": "25000",
-        "安全成本": "15000",
-        "合理利润率": "0.1",
-        "贬值率": "0.05",
+        "数据获取成本（元）": "-120000",
+        "数据加工成本（元）": "80,000",
+        "质量成本（元）": "25000元",
+        "安全成本（元）": "15000",
+        "合理利润率（%）": "10",
+        "贬值率（%）": "5%",
         "各年预期收益（元，逗号分隔）": "100000,110000,120000",
-        "折现率": "百分之十",
+        "折现率（%）": "百分之十",
         "使用寿命（年）": "5",
     }
     comparables = "某市殡葬数据产品,260000,0.9,1,1,1,1\n某省民政数据集,300000,0.8,1,1,1,1"
@@ -269,27 +269,34 @@ def test_operator_registers_verifies_and_values_a_dataset(
     value_form.get_by_label(re.compile("^可比案例")).fill(comparables)
     value_form.get_by_label("持有目的").select_option(label="企业内部使用（无形资产）")
     value_form.get_by_role("button", name="评估").click()
-    expect(page.locator("#form-error")).to_have_text("折现率：not a number")
-    expect(value_form.locator("[data-field='discount_rate']")).to_have_text("not a number")
+    not_a_rate = "不是有效的百分数，请填写数字，如 8 或 8.5%"
+    expect(page.locator("#form-error")).to_have_text(f"折现率：{not_a_rate}")
+    expect(value_form.locator("[data-field='discount_rate']")).to_have_text(not_a_rate)
     for label, figure in typed.items():
         expect(value_form.get_by_label(label, exact=True)).to_have_value(figure)
     expect(value_form.get_by_label(re.compile("^可比案例"))).to_have_value(comparables)
     expect(valuation.locator("#valuation-result")).to_have_count(0)
 
-    value_form.get_by_label("折现率", exact=True).fill("0.1")
+    # A rate typed as a fraction (0.1 meant as 10 %) is read as the percentage it says: 0.1 %,
+    # outside the usual range, so nothing is saved before it is confirmed or corrected.
+    value_form.get_by_label("折现率（%）", exact=True).fill("0.1")
     value_form.get_by_role("button", name="评估").click()
+    expect(value_form.locator("[data-warning='discount_rate']")).to_contain_text("0.1%")
+    expect(valuation.locator("#valuation-result")).to_have_count(0)
+    value_form.get_by_label("折现率（%）", exact=True).fill("10%")
+    value_form.get_by_role("button", name="确认无误，按此评估").click()
     expect(page.locator("#form-error")).to_have_text("数据获取成本：cannot be negative")
     acquisition_error = value_form.locator("[data-field='cost.acquisition']")
     expect(acquisition_error).to_have_text("cannot be negative")
-    expect(value_form.get_by_label("数据获取成本", exact=True)).to_have_attribute(
+    expect(value_form.get_by_label("数据获取成本（元）", exact=True)).to_have_attribute(
         "aria-describedby", "error-cost-acquisition"
     )
-    expect(value_form.get_by_label("折现率", exact=True)).to_have_value("0.1")
+    expect(value_form.get_by_label("折现率（%）", exact=True)).to_have_value("10%")
     expect(valuation.locator("#valuation-result")).to_have_count(0)
     valuation.screenshot(path=str(ARTIFACTS / "asset-valuation-refused.png"))
 
     # Corrected, every method the form offers runs: cost, income, market, and the books.
-    value_form.get_by_label("数据获取成本", exact=True).fill("120000")
+    value_form.get_by_label("数据获取成本（元）", exact=True).fill("120,000")
     value_form.get_by_role("button", name="评估").click()
     expect(valuation.locator("#valuation-result")).to_be_visible()
     expect(page.locator("#form-error")).to_have_count(0)
@@ -335,13 +342,14 @@ def test_operator_registers_verifies_and_values_a_dataset(
     reconciled = workings(page, "综合结论")
     assert amount(reconciled, "收益法 结果") == income_value
     assert amount(reconciled, "评估结论") == concluded
-    expect(valuation.locator("#valuation-result strong")).to_have_text(f"{concluded}")
+    expect(valuation.locator("#valuation-result strong")).to_have_text(f"{concluded:,.2f}")
     for method, result in (
         ("成本法", cost_value),
         ("收益法", income_value),
         ("综合结论", concluded),
     ):
-        expect(valuation.locator("h3", has_text=method)).to_have_text(f"{method} · {result}")
+        shown = f"{method} · {result:,.2f} 元"  # in 元, with thousands separators
+        expect(valuation.locator("h3", has_text=method)).to_have_text(shown)
 
     # The books carry what the resource cost, amortised over its useful life.
     books = workings(page, "会计处理")
@@ -352,7 +360,7 @@ def test_operator_registers_verifies_and_values_a_dataset(
 
     # The valuation is kept: it is there when the page is opened again.
     page.goto(f"{server_url}/catalog/assets/{code}")
-    expect(page.locator("#valuation-result strong")).to_have_text(f"{concluded}")
+    expect(page.locator("#valuation-result strong")).to_have_text(f"{concluded:,.2f}")
 
 
 @pytest.mark.browser

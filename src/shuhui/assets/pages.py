@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,10 +19,18 @@ from sqlalchemy.orm import Session
 from shuhui.assets import service
 from shuhui.assets.deps import Applicant, Operator, data_dir, registrar
 from shuhui.assets.models import ASSET_RIGHTS, ASSET_STATES, AssetRegistration
-from shuhui.assets.schemas import COST_INPUTS, ApplicationIn, ReviewIn, ValuationIn
+from shuhui.assets.schemas import (
+    COST_INPUTS,
+    FACTOR_INPUTS,
+    PERCENT_INPUTS,
+    ApplicationIn,
+    ReviewIn,
+    ValuationIn,
+)
 from shuhui.core import display, forms
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
+from shuhui.core.money import MoneyError, fraction_text, parse_percent, percent_shown
 from shuhui.trust.identity.deps import DB
 from shuhui.trust.identity.models import User
 
@@ -132,6 +141,8 @@ def _context(**extra: Any) -> dict[str, Any]:
         "rights_titles": ASSET_RIGHTS,
         "state_titles": ASSET_STATES,
         "cost_inputs": COST_INPUTS,
+        "percent_inputs": PERCENT_INPUTS,
+        "factor_inputs": FACTOR_INPUTS,
         **display.shown_errors_by_place(None, field_label),
         **extra,
     }
@@ -223,6 +234,7 @@ def _detail(
     application: dict[str, Any] | None = None,
     valuation_form: dict[str, Any] | None = None,
     typed_reason: str = "",
+    rate_warnings: list[dict[str, str]] | None = None,
 ) -> Response:
     own = row.applicant == user.username
     operator = service.is_operator(user)
@@ -254,6 +266,7 @@ def _detail(
             form=application or current,
             vform=valuation_form or VALUATION_DEFAULTS,
             typed_reason=typed_reason,
+            rate_warnings=rate_warnings or [],
             **display.shown_errors_by_place(refusal, field_label, failed),
         ),
         status=refusal.http_status if refusal else 200,
@@ -315,30 +328,85 @@ def _valuation_typed(form: Any) -> dict[str, Any]:
     return values
 
 
+class _Rates:
+    """Reads the valuation form's rates, typed as percentages ("8", "8%", "8.5%"), into the
+    API's fractions ("0.08"), keeping each refusal. (Money typed in 元 is read by the schema,
+    ``core.money.YuanText``.) A refused rate goes on as "0": the schema then has nothing more
+    to say about it, and with a refusal kept nothing reaches the valuation."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def read(self, field: str, text: str) -> str:
+        try:
+            # The sign is the method's to judge, so a form's every fault is named at once.
+            return fraction_text(parse_percent(text, negative=True))
+        except MoneyError as exc:
+            self.errors.append(FieldError(field, str(exc)))
+            return "0"
+
+    def cost(self, name: str, text: str) -> str:
+        return self.read(f"cost.{name}", text) if name in PERCENT_INPUTS else text
+
+
 def _valuation_body(typed: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
-    """The valuation form as the API's body; blank cost items are left out (they count as 0)."""
-    errors: list[FieldError] = []
+    """The valuation form as the API's body; blank cost items are left out (they count as 0),
+    rates typed as percentages become the API's fractions."""
+    rates = _Rates()
+    errors = rates.errors
     comparables: list[dict[str, str]] = []
     names = ("quality", "supply_demand", "period", "volume", "other")
     lines = [line for line in str(typed["comparables"]).splitlines() if line.strip()]
     for i, line in enumerate(lines):
         parts = [p.strip() for p in line.replace("，", ",").split(",")]
         if len(parts) > 2 + len(names):
-            errors.append(FieldError(f"comparables[{i}]", "at most 7 values on a line"))
+            errors.append(FieldError(f"comparables[{i}]", "每行最多 7 项"))
         factors = {k: v for k, v in zip(names, parts[2:], strict=False) if v}
         price = parts[1] if len(parts) > 1 else ""
         comparables.append({"name": parts[0], "price": price, **factors})
-    incomes = str(typed["incomes"]).replace("，", ",").split(",")
+    # Incomes are separated by commas, "、" or ";": a comma inside an amount ("8,000") would be
+    # ambiguous, so this one field takes no thousands separators.
+    incomes = re.split(r"[,，、;；]", str(typed["incomes"]))
+    rate = typed["discount_rate"]
     body = {
-        "cost": {name: typed[name] for name, _zh, _en in COST_INPUTS if typed[name]},
+        "cost": {
+            name: rates.cost(name, typed[name]) for name, _zh, _en in COST_INPUTS if typed[name]
+        },
         "incomes": [i.strip() for i in incomes if i.strip()],
-        "discount_rate": typed["discount_rate"] or None,
+        "discount_rate": rates.read("discount_rate", rate) if rate else None,
         "comparables": comparables,
         "intended_use": typed["intended_use"],
         "useful_life_years": typed["useful_life_years"] or None,
         "benefits_probable": typed["benefits_probable"],
     }
     return body, errors
+
+
+def rate_warnings(given: ValuationIn) -> list[dict[str, str]]:
+    """The rates outside the range a valuation usually stays in (a discount rate of 1000% is
+    likely "10" meant as 10%): the page asks for a confirmation before saving them."""
+    rates = {"discount_rate": given.discount_rate, **given.cost.given()}
+    found = []
+    for name, (low, high) in PERCENT_INPUTS.items():
+        value = rates.get(name)
+        if value is None:
+            continue
+        fraction = Decimal(value)
+        if low <= fraction <= high:
+            continue
+        field = name if name == "discount_rate" else f"cost.{name}"
+        _key, zh, en = field_label(field)
+        found.append(
+            {
+                "field": field,
+                "zh": f"{zh}为 {percent_shown(fraction)}，通常在 {percent_shown(low)} 至 "
+                f"{percent_shown(high)} 之间：请核对（单位是百分数，8 即 8%）",
+                "en": f"{en} is {percent_shown(fraction)}, usually between "
+                f"{percent_shown(low)} and {percent_shown(high)}: please check "
+                "(it is a percentage: 8 means 8%)",
+            }
+        )
+    return found
 
 
 @pages.post("/catalog/assets/{code}/valuation", response_class=HTMLResponse)
@@ -355,6 +423,12 @@ async def value_page(request: Request, db: DB, user: Operator, code: str) -> Res
         if errors or given is None:
             detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
             raise Problem("validation", detail=detail, errors=errors)
+        warnings = rate_warnings(given)
+        if warnings and form.get("confirm_rates") != "1":
+            # Nothing saved yet: the same form again, the warnings beside it and a button that
+            # saves these values as they are.
+            row = service.get(db, code)
+            return _detail(request, db, user, row, valuation_form=typed, rate_warnings=warnings)
         service.value(
             db, request.app.state.settings.city_content, code, given, valuer=user.username
         )

@@ -6,9 +6,11 @@ filters ``yuan`` and ``masked_id`` that the app factory registers from here)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from shuhui.core.errors import Problem
+from shuhui.core.money import is_fen_unit, shown_unit
 
 NONE_SHOWN = "—"
 
@@ -20,6 +22,35 @@ def yuan(fen: int | float | None) -> str:
         return NONE_SHOWN
     whole, cents = divmod(abs(int(fen)), 100)
     return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
+
+
+def yuan_text(amount: str | Decimal | None) -> str:
+    """An amount already in yuan (a valuation's decimal text, "1234567.8") as people read it:
+    "1,234,567.80"; nothing known or not a number → "—"."""
+    if amount is None:
+        return NONE_SHOWN
+    try:
+        value = Decimal(str(amount))
+        if not value.is_finite():
+            return NONE_SHOWN
+        return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    except InvalidOperation:  # not a number, or more digits than a decimal context holds
+        return NONE_SHOWN
+
+
+def with_unit(value: object, unit: str | None) -> str:
+    """A value with its unit as people read it: an amount in a fen unit ("分", "分/月") in 元
+    (``10000, "分/月"`` → "100.00 元/月"), anything else as it is with its unit."""
+    if value is None:
+        return NONE_SHOWN
+    if (
+        unit
+        and is_fen_unit(unit)
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        return f"{yuan(value)} {shown_unit(unit)}"
+    return f"{value} {unit}" if unit else str(value)
 
 
 def mask_citizen_id(value: str | None) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import FieldError, Problem, invalid
+from shuhui.core.money import is_fen_unit, parse_yuan
 from shuhui.core.settings import Settings
 from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore
@@ -34,7 +35,7 @@ from shuhui.programs.models import (
 )
 from shuhui.rules import service as rules_service
 from shuhui.rules.explain import Explanation, explain
-from shuhui.rules.language import Rule, parse_value
+from shuhui.rules.language import Rule, Variable, parse_value
 from shuhui.rules.loader import RuleBook
 from shuhui.standard import TABLES
 from shuhui.trust.crypto.canonical import JsonValue
@@ -636,6 +637,14 @@ def _canonical(value: bool | int | float | str | date) -> str:
     return str(value)
 
 
+def _answer_value(var: Variable, text: str) -> bool | int | float | str | date:
+    """An answer as a value of the variable's type. Money counted in fen ("分", "分/月") is
+    typed in 元 ("800", "800.00", "800元") and kept in fen, as the data core keeps it."""
+    if var.type in ("int", "number") and is_fen_unit(var.unit):
+        return parse_yuan(text)
+    return parse_value(var.type, text)
+
+
 def _application(rule: Rule, row: Candidate, answers: Mapping[str, str]) -> Application:
     """One answer for each input the rule was missing, nothing else, each read as a value of
     the variable's type (a yes/no, a whole number, a date…)."""
@@ -653,7 +662,7 @@ def _application(rule: Rule, row: Candidate, answers: Mapping[str, str]) -> Appl
             errors.append(FieldError(f"answers.{name}", "no longer an input of the policy"))
         else:
             try:
-                values[name] = parse_value(var.type, text)
+                values[name] = _answer_value(var, text)
             except ValueError as exc:
                 errors.append(FieldError(f"answers.{name}", f"{zh}: {exc}"))
     stray = sorted(set(answers) - set(row.missing))

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shuhui.core.clock import SHANGHAI
+from shuhui.core.display import with_unit
 from shuhui.core.errors import Problem
 from shuhui.core.settings import get_settings
 from shuhui.datacore import cli as data_cli
@@ -181,6 +182,9 @@ def run(
     for outcome in OUTCOMES:
         table.add_row(OUTCOME_TEXT[outcome][0] + f" {outcome}", f"{result.counts[outcome]:,}")
     out.print(table)
+    if target.amount is not None and result.amount_total is not None:
+        total = with_unit(result.amount_total, target.amount.unit)
+        out.print(f"符合者{target.amount.zh}合计 total amount of the eligible: {total}")
     for name, n in result.missing.items():
         out.print(f"  缺少 {target.variables[name].zh} ({name}): {n:,}")
     out.print(f"{result.entities:,} entities in {result.seconds:.2f} s")

@@ -17,7 +17,9 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from shuhui.core.display import with_unit
 from shuhui.core.i18n import translate
+from shuhui.core.money import is_fen_unit
 from shuhui.datacore.schema import TableSpec
 from shuhui.rules.compiler import col, row_predicate, source_rows
 from shuhui.rules.expressions import date_literal, literal
@@ -163,8 +165,8 @@ class Explanation:
             names = "、".join(t(i.zh, i.en) for i in self.missing)
             lines.append(f"{t('缺少的数据', 'Missing inputs')}: {names}")
         if r.amount is not None and self.outcome == "eligible":
-            shown = "?" if self.amount is None else f"{self.amount}"
-            lines.append(f"{t(r.amount.zh, r.amount.en)}: {shown} {r.amount.unit}")
+            shown = "?" if self.amount is None else _with_unit(self.amount, r.amount.unit, locale)
+            lines.append(f"{t(r.amount.zh, r.amount.en)}: {shown}")
         lines.append(t("条件：", "Conditions:"))
 
         def walk(node: ConditionResult, depth: int) -> None:
@@ -188,7 +190,8 @@ class Explanation:
                 )
                 more = "…" if i.row_count > 3 else ""
                 source = f"  ← {i.table} {version} {rows}" + (f": {keys}{more}" if keys else "")
-            value = t("缺失", "missing") if i.value is None else _shown(i.value, locale)
+            unit = r.variables[i.name].unit if i.name in r.variables else ""
+            value = t("缺失", "missing") if i.value is None else _with_unit(i.value, unit, locale)
             if i.supplied:
                 source = t("  ← 申请人提供", "  ← given by the applicant")
             lines.append(f"  {t(i.zh, i.en)} = {value}{source}")
@@ -203,7 +206,7 @@ class Explanation:
             )
             for p in self.parameters:
                 lines.append(
-                    f"  {t(p.zh, p.en)} = {_shown(p.value, locale)} {p.unit}"
+                    f"  {t(p.zh, p.en)} = {_with_unit(p.value, p.unit, locale)}"
                     f"（{t('自', 'since')} {p.since.isoformat()}；"
                     f"{t('依据', 'ref')}: {p.reference}）"
                 )
@@ -222,6 +225,14 @@ def _shown(value: Any, locale: str) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(_jsonable(value))
+
+
+def _with_unit(value: Any, unit: str, locale: str) -> str:
+    """A figure with its unit; money counted in fen is read in 元 (10000 分/月 → 100.00 元/月)."""
+    if is_fen_unit(unit) and isinstance(value, int | float) and not isinstance(value, bool):
+        return with_unit(value, unit)
+    shown = _shown(value, locale)
+    return f"{shown} {unit}" if unit else shown
 
 
 def _how(var: Variable) -> str:

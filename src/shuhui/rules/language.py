@@ -183,6 +183,7 @@ class Variable:
     expr: exp.Expr | None = None
     expr_text: str = ""
     note: str = ""  # supplied: who holds this input and why the data core does not
+    unit: str = ""  # how its number reads ("分/月" is money, shown and typed in 元/月)
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,9 @@ def _variable(
 ) -> Variable | None:
     zh = text(d.body.get("zh")) or d.name
     en = text(d.body.get("en")) or d.name
-    base: dict[str, Any] = {"name": d.name, "zh": zh, "en": en, "kind": d.kind}
+    # A unit ("分", "分/月", "人") says how a number reads; money in fen is shown in 元.
+    unit = text(d.body.get("unit")) or ""
+    base: dict[str, Any] = {"name": d.name, "zh": zh, "en": en, "kind": d.kind, "unit": unit}
     if d.kind == "column":
         spec = specs.get(entity.table)
         if spec is None:

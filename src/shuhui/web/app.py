@@ -33,6 +33,7 @@ from shuhui.core.clock import format_local
 from shuhui.core.db import checkpoint_in_background, make_engine, make_session_factory
 from shuhui.core.http import csrf_protect
 from shuhui.core.logging import configure_logging
+from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
 from shuhui.programs import pages as programs_pages
@@ -82,6 +83,9 @@ def _template_env(mounted: set[str]) -> Environment:
     env.filters["fromjson"] = json.loads
     env.filters["yuan"] = display.yuan
     env.filters["masked_id"] = display.mask_citizen_id
+    env.filters["with_unit"] = display.with_unit
+    env.filters["yuan_text"] = display.yuan_text
+    env.filters["shown_unit"] = shown_unit
     return env
 
 
