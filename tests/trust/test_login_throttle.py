@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import select, update
 
 from shuhui.core.db import transaction
@@ -122,6 +122,7 @@ def test_an_account_is_delayed_then_locked_then_free_again(
 def test_a_success_forgets_the_accounts_count(client: TestClient, app: FastAPI) -> None:
     fail(app, client, "citizen", 3)
     assert api_login(client, "citizen", DEMO_PASSWORD).status_code == 200
+    client.cookies.clear()  # logged out again, as a guesser would be
     fail(app, client, "citizen", 3)
     # Three failures since the success: no delay yet, the next attempt is checked.
     assert api_login(client, "citizen", "wrong-password-1").status_code == 401
