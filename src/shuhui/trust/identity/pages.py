@@ -100,7 +100,7 @@ def login_submit(
     tried = throttle.attempt(db, username.strip(), password, client_address(request))
     if tried.user is None:
         problem = tried.problem()
-        response = render(
+        page = render(
             request,
             "login.html",
             {
@@ -111,8 +111,8 @@ def login_submit(
             },
             status=problem.http_status,
         )
-        response.headers.update(retry_after_headers(problem.extra))
-        return response
+        page.headers.update(retry_after_headers(problem.extra))
+        return page
     token = service.start_session(
         db,
         tried.user,
