@@ -27,6 +27,7 @@ from shuhui.synth import cli as synth_cli
 from shuhui.synth.generate import CityConfig
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.crypto.sm import sm3_hex
+from shuhui.trust.identity import cli as users_cli
 from shuhui.trust.ledger import cli as audit_cli
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.keys import ensure_platform_key
@@ -48,6 +49,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(seal_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(users_cli.app, name="users")
 
 
 @app.callback()

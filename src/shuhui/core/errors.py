@@ -60,6 +60,32 @@ PROBLEM_TYPES = _types(
         "The username does not exist, the password does not match, or the account is disabled.",
     ),
     ProblemType(
+        "login-throttled",
+        429,
+        "登录尝试过于频繁，请稍后再试",
+        "Too many login attempts",
+        "Several wrong passwords came for this account name or from this address: the next "
+        "attempt must wait (`Retry-After`, `retry_after` in seconds, `until`). After many, the "
+        "address is paused for 15 minutes (`wait`: `locked`). Not counted as a failure.",
+    ),
+    ProblemType(
+        "account-locked",
+        423,
+        "账户已临时锁定",
+        "Account temporarily locked",
+        "Too many wrong passwords for this account name: it is locked for 15 minutes "
+        "(`Retry-After`, `retry_after`, `until`); the lockout is recorded in the audit ledger. "
+        "An admin's password reset ends it.",
+    ),
+    ProblemType(
+        "password-change-required",
+        403,
+        "请先修改密码",
+        "Password change required",
+        "An admin reset this account's password: until a new one is set "
+        "(`POST /api/v1/me/password`), nothing else is allowed.",
+    ),
+    ProblemType(
         "forbidden",
         403,
         "无权访问",

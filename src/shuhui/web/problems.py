@@ -22,7 +22,7 @@ from shuhui.core.errors import (
 )
 from shuhui.core.forms import field_errors, reason_of
 from shuhui.core.http import render, wants_html
-from shuhui.trust.identity.deps import ensure_viewer
+from shuhui.trust.identity.deps import FORCED_CHANGE_PAGE, ensure_viewer
 
 log = logging.getLogger("shuhui.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -44,6 +44,8 @@ def _respond(
         if status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if ptype.slug == "password-change-required":
+            return RedirectResponse(FORCED_CHANGE_PAGE, status_code=303)
         return render(
             request,
             "error.html",

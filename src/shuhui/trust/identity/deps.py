@@ -13,14 +13,26 @@ from shuhui.trust.identity import service
 from shuhui.trust.identity.models import Role, User
 from shuhui.trust.identity.schemas import Viewer
 
+# What an account whose password an admin reset may still reach: the page and call that set a
+# new one, who am I, and logging out (``web.problems`` sends a page refused for this there).
+FORCED_CHANGE_PAGE = "/account/password"
+OPEN_BEFORE_CHANGE = frozenset(
+    {FORCED_CHANGE_PAGE, "/api/v1/me/password", "/api/v1/me", "/api/v1/session"}
+    | {"/logout", "/login"}
+)
+
 
 def load_user(request: Request, db: DBSession) -> User | None:
-    """Installed on every route, so pages and logs know who is asking."""
+    """Installed on every route, so pages and logs know who is asking; an account that must
+    change its password is let through to nothing else until it has."""
     user = service.resolve_session(db, request.cookies.get(SESSION_COOKIE))
     # Pages, error pages and the access log may run after the database session has closed,
     # so they get a detached snapshot, not the ORM object.
     request.state.user = Viewer.of(user) if user else None
     request.state.username = user.username if user else None
+    changing = user is not None and user.must_change_password
+    if changing and request.url.path not in OPEN_BEFORE_CHANGE:
+        raise Problem("password-change-required", detail="管理员已重置您的密码，请先设置新密码")
     return user
 
 
@@ -62,6 +74,17 @@ DB = DBSession
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+
+
+def client_address(request: Request) -> str:
+    """Whom wrong passwords are counted against besides the account: the peer's address."""
+    return request.client.host if request.client else "unknown"
+
+
+def retry_after_headers(extra: dict[str, object]) -> dict[str, str]:
+    """``Retry-After`` for a throttled login's refusal (its problem's ``retry_after``)."""
+    wait = extra.get("retry_after")
+    return {"Retry-After": str(wait)} if isinstance(wait, int) else {}
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

@@ -45,6 +45,10 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin resets the password: until the person chooses a new one, every page
+    # but the password page is refused (deps.load_user).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -82,3 +86,24 @@ class LoginSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(256))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Wrong passwords counted for one account name or one client address (``scope``).
+
+    Kept in the database, not in a process's memory, so that every server process counts the
+    same failures and honours the same delay or lockout (see ``trust.identity.throttle``).
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # "account" or "address"
+    key: Mapped[str] = mapped_column(String(128))  # the name typed, or the client's address
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # No attempt is checked before this time: a short delay after a few failures ...
+    delay_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ... or the temporary lockout after many.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

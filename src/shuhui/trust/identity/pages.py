@@ -1,21 +1,30 @@
-"""Login, logout, my account, and the account administration page."""
+"""Login (throttled), logout, my account and my password; the account admin pages are in
+``admin_pages`` and mounted with these."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from shuhui.core import forms
+from shuhui.core.clock import local
+from shuhui.core.display import shown_errors
 from shuhui.core.errors import Problem
+from shuhui.core.forms import validate_form
 from shuhui.core.http import SESSION_COOKIE, render, tr
-from shuhui.trust.identity import service
-from shuhui.trust.identity.deps import DB, AdminUser, CurrentUser, OptionalUser, set_session_cookie
-from shuhui.trust.identity.models import ROLE_TITLES, Role
-from shuhui.trust.identity.schemas import UserCreate
+from shuhui.trust.identity import admin_pages, service, throttle
+from shuhui.trust.identity.deps import (
+    DB,
+    FORCED_CHANGE_PAGE,
+    CurrentUser,
+    OptionalUser,
+    client_address,
+    retry_after_headers,
+    set_session_cookie,
+)
+from shuhui.trust.identity.models import ROLE_TITLES, User
+from shuhui.trust.identity.schemas import PASSWORD_RULES, PasswordChange
 
 pages = APIRouter(include_in_schema=False)
 
@@ -34,6 +43,51 @@ def login_page(request: Request, user: OptionalUser, next: str | None = None) ->
     return render(request, "login.html", {"next": safe_next(next), "error": None})
 
 
+def wait_text(request: Request, seconds: int) -> str:
+    """How long to wait, as people say it: "14 分 59 秒", "5 秒"."""
+    minutes, rest = divmod(max(seconds, 1), 60)
+    if minutes:
+        return tr(request, f"{minutes} 分 {rest} 秒", f"{minutes} min {rest} s")
+    return tr(request, f"{rest} 秒", f"{rest} s")
+
+
+def refusal_text(request: Request, tried: throttle.Attempt) -> str:
+    """Why a login was refused, and how long to wait if that is why, in the page's language."""
+    refusal = tried.refusal
+    if refusal is None:
+        text = tr(request, "用户名或密码错误。", "Wrong username or password.")
+        if tried.failures_left is not None:
+            n = tried.failures_left
+            text += tr(
+                request,
+                f"再输错 {n} 次，账户将被临时锁定 15 分钟。",
+                f"{n} more wrong passwords will lock the account for 15 minutes.",
+            )
+        return text
+    wait = wait_text(request, refusal.retry_after)
+    at = local(refusal.until).strftime("%H:%M:%S")
+    if refusal.wait is throttle.Wait.locked and refusal.scope is throttle.Scope.account:
+        return tr(
+            request,
+            f"密码连续输错次数过多，账户已临时锁定。请在 {wait}后再试（{at} 以后），"
+            "或请系统管理员重置密码。",
+            f"Too many wrong passwords: the account is locked for now. Try again in {wait} "
+            f"(after {at}), or ask an administrator to reset the password.",
+        )
+    if refusal.wait is throttle.Wait.locked:
+        return tr(
+            request,
+            f"从此网络地址登录失败的次数过多，已暂停登录。请在 {wait}后再试（{at} 以后）。",
+            f"Too many failed logins from this network address: logins from it are paused. "
+            f"Try again in {wait} (after {at}).",
+        )
+    return tr(
+        request,
+        f"登录失败次数较多，为保护账户安全，请在 {wait}后再试。",
+        f"Several failed logins: to protect the account, try again in {wait}.",
+    )
+
+
 @pages.post("/login", response_class=HTMLResponse)
 def login_submit(
     request: Request,
@@ -42,26 +96,32 @@ def login_submit(
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
-    try:
-        user = service.authenticate(db, username.strip(), password)
-    except Problem:
-        return render(
+    # A refusal is rendered, not raised, so that the failure it counted is committed.
+    tried = throttle.attempt(db, username.strip(), password, client_address(request))
+    if tried.user is None:
+        problem = tried.problem()
+        page = render(
             request,
             "login.html",
             {
                 "next": safe_next(next),
-                "error": tr(request, "用户名或密码错误", "Wrong username or password"),
+                "error": refusal_text(request, tried),
                 "username": username,
+                "retry_after": problem.extra.get("retry_after"),
             },
-            status=401,
+            status=problem.http_status,
         )
+        page.headers.update(retry_after_headers(problem.extra))
+        return page
     token = service.start_session(
         db,
-        user,
+        tried.user,
         hours=request.app.state.settings.session_hours,
         user_agent=request.headers.get("user-agent"),
     )
-    response = RedirectResponse(safe_next(next), status_code=303)
+    # An account whose password was reset goes to choose a new one before anything else.
+    target = FORCED_CHANGE_PAGE if tried.user.must_change_password else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, token)
     return response
 
@@ -75,76 +135,46 @@ def logout(request: Request, db: DB) -> Response:
 
 
 @pages.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "account.html", {"me": user, "role_titles": ROLE_TITLES})
+def account_page(request: Request, user: CurrentUser, changed: bool = False) -> Response:
+    return render(
+        request, "account.html", {"me": user, "role_titles": ROLE_TITLES, "changed": changed}
+    )
 
 
-def _users_page(
-    request: Request,
-    db: Session,
-    *,
-    form: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    created: str | None = None,
-    status: int = 200,
+PASSWORD_LABELS = {
+    "old_password": ("原密码", "Current password"),
+    "new_password": ("新密码", "New password"),
+    "new_password_again": ("再次输入新密码", "New password again"),
+}
+
+
+def _password_page(
+    request: Request, user: User, refusal: Problem | None = None, *, status: int = 200
 ) -> Response:
+    shown = shown_errors(refusal, lambda f: PASSWORD_LABELS.get(f, (f, f)))
     return render(
         request,
-        "admin_users.html",
-        {
-            "users": service.list_users(db),
-            "role_titles": ROLE_TITLES,
-            "roles": list(Role),
-            "form": form or {},
-            "errors": errors or {},
-            "created": created,
-        },
+        "account_password.html",
+        {"me": user, "rules": PASSWORD_RULES, **shown},
         status=status,
     )
 
 
-@pages.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, db: DB, admin: AdminUser, created: str | None = None) -> Response:
-    return _users_page(request, db, created=created)
+@pages.get(FORCED_CHANGE_PAGE, response_class=HTMLResponse)
+def password_page(request: Request, user: CurrentUser) -> Response:
+    return _password_page(request, user)
 
 
-@pages.post("/admin/users", response_class=HTMLResponse)
-def users_create(
-    request: Request,
-    db: DB,
-    admin: AdminUser,
-    roles: Annotated[list[str], Form(default_factory=list, max_length=16)],
-    username: Annotated[str, Form(max_length=256)] = "",
-    display_name: Annotated[str, Form(max_length=256)] = "",
-    password: Annotated[str, Form(max_length=512)] = "",
-    citizen_id: Annotated[str, Form(max_length=64)] = "",
-    credit_code: Annotated[str, Form(max_length=64)] = "",
-    department: Annotated[str, Form(max_length=256)] = "",
-) -> Response:
-    form = {
-        "username": username,
-        "display_name": display_name,
-        "roles": roles,
-        "citizen_id": citizen_id,
-        "credit_code": credit_code,
-        "department": department,
-    }
+@pages.post(FORCED_CHANGE_PAGE, response_class=HTMLResponse)
+async def password_submit(request: Request, db: DB, user: CurrentUser) -> Response:
+    form = await request.form()
     try:
-        data = UserCreate.model_validate(
-            {**form, "password": password, "department": department or None}
-        )
-        user = service.create_user(db, data, actor=admin.username)
-    except ValidationError as exc:
-        errors = {
-            str(e["loc"][0]) if e["loc"] else "form": forms.reason_of(e) for e in exc.errors()
-        }
-        return _users_page(request, db, form=form, errors=errors, status=422)
-    except Problem as exc:
-        return _users_page(
-            request,
-            db,
-            form=form,
-            errors={e.field: e.reason for e in exc.errors},
-            status=exc.http_status,
-        )
-    return RedirectResponse(f"/admin/users?created={user.username}", status_code=303)
+        change = validate_form(PasswordChange, form)
+        service.change_password(db, user, change, keep=request.cookies.get(SESSION_COOKIE))
+    except Problem as refusal:
+        db.rollback()
+        return _password_page(request, user, refusal, status=refusal.http_status)
+    return RedirectResponse("/account?changed=true", status_code=303)
+
+
+pages.include_router(admin_pages.pages)

@@ -1,30 +1,78 @@
-"""Accounts over the API: log in and out (JSON), who am I, account administration."""
+"""Accounts over the API: log in and out (JSON), who am I, my password, account administration."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE
-from shuhui.trust.identity import service
-from shuhui.trust.identity.deps import DB, AdminUser, CurrentUser, set_session_cookie
-from shuhui.trust.identity.schemas import Credentials, RolesUpdate, UserCreate, UserOut
+from shuhui.trust.identity import service, throttle
+from shuhui.trust.identity.deps import (
+    DB,
+    AdminUser,
+    CurrentUser,
+    client_address,
+    retry_after_headers,
+    set_session_cookie,
+)
+from shuhui.trust.identity.schemas import (
+    ActiveUpdate,
+    Credentials,
+    PasswordChange,
+    PasswordReset,
+    PasswordResetOut,
+    RolesUpdate,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"])
 
+PROBLEM_JSON = "application/problem+json"
+UsernamePath = Annotated[str, Path(max_length=64)]
 
-@api.post("/session", response_model=UserOut, summary="Log in (JSON); sets the session cookie")
-def api_login(request: Request, db: DB, body: Credentials, response: Response) -> UserOut:
-    user = service.authenticate(db, body.username, body.password)
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    """A refusal answered, not raised: the request's transaction then commits what the refusal
+    wrote (the wrong password counted, the lockout recorded)."""
+    body = problem.body(
+        instance=request.url.path, request_id=getattr(request.state, "request_id", None)
+    )
+    return JSONResponse(
+        body,
+        status_code=problem.http_status,
+        media_type=PROBLEM_JSON,
+        headers=retry_after_headers(problem.extra),
+    )
+
+
+@api.post(
+    "/session",
+    response_model=UserOut,
+    summary="Log in (JSON); sets the session cookie",
+    responses={
+        401: {"description": "wrong username or password (invalid-credentials)"},
+        423: {"description": "the account is locked for a while (account-locked, Retry-After)"},
+        429: {"description": "wait before trying again (login-throttled, Retry-After)"},
+    },
+)
+def api_login(request: Request, db: DB, body: Credentials) -> Response:
+    tried = throttle.attempt(db, body.username, body.password, client_address(request))
+    if tried.user is None:
+        return problem_response(request, tried.problem())
     token = service.start_session(
         db,
-        user,
+        tried.user,
         hours=request.app.state.settings.session_hours,
         user_agent=request.headers.get("user-agent"),
     )
-    set_session_cookie(request, response, token)
-    return service.to_out(user)
+    answer = JSONResponse(service.to_out(tried.user).model_dump(mode="json"))
+    set_session_cookie(request, answer, token)
+    return answer
 
 
 @api.delete("/session", status_code=204, summary="Log out")
@@ -40,9 +88,22 @@ def me(user: CurrentUser) -> UserOut:
     return service.to_out(user)
 
 
+@api.post(
+    "/me/password",
+    response_model=UserOut,
+    summary="Change my password (the old one is asked); other sessions end",
+)
+def api_change_password(
+    request: Request, db: DB, user: CurrentUser, body: PasswordChange
+) -> UserOut:
+    keep = request.cookies.get(SESSION_COOKIE)
+    return service.to_out(service.change_password(db, user, body, keep=keep))
+
+
 @api.get("/admin/users", response_model=list[UserOut], summary="All accounts (admin)")
 def api_list_users(db: DB, admin: AdminUser) -> list[UserOut]:
-    return [service.to_out(u) for u in service.list_users(db)]
+    locks = service.account_locks(db)
+    return [service.to_out(u, locks.get(u.username)) for u in service.list_users(db)]
 
 
 @api.post("/admin/users", response_model=UserOut, status_code=201, summary="Create an account")
@@ -50,9 +111,52 @@ def api_create_user(db: DB, admin: AdminUser, body: UserCreate) -> UserOut:
     return service.to_out(service.create_user(db, body, actor=admin.username))
 
 
+@api.get("/admin/users/{username}", response_model=UserOut, summary="One account (admin)")
+def api_get_user(db: DB, admin: AdminUser, username: UsernamePath) -> UserOut:
+    user = service.user_or_404(db, username)
+    return service.to_out(user, service.account_locks(db, [username]).get(username))
+
+
+@api.patch("/admin/users/{username}", response_model=UserOut, summary="Edit name or department")
+def api_update_user(db: DB, admin: AdminUser, username: UsernamePath, body: UserUpdate) -> UserOut:
+    user = service.user_or_404(db, username)
+    return service.to_out(service.update_user(db, user, body, actor=admin.username))
+
+
 @api.put("/admin/users/{username}/roles", response_model=UserOut, summary="Replace roles")
-def api_set_roles(db: DB, admin: AdminUser, username: str, body: RolesUpdate) -> UserOut:
-    user = service.get_user_by_username(db, username)
-    if user is None:
-        raise Problem("not-found", detail=f"用户 {username} 不存在")
+def api_set_roles(db: DB, admin: AdminUser, username: UsernamePath, body: RolesUpdate) -> UserOut:
+    user = service.user_or_404(db, username)
     return service.to_out(service.set_roles(db, user, body.roles, actor=admin.username))
+
+
+@api.put(
+    "/admin/users/{username}/active",
+    response_model=UserOut,
+    summary="Disable (cannot log in, sessions end) or enable an account",
+)
+def api_set_active(db: DB, admin: AdminUser, username: UsernamePath, body: ActiveUpdate) -> UserOut:
+    user = service.user_or_404(db, username)
+    return service.to_out(
+        service.set_active(db, user, body.active, actor=admin.username, reason=body.reason)
+    )
+
+
+@api.post(
+    "/admin/users/{username}/password-reset",
+    response_model=PasswordResetOut,
+    summary="Reset a password: a temporary one, to be changed at the next login",
+)
+def api_reset_password(
+    db: DB,
+    admin: AdminUser,
+    username: UsernamePath,
+    response: Response,
+    body: PasswordReset | None = None,
+) -> PasswordResetOut:
+    user = service.user_or_404(db, username)
+    given = body.temporary_password if body else None
+    temporary = service.reset_password(db, user, given, actor=admin.username)
+    response.headers["Cache-Control"] = "no-store"  # a password: kept by no cache
+    return PasswordResetOut(
+        username=user.username, temporary_password=temporary, must_change_password=True
+    )

@@ -5,13 +5,56 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
 from shuhui.trust.identity.models import Role, User
 
 Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[a-z][a-z0-9_.-]*$")]
-Password = Annotated[str, Field(min_length=8, max_length=256)]
+
+# What a password must be, as the pages state it. Length matters most; two kinds of character
+# and a ban on the commonest choices stop the guesses tried first; the username is the next.
+PASSWORD_MIN = 8
+PASSWORD_RULES = (
+    f"至少 {PASSWORD_MIN} 个字符；至少包含字母、数字、符号中的两类；不能包含用户名；"
+    "不能是常见的弱密码（如 12345678、password1）；修改时不能与原密码相同",
+    f"at least {PASSWORD_MIN} characters; at least two of letters, digits and symbols; must not "
+    "contain the username; not a common weak password (such as 12345678, password1); when "
+    "changing, not the same as the old one",
+)
+WEAK_PASSWORDS = frozenset(
+    {
+        "12345678", "123456789", "1234567890", "87654321", "11111111", "88888888", "00000000",
+        "password", "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "qwerty123",
+        "qwertyuiop", "1qaz2wsx", "1q2w3e4r", "abc12345", "abcd1234", "a1234567", "aa123456",
+        "admin123", "admin@123", "admin1234", "root1234", "iloveyou", "woaini1314", "5201314520",
+        "zxcvbnm123", "asdf1234", "qq123456", "test1234",
+    }
+)  # fmt: skip
+
+
+def password_strength(password: str) -> str:
+    """The password as given, or a ``ValueError`` saying in Chinese which rule it breaks."""
+    if len(password) < PASSWORD_MIN:
+        raise ValueError(f"密码至少 {PASSWORD_MIN} 个字符")
+    kinds = (
+        any(c.isalpha() for c in password),
+        any(c.isdigit() for c in password),
+        any(not c.isalnum() for c in password),
+    )
+    if sum(kinds) < 2:
+        raise ValueError("密码至少包含字母、数字、符号中的两类")
+    if password.lower() in WEAK_PASSWORDS:
+        raise ValueError("这是常见的弱密码，容易被猜中，请换一个")
+    return password
+
+
+def refuse_username_in(password: str, username: str) -> None:
+    if username and username.lower() in password.lower():
+        raise ValueError("密码不能包含用户名")
+
+
+Password = Annotated[str, Field(max_length=256), AfterValidator(password_strength)]
 
 
 class UserCreate(BaseModel):
@@ -24,6 +67,14 @@ class UserCreate(BaseModel):
     citizen_id: str | None = None
     credit_code: str | None = None
     department: Annotated[str | None, Field(max_length=128)] = None
+
+    @field_validator("password")
+    @classmethod
+    def _password_not_username(cls, value: str, info: ValidationInfo) -> str:
+        # A field validator sees the fields before it (the username), and its refusal names
+        # the password field, which a model validator's would not.
+        refuse_username_in(value, str(info.data.get("username", "")))
+        return value
 
     @field_validator("citizen_id")
     @classmethod
@@ -52,6 +103,67 @@ class RolesUpdate(BaseModel):
     roles: Annotated[list[Role], Field(min_length=1)]
 
 
+class UserUpdate(BaseModel):
+    """What an admin may change in an account's details; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    display_name: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    # An empty department clears it.
+    department: Annotated[str | None, Field(max_length=128)] = None
+
+
+class ActiveUpdate(BaseModel):
+    """Disable an account (it cannot log in; its sessions end) or enable it again."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    active: Annotated[bool, Field(strict=True)]
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class PasswordChange(BaseModel):
+    """A person choosing a new password: the old one proves it is them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    old_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Password
+    # The page asks twice; an API client may leave it out.
+    new_password_again: Annotated[str | None, Field(max_length=256)] = None
+
+    @field_validator("new_password")
+    @classmethod
+    def _not_the_old_one(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("old_password"):
+            raise ValueError("新密码不能与原密码相同")
+        return value
+
+    @field_validator("new_password_again")
+    @classmethod
+    def _the_same_twice(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Compared only when the new password itself passed (else it is not in ``data``).
+        new = info.data.get("new_password")
+        if value is not None and new is not None and value != new:
+            raise ValueError("两次输入的新密码不一致")
+        return value
+
+
+class PasswordReset(BaseModel):
+    """An admin resetting someone's password: a temporary one the person must replace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Left out, the platform makes one (shown once); given, it must meet the rules.
+    temporary_password: Password | None = None
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    temporary_password: str
+    must_change_password: bool
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -63,8 +175,10 @@ class UserOut(BaseModel):
     credit_code: str | None
     department: str | None
     is_active: bool
+    must_change_password: bool
     created_at: datetime
     last_login_at: datetime | None
+    locked_until: datetime | None = None
 
 
 class Credentials(BaseModel):
@@ -83,9 +197,14 @@ class Viewer(BaseModel):
     username: str
     display_name: str
     roles: frozenset[Role]
+    must_change_password: bool = False
 
     @classmethod
     def of(cls, user: User) -> Viewer:
         return cls(
-            id=user.id, username=user.username, display_name=user.display_name, roles=user.role_set
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            roles=user.role_set,
+            must_change_password=user.must_change_password,
         )

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
-from shuhui.trust.identity.models import LoginSession, Role, User, UserRole
-from shuhui.trust.identity.schemas import UserCreate, UserOut
+from shuhui.trust.crypto.canonical import JsonValue
+from shuhui.trust.identity.models import LoginSession, LoginThrottle, Role, User, UserRole
+from shuhui.trust.identity.schemas import (
+    PasswordChange,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+    refuse_username_in,
+)
 from shuhui.trust.ledger import service as ledger
 
 _hasher = PasswordHasher()
@@ -33,7 +41,7 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def to_out(user: User) -> UserOut:
+def to_out(user: User, locked_until: datetime | None = None) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
@@ -43,8 +51,10 @@ def to_out(user: User) -> UserOut:
         credit_code=user.credit_code,
         department=user.department,
         is_active=user.is_active,
+        must_change_password=user.must_change_password,
         created_at=user.created_at,
         last_login_at=user.last_login_at,
+        locked_until=locked_until,
     )
 
 
@@ -92,9 +102,37 @@ def create_user(
     return user
 
 
+def user_or_404(db: Session, username: str) -> User:
+    user = None if "\x00" in username else get_user_by_username(db, username)
+    if user is None:
+        raise Problem("not-found", detail=f"用户 {username} 不存在")
+    return user
+
+
+def _keep_an_admin(db: Session, user: User, *, losing: str) -> None:
+    """Refuses a change that would leave no active admin: nobody could then manage accounts
+    from the web (``shuhui users`` at the server would be the only way back)."""
+    if Role.admin not in user.role_set or not user.is_active:
+        return
+    others = db.scalar(
+        select(User.id)
+        .join(UserRole)
+        .where(UserRole.role == Role.admin, User.is_active.is_(True), User.id != user.id)
+        .limit(1)
+    )
+    if others is None:
+        raise Problem(
+            "conflict",
+            detail="至少要保留一个启用的系统管理员账户",
+            errors=[FieldError(losing, "这是最后一个启用的系统管理员账户")],
+        )
+
+
 def set_roles(db: Session, user: User, roles: list[Role], *, actor: str = "system") -> User:
     before = sorted(r.value for r in user.role_set)
     wanted = set(roles)
+    if Role.admin not in wanted:
+        _keep_an_admin(db, user, losing="roles")
     user.roles = [r for r in user.roles if r.role in wanted] + [
         UserRole(role=r) for r in sorted(wanted - user.role_set)
     ]
@@ -109,17 +147,186 @@ def set_roles(db: Session, user: User, roles: list[Role], *, actor: str = "syste
     return user
 
 
-def authenticate(db: Session, username: str, password: str) -> User:
+def update_user(db: Session, user: User, data: UserUpdate, *, actor: str) -> User:
+    """An admin's change to an account's name or department; recorded with what it was."""
+    before: dict[str, JsonValue] = {}
+    after: dict[str, JsonValue] = {}
+    if data.display_name is not None and data.display_name != user.display_name:
+        before["display_name"], after["display_name"] = user.display_name, data.display_name
+        user.display_name = data.display_name
+    if "department" in data.model_fields_set:
+        department = data.department or None
+        if department != user.department:
+            before["department"], after["department"] = user.department, department
+            user.department = department
+    if not after:
+        return user  # nothing changed, nothing to record
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.updated",
+        subject=f"user:{user.username}",
+        detail={"before": before, "after": after},
+    )
+    return user
+
+
+def set_active(db: Session, user: User, active: bool, *, actor: str, reason: str = "") -> User:
+    """Disables an account (it cannot log in, and its sessions end now) or enables it again."""
+    if user.is_active == active:
+        return user
+    if not active:
+        if actor == user.username:
+            raise Problem(
+                "conflict",
+                detail="不能停用自己正在使用的账户",
+                errors=[FieldError("username", "不能停用自己")],
+            )
+        _keep_an_admin(db, user, losing="username")
+        end_sessions_of(db, user)
+    else:
+        # A fresh start: failures counted before it was disabled no longer hold it back.
+        clear_failures(db, user.username)
+    user.is_active = active
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.enabled" if active else "account.disabled",
+        subject=f"user:{user.username}",
+        detail={"reason": reason} if reason else None,
+    )
+    return user
+
+
+def change_password(db: Session, user: User, data: PasswordChange, *, keep: str | None) -> User:
+    """A person's own change: the old password must match. Every other session of the account
+    ends (a change is often made because someone else may know the old one); ``keep`` is the
+    token of the session making the change."""
+    if not verify_password(user.password_hash, data.old_password):
+        raise Problem(
+            "validation",
+            detail="原密码不正确",
+            errors=[FieldError("old_password", "原密码不正确")],
+        )
+    try:
+        refuse_username_in(data.new_password, user.username)
+    except ValueError as exc:
+        raise Problem(
+            "validation", detail=str(exc), errors=[FieldError("new_password", str(exc))]
+        ) from None
+    forced = user.must_change_password
+    _set_password(user, data.new_password)
+    end_sessions_of(db, user, keep=keep)
+    db.flush()
+    ledger.record(
+        db,
+        user.username,
+        "account.password_changed",
+        subject=f"user:{user.username}",
+        detail={"after_reset": forced},
+    )
+    return user
+
+
+def reset_password(db: Session, user: User, temporary: str | None, *, actor: str) -> str:
+    """An admin's reset: a temporary password (made here when none is given) that the person
+    must replace at the next login. Every session of the account ends, and failures counted
+    against it are forgotten. Returns the temporary password, to be handed over once."""
+    password = temporary or make_temporary_password()
+    _set_password(user, password)
+    user.must_change_password = True
+    end_sessions_of(db, user)
+    clear_failures(db, user.username)
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.password_reset",
+        subject=f"user:{user.username}",
+        detail={"must_change_password": True},
+    )
+    return password
+
+
+def set_password(db: Session, user: User, password: str, *, actor: str, temporary: bool) -> User:
+    """A password set at the server (``shuhui users passwd``): the operator's act, recorded;
+    ``temporary`` makes the person replace it at the next login."""
+    _set_password(user, password)
+    user.must_change_password = temporary
+    end_sessions_of(db, user)
+    clear_failures(db, user.username)
+    db.flush()
+    ledger.record(
+        db,
+        actor,
+        "account.password_reset" if temporary else "account.password_set",
+        subject=f"user:{user.username}",
+        detail={"must_change_password": temporary},
+    )
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+
+
+# Letters and digits no one misreads when an admin reads the password out (no 0/O, 1/l/I).
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def make_temporary_password() -> str:
+    """Three groups of four, e.g. ``k7Qm-x3Fa-9TzR``: about 70 bits, easy to read out."""
+    while True:
+        groups = ["".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in "abc"]
+        candidate = "-".join(groups)
+        if any(c.isdigit() for c in candidate):
+            return candidate
+
+
+def check_credentials(db: Session, username: str, password: str) -> User | None:
+    """The account if the password is right and the account active, else None; both paths
+    take one password hash's time, so timing does not tell which names exist."""
     # No account name holds a NUL, and PostgreSQL refuses one in a query parameter outright.
     user = None if "\x00" in username else get_user_by_username(db, username)
     if user is None:
         verify_password(_DUMMY_HASH, password)
-        raise Problem("invalid-credentials")
+        return None
     if not verify_password(user.password_hash, password) or not user.is_active:
-        raise Problem("invalid-credentials")
+        return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def authenticate(db: Session, username: str, password: str) -> User:
+    """``check_credentials`` refusing with a problem (no throttle: see ``throttle.attempt``)."""
+    user = check_credentials(db, username, password)
+    if user is None:
+        raise Problem("invalid-credentials")
+    return user
+
+
+def clear_failures(db: Session, username: str) -> None:
+    """Forgets the wrong passwords counted against an account name (not its addresses')."""
+    db.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.scope == "account", LoginThrottle.key == username[:128]
+        )
+    )
+
+
+def account_locks(db: Session, usernames: list[str] | None = None) -> Mapping[str, datetime]:
+    """Until when each locked account name is locked (for the admin's list)."""
+    query = select(LoginThrottle.key, LoginThrottle.locked_until).where(
+        LoginThrottle.scope == "account", LoginThrottle.locked_until > utcnow()
+    )
+    if usernames is not None:
+        query = query.where(LoginThrottle.key.in_(usernames))
+    return {key: until for key, until in db.execute(query) if until is not None}
 
 
 def _token_hash(token: str) -> str:
@@ -151,6 +358,26 @@ def resolve_session(db: Session, token: str | None) -> User | None:
     if found is None or found.expires_at <= utcnow() or not found.user.is_active:
         return None
     return found.user
+
+
+def count_sessions(db: Session, user: User) -> int:
+    """The account's open sessions (what disabling or a reset would end)."""
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())
+        )
+        or 0
+    )
+
+
+def end_sessions_of(db: Session, user: User, *, keep: str | None = None) -> int:
+    """Ends every session of ``user`` (but the one whose token is ``keep``)."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep:
+        query = query.where(LoginSession.token_hash != _token_hash(keep))
+    return int(getattr(db.execute(query), "rowcount", 0) or 0)
 
 
 def end_session(db: Session, token: str | None) -> None:

@@ -31,7 +31,9 @@ How it works
   bytes are canonical and agree with the queryable columns, rebuilds the tree from the
   bytes, and checks every checkpoint's signature and root; it names the first altered
   entry.
-- Written today: platform key issued, account created, roles changed, seal created
+- Written today: platform key issued, account created, roles changed, account updated,
+  disabled, enabled, password changed, reset or set, account locked and address locked
+  after wrong passwords (actor `system`), seal created
   (key issued), seal used, seal revoked, data loaded, personal key
   issued/registered/revoked, and for every mandate and certificate-use authorisation:
   created, signed, used, refused, checked, verified, revoked, expired, exhausted.
