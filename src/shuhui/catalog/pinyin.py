@@ -6,15 +6,16 @@ as ``v``, the reading of a character chosen from its phrase, so 银行 is ``yinh
 character without a reading breaks the run. A run gives three kinds of terms:
 
 - full syllables: each pair of neighbouring syllables (``she'hui``, ``hui'bao``…);
-- a syllable and the beginning of the next (``she'h``, ``she'hu``…), for a word still being
-  typed;
-- initials: every 2 to 4 consecutive first letters (``sh``, ``shb``, ``shbx``…).
+- a syllable and the first one or two letters of the next (``she'h``, ``she'hu``), for a word
+  still being typed;
+- initials: every 2 or 3 consecutive first letters (``sh``, ``shb``, ``hbx``…); longer
+  initials match as a word matches its bigrams, by all their 3-letter stretches.
 
 How a Latin query word is read as pinyin. A word of two or more letters is read every way it
 splits into two or more syllables of the index (``xian`` → ``xi an``; ``shehuibaoxian`` →
 ``she hui bao xian``; :func:`syllable_ends`), the last of which may be only begun, as while
-typing (``gongjij`` → ``gong ji j…``; ``gongjiji`` → ``gong ji ji…`` as well as ``gong ji
-ji``), and once as initials (``sb``; :func:`initials_terms`). A reading matches a text holding
+typing, by its first one or two letters (``gongjij`` → ``gong ji j…``; ``gongjiji`` → ``gong
+ji ji…`` as well as ``gong ji ji``), and once as initials (``sb``; :func:`initials_terms`). A reading matches a text holding
 all its terms, as a Chinese word matches a text holding all its bigrams. One syllable alone is
 not read (``an``, ``long``, ``men`` would match half the catalog), nor one letter. The terms
 carry a prefix no word has, so they never meet the index's Latin words.
@@ -38,7 +39,8 @@ SYLLABLES: Final = "\x01"  # the prefix of a full-syllable pair term
 INITIALS: Final = "\x02"  # the prefix of an initials term
 TYPING: Final = "\x03"  # the prefix of a syllable-then-first-letter term
 INITIALS_MIN: Final = 2
-INITIALS_MAX: Final = 4
+INITIALS_MAX: Final = 3
+BEGUN_MAX: Final = 2  # letters of a syllable being typed that the index holds
 SYLLABLE_MAX: Final = 6  # the longest syllables (zhuang, shuang) have six letters
 
 
@@ -50,9 +52,9 @@ def syllables(run: str) -> tuple[str, ...]:
     reading a word is most of its cost and titles repeat their words, so each word is read
     once (:func:`_word`). It is imported on first use: it loads its phrase dictionary, which a
     command that never searches should not pay for."""
-    from pypinyin.seg.simpleseg import seg
+    from pypinyin.seg.mmseg import seg
 
-    read = [s for word in seg(run) for s in _word(word)]
+    read = [s for word in seg.cut(run) for s in _word(word)]
     if len(read) != len(run):
         read = [s for c in run for s in _word(c)]
     return tuple(read)
@@ -130,7 +132,11 @@ def _run_terms(run: str) -> frozenset[str]:
     out: set[str] = set()
     for piece in _run_pieces(run):
         out.update(pair(a, b) for a, b in pairwise(piece))
-        out.update(begun_pair(a, b[:m]) for a, b in pairwise(piece) for m in range(1, len(b)))
+        out.update(
+            begun_pair(a, b[:m])
+            for a, b in pairwise(piece)
+            for m in range(1, min(len(b), BEGUN_MAX + 1))
+        )
         letters = "".join(s[0] for s in piece)
         for size in range(INITIALS_MIN, INITIALS_MAX + 1):
             out.update(INITIALS + letters[i : i + size] for i in range(len(letters) - size + 1))
@@ -146,7 +152,7 @@ def forget_terms() -> None:
 
 def prefixes(known: Collection[str]) -> frozenset[str]:
     """What the last syllable may be while it is still being typed (``j``, ``ji`` of ``jin``)."""
-    return frozenset(s[:n] for s in known for n in range(1, len(s)))
+    return frozenset(s[:n] for s in known for n in range(1, min(len(s), BEGUN_MAX + 1)))
 
 
 def syllable_ends(
