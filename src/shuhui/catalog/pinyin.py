@@ -15,10 +15,11 @@ How a Latin query word is read as pinyin. A word of two or more letters is read 
 splits into two or more syllables of the index (``xian`` → ``xi an``; ``shehuibaoxian`` →
 ``she hui bao xian``; :func:`syllable_ends`), the last of which may be only begun, as while
 typing, by its first one or two letters (``gongjij`` → ``gong ji j…``; ``gongjiji`` → ``gong
-ji ji…`` as well as ``gong ji ji``), and once as initials (``sb``; :func:`initials_terms`). A reading matches a text holding
-all its terms, as a Chinese word matches a text holding all its bigrams. One syllable alone is
-not read (``an``, ``long``, ``men`` would match half the catalog), nor one letter. The terms
-carry a prefix no word has, so they never meet the index's Latin words.
+ji ji…`` as well as ``gong ji ji``), and once as initials (``sb``; :func:`initials_terms`).
+A reading matches a text holding all its terms, as a Chinese word matches a text holding all
+its bigrams. One syllable alone is not read (``an``, ``long``, ``men`` would match half the
+catalog), nor one letter. The terms carry a prefix no word has, so they never meet the index's
+Latin words.
 
 These functions are pure; the catalog's :class:`~shuhui.catalog.search.SearchIndex` keeps the
 terms and decides how pinyin hits rank against word hits (see its module docstring). A search
