@@ -21,6 +21,12 @@ How it works
   starts (`create_served_app`). Class-level text (summary, items, department,
   keywords) is indexed once per class and shared by its datasets through a
   class→dataset array.
+- Search finds by pinyin and initials too (`shebao`, `sb` → 社保; `gjj` → 公积金): titles and
+  keywords are indexed as pinyin (`pinyin`, pypinyin's readings); a Latin query word matches
+  its words or its pinyin, word hits ranked first (the rule is in `search`'s docstring). A
+  search that finds nothing offers near queries that do (`SearchIndex.suggest`: a synonym,
+  the same sound, one edit away, one word fewer); the page shows them as links, the CKAN API
+  has no field for them and is unchanged.
 - The CKAN API (`ckan_routes`) is public and read-only: its routes skip the session
   lookup, and `ckan.PackageCache` keeps encoded package dicts and whole
   `package_search` answers per catalog revision (the revision is confirmed against the

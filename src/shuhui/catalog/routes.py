@@ -74,17 +74,18 @@ def home(
     }
     fq = " ".join(f'{k}:"{v}"' for k, v in chosen.items() if v and '"' not in v)
     index = _index(request, db)
-    result = index.search(
-        search.Query(
-            q=q,
-            fq=fq,
-            sort=sort,
-            rows=PAGE,
-            start=(page - 1) * PAGE,
-            facet_fields=PAGE_FACETS,
-            facet_limit=30,
-        )
+    asked = search.Query(
+        q=q,
+        fq=fq,
+        sort=sort,
+        rows=PAGE,
+        start=(page - 1) * PAGE,
+        facet_fields=PAGE_FACETS,
+        facet_limit=30,
     )
+    result = index.search(asked)
+    # Nothing found: near queries that do find something, instead of empty facet headings.
+    suggestions = index.suggest(asked) if result.count == 0 and q.strip() else []
     datasets = search.package_ids_in_order(db, result.dataset_ids)
     return render(
         request,
@@ -95,6 +96,7 @@ def home(
             "page": page,
             "pages": max(1, -(-result.count // PAGE)),
             "count": result.count,
+            "suggestions": suggestions,
             "datasets": datasets,
             "facets": result.facets,
             "chosen": chosen,

@@ -8,6 +8,22 @@ abbreviations expand to their full forms (``content/<city>/search-synonyms.yaml`
 社会保险. Latin text is indexed by lower-cased words and their prefixes. Facets, filters and sorts
 run on numpy arrays over the whole catalog, so a search costs the same whether it matches ten
 datasets or fifty thousand.
+
+Pinyin. The titles and keywords are also indexed as pinyin, full syllables and initials
+(:mod:`shuhui.catalog.pinyin`), so ``shebao``, ``sb``, ``gongjijin`` and ``gjj`` find what people
+mean. The rule for a Latin query word:
+
+- it matches a dataset whose words match it (as before) **or** whose title or keywords sound
+  like it: read as two or more whole syllables, or as initials; a synonym whose pinyin is the
+  word counts too (``sb`` → 社保 → 社会保险);
+- a word hit always ranks above a pinyin-only hit (``WORD_FIRST``), so an English search
+  (``enterprise``, ``health``) shows its English matches first and pinyin readings of it, if
+  any, only after them; one letter, or one syllable alone, is never read as pinyin;
+- a query word mixing Chinese and Latin letters (``市南shebao``) is taken as two words.
+
+No result. :meth:`SearchIndex.suggest` offers near queries that do find something: a synonym,
+a keyword or title sounding the same (a wrong character of the same pinyin), one edit away
+(a typo, in characters, words or pinyin), or the query without one of its words.
 """
 
 from __future__ import annotations
@@ -28,7 +44,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from shuhui.catalog import service
+from shuhui.catalog import pinyin, service
 from shuhui.catalog.models import DataItem, Dataset, Distribution, Organisation, ResourceClass
 from shuhui.core.content import Items
 from shuhui.core.errors import FieldError, Problem
@@ -58,6 +74,11 @@ SORTS: Final = {
 TITLE_WEIGHT: Final = 10
 MASKS_CACHED: Final = 256  # per postings; a mask is one byte per dataset
 KEYWORD_WEIGHT: Final = 4
+# Added for a word hit, more than a pinyin hit can score: word hits rank first.
+WORD_FIRST: Final = 2
+SUGGESTIONS: Final = 5
+SUGGESTIONS_TRIED: Final = 40
+MIXED: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+")
 
 
 def cjk_terms(text: str) -> set[str]:
@@ -185,6 +206,14 @@ class SearchIndex:
         self.postings = empty
         self.title_postings = empty
         self.keyword_postings = empty
+        self.sounds = empty  # pinyin of titles and keywords
+        self.syllables: frozenset[str] = frozenset()
+        self.typed: frozenset[str] = frozenset()  # the beginnings of those syllables
+        # Chinese words people abbreviate, by their pinyin and initials (社保: shebao, sb).
+        self.by_sound: dict[str, list[str]] = {}
+        # Words a no-result search may suggest: keywords, class titles, synonyms, Latin words.
+        self.vocabulary: list[str] = []
+        self._vocabulary_sounds: list[tuple[str, str, str]] | None = None
         self.facets: dict[str, _Facet] = {}
         self.multi: dict[str, _MultiFacet] = {}
         self.modified: npt.NDArray[np.float64] = np.zeros(0)
@@ -205,7 +234,15 @@ class SearchIndex:
         expand = {s.code: [str(x) for x in s.attrs.get("expands", [])] for s in (synonyms or [])}
         index = cls(service.revision(db), expand)
         index._load(db)
+        pinyin.forget_terms()
+        for word in {w for code, fulls in expand.items() for w in (code, *fulls)}:
+            for sound in {pinyin.full(word), pinyin.initials(word)} - {""}:
+                index.by_sound.setdefault(sound, []).append(word)
+        index.vocabulary = sorted({*index.vocabulary, *index.by_sound_words()})
         return index
+
+    def by_sound_words(self) -> set[str]:
+        return {w for words in self.by_sound.values() for w in words}
 
     def _load(self, db: Session) -> None:
         orgs = {o.id: o for o in db.scalars(select(Organisation))}
@@ -223,6 +260,9 @@ class SearchIndex:
         class_all: dict[str, list[int]] = defaultdict(list)
         class_title: dict[str, list[int]] = defaultdict(list)
         class_keywords: dict[str, list[int]] = defaultdict(list)
+        class_sounds: dict[str, list[int]] = defaultdict(list)
+        sounds_of: list[set[str]] = []
+        vocabulary: set[str] = set()
         keywords_of: list[list[str]] = []
         for i, c in enumerate(classes):
             org = orgs[c.organisation_id]
@@ -230,6 +270,12 @@ class SearchIndex:
             keywords_of.append(keywords)
             title_terms = terms(f"{c.title} {c.title_en}")
             keyword_terms = terms(" ".join(keywords))
+            sounds = pinyin.terms(" ".join([c.title, *keywords]))
+            sounds_of.append(sounds)
+            for term in sounds:
+                class_sounds[term].append(i)
+            vocabulary.update([c.title, *keywords])
+            vocabulary.update(w for w in LATIN.findall(c.title_en.lower()) if w.isalpha())
             body = " ".join([c.summary, org.title, org.title_en, *items_by_class[c.id]])
             for term in title_terms:
                 class_title[term].append(i)
@@ -252,6 +298,7 @@ class SearchIndex:
         ).all()
         doc_all: dict[str, list[int]] = defaultdict(list)
         doc_title: dict[str, list[int]] = defaultdict(list)
+        doc_sounds: dict[str, list[int]] = defaultdict(list)
         single: dict[str, list[str]] = {f: [] for f in SINGLE_FACETS}
         multi: dict[str, list[list[str]]] = {f: [] for f in MULTI_FACETS}
         doc_class: list[int] = []
@@ -269,6 +316,9 @@ class SearchIndex:
                 doc_title[term].append(doc)
             for term in title_terms | terms(f"{description} {name}"):
                 doc_all[term].append(doc)
+            # What the class's title and keywords already give every dataset is not repeated.
+            for term in pinyin.terms(title) - sounds_of[at]:
+                doc_sounds[term].append(doc)
             single["organization"].append(orgs[c.organisation_id].slug)
             single["groups"].append(c.category)
             single["open_level"].append(c.open_level)
@@ -291,6 +341,15 @@ class SearchIndex:
         self.postings = _Postings(frozen(doc_all), frozen(class_all), owner, n)
         self.title_postings = _Postings(frozen(doc_title), frozen(class_title), owner, n)
         self.keyword_postings = _Postings({}, frozen(class_keywords), owner, n)
+        self.sounds = _Postings(frozen(doc_sounds), frozen(class_sounds), owner, n)
+        self.syllables = frozenset(
+            part
+            for term in (*doc_sounds, *class_sounds)
+            if term.startswith(pinyin.SYLLABLES)
+            for part in term[1:].split("'")
+        )
+        self.typed = pinyin.prefixes(self.syllables)
+        self.vocabulary = sorted(vocabulary)
         self.ids = np.asarray(ids, dtype=np.int32)
         self.modified = np.asarray(modified, dtype=np.float64)
         self.rows = np.asarray(sizes, dtype=np.int64)
@@ -320,19 +379,72 @@ class SearchIndex:
     def _word_hits(self, word: str, postings: _Postings) -> npt.NDArray[np.bool_]:
         hit = np.zeros(self.size, dtype=bool)
         for alternative in self._alternatives(word):
-            needed = word_terms(alternative)
-            if not needed:
-                continue
-            found: npt.NDArray[np.bool_] | None = None
-            for term in needed:
-                mask = postings.mask(term)
-                if mask is None:
-                    found = None
-                    break
-                found = mask if found is None else found & mask
+            found = _holding_all(word_terms(alternative), postings)
             if found is not None:
                 hit |= found
         return hit
+
+    def _sound_hits(self, word: str) -> npt.NDArray[np.bool_]:
+        """The datasets whose titles or keywords sound like ``word`` typed as pinyin."""
+        hit = np.zeros(self.size, dtype=bool)
+        letters = pinyin.latin_letters(word)
+        if letters is None:
+            return hit
+        hit |= self._syllable_hits(letters)
+        found = _holding_all(pinyin.initials_terms(letters), self.sounds)
+        if found is not None:
+            hit |= found
+        for chinese in self.by_sound.get(letters, []):
+            hit |= self._word_hits(chinese, self.postings)
+        return hit
+
+    def _syllable_hits(self, letters: str) -> npt.NDArray[np.bool_]:
+        """The datasets holding every syllable pair of some way ``letters`` splits into two or
+        more syllables. Walked as a graph: the datasets matching the rest of the word from the
+        syllable letters[i:j] on are the union, over each next syllable letters[j:k], of those
+        holding the pair and matching the rest from that syllable on (AND along a split
+        distributes over OR between splits), so each (i, j) is worked out once. The last
+        syllable may be only begun (``gongjij``)."""
+        ends, tail = pinyin.syllable_ends(letters, self.syllables, self.typed)
+        n = len(letters)
+        nothing = np.zeros(self.size, dtype=bool)
+        rest: dict[tuple[int, int], npt.NDArray[np.bool_] | None] = {}  # None: every dataset
+
+        def matching(i: int, j: int) -> npt.NDArray[np.bool_] | None:
+            if j == n:
+                return None
+            if (i, j) not in rest:
+                union = nothing
+                if tail[j]:  # the rest is a syllable being typed
+                    begun = self.sounds.mask(pinyin.begun_pair(letters[i:j], letters[j:]))
+                    union = nothing if begun is None else begun
+                for k in ends[j]:
+                    held = self.sounds.mask(pinyin.pair(letters[i:j], letters[j:k]))
+                    if held is None:
+                        continue
+                    after = matching(j, k)
+                    union = union | (held if after is None else held & after)
+                rest[i, j] = union
+            return rest[i, j]
+
+        hit = nothing
+        for j in ends[0]:
+            found = matching(0, j) if j < n else nothing
+            if found is not None:
+                hit = hit | found
+        return hit
+
+    def _match(self, q: str, fq: str) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
+        mask = self._filters(fq)
+        score = np.zeros(self.size, dtype=np.int32)
+        for word in split_words(q):
+            hit = self._word_hits(word, self.postings)
+            sounds = self._sound_hits(word)
+            mask &= hit | sounds
+            score += (1 + WORD_FIRST) * hit.astype(np.int32) + sounds.astype(np.int32)
+            score += TITLE_WEIGHT * self._word_hits(word, self.title_postings)
+            score += KEYWORD_WEIGHT * self._word_hits(word, self.keyword_postings)
+        return mask, score
 
     def _filters(self, fq: str) -> npt.NDArray[np.bool_]:
         mask = np.ones(self.size, dtype=bool)
@@ -366,14 +478,7 @@ class SearchIndex:
                         )
                     ],
                 )
-        mask = self._filters(query.fq)
-        score = np.zeros(self.size, dtype=np.int32)
-        for word in split_words(query.q):
-            hit = self._word_hits(word, self.postings)
-            mask &= hit
-            score += hit.astype(np.int32)
-            score += TITLE_WEIGHT * self._word_hits(word, self.title_postings)
-            score += KEYWORD_WEIGHT * self._word_hits(word, self.keyword_postings)
+        mask, score = self._match(query.q, query.fq)
         docs = np.flatnonzero(mask).astype(np.int32)
         ordered = self._order(docs, score, query.sort, mask)
         page = ordered[query.start : query.start + query.rows]
@@ -383,6 +488,50 @@ class SearchIndex:
             top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: query.facet_limit]
             facets[name] = dict(top)
         return Result(len(docs), [int(self.ids[d]) for d in page], facets)
+
+    def suggest(self, query: Query) -> list[str]:
+        """Near queries that find something, for a search that found nothing: one word
+        replaced by a synonym, by a keyword or title sounding the same or one edit away, or
+        left out."""
+        words = split_words(query.q)
+        tried: list[str] = []
+        for i, word in enumerate(words):
+            tried += [" ".join([*words[:i], near, *words[i + 1 :]]) for near in self._near(word)]
+        if len(words) > 1:
+            tried += [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
+        found: list[str] = []
+        for q in list(dict.fromkeys(tried))[:SUGGESTIONS_TRIED]:
+            if q != " ".join(words) and self._match(q, query.fq)[0].any():
+                found.append(q)
+                if len(found) == SUGGESTIONS:
+                    break
+        return found
+
+    def _near(self, word: str) -> list[str]:
+        lowered = word.lower()
+        latin = pinyin.LETTERS.fullmatch(lowered) is not None
+        sound = lowered if latin else pinyin.full(word)
+        same_sound: list[str] = []
+        one_edit: list[str] = []
+        sounds_near: list[str] = []
+        for entry, entry_sound, entry_initials in self._sounds_of_vocabulary():
+            if entry == word:
+                continue
+            if sound and (entry_sound == sound or (latin and entry_initials == lowered)):
+                same_sound.append(entry)
+            elif len(word) >= 2 and _one_edit(lowered, entry.lower()):
+                one_edit.append(entry)
+            elif latin and len(word) >= 4 and _one_edit(lowered, entry_sound):
+                sounds_near.append(entry)
+        synonyms = [a for a in self._alternatives(word) if a != word]
+        return [*synonyms, *same_sound, *one_edit, *sounds_near]
+
+    def _sounds_of_vocabulary(self) -> list[tuple[str, str, str]]:
+        if self._vocabulary_sounds is None:  # made on the first search that finds nothing
+            self._vocabulary_sounds = [
+                (w, pinyin.full(w), pinyin.initials(w)) for w in self.vocabulary
+            ]
+        return self._vocabulary_sounds
 
     def _order(
         self, docs: IntArray, score: IntArray, sort: str, mask: npt.NDArray[np.bool_]
@@ -419,6 +568,29 @@ class SearchIndex:
         return order
 
 
+def _holding_all(needed: Sequence[str], postings: _Postings) -> npt.NDArray[np.bool_] | None:
+    """The documents holding every term of ``needed``; None when none can."""
+    found: npt.NDArray[np.bool_] | None = None
+    for term in needed:
+        mask = postings.mask(term)
+        if mask is None:
+            return None
+        found = mask if found is None else found & mask
+    return found
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one character changed, added or left out."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
+
+
 def _ranks(values: Sequence[str]) -> IntArray:
     order = sorted(range(len(values)), key=lambda i: values[i])
     ranks = np.empty(len(values), dtype=np.int32)
@@ -430,7 +602,14 @@ def split_words(q: str) -> list[str]:
     text = q.strip()
     if text in ("", "*:*", "*"):
         return []
-    return [w for w in re.split(r"[\s,，、]+", text) if w and w not in ("AND", "and")]
+    words: list[str] = []
+    for w in re.split(r"[\s,，、]+", text):
+        if not w or w in ("AND", "and"):
+            continue
+        # Chinese and Latin letters typed together (市南shebao) are two words.
+        mixed = CJK.search(w) is not None and re.search(r"[A-Za-z]", w) is not None
+        words += MIXED.findall(w) if mixed else [w]
+    return words
 
 
 FQ_PART: Final = re.compile(r'\+?([a-z_]+):("([^"]*)"|\S+)')
