@@ -1,38 +1,36 @@
-"""The ``shuhui`` command: serve, migrate, prepare the demo, check identifiers."""
+"""The ``shuhui`` command: serve, migrate, prepare the demo, check identifiers.
+
+Each command imports what it needs when it runs: the sub-apps' modules import Typer and Rich
+only, so ``shuhui --help`` and the light commands start without loading SQLAlchemy, DuckDB,
+Arrow or FastAPI (tests/test_cli_start.py holds it; bench/bench_cli_start.py measures it).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Annotated
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 import shuhui
 from shuhui.catalog import cli as catalog_cli
-from shuhui.core import ids
-from shuhui.core.db import make_engine, make_session_factory, transaction
-from shuhui.core.migrate import current_revision, head_revision, upgrade
-from shuhui.core.settings import Settings, get_settings
+from shuhui.core.terminal import escape, name_column
 from shuhui.datacore import cli as data_cli
-from shuhui.datacore.schema import TableSpec
-from shuhui.datacore.store import DataCore, LoadResult
 from shuhui.rules import cli as rules_cli
-from shuhui.standard import TABLES
 from shuhui.synth import cli as synth_cli
-from shuhui.synth.generate import CityConfig
-from shuhui.trust.crypto.canonical import JsonValue
-from shuhui.trust.crypto.sm import sm3_hex
 from shuhui.trust.identity import cli as users_cli
 from shuhui.trust.ledger import cli as audit_cli
-from shuhui.trust.ledger import service as ledger
-from shuhui.trust.ledger.keys import ensure_platform_key
-from shuhui.trust.ledger.setup import ready_database
 from shuhui.trust.seals import cli as seal_cli
+
+if TYPE_CHECKING:
+    from shuhui.core.settings import Settings
+    from shuhui.datacore.schema import TableSpec
+    from shuhui.datacore.store import DataCore, LoadResult
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -52,12 +50,32 @@ app.add_typer(rules_cli.app, name="rules")
 app.add_typer(users_cli.app, name="users")
 
 
+class CitySpecs(Mapping[str, "TableSpec"]):
+    """The city's data standard by table name, read when a command first asks for a spec (the
+    standard's specs are Arrow schemas: ``--help`` and ``id check`` never need them)."""
+
+    @cached_property
+    def _specs(self) -> dict[str, TableSpec]:
+        from shuhui.standard import TABLES
+
+        return {spec.name: spec for spec in TABLES}
+
+    def __getitem__(self, name: str) -> TableSpec:
+        return self._specs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
 @app.callback()
 def _standard(ctx: typer.Context) -> None:
     # The subcommands that need a spec for a table not loaded yet (``data load``, ``rules …``)
     # read the city's data standard from the context object, unless the caller passed its own.
     if ctx.obj is None:
-        ctx.obj = data_cli.CommandContext.of(TABLES, LEDGER)
+        ctx.obj = data_cli.CommandContext(CitySpecs(), LEDGER)
 
 
 console = Console(stderr=True)
@@ -67,10 +85,12 @@ cli_actor = audit_cli.cli_actor  # "cli:<login name>": who acts when a person ru
 def _ready_database(settings: Settings) -> None:
     """``trust.ledger.setup.ready_database`` for a person at the command line: a ledger already
     using another hash is said in red, not thrown."""
+    from shuhui.trust.ledger.setup import ready_database
+
     try:
         ready_database(settings, cli_actor())
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
 
 
@@ -79,6 +99,8 @@ class CliLedger:
     registers the new versions in the catalog."""
 
     def prepare(self) -> None:
+        from shuhui.core.settings import get_settings
+
         _ready_database(get_settings())
 
     def record(
@@ -87,6 +109,14 @@ class CliLedger:
         loaded: Sequence[tuple[TableSpec, LoadResult]],
         source: Mapping[str, str | int],
     ) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from shuhui.core.db import make_engine, make_session_factory, transaction
+        from shuhui.core.settings import get_settings
+        from shuhui.trust.crypto.canonical import JsonValue
+        from shuhui.trust.crypto.sm import sm3_hex
+        from shuhui.trust.ledger import service as ledger
+
         settings = get_settings()
         actor = cli_actor()
         source_detail: dict[str, JsonValue] = dict(source)
@@ -114,8 +144,12 @@ class CliLedger:
         except SQLAlchemyError as exc:
             names = ", ".join(f"{spec.name} v{result.version}" for spec, result in loaded)
             console.print(
-                f"[red]published {names}, but recording it in the audit ledger failed: "
-                f"{exc.__class__.__name__}: {exc}[/red]"
+                "[red]"
+                + escape(
+                    f"published {names}, but recording it in the audit ledger failed: "
+                    f"{exc.__class__.__name__}: {exc}"
+                )
+                + "[/red]"
             )
             raise typer.Exit(1) from None
         finally:
@@ -126,7 +160,7 @@ class CliLedger:
             synced = catalog_cli.sync_catalog(settings, core)
             changed = synced.registered + synced.updated
             if changed:
-                console.print(f"[green]catalog: {', '.join(changed)} registered[/green]")
+                console.print(f"[green]catalog: {escape(', '.join(changed))} registered[/green]")
 
 
 LEDGER = CliLedger()
@@ -141,6 +175,10 @@ def version() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply the schema migrations (default: to the newest), and issue the platform key."""
+    from shuhui.core.db import make_engine
+    from shuhui.core.migrate import current_revision, upgrade
+    from shuhui.core.settings import get_settings
+
     settings = get_settings()
     if revision == "head":
         _ready_database(settings)
@@ -155,6 +193,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and the newest one available."""
+    from shuhui.core.db import make_engine
+    from shuhui.core.migrate import current_revision, head_revision
+    from shuhui.core.settings import get_settings
+
     engine = make_engine(get_settings().sqlalchemy_url)
     typer.echo(json.dumps({"current": current_revision(engine), "head": head_revision()}))
     engine.dispose()
@@ -165,6 +207,8 @@ def id_check(
     values: Annotated[list[str], typer.Argument(help="values to check, or - to read stdin")],
 ) -> None:
     """Check identifiers; one JSON object per value. Exit 0 when all are valid, 1 otherwise."""
+    from shuhui.core import ids
+
     if values == ["-"]:
         values = [line.strip() for line in sys.stdin if line.strip()]
     all_valid = True
@@ -185,6 +229,10 @@ def demo(
     rebuild: Annotated[bool, typer.Option(help="rebuild the city even if one exists")] = False,
 ) -> None:
     """Prepare the demo: migrate, create the demo accounts, build the demo city."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.store import DataCore
+    from shuhui.synth.generate import CityConfig
     from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
 
     settings = get_settings()
@@ -223,11 +271,15 @@ def demo(
 
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="演示账户 Demo accounts")
-    for column in ("username", "password", "name", "roles"):
+    name_column(table, "username")
+    for column in ("password", "name", "roles"):
         table.add_column(column)
     for account in accounts:
         table.add_row(
-            account.username, DEMO_PASSWORD, account.display_name, ", ".join(account.roles)
+            escape(account.username),
+            DEMO_PASSWORD,
+            escape(account.display_name),
+            escape(", ".join(account.roles)),
         )
     console.print(table)
     console.print(
@@ -241,6 +293,7 @@ def demo(
 def _bind_demo_enterprise(settings: Settings, core: DataCore) -> None:
     """The demo enterprise account becomes a real enterprise of the demo city, signed for by its
     registered legal representative, so 我的授权 works for it as it would for a real one."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
     from shuhui.trust.identity.demo import bind_demo_enterprise
 
     if "enterprises" not in {t.name for t in core.tables()}:
@@ -268,7 +321,7 @@ def _bind_demo_enterprise(settings: Settings, core: DataCore) -> None:
     finally:
         engine.dispose()
     if bound:
-        console.print(f"[green]demo enterprise account: {row[1]} ({row[0]})[/green]")
+        console.print(f"[green]demo enterprise account: {escape(f'{row[1]} ({row[0]})')}[/green]")
 
 
 @app.command()
@@ -281,6 +334,11 @@ def serve(
 ) -> None:
     """Run the web server."""
     import uvicorn
+
+    from shuhui.core.db import make_engine
+    from shuhui.core.migrate import current_revision, head_revision
+    from shuhui.core.settings import get_settings
+    from shuhui.trust.ledger.keys import ensure_platform_key
 
     settings = get_settings()
     settings.ensure_data_dir()

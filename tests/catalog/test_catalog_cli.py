@@ -58,3 +58,19 @@ def test_a_data_load_updates_the_catalog_and_its_quality(
 
     found = json.loads(shuhui(tmp_path, "catalog", "search", "用电", "--json").stdout)
     assert "enterprise_electricity" in {r["name"] for r in found["results"]}
+
+
+def test_catalog_generate_shows_a_bar_for_each_stage(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHUHUI_DATABASE_URL", database_url)
+    made = shuhui(tmp_path, "catalog", "generate", "--classes", "30", "--datasets", "200")
+    assert made.returncode == 0, made.stderr
+    lines = made.stderr.splitlines()
+    for stage, done in (("编制资源类", "30/30"), ("编制数据集", "200/200")):
+        assert any(stage in line and done in line for line in lines), made.stderr
+    # Every class, data item, dataset and distribution written: the last bar is full.
+    writing = next(line for line in lines if "写入数据库" in line)
+    done, total = writing.split()[-2].split("/")
+    assert done == total and int(total) > 230
+    assert "generated 30 classes, 200 datasets" in made.stderr

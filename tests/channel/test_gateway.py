@@ -234,7 +234,7 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
     # A research institute can; it applies for statistics and for open data.
     from shuhui.core.db import transaction
     from shuhui.trust.identity.demo import DEMO_PASSWORD
-    from shuhui.trust.identity.models import Role
+    from shuhui.trust.identity.roles import Role
     from shuhui.trust.identity.schemas import UserCreate
     from shuhui.trust.identity.service import create_user
 

@@ -9,25 +9,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.store import DataCore
 from shuhui.trust.crypto.sm import sm3_hex
 from tests.datacore.test_store import PEOPLE, as_table, people_rows, write_csv
 from tests.trust.test_keys import ledger_entries
 
 
-def shuhui(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def shuhui(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "shuhui.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, "SHUHUI_DATA_DIR": str(data_dir), "COLUMNS": "200"},
+        env={
+            **os.environ,
+            "SHUHUI_DATA_DIR": str(data_dir),
+            "COLUMNS": "200",
+            "SHUHUI_DEFAULT_LOCALE": "zh-CN",
+            **(env or {}),
+        },
     )
 
 
@@ -66,8 +76,9 @@ def test_load_bad_file_keeps_previous_version(data_dir: Path, database_url: str)
     path = write_csv(data_dir / "in.csv", rows)
     result = shuhui(data_dir, "data", "load", "people", str(path))
     assert result.returncode == 1
-    assert "row 20, column born: not a valid date" in result.stderr
-    assert "previous version" in result.stderr
+    # Row 21 as a spreadsheet shows the file: the header is row 1.
+    assert "row 21, column born: not a valid date" in result.stderr
+    assert "加载被拒绝：people 仍使用原版本" in result.stderr
     count = shuhui(data_dir, "data", "sql", "SELECT count(*) AS n FROM people", "--json")
     assert json.loads(count.stdout) == [{"n": 30}]
     # A refused load is no act: the ledger says nothing of it (the platform key, issued when the
@@ -138,3 +149,69 @@ def test_home_page_shows_the_data_core(client: TestClient, app: FastAPI) -> None
     page = client.get("/").text
     assert 'id="table-count">1<' in page
     assert 'id="row-total">1,234<' in page
+
+
+def test_a_mistyped_table_name_is_answered_with_the_nearest(data_dir: Path) -> None:
+    shown = shuhui(data_dir, "data", "show", "peple")
+    assert shown.returncode == 1
+    assert "没有名为 peple 的表。您是不是要找：people？" in shown.stderr
+    english = shuhui(data_dir, "data", "show", "peple", env={"SHUHUI_DEFAULT_LOCALE": "en"})
+    assert "No table named peple. Did you mean: people?" in english.stderr
+    # A load names the tables of the city's data standard too, not yet loaded.
+    loaded = shuhui(data_dir, "data", "load", "resident", str(data_dir / "any.csv"))
+    assert loaded.returncode == 1
+    assert "没有名为 resident 的表。您是不是要找：residents？" in loaded.stderr
+    far = shuhui(data_dir, "data", "show", "zzzz")
+    assert "没有名为 zzzz 的表。" in far.stderr and "您是不是要找" not in far.stderr
+
+
+def test_a_ragged_csv_row_is_named_by_its_row_and_column(data_dir: Path) -> None:
+    rows = [{k: str(v) for k, v in r.items()} for r in people_rows(12, seed=5)]
+    path = write_csv(data_dir / "ragged.csv", rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[6] = lines[6].rsplit(",", 1)[0]  # row 7 as a spreadsheet shows it: sex left out
+    lines[9] += ",extra"  # row 10: one field too many
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = shuhui(data_dir, "data", "load", "people", str(path))
+    assert result.returncode == 1
+    errors = " ".join(result.stderr.split())
+    assert "row 7, column sex: 5 fields where the header has 6: sex missing" in errors
+    assert "row 10: 7 fields where the header has 6" in errors
+    count = shuhui(data_dir, "data", "sql", "SELECT count(*) AS n FROM people", "--json")
+    assert json.loads(count.stdout) == [{"n": 30}]
+
+
+def test_markup_in_values_and_names_is_shown_not_obeyed(data_dir: Path) -> None:
+    rows = people_rows(3, seed=11)
+    rows[0]["name"] = "[/red][bold]张三"
+    DataCore(data_dir / "datacore", data_dir / "truth").load(
+        PEOPLE, as_table(rows), source="[/green]"
+    )
+    queried = shuhui(data_dir, "data", "sql", "SELECT name FROM people ORDER BY name")
+    assert queried.returncode == 0, queried.stderr
+    assert "[/red][bold]张三" in queried.stdout
+    shown = shuhui(data_dir, "data", "show", "people")
+    assert shown.returncode == 0, shown.stderr
+    assert "[/green]" in shown.stdout
+    missing = shuhui(data_dir, "data", "show", "[/red]")
+    assert missing.returncode == 1
+    assert "没有名为 [/red] 的表" in missing.stderr
+
+
+LONG = TableSpec(
+    name="residential_address_registration_history",
+    title="居住地址登记历史（含迁入迁出、分户合户及历次变更的完整记录）",
+    department="青岛市公安局户政管理处人口信息管理科",
+    columns=(Column("citizen_id", "string", "身份证号", personal=True, check="citizen_id"),),
+)
+
+
+def test_tables_keep_names_whole_and_wide_lays_them_out_in_full(data_dir: Path) -> None:
+    core = DataCore(data_dir / "datacore", data_dir / "truth")
+    core.load(LONG, pa.table({"citizen_id": [people_rows(1)[0]["citizen_id"]]}), source="t")
+    narrow = shuhui(data_dir, "data", "ls", env={"COLUMNS": "80"})
+    assert narrow.returncode == 0, narrow.stderr
+    assert LONG.name in narrow.stdout  # on one line, whole: the title wraps instead
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    wide = shuhui(data_dir, "data", "ls", "--wide", env={"COLUMNS": "80"})
+    assert LONG.title in wide.stdout and LONG.department in wide.stdout

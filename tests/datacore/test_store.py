@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import itertools
+import tempfile
 import threading
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shuhui.core import ids
 from shuhui.datacore.errors import LoadError, QueryRefused, TableNotFound
@@ -119,9 +122,10 @@ def test_csv_with_a_bad_row_in_the_middle_fails_with_its_row_and_keeps_the_old_v
     with pytest.raises(LoadError) as caught:
         core.load(PEOPLE, path, today=TODAY)
     error = caught.value.errors[0]
-    assert (error.row, error.column) == (25, "citizen_id")
+    # The 25th data row is row 26 as a spreadsheet shows the file, under its header.
+    assert (error.row, error.column) == (26, "citizen_id")
     assert "check character" in error.reason
-    assert "row 25" in str(caught.value)
+    assert "row 26" in str(caught.value)
     # The previous version is still the one served, untouched.
     assert core.table("people").version == 1
     assert core.sql("SELECT count(*) AS n FROM people").to_pylist() == [{"n": 10}]
@@ -147,7 +151,7 @@ def test_each_kind_of_bad_value_is_named(
     with pytest.raises(LoadError) as caught:
         core.load(PEOPLE, path, today=TODAY)
     first = caught.value.errors[0]
-    assert (first.row, first.column) == (4, column)
+    assert (first.row, first.column) == (5, column)
     assert reason in first.reason
     with pytest.raises(TableNotFound):
         core.table("people")
@@ -370,3 +374,57 @@ def test_a_connection_for_some_tables_sees_only_them(core: DataCore, tmp_path: P
             con.execute(f"SELECT * FROM read_csv('{tmp_path}/x.csv')")
     finally:
         con.close()
+
+
+def test_arrow_rows_are_numbered_from_one_and_csv_rows_under_the_header(
+    core: DataCore, tmp_path: Path
+) -> None:
+    rows = people_rows(6, seed=4)
+    rows[2]["sex"] = "X"
+    with pytest.raises(LoadError) as from_arrow:
+        core.load(PEOPLE, as_table(rows), today=TODAY)
+    assert (from_arrow.value.errors[0].row, from_arrow.value.errors[0].column) == (3, "sex")
+    pq.write_table(as_table(rows), tmp_path / "p.parquet")
+    with pytest.raises(LoadError) as from_parquet:
+        core.load(PEOPLE, tmp_path / "p.parquet", today=TODAY)
+    assert from_parquet.value.errors[0].row == 3
+    with pytest.raises(LoadError) as from_csv:
+        core.load(PEOPLE, write_csv(tmp_path / "p.csv", rows), today=TODAY)
+    assert from_csv.value.errors[0].row == 4
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.integers(min_value=1, max_value=40),
+    bad=st.data(),
+    fields=st.sampled_from([1, 3, 5, 7, 9]),
+)
+def test_a_ragged_csv_row_is_named_whatever_its_place(
+    tmp_path: Path, rows: int, bad: st.DataObject, fields: int
+) -> None:
+    at = bad.draw(st.integers(min_value=0, max_value=rows - 1))
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example: the fixture is shared
+    path = write_csv(
+        folder / "p.csv", [{k: str(v) for k, v in r.items()} for r in people_rows(rows)]
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[at + 1] = ",".join(["1"] * fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    core = DataCore(folder / "datacore", folder / "truth")
+    with pytest.raises(LoadError) as caught:
+        core.load(PEOPLE, path, today=TODAY)
+    (error,) = caught.value.errors
+    assert error.row == at + 2  # the header is row 1
+    assert f"{fields} fields where the header has 6" in error.reason
+    assert error.column == ([c.name for c in PEOPLE.columns][fields] if fields < 6 else None)
+    with pytest.raises(TableNotFound):
+        core.table("people")
+
+
+def test_a_load_reports_the_rows_read_as_it_goes(core: DataCore) -> None:
+    table = as_table(people_rows(30))
+    seen: list[int] = []
+    core.load(PEOPLE, table.to_batches(max_chunksize=10), today=TODAY, progress=seen.append)
+    assert seen == [10, 20, 30]

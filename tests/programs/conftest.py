@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from shuhui.core.db import transaction
 from shuhui.trust.identity.demo import DEMO_PASSWORD
-from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
 from tests.fixtures import as_user

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from shuhui.core.db import transaction
 from shuhui.programs.models import BenefitGrant, Candidate, OutboxMessage
 from shuhui.trust.identity.demo import DEMO_PASSWORD
-from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry

@@ -32,6 +32,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def shuhui(city: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("SHUHUI_DATA_DIR", str(city))
+    monkeypatch.setenv("SHUHUI_DEFAULT_LOCALE", "zh-CN")
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
@@ -115,7 +116,12 @@ def test_explain_one_entity(shuhui: CliRunner, city: Path) -> None:
     assert "not in residents" in output
     code, output = invoke(shuhui, "run", "no-such-rule", "--date", ON)
     assert code == 1
-    assert "unknown rule" in output
+    assert "没有名为 no-such-rule 的规则。" in output and "您是不是要找" not in output
+    code, output = invoke(shuhui, "explain", "elderly-alowance", person, "--date", ON)
+    assert code == 1
+    assert "没有名为 elderly-alowance 的规则。您是不是要找：elderly-allowance？" in output
+    code, output = invoke(shuhui, "run", "[/red]", "--date", ON)
+    assert code == 1 and "没有名为 [/red] 的规则" in output
 
 
 def test_rule_tests_run_from_the_cli(shuhui: CliRunner, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from shuhui.datacore.store import DataCore, LoadResult
 from shuhui.standard import TABLES
 from shuhui.synth import TRUTH_TABLES, CityConfig
 from shuhui.synth import cli as synth_cli
+from shuhui.synth import generate as synth_generate
 from shuhui.synth.cli import build_city
 from tests.trust.test_keys import ledger_entries
 
@@ -174,7 +175,8 @@ def test_a_failed_build_records_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     def refused(*_args: object) -> None:
         raise LoadError("residents", [], "refused")
 
-    monkeypatch.setattr(synth_cli, "generate_city", refused)
+    # build_city reads the generator from its module when it runs (the CLI starts without it).
+    monkeypatch.setattr(synth_generate, "generate_city", refused)
     core = DataCore(tmp_path / "datacore", tmp_path / "truth")
     ledger = RecordingLedger()
     with pytest.raises(LoadError):

@@ -27,7 +27,7 @@ from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
 from shuhui.trust.authorisations import service as authz
 from shuhui.trust.identity.demo import DEMO_PASSWORD
-from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry

@@ -10,7 +10,7 @@ import pytest
 
 from shuhui.core.content import DEFAULT_DIR, ContentError
 from shuhui.trust.identity.demo import demo_accounts
-from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.roles import Role
 
 GOOD = (
     "{code: clerk, name: {zh: 某局 孙科员, en: Officer Sun}, roles: [officer], "

@@ -441,3 +441,17 @@ def test_verify_names_an_altered_time_and_a_missing_entry(
         ledger.Finding(start + 7, "entry missing"),
         ledger.Finding(start + 11, f"ledger claims {start + 12} entries, {start + 11} are stored"),
     ]
+
+
+def test_verify_tells_how_far_it_has_read(ledger_db: sessionmaker[Session]) -> None:
+    with transaction(ledger_db) as db:
+        ledger.record_many(db, ITEMS * 3)
+    seen: list[tuple[int, int]] = []
+    with ledger_db() as db:
+        size = ledger.committed_size(db)
+        found = ledger.verify_ledger(
+            db, SM2PrivateKey.generate().public_key, batch=5, progress=lambda *p: seen.append(p)
+        )
+        assert list(found) == []
+    assert [done for done, _ in seen] == [min(n, size) for n in range(5, size + 5, 5)]
+    assert {total for _, total in seen} == {size}

@@ -323,6 +323,7 @@ def test_the_cli_creates_signs_and_verifies_offline(
 ) -> None:
     monkeypatch.setenv("SHUHUI_DATA_DIR", str(migrated.data_dir))
     monkeypatch.setenv("SHUHUI_DATABASE_URL", migrated.sqlalchemy_url)
+    monkeypatch.setenv("SHUHUI_DEFAULT_LOCALE", "zh-CN")
     get_settings.cache_clear()
     try:
         runner = CliRunner()
@@ -334,6 +335,10 @@ def test_the_cli_creates_signs_and_verifies_offline(
         assert signed.exit_code == 0, signed.output
         envelope = tmp_path / "decision.txt.seal.json"
         assert json.loads(envelope.read_text())["seal"]["code"] == CODE
+        # A mistyped code is answered with the seal meant, and nothing is sealed.
+        mistyped = runner.invoke(seal_app, ["sign", CODE[:-1] + "9", str(document)])
+        assert mistyped.exit_code == 1
+        assert f"没有名为 {CODE[:-1]}9 的印章。您是不是要找：{CODE}？" in mistyped.output
     finally:
         get_settings.cache_clear()
 

@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 
 from shuhui.assets import service
 from shuhui.trust.identity.deps import require_role
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 Applicant = Annotated[
     User, Depends(require_role(Role.data_operator, Role.enterprise, Role.officer))

@@ -40,7 +40,8 @@ from shuhui.core.content import ContentError, load_items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust.crypto.canonical import JsonValue, canonical_json
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.seals import service as seals
 

@@ -1,29 +1,44 @@
-"""``shuhui catalog …``: register the data core, fill the catalog for scale tests, search."""
+"""``shuhui catalog …``: register the data core, fill the catalog for scale tests, search.
+
+The catalog's service (SQLAlchemy, the data core) is imported when a command runs, not to list
+the commands.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from shuhui.catalog import generate, search, service
-from shuhui.core.db import make_engine, make_session_factory, transaction
-from shuhui.core.errors import Problem
-from shuhui.core.settings import Settings, get_settings
-from shuhui.datacore.store import DataCore
+from shuhui.core.terminal import escape, name_column, print_table
 from shuhui.trust.ledger.cli import cli_actor
-from shuhui.trust.ledger.setup import ready_database
+
+if TYPE_CHECKING:
+    from shuhui.catalog.service import SyncResult
+    from shuhui.core.settings import Settings
+    from shuhui.datacore.store import DataCore
 
 app = typer.Typer(help="The public data catalog (数据资源目录).", no_args_is_help=True)
 console = Console(stderr=True)
 
+# What each stage of ``catalog generate`` is called on its progress bar.
+GENERATE_STAGES = {
+    "classes": "编制资源类 classes",
+    "datasets": "编制数据集 datasets",
+    "writing": "写入数据库 writing",
+}
+
 
 def _prepare(settings: Settings) -> None:
     """Readies the operational database (migrate, ledger hash, platform key) before writing."""
+    from shuhui.trust.ledger.setup import ready_database
+
     try:
         ready_database(settings, cli_actor())
     except ValueError as exc:
@@ -31,13 +46,52 @@ def _prepare(settings: Settings) -> None:
         raise typer.Exit(2) from None
 
 
-def sync_catalog(settings: Settings, core: DataCore) -> service.SyncResult:
-    """Registers the data core's published tables; what `demo` and `catalog sync` run."""
+@contextmanager
+def _bars(stages: dict[str, str] | None = None) -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars on stderr, one per stage named; yields the (stage, done, total) callback
+    the catalog's long functions take. A stage not in ``stages`` (a table's name, as the sync
+    reports it) moves one bar described by that name."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=stages is None,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            key = stage if stages is not None else ""
+            label = escape(stages.get(stage, stage) if stages is not None else f"登记 {stage}")
+            if key not in tasks:
+                tasks[key] = bar.add_task(label, total=total)
+            bar.update(tasks[key], completed=done, total=total, description=label)
+
+        yield update
+
+
+def sync_catalog(settings: Settings, core: DataCore) -> SyncResult:
+    """Registers the data core's published tables, with a progress bar per table (registering
+    a new version assesses its quality, seconds per table); what `demo`, `data load`, `synth`
+    and `catalog sync` run."""
+    from shuhui.catalog import service
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+
     catalog = service.city_catalog(settings.city_content)
     engine = make_engine(settings.sqlalchemy_url)
     try:
-        with transaction(make_session_factory(engine)) as db:
-            result = service.sync_datacore(db, core, catalog, actor=cli_actor())
+        with transaction(make_session_factory(engine)) as db, _bars() as progress:
+            result = service.sync_datacore(db, core, catalog, actor=cli_actor(), progress=progress)
             service.related_by_keywords(db)
     finally:
         engine.dispose()
@@ -47,6 +101,9 @@ def sync_catalog(settings: Settings, core: DataCore) -> service.SyncResult:
 @app.command("sync")
 def sync(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Register every published data-core table in the catalog, with full metadata."""
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.store import DataCore
+
     settings = get_settings()
     _prepare(settings)
     result = sync_catalog(settings, DataCore.from_settings(settings))
@@ -58,7 +115,8 @@ def sync(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         f"{len(result.unchanged)} unchanged[/green]"
     )
     if result.skipped:
-        console.print(f"[yellow]not in the catalog content: {', '.join(result.skipped)}[/yellow]")
+        skipped = escape(", ".join(result.skipped))
+        console.print(f"[yellow]not in the catalog content: {skipped}[/yellow]")
 
 
 @app.command("generate")
@@ -68,15 +126,19 @@ def generate_command(
     seed: Annotated[int, typer.Option(min=0)] = 2026,
 ) -> None:
     """Add generated metadata (classes and datasets) to reach a realistic catalog size."""
+    from shuhui.catalog import generate, service
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.settings import get_settings
+
     settings = get_settings()
     _prepare(settings)
     catalog = service.city_catalog(settings.city_content)
     engine = make_engine(settings.sqlalchemy_url)
     began = time.perf_counter()
     try:
-        with transaction(make_session_factory(engine)) as db:
+        with transaction(make_session_factory(engine)) as db, _bars(GENERATE_STAGES) as progress:
             made = generate.generate_catalog(
-                db, catalog, classes=classes, datasets=datasets, seed=seed
+                db, catalog, classes=classes, datasets=datasets, seed=seed, progress=progress
             )
     finally:
         engine.dispose()
@@ -92,8 +154,16 @@ def search_command(
     fq: Annotated[str, typer.Option(help='filters, e.g. open_level:open groups:"04"')] = "",
     rows: Annotated[int, typer.Option(min=0, max=1000)] = 10,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="lay the table out at full width, wrapping nothing")
+    ] = False,
 ) -> None:
     """Search the catalog as the API does."""
+    from shuhui.catalog import search, service
+    from shuhui.core.db import make_engine, make_session_factory
+    from shuhui.core.errors import Problem
+    from shuhui.core.settings import get_settings
+
     settings = get_settings()
     catalog = service.city_catalog(settings.city_content)
     engine = make_engine(settings.sqlalchemy_url)
@@ -105,7 +175,9 @@ def search_command(
                     search.Query(q=q, fq=fq, rows=rows, facet_fields=("groups", "open_level"))
                 )
             except Problem as exc:
-                console.print(f"[red]{exc.errors[0].field}: {exc.errors[0].reason}[/red]")
+                console.print(
+                    f"[red]{escape(f'{exc.errors[0].field}: {exc.errors[0].reason}')}[/red]"
+                )
                 raise typer.Exit(2) from None
             datasets = search.package_ids_in_order(db, found.dataset_ids)
             rows_out = [
@@ -119,8 +191,9 @@ def search_command(
         typer.echo(json.dumps(body, ensure_ascii=False))
         return
     table = Table(title=f"{found.count:,} datasets")
-    for column in ("name", "title", "open_level"):
+    name_column(table, "name")
+    for column in ("title", "open_level"):
         table.add_column(column)
     for row in rows_out:
-        table.add_row(row["name"], row["title"], row["open_level"])
-    Console().print(table)
+        table.add_row(escape(row["name"]), escape(row["title"]), escape(row["open_level"]))
+    print_table(Console(), table, wide=wide)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -166,8 +167,14 @@ def generate_catalog(
     datasets: int = 50_000,
     seed: int = 2026,
     batch: int = 5_000,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Generated:
-    """Adds ``classes`` classes and ``datasets`` datasets of generated metadata."""
+    """Adds ``classes`` classes and ``datasets`` datasets of generated metadata.
+
+    ``progress`` is told (stage, done, total) as each stage goes — ``classes`` and ``datasets``
+    made, then ``writing`` the rows — for a command's progress bars.
+    """
+    tell = progress or _silent
     rng = random.Random(seed)
     for department in catalog.departments:
         service.ensure_organisation(db, catalog, str(department.attrs["short"]))
@@ -180,6 +187,8 @@ def generate_catalog(
     class_rows: list[dict[str, Any]] = []
     item_rows: list[dict[str, Any]] = []
     for n in range(classes):
+        if n % PROGRESS_EVERY == 0:
+            tell("classes", n, classes)
         category = categories[n % len(categories)]
         subject = rng.choice(SUBJECTS[category])
         form = rng.choice(FORMS)
@@ -225,13 +234,14 @@ def generate_catalog(
                     "required": position == 0,
                 }
             )
-    _insert(db, ResourceClass, class_rows, batch)
-    _insert(db, DataItem, item_rows, batch)
+    tell("classes", classes, classes)
 
     dataset_rows: list[dict[str, Any]] = []
     dist_rows: list[dict[str, Any]] = []
     start_ds = (db.scalar(select(Dataset.id).order_by(Dataset.id.desc())) or 0) + 1
     for n in range(datasets):
+        if n % PROGRESS_EVERY == 0:
+            tell("datasets", n, datasets)
         cls = class_rows[n % len(class_rows)]
         year = 2019 + rng.randrange(8)
         district_code, district_name = rng.choice(districts)
@@ -272,12 +282,29 @@ def generate_catalog(
                     "url": f"/catalog/datasets/{name}",
                 }
             )
-    _insert(db, Dataset, dataset_rows, batch)
-    _insert(db, Distribution, dist_rows, batch)
+    tell("datasets", datasets, datasets)
+    # Written at the end, parents first, a batch at a time so the bar moves as the rows go in.
+    tables: list[tuple[Any, list[dict[str, Any]]]] = [
+        (ResourceClass, class_rows),
+        (DataItem, item_rows),
+        (Dataset, dataset_rows),
+        (Distribution, dist_rows),
+    ]
+    total = sum(len(rows) for _, rows in tables)
+    written = 0
+    tell("writing", 0, total)
+    for model, rows in tables:
+        for i in range(0, len(rows), batch):
+            chunk = rows[i : i + batch]
+            db.execute(insert(model), chunk)
+            written += len(chunk)
+            tell("writing", written, total)
     service.bump(db)
     return Generated(len(class_rows), len(dataset_rows), len(dist_rows))
 
 
-def _insert(db: Session, model: Any, rows: list[dict[str, Any]], batch: int) -> None:
-    for i in range(0, len(rows), batch):
-        db.execute(insert(model), rows[i : i + batch])
+PROGRESS_EVERY = 1_000
+
+
+def _silent(_stage: str, _done: int, _total: int) -> None:
+    """No one is watching."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -243,17 +243,20 @@ def sync_datacore(
     actor: str,
     now: datetime | None = None,
     assess_quality: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> SyncResult:
     """Registers every published (non-truth) table of the data core, with full metadata; each
-    new version's data quality is assessed on the data core (``assess_quality``)."""
+    new version's data quality is assessed on the data core (``assess_quality``).
+    ``progress`` is told (table, tables done, tables) before each table (a command's bar)."""
     now = as_utc(now or utcnow())
     registered: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
     skipped: list[str] = []
-    for info in core.tables():
-        if info.truth:
-            continue
+    infos = [info for info in core.tables() if not info.truth]
+    for done, info in enumerate(infos):
+        if progress is not None:
+            progress(info.name, done, len(infos))
         governance = catalog.resources.get(info.name)
         if governance is None:
             skipped.append(info.name)

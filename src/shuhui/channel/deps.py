@@ -16,7 +16,8 @@ from shuhui.channel.models import Consumer
 from shuhui.channel.onboarding import consumer_by_code
 from shuhui.core.errors import Problem, invalid
 from shuhui.trust.identity.deps import require_role
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 ConsumerUser = Annotated[User, Depends(require_role(Role.consumer))]
 Bureau = Annotated[User, Depends(require_role(Role.data_operator))]

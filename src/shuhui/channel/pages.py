@@ -50,7 +50,8 @@ from shuhui.core.errors import Problem, invalid
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
 from shuhui.trust.identity.deps import DB, CurrentUser
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 pages = APIRouter(include_in_schema=False)
 

@@ -45,7 +45,8 @@ from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
 from shuhui.trust.identity.deps import DB
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 pages = APIRouter(include_in_schema=False)
 

@@ -48,7 +48,7 @@ from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.trust.identity.deps import DB, CurrentUser
-from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.roles import Role
 
 api = APIRouter(prefix="/api/v1/channel", tags=["data channel"])
 

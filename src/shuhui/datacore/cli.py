@@ -1,25 +1,29 @@
-"""``shuhui data …``: list, describe, load and query the data core."""
+"""``shuhui data …``: list, describe, load and query the data core.
+
+The store (DuckDB, Arrow) is imported inside the commands, not here: the top-level command
+imports this module to list its subcommands, and ``shuhui --help`` should not wait for them.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
-import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from shuhui.core.settings import get_settings
-from shuhui.datacore.errors import LoadError, QueryRefused, TableNotFound
-from shuhui.datacore.schema import TableSpec
-from shuhui.datacore.sources import FORMATS
-from shuhui.datacore.store import DataCore, LoadResult, TableInfo
+from shuhui.core.terminal import escape, name_column, print_table, say, unknown_name
+
+if TYPE_CHECKING:
+    from shuhui.datacore.schema import TableSpec
+    from shuhui.datacore.store import DataCore, LoadResult, TableInfo
 
 app = typer.Typer(help="The data core: versioned analytical tables.", no_args_is_help=True)
 out = Console()
@@ -72,17 +76,35 @@ def attached_ledger(ctx: typer.Context) -> LoadLedger:
     """The ledger loads are recorded in; a load with none attached is refused, not unrecorded."""
     found = ctx.find_object(CommandContext)
     if found is None or found.ledger is None:
-        err.print("[red]no audit ledger attached: load through the `shuhui` command[/red]")
+        err.print(
+            "[red]"
+            + say(
+                "未连接审计账本：请通过 `shuhui` 命令加载",
+                "no audit ledger attached: load through the `shuhui` command",
+            )
+            + "[/red]"
+        )
         raise typer.Exit(2)
     return found.ledger
 
 
 TruthOption = Annotated[bool, typer.Option("--truth", help="also open the ground-truth tables")]
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="lay tables out at full width, wrapping nothing")
+]
 
 
 def _core(truth: bool = False) -> DataCore:
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.store import DataCore
+
     return DataCore.from_settings(get_settings(), truth=truth)
+
+
+def no_such_table(core: DataCore, name: str, also: Iterable[str] = ()) -> str:
+    """``没有名为 X 的表。您是不是要找：Y？`` over the loaded tables (and ``also``)."""
+    return unknown_name("表", "table", name, [*(t.name for t in core.tables()), *also])
 
 
 def _jsonable(value: Any) -> Any:
@@ -119,7 +141,7 @@ def _echo_json(value: Any) -> None:
 
 
 @app.command("ls")
-def ls(as_json: JsonOption = False, truth: TruthOption = False) -> None:
+def ls(as_json: JsonOption = False, truth: TruthOption = False, wide: WideOption = False) -> None:
     """List the tables with their rows and versions."""
     infos = _core(truth).tables()
     if as_json:
@@ -128,11 +150,19 @@ def ls(as_json: JsonOption = False, truth: TruthOption = False) -> None:
     table = Table(
         title=f"数据底座 data core · {len(infos)} tables · {sum(i.rows for i in infos):,} rows"
     )
-    for column in ("table", "title", "department", "rows", "version", "loaded (UTC)"):
+    name_column(table, "table")
+    for column in ("title", "department", "rows", "version", "loaded (UTC)"):
         table.add_column(column, justify="right" if column in ("rows", "version") else "left")
     for i in infos:
-        table.add_row(i.name, i.title, i.department, f"{i.rows:,}", str(i.version), i.loaded_at)
-    out.print(table)
+        table.add_row(
+            escape(i.name),
+            escape(i.title),
+            escape(i.department),
+            f"{i.rows:,}",
+            str(i.version),
+            escape(i.loaded_at),
+        )
+    print_table(out, table, wide=wide)
 
 
 @app.command("show")
@@ -140,13 +170,16 @@ def show(
     name: Annotated[str, typer.Argument(help="table name")],
     as_json: JsonOption = False,
     truth: TruthOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Describe one table: its columns, and its versions."""
+    from shuhui.datacore.errors import TableNotFound
+
     core = _core(truth)
     try:
         info = core.table(name)
-    except TableNotFound as exc:
-        err.print(f"[red]{exc}[/red]")
+    except TableNotFound:
+        err.print(f"[red]{no_such_table(core, name)}[/red]")
         raise typer.Exit(1) from None
     history = core.history(name)
     columns = [
@@ -174,31 +207,44 @@ def show(
             }
         )
         return
-    out.print(f"[bold]{info.name}[/bold] {info.title} · {info.department} · {info.kind}")
-    if info.description:
-        out.print(info.description)
     out.print(
-        f"{info.rows:,} rows · version {info.version} · loaded {info.loaded_at} from {info.source}"
+        f"[bold]{escape(info.name)}[/bold] "
+        + escape(f"{info.title} · {info.department} · {info.kind}")
+    )
+    if info.description:
+        out.print(escape(info.description))
+    out.print(
+        escape(
+            f"{info.rows:,} rows · version {info.version} · loaded {info.loaded_at} "
+            f"from {info.source}"
+        )
     )
     cols = Table(title="columns")
-    for column in ("name", "type", "title", "required", "personal", "check"):
+    name_column(cols, "name")
+    for column in ("type", "title", "required", "personal", "check"):
         cols.add_column(column)
     for c in columns:
         cols.add_row(
-            str(c["name"]),
-            str(c["type"]),
-            str(c["title"]),
+            escape(str(c["name"])),
+            escape(str(c["type"])),
+            escape(str(c["title"])),
             "yes" if c["required"] else "",
             "个人信息" if c["personal"] else "",
-            str(c["check"] or ""),
+            escape(str(c["check"] or "")),
         )
-    out.print(cols)
+    print_table(out, cols, wide=wide)
     versions = Table(title="versions")
     for column in ("version", "rows", "operation", "loaded (UTC)", "source"):
         versions.add_column(column)
     for h in history:
-        versions.add_row(str(h.version), f"{h.rows:,}", h.operation, h.loaded_at, h.source)
-    out.print(versions)
+        versions.add_row(
+            str(h.version),
+            f"{h.rows:,}",
+            escape(h.operation),
+            escape(h.loaded_at),
+            escape(h.source),
+        )
+    print_table(out, versions, wide=wide)
 
 
 @app.command("load")
@@ -216,6 +262,9 @@ def load(
     The operational database is migrated first if need be: the new version is recorded in the
     audit ledger (``data.loaded``). A refused load records nothing.
     """
+    from shuhui.datacore.errors import LoadError, TableNotFound
+    from shuhui.datacore.sources import FORMATS
+
     ledger = attached_ledger(ctx)
     core = _core()
     try:
@@ -223,19 +272,29 @@ def load(
     except TableNotFound:
         known = known_specs(ctx)
         if name not in known:
-            err.print(f"[red]no table named {name!r}, and no known schema for it[/red]")
+            err.print(f"[red]{no_such_table(core, name, known)}[/red]")
             raise typer.Exit(1) from None
         spec = known[name]
     ledger.prepare()
     label = source or file.name
     try:
-        result = core.load(spec, file, source=label, append=append)
+        with _reading_bar(escape(f"{name} ← {file.name}")) as advance:
+            result = core.load(spec, file, source=label, append=append, progress=advance)
     except LoadError as exc:
-        err.print(f"[red]load refused; {name} still serves its previous version[/red]")
+        err.print(
+            "[red]"
+            + escape(
+                say(
+                    f"加载被拒绝：{name} 仍使用原版本",
+                    f"load refused; {name} still serves its previous version",
+                )
+            )
+            + "[/red]"
+        )
         for e in exc.errors:
-            err.print(f"  {e}")
+            err.print(f"  {escape(str(e))}")
         if exc.message:
-            err.print(f"  {exc.message}")
+            err.print(f"  {escape(exc.message)}")
         raise typer.Exit(1) from None
     ledger.record(
         core,
@@ -248,9 +307,31 @@ def load(
         },
     )
     out.print(
-        f"[green]{name}: version {result.version}, {result.rows:,} rows "
-        f"({result.written:,} written, {result.operation}) in {result.seconds:.1f}s[/green]"
+        "[green]"
+        + escape(
+            f"{name}: version {result.version}, {result.rows:,} rows "
+            f"({result.written:,} written, {result.operation}) in {result.seconds:.1f}s"
+        )
+        + "[/green]"
     )
+
+
+@contextmanager
+def _reading_bar(description: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr counting the rows read so far (a file's row count is not known
+    before it is read); it yields the callback the load calls after each batch."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda rows: bar.update(task, completed=rows)
 
 
 @app.command("sql")
@@ -259,19 +340,22 @@ def sql(
     as_json: JsonOption = False,
     truth: TruthOption = False,
     limit: Annotated[int, typer.Option(help="rows to show at most")] = 1000,
+    wide: WideOption = False,
 ) -> None:
     """Run a read-only query. Anything but a single SELECT is refused."""
+    from shuhui.datacore.errors import QueryRefused
+
     try:
-        result: pa.Table = _core(truth).sql(query, limit=limit)
+        result = _core(truth).sql(query, limit=limit)
     except QueryRefused as exc:
-        err.print(f"[red]query refused: {exc}[/red]")
+        err.print("[red]" + escape(say(f"查询被拒绝：{exc}", f"query refused: {exc}")) + "[/red]")
         raise typer.Exit(2) from None
     rows = result.to_pylist()
     if as_json:
         _echo_json([{k: _jsonable(v) for k, v in r.items()} for r in rows])
         return
-    table = Table(*result.column_names)
+    table = Table(*(escape(c) for c in result.column_names))
     for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r.values()))
-    out.print(table)
+        table.add_row(*("" if v is None else escape(str(v)) for v in r.values()))
+    print_table(out, table, wide=wide)
     err.print(f"{len(rows):,} rows")

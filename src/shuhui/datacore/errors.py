@@ -9,7 +9,9 @@ from shuhui.core.errors import FieldError, Problem
 
 @dataclass(frozen=True)
 class RowError:
-    row: int | None  # 1-based data row of the input; None for a whole-file problem
+    # 1-based row of the input as a spreadsheet shows it: a CSV file's header is row 1, so its
+    # first data row is row 2; Arrow and Parquet have no header row. None: the whole file.
+    row: int | None
     column: str | None
     reason: str
     value: str | None = None

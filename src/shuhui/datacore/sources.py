@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 
 from shuhui.datacore.errors import LoadError, RowError
 from shuhui.datacore.schema import TableSpec
+from shuhui.datacore.validate import MAX_ERRORS, show_value
 
 BATCH_ROWS = 262_144
 FORMATS = {
@@ -69,13 +71,53 @@ def _csv(path: Path, spec: TableSpec) -> Iterator[pa.RecordBatch]:
     # Everything is read as text, so a bad value is reported with its row by our own checks
     # rather than as a reader error with no row number.
     with path.open("rb") as handle:
-        header = handle.readline().decode("utf-8-sig").strip().split(",")
-    column_types = {name.strip('"'): pa.string() for name in header}
-    reader = pacsv.open_csv(
+        header = [h.strip('"') for h in handle.readline().decode("utf-8-sig").strip().split(",")]
+    ragged: list[RowError] = []
+    for batch in _open_csv(path, header, ragged, threads=True):
+        if ragged:
+            break
+        yield batch
+    if ragged:
+        # Only a serial reader knows a row's number: read again, up to the rows to report.
+        numbered: list[RowError] = []
+        for _ in _open_csv(path, header, numbered, threads=False):
+            if len(numbered) >= MAX_ERRORS:
+                break
+        raise LoadError(spec.name, numbered or ragged)
+
+
+def _open_csv(
+    path: Path, header: list[str], ragged: list[RowError], *, threads: bool
+) -> pacsv.CSVStreamingReader:
+    """A reader of the file as text that skips a row with more or fewer fields than the header
+    and adds it to ``ragged``, numbered as a spreadsheet shows it (the header is row 1) when
+    reading serially; a threaded reader leaves the number unknown."""
+
+    def on_ragged(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
+        if len(ragged) < MAX_ERRORS:
+            missing = row.actual_columns < row.expected_columns
+            ragged.append(
+                RowError(
+                    row.number,
+                    header[row.actual_columns] if missing else None,
+                    f"{row.actual_columns} fields where the header has {row.expected_columns}"
+                    + (
+                        f": {', '.join(header[row.actual_columns :])} missing"
+                        if missing
+                        else " (a stray comma, or a value with a comma not in quotes)"
+                    ),
+                    show_value(row.text),
+                )
+            )
+        return "skip"
+
+    return pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=1 << 24, encoding="utf8"),
+        read_options=pacsv.ReadOptions(block_size=1 << 24, encoding="utf8", use_threads=threads),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_ragged),
         convert_options=pacsv.ConvertOptions(
-            column_types=column_types, strings_can_be_null=False, quoted_strings_can_be_null=False
+            column_types=dict.fromkeys(header, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
         ),
     )
-    yield from reader

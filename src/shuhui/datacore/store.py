@@ -10,23 +10,27 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from shuhui.core.settings import Settings
 from shuhui.datacore.errors import LoadError, QueryRefused, RowError, TableNotFound
 from shuhui.datacore.schema import Column, TableSpec
-from shuhui.datacore.sources import read_batches
 from shuhui.datacore.storage import Manifest, Storage, write_json_atomically
-from shuhui.datacore.validate import conform
+
+# DuckDB, Parquet writing and the checks of incoming rows are imported where they are used:
+# listing and describing tables (``shuhui data ls``, the home page's counts) reads manifests
+# only, and a command should not wait for them.
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from shuhui.core.settings import Settings
 
 PART_ROWS = 4_000_000  # rows per Parquet file: several files let DuckDB scan in parallel
 TRUTH_SCHEMA = "truth"
@@ -111,6 +115,8 @@ class _TableWriter:
         self._part_rows = 0
 
     def _open_part(self) -> pq.ParquetWriter:
+        import pyarrow.parquet as pq
+
         name = f"part-{len(self.parts):05d}.parquet"
         self.parts.append(name)
         self._part_rows = 0
@@ -151,6 +157,9 @@ class _TableWriter:
         name = f"part-{len(self.parts):05d}.parquet"
         keys = ", ".join(_quote(k) for k in self.spec.primary_key)
         spill = self.staging.parent / f"{self.staging.name}.sort"
+        import duckdb
+        import pyarrow.parquet as pq
+
         con = duckdb.connect()
         try:
             con.execute(f"SET memory_limit = '{KEY_CHECK_MEMORY}'")
@@ -204,7 +213,11 @@ class LoadSession:
             )
         self._modes[spec.name] = "append"
 
-    def write(self, spec: TableSpec, batch: pa.RecordBatch | pa.Table) -> None:
+    def write(
+        self, spec: TableSpec, batch: pa.RecordBatch | pa.Table, *, header_rows: int = 0
+    ) -> None:
+        """Checks and stages one batch. ``header_rows``: rows above the data in the file as a
+        spreadsheet shows it (1 for a CSV's header), so an error names the row people see."""
         writer = self._writers.get(spec.name)
         if writer is None:
             writer = _TableWriter(
@@ -213,7 +226,11 @@ class LoadSession:
             self._writers[spec.name] = writer
         elif writer.spec != spec:
             raise LoadError(spec.name, [], "two different schemas written to one table")
-        conformed, errors = conform(spec, batch, first_row=writer.rows + 1, today=self.today)
+        from shuhui.datacore.validate import conform
+
+        conformed, errors = conform(
+            spec, batch, first_row=writer.rows + 1 + header_rows, today=self.today
+        )
         if errors:
             raise LoadError(spec.name, errors)
         assert conformed is not None
@@ -255,6 +272,8 @@ class LoadSession:
         # few hashes seen twice (a hash collision is not a duplicate).
         passes = max(1, -(-rows // KEY_CHECK_ROWS_PER_PASS))
         spill = writer.staging.parent / f"{writer.staging.name}.spill"
+        import duckdb
+
         con = duckdb.connect()
         con.execute(f"SET memory_limit = '{KEY_CHECK_MEMORY}'")
         con.execute(f"SET temp_directory = {_sql_string(str(spill))}")
@@ -380,17 +399,30 @@ class DataCore:
         source: str | None = None,
         append: bool = False,
         today: date | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> LoadResult:
-        """Replaces (or, for event tables, appends to) one table, all or nothing."""
+        """Replaces (or, for event tables, appends to) one table, all or nothing.
+
+        ``progress`` is told the rows read so far after each batch (a command's progress bar).
+        """
+        from shuhui.datacore.sources import FORMATS
+
         label = source or (str(data) if isinstance(data, Path) else "arrow")
         session = self.session(label, today=today)
+        # A CSV file's first row is its header: row numbers in errors count it, as a
+        # spreadsheet opening the file does.
+        header = 1 if isinstance(data, Path) and FORMATS.get(data.suffix.lower()) == "csv" else 0
+        read = 0
         try:
             if append:
                 session.append_to(spec)
             wrote = False
             for batch in _batches(data, spec):
-                session.write(spec, batch)
+                session.write(spec, batch, header_rows=header)
                 wrote = True
+                read += batch.num_rows
+                if progress is not None:
+                    progress(read)
             if not wrote:
                 session.write(spec, spec.arrow_schema.empty_table())
         except BaseException:
@@ -456,6 +488,8 @@ class DataCore:
         ``writable``, it may also write in that folder (a batch run's results, written by
         DuckDB straight from the query); with ``tables``, it sees only those (a rule's run: it
         needs no other, and each view costs its files' footers read when it is made)."""
+        import duckdb
+
         con = duckdb.connect(":memory:")
         allowed: list[str] = [] if writable is None else [str(writable.absolute()) + "/"]
         wanted = None if tables is None else set(tables)
@@ -484,6 +518,8 @@ class DataCore:
 
     def sql(self, query: str, *, limit: int | None = None) -> pa.Table:
         """Runs one read-only query (SELECT, or WITH … SELECT) and returns its rows."""
+        import duckdb
+
         check_read_only(query)
         con = self.connect()
         try:
@@ -498,6 +534,8 @@ class DataCore:
 
 
 def check_read_only(query: str) -> None:
+    import duckdb
+
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as exc:
@@ -513,6 +551,8 @@ def check_read_only(query: str) -> None:
 def _batches(
     data: Path | pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch], spec: TableSpec
 ) -> Iterator[pa.RecordBatch]:
+    from shuhui.datacore.sources import read_batches
+
     if isinstance(data, Path):
         yield from read_batches(data, spec)
     elif isinstance(data, pa.Table):

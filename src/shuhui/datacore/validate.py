@@ -21,7 +21,7 @@ from shuhui.datacore.schema import Column, TableSpec
 MAX_ERRORS = 20
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "…"
 
@@ -105,7 +105,7 @@ def conform(
             for i in _failing_cast_rows(raw, column.arrow_type, MAX_ERRORS - len(errors)):
                 errors.append(
                     RowError(
-                        first_row + i, column.name, f"not a valid {column.type}", _show(raw[i])
+                        first_row + i, column.name, f"not a valid {column.type}", show_value(raw[i])
                     )
                 )
             continue
@@ -129,7 +129,7 @@ def conform(
                         first_row + i,
                         column.name,
                         f"not one of {', '.join(column.values)}",
-                        _show(array[i].as_py()),
+                        show_value(array[i].as_py()),
                     )
                 )
         arrays.append(array)

@@ -21,7 +21,8 @@ from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
 from shuhui.rules.explain import ConditionResult, Explanation
 from shuhui.rules.language import Condition, Rule
 from shuhui.trust.identity.deps import DB, CurrentUser
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 pages = APIRouter(include_in_schema=False)
 

@@ -20,7 +20,8 @@ from shuhui.programs.schemas import (
 from shuhui.rules.explain import Explanation
 from shuhui.rules.language import Rule
 from shuhui.trust.identity.deps import DB, CurrentUser, require_role
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 api = APIRouter(prefix="/api/v1/programs", tags=["policy campaigns (政策找人)"])
 

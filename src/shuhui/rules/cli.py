@@ -13,60 +13,69 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from shuhui.core.clock import SHANGHAI
-from shuhui.core.display import with_unit
-from shuhui.core.errors import Problem
-from shuhui.core.settings import get_settings
+from shuhui.core.terminal import escape, name_column, print_table, unknown_name
 from shuhui.datacore import cli as data_cli
-from shuhui.datacore.schema import TableSpec
-from shuhui.datacore.store import DataCore
-from shuhui.rules import explain as explaining
-from shuhui.rules import service, testing
-from shuhui.rules.compiler import OUTCOMES
-from shuhui.rules.explain import OUTCOME_TEXT
-from shuhui.rules.language import Rule
-from shuhui.rules.loader import TESTS_DIR as TESTS
-from shuhui.rules.loader import RuleBook, check_on, refused
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from shuhui.core.errors import Problem
+    from shuhui.datacore.schema import TableSpec
+    from shuhui.datacore.store import DataCore
+    from shuhui.rules import service
+    from shuhui.rules.language import Rule
+    from shuhui.rules.loader import RuleBook
 
 app = typer.Typer(help="规则即代码 Rules as code: policies, compiled to SQL.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="lay the table out at full width, wrapping nothing")
+]
 DateOption = Annotated[
     str | None, typer.Option("--date", help="evaluation date, YYYY-MM-DD (default: today)")
 ]
 
 
 def _date(value: str | None) -> date:
+    from shuhui.core.clock import SHANGHAI
+
     if value is None:
         return datetime.now(SHANGHAI).date()
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(f"[red]--date must be a date like 2026-10-31, not {value!r}[/red]")
+        err.print(f"[red]--date must be a date like 2026-10-31, not {escape(repr(value))}[/red]")
         raise typer.Exit(2) from None
 
 
 def _fail(problem: Problem) -> typer.Exit:
-    err.print(f"[red]{problem.detail or problem.type.title}[/red]")
+    err.print(f"[red]{escape(problem.detail or problem.type.title)}[/red]")
     for e in problem.errors:
         err.print(f"  {e.field}: {e.reason}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
 def _core() -> DataCore:
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.store import DataCore
+
     return DataCore.from_settings(get_settings())
 
 
 def _book(ctx: typer.Context, core: DataCore) -> tuple[RuleBook, dict[str, TableSpec]]:
+    from shuhui.core.errors import Problem
+    from shuhui.core.settings import get_settings
+    from shuhui.rules import service
+
     specs = service.data_core_specs(core, data_cli.known_specs(ctx))
     try:
         return service.load_city_book(get_settings(), specs), specs
@@ -89,8 +98,17 @@ def _echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, default=str))
 
 
+def _rule(book: RuleBook, code: str) -> Rule:
+    """The rule of that code, or the command ends saying which codes are near it."""
+    found = book.rules.get(code)
+    if found is None:
+        err.print(f"[red]{unknown_name('规则', 'rule', code, book.rules)}[/red]")
+        raise typer.Exit(1)
+    return found
+
+
 @app.command("ls")
-def ls(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def ls(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List the rules: code, name, entity, validity and reference."""
     book, _ = _book(ctx, _core())
     rules = list(book.rules.values())
@@ -114,25 +132,28 @@ def ls(ctx: typer.Context, as_json: JsonOption = False) -> None:
         )
         return
     table = Table(title=f"政策规则 rules · {len(rules)}")
-    for column in ("code", "name", "entity", "department", "in force", "file"):
+    name_column(table, "code")
+    for column in ("name", "entity", "department", "in force", "file"):
         table.add_column(column)
     for r in rules:
         until = r.valid_to.isoformat() if r.valid_to else "…"
         table.add_row(
-            r.code,
-            r.name_zh,
-            r.entity.name_zh,
-            r.department,
+            escape(r.code),
+            escape(r.name_zh),
+            escape(r.entity.name_zh),
+            escape(r.department),
             f"{r.valid_from} – {until}",
-            r.path.name,
+            escape(r.path.name),
         )
-    out.print(table)
+    print_table(out, table, wide=wide)
 
 
 @app.command("check")
 def check(ctx: typer.Context, date_: DateOption = None) -> None:
     """Check every rule: names, columns and types against the data core, cycles, and that each
     rule is in force with every parameter valued on the date."""
+    from shuhui.rules.loader import check_on, refused
+
     on = _date(date_)
     book, _ = _book(ctx, _core())
     problems = [p for rule in book.rules.values() for p in check_on(rule, on)]
@@ -157,13 +178,20 @@ def run(
     ] = None,
 ) -> None:
     """Evaluate a rule for every entity: counts per outcome, and the missing inputs."""
+    from shuhui.core.errors import Problem
+    from shuhui.rules import service
+    from shuhui.rules.compiler import OUTCOMES
+    from shuhui.rules.explain import OUTCOME_TEXT
+
     on = _date(date_)
     core = _core()
     book, _ = _book(ctx, core)
+    target = _rule(book, rule)
+    folder = None if store is None else store.absolute().parent
+    # One set-based query: no count of rows done to show, so a spinner says it is working.
+    waiting = escape(f"计算 evaluating {target.code} · {on}…")
     try:
-        target = book.rule(rule)
-        folder = None if store is None else store.absolute().parent
-        with _connection(core, folder, tables=target.tables) as con:
+        with _connection(core, folder, tables=target.tables) as con, err.status(waiting):
             if store is not None:
                 stored = service.store(con, target, on, store)
             else:
@@ -176,31 +204,38 @@ def run(
     if as_json:
         _echo_json(result.as_dict())
         return
-    table = Table(title=f"{target.name_zh} {target.code} · {on}")
+    table = Table(title=escape(f"{target.name_zh} {target.code} · {on}"))
     table.add_column("outcome")
     table.add_column("entities", justify="right")
     for outcome in OUTCOMES:
         table.add_row(OUTCOME_TEXT[outcome][0] + f" {outcome}", f"{result.counts[outcome]:,}")
     out.print(table)
     if target.amount is not None and result.amount_total is not None:
+        from shuhui.core.display import with_unit
+
         total = with_unit(result.amount_total, target.amount.unit)
         out.print(f"符合者{target.amount.zh}合计 total amount of the eligible: {total}")
     for name, n in result.missing.items():
-        out.print(f"  缺少 {target.variables[name].zh} ({name}): {n:,}")
+        out.print(escape(f"  缺少 {target.variables[name].zh} ({name}): {n:,}"))
     out.print(f"{result.entities:,} entities in {result.seconds:.2f} s")
 
 
 def _stored(target: Rule, stored: service.StoredRun, as_json: bool) -> None:
+    from shuhui.rules.compiler import OUTCOMES
+    from shuhui.rules.explain import OUTCOME_TEXT
+
     if as_json:
         _echo_json(stored.as_dict())
         return
-    table = Table(title=f"{target.name_zh} {target.code} · {stored.on}")
+    table = Table(title=escape(f"{target.name_zh} {target.code} · {stored.on}"))
     table.add_column("outcome")
     table.add_column("entities", justify="right")
     for outcome in OUTCOMES:
         table.add_row(OUTCOME_TEXT[outcome][0] + f" {outcome}", f"{stored.counts[outcome]:,}")
     out.print(table)
-    out.print(f"已写出 written {stored.rows:,} rows to {stored.path} in {stored.seconds:.2f} s")
+    out.print(
+        escape(f"已写出 written {stored.rows:,} rows to {stored.path} in {stored.seconds:.2f} s")
+    )
 
 
 @app.command("explain")
@@ -213,11 +248,15 @@ def explain(
     lang: Annotated[str, typer.Option(help="zh-CN or en")] = "zh-CN",
 ) -> None:
     """Why one person or enterprise is eligible, not eligible or undetermined."""
+    from shuhui.core.errors import Problem
+    from shuhui.rules import explain as explaining
+    from shuhui.rules import service
+
     on = _date(date_)
     core = _core()
     book, specs = _book(ctx, core)
+    target = _rule(book, rule)
     try:
-        target = book.rule(rule)
         with _connection(core, tables=target.tables) as con:
             found = explaining.explain(con, target, on, entity_id, specs, service.versions_of(core))
     except Problem as problem:
@@ -236,17 +275,20 @@ def test(
     ] = None,
 ) -> None:
     """Run the rule tests (YAML cases). Exit 1 if any fails."""
+    from shuhui.rules import testing
+    from shuhui.rules.loader import TESTS_DIR as TESTS
+
     book, specs = _book(ctx, _core())
     where = path or book.directory / TESTS
     try:
         results = testing.run_tests(book, specs, where)
     except testing.RuleTestError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     failed = [r for r in results if not r.passed]
     for result in results:
         mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
-        out.print(f"{mark} {result.case.id}", highlight=False, soft_wrap=True)
+        out.print(f"{mark} {escape(result.case.id)}", highlight=False, soft_wrap=True)
         for failure in result.failures:
             out.print(f"     {failure}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")

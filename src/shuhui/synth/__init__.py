@@ -19,10 +19,16 @@ show in the data tables only as the data a detector would see; which rows they a
 written to `truth_*` tables, which the data core keeps in its separate truth folder.
 """
 
-from shuhui.synth.generate import CityConfig, Progress, generate_city
-from shuhui.synth.sink import Sink
-from shuhui.synth.sinks import CountingSink, ParquetSink
-from shuhui.synth.truth import TRUTH_TABLES
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shuhui.synth.generate import CityConfig, Progress, generate_city
+    from shuhui.synth.sink import Sink
+    from shuhui.synth.sinks import CountingSink, ParquetSink
+    from shuhui.synth.truth import TRUTH_TABLES
 
 __all__ = [
     "TRUTH_TABLES",
@@ -33,3 +39,23 @@ __all__ = [
     "Sink",
     "generate_city",
 ]
+
+# Where each name lives. They are imported on first use (PEP 562): ``shuhui --help`` imports
+# ``shuhui.synth.cli`` to list the ``synth`` command, and should not load the generator (numpy,
+# Arrow, the standard) for it.
+_HOMES = {
+    "CityConfig": "generate",
+    "Progress": "generate",
+    "generate_city": "generate",
+    "Sink": "sink",
+    "CountingSink": "sinks",
+    "ParquetSink": "sinks",
+    "TRUTH_TABLES": "truth",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)

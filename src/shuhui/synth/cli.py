@@ -1,35 +1,36 @@
-"""``shuhui synth``: build the synthetic city into the data core, with a progress bar."""
+"""``shuhui synth``: build the synthetic city into the data core, with a progress bar.
+
+The generator, the standard and the store are imported when the command runs (``shuhui
+--help`` lists it without loading them).
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from shuhui.core.settings import get_settings
+from shuhui.core.terminal import escape
 from shuhui.datacore import cli as data_cli
-from shuhui.datacore.errors import LoadError
-from shuhui.datacore.schema import TableSpec
-from shuhui.datacore.store import DataCore, LoadResult
-from shuhui.standard import TABLES
-from shuhui.synth.generate import CityConfig, generate_city
-from shuhui.synth.truth import TRUTH_TABLES
+
+if TYPE_CHECKING:
+    from shuhui.datacore.schema import TableSpec
+    from shuhui.datacore.store import DataCore, LoadResult
+    from shuhui.synth.generate import CityConfig
 
 console = Console(stderr=True)
 
 STAGES = {"residents": "居民 residents", "enterprises": "企业 enterprises"}
-SPECS = {spec.name: spec for spec in (*TABLES, *TRUTH_TABLES)}
+
+
+def _specs() -> dict[str, TableSpec]:
+    from shuhui.standard import TABLES
+    from shuhui.synth.truth import TRUTH_TABLES
+
+    return {spec.name: spec for spec in (*TABLES, *TRUTH_TABLES)}
 
 
 def source_label(config: CityConfig) -> str:
@@ -61,6 +62,17 @@ def build_city(
     With a ``ledger`` (the CLI's), every table version published is recorded in it; the caller
     has readied it (``ledger.prepare()``) before.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from shuhui.synth.generate import generate_city
+
     source = source_label(config)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -87,8 +99,9 @@ def build_city(
         results = session.commit()
         bar.update(publish, total=1, completed=1)
     if ledger is not None:
+        specs = _specs()
         loaded: list[tuple[TableSpec, LoadResult]] = [
-            (SPECS[name], result) for name, result in sorted(results.items())
+            (specs[name], result) for name, result in sorted(results.items())
         ]
         ledger.record(core, loaded, source_detail(config))
     return results
@@ -111,10 +124,17 @@ def synth(
     Each table's new version is recorded in the audit ledger (``data.loaded``); the operational
     database is migrated first if need be.
     """
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.errors import LoadError
+    from shuhui.datacore.store import DataCore
+    from shuhui.synth.generate import CityConfig
+
     try:
         reference = date.fromisoformat(as_of)
     except ValueError:
-        console.print(f"[red]--as-of must be a date like 2026-10-31, not {as_of!r}[/red]")
+        console.print(
+            f"[red]--as-of must be a date like 2026-10-31, not {escape(repr(as_of))}[/red]"
+        )
         raise typer.Exit(2) from None
     config = CityConfig(residents=residents, seed=seed, as_of=reference, months=months, chunk=chunk)
     ledger = data_cli.attached_ledger(ctx)
@@ -123,11 +143,12 @@ def synth(
     try:
         results = build_city(core, config, ledger=ledger)
     except LoadError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     table = Table(title=f"示范城市 synthetic city · seed {seed}")
-    for column in ("table", "rows", "version"):
-        table.add_column(column, justify="left" if column == "table" else "right")
+    table.add_column("table", no_wrap=True)
+    for column in ("rows", "version"):
+        table.add_column(column, justify="right")
     for name, result in sorted(results.items()):
         table.add_row(name, f"{result.rows:,}", str(result.version))
     console.print(table)

@@ -45,7 +45,7 @@ from shuhui.trust.authorisations import routes as authorisation_routes
 from shuhui.trust.identity import pages as identity_pages
 from shuhui.trust.identity import routes as identity_routes
 from shuhui.trust.identity.deps import load_user, require_role
-from shuhui.trust.identity.models import Role
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import routes as ledger_routes
 from shuhui.trust.ledger.keys import platform_key
 from shuhui.trust.ledger.service import TreeCache

@@ -24,7 +24,8 @@ from shuhui.trust.authorisations.schemas import (
 from shuhui.trust.authorisations.service import Party
 from shuhui.trust.identity import service as identity
 from shuhui.trust.identity.deps import require_role
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 
 Officer = Annotated[User, Depends(require_role(Role.officer))]
 

@@ -18,7 +18,8 @@ from shuhui.core.forms import validate, validate_form
 from shuhui.core.http import render
 from shuhui.trust.identity import service
 from shuhui.trust.identity.deps import DB, AdminUser
-from shuhui.trust.identity.models import ROLE_TITLES, Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import ROLE_TITLES, Role
 from shuhui.trust.identity.schemas import (
     PASSWORD_RULES,
     ActiveUpdate,

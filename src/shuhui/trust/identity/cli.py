@@ -12,23 +12,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from shuhui.core.db import make_engine, make_session_factory, transaction
-from shuhui.core.errors import Problem
-from shuhui.core.forms import field_errors
-from shuhui.core.settings import get_settings
-from shuhui.trust.identity import service
-from shuhui.trust.identity.models import ROLE_TITLES, Role, User
-from shuhui.trust.identity.schemas import UserCreate, password_strength, refuse_username_in
-from shuhui.trust.ledger.cli import cli_actor
-from shuhui.trust.ledger.setup import ready_database
+from shuhui.trust.identity.roles import ROLE_TITLES, Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shuhui.core.errors import Problem
+    from shuhui.trust.identity.models import User
 
 app = typer.Typer(
     help="Accounts (账户): add, set a password, change roles, disable or enable, list.",
@@ -64,6 +60,8 @@ def _problem_text(exc: Problem) -> str:
 def _read_password(username: str, from_stdin: bool) -> str:
     """The new password, from a hidden prompt (asked twice) or stdin, checked by the rules the
     web applies; a password that breaks one is refused with the rule, in Chinese."""
+    from shuhui.trust.identity.schemas import password_strength, refuse_username_in
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -79,6 +77,12 @@ def _read_password(username: str, from_stdin: bool) -> str:
 @contextmanager
 def _database(*, ready: bool = False) -> Iterator[Session]:
     """One transaction on the configured database; a refusal is printed, not thrown."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.errors import Problem
+    from shuhui.core.settings import get_settings
+    from shuhui.trust.ledger.cli import cli_actor
+    from shuhui.trust.ledger.setup import ready_database
+
     settings = get_settings()
     if ready:
         try:
@@ -96,6 +100,8 @@ def _database(*, ready: bool = False) -> Iterator[Session]:
 
 
 def _on_user(username: str, act: Callable[[Session, User], T]) -> T:
+    from shuhui.trust.identity import service
+
     with _database() as db:
         user = service.user_or_404(db, username)
         return act(db, user)
@@ -113,6 +119,13 @@ def add(
     temporary: Temporary = False,
 ) -> None:
     """Create an account (the database is migrated first if need be)."""
+    from pydantic import ValidationError
+
+    from shuhui.core.forms import field_errors
+    from shuhui.trust.identity import service
+    from shuhui.trust.identity.schemas import UserCreate
+    from shuhui.trust.ledger.cli import cli_actor
+
     password = _read_password(username, password_stdin)
     try:
         data = UserCreate(
@@ -141,6 +154,9 @@ def passwd(
     temporary: Temporary = False,
 ) -> None:
     """Set an account's password; its sessions end and a lockout is lifted."""
+    from shuhui.trust.identity import service
+    from shuhui.trust.ledger.cli import cli_actor
+
     password = _read_password(username, password_stdin)
     _on_user(
         username,
@@ -154,6 +170,9 @@ def passwd(
 @app.command("roles")
 def roles(username: Annotated[str, typer.Argument(help="the account")], role: RoleOption) -> None:
     """Replace an account's roles with those given."""
+    from shuhui.trust.identity import service
+    from shuhui.trust.ledger.cli import cli_actor
+
     _on_user(username, lambda db, user: service.set_roles(db, user, role, actor=cli_actor()))
     console.print(f"[green]已更新角色 roles set: {username}: {', '.join(role)}[/green]")
 
@@ -164,6 +183,9 @@ def disable(
     reason: Annotated[str, typer.Option(help="why, for the audit ledger")] = "",
 ) -> None:
     """Disable an account: it cannot log in, and its sessions end now."""
+    from shuhui.trust.identity import service
+    from shuhui.trust.ledger.cli import cli_actor
+
     _on_user(
         username,
         lambda db, user: service.set_active(db, user, False, actor=cli_actor(), reason=reason),
@@ -174,6 +196,9 @@ def disable(
 @app.command("enable")
 def enable(username: Annotated[str, typer.Argument(help="the account")]) -> None:
     """Enable a disabled account again."""
+    from shuhui.trust.identity import service
+    from shuhui.trust.ledger.cli import cli_actor
+
     _on_user(username, lambda db, user: service.set_active(db, user, True, actor=cli_actor()))
     console.print(f"[green]已启用账户 account enabled: {username}[/green]")
 
@@ -181,6 +206,8 @@ def enable(username: Annotated[str, typer.Argument(help="the account")]) -> None
 @app.command("list")
 def list_accounts() -> None:
     """The accounts, their roles and state."""
+    from shuhui.trust.identity import service
+
     with _database() as db:
         locks = service.account_locks(db)
         rows = [

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from shuhui.core.clock import local_today
 from shuhui.core.content import ContentError, Item, load_items
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.identity.service import create_user, get_user_by_username, hash_password
 from shuhui.trust.ledger import service as ledger

@@ -10,7 +10,8 @@ from fastapi import Depends, Request, Response
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, DBSession
 from shuhui.trust.identity import service
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import Viewer
 
 # What an account whose password an admin reset may still reach: the page and call that set a

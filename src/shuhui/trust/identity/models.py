@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
@@ -11,25 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuhui.core.clock import utcnow
 from shuhui.core.db import Base, UTCDateTime
-
-
-class Role(enum.StrEnum):
-    citizen = "citizen"
-    enterprise = "enterprise"
-    officer = "officer"
-    data_operator = "data_operator"
-    consumer = "consumer"
-    admin = "admin"
-
-
-ROLE_TITLES: dict[Role, tuple[str, str]] = {
-    Role.citizen: ("市民", "Citizen"),
-    Role.enterprise: ("企业", "Enterprise"),
-    Role.officer: ("部门工作人员", "Department officer"),
-    Role.data_operator: ("大数据局运营人员", "Data-bureau operator"),
-    Role.consumer: ("数据使用方", "Data consumer"),
-    Role.admin: ("系统管理员", "Administrator"),
-}
+from shuhui.trust.identity.roles import Role
 
 
 class User(Base):

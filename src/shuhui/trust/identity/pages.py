@@ -23,7 +23,8 @@ from shuhui.trust.identity.deps import (
     retry_after_headers,
     set_session_cookie,
 )
-from shuhui.trust.identity.models import ROLE_TITLES, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import ROLE_TITLES
 from shuhui.trust.identity.schemas import PASSWORD_RULES, PasswordChange
 
 pages = APIRouter(include_in_schema=False)

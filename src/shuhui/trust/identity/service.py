@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.trust.crypto.canonical import JsonValue
-from shuhui.trust.identity.models import LoginSession, LoginThrottle, Role, User, UserRole
+from shuhui.trust.identity.models import LoginSession, LoginThrottle, User, UserRole
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import (
     PasswordChange,
     UserCreate,

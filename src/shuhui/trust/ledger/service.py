@@ -13,7 +13,7 @@ import json
 import json.encoder
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -312,14 +312,20 @@ class Finding:
     problem: str
 
 
-def verify_ledger(db: Session, public: SM2PublicKey, batch: int = 50_000) -> Iterator[Finding]:
+def verify_ledger(
+    db: Session,
+    public: SM2PublicKey,
+    batch: int = 50_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Finding]:
     """Recomputes everything from the stored bytes; yields what does not hold, first first.
 
     For each stored entry: its leaf hash is recomputed from its bytes and compared with the stored
     one, the bytes must be canonical JSON of an object, and the queryable columns must equal the
     hashed fields. Missing seqs are named, the tree is rebuilt from the recomputed hashes, and every
     checkpoint must be signed by ``public`` over the root of that many entries. Rows are read as
-    plain tuples, ``batch`` seqs at a time.
+    plain tuples, ``batch`` seqs at a time; ``progress`` is told (entries read, entries) after
+    each batch (a command's progress bar).
     """
     algorithm = algorithm_of(db)
     size = committed_size(db)
@@ -362,6 +368,8 @@ def verify_ledger(db: Session, public: SM2PublicKey, batch: int = 50_000) -> Ite
                 if differs:
                     yield Finding(seq, differs)
         tree.extend(hashes)
+        if progress is not None:
+            progress(min(start + batch, size), size)
     if tree.size != size:
         yield Finding(tree.size, f"ledger claims {size} entries, {tree.size} are stored")
     for cp in db.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size)):

@@ -1,19 +1,22 @@
-"""``shuhui seal …``: e-seals (mounted by src/shuhui/cli.py as the ``seal`` sub-app)."""
+"""``shuhui seal …``: e-seals (mounted by src/shuhui/cli.py as the ``seal`` sub-app).
+
+The seal service (SQLAlchemy, SM2) is imported when a command runs, not to list them.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from shuhui.core.db import make_engine, make_session_factory, transaction
-from shuhui.core.errors import Problem
-from shuhui.core.settings import get_settings
+from shuhui.core.terminal import escape, unknown_name
 from shuhui.trust.ledger.cli import cli_actor
-from shuhui.trust.seals import service as seals
+
+if TYPE_CHECKING:
+    from shuhui.core.errors import Problem
 
 console = Console(stderr=True)
 
@@ -30,6 +33,11 @@ def seal_create(
     days: Annotated[int, typer.Option(min=1, max=3650, help="validity from now, in days")] = 365,
 ) -> None:
     """Register a seal and issue its SM2 key (kept in the data directory)."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.errors import Problem
+    from shuhui.core.settings import get_settings
+    from shuhui.trust.seals import service as seals
+
     settings = get_settings()
     start, end = seals.valid_window(days)
     engine = make_engine(settings.sqlalchemy_url)
@@ -47,15 +55,19 @@ def seal_create(
             )
             key_id, valid_to = seal.key_id, seals.iso(seal.valid_to)
     except Problem as exc:
-        console.print(f"[red]{exc.detail or exc.type.title_en}: {_problem_reason(exc)}[/red]")
+        console.print(f"[red]{_problem_text(exc)}[/red]")
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    console.print(f"[green]seal {code} created, key {key_id[:16]}, valid to {valid_to}[/green]")
+    console.print(
+        f"[green]{escape(f'seal {code} created, key {key_id[:16]}, valid to {valid_to}')}[/green]"
+    )
 
 
-def _problem_reason(exc: Problem) -> str:
-    return "; ".join(f"{e.field}: {e.reason}" for e in exc.errors) or "-"
+def _problem_text(exc: Problem) -> str:
+    """The refusal in one line, escaped for Rich (a code typed as ``[/red]`` is only shown)."""
+    reason = "; ".join(f"{e.field}: {e.reason}" for e in exc.errors) or "-"
+    return escape(f"{exc.detail or exc.type.title_en}: {reason}")
 
 
 @seal_app.command("sign")
@@ -68,21 +80,30 @@ def seal_sign(
     signer: Annotated[str | None, typer.Option(help="who seals (default cli:<user>)")] = None,
 ) -> None:
     """Seal FILE with seal CODE; write the signature envelope as JSON."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.errors import Problem
+    from shuhui.core.settings import get_settings
+    from shuhui.trust.seals import service as seals
+
     settings = get_settings()
     target = output or file.with_name(file.name + ".seal.json")
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with transaction(make_session_factory(engine)) as db:
+            if seals.get_seal(db, code) is None:
+                known = [seal.code for seal in seals.list_seals(db)]
+                console.print(f"[red]{unknown_name('印章', 'seal', code, known)}[/red]")
+                raise typer.Exit(1)
             envelope = seals.sign_document(
                 db, settings.data_dir, code, file.read_bytes(), signer=signer or cli_actor()
             )
     except Problem as exc:
-        console.print(f"[red]{exc.detail or exc.type.title_en}: {_problem_reason(exc)}[/red]")
+        console.print(f"[red]{_problem_text(exc)}[/red]")
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
     target.write_text(json.dumps(envelope, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    console.print(f"[green]sealed {file} → {target}[/green]")
+    console.print(f"[green]{escape(f'sealed {file} → {target}')}[/green]")
 
 
 @seal_app.command("verify")
@@ -91,6 +112,8 @@ def seal_verify(
     sig: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="its envelope")],
 ) -> None:
     """Verify offline from the two files alone (no database). Exit 0 if valid, 1 if not."""
+    from shuhui.trust.seals import service as seals
+
     verdict = seals.verify_envelope(sig.read_bytes(), file.read_bytes())
     if verdict.valid and verdict.seal is not None:
         seal = verdict.seal

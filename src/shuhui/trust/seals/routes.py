@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from shuhui.core import forms
 from shuhui.core.errors import Problem, invalid
 from shuhui.trust.identity.deps import DB, require_role
-from shuhui.trust.identity.models import Role, User
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.seals import service as seals
 from shuhui.trust.seals.models import Seal
 from shuhui.trust.seals.schemas import (
