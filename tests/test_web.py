@@ -39,12 +39,33 @@ def test_unknown_language_falls_back_to_chinese(client: TestClient) -> None:
     assert '<html lang="zh-CN">' in client.get("/?lang=tlh").text
 
 
+def test_elder_mode_is_switched_from_the_header_and_remembered(client: TestClient) -> None:
+    page = client.get("/login?next=%2Fadmin%2Fusers")
+    assert '<html lang="zh-CN">' in page.text
+    # The switch keeps the address, like the language link.
+    assert 'href="/login?next=%2Fadmin%2Fusers&amp;elder=on"' in page.text
+    assert ">长者模式</a>" in page.text
+
+    on = client.get("/?elder=on")
+    assert '<html lang="zh-CN" class="elder">' in on.text
+    assert on.cookies.get("shuhui_elder") == "on"
+    assert 'href="/?elder=off"' in on.text and ">标准版</a>" in on.text
+    # Kept in a cookie: the next page is large too, and so is an error page.
+    assert 'class="elder"' in client.get("/login").text
+    assert 'class="elder"' in client.get("/no/such/page", headers={"accept": "text/html"}).text
+    # Nonsense changes nothing; "off" switches it off for good.
+    assert 'class="elder"' in client.get("/?elder=maybe").text
+    assert 'class="elder"' not in client.get("/?elder=off").text
+    assert 'class="elder"' not in client.get("/login").text
+
+
 @pytest.mark.parametrize(
     ("path", "marker"),
     [
         ("/static/vendor/htmx.min.js", b"htmx"),
         ("/static/vendor/echarts.min.js", b"echarts"),
         ("/static/css/shuhui.css", b"--blue"),
+        ("/static/js/shuhui.js", b"aria-expanded"),
         ("/static/docs/swagger-ui-bundle.js", b"SwaggerUI"),
     ],
 )

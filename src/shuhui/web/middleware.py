@@ -1,4 +1,5 @@
-"""Per-request context: request id, interface language, CSRF seed cookie, and the access log."""
+"""Per-request context: request id, interface language, elder-friendly display, CSRF seed cookie,
+and the access log."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ SECURITY_HEADERS = (
     ("referrer-policy", "same-origin"),
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# 适老化 (elder-friendly mode: larger type, stronger contrast), switched from the header with
+# ?elder=on|off and remembered in a cookie like the language; the layout reads request.state.elder.
+ELDER_COOKIE = "shuhui_elder"
+_ELDER_VALUES = {"on": True, "1": True, "off": False, "0": False}
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
@@ -37,12 +42,17 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {}
 
 
-def _query_lang(scope: Scope) -> str | None:
+def _query_param(scope: Scope, name: str) -> str | None:
     query: str = scope.get("query_string", b"").decode("latin-1")
     for part in query.split("&"):
-        if part.startswith("lang="):
-            return part[5:]
+        if part.startswith(f"{name}="):
+            return part[len(name) + 1 :]
     return None
+
+
+def parse_elder(value: str | None) -> bool | None:
+    """``on``/``off`` (or ``1``/``0``) as a choice; anything else is no choice."""
+    return _ELDER_VALUES.get(value.strip().lower()) if value else None
 
 
 class RequestContextMiddleware:
@@ -62,8 +72,11 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         cookies = _cookies(scope)
         state = scope.setdefault("state", {})
-        chosen = parse_locale(_query_lang(scope))
+        chosen = parse_locale(_query_param(scope, "lang"))
         state["locale"] = chosen or parse_locale(cookies.get(LOCALE_COOKIE)) or self.default_locale
+        elder_chosen = parse_elder(_query_param(scope, "elder"))
+        remembered = parse_elder(cookies.get(ELDER_COOKIE))
+        state["elder"] = bool(elder_chosen if elder_chosen is not None else remembered)
         state["request_id"] = request_id
         new_seed = None if cookies.get(CSRF_COOKIE) else secrets.token_urlsafe(32)
         state["csrf_seed"] = new_seed
@@ -88,6 +101,12 @@ class RequestContextMiddleware:
                     headers.append(
                         "set-cookie",
                         f"{LOCALE_COOKIE}={chosen}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+                    )
+                if elder_chosen is not None:
+                    elder = "on" if elder_chosen else "off"
+                    headers.append(
+                        "set-cookie",
+                        f"{ELDER_COOKIE}={elder}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
                     )
             await send(message)
 
