@@ -88,7 +88,8 @@ def fill_application(form: Locator, fields: dict[str, str], rights: list[str]) -
 def workings(page: Page, method: str) -> Locator:
     """The table of workings under the valuation heading that starts with ``method``."""
     heading = page.locator("#valuation h3").filter(has_text=re.compile(f"^{method}"))
-    return heading.locator("xpath=following-sibling::table[1]")
+    # The table, or the scrolling wrapper around it, comes right after the heading.
+    return heading.locator("xpath=following-sibling::*[1]/descendant-or-self::table[1]")
 
 
 def amount(table: Locator, label: str | re.Pattern[str]) -> Decimal:

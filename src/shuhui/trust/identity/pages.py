@@ -56,13 +56,13 @@ def refusal_text(request: Request, tried: throttle.Attempt) -> str:
     """Why a login was refused, and how long to wait if that is why, in the page's language."""
     refusal = tried.refusal
     if refusal is None:
-        text = tr(request, "用户名或密码错误。", "Wrong username or password.")
+        text = tr(request, "用户名或密码错误", "Wrong username or password")
         if tried.failures_left is not None:
             n = tried.failures_left
             text += tr(
                 request,
-                f"再输错 {n} 次，账户将被临时锁定 15 分钟。",
-                f"{n} more wrong passwords will lock the account for 15 minutes.",
+                f"。再输错 {n} 次，账户将被临时锁定 15 分钟。",
+                f". {n} more wrong passwords will lock the account for 15 minutes.",
             )
         return text
     wait = wait_text(request, refusal.retry_after)
