@@ -9,9 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from shuhui.core import forms
 from shuhui.core.clock import SHANGHAI, as_utc, utcnow
+from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
 from shuhui.trust.authorisations import context
@@ -29,6 +31,7 @@ from shuhui.trust.authorisations.schemas import (
     MandateIn,
     SignIn,
 )
+from shuhui.trust.authorisations.models import Authorisation
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
@@ -225,11 +228,59 @@ def sign_page(
 
 
 @pages.post("/me/authorisations/{code}/revoke", response_class=HTMLResponse)
-def revoke_page(
-    db: DB, user: CurrentUser, code: str, reason: Annotated[str, Form(max_length=256)] = ""
-) -> Response:
+async def revoke_page(request: Request, db: DB, user: CurrentUser, code: str) -> Response:
+    form = await request.form()
+    reason = str(form.get("reason") or "")[:256]
+    if not confirmed(form):
+        a = authz.get_or_404(db, code)
+        # The same refusals as the act itself, before asking about something that cannot be done.
+        if not {a.grantor_id, a.principal_id, a.signatory_id} & set(identity_ids(user)):
+            raise Problem("forbidden", detail="只有授权人可以撤销授权")
+        if authz.effective_status(a, utcnow()) in authz.ENDED:
+            raise Problem("conflict", detail="该授权已结束，无需撤销")
+        return ask_first(request, _ask_revoke(db, a), form)
     authz.revoke(db, code, by=identity_ids(user), reason=reason, actor=user.username)
     return RedirectResponse(f"/me/authorisations/{code}", status_code=303)
+
+
+def _ask_revoke(db: Session, a: Authorisation) -> Ask:
+    """Revoking ends this authorisation and every sub-delegation still running under it."""
+    now = utcnow()
+    running = [
+        c for c in authz.children_of(db, a) if authz.effective_status(c, now) not in authz.ENDED
+    ]
+    kind_zh, kind_en = authz.KIND_TITLES[a.kind]
+    whom = a.grantee_name or a.grantee_id
+    also = (
+        (
+            (
+                f"由它转委托的 {len(running)} 项授权也一并撤销；",
+                f"the {len(running)} sub-delegations made from it end too;",
+            ),
+        )
+        if running
+        else ()
+    )
+    return Ask(
+        title=(f"撤销{kind_zh} {a.code}？", f"Revoke the {kind_en.lower()} {a.code}?"),
+        summary=(
+            f"撤销后，{whom}将不能再凭这项授权办理或使用您的证照和数据，撤销后不能恢复；"
+            "如需继续，请重新授权。",
+            f"Once revoked, {whom} can no longer act or use your certificates and data under it; "
+            "this cannot be undone (grant a new one if needed).",
+        ),
+        consequences=(
+            *also,
+            (
+                "撤销立即生效，并记入审计账本。",
+                "it takes effect at once and is recorded in the audit ledger.",
+            ),
+        ),
+        action=f"/me/authorisations/{a.code}/revoke",
+        cancel=f"/me/authorisations/{a.code}",
+        button=("确认撤销", "Revoke"),
+        count=1 + len(running),
+    )
 
 
 # --- pages: 谁用了我的数据 ------------------------------------------------------------------------
