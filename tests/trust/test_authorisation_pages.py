@@ -100,9 +100,7 @@ def test_a_citizen_grants_signs_and_revokes_a_mandate_on_the_pages(people: FastA
     assert 'data-status="active"' in citizen.get(f"/me/authorisations/{code}").text
     # Someone who did not grant it is refused before being asked.
     agent = browser(people, "agent")
-    refused = agent.post(
-        f"/me/authorisations/{code}/revoke", data={"csrf_token": csrf_from(agent)}
-    )
+    refused = agent.post(f"/me/authorisations/{code}/revoke", data={"csrf_token": csrf_from(agent)})
     assert refused.status_code == 403 and "只有授权人可以撤销授权" in refused.text
     revoked = citizen.post(
         f"/me/authorisations/{code}/revoke",

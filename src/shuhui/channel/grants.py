@@ -338,5 +338,19 @@ def revoke_grant(
     return grant
 
 
+def grant_by_code(db: Session, code: str) -> Grant:
+    grant = db.scalar(select(Grant).where(Grant.code == code))
+    if grant is None:
+        raise Problem("not-found", detail=f"没有授权 {code}")
+    return grant
+
+
+def application_by_code(db: Session, code: str) -> AccessApplication:
+    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
+    if application is None:
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    return application
+
+
 def grant_active(grant: Grant, now: datetime) -> bool:
     return grant.status == "active" and grant.valid_from <= now < grant.valid_to

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.channel import billing, grants, keys, onboarding
+from shuhui.channel import asks, billing, grants, keys, onboarding
 from shuhui.channel.city import CityChannel
 from shuhui.channel.common import month_of
 from shuhui.channel.deps import ConsumerUser, city_of, consumer_of, parse_month
@@ -45,6 +45,7 @@ from shuhui.channel.views import (
     typed_values,
 )
 from shuhui.core.clock import local_today, utcnow
+from shuhui.core.confirm import ask_first, confirmed
 from shuhui.core.display import yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.forms import validate_form
@@ -383,9 +384,15 @@ async def issue_key(request: Request, db: DB, user: ConsumerUser) -> Response:
 
 
 @pages.post("/channel/keys/{prefix}/rotate", response_class=HTMLResponse)
-def rotate_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+async def rotate_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+    form = await request.form()
     consumer = consumer_of(db, user)
     try:
+        if not confirmed(form):
+            key = keys.own_key(db, consumer, prefix)
+            if key.revoked_at is not None:
+                raise Problem("conflict", detail="该密钥已撤销，不能轮换")
+            return ask_first(request, asks.rotate_key(key), form)
         key, secret = keys.rotate_key(db, consumer, prefix, actor=user.username)
     except Problem as exc:
         db.rollback()
@@ -394,9 +401,15 @@ def rotate_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Res
 
 
 @pages.post("/channel/keys/{prefix}/revoke", response_class=HTMLResponse)
-def revoke_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+async def revoke_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+    form = await request.form()
     consumer = consumer_of(db, user)
     try:
+        if not confirmed(form):
+            key = keys.own_key(db, consumer, prefix)
+            if key.revoked_at is not None:
+                raise Problem("conflict", detail="该密钥已撤销")
+            return ask_first(request, asks.revoke_key(key), form)
         keys.revoke_key(db, consumer, prefix, actor=user.username)
     except Problem as exc:
         db.rollback()
