@@ -115,11 +115,11 @@ def test_a_citizen_grants_signs_and_revokes_a_mandate_on_the_pages(people: FastA
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"grantee_id": "370212193805117150"}, "agent.id"),
-        ({"scope": []}, "scope"),
-        ({"valid_to": "2020-01-01"}, "valid_to"),
-        ({"valid_to": "not a date"}, "valid_to"),
-        ({"max_uses": "two"}, "max_uses"),
+        ({"grantee_id": "370212193805117150"}, "代理人证件号码："),
+        ({"scope": []}, "范围："),
+        ({"valid_to": "2020-01-01"}, "截止日期："),
+        ({"valid_to": "not a date"}, "截止日期："),
+        ({"max_uses": "two"}, "最多使用次数："),
     ],
 )
 def test_a_bad_form_comes_back_with_the_reason_and_what_was_typed(

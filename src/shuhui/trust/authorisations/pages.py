@@ -32,6 +32,7 @@ from shuhui.trust.authorisations.schemas import (
     SignIn,
 )
 from shuhui.trust.authorisations.models import Authorisation
+from shuhui.trust.authorisations.purposes import RULE, ApprovedPurpose
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
@@ -82,14 +83,38 @@ def _form_defaults(kind: str) -> dict[str, Any]:
 @pages.get("/me/authorisations/new", response_class=HTMLResponse)
 def new_form(
     request: Request,
+    db: DB,
     user: CurrentUser,
     kind: Annotated[Literal["mandate", "cert_use"], Query()] = "mandate",
 ) -> Response:
     return render(
         request,
         "authorisation_new.html",
-        {"form": _form_defaults(kind), "error": None, **_titles(request), **_page_user(user)},
+        {
+            "form": _form_defaults(kind),
+            "error": None,
+            **_purposes(context.approved_purposes(request, db) if kind == "cert_use" else []),
+            **_titles(request),
+            **_page_user(user),
+        },
     )
+
+
+def _purposes(approved: list[ApprovedPurpose]) -> dict[str, Any]:
+    return {"approved": approved, "purpose_rule": RULE}
+
+
+# How the form's fields are named to people when a refusal names them.
+FIELD_NAMES = {
+    "purpose": "用途",
+    "scope": "范围",
+    "valid_from": "生效日期",
+    "valid_to": "截止日期",
+    "max_uses": "最多使用次数",
+    "agent.id": "代理人证件号码",
+    "relying_party.id": "使用机构证件号码",
+    "certificate_types": "证照类型",
+}
 
 
 def _day(value: str, where: str, end: bool) -> datetime:
@@ -103,6 +128,27 @@ def _day(value: str, where: str, end: bool) -> datetime:
     if end and (day.hour, day.minute, day.second) == (0, 0, 0):
         day = day + timedelta(days=1) - timedelta(seconds=1)
     return as_utc(day)
+
+
+def _chosen_purpose(values: dict[str, str], approved: list[ApprovedPurpose]) -> dict[str, str]:
+    """An approved purpose picked from the list names the institution and the purpose exactly as
+    approved; "other" keeps what was typed (a relying party outside the data channel)."""
+    chosen = values.get("approved", "")
+    if not chosen or chosen == "other":
+        return values
+    credit_code, _, purpose = chosen.partition("|")
+    match = [p for p in approved if p.credit_code == credit_code and p.purpose == purpose]
+    if not match:
+        raise Problem(
+            "validation", errors=[FieldError("purpose", "所选用途已不在获批用途之中，请重新选择")]
+        )
+    return {
+        **values,
+        "grantee_kind": "enterprise",
+        "grantee_id": credit_code,
+        "grantee_name": match[0].consumer_name,
+        "purpose": purpose,
+    }
 
 
 def _form_body(
@@ -154,7 +200,10 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     kind = values.get("kind", "mandate")
+    approved = context.approved_purposes(request, db)
     try:
+        if kind == "cert_use":
+            values = _chosen_purpose(values, approved)
         body = _form_body(kind, values, form.getlist("scope"), form.getlist("actions"))
         if isinstance(body, MandateIn):
             a = context.create_mandate(request, db, user, body)
@@ -162,16 +211,25 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
             a = context.create_cert_use(request, db, user, body)
     except Problem as exc:
         db.rollback()
-        message = exc.detail or "；".join(f"{e.field}: {e.reason}" for e in exc.errors)
-        if exc.errors and exc.detail:
-            message += "（" + "；".join(f"{e.field}: {e.reason}" for e in exc.errors) + "）"
+        named = "；".join(f"{FIELD_NAMES.get(e.field, e.field)}：{e.reason}" for e in exc.errors)
+        # A refused field is named as the form names it; the detail only when no field says more.
+        message = named if exc.slug == "validation" and exc.errors else (exc.detail or named)
+        if exc.errors and exc.detail and message != named:
+            message += "（" + named + "）"
         form_values: dict[str, Any] = dict(values)
         form_values["scope_list"] = form.getlist("scope")
         form_values["actions_list"] = form.getlist("actions")
         return render(
             request,
             "authorisation_new.html",
-            {"form": form_values, "error": message, **_titles(request), **_page_user(user)},
+            {
+                "form": form_values,
+                "error": message,
+                "failed_fields": [e.field for e in exc.errors],
+                **_purposes(approved),
+                **_titles(request),
+                **_page_user(user),
+            },
             status=422,
         )
     return RedirectResponse(f"/me/authorisations/{a.code}", status_code=303)

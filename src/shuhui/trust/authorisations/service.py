@@ -81,6 +81,7 @@ from shuhui.trust.authorisations.terms import (
     parse_party,
     scope_of,
 )
+from shuhui.trust.authorisations.purposes import RULE as PURPOSE_RULE
 from shuhui.trust.authorisations.uses import record_check, record_use
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "KIND_TITLES",
     "MANDATE_ACTIONS",
     "MAX_USES",
+    "PURPOSE_RULE",
     "R_ACTION",
     "R_CERT",
     "R_EXHAUSTED",
