@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
     )
