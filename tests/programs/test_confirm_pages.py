@@ -105,7 +105,7 @@ def test_not_confirming_asks_with_the_reason_and_the_count(city: City) -> None:
 def test_rejecting_an_application_asks_first(city: City) -> None:
     staff = city.disability
     code = run(staff, "hardship-disability-living-subsidy")
-    first = list(statuses(staff, code))[0]
+    first = next(iter(statuses(staff, code)))
     assert (
         post(
             staff, f"/hrss/campaigns/{code}/confirm", {"ids": [first], "confirm": "yes"}

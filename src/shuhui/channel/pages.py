@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from shuhui.channel import asks, billing, grants, keys, onboarding
 from shuhui.channel.city import CityChannel

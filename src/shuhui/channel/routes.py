@@ -427,7 +427,8 @@ def gateway_router(city: CityChannel) -> APIRouter:
             "properties": {
                 "purpose": {
                     "type": "string",
-                    "description": "the grant's approved purpose, word for word (用途须与获批用途一字不差)",
+                    "description": "the grant's approved purpose, word for word "
+                    "(用途须与获批用途一字不差)",
                 },
                 "params": {
                     "type": "object",

@@ -41,7 +41,7 @@ class Ask:
 
 def confirmed(form: Any) -> bool:
     """Whether this post is the answer to the confirmation page (not a first or forged post)."""
-    return form.get(CONFIRM_FIELD) == CONFIRM_VALUE
+    return bool(form.get(CONFIRM_FIELD) == CONFIRM_VALUE)
 
 
 def carried(form: Any) -> list[tuple[str, str]]:

@@ -26,13 +26,13 @@ from shuhui.trust.authorisations.context import (
     may_see,
     service_items,
 )
+from shuhui.trust.authorisations.models import Authorisation
+from shuhui.trust.authorisations.purposes import RULE, ApprovedPurpose
 from shuhui.trust.authorisations.schemas import (
     CertUseIn,
     MandateIn,
     SignIn,
 )
-from shuhui.trust.authorisations.models import Authorisation
-from shuhui.trust.authorisations.purposes import RULE, ApprovedPurpose
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger

@@ -39,6 +39,7 @@ from shuhui.trust.authorisations.drafting import (
     create_mandate,
 )
 from shuhui.trust.authorisations.keys import active_key, issue_platform_key, register_holder_key
+from shuhui.trust.authorisations.purposes import RULE as PURPOSE_RULE
 from shuhui.trust.authorisations.reading import (
     entries_about,
     envelope,
@@ -81,7 +82,6 @@ from shuhui.trust.authorisations.terms import (
     parse_party,
     scope_of,
 )
-from shuhui.trust.authorisations.purposes import RULE as PURPOSE_RULE
 from shuhui.trust.authorisations.uses import record_check, record_use
 
 __all__ = [
