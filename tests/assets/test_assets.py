@@ -585,3 +585,19 @@ def test_refusals_in_the_pages_name_the_field_by_its_label(registry: FastAPI) ->
     assert no_reason.status_code == 422
     assert re.search(r'id="form-error">审核意见：say why</p>', no_reason.text)
     assert 'data-field="reason">say why</span>' in no_reason.text
+
+
+def test_rejecting_an_application_in_the_pages_asks_first(registry: FastAPI) -> None:
+    operator = as_user(registry, "operator")
+    code = operator.post("/api/v1/assets", json=application()).json()["code"]
+    client, token = in_pages(registry, "reviewer")
+    form = {"decision": "reject", "reason": "权属证明不足", "csrf_token": token}
+    asked = client.post(f"/catalog/assets/{code}/review", data=form)
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert "将不予登记并结束，不能改回" in asked.text and "权属证明不足" in asked.text
+    assert operator.get(f"/api/v1/assets/{code}").json()["status"] == "submitted"
+    # Cancelling leads back to the application, still waiting for review.
+    assert 'data-status="submitted"' in client.get(f"/catalog/assets/{code}").text
+    done = client.post(f"/catalog/assets/{code}/review", data={**form, "confirm": "yes"})
+    assert 'data-status="rejected"' in done.text
+    assert operator.get(f"/api/v1/assets/{code}").json()["status"] == "rejected"

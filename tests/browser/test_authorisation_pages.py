@@ -57,6 +57,8 @@ def test_grant_sign_verify_and_revoke_a_mandate(
 
     page.locator("#revoke-form").get_by_label("撤销原因（可选）").fill("已自行办理")
     page.locator("#revoke-form").get_by_role("button", name="撤销授权").click()
+    expect(page.locator("#confirm-summary")).to_contain_text("撤销后不能恢复")
+    page.get_by_role("button", name="确认撤销").click()
     expect(page.locator("h1 [data-status]")).to_have_text("已撤销")
     expect(page.locator("#events tr[data-action='mandate.verified']")).to_have_count(1)
 

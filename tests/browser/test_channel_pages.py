@@ -245,6 +245,8 @@ def test_an_insurer_is_granted_a_product_and_its_call_is_seen_by_everyone(
     bureau.goto(f"{server_url}/channel/dashboard")
     expect(bureau.locator("#billing-table")).to_contain_text("该月尚未出具对账单")
     bureau.get_by_role("button", name=f"出具 {last:%Y-%m} 对账单").click()
+    expect(bureau.locator("#confirm-summary")).to_contain_text("将为 1 家机构出具")
+    bureau.get_by_role("button", name="确认出具").click()
     expect(bureau.locator("#billing-done")).to_have_text("本次出具 1 份对账单。")
     issued = bureau.locator("#billing-table tbody tr", has_text=INSURER_NAME)
     expect(issued).to_contain_text("2.00")

@@ -158,7 +158,14 @@ def test_a_key_issued_through_the_form_is_shown_once_then_only_its_prefix(
     consent(ch)
     assert check(ch, key=secret).status_code == 200
     # Rotating shows the new secret once; the old one stops at once.
-    rotated = post(ch.insurer, f"/channel/keys/{prefix}/rotate", {})
+    # Rotating and revoking ask first; the question changes nothing.
+    asked = post(ch.insurer, f"/channel/keys/{prefix}/rotate", {})
+    assert (
+        asked.status_code == 200
+        and f"轮换后旧密钥 shk_{prefix}_…（理赔系统）立即停用" in asked.text
+    )
+    assert check(ch, key=secret).status_code == 200
+    rotated = post(ch.insurer, f"/channel/keys/{prefix}/rotate", {"confirm": "yes"})
     assert rotated.status_code == 201 and 'id="rotated"' in rotated.text
     new = SECRET.search(rotated.text)
     assert new is not None and new.group(1) != secret
@@ -166,7 +173,11 @@ def test_a_key_issued_through_the_form_is_shown_once_then_only_its_prefix(
     assert check(ch, key=new.group(1)).status_code == 200
     # Revoking through the page.
     new_prefix = new.group(1).split("_")[1]
-    assert post(ch.insurer, f"/channel/keys/{new_prefix}/revoke", {}).status_code == 303
+    asked = post(ch.insurer, f"/channel/keys/{new_prefix}/revoke", {})
+    assert asked.status_code == 200 and "撤销后不能恢复" in asked.text
+    assert check(ch, key=new.group(1)).status_code == 200
+    revoked = post(ch.insurer, f"/channel/keys/{new_prefix}/revoke", {"confirm": "yes"})
+    assert revoked.status_code == 303
     row = page(ch.insurer, "/channel").text.split(f'<tr data-prefix="{new_prefix}">', 1)[1]
     assert 'data-status="revoked"' in row.split("</tr>", 1)[0]
     assert check(ch, key=new.group(1)).json()["reason"] == "key-revoked"
@@ -240,8 +251,16 @@ def test_the_review_queue_shows_an_officer_only_what_his_department_provides(
     assert queue_codes(page(tax, "/channel/review").text) == [tax_code]
 
     # The bureau revokes a grant through its list.
-    revoked = post(
+    asked = post(
         ch.bureau, f"/channel/review/grants/{grant['code']}/revoke", {"reason": "业务终止"}
+    )
+    assert asked.status_code == 200
+    assert "不能再以“重大疾病保险核保”调用" in asked.text and "业务终止" in asked.text
+    assert ch.insurer.get("/api/v1/channel/grants").json()[0]["status"] == "active"
+    revoked = post(
+        ch.bureau,
+        f"/channel/review/grants/{grant['code']}/revoke",
+        {"reason": "业务终止", "confirm": "yes"},
     )
     assert revoked.status_code == 303
     grants = page(ch.insurer, "/channel").text.split('id="grant-list"', 1)[1]
@@ -301,7 +320,14 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
     code = apply_through_form(ch.insurer, "underwriting-health-check", "团体保险核保")
     silent = post(ch.health, f"/channel/review/applications/{code}", {"decision": "reject"})
     assert silent.status_code == 422
-    assert field_error(silent.text, "reason") == "a rejection or return says why"
+    assert field_error(silent.text, "reason") == "请写明不予通过的理由"
+    asked = post(
+        ch.health,
+        f"/channel/review/applications/{code}",
+        {"decision": "reject", "reason": "用途过宽"},
+    )
+    assert asked.status_code == 200 and "以“团体保险核保”使用" in asked.text
+    assert code in queue_codes(page(ch.health, "/channel/review").text)  # still to review
     assert (
         post(ch.health, f"/channel/review/applications/{code}", {"decision": "approve"}).status_code
         == 303

@@ -204,9 +204,19 @@ def test_the_bureau_issues_from_the_dashboard_and_the_insurer_sees_it(channel: C
     assert 'id="statement-open"' in console and 'id="statement-issued"' not in console
 
     token = csrf_from(ch.bureau)
-    posted = ch.bureau.post(
+    # Sealed statements cannot be taken back: the first post asks, saying how many, and issues
+    # nothing.
+    asked = ch.bureau.post(
         "/channel/dashboard/statements",
         data={"month": month, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 200 and 'data-count="1"' in asked.text
+    assert f"将为 1 家机构出具 {month} 的对账单，加盖结算专用章后不能更改或撤回。" in asked.text
+    assert "该月尚未出具对账单" in ch.bureau.get(f"/channel/dashboard?month={month}").text
+    posted = ch.bureau.post(
+        "/channel/dashboard/statements",
+        data={"month": month, "confirm": "yes", "csrf_token": token},
         follow_redirects=False,
     )
     assert posted.status_code == 303

@@ -50,7 +50,7 @@ def test_the_pages_carry_a_campaign_from_run_to_grant(city: City) -> None:
     assert refused.status_code == 422
     assert 'data-field="reason"' in refused.text
     assert f'<tr data-id="{second}" data-status="pending">' in refused.text
-    confirmed = post(civil, f"/hrss/campaigns/{code}/confirm", {"ids": [first]})
+    confirmed = post(civil, f"/hrss/campaigns/{code}/confirm", {"ids": [first], "confirm": "yes"})
     assert confirmed.status_code == 303
     after = civil.get(f"/hrss/campaigns/{code}").text
     assert f'<tr data-id="{first}" data-status="offered">' in after
@@ -94,7 +94,8 @@ def test_an_application_on_the_page_is_typed_evaluated_again_and_reviewed(city: 
     first = re.findall(
         r'<tr data-id="(\d+)" data-status="pending">', staff.get(ran.headers["location"]).text
     )[0]
-    assert post(staff, f"/hrss/campaigns/{code}/confirm", {"ids": [first]}).status_code == 303
+    confirm = {"ids": [first], "confirm": "yes"}
+    assert post(staff, f"/hrss/campaigns/{code}/confirm", confirm).status_code == 303
     why = staff.get(f"/hrss/candidates/{first}").text
     subject = re.search(r"<h1>困难残疾人生活补贴 · (\d{17}[\dX])</h1>", why)
     assert subject is not None

@@ -89,22 +89,37 @@ def test_a_citizen_grants_signs_and_revokes_a_mandate_on_the_pages(people: FastA
     agent_page = browser(people, "agent").get("/me/authorisations").text
     assert code in agent_page.split('id="received"')[1]
 
-    revoked = citizen.post(
+    # Revoking asks first, saying what ends; the first post changes nothing.
+    asked = citizen.post(
         f"/me/authorisations/{code}/revoke",
         data={"reason": "已自行办理", "csrf_token": token},
     )
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert "李代办将不能再凭这项授权办理" in asked.text and "撤销后不能恢复" in asked.text
+    assert '<input type="hidden" name="reason" value="已自行办理">' in asked.text
+    assert 'data-status="active"' in citizen.get(f"/me/authorisations/{code}").text
+    # Someone who did not grant it is refused before being asked.
+    agent = browser(people, "agent")
+    refused = agent.post(f"/me/authorisations/{code}/revoke", data={"csrf_token": csrf_from(agent)})
+    assert refused.status_code == 403 and "只有授权人可以撤销授权" in refused.text
+    revoked = citizen.post(
+        f"/me/authorisations/{code}/revoke",
+        data={"reason": "已自行办理", "confirm": "yes", "csrf_token": token},
+    )
     assert 'data-status="revoked"' in revoked.text
     assert "已自行办理" in revoked.text
+    again = citizen.post(f"/me/authorisations/{code}/revoke", data={"csrf_token": token})
+    assert again.status_code == 409
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"grantee_id": "370212193805117150"}, "agent.id"),
-        ({"scope": []}, "scope"),
-        ({"valid_to": "2020-01-01"}, "valid_to"),
-        ({"valid_to": "not a date"}, "valid_to"),
-        ({"max_uses": "two"}, "max_uses"),
+        ({"grantee_id": "370212193805117150"}, "代理人证件号码："),
+        ({"scope": []}, "范围："),
+        ({"valid_to": "2020-01-01"}, "截止日期："),
+        ({"valid_to": "not a date"}, "截止日期："),
+        ({"max_uses": "two"}, "最多使用次数："),
     ],
 )
 def test_a_bad_form_comes_back_with_the_reason_and_what_was_typed(

@@ -28,6 +28,7 @@ from shuhui.assets.schemas import (
     ValuationIn,
 )
 from shuhui.core import display, forms
+from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.core.money import MoneyError, fraction_text, parse_percent, percent_shown
@@ -301,6 +302,15 @@ async def review_page(request: Request, db: DB, user: Operator, code: str) -> Re
             ReviewIn,
             {"decision": str(form.get("decision") or ""), "reason": str(form.get("reason") or "")},
         )
+        if body.decision == "reject" and not confirmed(form):
+            row = service.get(db, code)
+            if row.status != "submitted":
+                raise Problem("conflict", detail="该申请已审核")
+            if row.applicant == user.username:
+                raise Problem("forbidden", detail="申请人不能审核自己提交的申请（职责分离）")
+            if not body.reason.strip():
+                raise Problem("validation", errors=[FieldError("reason", "请写明不予登记的理由")])
+            return ask_first(request, _ask_reject(row, body.reason.strip()), form)
         service.review(
             db,
             data_dir(request),
@@ -316,6 +326,22 @@ async def review_page(request: Request, db: DB, user: Operator, code: str) -> Re
         reason = str(form.get("reason") or "")
         return _detail(request, db, user, row, failed="review", refusal=exc, typed_reason=reason)
     return RedirectResponse(f"/catalog/assets/{code}", status_code=303)
+
+
+def _ask_reject(row: AssetRegistration, reason: str) -> Ask:
+    return Ask(
+        title=(f"不予登记 {row.code}？", f"Reject the registration {row.code}?"),
+        summary=(
+            f"{row.holder_name}的“{row.title}”登记申请将不予登记并结束，不能改回；"
+            f"理由“{reason}”会告知申请人。如只需修改，请选择“退回修改”。",
+            f"{row.holder_name}'s application to register “{row.title}” will be rejected and "
+            "closed; this cannot be undone. To ask for changes, return it instead.",
+        ),
+        action=f"/catalog/assets/{row.code}/review",
+        cancel=f"/catalog/assets/{row.code}",
+        button=("确认不予登记", "Reject"),
+        count=1,
+    )
 
 
 def _valuation_typed(form: Any) -> dict[str, Any]:

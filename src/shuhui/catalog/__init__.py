@@ -27,6 +27,9 @@ How it works
   search that finds nothing offers near queries that do (`SearchIndex.suggest`: a synonym,
   the same sound, one edit away, one word fewer); the page shows them as links, the CKAN API
   has no field for them and is unchanged.
+- The search box suggests as people type: `GET /api/v1/catalog/suggest?q=` answers up to
+  eight dataset titles from the same search (a half-typed pinyin word is completed from the
+  vocabulary first, `SearchIndex.completions`); `shuhui.js` fills the box's `<datalist>`.
 - The CKAN API (`ckan_routes`) is public and read-only: its routes skip the session
   lookup, and `ckan.PackageCache` keeps encoded package dicts and whole
   `package_search` answers per catalog revision (the revision is confirmed against the

@@ -1,4 +1,5 @@
-"""The catalog's pages: search with facets, a dataset's page, a class's page, open downloads."""
+"""The catalog's pages: search with facets, a dataset's page, a class's page, open downloads;
+and the one JSON call the search box makes as people type (``/api/v1/catalog/suggest``)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from shuhui.datacore.store import DataCore
 from shuhui.trust.identity.deps import DB
 
 pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 PAGE: Final = 20
 SAMPLE_ROWS: Final = 10
+SUGGESTIONS: Final = 8
+SUGGEST_MAX: Final = 40  # a search box's few words, not a document
 PAGE_FACETS: Final = ("groups", "organization", "open_level", "res_format", "frequency")
 SORT_CHOICES: Final = (
     ("score desc", ("相关度", "Relevance")),
@@ -106,6 +110,33 @@ def home(
             "open_levels": OPEN_LEVELS,
         },
     )
+
+
+@api.get("/suggest", summary="Up to 8 dataset titles for what is typed so far (搜索建议)")
+def suggest(
+    request: Request,
+    db: DB,
+    q: Annotated[str, Query(max_length=SUGGEST_MAX, description="what is typed so far")] = "",
+) -> dict[str, Any]:
+    """Titles the catalog search finds for ``q`` (Chinese, English, pinyin or its initials: the
+    same search as the page), best first, each title once."""
+    if not q.strip():
+        return {"q": q, "suggestions": []}
+    index = _index(request, db)
+    ids = index.search(search.Query(q=q, rows=SUGGESTIONS * 3)).dataset_ids
+    if not ids:
+        # The last word may be half typed (sheb…): try the words it may be the start of.
+        words = search.split_words(q)
+        for word in index.completions(words[-1]) if words else []:
+            completed = " ".join([*words[:-1], word])
+            ids += index.search(search.Query(q=completed, rows=SUGGESTIONS * 3)).dataset_ids
+            if len(ids) >= SUGGESTIONS * 3:
+                break
+    titles: dict[str, str] = {}
+    for d in search.package_ids_in_order(db, list(dict.fromkeys(ids))):
+        titles.setdefault(d.title, d.name)
+    shown = [{"title": t, "name": n} for t, n in titles.items()][:SUGGESTIONS]
+    return {"q": q, "suggestions": shown}
 
 
 def _sample(db: Session, core: DataCore, dataset: Dataset) -> tuple[list[str], list[list[Any]]]:

@@ -507,6 +507,20 @@ class SearchIndex:
                     break
         return found
 
+    def completions(self, typed: str, limit: int = SUGGESTIONS) -> list[str]:
+        """Keywords and titles a half-typed Latin word may be the start of, by their pinyin or
+        initials (``sheb`` → 社保), shortest first: what a search box offers before the word is
+        finished, where the search itself reads only whole syllables."""
+        lowered = typed.lower()
+        if len(lowered) < 2 or pinyin.LETTERS.fullmatch(lowered) is None:
+            return []
+        found = [
+            entry
+            for entry, sound, initials in self._sounds_of_vocabulary()
+            if sound.startswith(lowered) or initials.startswith(lowered)
+        ]
+        return sorted(found, key=lambda w: (len(w), w))[:limit]
+
     def _near(self, word: str) -> list[str]:
         lowered = word.lower()
         latin = pinyin.LETTERS.fullmatch(lowered) is not None

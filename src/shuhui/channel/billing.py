@@ -156,6 +156,27 @@ class Issued:
     already: int  # issued before
 
 
+def _called_and_billed(db: Session, month: date) -> tuple[set[int], set[int]]:
+    called = set(
+        db.scalars(
+            select(Call.consumer_id)
+            .where(Call.month == month, Call.consumer_id.is_not(None))
+            .distinct()
+        )
+    )
+    billed = set(
+        db.scalars(select(IssuedStatement.consumer_id).where(IssuedStatement.month == month))
+    )
+    return {c for c in called if c is not None}, billed
+
+
+def unbilled(db: Session, month: date) -> list[int]:
+    """The consumers that called in ``month`` and have no statement for it yet (ids, sorted):
+    whom issuing the month would bill."""
+    called, billed = _called_and_billed(db, month)
+    return sorted(called - billed)
+
+
 def issue_statements(
     db: Session,
     city: CityChannel,
@@ -174,17 +195,8 @@ def issue_statements(
         raise invalid("month", "YYYY-MM")
     if month >= month_of(now):
         raise invalid("month", "not over yet: a month is billed after its last day")
-    called = set(
-        db.scalars(
-            select(Call.consumer_id)
-            .where(Call.month == month, Call.consumer_id.is_not(None))
-            .distinct()
-        )
-    )
-    billed = set(
-        db.scalars(select(IssuedStatement.consumer_id).where(IssuedStatement.month == month))
-    )
-    todo = sorted(c for c in called - billed if c is not None)
+    called, billed = _called_and_billed(db, month)
+    todo = sorted(called - billed)
     out: list[IssuedStatement] = []
     seal = city.billing_seal(local_today(now))
     if todo:

@@ -338,5 +338,57 @@ def revoke_grant(
     return grant
 
 
+def approved_purposes(
+    db: Session, city: CityChannel, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Each consumer's purposes approved by a grant in force, word for word as a call must state
+    them, with the products about a person they cover and the certificate-use type each needs
+    (what the person's authorisation must name). Grants of open or aggregate products only are
+    left out: no person authorises those."""
+    now = as_utc(now or utcnow())
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for grant in db.scalars(select(Grant).where(Grant.status == "active").order_by(Grant.id)):
+        if not grant_active(grant, now):
+            continue
+        about_people = [
+            p
+            for p in (city.products.get(code) for code in application_products(grant))
+            if p is not None and p.consent is not None
+        ]
+        if not about_people:
+            continue
+        key = (grant.consumer.credit_code, grant.purpose)
+        row = found.setdefault(
+            key,
+            {
+                "credit_code": grant.consumer.credit_code,
+                "consumer_name": grant.consumer.name,
+                "purpose": grant.purpose,
+                "products": [],
+                "certificate_types": [],
+            },
+        )
+        for p in about_people:
+            if p.name_zh not in row["products"]:
+                row["products"].append(p.name_zh)
+            if p.consent not in row["certificate_types"]:
+                row["certificate_types"].append(p.consent)
+    return list(found.values())
+
+
+def grant_by_code(db: Session, code: str) -> Grant:
+    grant = db.scalar(select(Grant).where(Grant.code == code))
+    if grant is None:
+        raise Problem("not-found", detail=f"没有授权 {code}")
+    return grant
+
+
+def application_by_code(db: Session, code: str) -> AccessApplication:
+    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
+    if application is None:
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    return application
+
+
 def grant_active(grant: Grant, now: datetime) -> bool:
     return grant.status == "active" and grant.valid_from <= now < grant.valid_to

@@ -95,7 +95,7 @@ def consumer_keys(db: Session, consumer_id: int) -> list[ApiKey]:
     )
 
 
-def _own_key(db: Session, consumer: Consumer, prefix: str) -> ApiKey:
+def own_key(db: Session, consumer: Consumer, prefix: str) -> ApiKey:
     key = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None or key.consumer_id != consumer.id:
         raise Problem("not-found", detail=f"没有密钥 {prefix}")
@@ -106,7 +106,7 @@ def revoke_key(
     db: Session, consumer: Consumer, prefix: str, *, actor: str, now: datetime | None = None
 ) -> ApiKey:
     now = as_utc(now or utcnow())
-    key = _own_key(db, consumer, prefix)
+    key = own_key(db, consumer, prefix)
     if key.revoked_at is not None:
         raise Problem("conflict", detail="该密钥已撤销")
     key.revoked_at = now
@@ -122,7 +122,7 @@ def rotate_key(
 ) -> tuple[ApiKey, str]:
     """A new key with the same grants; the old one stops working at once."""
     now = as_utc(now or utcnow())
-    old = _own_key(db, consumer, prefix)
+    old = own_key(db, consumer, prefix)
     if old.revoked_at is not None:
         raise Problem("conflict", detail="该密钥已撤销，不能轮换")
     active = [

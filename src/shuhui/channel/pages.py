@@ -16,8 +16,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
-from shuhui.channel import billing, grants, keys, onboarding
+from shuhui.channel import asks, billing, grants, keys, onboarding
 from shuhui.channel.city import CityChannel
 from shuhui.channel.common import month_of
 from shuhui.channel.deps import ConsumerUser, city_of, consumer_of, parse_month
@@ -35,6 +36,7 @@ from shuhui.channel.views import (
     USAGE_DAYS,
     application_view,
     chart,
+    form_text,
     grant_view,
     key_view,
     local,
@@ -45,10 +47,12 @@ from shuhui.channel.views import (
     typed_values,
 )
 from shuhui.core.clock import local_today, utcnow
+from shuhui.core.confirm import ask_first, confirmed
 from shuhui.core.display import yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
+from shuhui.trust.authorisations.service import PURPOSE_RULE
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -193,6 +197,8 @@ def _console(
         "applications": applications,
         "grants": held_grants,
         "active_grants": active_grants,
+        "approved_purposes": _approved_purposes(db, consumer),
+        "purpose_rule": PURPOSE_RULE,
         "keys": held_keys,
         "statement": _statement(city, db, consumer, month or month_of(now)),
         "usages": USAGES,
@@ -312,12 +318,31 @@ async def join_zone(request: Request, db: DB, user: ConsumerUser) -> Response:
     return RedirectResponse("/channel#zones", status_code=303)
 
 
+def _approved_purposes(db: Session, consumer: Consumer) -> list[str]:
+    """The purposes this consumer's grants in force approve, word for word."""
+    now = utcnow()
+    held = grants.grants(db, consumer.id)
+    return sorted({g.purpose for g in held if grants.grant_active(g, now)})
+
+
+def _chosen_purpose(db: Session, consumer: Consumer, form: Any) -> Any:
+    """An application for more products under a purpose already approved picks that purpose from
+    the list, so it stays word for word the same; ``new`` (or no list) proposes the typed one."""
+    choice = form_text(form, "purpose_choice")
+    if not choice or choice == "new":
+        return form
+    if choice not in _approved_purposes(db, consumer):
+        raise invalid("purpose", "所选用途不是本机构已获批准的用途，请重新选择或填写新用途")
+    kept = [(k, v) for k, v in form.multi_items() if k != "purpose"]
+    return FormData([*kept, ("purpose", choice)])
+
+
 @pages.post("/channel/applications", response_class=HTMLResponse)
 async def apply(request: Request, db: DB, user: ConsumerUser) -> Response:
     form = await request.form()
     consumer = consumer_of(db, user)
     try:
-        body = validate_form(ApplicationIn, form, LIST_FIELDS)
+        body = validate_form(ApplicationIn, _chosen_purpose(db, consumer, form), LIST_FIELDS)
         grants.apply_access(
             db, city_of(request), consumer, actor=user.username, **body.model_dump()
         )
@@ -350,12 +375,17 @@ async def resubmit(request: Request, db: DB, user: ConsumerUser, code: str) -> R
     return RedirectResponse("/channel#applications", status_code=303)
 
 
-def _secret_page(request: Request, key: ApiKey, secret: str, *, rotated: str | None) -> Response:
+def _secret_page(
+    request: Request, db: Session, key: ApiKey, secret: str, *, rotated: str | None
+) -> Response:
     """The one page that ever shows a key's secret: not cached, not shown again."""
+    shown = key_view(key, utcnow())
+    held = grants.grants(db, key.consumer_id)
+    purposes = sorted({g.purpose for g in held if g.code in shown["grants"]})
     page = render(
         request,
         "channel_key.html",
-        {"key": key_view(key, utcnow()), "secret": secret, "rotated": rotated},
+        {"key": shown, "secret": secret, "rotated": rotated, "purposes": purposes},
         status=201,
     )
     page.headers["cache-control"] = "no-store"
@@ -379,24 +409,36 @@ async def issue_key(request: Request, db: DB, user: ConsumerUser) -> Response:
     except Problem as exc:
         db.rollback()
         return _console(request, db, consumer, failed="key", refusal=exc, typed=typed_values(form))
-    return _secret_page(request, key, secret, rotated=None)
+    return _secret_page(request, db, key, secret, rotated=None)
 
 
 @pages.post("/channel/keys/{prefix}/rotate", response_class=HTMLResponse)
-def rotate_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+async def rotate_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+    form = await request.form()
     consumer = consumer_of(db, user)
     try:
+        if not confirmed(form):
+            key = keys.own_key(db, consumer, prefix)
+            if key.revoked_at is not None:
+                raise Problem("conflict", detail="该密钥已撤销，不能轮换")
+            return ask_first(request, asks.rotate_key(key), form)
         key, secret = keys.rotate_key(db, consumer, prefix, actor=user.username)
     except Problem as exc:
         db.rollback()
         return _console(request, db, consumer, failed=f"keyrow:{prefix}", refusal=exc)
-    return _secret_page(request, key, secret, rotated=prefix)
+    return _secret_page(request, db, key, secret, rotated=prefix)
 
 
 @pages.post("/channel/keys/{prefix}/revoke", response_class=HTMLResponse)
-def revoke_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+async def revoke_key(request: Request, db: DB, user: ConsumerUser, prefix: str) -> Response:
+    form = await request.form()
     consumer = consumer_of(db, user)
     try:
+        if not confirmed(form):
+            key = keys.own_key(db, consumer, prefix)
+            if key.revoked_at is not None:
+                raise Problem("conflict", detail="该密钥已撤销")
+            return ask_first(request, asks.revoke_key(key), form)
         keys.revoke_key(db, consumer, prefix, actor=user.username)
     except Problem as exc:
         db.rollback()

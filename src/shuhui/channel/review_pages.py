@@ -17,10 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.channel import billing, grants, onboarding
+from shuhui.channel import asks, billing, grants, onboarding
 from shuhui.channel.common import month_of
 from shuhui.channel.deps import Bureau, Reviewer, city_of, parse_month
 from shuhui.channel.gateway import REASONS
+from shuhui.channel.models import Membership
 from shuhui.channel.schemas import (
     ApplicationReviewIn,
     MembershipReviewIn,
@@ -40,8 +41,9 @@ from shuhui.channel.views import (
     typed_values,
 )
 from shuhui.core.clock import utcnow
+from shuhui.core.confirm import ask_first, confirmed
 from shuhui.core.display import yuan
-from shuhui.core.errors import Problem
+from shuhui.core.errors import Problem, invalid
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
 from shuhui.trust.identity.deps import DB
@@ -124,6 +126,14 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
     department, is_bureau = _reviewer(user)
     try:
         review = validate_form(ApplicationReviewIn, form, LIST_FIELDS)
+        if review.decision == "reject" and not confirmed(form):
+            application = grants.application_by_code(db, code)
+            city = city_of(request)
+            if grants.reviewer_step(city, application, department, is_bureau) is None:
+                raise Problem("forbidden", detail="该申请不在您的审核步骤")
+            if not review.reason.strip():
+                raise invalid("reason", "请写明不予通过的理由")
+            return ask_first(request, asks.reject_application(city, application), form)
         grants.review_access(
             db,
             city_of(request),
@@ -145,6 +155,15 @@ async def review_membership(request: Request, db: DB, user: Bureau, membership_i
     form = await request.form()
     try:
         review = validate_form(MembershipReviewIn, form, LIST_FIELDS)
+        if review.decision == "reject" and not confirmed(form):
+            held = db.get(Membership, membership_id)
+            if held is None or held.status != "pending":
+                raise Problem("conflict", detail="该申请已审核")
+            if not review.reason.strip():
+                raise invalid("reason", "请写明不予通过的理由")
+            zone = city_of(request).zones.get(held.zone)
+            names = (zone.name_zh, zone.name_en) if zone else (held.zone, held.zone)
+            return ask_first(request, asks.reject_membership(held, names), form)
         onboarding.review_membership(
             db,
             membership_id,
@@ -164,6 +183,12 @@ async def revoke_grant(request: Request, db: DB, user: Bureau, code: str) -> Res
     form = await request.form()
     try:
         revoked = validate_form(RevokeIn, form, LIST_FIELDS)
+        if not confirmed(form):
+            grant = grants.grant_by_code(db, code)
+            if grant.status != "active":
+                raise Problem("conflict", detail="该授权已撤销")
+            ask = asks.revoke_grant(city_of(request), grant, revoked.reason.strip())
+            return ask_first(request, ask, form)
         grants.revoke_grant(db, code, reason=revoked.reason, actor=user.username)
     except Problem as exc:
         db.rollback()
@@ -202,6 +227,11 @@ async def issue_statements(request: Request, db: DB, user: Bureau) -> Response:
     month_text = form_text(form, "month")
     try:
         month = parse_month(month_text[:16])
+        # Asked only when there is someone to bill in a month that is over: otherwise the
+        # service refuses or issues nothing, and there is nothing to take back.
+        todo = billing.unbilled(db, month) if month < month_of(utcnow()) else []
+        if todo and not confirmed(form):
+            return ask_first(request, asks.issue_statements(month, len(todo)), form)
         done = billing.issue_statements(
             db,
             city_of(request),

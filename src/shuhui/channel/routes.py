@@ -425,7 +425,11 @@ def gateway_router(city: CityChannel) -> APIRouter:
             "type": "object",
             "required": ["purpose", "params"],
             "properties": {
-                "purpose": {"type": "string", "description": "the grant's purpose"},
+                "purpose": {
+                    "type": "string",
+                    "description": "the grant's approved purpose, word for word "
+                    "(用途须与获批用途一字不差)",
+                },
                 "params": {
                     "type": "object",
                     "additionalProperties": False,
@@ -447,8 +451,12 @@ def gateway_router(city: CityChannel) -> APIRouter:
             summary=f"{product.name_zh} · {product.name_en}",
             description=(
                 f"{product.summary}\n\nKind: {product.kind}; zone: {product.zone}; provider: "
-                f"{product.provider}. Needs `X-API-Key`; the call's purpose must be the "
-                f"grant's.{consent}"
+                f"{product.provider}. Needs `X-API-Key`.\n\nThe purpose rule: the call's "
+                "`purpose` must be the grant's approved purpose word for word (spaces "
+                "collapsed), and for a product about one person also the purpose of that "
+                "person's signed certificate-use authorisation naming you; any other text is "
+                "refused (403 `purpose-mismatch` or `authorisation-refused`). 用途须与数据局批准"
+                f"的用途、与本人用证授权中的用途一字不差。{consent}"
             ),
             responses=_responses(),
             response_class=JSONResponse,

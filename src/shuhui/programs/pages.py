@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core import display
 from shuhui.core.clock import format_local, local_today
+from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
@@ -283,6 +284,33 @@ def campaign(
     return _campaign_page(request, db, code, user.department, status[:16], page)
 
 
+def _whom(c: Any, n: int) -> tuple[str, str]:
+    """``n`` of a campaign's candidates, counted in plain words (位居民, 家企业)."""
+    if c.entity == "enterprise":
+        return f"{n} 家企业", f"{n} enterprise{'s' if n != 1 else ''}"
+    return f"{n} 位居民", f"{n} resident{'s' if n != 1 else ''}"
+
+
+def _ask_confirm(c: Any, n: int) -> Ask:
+    zh, en = _whom(c, n)
+    return Ask(
+        title=("确认并推送政策？", "Confirm and offer the policy?"),
+        summary=(
+            f"将向 {zh}发送{c.name}的待遇确认通知，发送后不能撤回。",
+            f"{en} will be sent the offer of {c.name}; once sent it cannot be withdrawn.",
+        ),
+        consequences=(
+            ("每位对象在“为我推荐的政策”中看到这项政策；", "each sees the policy in their offers;"),
+            ("同时给每位对象发一条门户消息和一条短信；", "a portal message and a text go to each;"),
+            ("审计账本记下是您确认推送的。", "the audit ledger records that you confirmed it."),
+        ),
+        action=f"/hrss/campaigns/{c.code}/confirm",
+        cancel=f"/hrss/campaigns/{c.code}#candidates",
+        button=("确认推送", "Confirm and offer"),
+        count=n,
+    )
+
+
 @pages.post("/hrss/campaigns/{code}/confirm", response_class=HTMLResponse)
 async def confirm(request: Request, db: DB, user: Officer, code: str) -> Response:
     form = await request.form()
@@ -291,6 +319,11 @@ async def confirm(request: Request, db: DB, user: Officer, code: str) -> Respons
         ids = None if _text(form, "all") == "1" else _ids(form)
         if ids == []:
             raise invalid("ids", "choose at least one candidate")
+        if not confirmed(form):
+            pending = service.funnel(db, c)["status_pending"] if ids is None else len(set(ids))
+            if pending == 0:
+                raise invalid("ids", "没有待确认的对象")
+            return ask_first(request, _ask_confirm(c, pending), form)
         n = service.confirm(db, c, ids, actor=user.username, department=user.department)
     except Problem as exc:
         db.rollback()
@@ -304,9 +337,31 @@ async def reject(request: Request, db: DB, user: Officer, code: str) -> Response
     reason = _text(form, "reason")
     try:
         c = service.campaign(db, code, user.department)
-        n = service.reject(
-            db, c, _ids(form), reason, actor=user.username, department=user.department
-        )
+        ids = _ids(form)
+        if not confirmed(form):
+            if not ids:
+                raise invalid("ids", "请至少选择一个对象")
+            if not reason.strip():
+                raise invalid("reason", "请写明不予确认的理由")
+            zh, en = _whom(c, len(set(ids)))
+            return ask_first(
+                request,
+                Ask(
+                    title=("所选不予确认？", "Do not confirm the selected?"),
+                    summary=(
+                        f"{zh}将不予确认，不会收到{c.name}的推送；理由“{reason.strip()}”"
+                        "记入审计账本，之后不能改回待确认。",
+                        f"{en} will not be confirmed and not offered {c.name}; the reason is "
+                        "recorded in the audit ledger and this cannot be undone.",
+                    ),
+                    action=f"/hrss/campaigns/{c.code}/reject",
+                    cancel=f"/hrss/campaigns/{c.code}#candidates",
+                    button=("确认不予确认", "Do not confirm"),
+                    count=len(set(ids)),
+                ),
+                form,
+            )
+        n = service.reject(db, c, ids, reason, actor=user.username, department=user.department)
     except Problem as exc:
         db.rollback()
         return _campaign_page(
@@ -356,6 +411,30 @@ def _candidate_page(
 async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
     form = await request.form()
     try:
+        if _text(form, "decision") == "reject" and not confirmed(form):
+            row = service.candidate(db, candidate_id, user.department)
+            if row.status != "applied":
+                raise Problem("conflict", detail="该申请已处理")
+            if not _text(form, "reason").strip():
+                raise invalid("reason", "请写明不予批准的理由")
+            return ask_first(
+                request,
+                Ask(
+                    title=("不予批准这份申请？", "Reject this application?"),
+                    summary=(
+                        f"将不予批准 {mask_citizen_id(row.subject)} 的{row.campaign.name}申请，"
+                        "申请人会看到结果和理由，之后不能改回。",
+                        f"The application of {mask_citizen_id(row.subject)} for "
+                        f"{row.campaign.name} will be rejected; the applicant sees the outcome "
+                        "and the reason, and this cannot be undone.",
+                    ),
+                    action=f"/hrss/candidates/{candidate_id}/review",
+                    cancel=f"/hrss/candidates/{candidate_id}",
+                    button=("确认不予批准", "Reject"),
+                    count=1,
+                ),
+                form,
+            )
         service.review_application(
             db,
             candidate_id,

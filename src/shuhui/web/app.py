@@ -55,6 +55,7 @@ from shuhui.web import problems
 from shuhui.web import routes as web_routes
 from shuhui.web.middleware import RequestContextMiddleware
 from shuhui.web.nav import MODULES
+from shuhui.web.purposes import ChannelPurposes
 from shuhui.web.registry import DataCoreEnterprises
 
 # Each domain brings its own templates; the web package brings the layout they extend.
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.asset_registrar = asset_service.city_registrar(settings.city_content)
     app.state.catalog_index = IndexCache()
     app.state.city_channel = channel_city.city_channel(settings.city_content)
+    app.state.approved_purposes = ChannelPurposes(app.state.city_channel)
     app.state.channel_engine = Engine(app.state.datacore)
     app.state.channel_keys = channel_keys.KeyCache()
     app.state.channel_writes = channel_writes.for_database(
@@ -156,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
     )

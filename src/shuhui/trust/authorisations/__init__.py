@@ -23,6 +23,11 @@ How it works
   (`core.content`: each item has validity dates and the reference to its legal text;
   the app checks the files at startup). A mandate may only name delegable items in
   force for the principal's kind.
+- The purpose rule (`purposes`): a data-channel call about a person is answered only when
+  its purpose, the grant's approved purpose and the person's certificate-use purpose are the
+  same word for word. Drafting a certificate-use authorisation for a relying party that holds
+  channel grants refuses any purpose but one of those approved (page and API); the page
+  offers them as a choice. The web app binds `purposes.ApprovedPurposes` to the channel.
 - A refusal is a ledger entry too: `record_use` writes it in the request's
   transaction, and the route returns (not raises) the 403
   `/problems/authorisation-refused` with `reason`, `chain` and `at_fault`, so the

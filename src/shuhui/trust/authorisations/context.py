@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shuhui.core.clock import utcnow
 from shuhui.core.content import Items, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.trust.authorisations import purposes
 from shuhui.trust.authorisations import service as authz
 from shuhui.trust.authorisations.models import Authorisation
 from shuhui.trust.authorisations.schemas import (
@@ -55,6 +56,12 @@ def certificate_types(request: Request) -> Items:
 def registry(request: Request) -> authz.EnterpriseRegistry:
     found: authz.EnterpriseRegistry = request.app.state.enterprise_registry
     return found
+
+
+def approved_purposes(request: Request, db: Session) -> list[purposes.ApprovedPurpose]:
+    """The data channel's approved purposes (none when the app binds no channel)."""
+    found: purposes.ApprovedPurposes | None = getattr(request.app.state, "approved_purposes", None)
+    return [] if found is None else list(found.approved(db))
 
 
 def data_dir(request: Request) -> Path:
@@ -125,6 +132,8 @@ def create_mandate(request: Request, db: Session, user: User, body: MandateIn) -
 
 def create_cert_use(request: Request, db: Session, user: User, body: CertUseIn) -> Authorisation:
     now = utcnow()
+    if body.relying_party.kind == "enterprise":
+        purposes.check(approved_purposes(request, db), body.relying_party.id.upper(), body.purpose)
     return authz.create_cert_use(
         db,
         certificate_types(request),

@@ -9,9 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from shuhui.core import forms
 from shuhui.core.clock import SHANGHAI, as_utc, utcnow
+from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
 from shuhui.trust.authorisations import context
@@ -24,6 +26,8 @@ from shuhui.trust.authorisations.context import (
     may_see,
     service_items,
 )
+from shuhui.trust.authorisations.models import Authorisation
+from shuhui.trust.authorisations.purposes import RULE, ApprovedPurpose
 from shuhui.trust.authorisations.schemas import (
     CertUseIn,
     MandateIn,
@@ -79,14 +83,38 @@ def _form_defaults(kind: str) -> dict[str, Any]:
 @pages.get("/me/authorisations/new", response_class=HTMLResponse)
 def new_form(
     request: Request,
+    db: DB,
     user: CurrentUser,
     kind: Annotated[Literal["mandate", "cert_use"], Query()] = "mandate",
 ) -> Response:
     return render(
         request,
         "authorisation_new.html",
-        {"form": _form_defaults(kind), "error": None, **_titles(request), **_page_user(user)},
+        {
+            "form": _form_defaults(kind),
+            "error": None,
+            **_purposes(context.approved_purposes(request, db) if kind == "cert_use" else []),
+            **_titles(request),
+            **_page_user(user),
+        },
     )
+
+
+def _purposes(approved: list[ApprovedPurpose]) -> dict[str, Any]:
+    return {"approved": approved, "purpose_rule": RULE}
+
+
+# How the form's fields are named to people when a refusal names them.
+FIELD_NAMES = {
+    "purpose": "用途",
+    "scope": "范围",
+    "valid_from": "生效日期",
+    "valid_to": "截止日期",
+    "max_uses": "最多使用次数",
+    "agent.id": "代理人证件号码",
+    "relying_party.id": "使用机构证件号码",
+    "certificate_types": "证照类型",
+}
 
 
 def _day(value: str, where: str, end: bool) -> datetime:
@@ -100,6 +128,27 @@ def _day(value: str, where: str, end: bool) -> datetime:
     if end and (day.hour, day.minute, day.second) == (0, 0, 0):
         day = day + timedelta(days=1) - timedelta(seconds=1)
     return as_utc(day)
+
+
+def _chosen_purpose(values: dict[str, str], approved: list[ApprovedPurpose]) -> dict[str, str]:
+    """An approved purpose picked from the list names the institution and the purpose exactly as
+    approved; "other" keeps what was typed (a relying party outside the data channel)."""
+    chosen = values.get("approved", "")
+    if not chosen or chosen == "other":
+        return values
+    credit_code, _, purpose = chosen.partition("|")
+    match = [p for p in approved if p.credit_code == credit_code and p.purpose == purpose]
+    if not match:
+        raise Problem(
+            "validation", errors=[FieldError("purpose", "所选用途已不在获批用途之中，请重新选择")]
+        )
+    return {
+        **values,
+        "grantee_kind": "enterprise",
+        "grantee_id": credit_code,
+        "grantee_name": match[0].consumer_name,
+        "purpose": purpose,
+    }
 
 
 def _form_body(
@@ -151,7 +200,10 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     kind = values.get("kind", "mandate")
+    approved = context.approved_purposes(request, db)
     try:
+        if kind == "cert_use":
+            values = _chosen_purpose(values, approved)
         body = _form_body(kind, values, form.getlist("scope"), form.getlist("actions"))
         if isinstance(body, MandateIn):
             a = context.create_mandate(request, db, user, body)
@@ -159,16 +211,25 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
             a = context.create_cert_use(request, db, user, body)
     except Problem as exc:
         db.rollback()
-        message = exc.detail or "；".join(f"{e.field}: {e.reason}" for e in exc.errors)
-        if exc.errors and exc.detail:
-            message += "（" + "；".join(f"{e.field}: {e.reason}" for e in exc.errors) + "）"
+        named = "；".join(f"{FIELD_NAMES.get(e.field, e.field)}：{e.reason}" for e in exc.errors)
+        # A refused field is named as the form names it; the detail only when no field says more.
+        message = named if exc.slug == "validation" and exc.errors else (exc.detail or named)
+        if exc.errors and exc.detail and message != named:
+            message += "（" + named + "）"
         form_values: dict[str, Any] = dict(values)
         form_values["scope_list"] = form.getlist("scope")
         form_values["actions_list"] = form.getlist("actions")
         return render(
             request,
             "authorisation_new.html",
-            {"form": form_values, "error": message, **_titles(request), **_page_user(user)},
+            {
+                "form": form_values,
+                "error": message,
+                "failed_fields": [e.field for e in exc.errors],
+                **_purposes(approved),
+                **_titles(request),
+                **_page_user(user),
+            },
             status=422,
         )
     return RedirectResponse(f"/me/authorisations/{a.code}", status_code=303)
@@ -225,11 +286,59 @@ def sign_page(
 
 
 @pages.post("/me/authorisations/{code}/revoke", response_class=HTMLResponse)
-def revoke_page(
-    db: DB, user: CurrentUser, code: str, reason: Annotated[str, Form(max_length=256)] = ""
-) -> Response:
+async def revoke_page(request: Request, db: DB, user: CurrentUser, code: str) -> Response:
+    form = await request.form()
+    reason = str(form.get("reason") or "")[:256]
+    if not confirmed(form):
+        a = authz.get_or_404(db, code)
+        # The same refusals as the act itself, before asking about something that cannot be done.
+        if not {a.grantor_id, a.principal_id, a.signatory_id} & set(identity_ids(user)):
+            raise Problem("forbidden", detail="只有授权人可以撤销授权")
+        if authz.effective_status(a, utcnow()) in authz.ENDED:
+            raise Problem("conflict", detail="该授权已结束，无需撤销")
+        return ask_first(request, _ask_revoke(db, a), form)
     authz.revoke(db, code, by=identity_ids(user), reason=reason, actor=user.username)
     return RedirectResponse(f"/me/authorisations/{code}", status_code=303)
+
+
+def _ask_revoke(db: Session, a: Authorisation) -> Ask:
+    """Revoking ends this authorisation and every sub-delegation still running under it."""
+    now = utcnow()
+    running = [
+        c for c in authz.children_of(db, a) if authz.effective_status(c, now) not in authz.ENDED
+    ]
+    kind_zh, kind_en = authz.KIND_TITLES[a.kind]
+    whom = a.grantee_name or a.grantee_id
+    also = (
+        (
+            (
+                f"由它转委托的 {len(running)} 项授权也一并撤销；",
+                f"the {len(running)} sub-delegations made from it end too;",
+            ),
+        )
+        if running
+        else ()
+    )
+    return Ask(
+        title=(f"撤销{kind_zh} {a.code}？", f"Revoke the {kind_en.lower()} {a.code}?"),
+        summary=(
+            f"撤销后，{whom}将不能再凭这项授权办理或使用您的证照和数据，撤销后不能恢复；"
+            "如需继续，请重新授权。",
+            f"Once revoked, {whom} can no longer act or use your certificates and data under it; "
+            "this cannot be undone (grant a new one if needed).",
+        ),
+        consequences=(
+            *also,
+            (
+                "撤销立即生效，并记入审计账本。",
+                "it takes effect at once and is recorded in the audit ledger.",
+            ),
+        ),
+        action=f"/me/authorisations/{a.code}/revoke",
+        cancel=f"/me/authorisations/{a.code}",
+        button=("确认撤销", "Revoke"),
+        count=1 + len(running),
+    )
 
 
 # --- pages: 谁用了我的数据 ------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from shuhui.trust.authorisations.drafting import (
     create_mandate,
 )
 from shuhui.trust.authorisations.keys import active_key, issue_platform_key, register_holder_key
+from shuhui.trust.authorisations.purposes import RULE as PURPOSE_RULE
 from shuhui.trust.authorisations.reading import (
     entries_about,
     envelope,
@@ -89,6 +90,7 @@ __all__ = [
     "KIND_TITLES",
     "MANDATE_ACTIONS",
     "MAX_USES",
+    "PURPOSE_RULE",
     "R_ACTION",
     "R_CERT",
     "R_EXHAUSTED",

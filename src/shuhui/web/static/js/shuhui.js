@@ -73,8 +73,41 @@
     });
   }
 
+  /* A search box with data-suggest="<url>" and a <datalist>: as the person types, the titles
+     the URL returns (?q=…, JSON {suggestions: [{title}]}) become the list's options, asked at most
+     once per pause in typing (debounced) and ignored when an older answer arrives late. */
+  function setUpSuggestions() {
+    document.querySelectorAll("input[data-suggest][list]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      if (!list) { return; }
+      var timer = 0;
+      var asked = "";
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          var q = input.value.trim();
+          if (q === asked) { return; }
+          asked = q;
+          if (!q || q.length > 40) { list.replaceChildren(); return; }
+          fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q), {
+            headers: { Accept: "application/json" }, credentials: "same-origin"
+          }).then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+            .then(function (body) {
+              if (asked !== q) { return; }
+              list.replaceChildren.apply(list, body.suggestions.map(function (s) {
+                var option = document.createElement("option");
+                option.value = s.title;
+                return option;
+              }));
+            }).catch(function () { /* the box still searches without suggestions */ });
+        }, 200);
+      });
+    });
+  }
+
   function ready() {
     setUpMenu();
+    setUpSuggestions();
     wrapTables();
     markScrollable();
     var pending = 0;
