@@ -204,7 +204,7 @@ def test_bad_citizen_id_names_the_field_and_creates_nothing(
     assert response.status_code == 422
     body = response.json()
     assert body["field"] == "citizen_id"
-    assert "check character" in body["reason"]
+    assert "校验位" in body["reason"]
     assert count_users(app) == before
 
 

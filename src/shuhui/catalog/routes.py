@@ -18,6 +18,7 @@ from shuhui.catalog.models import FREQUENCIES, OPEN_LEVELS, SHARE_TYPES, Dataset
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.datacore.errors import TableNotFound
+from shuhui.datacore.schema import TYPE_TITLES
 from shuhui.datacore.store import DataCore
 from shuhui.trust.identity.deps import DB
 
@@ -158,6 +159,7 @@ def dataset_page(request: Request, db: DB, name: str) -> Response:
             ),
             "keywords": service.keywords_of(dataset.resource_class),
             "columns": columns,
+            "column_titles": {i.name: i.title for i in dataset.resource_class.items},
             "sample": sample,
             "versions": versions,
             "quality": quality,
@@ -165,6 +167,7 @@ def dataset_page(request: Request, db: DB, name: str) -> Response:
             "open_levels": OPEN_LEVELS,
             "share_types": SHARE_TYPES,
             "frequencies": FREQUENCIES,
+            "type_titles": TYPE_TITLES,
         },
     )
 
@@ -186,6 +189,7 @@ def class_page(request: Request, db: DB, code: str) -> Response:
             "open_levels": OPEN_LEVELS,
             "share_types": SHARE_TYPES,
             "frequencies": FREQUENCIES,
+            "type_titles": TYPE_TITLES,
         },
     )
 
