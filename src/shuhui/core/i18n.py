@@ -12,7 +12,7 @@ bodies through :func:`said`. Stored or compared as a plain string it is the Chin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal
@@ -42,6 +42,12 @@ class Text(str):
 def join_texts(sep_zh: str, sep_en: str, parts: list[str]) -> Text:
     """Messages joined, each language with its own separator ("；" and "; ")."""
     return Text(sep_zh.join(parts), sep_en.join(english(p) for p in parts))
+
+
+def codes(names: Iterable[str]) -> str:
+    """Technical names (API values, fields) in a message, each in backquotes as code: a problem
+    body has no ``<code>``, and its reader still needs the exact spelling."""
+    return "、".join(f"`{n}`" for n in names)
 
 
 def english(text: str) -> str:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from shuhui.core import forms
+from shuhui.core.i18n import Text
 from shuhui.core.clock import SHANGHAI, as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
@@ -32,6 +33,7 @@ from shuhui.trust.authorisations.schemas import (
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.actions import action_name
 
 pages = APIRouter(include_in_schema=False)
 
@@ -41,7 +43,7 @@ def _titles(request: Request) -> dict[str, Any]:
         "kind_titles": authz.KIND_TITLES,
         "status_titles": authz.STATUS_TITLES,
         "action_titles": authz.MANDATE_ACTIONS,
-        "action_names": ACTION_NAMES,
+        "action_name": action_name,
         "items": service_items(request),
         "cert_types": certificate_types(request),
     }
@@ -93,7 +95,9 @@ def _day(value: str, where: str, end: bool) -> datetime:
     try:
         day = datetime.fromisoformat(value)
     except ValueError:
-        raise Problem("validation", errors=[FieldError(where, "not a date")]) from None
+        raise Problem(
+            "validation", errors=[FieldError(where, Text("不是有效日期（年-月-日）", "not a date"))]
+        ) from None
     if day.tzinfo is None:
         # A date typed in the form is a Beijing date: the window runs to the end of that day.
         day = day.replace(tzinfo=SHANGHAI)
@@ -251,51 +255,10 @@ def data_uses(
             "entries": rows,
             "next_before": rows[-1].seq if more else None,
             "ledger_size": ledger.committed_size(db),
-            "action_names": ACTION_NAMES,
+            "action_name": action_name,
             **_page_user(user),
         },
     )
-
-
-# What each ledger action means to the person it is about.
-ACTION_NAMES: dict[str, tuple[str, str]] = {
-    "mandate.created": ("起草委托授权", "Mandate drafted"),
-    "mandate.signed": ("签署委托授权", "Mandate signed"),
-    "mandate.used": ("代理人凭委托办理", "Agent acted under the mandate"),
-    "mandate.refused": ("代理人办理被拒绝", "Agent refused"),
-    "mandate.checked": ("工作人员核查委托", "Officer checked a mandate"),
-    "mandate.verified": ("工作人员核验授权码", "Officer verified the code"),
-    "mandate.revoked": ("撤销委托授权", "Mandate revoked"),
-    "mandate.expired": ("委托授权到期", "Mandate expired"),
-    "mandate.exhausted": ("委托次数用完", "Mandate uses exhausted"),
-    "cert_use.created": ("起草用证授权", "Certificate-use authorisation drafted"),
-    "cert_use.signed": ("签署用证授权", "Certificate-use authorisation signed"),
-    "cert_use.used": (
-        "机构凭授权使用了我的证照或数据",
-        "An institution used my certificate or data under my authorisation",
-    ),
-    "cert_use.refused": ("机构用证被拒绝", "Certificate use refused"),
-    "cert_use.verified": ("工作人员核验授权码", "Officer verified the code"),
-    "cert_use.revoked": ("撤销用证授权", "Certificate-use authorisation revoked"),
-    "cert_use.expired": ("用证授权到期", "Certificate-use authorisation expired"),
-    "cert_use.exhausted": ("用证次数用完", "Certificate-use authorisation exhausted"),
-    "key.issued": ("签发个人签名密钥", "Personal signing key issued"),
-    "channel.refused": ("数据通道调用被拒绝", "A data-channel call about me was refused"),
-    "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
-    "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
-    "programs.explained": (
-        "部门工作人员查看了我的政策核对依据",
-        "An officer looked at why a policy applies to me",
-    ),
-    "programs.offered": ("部门主动向我推送政策", "A department offered me a policy"),
-    "programs.rejected": ("部门核对后未予推送", "A department did not confirm a policy for me"),
-    "programs.accepted": ("我确认领取政策待遇", "I accepted a policy's benefit"),
-    "programs.declined": ("我谢绝了推送的政策", "I declined an offered policy"),
-    "programs.applied": ("我补充信息申请政策", "I completed an application"),
-    "programs.application_approved": ("部门批准我的申请", "My application was approved"),
-    "programs.application_rejected": ("部门未批准我的申请", "My application was rejected"),
-    "programs.granted": ("开始享受政策待遇", "Benefit granted"),
-}
 
 
 # --- pages: the officer's verification --------------------------------------------------------

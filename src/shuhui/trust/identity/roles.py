@@ -27,7 +27,6 @@ ROLE_TITLES: dict[Role, tuple[str, str]] = {
 }
 
 
-
 def roles_needed(*roles: Role) -> Text:
     """A refusal naming the roles that would be let through, by their titles."""
     titles = [ROLE_TITLES[r] for r in sorted(roles)]
