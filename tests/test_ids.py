@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuhui.core.i18n import english
 from shuhui.core import ids
+from shuhui.core.i18n import english
 from shuhui.core.ids import (
     AUTHORITIES,
     CREDIT_CODE_CHARSET,

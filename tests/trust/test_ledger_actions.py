@@ -46,16 +46,20 @@ def _patterns(node: ast.expr) -> list[str] | None:
         if left is None or right is None:
             return None
         return [a + b for a in left for b in right]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        # {…}.get(key, default): every value and the default
-        if node.func.attr == "get" and isinstance(node.func.value, ast.Dict):
-            found: list[str] = []
-            for value in [*node.func.value.values, *node.args[1:]]:
-                got = _patterns(value)
-                if got is None:
-                    return None
-                found += got
-            return found
+    # {…}.get(key, default): every value and the default
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Dict)
+    ):
+        found: list[str] = []
+        for value in [*node.func.value.values, *node.args[1:]]:
+            got = _patterns(value)
+            if got is None:
+                return None
+            found += got
+        return found
     return None
 
 

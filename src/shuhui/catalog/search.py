@@ -46,9 +46,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.catalog import pinyin, service
 from shuhui.catalog.models import DataItem, Dataset, Distribution, Organisation, ResourceClass
-from shuhui.core.i18n import Text, codes
 from shuhui.core.content import Items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text, codes
 
 IntArray = npt.NDArray[np.int32]
 log = logging.getLogger(__name__)

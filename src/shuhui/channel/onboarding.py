@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from shuhui.channel.city import CityChannel
 from shuhui.channel.common import bump
 from shuhui.channel.models import CONSUMER_TYPES, Consumer, Membership
-from shuhui.core.i18n import Text
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust.ledger import service as ledger
 

@@ -16,9 +16,9 @@ from typing import Any, Final, Literal
 
 import duckdb
 
-from shuhui.core.i18n import Text
 from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
 from shuhui.core.regions import region_by_code
 

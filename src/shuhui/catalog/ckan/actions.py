@@ -29,8 +29,8 @@ from shuhui.catalog.models import (
     SHARE_TYPES,
     Organisation,
 )
-from shuhui.core.i18n import Text, codes
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text, codes
 
 # --- actions -------------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from shuhui.core import forms
-from shuhui.core.i18n import Text
 from shuhui.core.clock import SHANGHAI, as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations import context
 from shuhui.trust.authorisations import service as authz
 from shuhui.trust.authorisations.context import (
