@@ -150,6 +150,31 @@ def _form_body(
         raise forms.validation_problem(exc.errors()) from None
 
 
+# The draft form's fields as its labels name them, for a refusal naming the field.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "as": ("授权人身份", "Grant as"),
+    "grantor": ("授权人", "Grantor"),
+    "grantee": ("被授权方", "Grantee"),
+    "agent": ("代理人", "Agent"),
+    "kind": ("类型", "Kind"),
+    "scope": ("授权事项", "Matters"),
+    "actions": ("授权行为", "Acts"),
+    "certificate_types": ("证照类型", "Certificate types"),
+    "certificate_no": ("证照编号", "Certificate number"),
+    "parent": ("转委托自", "Sub-delegated from"),
+    "purpose": ("用途", "Purpose"),
+    "valid_from": ("生效日期", "Valid from"),
+    "valid_to": ("截止日期", "Valid to"),
+    "max_uses": ("最多使用次数", "Maximum uses"),
+}
+
+
+def _field_label(request: Request, field: str) -> str:
+    head = field.split(".", 1)[0].split("[", 1)[0]
+    zh, en = FIELD_LABELS.get(head, ("填写的内容", "an entry"))
+    return tr(request, zh, en)
+
+
 @pages.post("/me/authorisations/new", response_class=HTMLResponse)
 async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
     form = await request.form()
@@ -163,9 +188,13 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
             a = context.create_cert_use(request, db, user, body)
     except Problem as exc:
         db.rollback()
-        message = exc.detail or "；".join(f"{e.field}: {e.reason}" for e in exc.errors)
-        if exc.errors and exc.detail:
-            message += "（" + "；".join(f"{e.field}: {e.reason}" for e in exc.errors) + "）"
+        fields = "；".join(f"{_field_label(request, e.field)}：{e.reason}" for e in exc.errors)
+        # A validation problem's detail names the fields as code, for API clients: the page
+        # names them by their labels instead.
+        detail = None if exc.slug == "validation" else exc.detail
+        message = detail or fields
+        if fields and detail:
+            message += "（" + fields + "）"
         form_values: dict[str, Any] = dict(values)
         form_values["scope_list"] = form.getlist("scope")
         form_values["actions_list"] = form.getlist("actions")
