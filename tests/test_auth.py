@@ -261,6 +261,6 @@ def test_admin_page_form_shows_field_errors_and_keeps_input(
     assert 'data-field="username"' in response.text
     assert 'data-field="password"' in response.text
     assert 'data-field="roles"' in response.text
-    assert "check character" in response.text
+    assert "校验位" in response.text
     assert 'value="赵六"' in response.text  # what was typed is kept
     assert count_users(app) == before

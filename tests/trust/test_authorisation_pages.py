@@ -100,7 +100,7 @@ def test_a_citizen_grants_signs_and_revokes_a_mandate_on_the_pages(people: FastA
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"grantee_id": "370212193805117150"}, "agent.id"),
+        ({"grantee_id": "370212193805117150"}, "代理人："),
         ({"scope": []}, "scope"),
         ({"valid_to": "2020-01-01"}, "valid_to"),
         ({"valid_to": "not a date"}, "valid_to"),

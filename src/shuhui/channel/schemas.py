@@ -16,6 +16,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from shuhui.core.i18n import Text
 from shuhui.channel.billing import Statement, issued_seal, statement_body
 from shuhui.channel.grants import (
     DEFAULT_MONTHLY_QUOTA,
@@ -48,7 +49,7 @@ def _whole_number(value: object) -> object:
     if isinstance(value, str):
         cleaned = value.strip().replace(",", "")
         if not WHOLE.fullmatch(cleaned):
-            raise ValueError("must be a whole number")
+            raise ValueError(Text("必须是整数", "must be a whole number"))
         return int(cleaned)
     return value
 

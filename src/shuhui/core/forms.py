@@ -74,6 +74,7 @@ _REASONS: dict[str, tuple[str, str]] = {
 }
 _QUOTED = re.compile(r"'([^']*)'")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
 
 
 def reason_of(error: Mapping[str, Any]) -> Text:
@@ -100,8 +101,8 @@ def reason_of(error: Mapping[str, Any]) -> Text:
     raised = ctx.get("error")
     if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Text):
         return raised.args[0]
-    if _HAN.search(msg):
-        return Text(msg, msg)
+    if _HAN.search(msg) or not _WORDS.search(msg):
+        return Text(msg, msg)  # our own Chinese, or no words at all (a range: "1-1098")
     return Text("输入无效", msg)
 
 
