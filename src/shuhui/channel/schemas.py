@@ -16,7 +16,6 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from shuhui.core.i18n import Text
 from shuhui.channel.billing import Statement, issued_seal, statement_body
 from shuhui.channel.grants import (
     DEFAULT_MONTHLY_QUOTA,
@@ -38,6 +37,7 @@ from shuhui.channel.models import (
 )
 from shuhui.channel.products import Product
 from shuhui.core.clock import utcnow
+from shuhui.core.i18n import Text
 
 WHOLE: Final = re.compile(r"-?[0-9]{1,12}")
 Model = TypeVar("Model", bound=BaseModel)
