@@ -204,7 +204,7 @@ def test_bad_citizen_id_names_the_field_and_creates_nothing(
     assert response.status_code == 422
     body = response.json()
     assert body["field"] == "citizen_id"
-    assert "check character" in body["reason"]
+    assert "校验位" in body["reason"]
     assert count_users(app) == before
 
 
@@ -261,6 +261,6 @@ def test_admin_page_form_shows_field_errors_and_keeps_input(
     assert 'data-field="username"' in response.text
     assert 'data-field="password"' in response.text
     assert 'data-field="roles"' in response.text
-    assert "check character" in response.text
+    assert "校验位" in response.text
     assert 'value="赵六"' in response.text  # what was typed is kept
     assert count_users(app) == before

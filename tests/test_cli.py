@@ -53,7 +53,7 @@ def test_id_check_changed_last_character_says_check_character() -> None:
     out = json.loads(result.stdout)
     assert out["valid"] is False
     assert out["kind"] == "citizen_id"
-    assert "check character" in out["reason"]
+    assert "校验位" in out["reason"]
 
 
 def test_id_check_reads_stdin_one_value_per_line() -> None:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuhui.core import ids
+from shuhui.core.i18n import english
 from shuhui.core.ids import (
     AUTHORITIES,
     CREDIT_CODE_CHARSET,
@@ -43,16 +44,23 @@ def citizen_reason(value: str, today: date = TODAY) -> str:
         parse_citizen_id(value, today=today)
     assert info.value.kind == "citizen_id"
     assert info.value.value == value
-    assert str(info.value) == f"citizen_id: {info.value.reason}"
-    return info.value.reason
+    # A person reads the Chinese; the English is the stable phrase pinned here.
+    assert _has_chinese(info.value.reason)
+    assert str(info.value) == f"citizen_id: {english(info.value.reason)}"
+    return english(info.value.reason)
 
 
 def credit_reason(value: str) -> str:
     with pytest.raises(InvalidIdentifier) as info:
         parse_credit_code(value)
     assert info.value.kind == "credit_code"
-    assert str(info.value) == f"credit_code: {info.value.reason}"
-    return info.value.reason
+    assert _has_chinese(info.value.reason)
+    assert str(info.value) == f"credit_code: {english(info.value.reason)}"
+    return english(info.value.reason)
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 # --- known examples -------------------------------------------------------------------------
@@ -292,7 +300,8 @@ def test_org_code_check_char_by_hand() -> None:
 )
 def test_check_reports(value: str, kind: str | None, reason: str) -> None:
     result = check(value, today=TODAY)
-    assert result == IdCheck(value.strip(), False, kind, reason)
+    assert result == IdCheck(value.strip(), False, kind, result.reason)
+    assert result.reason is not None and english(result.reason) == reason
 
 
 def test_check_all_digit_credit_code_is_not_a_citizen_id() -> None:
@@ -424,7 +433,8 @@ def test_deletion_and_insertion_are_rejected(seed: int, position: int, char: str
             result = check(mutated)
             assert not result.valid
             assert result.kind is None
-            assert result.reason == f"length must be 18 characters (got {len(mutated)})"
+            assert result.reason == f"长度应为 18 位（实际 {len(mutated)} 位）"
+            assert english(result.reason) == f"length must be 18 characters (got {len(mutated)})"
 
 
 @settings(max_examples=40, deadline=None)

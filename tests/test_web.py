@@ -141,7 +141,7 @@ def test_identifier_check_api(client: TestClient) -> None:
         "reason": None,
     }
     assert bad["valid"] is False
-    assert "check character" in bad["reason"]
+    assert "校验位" in bad["reason"]
 
 
 def test_regions_api_lists_the_ten_districts(client: TestClient) -> None:

@@ -434,7 +434,7 @@ def test_the_applicant_corrects_and_resubmits_a_returned_application(registry: F
         data={**corrected, "holder_code": ENTERPRISE_CODE[:-1] + "X", "rights": ["operation"]},
     )
     assert bad.status_code == 422
-    assert "持有者统一社会信用代码：check character" in bad.text
+    assert "持有者统一社会信用代码：校验位" in bad.text
     assert "SQ-2026-001" in bad.text and 'id="resubmit-form"' in bad.text
     assert enterprise.get(f"/api/v1/assets/{code}").json()["status"] == "returned"
 
@@ -573,8 +573,8 @@ def test_refusals_in_the_pages_name_the_field_by_its_label(registry: FastAPI) ->
     form.pop("rights")
     refused = client.post("/catalog/assets/new", data={**form, "rights": ["holding"]})
     assert refused.status_code == 422
-    assert re.search(r'id="form-error">持有者统一社会信用代码：check character', refused.text)
-    assert 'data-field="holder_code">check character' in refused.text
+    assert re.search(r'id="form-error">持有者统一社会信用代码：校验位', refused.text)
+    assert 'data-field="holder_code">校验位' in refused.text
     code = client.post(
         "/catalog/assets/new", data={**form, "holder_code": HOLDER, "rights": ["holding"]}
     ).url.path.rsplit("/", 1)[1]

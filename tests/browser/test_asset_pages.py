@@ -380,9 +380,7 @@ def test_a_bad_application_is_refused_and_a_returned_one_says_why(
     expect(form.locator("#own-code")).to_contain_text(own_code)
     form.get_by_label("登记对象").select_option(label="数据产品")
     wrong_check_character = own_code[:-1] + ("X" if own_code[-1] != "X" else "Y")
-    check_reason = (
-        f"check character is '{wrong_check_character[-1]}' but should be '{own_code[-1]}'"
-    )
+    check_reason = f"校验位是“{wrong_check_character[-1]}”，应为“{own_code[-1]}”"
     fill_application(
         form,
         {

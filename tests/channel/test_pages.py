@@ -285,7 +285,7 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
     assert 'value="underwriting-health-check" checked' in refused.text
     words = post(ch.insurer, "/channel/applications", {**form, "days": "三十"})
     assert words.status_code == 422
-    assert field_error(words.text, "days") == "must be a whole number"
+    assert field_error(words.text, "days") == "必须是整数"
     outside = post(
         ch.insurer,
         "/channel/applications",
@@ -312,7 +312,7 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
     }
     bad = post(bank, "/channel/register", registration)
     assert bad.status_code == 422
-    assert field_error(bad.text, "contact_email") == "an e-mail address"
+    assert field_error(bad.text, "contact_email") == "请填写电子邮箱地址"
     assert 'value="青岛示范银行"' in bad.text
     assert 'id="register-form"' in page(bank, "/channel").text  # nothing was registered
 
@@ -338,7 +338,7 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
         {"decision": "approve", "monthly_quota": "lots"},
     )
     assert many.status_code == 422
-    assert field_error(many.text, "monthly_quota") == "must be a whole number"
+    assert field_error(many.text, "monthly_quota") == "必须是整数"
     assert 'value="lots"' in many.text
 
     month = page(ch.insurer, "/channel?month=2026-13")

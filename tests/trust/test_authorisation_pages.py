@@ -115,8 +115,8 @@ def test_a_citizen_grants_signs_and_revokes_a_mandate_on_the_pages(people: FastA
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"grantee_id": "370212193805117150"}, "代理人证件号码："),
-        ({"scope": []}, "范围："),
+        ({"grantee_id": "370212193805117150"}, "代理人："),
+        ({"scope": []}, "授权事项："),
         ({"valid_to": "2020-01-01"}, "截止日期："),
         ({"valid_to": "not a date"}, "截止日期："),
         ({"max_uses": "two"}, "最多使用次数："),

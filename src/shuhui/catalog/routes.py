@@ -19,6 +19,7 @@ from shuhui.catalog.models import FREQUENCIES, OPEN_LEVELS, SHARE_TYPES, Dataset
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.datacore.errors import TableNotFound
+from shuhui.datacore.schema import TYPE_TITLES
 from shuhui.datacore.store import DataCore
 from shuhui.trust.identity.deps import DB
 
@@ -189,6 +190,7 @@ def dataset_page(request: Request, db: DB, name: str) -> Response:
             ),
             "keywords": service.keywords_of(dataset.resource_class),
             "columns": columns,
+            "column_titles": {i.name: i.title for i in dataset.resource_class.items},
             "sample": sample,
             "versions": versions,
             "quality": quality,
@@ -196,6 +198,7 @@ def dataset_page(request: Request, db: DB, name: str) -> Response:
             "open_levels": OPEN_LEVELS,
             "share_types": SHARE_TYPES,
             "frequencies": FREQUENCIES,
+            "type_titles": TYPE_TITLES,
         },
     )
 
@@ -217,6 +220,7 @@ def class_page(request: Request, db: DB, code: str) -> Response:
             "open_levels": OPEN_LEVELS,
             "share_types": SHARE_TYPES,
             "frequencies": FREQUENCIES,
+            "type_titles": TYPE_TITLES,
         },
     )
 

@@ -48,6 +48,7 @@ from shuhui.catalog import pinyin, service
 from shuhui.catalog.models import DataItem, Dataset, Distribution, Organisation, ResourceClass
 from shuhui.core.content import Items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text, codes
 
 IntArray = npt.NDArray[np.int32]
 log = logging.getLogger(__name__)
@@ -461,20 +462,38 @@ class SearchIndex:
             else:
                 known = ", ".join((*FACETS, "name"))
                 raise Problem(
-                    "validation", errors=[FieldError("fq", f"unknown field {name!r}; use {known}")]
+                    "validation",
+                    errors=[
+                        FieldError(
+                            "fq",
+                            Text(
+                                f"没有 `{name}` 这一项，可用：{codes([*FACETS, 'name'])}",
+                                f"unknown field {name!r}; use {known}",
+                            ),
+                        )
+                    ],
                 )
         return mask
 
     def search(self, query: Query) -> Result:
         if query.sort not in SORTS:
-            raise Problem("validation", errors=[FieldError("sort", f"one of: {', '.join(SORTS)}")])
+            raise Problem(
+                "validation",
+                errors=[
+                    FieldError("sort", Text(f"可用：{codes(SORTS)}", f"one of: {', '.join(SORTS)}"))
+                ],
+            )
         for name in query.facet_fields:
             if name not in FACETS:
                 raise Problem(
                     "validation",
                     errors=[
                         FieldError(
-                            "facet.field", f"unknown facet {name!r}; use {', '.join(FACETS)}"
+                            "facet.field",
+                            Text(
+                                f"没有 `{name}` 这一分面，可用：{codes(FACETS)}",
+                                f"unknown facet {name!r}; use {', '.join(FACETS)}",
+                            ),
                         )
                     ],
                 )

@@ -34,7 +34,7 @@ from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import Problem
 from shuhui.core.regions import QINGDAO_CITY_CODE
-from shuhui.datacore.schema import Column, TableSpec
+from shuhui.datacore.schema import CHECK_TITLES, Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
 from shuhui.quality import checks as quality_checks
 from shuhui.quality.masking import mask
@@ -174,7 +174,7 @@ def _item_description(column: Any) -> str:
     if column.values:
         parts.append("取值：" + "、".join(column.values))
     if column.check:
-        parts.append(f"校验：{column.check}")
+        parts.append(f"校验：{CHECK_TITLES[column.check][0]}")
     return "；".join(parts)
 
 

@@ -13,6 +13,7 @@ from shuhui.channel.common import bump
 from shuhui.channel.models import CONSUMER_TYPES, Consumer, Membership
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust.ledger import service as ledger
 
@@ -50,7 +51,7 @@ def register_consumer(
         if not value.strip() or len(value) > limit:
             raise invalid(where, f"1-{limit} characters")
     if "@" not in contact_email:
-        raise invalid("contact_email", "an e-mail address")
+        raise invalid("contact_email", Text("请填写电子邮箱地址", "an e-mail address"))
     if consumer_by_code(db, code) is not None:
         raise Problem("conflict", detail=f"机构 {code} 已登记")
     consumer = Consumer(

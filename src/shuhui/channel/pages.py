@@ -55,7 +55,7 @@ from shuhui.core.http import render, tr
 from shuhui.trust.authorisations.service import PURPOSE_RULE
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
-from shuhui.trust.identity.roles import Role
+from shuhui.trust.identity.roles import Role, roles_needed
 
 pages = APIRouter(include_in_schema=False)
 
@@ -254,7 +254,7 @@ def console(
     if Role.consumer not in user.role_set:
         if user.role_set & {Role.data_operator, Role.officer}:
             return RedirectResponse("/channel/review", status_code=303)
-        raise Problem("forbidden", detail="需要以下角色之一：consumer")
+        raise Problem("forbidden", detail=roles_needed(Role.consumer))
     if not user.credit_code:
         raise Problem("forbidden", detail="该账户未绑定机构统一社会信用代码")
     consumer = onboarding.consumer_by_code(db, user.credit_code)

@@ -18,6 +18,7 @@ import duckdb
 
 from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
 from shuhui.core.regions import region_by_code
 
@@ -89,7 +90,9 @@ class Param:
             try:
                 return date.fromisoformat(value)
             except ValueError:
-                raise _invalid(where, "must be a date, YYYY-MM-DD") from None
+                raise _invalid(
+                    where, Text("必须是日期（年-月-日）", "must be a date, YYYY-MM-DD")
+                ) from None
         raise AssertionError(self.type)
 
     def json_schema(self) -> dict[str, Any]:

@@ -48,7 +48,7 @@ from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.trust.identity.deps import DB, CurrentUser
-from shuhui.trust.identity.roles import Role
+from shuhui.trust.identity.roles import Role, roles_needed
 
 api = APIRouter(prefix="/api/v1/channel", tags=["data channel"])
 
@@ -107,7 +107,7 @@ def list_memberships(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
         return [membership_out(m) for m in onboarding.memberships(db)]
     if Role.consumer in user.role_set:
         return [membership_out(m) for m in onboarding.memberships(db, consumer_of(db, user).id)]
-    raise Problem("forbidden", detail="需要以下角色之一：consumer、data_operator")
+    raise Problem("forbidden", detail=roles_needed(Role.consumer, Role.data_operator))
 
 
 @api.post("/memberships/{membership_id}/review", summary="Approve or reject a zone application")
@@ -147,7 +147,7 @@ def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[
             }
             for a in grants.applications(db)
         ]
-    raise Problem("forbidden", detail="需要以下角色之一：consumer、data_operator、officer")
+    raise Problem("forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer))
 
 
 @api.post("/applications/{code}/review", summary="Review: approve, reject or return")
@@ -191,7 +191,7 @@ def list_grants(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
         return [grant_out(g) for g in grants.grants(db)]
     if Role.consumer in user.role_set:
         return [grant_out(g) for g in grants.grants(db, consumer_of(db, user).id)]
-    raise Problem("forbidden", detail="需要以下角色之一：consumer、data_operator")
+    raise Problem("forbidden", detail=roles_needed(Role.consumer, Role.data_operator))
 
 
 @api.post("/grants/{code}/revoke", summary="Revoke a grant")

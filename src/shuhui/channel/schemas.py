@@ -37,6 +37,7 @@ from shuhui.channel.models import (
 )
 from shuhui.channel.products import Product
 from shuhui.core.clock import utcnow
+from shuhui.core.i18n import Text
 
 WHOLE: Final = re.compile(r"-?[0-9]{1,12}")
 Model = TypeVar("Model", bound=BaseModel)
@@ -48,7 +49,7 @@ def _whole_number(value: object) -> object:
     if isinstance(value, str):
         cleaned = value.strip().replace(",", "")
         if not WHOLE.fullmatch(cleaned):
-            raise ValueError("must be a whole number")
+            raise ValueError(Text("必须是整数", "must be a whole number"))
         return int(cleaned)
     return value
 

@@ -226,6 +226,7 @@ def invalid(field_name: str, reason: str, detail: str | None = None) -> Problem:
 def problem_body(
     ptype: ProblemType,
     *,
+    title: str | None = None,
     status: int | None = None,
     detail: str | None = None,
     errors: list[FieldError] | None = None,
@@ -235,7 +236,7 @@ def problem_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": ptype.uri,
-        "title": ptype.title,
+        "title": title or ptype.title,
         "status": status or ptype.status,
     }
     if detail:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
-from shuhui.core.i18n import translate
+from shuhui.core.i18n import rendering_in, translate
 
 CSRF_COOKIE = "shuhui_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -95,12 +95,14 @@ def render(
     ctx: dict[str, Any] = {
         "request": request,
         "locale": locale,
-        "t": lambda zh, en: translate(locale, zh, en),
+        "t": lambda zh, en=None: translate(locale, zh, en),
         "csrf_token": csrf_token(request),
         "user": getattr(request.state, "user", None),
     }
     ctx.update(context or {})
-    return HTMLResponse(env.get_template(template).render(ctx), status_code=status)
+    with rendering_in(locale):
+        page = env.get_template(template).render(ctx)
+    return HTMLResponse(page, status_code=status)
 
 
 def wants_html(request: Request) -> bool:

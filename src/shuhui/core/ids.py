@@ -6,7 +6,8 @@
   organisation category, 6-digit division code, 9-character organisation code (GB 11714),
   and a MOD 31 check character.
 
-Rejection reasons are short, stable English phrases: pages translate them and tests pin them.
+Rejection reasons are :class:`shuhui.core.i18n.Text`: the Chinese a person reads, with a short,
+stable English phrase (``.en``) that the English interface shows and tests pin.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from shuhui.core.i18n import Text
 from shuhui.core.regions import PROVINCE_CODES, qingdao_districts
 
 __all__ = [
@@ -144,8 +146,8 @@ class CreditCode:
 
 
 class InvalidIdentifier(ValueError):
-    def __init__(self, kind: str, value: str, reason: str) -> None:
-        super().__init__(f"{kind}: {reason}")
+    def __init__(self, kind: str, value: str, reason: Text) -> None:
+        super().__init__(f"{kind}: {reason.en}")
         self.kind = kind
         self.value = value
         self.reason = reason
@@ -157,8 +159,28 @@ def _all_digits(text: str) -> bool:
     return all(c in _DIGIT_SET for c in text)
 
 
-def _length_reason(value: str) -> str:
-    return f"length must be 18 characters (got {len(value)})"
+def _length_reason(value: str) -> Text:
+    return Text(
+        f"长度应为 18 位（实际 {len(value)} 位）",
+        f"length must be 18 characters (got {len(value)})",
+    )
+
+
+_NOT_DIGITS = Text("前 17 位必须是数字", "characters 1-17 must be digits")
+
+
+def _province_reason(province: str) -> Text:
+    return Text(
+        f"行政区划代码的省级代码 {province} 不存在",
+        f"unknown province code {province} in division code",
+    )
+
+
+def _check_char_reason(found: str, expected: str) -> Text:
+    return Text(
+        f"校验位是“{found}”，应为“{expected}”",
+        f"check character is '{found}' but should be '{expected}'",
+    )
 
 
 # --- check characters --------------------------------------------------------------------
@@ -194,36 +216,40 @@ def _org_code_check_char(body: str) -> str:
 
 
 def parse_citizen_id(value: str, *, today: date | None = None) -> CitizenId:
-    def fail(reason: str) -> InvalidIdentifier:
+    def fail(reason: Text) -> InvalidIdentifier:
         return InvalidIdentifier("citizen_id", value, reason)
 
     if len(value) != _LENGTH:
         raise fail(_length_reason(value))
     body, check_char = value[:17], value[17]
     if not _all_digits(body):
-        raise fail("characters 1-17 must be digits")
+        raise fail(_NOT_DIGITS)
     if check_char not in CITIZEN_CHECK_CHARS:
         # Lower-case x is rejected rather than normalised: the stored value must be the
         # canonical form, and silently fixing it here would hide data-entry problems upstream.
-        raise fail("check character must be a digit or upper-case X")
+        raise fail(
+            Text("校验位必须是数字或大写 X", "check character must be a digit or upper-case X")
+        )
     division = body[:6]
     # Only the province is checked. County codes are retired and renumbered all the time, but
     # a number issued under an old code stays valid for life, so matching against the current
     # county list would reject real people.
     if division[:2] not in PROVINCE_CODES:
-        raise fail(f"unknown province code {division[:2]} in division code")
+        raise fail(_province_reason(division[:2]))
     raw_date = body[6:14]
     try:
         birth = date(int(raw_date[:4]), int(raw_date[4:6]), int(raw_date[6:8]))
     except ValueError:
-        raise fail(f"birth date {raw_date} is not a real date") from None
+        raise fail(
+            Text(f"出生日期 {raw_date} 不是真实的日期", f"birth date {raw_date} is not a real date")
+        ) from None
     if birth > (today if today is not None else date.today()):
-        raise fail("birth date is in the future")
+        raise fail(Text("出生日期晚于今天", "birth date is in the future"))
     if birth.year < MIN_BIRTH_YEAR:
-        raise fail(f"birth year before {MIN_BIRTH_YEAR}")
+        raise fail(Text(f"出生年份早于 {MIN_BIRTH_YEAR} 年", f"birth year before {MIN_BIRTH_YEAR}"))
     expected = citizen_id_check_char(body)
     if check_char != expected:
-        raise fail(f"check character is '{check_char}' but should be '{expected}'")
+        raise fail(_check_char_reason(check_char, expected))
     return CitizenId(
         number=value,
         division=division,
@@ -234,7 +260,7 @@ def parse_citizen_id(value: str, *, today: date | None = None) -> CitizenId:
 
 
 def parse_credit_code(value: str) -> CreditCode:
-    def fail(reason: str) -> InvalidIdentifier:
+    def fail(reason: Text) -> InvalidIdentifier:
         return InvalidIdentifier("credit_code", value, reason)
 
     if len(value) != _LENGTH:
@@ -242,28 +268,39 @@ def parse_credit_code(value: str) -> CreditCode:
     for position, char in enumerate(value, start=1):
         if char not in _CREDIT_VALUES:
             raise fail(
-                f"character {position} ('{char}') is not in the credit-code character set"
-                " (no I, O, S, V, Z)"
+                Text(
+                    f"第 {position} 位“{char}”不是统一社会信用代码可用的字符（不用 I、O、S、V、Z）",
+                    f"character {position} ('{char}') is not in the credit-code character set"
+                    " (no I, O, S, V, Z)",
+                )
             )
     authority, category, division = value[0], value[1], value[2:8]
     if authority not in AUTHORITIES:
-        raise fail(f"unknown registration authority code '{authority}'")
+        raise fail(
+            Text(
+                f"登记管理部门代码“{authority}”不存在",
+                f"unknown registration authority code '{authority}'",
+            )
+        )
     if category not in AUTHORITIES[authority][1]:
         raise fail(
-            f"organisation category '{category}' is not defined for registration authority"
-            f" '{authority}'"
+            Text(
+                f"登记管理部门“{authority}”下没有机构类别代码“{category}”",
+                f"organisation category '{category}' is not defined for registration authority"
+                f" '{authority}'",
+            )
         )
     if not _all_digits(division):
-        raise fail("division code must be 6 digits")
+        raise fail(Text("行政区划代码必须是 6 位数字", "division code must be 6 digits"))
     province = division[:2]
     if province not in PROVINCE_CODES and province != CENTRAL_DIVISION_PREFIX:
-        raise fail(f"unknown province code {province} in division code")
+        raise fail(_province_reason(province))
     # The GB 11714 check digit of the organisation code (characters 9-17) is deliberately not
     # enforced: codes assigned to individual businesses (个体工商户) in particular do not always
     # satisfy it, yet they are real, registered codes.
     expected = credit_code_check_char(value[:17])
     if value[17] != expected:
-        raise fail(f"check character is '{value[17]}' but should be '{expected}'")
+        raise fail(_check_char_reason(value[17], expected))
     return CreditCode(
         code=value,
         authority=authority,
@@ -275,14 +312,14 @@ def parse_credit_code(value: str) -> CreditCode:
 
 
 def _only_check_char_wrong(reason: str | None) -> bool:
-    return reason is not None and reason.startswith("check character is ")
+    return isinstance(reason, Text) and reason.en.startswith("check character is ")
 
 
 def check(value: str, *, today: date | None = None) -> IdCheck:
     """Validate a value of unknown kind; never raises."""
     value = value.strip()
     if not value:
-        return IdCheck(value, False, None, "empty value")
+        return IdCheck(value, False, None, Text("未填写", "empty value"))
     if len(value) != _LENGTH:
         return IdCheck(value, False, None, _length_reason(value))
 
@@ -312,7 +349,7 @@ def check(value: str, *, today: date | None = None) -> IdCheck:
         return as_credit_code()
     # Neither digits only nor letters among the first 17 (e.g. punctuation in a typed-in
     # citizen id): the citizen-id reason says it best.
-    return IdCheck(value, False, "citizen_id", "characters 1-17 must be digits")
+    return IdCheck(value, False, "citizen_id", _NOT_DIGITS)
 
 
 # --- generation --------------------------------------------------------------------------

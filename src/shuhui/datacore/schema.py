@@ -27,10 +27,29 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+# How the catalog names each type to people (zh, en).
+TYPE_TITLES: dict[str, tuple[str, str]] = {
+    "string": ("文本", "text"),
+    "int8": ("整数", "whole number"),
+    "int16": ("整数", "whole number"),
+    "int32": ("整数", "whole number"),
+    "int64": ("整数", "whole number"),
+    "float64": ("数值", "number"),
+    "bool": ("是/否", "yes/no"),
+    "date": ("日期", "date"),
+    "timestamp": ("时间", "date and time"),
+}
+
+
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 # Value checks a column may ask for, beyond its type.
 Check = Literal["citizen_id", "credit_code", "division"]
+CHECK_TITLES: dict[str, tuple[str, str]] = {
+    "citizen_id": ("公民身份号码（GB 11643）", "citizen identity number (GB 11643)"),
+    "credit_code": ("统一社会信用代码（GB 32100）", "unified social credit code (GB 32100)"),
+    "division": ("行政区划代码（GB/T 2260）", "division code (GB/T 2260)"),
+}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
+from shuhui.core.i18n import Text
 from shuhui.programs import service
 from shuhui.programs.models import CAMPAIGN_SCOPES, CANDIDATE_STATES, ENTITY_KINDS, Candidate
 from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
@@ -202,7 +203,9 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
             try:
                 on = date.fromisoformat(typed["evaluated_on"][:10])
             except ValueError:
-                raise invalid("evaluated_on", "YYYY-MM-DD") from None
+                raise invalid(
+                    "evaluated_on", Text("请按“年-月-日”填写日期", "YYYY-MM-DD")
+                ) from None
         limit: int | None = None
         if typed["limit"]:
             try:
@@ -223,6 +226,15 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
         db.rollback()
         return _console(request, db, user, failed="run", refusal=exc, typed=typed)
     return RedirectResponse(f"/hrss/campaigns/{c.code}", status_code=303)
+
+
+def _variable_titles(request: Request, slug: str) -> dict[str, str]:
+    """The Chinese names of a policy's inputs, by variable name: missing data is named so."""
+    try:
+        rule = library_of(request).rule(slug)
+    except Problem:
+        return {}
+    return {name: v.zh for name, v in rule.variables.items()}
 
 
 def _campaign_page(
@@ -270,6 +282,7 @@ def _campaign_page(
             "pages": max(1, -(-total // PAGE_SIZE)),
             "created_at": format_local(c.created_at),
             "scope": CAMPAIGN_SCOPES.get(c.scope, (c.scope, c.scope)),
+            "variable_titles": _variable_titles(request, c.rule),
             "typed": typed or {},
             **shown_errors(failed, refusal),
         },

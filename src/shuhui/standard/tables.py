@@ -123,7 +123,7 @@ ENTERPRISES = TableSpec(
     name="enterprises",
     title="企业登记信息",
     department=_MARKET,
-    description="注册资本以分计（registered_capital_fen），与全库金额口径一致。",
+    description="注册资本以分计，与全库金额口径一致。",
     primary_key=("credit_code",),
     columns=(
         columns.credit(),
@@ -182,7 +182,7 @@ CONTRIBUTIONS = TableSpec(
     title="社会保险缴费明细",
     department=_HRSS,
     kind="event",
-    description="职工社会保险按月核定（amount_fen，单位与个人合计）与实缴（paid_fen）。",
+    description="职工社会保险按月核定的应缴金额（单位与个人合计）与实缴金额。",
     primary_key=("citizen_id", "credit_code", "month", "insurance_type"),
     columns=(
         columns.citizen(),
@@ -287,7 +287,7 @@ TRANSIT_TRIPS = TableSpec(
     title="公共交通实名刷卡记录",
     department="市交通运输局",
     kind="event",
-    description="实名乘车卡刷卡记录（抽样）；trip_date 为本地日期，boarded_at 为 UTC 时间。",
+    description="实名乘车卡刷卡记录（抽样）；乘车日期为本地日期，刷卡时间为 UTC 时间。",
     columns=(
         columns.citizen(),
         Column("trip_date", "date", "乘车日期"),

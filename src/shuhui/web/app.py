@@ -28,7 +28,7 @@ from shuhui.channel import review_pages as channel_review_pages
 from shuhui.channel import routes as channel_routes
 from shuhui.channel import writes as channel_writes
 from shuhui.channel.engine import Engine
-from shuhui.core import display
+from shuhui.core import display, i18n
 from shuhui.core.clock import format_local
 from shuhui.core.db import checkpoint_in_background, make_engine, make_session_factory
 from shuhui.core.http import csrf_protect
@@ -74,7 +74,11 @@ TEMPLATE_PACKAGES = (
 def _template_env(mounted: set[str]) -> Environment:
     loaders = [FileSystemLoader(str(files(pkg) / "templates")) for pkg in TEMPLATE_PACKAGES]
     env = Environment(
-        loader=ChoiceLoader(loaders), autoescape=select_autoescape(), auto_reload=False
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(),
+        auto_reload=False,
+        # A message made as core.i18n.Text shows in the page's language.
+        finalize=i18n.shown,
     )
     env.globals.update(
         version=shuhui.__version__,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -20,8 +21,9 @@ from shuhui.core.errors import (
     problem_body,
     type_for_status,
 )
-from shuhui.core.forms import field_errors, reason_of
-from shuhui.core.http import render, wants_html
+from shuhui.core.forms import field_errors, reason_of, validation_detail
+from shuhui.core.http import locale_of, render, wants_html
+from shuhui.core.i18n import Text, said
 from shuhui.trust.identity.deps import FORCED_CHANGE_PAGE, ensure_viewer
 
 log = logging.getLogger("shuhui.errors")
@@ -39,6 +41,7 @@ def _respond(
     headers: dict[str, str] | None = None,
 ) -> Response:
     request_id = getattr(request.state, "request_id", None)
+    locale = locale_of(request)
     if wants_html(request):
         ensure_viewer(request)
         if status == 401:
@@ -58,11 +61,13 @@ def _respond(
             },
             status=status,
         )
+    # An API client reads the problem in the request's language too (Chinese unless it asked).
     body = problem_body(
         ptype,
+        title=said(locale, Text(ptype.title, ptype.title_en)),
         status=status,
-        detail=detail,
-        errors=errors,
+        detail=said(locale, detail) if detail else detail,
+        errors=[FieldError(e.field, said(locale, e.reason)) for e in errors or []],
         instance=request.url.path,
         request_id=request_id,
         extra=extra,
@@ -90,7 +95,7 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
             request,
             PROBLEM_TYPES["malformed-request"],
             status=400,
-            detail="请求体不是合法的 JSON",
+            detail=Text("请求体不是合法的 JSON", "The request body is not valid JSON"),
             errors=[FieldError("body", reason_of(raw[0]))],
         )
     errors = field_errors(raw)
@@ -98,14 +103,15 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
         request,
         PROBLEM_TYPES["validation"],
         status=422,
-        detail="; ".join(f"{e.field}: {e.reason}" for e in errors[:5]),
+        detail=validation_detail(errors),
         errors=errors,
     )
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    detail = exc.detail if isinstance(exc.detail, str) else None
+    # Starlette's own detail is the status phrase ("Not Found"): the title says it in Chinese.
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _phrase(exc) else None
     return _respond(
         request,
         type_for_status(exc.status_code),
@@ -115,10 +121,20 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     )
 
 
+def _phrase(exc: StarletteHTTPException) -> str:
+    try:
+        return HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        return ""
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path})
     return _respond(
-        request, PROBLEM_TYPES["internal"], status=500, detail="请求处理失败，已记录日志"
+        request,
+        PROBLEM_TYPES["internal"],
+        status=500,
+        detail=Text("请求处理失败，已记录日志", "The request failed; it has been logged"),
     )
 
 
@@ -132,8 +148,17 @@ async def _on_data_error(request: Request, exc: Exception) -> Response:
         request,
         PROBLEM_TYPES["validation"],
         status=422,
-        detail="输入中有无法保存或查询的值（例如 NUL 字符或超出范围的数字）",
-        errors=[FieldError("request", "a value the database cannot store or compare")],
+        detail=Text(
+            "输入中有无法保存或查询的值（例如 NUL 字符或超出范围的数字）",
+            "The input holds a value that cannot be stored or compared "
+            "(a NUL character or a number out of range, say)",
+        ),
+        errors=[
+            FieldError(
+                "request",
+                Text("含有无法保存或比较的值", "a value the database cannot store or compare"),
+            )
+        ],
     )
 
 

@@ -30,6 +30,7 @@ from shuhui.catalog.models import (
     Organisation,
 )
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text, codes
 
 # --- actions -------------------------------------------------------------------------------
 
@@ -95,7 +96,13 @@ def _sort(value: str) -> str:
         raise Problem(
             "validation",
             errors=[
-                FieldError("sort", f"cannot sort by {unknown[0]!r}; use {', '.join(search.SORTS)}")
+                FieldError(
+                    "sort",
+                    Text(
+                        f"不能按 `{unknown[0]}` 排序，可用：{codes(search.SORTS)}",
+                        f"cannot sort by {unknown[0]!r}; use {', '.join(search.SORTS)}",
+                    ),
+                )
             ],
         )
     # The index breaks ties itself (newest first, then catalog order), so the first key decides.

@@ -28,7 +28,7 @@ def error(
     """CKAN's error envelope, which is also a problem-details document."""
     kind, status = ERROR_TYPES.get(problem.slug, ("Bad Request", problem.http_status))
     message = problem.detail or (
-        "; ".join(f"{e.field}: {e.reason}" for e in problem.errors) or kind
+        "；".join(f"`{e.field}`：{e.reason}" for e in problem.errors) or kind
     )
     details: dict[str, Any] = {"__type": kind, "message": message}
     for e in problem.errors:

@@ -16,6 +16,7 @@ from shuhui.core.clock import SHANGHAI, as_utc, utcnow
 from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations import context
 from shuhui.trust.authorisations import service as authz
 from shuhui.trust.authorisations.context import (
@@ -36,6 +37,7 @@ from shuhui.trust.authorisations.schemas import (
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.actions import action_name
 
 pages = APIRouter(include_in_schema=False)
 
@@ -45,7 +47,7 @@ def _titles(request: Request) -> dict[str, Any]:
         "kind_titles": authz.KIND_TITLES,
         "status_titles": authz.STATUS_TITLES,
         "action_titles": authz.MANDATE_ACTIONS,
-        "action_names": ACTION_NAMES,
+        "action_name": action_name,
         "items": service_items(request),
         "cert_types": certificate_types(request),
     }
@@ -104,24 +106,13 @@ def _purposes(approved: list[ApprovedPurpose]) -> dict[str, Any]:
     return {"approved": approved, "purpose_rule": RULE}
 
 
-# How the form's fields are named to people when a refusal names them.
-FIELD_NAMES = {
-    "purpose": "用途",
-    "scope": "范围",
-    "valid_from": "生效日期",
-    "valid_to": "截止日期",
-    "max_uses": "最多使用次数",
-    "agent.id": "代理人证件号码",
-    "relying_party.id": "使用机构证件号码",
-    "certificate_types": "证照类型",
-}
-
-
 def _day(value: str, where: str, end: bool) -> datetime:
     try:
         day = datetime.fromisoformat(value)
     except ValueError:
-        raise Problem("validation", errors=[FieldError(where, "not a date")]) from None
+        raise Problem(
+            "validation", errors=[FieldError(where, Text("不是有效日期（年-月-日）", "not a date"))]
+        ) from None
     if day.tzinfo is None:
         # A date typed in the form is a Beijing date: the window runs to the end of that day.
         day = day.replace(tzinfo=SHANGHAI)
@@ -195,6 +186,32 @@ def _form_body(
         raise forms.validation_problem(exc.errors()) from None
 
 
+# The draft form's fields as its labels name them, for a refusal naming the field.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "as": ("授权人身份", "Grant as"),
+    "grantor": ("授权人", "Grantor"),
+    "grantee": ("被授权方", "Grantee"),
+    "agent": ("代理人", "Agent"),
+    "relying_party": ("使用机构", "Relying party"),
+    "kind": ("类型", "Kind"),
+    "scope": ("授权事项", "Matters"),
+    "actions": ("授权行为", "Acts"),
+    "certificate_types": ("证照类型", "Certificate types"),
+    "certificate_no": ("证照编号", "Certificate number"),
+    "parent": ("转委托自", "Sub-delegated from"),
+    "purpose": ("用途", "Purpose"),
+    "valid_from": ("生效日期", "Valid from"),
+    "valid_to": ("截止日期", "Valid to"),
+    "max_uses": ("最多使用次数", "Maximum uses"),
+}
+
+
+def _field_label(request: Request, field: str) -> str:
+    head = field.split(".", 1)[0].split("[", 1)[0]
+    zh, en = FIELD_LABELS.get(head, ("填写的内容", "an entry"))
+    return tr(request, zh, en)
+
+
 @pages.post("/me/authorisations/new", response_class=HTMLResponse)
 async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
     form = await request.form()
@@ -211,11 +228,13 @@ async def new_submit(request: Request, db: DB, user: CurrentUser) -> Response:
             a = context.create_cert_use(request, db, user, body)
     except Problem as exc:
         db.rollback()
-        named = "；".join(f"{FIELD_NAMES.get(e.field, e.field)}：{e.reason}" for e in exc.errors)
-        # A refused field is named as the form names it; the detail only when no field says more.
-        message = named if exc.slug == "validation" and exc.errors else (exc.detail or named)
-        if exc.errors and exc.detail and message != named:
-            message += "（" + named + "）"
+        fields = "；".join(f"{_field_label(request, e.field)}：{e.reason}" for e in exc.errors)
+        # A validation problem's detail names the fields as code, for API clients: the page
+        # names them by their labels instead.
+        detail = None if exc.slug == "validation" else exc.detail
+        message = detail or fields
+        if fields and detail:
+            message += "（" + fields + "）"
         form_values: dict[str, Any] = dict(values)
         form_values["scope_list"] = form.getlist("scope")
         form_values["actions_list"] = form.getlist("actions")
@@ -360,51 +379,10 @@ def data_uses(
             "entries": rows,
             "next_before": rows[-1].seq if more else None,
             "ledger_size": ledger.committed_size(db),
-            "action_names": ACTION_NAMES,
+            "action_name": action_name,
             **_page_user(user),
         },
     )
-
-
-# What each ledger action means to the person it is about.
-ACTION_NAMES: dict[str, tuple[str, str]] = {
-    "mandate.created": ("起草委托授权", "Mandate drafted"),
-    "mandate.signed": ("签署委托授权", "Mandate signed"),
-    "mandate.used": ("代理人凭委托办理", "Agent acted under the mandate"),
-    "mandate.refused": ("代理人办理被拒绝", "Agent refused"),
-    "mandate.checked": ("工作人员核查委托", "Officer checked a mandate"),
-    "mandate.verified": ("工作人员核验授权码", "Officer verified the code"),
-    "mandate.revoked": ("撤销委托授权", "Mandate revoked"),
-    "mandate.expired": ("委托授权到期", "Mandate expired"),
-    "mandate.exhausted": ("委托次数用完", "Mandate uses exhausted"),
-    "cert_use.created": ("起草用证授权", "Certificate-use authorisation drafted"),
-    "cert_use.signed": ("签署用证授权", "Certificate-use authorisation signed"),
-    "cert_use.used": (
-        "机构凭授权使用了我的证照或数据",
-        "An institution used my certificate or data under my authorisation",
-    ),
-    "cert_use.refused": ("机构用证被拒绝", "Certificate use refused"),
-    "cert_use.verified": ("工作人员核验授权码", "Officer verified the code"),
-    "cert_use.revoked": ("撤销用证授权", "Certificate-use authorisation revoked"),
-    "cert_use.expired": ("用证授权到期", "Certificate-use authorisation expired"),
-    "cert_use.exhausted": ("用证次数用完", "Certificate-use authorisation exhausted"),
-    "key.issued": ("签发个人签名密钥", "Personal signing key issued"),
-    "channel.refused": ("数据通道调用被拒绝", "A data-channel call about me was refused"),
-    "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
-    "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
-    "programs.explained": (
-        "部门工作人员查看了我的政策核对依据",
-        "An officer looked at why a policy applies to me",
-    ),
-    "programs.offered": ("部门主动向我推送政策", "A department offered me a policy"),
-    "programs.rejected": ("部门核对后未予推送", "A department did not confirm a policy for me"),
-    "programs.accepted": ("我确认领取政策待遇", "I accepted a policy's benefit"),
-    "programs.declined": ("我谢绝了推送的政策", "I declined an offered policy"),
-    "programs.applied": ("我补充信息申请政策", "I completed an application"),
-    "programs.application_approved": ("部门批准我的申请", "My application was approved"),
-    "programs.application_rejected": ("部门未批准我的申请", "My application was rejected"),
-    "programs.granted": ("开始享受政策待遇", "Benefit granted"),
-}
 
 
 # --- pages: the officer's verification --------------------------------------------------------

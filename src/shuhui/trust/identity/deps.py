@@ -11,7 +11,7 @@ from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, DBSession
 from shuhui.trust.identity import service
 from shuhui.trust.identity.models import User
-from shuhui.trust.identity.roles import Role
+from shuhui.trust.identity.roles import Role, roles_needed
 from shuhui.trust.identity.schemas import Viewer
 
 # What an account whose password an admin reset may still reach: the page and call that set a
@@ -62,8 +62,7 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
     def check(user: Annotated[User, Depends(current_user)]) -> User:
         if not (user.role_set & allowed):
-            needed = "、".join(sorted(r.value for r in roles))
-            raise Problem("forbidden", detail=f"需要以下角色之一：{needed}")
+            raise Problem("forbidden", detail=roles_needed(*roles))
         return user
 
     return check

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import enum
 
+from shuhui.core.i18n import Text
+
 
 class Role(enum.StrEnum):
     citizen = "citizen"
@@ -24,4 +26,14 @@ ROLE_TITLES: dict[Role, tuple[str, str]] = {
     Role.admin: ("系统管理员", "Administrator"),
 }
 
-__all__ = ["ROLE_TITLES", "Role"]
+
+def roles_needed(*roles: Role) -> Text:
+    """A refusal naming the roles that would be let through, by their titles."""
+    titles = [ROLE_TITLES[r] for r in sorted(roles)]
+    return Text(
+        "需要以下身份之一：" + "、".join(zh for zh, _ in titles),
+        "Needs one of these roles: " + ", ".join(en for _, en in titles),
+    )
+
+
+__all__ = ["ROLE_TITLES", "Role", "roles_needed"]

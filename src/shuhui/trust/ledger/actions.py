@@ -1,0 +1,109 @@
+"""What each ledger action is called, for people: one place for every action any package
+records, in Chinese and English. A page shows an entry's action through :func:`action_name`,
+never its dotted string; ``tests/trust/test_ledger_actions.py`` reads the code for every action
+recorded and fails on one without a name here.
+
+Some names say what the act meant to the person the entry is about (谁用了我的数据): "an
+institution used my certificate" rather than "certificate use recorded".
+"""
+
+from __future__ import annotations
+
+from shuhui.core.i18n import Text
+
+ACTION_NAMES: dict[str, tuple[str, str]] = {
+    # authorisations (委托授权, 用证授权)
+    "mandate.created": ("起草委托授权", "Mandate drafted"),
+    "mandate.signed": ("签署委托授权", "Mandate signed"),
+    "mandate.used": ("代理人凭委托办理", "Agent acted under the mandate"),
+    "mandate.refused": ("代理人办理被拒绝", "Agent refused"),
+    "mandate.checked": ("工作人员核查委托", "Officer checked a mandate"),
+    "mandate.verified": ("工作人员核验授权码", "Officer verified the code"),
+    "mandate.revoked": ("撤销委托授权", "Mandate revoked"),
+    "mandate.expired": ("委托授权到期", "Mandate expired"),
+    "mandate.exhausted": ("委托次数用完", "Mandate uses exhausted"),
+    "cert_use.created": ("起草用证授权", "Certificate-use authorisation drafted"),
+    "cert_use.signed": ("签署用证授权", "Certificate-use authorisation signed"),
+    "cert_use.used": (
+        "机构凭授权使用了我的证照或数据",
+        "An institution used my certificate or data under my authorisation",
+    ),
+    "cert_use.refused": ("机构用证被拒绝", "Certificate use refused"),
+    "cert_use.verified": ("工作人员核验授权码", "Officer verified the code"),
+    "cert_use.revoked": ("撤销用证授权", "Certificate-use authorisation revoked"),
+    "cert_use.expired": ("用证授权到期", "Certificate-use authorisation expired"),
+    "cert_use.exhausted": ("用证次数用完", "Certificate-use authorisation exhausted"),
+    # keys: a person's signing key, and the platform's own (the same action)
+    "key.issued": ("签发签名密钥", "Signing key issued"),
+    "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
+    "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
+    # accounts
+    "account.created": ("创建账户", "Account created"),
+    "account.updated": ("修改账户信息", "Account details changed"),
+    "account.identity_bound": ("账户绑定身份", "Identity bound to the account"),
+    "account.roles_changed": ("调整账户角色", "Account roles changed"),
+    "account.enabled": ("启用账户", "Account enabled"),
+    "account.disabled": ("停用账户", "Account disabled"),
+    "account.password_changed": ("本人修改密码", "Password changed"),
+    "account.password_set": ("设置密码", "Password set"),
+    "account.password_reset": ("管理员重置密码", "Password reset by an admin"),
+    "account.locked": ("密码多次错误，账户临时锁定", "Account locked after wrong passwords"),
+    "login.address_locked": (
+        "同一地址多次密码错误，暂停登录",
+        "Logins from an address paused after wrong passwords",
+    ),
+    # e-seals
+    "seal.created": ("制作电子印章", "E-seal created"),
+    "seal.used": ("加盖电子印章", "E-seal applied"),
+    "seal.revoked": ("注销电子印章", "E-seal revoked"),
+    # the data core and the catalog
+    "data.loaded": ("数据入库", "Data loaded"),
+    "catalog.synced": ("更新数据目录", "Catalog updated"),
+    # data assets
+    "asset.applied": ("申请数据资产登记", "Asset registration applied for"),
+    "asset.resubmitted": ("补正后重新提交登记", "Asset application resubmitted"),
+    "asset.registered": ("登记通过并签发证书", "Asset registered, certificate sealed"),
+    "asset.returned": ("退回补正", "Asset application returned"),
+    "asset.rejected": ("不予登记", "Asset application rejected"),
+    "asset.valued": ("数据资产估值", "Asset valued"),
+    # the data channel
+    "channel.consumer.registered": ("机构登记为数据使用方", "Data consumer registered"),
+    "channel.membership.applied": ("申请入驻数据专区", "Zone membership applied for"),
+    "channel.membership.approved": ("入驻数据专区获批", "Zone membership approved"),
+    "channel.membership.rejected": ("入驻数据专区未获批", "Zone membership rejected"),
+    "channel.application.submitted": ("申请使用数据产品", "Data-use application submitted"),
+    "channel.application.resubmitted": ("补正后重新申请", "Data-use application resubmitted"),
+    "channel.application.approved": ("数据使用申请获批", "Data-use application approved"),
+    "channel.application.rejected": ("数据使用申请未获批", "Data-use application rejected"),
+    "channel.application.returned": ("数据使用申请退回补正", "Data-use application returned"),
+    "channel.grant.issued": ("授予数据使用权限", "Data-use grant issued"),
+    "channel.grant.revoked": ("撤销数据使用权限", "Data-use grant revoked"),
+    "channel.key.issued": ("签发接口密钥", "API key issued"),
+    "channel.key.rotated": ("更换接口密钥", "API key rotated"),
+    "channel.key.revoked": ("注销接口密钥", "API key revoked"),
+    "channel.answered": ("数据通道调用得到答复", "A data-channel call was answered"),
+    "channel.refused": ("数据通道调用被拒绝", "A data-channel call was refused"),
+    "channel.statement_issued": ("出具月度账单", "Monthly statement issued"),
+    # policy campaigns (政策找人)
+    "programs.campaign_run": ("开展政策找人", "Policy campaign run"),
+    "programs.explained": (
+        "部门工作人员查看了政策核对依据",
+        "An officer looked at why a policy applies",
+    ),
+    "programs.offered": ("部门主动推送政策", "A department offered a policy"),
+    "programs.rejected": ("部门核对后未予推送", "A department did not confirm a policy"),
+    "programs.accepted": ("确认领取政策待遇", "Policy benefit accepted"),
+    "programs.declined": ("谢绝推送的政策", "Offered policy declined"),
+    "programs.applied": ("补充信息申请政策", "Application completed"),
+    "programs.application_approved": ("部门批准申请", "Application approved"),
+    "programs.application_rejected": ("部门未批准申请", "Application rejected"),
+    "programs.granted": ("开始享受政策待遇", "Benefit granted"),
+}
+
+# An action recorded by a version of the code newer than this table: named, never shown raw.
+UNNAMED = ("其他操作记录", "Other recorded act")
+
+
+def action_name(action: str) -> Text:
+    zh, en = ACTION_NAMES.get(action, UNNAMED)
+    return Text(zh, en)
