@@ -117,7 +117,7 @@ def test_the_bank_issues_a_key_for_its_grant_and_calls_with_the_enterprises_cons
     form.locator("select[name=grantee_kind]").select_option("enterprise")
     form.get_by_label("证件号码").fill(str(BANK.credit_code))
     form.get_by_label("名称").fill("青岛示范银行")
-    form.get_by_label("纳税信用信息").check()
+    form.get_by_label("纳税及社保缴费信息").check()
     form.get_by_label("用途").fill("小微企业信贷审批")
     form.get_by_role("button", name="保存，去签署").click()
     enterprise.locator("#sign-form").get_by_label("输入登录密码以确认签署").fill(DEMO_PASSWORD)
