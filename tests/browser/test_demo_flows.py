@@ -90,7 +90,7 @@ def test_the_enterprise_is_a_live_company_and_accepts_its_policy(
 
 
 def test_the_bank_issues_a_key_for_its_grant_and_calls_with_the_enterprises_consent(
-    people: dict[str, Page], server_url: str, server_dir: Path
+    people: dict[str, Page], browser: Browser, server_url: str, server_dir: Path
 ) -> None:
     _, _, credit_code = demo_identity(server_dir, "enterprise")
     bank = people["bank"]
@@ -124,14 +124,17 @@ def test_the_bank_issues_a_key_for_its_grant_and_calls_with_the_enterprises_cons
     enterprise.locator("#sign-form").get_by_role("button", name="签署").click()
     expect(enterprise.locator("h1 [data-status]")).to_have_text("生效中")
 
-    # The bank's credit system calls with the key; the bank sees the call on its console.
-    answered = bank.request.post(
+    # The bank's credit system calls with the key (no browser session, just the key); the bank
+    # sees the call on its console.
+    system = browser.new_context()
+    answered = system.request.post(
         f"{server_url}/api/v1/channel/products/enterprise-credit-check",
         headers={"X-API-Key": secret},
         data={"purpose": "小微企业信贷审批", "params": {"credit_code": credit_code}},
     )
     assert answered.status == 200, answered.text()
     assert answered.json()["grant"] == grant_code
+    system.close()
     bank.reload()
     expect(bank.locator("#usage-answered")).to_have_text("1")
     expect(bank.locator("#statement-calls")).to_have_text("1")
