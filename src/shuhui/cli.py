@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from shuhui.core.settings import Settings
     from shuhui.datacore.schema import TableSpec
     from shuhui.datacore.store import DataCore, LoadResult
+    from shuhui.demo.city import Prepared
+    from shuhui.trust.identity.demo import DemoAccount
 
 app = typer.Typer(
     help="数慧 Shuhui: the city data core and its public services.", no_args_is_help=True
@@ -262,7 +264,7 @@ def demo(
     else:
         console.print(f"[green]demo city already built: {len(core.tables())} tables[/green]")
 
-    _bind_demo_enterprise(settings, core)
+    prepared = _prepare_demo_city(settings, core, accounts, rebind=rebuild)
     synced = catalog_cli.sync_catalog(settings, core)
     console.print(
         f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
@@ -270,16 +272,20 @@ def demo(
     )
 
     base = f"http://{settings.host}:{settings.port}"
+    names = _account_names(settings)
     table = Table(title="演示账户 Demo accounts")
     name_column(table, "username")
-    for column in ("password", "name", "roles"):
-        table.add_column(column)
+    for column in ("password", "name", "roles", "in the demo city"):
+        # Folded, never cut: the name is whom the account logs in as.
+        table.add_column(column, overflow="fold")
     for account in accounts:
+        waiting = prepared.get(account.username)
         table.add_row(
             escape(account.username),
             DEMO_PASSWORD,
-            escape(account.display_name),
+            escape(names.get(account.username, account.display_name)),
             escape(", ".join(account.roles)),
+            escape(f"{waiting.member}：{waiting.waiting}" if waiting else ""),
         )
     console.print(table)
     console.print(
@@ -290,38 +296,43 @@ def demo(
         serve()
 
 
-def _bind_demo_enterprise(settings: Settings, core: DataCore) -> None:
-    """The demo enterprise account becomes a real enterprise of the demo city, signed for by its
-    registered legal representative, so 我的授权 works for it as it would for a real one."""
+def _prepare_demo_city(
+    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount], *, rebind: bool
+) -> dict[str, Prepared]:
+    """The demo accounts become members of the demo city with their flows started
+    (``shuhui.demo``): the citizen and the enterprise with an offer waiting, the bank with a
+    grant. Said in red, not thrown, when the city cannot give them that."""
     from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.trust.identity.demo import bind_demo_enterprise
+    from shuhui.demo.city import prepare
 
-    if "enterprises" not in {t.name for t in core.tables()}:
-        return
-    con = core.connect()
-    try:
-        row = con.execute(
-            "SELECT credit_code, name, legal_rep_citizen_id FROM enterprises "
-            "WHERE status = '存续' ORDER BY credit_code LIMIT 1"
-        ).fetchone()
-    finally:
-        con.close()
-    if row is None:
-        return
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            bound = bind_demo_enterprise(
-                session,
-                credit_code=row[0],
-                name=row[1],
-                legal_rep_citizen_id=row[2],
-                actor=cli_actor(),
-            )
+            done = prepare(session, settings, core, accounts, actor=cli_actor(), rebind=rebind)
+    except LookupError as exc:
+        console.print(f"[red]demo city: {escape(str(exc))}[/red]")
+        raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    if bound:
-        console.print(f"[green]demo enterprise account: {escape(f'{row[1]} ({row[0]})')}[/green]")
+    for p in done:
+        if p.changed:
+            console.print(
+                f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
+            )
+    return {p.username: p for p in done}
+
+
+def _account_names(settings: Settings) -> dict[str, str]:
+    """The names the accounts bear now (a bound account bears its member's)."""
+    from shuhui.core.db import make_engine, make_session_factory
+    from shuhui.trust.identity.service import list_users
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return {u.username: u.display_name for u in list_users(session)}
+    finally:
+        engine.dispose()
 
 
 @app.command()

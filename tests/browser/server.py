@@ -159,3 +159,19 @@ def submit(page: Page, username: str, password: str) -> None:
     form.get_by_label("用户名").fill(username)
     form.get_by_label("密码").fill(password)
     form.get_by_role("button", name="登录").click()
+
+
+def demo_identity(data_dir: Path, username: str) -> tuple[str, str | None, str | None]:
+    """Whom a demo account is in the served demo city (``shuhui demo`` binds the citizen and the
+    enterprise to members of it): its name, citizen ID and credit code, as the server stores
+    them."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(data_dir / "shuhui.db", timeout=30)) as db:
+        row = db.execute(
+            "SELECT display_name, citizen_id, credit_code FROM users WHERE username = ?",
+            (username,),
+        ).fetchone()
+    if row is None:
+        raise ServerError(f"no account {username} in {data_dir}")
+    return str(row[0]), row[1], row[2]

@@ -16,8 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from shuhui.channel.common import month_of
 from shuhui.core.clock import utcnow
 from shuhui.trust.identity.demo import DEMO_PASSWORD
-from tests.browser.server import REPO_ROOT, log_in
-from tests.fixtures import DEMO_ACCOUNTS
+from tests.browser.server import REPO_ROOT, demo_identity, log_in
 
 INSURER_CODE = "91370200MA3R7B9K1L"
 INSURER_NAME = "青岛示范人寿保险股份有限公司"
@@ -63,7 +62,8 @@ def call(api: Page, server_url: str, key: str, purpose: str, citizen_id: str) ->
 def test_an_insurer_is_granted_a_product_and_its_call_is_seen_by_everyone(
     page: Page, browser: Browser, server_url: str, server_dir: Path
 ) -> None:
-    citizen_id = next(a.citizen_id for a in DEMO_ACCOUNTS if a.username == "citizen")
+    # The citizen account is a resident of the demo city (`shuhui demo` bound it).
+    _, citizen_id, _ = demo_identity(server_dir, "citizen")
     assert citizen_id is not None
 
     # The insurer registers its organisation and applies to join the finance zone.

@@ -28,6 +28,12 @@ def test_the_demo_city_has_one_account_per_kind_of_user() -> None:
     accounts = {a.username: a for a in demo_accounts(DEFAULT_DIR / "qingdao")}
     assert accounts["citizen"].citizen_id == "370202199003151233"
     assert accounts["insurer"].credit_code == "91370200MA3R7B9K1L"
+    # What `shuhui demo` gives them in the city (shuhui.demo), and a second operator.
+    assert accounts["citizen"].demo_city == ("offer", "start-up-subsidy")
+    assert accounts["enterprise"].demo_city == ("offer", "job-stabilisation-refund")
+    assert accounts["bank"].demo_city == ("grant", "enterprise-credit-check")
+    operators = [a for a in accounts.values() if Role.data_operator in a.roles]
+    assert len({a.department for a in operators}) == 1 < len(operators)
     assert {role for a in accounts.values() for role in a.roles} == set(Role)
 
 
@@ -50,6 +56,12 @@ def test_only_accounts_in_force_are_made(tmp_path: Path) -> None:
         (("roles: [officer]", "roles: [officer], citizen_id: '370202199003151234'"), "citizen_id"),
         (("roles: [officer]", "roles: [officer], credit_code: 91370200MA3R7B9K1X"), "credit_code"),
         (("roles: [officer]", "roles: [officer], password: secret"), "clerk.password"),
+        (("roles: [officer]", "roles: [officer], demo_city: {adopt: x-y}"), "clerk.demo_city"),
+        (
+            ("roles: [officer]", "roles: [officer], demo_city: {offer: Big Policy}"),
+            "demo_city.offer",
+        ),
+        (("roles: [officer]", "roles: [officer], demo_city: start-up"), "clerk.demo_city"),
     ],
 )
 def test_a_broken_account_is_refused_naming_the_field(

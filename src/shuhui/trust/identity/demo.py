@@ -1,6 +1,12 @@
 """The demo accounts: who they are is content (``content/<city>/demo-accounts.yaml``, checked when
 loaded), the password they share is :data:`DEMO_PASSWORD`.
 
+An account may name what it does in the demo city (``demo_city``): ``{offer: <policy>}`` for the
+citizen and the enterprise (``shuhui demo`` binds the account to a member of the city eligible for
+that policy and offers it), ``{grant: <product>}`` for a data consumer (the demo onboards it up to
+a grant of that product). The IDs the file gives are the account's until then: the test apps,
+which have no city, keep them. ``shuhui.demo`` does the binding.
+
 The password stays in code: it is not something a city configures, ``shuhui demo`` prints it,
 and tests log in with it; a content file with a password in it would invite real ones.
 """
@@ -30,7 +36,10 @@ from shuhui.trust.ledger import service as ledger
 DEMO_PASSWORD = "Shuhui@2026"  # noqa: S105
 CONTENT: Final = ("demo-accounts.yaml", "demo-accounts")
 USERNAME: Final = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
-FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code"})
+FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code", "demo_city"})
+# What an account may be given in the demo city (see the module's docstring).
+DEMO_CITY_ROLES: Final = frozenset({"offer", "grant"})
+SLUG: Final = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 # Their work is scoped to a department (reviews, campaigns), so they must name one.
 NEEDS_DEPARTMENT: Final = frozenset({Role.officer, Role.data_operator})
 
@@ -43,6 +52,8 @@ class DemoAccount:
     department: str | None = None
     citizen_id: str | None = None
     credit_code: str | None = None
+    # ("offer", policy) or ("grant", product): what `shuhui demo` gives the account in the city.
+    demo_city: tuple[str, str] | None = None
 
 
 def demo_accounts(city_content: Path, on: date | None = None) -> tuple[DemoAccount, ...]:
@@ -111,7 +122,21 @@ def _account(path: Path, item: Item) -> DemoAccount:
         department=department,
         citizen_id=citizen_id,
         credit_code=credit_code,
+        demo_city=_demo_city(path, f"{where}.demo_city", item.attrs.get("demo_city")),
     )
+
+
+def _demo_city(path: Path, where: str, value: Any) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ContentError(path, where, f"one of {sorted(DEMO_CITY_ROLES)}: a code")
+    ((kind, code),) = value.items()
+    if kind not in DEMO_CITY_ROLES:
+        raise ContentError(path, where, f"{kind!r}: not one of {sorted(DEMO_CITY_ROLES)}")
+    if not isinstance(code, str) or not SLUG.match(code):
+        raise ContentError(path, f"{where}.{kind}", "a policy or product code (a-z 0-9 -)")
+    return str(kind), code
 
 
 def _optional_text(path: Path, where: str, value: Any) -> str | None:
@@ -149,24 +174,37 @@ def ensure_demo_accounts(db: Session, accounts: tuple[DemoAccount, ...]) -> list
     return created
 
 
-def bind_demo_enterprise(
-    db: Session, *, credit_code: str, legal_rep_citizen_id: str, name: str, actor: str
+def bind_demo_account(
+    db: Session,
+    username: str,
+    *,
+    name: str,
+    actor: str,
+    citizen_id: str | None = None,
+    credit_code: str | None = None,
 ) -> bool:
-    """Makes the demo enterprise account one of the demo city's registered enterprises, acting
-    through its legal representative, so it can sign authorisations for it. Idempotent."""
-    user = get_user_by_username(db, "enterprise")
+    """Makes a demo account a member of the demo city: a resident (``citizen_id``), or an
+    enterprise acting through its registered legal representative (``credit_code`` and the
+    representative's ``citizen_id``), so what it signs and is offered is theirs. The account's
+    name becomes theirs. Idempotent; False when nothing changed or the person is another
+    account's already (one account per person)."""
+    user = get_user_by_username(db, username)
     if user is None:
         return False
-    if (user.credit_code, user.citizen_id) == (credit_code, legal_rep_citizen_id):
+    wanted_code = credit_code if credit_code is not None else user.credit_code
+    if (user.citizen_id, user.credit_code, user.display_name) == (citizen_id, wanted_code, name):
         return False
-    taken = db.scalar(
-        select(User).where(User.citizen_id == legal_rep_citizen_id, User.id != user.id)
-    )
-    if taken is not None:
-        return False
-    before = {"credit_code": user.credit_code, "citizen_id": user.citizen_id}
-    user.credit_code = credit_code
-    user.citizen_id = legal_rep_citizen_id
+    if citizen_id is not None:
+        taken = db.scalar(select(User).where(User.citizen_id == citizen_id, User.id != user.id))
+        if taken is not None:
+            return False
+    before = {
+        "citizen_id": user.citizen_id,
+        "credit_code": user.credit_code,
+        "name": user.display_name,
+    }
+    user.citizen_id = citizen_id
+    user.credit_code = wanted_code
     user.display_name = name
     db.flush()
     ledger.record(
@@ -174,7 +212,12 @@ def bind_demo_enterprise(
         actor,
         "account.identity_bound",
         subject=f"user:{user.username}",
-        purpose="demo: the enterprise account acts for a registered enterprise",
-        detail={"before": before, "credit_code": credit_code, "name": name},
+        purpose="demo: the account acts for a member of the demo city",
+        detail={
+            "before": before,
+            "citizen_id": citizen_id,
+            "credit_code": wanted_code,
+            "name": name,
+        },
     )
     return True

@@ -1,0 +1,24 @@
+"""The demo's people as members of the demo city, so each flow works from their pages.
+
+``shuhui demo`` creates the demo accounts (``trust.identity.demo``) and builds the city; then
+:func:`shuhui.demo.city.prepare` gives each account what its flow starts from, as the
+accounts' ``demo_city`` in ``content/<city>/demo-accounts.yaml`` says:
+
+- ``{offer: <policy>}`` (the citizen, the enterprise): the account becomes the member of the
+  city eligible for the policy on the day with the lowest ID (a Qingdao-born resident first; a
+  live enterprise acting through its registered legal representative) that is no other
+  account's, and takes their name; the policy's campaign is run by the demo officer of the
+  implementing department, over the whole city (its other candidates are that officer's work),
+  and that member is confirmed, so the offer waits in 为我推荐的政策.
+- ``{grant: <product>}`` (the bank): the institution is registered as a data consumer, joins the
+  product's zone (a data-bureau operator approves), applies for the product, and the providing
+  department's officer and the operator approve: its console holds a grant to issue a key for.
+
+Everything goes through the domains' ``service`` functions, with the ledger entries the same
+clicks would write, in the caller's transaction. It reads the data core through ``DataCore``
+only (never the generator). Run again, it changes nothing: an account already bound and
+offered the policy, a consumer already granted the product, are left as they are; with
+``rebind`` (``shuhui demo --rebuild``: a new city) the members are chosen again.
+
+Only ``shuhui.cli`` and the tests call it.
+"""

@@ -1,0 +1,349 @@
+"""Binding the demo accounts to members of the demo city and starting their flows (see the
+package's docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from shuhui.channel import grants as channel_grants
+from shuhui.channel import onboarding
+from shuhui.channel.city import CityChannel, city_channel
+from shuhui.core.clock import as_utc, local_today, utcnow
+from shuhui.core.display import mask_citizen_id
+from shuhui.core.settings import Settings
+from shuhui.datacore.store import DataCore
+from shuhui.programs import service as programs
+from shuhui.rules import service as rules_service
+from shuhui.rules.language import Rule
+from shuhui.trust.identity.demo import DemoAccount, bind_demo_account
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
+from shuhui.trust.identity.service import get_user_by_username, list_users
+
+# Qingdao's residents first: their ID's first four digits name the city (GB/T 2260).
+HOME_PREFIX: Final = "3702"
+PAGE: Final = 1_000
+# What the demo consumer tells the bureau when it joins and applies (a bank's credit checks).
+CONTACT: Final = {
+    "contact_name": "数据接口管理员",
+    "contact_phone": "0532-80000000",
+    "contact_email": "api@bank.example.cn",
+}
+PURPOSE: Final = "小微企业信贷审批"
+LEGAL_BASIS: Final = "《征信业管理条例》第十四条；企业本人用证授权"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What one account was given: whom it now is, what waits for it, and whether this run
+    changed anything."""
+
+    username: str
+    member: str  # whom the account is in the city (a name and a code)
+    waiting: str  # what its flow starts from, in Chinese
+    changed: bool
+
+
+def prepare(
+    db: Session,
+    settings: Settings,
+    core: DataCore,
+    accounts: Sequence[DemoAccount],
+    *,
+    actor: str,
+    rebind: bool = False,
+    now: datetime | None = None,
+) -> list[Prepared]:
+    """Every account with a ``demo_city`` gets it (in the caller's transaction). Needs the
+    demo accounts created and the city built; an empty data core prepares nothing."""
+    if not core.tables():
+        return []
+    now = as_utc(now or utcnow())
+    library = programs.Library(settings, core)
+    done: list[Prepared] = []
+    # The people first: an enterprise's legal representative must not be the demo citizen.
+    ordered = sorted(
+        (a for a in accounts if a.demo_city is not None),
+        key=lambda a: Role.enterprise in a.roles,
+    )
+    for account in ordered:
+        assert account.demo_city is not None
+        kind, code = account.demo_city
+        if kind == "offer":
+            done.append(
+                _offer(db, library, accounts, account, code, actor=actor, rebind=rebind, now=now)
+            )
+        else:
+            channel = city_channel(settings.city_content)
+            done.append(_grant(db, channel, accounts, account, code, now=now))
+    return done
+
+
+def _demo_user(db: Session, accounts: Sequence[DemoAccount], role: Role, department: str) -> User:
+    """The demo account of ``role`` working in ``department`` (named in full or short)."""
+    for a in accounts:
+        if role in a.roles and a.department == department:
+            user = get_user_by_username(db, a.username)
+            if user is not None:
+                return user
+    raise LookupError(f"no demo {role} of {department}: add one to demo-accounts.yaml")
+
+
+def _bureau_operator(db: Session, accounts: Sequence[DemoAccount]) -> User:
+    for a in accounts:
+        if Role.data_operator in a.roles:
+            user = get_user_by_username(db, a.username)
+            if user is not None:
+                return user
+    raise LookupError("no demo data operator: add one to demo-accounts.yaml")
+
+
+# --- an offer waiting ---------------------------------------------------------------------------
+
+
+def _offered(db: Session, subject: str | None, rule: str) -> bool:
+    if not subject:
+        return False
+    return any(c.campaign.rule == rule for c in programs.offers_for(db, [subject]))
+
+
+def _offer(
+    db: Session,
+    library: programs.Library,
+    accounts: Sequence[DemoAccount],
+    account: DemoAccount,
+    policy: str,
+    *,
+    actor: str,
+    rebind: bool,
+    now: datetime,
+) -> Prepared:
+    user = get_user_by_username(db, account.username)
+    if user is None:
+        raise LookupError(f"demo account {account.username} missing: create the accounts first")
+    rule = library.rule(policy)
+    person = rule.entity.code == "person"
+    subject = user.citizen_id if person else user.credit_code
+    waiting = f"“{rule.name_zh}”待确认领取"
+    if not rebind and _offered(db, subject, rule.code):
+        return Prepared(user.username, _member(user.display_name, subject, person), waiting, False)
+
+    taken = {u.citizen_id for u in list_users(db) if u.id != user.id and u.citizen_id}
+    with library.connection() as con:
+        found = rules_service.candidates(con, rule, local_today(now), outcomes=("eligible",))
+        keys = sorted((e.key for e in found), key=lambda k: (not k.startswith(HOME_PREFIX), k))
+        member = _person(con, keys, taken) if person else _enterprise(con, keys, taken)
+    if member is None:
+        raise LookupError(f"nobody in the demo city is eligible for {rule.code} today")
+    key, name, citizen_id = member
+    changed = bind_demo_account(
+        db,
+        user.username,
+        name=name,
+        actor=actor,
+        citizen_id=citizen_id,
+        credit_code=None if person else key,
+    )
+    if not _offered(db, key, rule.code):
+        _run_and_confirm(db, library, accounts, rule, key, now)
+        changed = True
+    return Prepared(user.username, _member(name, key, person), waiting, changed)
+
+
+def _member(name: str, key: str | None, person: bool) -> str:
+    """A person's ID is shown masked (the command's output is read over shoulders)."""
+    shown = mask_citizen_id(key) if person else key
+    return f"{name}（{shown}）"
+
+
+def _person(
+    con: duckdb.DuckDBPyConnection, keys: list[str], taken: set[str]
+) -> tuple[str, str, str] | None:
+    free = [k for k in keys if k not in taken]
+    if not free:
+        return None
+    names = dict(
+        con.execute(
+            "SELECT citizen_id, name FROM residents WHERE list_contains(?, citizen_id)",
+            [free[:PAGE]],
+        ).fetchall()
+    )
+    for key in free[:PAGE]:
+        if key in names:
+            return key, str(names[key]), key
+    return None
+
+
+def _enterprise(
+    con: duckdb.DuckDBPyConnection, keys: list[str], taken: set[str]
+) -> tuple[str, str, str] | None:
+    """A live enterprise whose legal representative is no other account's."""
+    rows = con.execute(
+        "SELECT credit_code, name, legal_rep_citizen_id FROM enterprises "
+        "WHERE status = '存续' AND list_contains(?, credit_code)",
+        [keys[:PAGE]],
+    ).fetchall()
+    by_code = {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+    for key in keys[:PAGE]:
+        if key in by_code and by_code[key][1] not in taken:
+            return key, *by_code[key]
+    return None
+
+
+def _run_and_confirm(
+    db: Session,
+    library: programs.Library,
+    accounts: Sequence[DemoAccount],
+    rule: Rule,
+    subject: str,
+    now: datetime,
+) -> None:
+    """The campaign as the department's officer runs it from the console (the city's eligible,
+    免申即享), and that officer's confirmation of ``subject``: the others stay pending."""
+    officer = _demo_user(db, accounts, Role.officer, rule.department)
+    campaign = programs.run_campaign(
+        db,
+        library,
+        rule.code,
+        local_today(now),
+        actor=officer.username,
+        department=officer.department,
+        scope="eligible",
+        now=now,
+    )
+    offset = 0
+    while True:
+        rows, total = programs.candidates_of(db, campaign, "pending", offset=offset, limit=PAGE)
+        chosen = [c.id for c in rows if c.subject == subject]
+        if chosen:
+            programs.confirm(
+                db, campaign, chosen, actor=officer.username, department=officer.department, now=now
+            )
+            return
+        offset += PAGE
+        if offset >= total:
+            raise LookupError(f"{subject} is not among the candidates of {campaign.code}")
+
+
+# --- a grant to call with -----------------------------------------------------------------------
+
+
+# The kind of institution a name says, for the consumer kinds the finance zone takes.
+KIND_IN_NAME: Final = (("银行", "bank"), ("保险", "insurer"), ("担保", "guarantor"))
+
+
+def _consumer_type(city: CityChannel, zone: str, name: str) -> str:
+    """The kind of institution the name says among those the zone takes (else its first)."""
+    accepted = [str(k) for k in city.zones.by_code[zone].attrs.get("consumer_types", [])]
+    for word, kind in KIND_IN_NAME:
+        if word in name and kind in accepted:
+            return kind
+    return accepted[0]
+
+
+def _grant(
+    db: Session,
+    city: CityChannel,
+    accounts: Sequence[DemoAccount],
+    account: DemoAccount,
+    code: str,
+    *,
+    now: datetime,
+) -> Prepared:
+    product = city.products.get(code)
+    if product is None:
+        raise LookupError(f"{account.username}: no data product {code}")
+    if not account.credit_code or not account.department:
+        raise LookupError(f"{account.username}: a consumer names its institution and credit code")
+    institution = f"{account.department}（{account.credit_code}）"
+    waiting = f"已获准使用“{product.item.name_zh}”，可签发密钥"
+    consumer = onboarding.consumer_by_code(db, account.credit_code)
+    if consumer is not None and any(
+        code in channel_grants.application_products(g) and channel_grants.grant_active(g, now)
+        for g in channel_grants.grants(db, consumer.id)
+    ):
+        return Prepared(account.username, institution, waiting, False)
+
+    operator = _bureau_operator(db, accounts)
+    if consumer is None:
+        consumer = onboarding.register_consumer(
+            db,
+            credit_code=account.credit_code,
+            name=account.department,
+            type=_consumer_type(city, product.zone, account.department),
+            actor=account.username,
+            now=now,
+            **CONTACT,
+        )
+    held = {m.zone: m for m in onboarding.memberships(db, consumer.id)}
+    membership = held.get(product.zone)
+    if membership is None or membership.status == "rejected":
+        membership = onboarding.apply_membership(
+            db,
+            city,
+            consumer,
+            product.zone,
+            f"{PURPOSE}：使用{product.item.name_zh}",
+            actor=account.username,
+            now=now,
+        )
+    if membership.status == "pending":
+        onboarding.review_membership(
+            db, membership.id, approve=True, reason="", actor=operator.username, now=now
+        )
+    application = channel_grants.apply_access(
+        db,
+        city,
+        consumer,
+        products=[code],
+        fields=None,
+        purpose=PURPOSE,
+        legal_basis=LEGAL_BASIS,
+        usage="industry",
+        days=365,
+        actor=account.username,
+        now=now,
+    )
+    for provider in sorted(channel_grants.providers_to_review(city, application)):
+        officer = next(
+            (
+                user
+                for a in accounts
+                if Role.officer in a.roles
+                and a.department
+                and city.department(a.department) == provider
+                and (user := get_user_by_username(db, a.username)) is not None
+            ),
+            None,
+        )
+        if officer is None:
+            raise LookupError(f"no demo officer of {provider}: add one to demo-accounts.yaml")
+        channel_grants.review_access(
+            db,
+            city,
+            application.code,
+            decision="approve",
+            reason="",
+            actor=officer.username,
+            department=officer.department,
+            is_bureau=False,
+            now=now,
+        )
+    channel_grants.review_access(
+        db,
+        city,
+        application.code,
+        decision="approve",
+        reason="",
+        actor=operator.username,
+        department=operator.department,
+        is_bureau=True,
+        now=now,
+    )
+    return Prepared(account.username, institution, waiting, True)
