@@ -28,6 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -43,7 +44,13 @@ from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
 from shuhui.synth import CityConfig
 from shuhui.synth.cli import build_city
+from shuhui.trust.identity import service as identity_service
 from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
+
+# The platform hashes passwords with argon2id at about 0.1 s a hash, on purpose; the suite logs
+# in some thousands of times and checks who may log in, not the work factor (which
+# tests/trust/test_passwords.py holds to the default). The cheapest argon2id here saves minutes.
+identity_service.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 POSTGRES_URL = os.environ.get("SHUHUI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -197,9 +204,11 @@ class PostgresTemplates:
         self.dropper.start()
 
     def url(self, database: str) -> str:
-        return (
-            make_url(self.server_url).set(database=database).render_as_string(hide_password=False)
-        )
+        # A commit does not wait for its WAL to reach the disk (a crash loses the last commits,
+        # never consistency): on this VM's disk a flush is ~6 ms, and a test commits many times.
+        url = make_url(self.server_url).set(database=database)
+        url = url.update_query_dict({"options": "-c synchronous_commit=off"})
+        return url.render_as_string(hide_password=False)
 
     def _create(self, name: str, template: str | None) -> None:
         source = f' TEMPLATE "{template}"' if template else ""

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
 from shuhui.core.http import SESSION_COOKIE
+from shuhui.trust.identity import service as identity_service
 from shuhui.trust.identity.models import LoginSession, User
 from tests.fixtures import csrf_from, login
 
@@ -179,6 +180,14 @@ def test_password_is_stored_as_argon2id(client: TestClient, app: FastAPI) -> Non
     assert stored is not None
     assert stored.startswith("$argon2id$")
     assert "a-long-password" not in stored
+
+
+def test_the_platform_hashes_at_argon2s_recommended_cost() -> None:
+    """The suite hashes cheaply (tests/fixtures.py); the platform keeps RFC 9106's second
+    recommended option, and a hash made there carries it (so a login rehashes a cheaper one)."""
+    hasher = identity_service.DEFAULT_PASSWORD_HASHER
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (3, 65_536, 4)
+    assert hasher.hash("x").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_duplicate_username_is_a_conflict_and_keeps_the_original(
