@@ -14,6 +14,7 @@ one ``COUNT`` over the ``(recipient, channel, read_at)`` index.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
 
@@ -38,6 +39,21 @@ class Addressee(Protocol):
     def credit_code(self) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message as its recipient reads it (the outbox row stays this module's)."""
+
+    id: int
+    title: str
+    body: str
+    sent_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Message:
+        return cls(row.id, row.title, row.body, row.created_at, row.read_at)
+
+
 def recipients(who: Addressee) -> list[str]:
     """The identifiers messages to ``who`` are addressed to: the person, the organisation."""
     return [i for i in (who.citizen_id, who.credit_code) if i]
@@ -60,7 +76,7 @@ def unread_count(db: Session, who: Addressee) -> int:
 
 def inbox(
     db: Session, who: Addressee, *, offset: int = 0, limit: int = 20
-) -> tuple[list[OutboxMessage], int]:
+) -> tuple[list[Message], int]:
     """A page of ``who``'s messages, newest first, and how many there are in all."""
     where = _inbox(who)
     if where is None:
@@ -73,14 +89,14 @@ def inbox(
         .offset(offset)
         .limit(min(limit, PAGE_MAX))
     )
-    return list(rows), total
+    return [Message.of(row) for row in rows], total
 
 
-def recent(db: Session, who: Addressee, limit: int = 5) -> list[OutboxMessage]:
+def recent(db: Session, who: Addressee, limit: int = 5) -> list[Message]:
     return inbox(db, who, limit=limit)[0]
 
 
-def message(db: Session, who: Addressee, message_id: int) -> OutboxMessage:
+def _own(db: Session, who: Addressee, message_id: int) -> OutboxMessage:
     """One of ``who``'s messages; another's, an SMS copy or none at all is the same 404."""
     found = db.get(OutboxMessage, message_id)
     if found is None or found.channel != PORTAL or found.recipient not in recipients(who):
@@ -88,15 +104,19 @@ def message(db: Session, who: Addressee, message_id: int) -> OutboxMessage:
     return found
 
 
+def message(db: Session, who: Addressee, message_id: int) -> Message:
+    return Message.of(_own(db, who, message_id))
+
+
 def mark_read(
     db: Session, who: Addressee, message_id: int, *, now: datetime | None = None
-) -> OutboxMessage:
+) -> Message:
     """Marks one message read (the first time only: when it was first read stays true)."""
-    found = message(db, who, message_id)
+    found = _own(db, who, message_id)
     if found.read_at is None:
         found.read_at = as_utc(now or utcnow())
         db.flush()
-    return found
+    return Message.of(found)
 
 
 def mark_all_read(db: Session, who: Addressee, *, now: datetime | None = None) -> int:

@@ -19,7 +19,6 @@ from pydantic import BaseModel
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
 from shuhui.programs import messages
-from shuhui.programs.models import OutboxMessage
 from shuhui.trust.identity.deps import DB, CurrentUser
 
 pages = APIRouter(include_in_schema=False)
@@ -83,12 +82,12 @@ class MessageOut(BaseModel):
     read: bool
 
     @classmethod
-    def of(cls, m: OutboxMessage) -> MessageOut:
+    def of(cls, m: messages.Message) -> MessageOut:
         return cls(
             id=m.id,
             title=m.title,
             body=m.body,
-            sent_at=m.created_at,
+            sent_at=m.sent_at,
             read_at=m.read_at,
             read=m.read_at is not None,
         )
