@@ -120,6 +120,7 @@ def test_paging_is_bounded_and_refused_in_chinese(inbox: Inbox) -> None:
         ({"offset": -1}, "offset"),
         ({"offset": "1.5"}, "offset"),
         ({"offset": 10**7}, "offset"),
+        ({"offset": "²"}, "offset"),
     ):
         refused = inbox.first.get("/api/v1/messages", params=params)
         assert refused.status_code == 422, params
@@ -145,7 +146,8 @@ def test_opening_marks_read_and_only_the_recipient_can(inbox: Inbox) -> None:
         assert client.post(f"/api/v1/messages/{target}/read").status_code == 404
         assert client.get(f"/messages/{target}", headers=HTML).status_code == 404
     assert inbox.first.post("/api/v1/messages/999999/read").status_code == 404
-    assert inbox.first.post("/api/v1/messages/abc/read").status_code == 404
+    for odd in ("abc", "²", "1" * 20):
+        assert inbox.first.post(f"/api/v1/messages/{odd}/read").status_code == 404
     officer = as_user(inbox.app, "officer")
     assert officer.post(f"/api/v1/messages/{newest['id']}/read").status_code == 404
     assert listing(inbox.first)["unread"] == 3 and listing(inbox.second)["unread"] == 1

@@ -9,6 +9,7 @@ badge comes from :func:`unread_for_layout`, which the layout calls once per page
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -28,14 +29,24 @@ PER_PAGE: Final = 20
 OFFSET_MAX: Final = 1_000_000
 PAGE_MAX: Final = OFFSET_MAX // PER_PAGE
 # Taken as text and read here, so a bad value is refused in the words the pages use.
-Whole = Annotated[str, Query(max_length=12)]
+Offset = Annotated[
+    str, Query(max_length=12, description=f"where the page starts: a whole number 0–{OFFSET_MAX}")
+]
+Limit = Annotated[
+    str,
+    Query(max_length=12, description=f"messages per page: a whole number 1–{messages.PAGE_MAX}"),
+]
+PageNumber = Annotated[str, Query(max_length=12)]
 MessageId = Annotated[str, Path(max_length=20)]
+# ASCII digits only: str.isdigit() takes "²", which int() refuses.
+WHOLE = re.compile(r"-?[0-9]{1,12}")
+DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 def whole(value: str, field: str, label: str, low: int, high: int) -> int:
     """``value`` as a whole number in [low, high], or the refusal naming ``field`` in Chinese."""
     text = value.strip()
-    number = int(text) if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()) else None
+    number = int(text) if WHOLE.fullmatch(text) else None
     if number is None:
         reason = f"{label}须为整数"
     elif not low <= number <= high:
@@ -49,7 +60,7 @@ def whole(value: str, field: str, label: str, low: int, high: int) -> int:
 
 def parse_message_id(value: str) -> int:
     # An identifier that cannot be one is a message that does not exist, as for anyone else's.
-    if not value.isdigit() or len(value) > 18:
+    if not DIGITS.fullmatch(value):
         raise Problem("not-found", detail=f"没有编号为 {value} 的消息")
     return int(value)
 
@@ -108,7 +119,7 @@ class ReadAllOut(BaseModel):
 
 @api.get("", summary="My messages, newest first (站内消息)")
 def list_messages(
-    db: DB, user: CurrentUser, offset: Whole = "0", limit: Whole = str(PER_PAGE)
+    db: DB, user: CurrentUser, offset: Offset = "0", limit: Limit = str(PER_PAGE)
 ) -> MessagePage:
     start = whole(offset, "offset", "起始位置", 0, OFFSET_MAX)
     size = whole(limit, "limit", "每页条数", 1, messages.PAGE_MAX)
@@ -137,7 +148,7 @@ def read_one(db: DB, user: CurrentUser, message_id: MessageId) -> MessageOut:
 
 
 @pages.get("/messages", response_class=HTMLResponse)
-def inbox_page(request: Request, db: DB, user: CurrentUser, page: Whole = "1") -> Response:
+def inbox_page(request: Request, db: DB, user: CurrentUser, page: PageNumber = "1") -> Response:
     number = whole(page, "page", "页码", 1, PAGE_MAX)
     rows, total = messages.inbox(db, user, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
     unread = messages.unread_count(db, user)
