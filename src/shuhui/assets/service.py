@@ -489,3 +489,34 @@ def counts_by_status(db: Session, user: User) -> dict[str, int]:
 
 def dataset_choices(db: Session) -> list[Dataset]:
     return catalog_service.data_core_datasets(db)
+
+
+# --- the workbench's counts -------------------------------------------------------------------
+
+
+def count_pending_reviews(db: Session, reviewer: User) -> int:
+    """Submitted applications ``reviewer`` may review: not their own (four eyes)."""
+    if not is_operator(reviewer):
+        return 0
+    query = select(func.count()).where(
+        AssetRegistration.status == "submitted", AssetRegistration.applicant != reviewer.username
+    )
+    return int(db.scalar(query) or 0)
+
+
+def count_unvalued(db: Session, user: User) -> int:
+    """Registered assets with no valuation yet (an operator values them)."""
+    if not is_operator(user):
+        return 0
+    query = select(func.count()).where(
+        AssetRegistration.status == "registered", AssetRegistration.valuation.is_(None)
+    )
+    return int(db.scalar(query) or 0)
+
+
+def count_returned(db: Session, applicant: User) -> int:
+    """Applications returned to ``applicant`` for changes (only they resubmit)."""
+    query = select(func.count()).where(
+        AssetRegistration.status == "returned", AssetRegistration.applicant == applicant.username
+    )
+    return int(db.scalar(query) or 0)

@@ -12,7 +12,8 @@ with their amount and, for the undetermined, the missing inputs. The department 
 confirms candidates (some, or every pending one) or does not (with a reason); a
 confirmed candidate is offered: the offer shows in the recipient's 为我推荐的政策 (matched by
 citizen ID or credit code) and two messages (portal, SMS) wait in `program_outbox` for
-the messaging gateway. The recipient accepts (a `BenefitGrant` is recorded), declines
+the messaging gateway; the portal's are the recipient's 站内消息 (`messages`: read, marked
+read, counted unread for the header). The recipient accepts (a `BenefitGrant` is recorded), declines
 (optionally saying why), or — when the rule was undetermined — completes a short
 application, one answer per missing input, asked and read by the input's type (a 是/否
 choice, a number, a date; `rules.language.parse_value`, a bad answer refused next to

@@ -111,9 +111,12 @@ class BenefitGrant(Base):
 
 class OutboxMessage(Base):
     """A message to a recipient, waiting for the messaging gateway (SMS, the portal's inbox)
-    to take it; kept so nothing is lost if the gateway is down."""
+    to take it; kept so nothing is lost if the gateway is down. The portal's messages are the
+    recipient's 站内消息 (``programs.messages``): ``read_at`` is set when they open one."""
 
     __tablename__ = "program_outbox"
+    # The header counts a person's unread portal messages on every page: one index answers it.
+    __table_args__ = (Index("ix_program_outbox_inbox", "recipient", "channel", "read_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recipient: Mapped[str] = mapped_column(String(18), index=True)
@@ -123,3 +126,4 @@ class OutboxMessage(Base):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("program_candidates.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

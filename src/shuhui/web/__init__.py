@@ -7,4 +7,13 @@ sideways, with headings, names (``td.name``), codes and figures kept on one line
 elder-friendly mode (适老化) enlarges the root type size and darkens text and lines; the header
 switches it with ``?elder=on|off`` and the middleware keeps the choice in a cookie, as it does the
 language.
+
+Once logged in, ``/`` is the person's workbench (工作台, ``workbench``): to-do cards that the
+domains provide (each domain's ``workbench.todos(db, user)`` returns ``core.workbench.Todo``
+counts; the app factory lists the providers in ``app.state.todo_providers`` as it lists the
+routers), their latest messages and shortcuts for their roles; a visitor still sees the
+introduction (``home.html``). The message centre (站内消息, ``messages``: ``/messages`` and
+``/api/v1/messages``) shows the portal messages of programs' outbox to their recipient, and the
+header carries the unread count (``unread_for_layout``, one indexed ``COUNT`` per page rendered,
+with an ``aria-label`` such as "站内消息：3 条未读消息").
 """

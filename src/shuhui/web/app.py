@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import shuhui
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
+from shuhui.assets import workbench as asset_workbench
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.ckan import routes as ckan_routes
@@ -26,6 +28,7 @@ from shuhui.channel import keys as channel_keys
 from shuhui.channel import pages as channel_pages
 from shuhui.channel import review_pages as channel_review_pages
 from shuhui.channel import routes as channel_routes
+from shuhui.channel import workbench as channel_workbench
 from shuhui.channel import writes as channel_writes
 from shuhui.channel.engine import Engine
 from shuhui.core import display, i18n
@@ -39,11 +42,14 @@ from shuhui.datacore.store import DataCore
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
+from shuhui.programs import workbench as programs_workbench
 from shuhui.trust.authorisations import context as authorisation_context
 from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
+from shuhui.trust.authorisations import workbench as authorisation_workbench
 from shuhui.trust.identity import pages as identity_pages
 from shuhui.trust.identity import routes as identity_routes
+from shuhui.trust.identity import workbench as identity_workbench
 from shuhui.trust.identity.deps import load_user, require_role
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import routes as ledger_routes
@@ -51,12 +57,14 @@ from shuhui.trust.ledger.keys import platform_key
 from shuhui.trust.ledger.service import TreeCache
 from shuhui.trust.seals import pages as seal_pages
 from shuhui.trust.seals import routes as seal_routes
+from shuhui.web import messages as web_messages
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
 from shuhui.web.middleware import RequestContextMiddleware
 from shuhui.web.nav import MODULES
 from shuhui.web.purposes import ChannelPurposes
 from shuhui.web.registry import DataCoreEnterprises
+from shuhui.web.workbench import TodoProvider
 
 # Each domain brings its own templates; the web package brings the layout they extend.
 TEMPLATE_PACKAGES = (
@@ -84,6 +92,8 @@ def _template_env(mounted: set[str]) -> Environment:
         version=shuhui.__version__,
         modules=[(m, m.path in mounted) for m in MODULES],
     )
+    # The header's unread-message badge, counted only when a page with a user renders.
+    env.globals["unread_messages"] = web_messages.unread_for_layout
     env.filters["local_time"] = format_local
     env.filters["fromjson"] = json.loads
     env.filters["yuan"] = display.yuan
@@ -133,6 +143,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, app.state.channel_writes, channel_gateway.record_calls
     )
     app.state.policy_library = programs_service.Library(settings, app.state.datacore)
+    # What each domain puts on a person's workbench, asked in this order (``web.workbench``).
+    todo_providers: tuple[TodoProvider, ...] = (
+        programs_workbench.todos,
+        authorisation_workbench.todos,
+        asset_workbench.todos,
+        partial(channel_workbench.todos, city=app.state.city_channel),
+        identity_workbench.todos,
+    )
+    app.state.todo_providers = todo_providers
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)
@@ -148,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dcat_routes.pages,
         web_routes.pages,
         web_routes.api,
+        web_messages.pages,
+        web_messages.api,
         identity_pages.pages,
         identity_routes.api,
         ledger_routes.api,

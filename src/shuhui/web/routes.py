@@ -1,4 +1,5 @@
-"""Platform pages and endpoints: home, health, problem types, identifiers, regions, API docs."""
+"""Platform pages and endpoints: home (the workbench once logged in), health, problem types,
+identifiers, regions, API docs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from shuhui.core.errors import PROBLEM_TYPES, Problem
 from shuhui.core.http import render
 from shuhui.core.migrate import current_revision, head_revision
 from shuhui.core.regions import qingdao_districts
+from shuhui.trust.identity.deps import DB, OptionalUser
+from shuhui.web import workbench
 
 pages = APIRouter(include_in_schema=False)
 health = APIRouter(tags=["platform"])
@@ -27,7 +30,10 @@ DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
 
 @pages.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
+def home(request: Request, db: DB, user: OptionalUser) -> Response:
+    """A logged-in person's workbench (工作台); a visitor's introduction to the platform."""
+    if user is not None:
+        return workbench.page(request, db, user)
     tables = request.app.state.datacore.tables()
     return render(
         request,

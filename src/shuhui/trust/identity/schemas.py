@@ -199,6 +199,9 @@ class Viewer(BaseModel):
     display_name: str
     roles: frozenset[Role]
     must_change_password: bool = False
+    # Whom messages to this account are addressed to (the header counts the unread); never shown.
+    citizen_id: str | None = None
+    credit_code: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Viewer:
@@ -208,4 +211,6 @@ class Viewer(BaseModel):
             display_name=user.display_name,
             roles=user.role_set,
             must_change_password=user.must_change_password,
+            citizen_id=user.citizen_id,
+            credit_code=user.credit_code,
         )
