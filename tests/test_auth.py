@@ -199,7 +199,8 @@ def test_duplicate_username_is_a_conflict_and_keeps_the_original(
     assert response.status_code == 409
     assert response.json()["field"] == "username"
     assert count_users(app) == before
-    assert client.get("/api/v1/admin/users").json()[4]["display_name"] == "张小青"
+    users = {u["username"]: u for u in client.get("/api/v1/admin/users").json()}
+    assert users["citizen"]["display_name"] == "张小青"
 
 
 def test_bad_citizen_id_names_the_field_and_creates_nothing(

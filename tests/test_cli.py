@@ -87,10 +87,12 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     assert "demo city: 20 tables" in first.stderr
     assert "http://127.0.0.1:8000/login" in first.stderr
     assert "citizen" in first.stderr
-    # The demo enterprise account now acts for one of the city's registered enterprises.
-    assert "demo enterprise account:" in " ".join(first.stderr.split())
+    # The demo citizen and enterprise become members of the city, each with an offer waiting.
+    said = " ".join(first.stderr.split())
+    assert "demo citizen:" in said and "demo enterprise:" in said
     second = run("demo", "--residents", "1000", env=env)
     assert second.returncode == 0, second.stderr
+    assert "demo citizen:" not in " ".join(second.stderr.split())  # bound once, kept
     assert f"0 created, {accounts} already there" in second.stderr
     assert "demo city already built: 20 tables" in second.stderr
     assert "demo enterprise account:" not in " ".join(second.stderr.split())

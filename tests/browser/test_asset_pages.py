@@ -27,7 +27,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 CITY_CONTENT = REPO_ROOT / "content" / "qingdao"
 
 DATASET = "cremations"
-DATASET_OPTION = "遗体火化信息（cremations）"
+DATASET_OPTION = "遗体火化信息"
 # A well-formed unified social credit code (GB 32100) for the bureau as the holder.
 BUREAU_CODE = "11370200MADD272H4P"
 # A well-formed enterprise code: the demo enterprise's until `shuhui demo` binds it to a

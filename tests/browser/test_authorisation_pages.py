@@ -48,7 +48,7 @@ def test_grant_sign_verify_and_revoke_a_mandate(
 
     officer = new_page(browser)
     log_in(officer, server_url, "officer", DEMO_PASSWORD)
-    officer.get_by_role("link", name="核验").click()
+    officer.locator("header.topbar").get_by_role("link", name="核验").click()
     officer.locator("#verify-form").get_by_label("授权码").fill(code)
     officer.locator("#verify-form").get_by_role("button", name="核验").click()
     expect(officer.locator("#verdict")).to_have_attribute("data-valid", "true")

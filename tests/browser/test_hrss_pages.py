@@ -58,6 +58,8 @@ def test_a_campaign_runs_in_the_pages_and_the_resident_sees_why(
     # Confirm that one and offer it.
     civil.locator(f"#candidate-table input[name=ids][value='{civil_id}']").check()
     civil.get_by_role("button", name="确认所选并推送").click()
+    expect(civil.locator("#confirm-summary")).to_contain_text("将向 1 位居民")
+    civil.locator("#confirm-yes").click()
     expect(civil.locator(f"#candidate-table tr[data-id='{civil_id}']")).to_have_attribute(
         "data-status", "offered"
     )

@@ -131,7 +131,7 @@ def test_a_campaign_finds_confirms_offers_and_grants(city: City) -> None:
     ]
     # …and the resident sees each of them in 谁用了我的数据.
     uses = one.get("/me/data-uses").text
-    assert "部门工作人员查看了我的政策核对依据" in uses and "开始享受政策待遇" in uses
+    assert "部门工作人员查看了政策核对依据" in uses and "开始享受政策待遇" in uses
     assert ledger_actions(city, third["subject"]) == ["programs.rejected"]
     with transaction(city.app.state.session_factory) as db:
         channels = db.scalars(

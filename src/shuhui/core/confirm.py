@@ -23,19 +23,20 @@ from shuhui.core.http import CSRF_FIELD, render
 CONFIRM_FIELD = "confirm"
 CONFIRM_VALUE = "yes"
 
-Text = tuple[str, str]
+# A text as the templates' t(zh, en) takes it.
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class Ask:
-    """What the confirmation page says and where its answer goes (every text zh-CN, English)."""
+    """What the confirmation page says and where its answer goes (every text a zh-CN, English pair)."""
 
-    title: Text
-    summary: Text  # how many and what, e.g. 将向 537 位居民发送…，发送后不能撤回
+    title: Pair
+    summary: Pair  # how many and what, e.g. 将向 537 位居民发送…，发送后不能撤回
     action: str  # the form's own URL: the confirmed post goes where the first one went
     cancel: str  # where 取消 leads; nothing is changed on the way
-    button: Text
-    consequences: Sequence[Text] = field(default_factory=tuple)
+    button: Pair
+    consequences: Sequence[Pair] = field(default_factory=tuple)
     count: int | None = None  # the number the summary states, for tests and assistive text
 
 
