@@ -300,7 +300,7 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
     ]
 
     nameless = post(ch.insurer, "/channel/keys", {"grants": [ch.grant], "label": " "})
-    assert nameless.status_code == 422 and field_error(nameless.text, "label") == "1-64 characters"
+    assert nameless.status_code == 422 and field_error(nameless.text, "label") == "1 到 64 个字"
 
     bank = as_user(ch.app, "bank")
     registration = {

@@ -55,7 +55,7 @@ def test_ls_and_check(shuhui: CliRunner) -> None:
     assert "no problems" in output
     code, output = invoke(shuhui, "check", "--date", "2014-01-01")
     assert code == 1
-    assert "not in force on 2014-01-01" in output
+    assert "2014-01-01 不在这条规则的有效期内" in output
 
 
 def test_run_counts_every_entity_and_agrees_with_plain_sql(shuhui: CliRunner, city: Path) -> None:
