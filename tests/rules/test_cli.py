@@ -113,7 +113,7 @@ def test_explain_one_entity(shuhui: CliRunner, city: Path) -> None:
     assert "结论: 待定" in text and "属于最低生活保障家庭" in text
     code, output = invoke(shuhui, "explain", "elderly-allowance", "nobody", "--date", ON)
     assert code == 1
-    assert "not in residents" in output
+    assert "没有找到这个自然人" in output
     code, output = invoke(shuhui, "run", "no-such-rule", "--date", ON)
     assert code == 1
     assert "没有名为 no-such-rule 的规则。" in output and "您是不是要找" not in output
