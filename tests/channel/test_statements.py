@@ -153,7 +153,7 @@ def test_a_month_that_is_over_is_issued_sealed_and_kept(channel: Channel, tmp_pa
 def test_a_month_not_over_or_malformed_is_refused_naming_the_month(channel: Channel) -> None:
     ch = channel
     this = month_of(utcnow()).strftime("%Y-%m")
-    for month, reason in [(this, "not over yet"), ("2026-13", "YYYY-MM")]:
+    for month, reason in [(this, "这个月还没结束"), ("2026-13", "应写成“年-月”")]:
         refused = issue(ch, month)
         assert refused.status_code == 422
         assert refused.headers["content-type"].startswith("application/problem+json")

@@ -55,7 +55,7 @@ def _ids(form: Any) -> list[int]:
     out = []
     for raw in form.getlist("ids"):
         if not isinstance(raw, str) or not raw.isdigit():
-            raise invalid("ids", "candidate numbers")
+            raise invalid("ids", Text("应为候选人编号", "candidate numbers"))
         out.append(int(raw))
     return out
 
@@ -211,7 +211,9 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
             try:
                 limit = int(typed["limit"])
             except ValueError:
-                raise invalid("limit", "a whole number", detail="最多人数须为整数") from None
+                raise invalid(
+                    "limit", Text("必须是整数", "a whole number"), detail="最多人数须为整数"
+                ) from None
         c = service.run_campaign(
             db,
             library_of(request),
@@ -331,7 +333,7 @@ async def confirm(request: Request, db: DB, user: Officer, code: str) -> Respons
         c = service.campaign(db, code, user.department)
         ids = None if _text(form, "all") == "1" else _ids(form)
         if ids == []:
-            raise invalid("ids", "choose at least one candidate")
+            raise invalid("ids", Text("请至少选择一位候选人", "choose at least one candidate"))
         if not confirmed(form):
             pending = service.funnel(db, c)["status_pending"] if ids is None else len(set(ids))
             if pending == 0:

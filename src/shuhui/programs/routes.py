@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.programs import service
 from shuhui.programs.models import CANDIDATE_STATES, BenefitGrant, Campaign, Candidate
 from shuhui.programs.schemas import (
@@ -158,7 +159,7 @@ def candidates(
     if not 1 <= limit <= 500:
         raise invalid("limit", "1-500")
     if offset < 0:
-        raise invalid("offset", "0 or more")
+        raise invalid("offset", Text("不能小于 0", "0 or more"))
     rows, total = service.candidates_of(
         db, service.campaign(db, code, user.department), status, offset=offset, limit=limit
     )

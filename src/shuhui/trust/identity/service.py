@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.identity.models import LoginSession, LoginThrottle, User, UserRole
 from shuhui.trust.identity.roles import Role
@@ -88,13 +89,15 @@ def create_user(
         raise Problem(
             "conflict",
             detail=f"用户名 {data.username} 已存在",
-            errors=[FieldError("username", "already taken")],
+            errors=[FieldError("username", Text("已被占用", "already taken"))],
         )
     if data.citizen_id and db.scalar(select(User).where(User.citizen_id == data.citizen_id)):
         raise Problem(
             "conflict",
             detail="该身份证号已绑定其他账户",
-            errors=[FieldError("citizen_id", "already bound to another account")],
+            errors=[
+                FieldError("citizen_id", Text("已绑定其他账户", "already bound to another account"))
+            ],
         )
     user = User(
         username=data.username,

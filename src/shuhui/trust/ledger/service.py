@@ -26,6 +26,7 @@ from sqlalchemy.types import NullType
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
 from shuhui.trust.crypto.merkle import HashAlgorithm, MerkleTree, leaf_hashes
 from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, verify
@@ -289,9 +290,19 @@ def checkpoint_valid(checkpoint: LedgerCheckpoint, public: SM2PublicKey) -> str 
 
 def entries(db: Session, start: int, end: int) -> list[LedgerEntry]:
     if start < 0 or end < start:
-        raise Problem("validation", errors=[FieldError("start", "need 0 <= start <= end")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError("start", Text("起止序号应满足 0 ≤ 起 ≤ 止", "need 0 <= start <= end"))
+            ],
+        )
     if end - start > MAX_PAGE:
-        raise Problem("validation", errors=[FieldError("end", f"at most {MAX_PAGE} entries")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError("end", Text(f"一次最多 {MAX_PAGE} 条", f"at most {MAX_PAGE} entries"))
+            ],
+        )
     return list(
         db.scalars(
             select(LedgerEntry)
@@ -303,7 +314,14 @@ def entries(db: Session, start: int, end: int) -> list[LedgerEntry]:
 
 def check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
-        raise Problem("validation", errors=[FieldError(name, f"must be between {low} and {high}")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    name, Text(f"应在 {low} 到 {high} 之间", f"must be between {low} and {high}")
+                )
+            ],
+        )
 
 
 @dataclass(frozen=True)
