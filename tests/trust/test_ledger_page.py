@@ -149,8 +149,8 @@ def test_entries_name_actions_and_actors_and_mask_people(app: FastAPI) -> None:
     with transaction(app.state.session_factory) as db:
         ledger.record(db, "officer", "mandate.checked", subject=CITIZEN_ID, purpose="核查委托")
         ledger.record(db, f"consumer:{BANK_CODE}", "channel.answered", subject=CITIZEN_ID)
-        ledger.record(db, "cli:root", "data.loaded", subject="table:residents")
-        ledger.record(db, "system", "some.future_action")
+        ledger.record(db, "cli:root", "data.loaded", subject="table:residents", purpose="x y")
+        ledger.record(db, "system", "some.future_action", purpose="counter check")
     page = as_user(app, "admin").get("/admin/ledger", headers=HTML).text
     rows = dict(re.findall(r'<tr data-seq="(\d+)">(.*?)</tr>', page, re.S))
     first = len(DEMO_ACCOUNTS)
@@ -160,6 +160,11 @@ def test_entries_name_actions_and_actors_and_mask_people(app: FastAPI) -> None:
     assert "青岛示范银行" in answered and "数据通道调用得到答复" in answered
     assert "服务器上的命令行操作" in loaded and "<code>table:residents</code>" in loaded
     assert "其他操作记录" in future and "系统自动处理" in future
+    # Purposes: typed in Chinese, shown as typed; the code's own English ones named; any other
+    # English one only as code.
+    assert '<td class="purpose">核查委托</td>' in checked
+    assert '<td class="purpose">窗口核验</td>' in future
+    assert '<td class="purpose"><code>x y</code></td>' in loaded
     # The raw action strings are there only as code, never as a label people read.
     text = visible(page)
     for action in ("mandate.checked", "channel.answered", "data.loaded", "some.future_action"):

@@ -31,7 +31,7 @@ from shuhui.core.http import render
 from shuhui.core.i18n import Text
 from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
-from shuhui.trust.ledger.actions import action_name
+from shuhui.trust.ledger.actions import action_name, purpose_name
 from shuhui.trust.ledger.models import LedgerEntry
 from shuhui.trust.ledger.service import Finding
 
@@ -73,6 +73,7 @@ class Row:
     actor_name: Text | str | None
     subject: str
     purpose: str | None
+    purpose_name: Text | None
     grant: str | None
 
 
@@ -102,6 +103,7 @@ def _rows(db: Session, entries: list[LedgerEntry], names: ActorNames) -> list[Ro
             actor_name=_actor_label(e.actor, known),
             subject=mask_citizen_id(e.subject) if e.subject else "",
             purpose=e.purpose,
+            purpose_name=purpose_name(e.purpose) if e.purpose else None,
             grant=e.grant,
         )
         for e in entries
