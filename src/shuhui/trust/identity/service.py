@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -76,6 +76,31 @@ def to_out(user: User, locked_until: datetime | None = None) -> UserOut:
 
 def get_user_by_username(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
+
+
+# How the data channel's gateway names the institution calling it in the ledger.
+CONSUMER_ACTOR = "consumer:"
+
+
+def actor_names(db: Session, actors: Iterable[str]) -> dict[str, str]:
+    """The names people know the ledger's actors by, where an account says so: an account's
+    name for its username, an institution's (its account's organisation) for
+    ``consumer:<credit code>``. Actors without an account are left out; two queries in all."""
+    wanted = set(actors)
+    codes = {a.removeprefix(CONSUMER_ACTOR) for a in wanted if a.startswith(CONSUMER_ACTOR)}
+    names: dict[str, str] = {}
+    if wanted:
+        accounts = select(User.username, User.display_name).where(User.username.in_(wanted))
+        names.update((username, name) for username, name in db.execute(accounts))
+    if codes:
+        institutions = (
+            select(User.credit_code, User.department, User.display_name)
+            .where(User.credit_code.in_(codes))
+            .order_by(User.id)
+        )
+        for code, department, name in db.execute(institutions):
+            names.setdefault(f"{CONSUMER_ACTOR}{code}", department or name)
+    return names
 
 
 def list_users(db: Session) -> list[User]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, type_coerce, update
+from sqlalchemy import Table, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -247,6 +247,27 @@ def checkpoint_note(size: int, root: bytes, algorithm: str) -> str:
 
 def latest_checkpoint(db: Session) -> LedgerCheckpoint | None:
     return db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()))
+
+
+def unchecked_size(db: Session) -> int:
+    """Entries recorded since the latest signed checkpoint (all of them if there is none)."""
+    latest = latest_checkpoint(db)
+    return max(0, committed_size(db) - (latest.tree_size if latest else 0))
+
+
+def newest_entries(db: Session, page: int, per_page: int) -> list[LedgerEntry]:
+    """Page ``page`` (from 1) of the entries, newest first, ``per_page`` to a page.
+
+    Read by seq range, which the primary key serves directly, not by OFFSET over the whole log.
+    """
+    end = committed_size(db) - (page - 1) * per_page
+    if page < 1 or per_page < 1 or end <= 0:
+        return []
+    return entries(db, max(0, end - per_page), end)[::-1]
+
+
+def checkpoint_count(db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(LedgerCheckpoint)) or 0)
 
 
 def make_checkpoint(db: Session, tree: MerkleTree, key: SM2PrivateKey) -> LedgerCheckpoint:
