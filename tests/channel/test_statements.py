@@ -234,5 +234,5 @@ def test_the_bureau_issues_from_the_dashboard_and_the_insurer_sees_it(channel: C
     # A month not over, from the page: the form says why, nothing issued.
     this = month_of(utcnow()).strftime("%Y-%m")
     bad = ch.bureau.post("/channel/dashboard/statements", data={"month": this, "csrf_token": token})
-    assert bad.status_code == 422 and "not over yet" in bad.text
+    assert bad.status_code == 422 and "这个月还没结束" in bad.text
     assert f'value="{this}"' in bad.text
