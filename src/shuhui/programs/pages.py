@@ -17,7 +17,7 @@ from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
-from shuhui.programs import service
+from shuhui.programs import recipients, service
 from shuhui.programs.models import CAMPAIGN_SCOPES, CANDIDATE_STATES, ENTITY_KINDS, Candidate
 from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
 from shuhui.rules.explain import ConditionResult, Explanation
@@ -450,7 +450,7 @@ async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> 
                 ),
                 form,
             )
-        service.review_application(
+        recipients.review_application(
             db,
             candidate_id,
             _text(form, "decision"),
@@ -477,7 +477,7 @@ def _offers(
 ) -> Response:
     library = library_of(request)
     offers = []
-    for c in service.offers_for(db, subjects_of(user)):
+    for c in recipients.offers_for(db, subjects_of(user)):
         rule = library.rule(c.campaign.rule)
         found = service.explain_candidate(db, library, c)
         offers.append({**candidate_view(c), "rule": rule, "e": explanation_view(found)})
@@ -486,7 +486,7 @@ def _offers(
         "hrss_offers.html",
         {
             "offers": offers,
-            "grants": service.grants_for(db, subjects_of(user)),
+            "grants": recipients.grants_for(db, subjects_of(user)),
             "yuan": yuan,
             **shown_errors(failed, refusal),
         },
@@ -508,7 +508,7 @@ async def answer(request: Request, db: DB, user: Recipient, offer_id: int) -> Re
         if k.startswith("answer.") and isinstance(v, str)
     }
     try:
-        service.answer(
+        recipients.answer(
             db,
             library_of(request),
             offer_id,
