@@ -17,8 +17,8 @@ read, counted unread for the header). What follows for the recipient is in `reci
 (offers, the answer, the application and its review, the grant). The recipient accepts
 (a `BenefitGrant` is recorded), declines (optionally saying why), or — when the rule was
 undetermined — completes a short application, one answer per missing input, asked and
-read by the input's type (a 是/否 choice, a number, a date; `rules.language.parse_value`, a bad answer refused next to
-its field). The policy is then evaluated again for that one entity with the answers in
+read by the input's type (a 是/否 choice, a number, a date; `rules.language.parse_value`,
+a bad answer refused next to its field). The policy is then evaluated again for that one entity with the answers in
 place of the missing inputs (`applied_outcome`, `applied_amount`); the recipient sees
 the result at once, the department reviews the explanation with the answers marked as
 the applicant's, and approves (granted, with the amount the answers give) only when
