@@ -40,7 +40,7 @@ from shuhui.core import migrate
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
-from shuhui.programs import service
+from shuhui.programs import recipients, service
 from shuhui.programs.models import Candidate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +153,7 @@ def main() -> None:
 
                 def accept(cid: int = cid, subject: str = subject) -> Candidate:
                     with transaction(factory) as db:
-                        return service.answer(
+                        return recipients.answer(
                             db, library, cid, "accept", subjects=[subject], actor=subject
                         )
 

@@ -13,6 +13,7 @@ from shuhui.channel import onboarding
 from shuhui.core.db import transaction
 from shuhui.datacore.store import DataCore
 from shuhui.demo.city import prepare
+from shuhui.programs import recipients
 from shuhui.programs import service as programs
 from shuhui.trust.identity.service import get_user_by_username
 from shuhui.trust.ledger.models import LedgerEntry
@@ -70,7 +71,7 @@ def test_the_demo_people_become_members_of_the_city_with_their_flows_started(
             (citizen.citizen_id, "start-up-subsidy"),
             (enterprise.credit_code, "job-stabilisation-refund"),
         ):
-            (offer,) = programs.offers_for(db, [str(subject)])
+            (offer,) = recipients.offers_for(db, [str(subject)])
             assert (offer.campaign.rule, offer.status) == (policy, "offered")
             assert (offer.reviewed_by, offer.campaign.created_by) == ("officer", "officer")
             # The campaign's other candidates are the officer's to confirm.

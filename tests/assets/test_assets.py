@@ -583,8 +583,8 @@ def test_refusals_in_the_pages_name_the_field_by_its_label(registry: FastAPI) ->
         f"/catalog/assets/{code}/review", data={"decision": "return", "csrf_token": reviewer_token}
     )
     assert no_reason.status_code == 422
-    assert re.search(r'id="form-error">审核意见：say why</p>', no_reason.text)
-    assert 'data-field="reason">say why</span>' in no_reason.text
+    assert re.search(r'id="form-error">审核意见：请说明原因</p>', no_reason.text)
+    assert 'data-field="reason">请说明原因</span>' in no_reason.text
 
 
 def test_rejecting_an_application_in_the_pages_asks_first(registry: FastAPI) -> None:

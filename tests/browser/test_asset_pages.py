@@ -429,7 +429,7 @@ def test_a_bad_application_is_refused_and_a_returned_one_says_why(
         # Returning needs a reason: without one the page says so and nothing changes.
         review.get_by_role("button", name="退回修改").click()
         expect(operator.locator("#form-error")).to_have_text("审核意见：say why")
-        expect(operator.locator("#review-form [data-field='reason']")).to_have_text("say why")
+        expect(operator.locator("#review-form [data-field='reason']")).to_have_text("请说明原因")
         expect(operator.locator("#status")).to_have_text("待审核")
 
         reason = "请补充客流计数设备的数据采集授权说明"

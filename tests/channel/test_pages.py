@@ -300,7 +300,7 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
     ]
 
     nameless = post(ch.insurer, "/channel/keys", {"grants": [ch.grant], "label": " "})
-    assert nameless.status_code == 422 and field_error(nameless.text, "label") == "1-64 characters"
+    assert nameless.status_code == 422 and field_error(nameless.text, "label") == "1 到 64 个字"
 
     bank = as_user(ch.app, "bank")
     registration = {
@@ -342,7 +342,9 @@ def test_a_bad_form_value_comes_back_with_the_fields_reason(channel: Channel) ->
     assert 'value="lots"' in many.text
 
     month = page(ch.insurer, "/channel?month=2026-13")
-    assert month.status_code == 422 and field_error(month.text, "month") == "YYYY-MM"
+    assert (
+        month.status_code == 422 and field_error(month.text, "month") == "应写成“年-月”，如 2024-05"
+    )
     days = page(ch.bureau, "/channel/dashboard?days=9999")
     assert days.status_code == 422 and field_error(days.text, "days") == "1-366"
 

@@ -153,7 +153,7 @@ def test_a_month_that_is_over_is_issued_sealed_and_kept(channel: Channel, tmp_pa
 def test_a_month_not_over_or_malformed_is_refused_naming_the_month(channel: Channel) -> None:
     ch = channel
     this = month_of(utcnow()).strftime("%Y-%m")
-    for month, reason in [(this, "not over yet"), ("2026-13", "YYYY-MM")]:
+    for month, reason in [(this, "这个月还没结束"), ("2026-13", "应写成“年-月”")]:
         refused = issue(ch, month)
         assert refused.status_code == 422
         assert refused.headers["content-type"].startswith("application/problem+json")
@@ -234,5 +234,5 @@ def test_the_bureau_issues_from_the_dashboard_and_the_insurer_sees_it(channel: C
     # A month not over, from the page: the form says why, nothing issued.
     this = month_of(utcnow()).strftime("%Y-%m")
     bad = ch.bureau.post("/channel/dashboard/statements", data={"month": this, "csrf_token": token})
-    assert bad.status_code == 422 and "not over yet" in bad.text
+    assert bad.status_code == 422 and "这个月还没结束" in bad.text
     assert f'value="{this}"' in bad.text

@@ -55,7 +55,7 @@ def test_ls_and_check(shuhui: CliRunner) -> None:
     assert "no problems" in output
     code, output = invoke(shuhui, "check", "--date", "2014-01-01")
     assert code == 1
-    assert "not in force on 2014-01-01" in output
+    assert "2014-01-01 不在这条规则的有效期内" in output
 
 
 def test_run_counts_every_entity_and_agrees_with_plain_sql(shuhui: CliRunner, city: Path) -> None:
@@ -113,7 +113,7 @@ def test_explain_one_entity(shuhui: CliRunner, city: Path) -> None:
     assert "结论: 待定" in text and "属于最低生活保障家庭" in text
     code, output = invoke(shuhui, "explain", "elderly-allowance", "nobody", "--date", ON)
     assert code == 1
-    assert "not in residents" in output
+    assert "没有找到这个自然人" in output
     code, output = invoke(shuhui, "run", "no-such-rule", "--date", ON)
     assert code == 1
     assert "没有名为 no-such-rule 的规则。" in output and "您是不是要找" not in output

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import sqlglot
 
+from shuhui.core.i18n import english
 from shuhui.rules.compiler import compile_rule
 from shuhui.rules.explain import explain
 from shuhui.rules.loader import RuleBook, check_on, load_book
@@ -107,7 +108,8 @@ def test_a_parameter_with_no_value_on_the_date_is_refused(tmp_path: Path) -> Non
     rule = load_book(directory, SPECS).rules["probe"]
     problems = check_on(rule, date(2026, 12, 31))
     assert [p.field for p in problems] == ["test-rules.yaml: probe.parameters.threshold.values"]
-    assert "no value in force on 2026-12-31" in problems[0].reason
+    assert "2026-12-31 时这一参数还没有生效的取值" in problems[0].reason
+    assert "no value in force on 2026-12-31" in english(problems[0].reason)
     assert check_on(rule, date(2027, 1, 1)) == []
     assert check_on(rule, date(2019, 12, 31))[0].field == "test-rules.yaml: probe.valid_from"
 

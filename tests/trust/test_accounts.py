@@ -224,7 +224,16 @@ def test_a_reset_through_the_pages_asks_first_and_the_person_must_change(
     assert confirm.status_code == 200
     assert "重置" in confirm.text and "原密码立即失效" in confirm.text
     assert ledger_entries(app, "account.password_reset") == []  # asking changes nothing
-    shown = client.post("/admin/users/citizen/reset-password", data={"csrf_token": token})
+    # A single post (forged, scripted) is asked the question again and changes nothing.
+    forged = client.post("/admin/users/citizen/reset-password", data={"csrf_token": token})
+    assert forged.status_code == 200 and "原密码立即失效" in forged.text
+    assert 'id="temporary-password"' not in forged.text
+    assert 'name="confirm" value="yes"' in forged.text
+    assert ledger_entries(app, "account.password_reset") == []
+    assert account(app, "citizen").must_change_password is False
+    shown = client.post(
+        "/admin/users/citizen/reset-password", data={"csrf_token": token, "confirm": "yes"}
+    )
     assert shown.status_code == 200
     assert shown.headers["cache-control"] == "no-store"
     found = re.search(r'id="temporary-password"[^>]*>([^<]+)<', shown.text)
@@ -342,9 +351,17 @@ def test_disabling_on_the_page_says_what_will_happen_first(
     assert confirm.status_code == 200
     assert "不能再登录" in confirm.text and "1 个登录会话" in confirm.text
     assert account(app, "citizen").is_active  # asking changed nothing
-    done = client.post(
+    forged = client.post(
         "/admin/users/citizen/disable",
         data={"csrf_token": token, "reason": "账户被盗用"},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 200 and "不能再登录" in forged.text
+    assert 'value="账户被盗用"' in forged.text  # the reason typed is kept for the answer
+    assert account(app, "citizen").is_active and ledger_entries(app, "account.disabled") == []
+    done = client.post(
+        "/admin/users/citizen/disable",
+        data={"csrf_token": token, "reason": "账户被盗用", "confirm": "yes"},
         follow_redirects=False,
     )
     assert done.status_code == 303

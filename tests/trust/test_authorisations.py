@@ -303,7 +303,7 @@ def test_a_mandate_that_forbids_sub_delegation_cannot_be_sub_delegated(people: F
         },
     )
     assert response.status_code == 422
-    assert response.json()["reason"] == "the parent mandate forbids sub-delegation"
+    assert response.json()["reason"] == "上级委托不允许转委托"
 
 
 def test_a_start_earlier_today_means_now_through_the_api_as_on_the_page(people: FastAPI) -> None:

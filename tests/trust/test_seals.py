@@ -298,7 +298,7 @@ def test_the_verify_page(client: TestClient, sealed: dict[str, Any]) -> None:
         files={"document": ("decision.txt", DOCUMENT + b"!"), "envelope": ("e", envelope)},
     )
     assert bad.status_code == 200
-    assert "验证失败" in bad.text and "document does not match the sealed SM3 digest" in bad.text
+    assert "验证失败" in bad.text and "文件与签章时的内容不一致" in bad.text
     forged = client.post(
         "/seals/verify", files={"document": ("d", DOCUMENT), "envelope": ("e", envelope)}
     )

@@ -38,6 +38,7 @@ from shuhui.catalog.models import Dataset
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.content import ContentError, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust.crypto.canonical import JsonValue, canonical_json
 from shuhui.trust.identity.models import User
@@ -81,9 +82,14 @@ def city_registrar(city_content: Path, on: date | None = None) -> Registrar:
 def _text(value: str, where: str, limit: int = TEXT_LIMIT) -> str:
     text = value.strip()
     if not text:
-        raise Problem("validation", errors=[FieldError(where, "must not be empty")])
+        raise Problem(
+            "validation", errors=[FieldError(where, Text("不能为空", "must not be empty"))]
+        )
     if len(text) > limit:
-        raise Problem("validation", errors=[FieldError(where, f"at most {limit} characters")])
+        raise Problem(
+            "validation",
+            errors=[FieldError(where, Text(f"最多 {limit} 个字", f"at most {limit} characters"))],
+        )
     return text
 
 
@@ -99,19 +105,37 @@ def applies_for_a_department(user: User) -> bool:
 
 def _checked(db: Session, app: ApplicationIn, user: User) -> tuple[ApplicationIn, Dataset | None]:
     if app.kind not in ("dataset", "product"):
-        raise Problem("validation", errors=[FieldError("kind", "dataset or product")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("kind", Text("应为数据集或数据产品", "dataset or product"))],
+        )
     dataset = None
     if app.kind == "dataset":
         if not app.dataset:
-            raise Problem("validation", errors=[FieldError("dataset", "name the dataset")])
+            raise Problem(
+                "validation",
+                errors=[FieldError("dataset", Text("请选择数据集", "name the dataset"))],
+            )
         dataset = catalog_service.find_dataset(db, app.dataset)
         if dataset is None:
-            raise Problem("validation", errors=[FieldError("dataset", "no such dataset")])
+            raise Problem(
+                "validation",
+                errors=[FieldError("dataset", Text("没有这个数据集", "no such dataset"))],
+            )
     rights = sorted(set(app.rights))
     unknown = [r for r in rights if r not in ASSET_RIGHTS]
     if not rights or unknown:
         raise Problem(
-            "validation", errors=[FieldError("rights", f"one or more of {', '.join(ASSET_RIGHTS)}")]
+            "validation",
+            errors=[
+                FieldError(
+                    "rights",
+                    Text(
+                        "至少选择一项：" + "、".join(zh for zh, _ in ASSET_RIGHTS.values()),
+                        f"one or more of {', '.join(ASSET_RIGHTS)}",
+                    ),
+                )
+            ],
         )
     try:
         code = parse_credit_code(app.holder_code.strip().upper()).code
@@ -179,7 +203,7 @@ def get_for(db: Session, code: str, user: User) -> AssetRegistration:
         raise Problem(
             "forbidden",
             detail="只有申请人、持有者或大数据局运营人员可以查看此登记",
-            errors=[FieldError("code", "not your application")],
+            errors=[FieldError("code", Text("这不是您的申请", "not your application"))],
         )
     return row
 
@@ -239,10 +263,23 @@ def resubmit(
         raise Problem(
             "forbidden",
             detail="只有原申请人可以修改并重新提交申请",
-            errors=[FieldError("applicant", "only the original applicant resubmits")],
+            errors=[
+                FieldError(
+                    "applicant",
+                    Text("只有原申请人可以重新提交", "only the original applicant resubmits"),
+                )
+            ],
         )
     if row.status != "returned":
-        raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not returned")])
+        raise Problem(
+            "conflict",
+            errors=[
+                FieldError(
+                    "status",
+                    Text("这份申请没有被退回，不能重新提交", f"is {row.status}, not returned"),
+                )
+            ],
+        )
     checked, dataset = _checked(db, app, applicant)
     row.kind, row.title = checked.kind, checked.title
     row.dataset_id = None if dataset is None else dataset.id
@@ -324,15 +361,33 @@ def review(
         raise Problem(
             "forbidden",
             detail="申请人不能审核自己提交的申请（职责分离），请由其他运营人员审核",
-            errors=[FieldError("reviewer", "the applicant cannot review their own application")],
+            errors=[
+                FieldError(
+                    "reviewer",
+                    Text(
+                        "申请人不能审核自己的申请",
+                        "the applicant cannot review their own application",
+                    ),
+                )
+            ],
         )
     if row.status != "submitted":
-        raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not submitted")])
+        raise Problem(
+            "conflict",
+            errors=[
+                FieldError(
+                    "status", Text("这份申请不在待审核状态", f"is {row.status}, not submitted")
+                )
+            ],
+        )
     why = reason.strip()
     if decision in ("return", "reject") and not why:
-        raise Problem("validation", errors=[FieldError("reason", "say why")])
+        raise Problem("validation", errors=[FieldError("reason", Text("请说明原因", "say why"))])
     if len(why) > 1024:
-        raise Problem("validation", errors=[FieldError("reason", "at most 1024 characters")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("reason", Text("最多 1024 个字", "at most 1024 characters"))],
+        )
     if decision == "accept":
         row.status = "registered"
         row.certificate_no = _next_number(db, "QDSJZC", AssetRegistration.certificate_no, now)
@@ -346,7 +401,12 @@ def review(
     elif decision == "reject":
         row.status = "rejected"
     else:
-        raise Problem("validation", errors=[FieldError("decision", "accept, return or reject")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError("decision", Text("请选择通过、退回或驳回", "accept, return or reject"))
+            ],
+        )
     row.reviewer, row.reviewed_at, row.review_reason = reviewer, now, why or None
     db.flush()
     ledger.record(
@@ -400,7 +460,12 @@ def value(
     row = get(db, code)
     if row.status != "registered":
         raise Problem(
-            "conflict", errors=[FieldError("status", "only a registered asset is valued")]
+            "conflict",
+            errors=[
+                FieldError(
+                    "status", Text("只有已登记的资产才能估值", "only a registered asset is valued")
+                )
+            ],
         )
     today = today or utcnow().date()
     results: dict[str, Valuation] = {}
@@ -422,7 +487,9 @@ def value(
             errors += _fields(exc, _cost_field)
     if given.incomes:
         if given.discount_rate is None:
-            errors.append(FieldError("discount_rate", "needed with incomes"))
+            errors.append(
+                FieldError("discount_rate", Text("填写了预期收益时必须填写", "needed with incomes"))
+            )
         else:
             try:
                 results["income"] = income.income_method(
@@ -433,7 +500,11 @@ def value(
             except Problem as exc:
                 errors += _fields(exc, lambda f: _INCOME_FIELDS.get(f, f))
     elif given.discount_rate is not None or given.income_share is not None:
-        errors.append(FieldError("incomes", "give the projected incomes to discount"))
+        errors.append(
+            FieldError(
+                "incomes", Text("请填写要折现的预期收益", "give the projected incomes to discount")
+            )
+        )
     if given.comparables:
         try:
             results["market"] = market.market_method(
@@ -442,7 +513,12 @@ def value(
         except Problem as exc:
             errors += _fields(exc, lambda f: f)
     if not results and not errors:
-        errors.append(FieldError("cost", "give the inputs of at least one method"))
+        errors.append(
+            FieldError(
+                "cost",
+                Text("请至少填写一种估值方法所需的数据", "give the inputs of at least one method"),
+            )
+        )
     books: accounting.AccountingView | None = None
     try:
         # The books carry what the resource cost, not what an appraiser says it is worth.

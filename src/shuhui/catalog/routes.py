@@ -18,6 +18,7 @@ from shuhui.catalog import search, service
 from shuhui.catalog.models import FREQUENCIES, OPEN_LEVELS, SHARE_TYPES, Dataset, ResourceClass
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
+from shuhui.core.i18n import Text
 from shuhui.datacore.errors import TableNotFound
 from shuhui.datacore.schema import TYPE_TITLES
 from shuhui.datacore.store import DataCore
@@ -234,7 +235,7 @@ def download(request: Request, db: DB, name: str) -> Response:
         raise Problem(
             "forbidden",
             detail="该数据集不是无条件开放数据，请通过数据通道申请使用",
-            errors=[FieldError("name", "not open data")],
+            errors=[FieldError("name", Text("这不是开放数据", "not open data"))],
         )
     core: DataCore = request.app.state.datacore
     spec = core.spec(dataset.table_name)

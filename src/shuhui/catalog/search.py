@@ -664,7 +664,15 @@ def parse_fq(fq: str) -> list[tuple[str, str]]:
         if found is None:
             raise Problem(
                 "validation",
-                errors=[FieldError("fq", f"expected field:value at {rest[pos : pos + 20]!r}")],
+                errors=[
+                    FieldError(
+                        "fq",
+                        Text(
+                            f"在 {rest[pos : pos + 20]!r} 处应写成“字段:值”",
+                            f"expected field:value at {rest[pos : pos + 20]!r}",
+                        ),
+                    )
+                ],
             )
         value = found.group(3) if found.group(3) is not None else found.group(2)
         parts.append((found.group(1), value))

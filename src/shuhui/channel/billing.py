@@ -21,6 +21,7 @@ from shuhui.channel.models import USAGES, Call, Consumer, IssuedStatement
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import JsonValue, canonical_json
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.seals import service as seals
@@ -192,9 +193,15 @@ def issue_statements(
     bills the ones that were not. All or nothing: a seal that cannot be used issues none."""
     now = as_utc(now or utcnow())
     if month.day != 1:
-        raise invalid("month", "YYYY-MM")
+        raise invalid("month", Text("应写成“年-月”，如 2024-05", "YYYY-MM"))
     if month >= month_of(now):
-        raise invalid("month", "not over yet: a month is billed after its last day")
+        raise invalid(
+            "month",
+            Text(
+                "这个月还没结束：月末之后才能出账",
+                "not over yet: a month is billed after its last day",
+            ),
+        )
     called, billed = _called_and_billed(db, month)
     todo = sorted(called - billed)
     out: list[IssuedStatement] = []

@@ -15,6 +15,7 @@ from shuhui.channel.engine import Engine
 from shuhui.channel.models import Consumer
 from shuhui.channel.onboarding import consumer_by_code
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.identity.deps import require_role
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -48,5 +49,5 @@ def parse_month(month: str) -> date:
     try:
         parsed = date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise invalid("month", "YYYY-MM") from None
+        raise invalid("month", Text("应写成“年-月”，如 2024-05", "YYYY-MM")) from None
     return parsed

@@ -39,6 +39,7 @@ from shuhui.channel.models import ApiKey, Call, Grant
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations import service as authorisations
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.ledger import service as ledger
@@ -489,10 +490,18 @@ def _read_phase(
         return refuse(Refusal.PRODUCT_UNKNOWN, unknown_product)
     c.product = product
     if not isinstance(payload, dict):
-        return refuse(Refusal.INVALID_PARAMS, invalid("body", "a JSON object: {purpose, params}"))
+        return refuse(
+            Refusal.INVALID_PARAMS,
+            invalid(
+                "body",
+                Text("应为 JSON 对象：{purpose, params}", "a JSON object: {purpose, params}"),
+            ),
+        )
     purpose = payload.get("purpose")
     if not isinstance(purpose, str) or not purpose.strip():
-        no_purpose = invalid("purpose", "required: the purpose of this call")
+        no_purpose = invalid(
+            "purpose", Text("必须填写：本次调用的用途", "required: the purpose of this call")
+        )
         return refuse(Refusal.INVALID_PARAMS, no_purpose)
     c.purpose = " ".join(purpose.split())[:256]
     covering = [g for g in c.held if product.code in application_products(g)]
@@ -510,11 +519,16 @@ def _read_phase(
         return forbidden(Refusal.NOT_A_MEMBER, product.code)
     raw = payload.get("params", {})
     if not isinstance(raw, dict):
-        return refuse(Refusal.INVALID_PARAMS, invalid("params", "a JSON object"))
+        return refuse(
+            Refusal.INVALID_PARAMS, invalid("params", Text("应为 JSON 对象", "a JSON object"))
+        )
     unknown = sorted(set(raw) - {p.name for p in product.params})
     if unknown:
         where = f"params.{unknown[0]}"
-        return refuse(Refusal.INVALID_PARAMS, invalid(where, "not a parameter of this product"))
+        return refuse(
+            Refusal.INVALID_PARAMS,
+            invalid(where, Text("这个产品没有这个参数", "not a parameter of this product")),
+        )
     try:
         params = {p.name: p.parse(raw.get(p.name), today) for p in product.params}
     except Problem as problem:

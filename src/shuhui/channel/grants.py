@@ -17,6 +17,7 @@ from shuhui.channel.models import APPLICATION_STATES, USAGES, AccessApplication,
 from shuhui.channel.onboarding import member_zones
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text, codes
 from shuhui.trust.authorisations import service as authorisations
 from shuhui.trust.ledger import service as ledger
 
@@ -50,11 +51,13 @@ def apply_access(
     chosen = _check_fields(city, wanted, fields or {})
     text = authorisations.normalise_purpose(purpose)
     if not text:
-        raise invalid("purpose", "required")
+        raise invalid("purpose", Text("必须填写", "required"))
     if not legal_basis.strip() or len(legal_basis) > 1024:
-        raise invalid("legal_basis", "1-1024 characters")
+        raise invalid("legal_basis", Text("1 到 1024 个字", "1-1024 characters"))
     if usage not in USAGES:
-        raise invalid("usage", f"one of {', '.join(USAGES)}")
+        raise invalid(
+            "usage", Text("必须是以下之一：" + codes(USAGES), f"one of {', '.join(USAGES)}")
+        )
     if not 1 <= days <= MAX_DAYS:
         raise invalid("days", f"1-{MAX_DAYS}")
     application = AccessApplication(
@@ -92,11 +95,11 @@ def apply_access(
 def _check_products(city: CityChannel, products: Sequence[str], today: date) -> list[str]:
     wanted = sorted(set(products))
     if not wanted:
-        raise invalid("products", "at least one product")
+        raise invalid("products", Text("至少选择一个产品", "at least one product"))
     for code in wanted:
         product = city.products.get(code)
         if product is None or not product.item.in_force(today):
-            raise invalid("products", f"{code}: no such product")
+            raise invalid("products", Text(f"没有编号为 {code} 的产品", f"{code}: no such product"))
     return wanted
 
 
@@ -107,11 +110,22 @@ def _check_fields(
     chosen: dict[str, list[str]] = {}
     for code, names in fields.items():
         if code not in products:
-            raise invalid("fields", f"{code}: not one of the products applied for")
+            raise invalid(
+                "fields",
+                Text(
+                    f"{code} 不在所申请的产品之中", f"{code}: not one of the products applied for"
+                ),
+            )
         known = city.products.by_code[code].output_names
         unknown = sorted(set(names) - set(known))
         if unknown:
-            raise invalid("fields", f"{code}: no output field {', '.join(unknown)}")
+            raise invalid(
+                "fields",
+                Text(
+                    f"产品 {code} 没有这些输出字段：{codes(unknown)}",
+                    f"{code}: no output field {', '.join(unknown)}",
+                ),
+            )
     for code in products:
         names = fields.get(code) or list(city.products.by_code[code].output_names)
         chosen[code] = sorted(set(names))
@@ -197,11 +211,11 @@ def review_access(
             detail=f"该申请处于“{APPLICATION_STATES[application.status][0]}”，您不能审核",
         )
     if decision not in ("approve", "reject", "return"):
-        raise invalid("decision", "approve, reject or return")
+        raise invalid("decision", Text("请选择批准、驳回或退回", "approve, reject or return"))
     if decision != "approve" and not reason.strip():
-        raise invalid("reason", "a rejection or return says why")
+        raise invalid("reason", Text("驳回或退回时请说明原因", "a rejection or return says why"))
     if len(reason) > 1024:
-        raise invalid("reason", "at most 1024 characters")
+        raise invalid("reason", Text("最多 1024 个字", "at most 1024 characters"))
     if not 1 <= rate_per_minute <= 100_000:
         raise invalid("rate_per_minute", "1-100000")
     if not 1 <= monthly_quota <= 100_000_000:
@@ -291,7 +305,7 @@ def resubmit(
     if application.status != "returned":
         raise Problem("conflict", detail="只有退回的申请可以补充后重新提交")
     if not legal_basis.strip() or len(legal_basis) > 1024:
-        raise invalid("legal_basis", "1-1024 characters")
+        raise invalid("legal_basis", Text("1 到 1024 个字", "1-1024 characters"))
     application.legal_basis = legal_basis.strip()
     history = application_history(application)
     history.append(
@@ -331,7 +345,7 @@ def revoke_grant(
     if grant.status != "active":
         raise Problem("conflict", detail="该授权已撤销")
     if not reason.strip():
-        raise invalid("reason", "a revocation says why")
+        raise invalid("reason", Text("撤销时请说明原因", "a revocation says why"))
     grant.status, grant.revoked_at, grant.revoked_reason = "revoked", now, reason.strip()
     bump(db)
     ledger.record(db, actor, "channel.grant.revoked", grant=code, detail={"reason": reason.strip()})

@@ -21,6 +21,7 @@ from shuhui.channel.models import ApiKey, Consumer, Grant
 from shuhui.channel.onboarding import member_zones
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.ledger import service as ledger
 
@@ -54,13 +55,22 @@ def issue_key(
     now = as_utc(now or utcnow())
     wanted = sorted(set(grant_codes))
     if not wanted:
-        raise invalid("grants", "a key serves at least one grant")
+        raise invalid(
+            "grants",
+            Text("一个密钥至少要用于一项已批准的使用许可", "a key serves at least one grant"),
+        )
     held = {g.code: g for g in grants(db, consumer.id)}
     for code in wanted:
         if code not in held or not grant_active(held[code], now):
-            raise invalid("grants", f"{code}: not an active grant of this consumer")
+            raise invalid(
+                "grants",
+                Text(
+                    f"{code} 不是本单位有效的使用许可",
+                    f"{code}: not an active grant of this consumer",
+                ),
+            )
     if not label.strip() or len(label) > 64:
-        raise invalid("label", "1-64 characters")
+        raise invalid("label", Text("1 到 64 个字", "1-64 characters"))
     if not 1 <= days <= KEY_DAYS:
         raise invalid("days", f"1-{KEY_DAYS}")
     prefix = secrets.token_hex(4)

@@ -13,7 +13,7 @@ from shuhui.channel.common import bump
 from shuhui.channel.models import CONSUMER_TYPES, Consumer, Membership
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
-from shuhui.core.i18n import Text
+from shuhui.core.i18n import Text, codes
 from shuhui.core.ids import InvalidIdentifier, parse_credit_code
 from shuhui.trust.ledger import service as ledger
 
@@ -41,7 +41,10 @@ def register_consumer(
     except InvalidIdentifier as exc:
         raise invalid("credit_code", exc.reason) from None
     if type not in CONSUMER_TYPES:
-        raise invalid("type", f"one of {', '.join(CONSUMER_TYPES)}")
+        raise invalid(
+            "type",
+            Text("必须是以下之一：" + codes(CONSUMER_TYPES), f"one of {', '.join(CONSUMER_TYPES)}"),
+        )
     for where, value, limit in (
         ("name", name, 256),
         ("contact_name", contact_name, 64),
@@ -49,7 +52,7 @@ def register_consumer(
         ("contact_email", contact_email, 128),
     ):
         if not value.strip() or len(value) > limit:
-            raise invalid(where, f"1-{limit} characters")
+            raise invalid(where, Text(f"1 到 {limit} 个字", f"1-{limit} characters"))
     if "@" not in contact_email:
         raise invalid("contact_email", Text("请填写电子邮箱地址", "an e-mail address"))
     if consumer_by_code(db, code) is not None:
@@ -83,11 +86,11 @@ def apply_membership(
     now = as_utc(now or utcnow())
     item = city.zones.get(zone)
     if item is None or not item.in_force(local_today(now)):
-        raise invalid("zone", "no such zone")
+        raise invalid("zone", Text("没有这个专区", "no such zone"))
     if consumer.type not in item.attrs.get("consumer_types", []):
         raise invalid("zone", f"{item.name_zh}不接受{CONSUMER_TYPES[consumer.type][0]}加入")
     if not statement.strip() or len(statement) > 2048:
-        raise invalid("statement", "1-2048 characters")
+        raise invalid("statement", Text("1 到 2048 个字", "1-2048 characters"))
     held = db.scalar(
         select(Membership).where(Membership.consumer_id == consumer.id, Membership.zone == zone)
     )
@@ -124,7 +127,7 @@ def review_membership(
     if held.status != "pending":
         raise Problem("conflict", detail="该申请已审核")
     if not approve and not reason.strip():
-        raise invalid("reason", "a refusal says why")
+        raise invalid("reason", Text("拒绝时请说明原因", "a refusal says why"))
     held.status = "approved" if approve else "rejected"
     held.reviewer, held.reviewed_at, held.review_reason = actor, now, reason.strip() or None
     bump(db)

@@ -52,6 +52,7 @@ from shuhui.core.display import yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations.service import PURPOSE_RULE
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
@@ -290,7 +291,13 @@ async def register(request: Request, db: DB, user: ConsumerUser) -> Response:
     typed = typed_values(form)
     try:
         if not user.credit_code:
-            raise invalid("credit_code", "the account has no organisation credit code")
+            raise invalid(
+                "credit_code",
+                Text(
+                    "这个账户没有登记单位的统一社会信用代码",
+                    "the account has no organisation credit code",
+                ),
+            )
         body = validate_form(ConsumerIn, form, LIST_FIELDS)
         onboarding.register_consumer(
             db, credit_code=user.credit_code, actor=user.username, **body.model_dump()

@@ -47,6 +47,7 @@ from shuhui.channel.schemas import (
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.roles import Role, roles_needed
 
@@ -80,7 +81,13 @@ def list_zones(request: Request) -> list[dict[str, Any]]:
 @api.post("/consumers", status_code=201, summary="Register the account's organisation")
 def register(body: ConsumerIn, db: DB, user: ConsumerUser) -> dict[str, Any]:
     if not user.credit_code:
-        raise invalid("credit_code", "the account has no organisation credit code")
+        raise invalid(
+            "credit_code",
+            Text(
+                "这个账户没有登记单位的统一社会信用代码",
+                "the account has no organisation credit code",
+            ),
+        )
     consumer = onboarding.register_consumer(
         db, credit_code=user.credit_code, actor=user.username, **body.model_dump()
     )

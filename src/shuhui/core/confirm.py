@@ -29,7 +29,8 @@ Pair = tuple[str, str]
 
 @dataclass(frozen=True)
 class Ask:
-    """What the confirmation page says and where its answer goes (every text a zh-CN, English pair)."""
+    """What the confirmation page says and where its answer goes (each text a zh-CN, English
+    pair)."""
 
     title: Pair
     summary: Pair  # how many and what, e.g. 将向 537 位居民发送…，发送后不能撤回

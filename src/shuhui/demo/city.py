@@ -18,6 +18,7 @@ from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
+from shuhui.programs import recipients
 from shuhui.programs import service as programs
 from shuhui.rules import service as rules_service
 from shuhui.rules.language import Rule
@@ -110,7 +111,7 @@ def _bureau_operator(db: Session, accounts: Sequence[DemoAccount]) -> User:
 def _offered(db: Session, subject: str | None, rule: str) -> bool:
     if not subject:
         return False
-    return any(c.campaign.rule == rule for c in programs.offers_for(db, [subject]))
+    return any(c.campaign.rule == rule for c in recipients.offers_for(db, [subject]))
 
 
 def _offer(

@@ -17,7 +17,7 @@ from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
-from shuhui.programs import service
+from shuhui.programs import recipients, service
 from shuhui.programs.models import CAMPAIGN_SCOPES, CANDIDATE_STATES, ENTITY_KINDS, Candidate
 from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
 from shuhui.rules.explain import ConditionResult, Explanation
@@ -55,7 +55,7 @@ def _ids(form: Any) -> list[int]:
     out = []
     for raw in form.getlist("ids"):
         if not isinstance(raw, str) or not raw.isdigit():
-            raise invalid("ids", "candidate numbers")
+            raise invalid("ids", Text("应为候选人编号", "candidate numbers"))
         out.append(int(raw))
     return out
 
@@ -211,7 +211,9 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
             try:
                 limit = int(typed["limit"])
             except ValueError:
-                raise invalid("limit", "a whole number", detail="最多人数须为整数") from None
+                raise invalid(
+                    "limit", Text("必须是整数", "a whole number"), detail="最多人数须为整数"
+                ) from None
         c = service.run_campaign(
             db,
             library_of(request),
@@ -331,7 +333,7 @@ async def confirm(request: Request, db: DB, user: Officer, code: str) -> Respons
         c = service.campaign(db, code, user.department)
         ids = None if _text(form, "all") == "1" else _ids(form)
         if ids == []:
-            raise invalid("ids", "choose at least one candidate")
+            raise invalid("ids", Text("请至少选择一位候选人", "choose at least one candidate"))
         if not confirmed(form):
             pending = service.funnel(db, c)["status_pending"] if ids is None else len(set(ids))
             if pending == 0:
@@ -448,7 +450,7 @@ async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> 
                 ),
                 form,
             )
-        service.review_application(
+        recipients.review_application(
             db,
             candidate_id,
             _text(form, "decision"),
@@ -475,7 +477,7 @@ def _offers(
 ) -> Response:
     library = library_of(request)
     offers = []
-    for c in service.offers_for(db, subjects_of(user)):
+    for c in recipients.offers_for(db, subjects_of(user)):
         rule = library.rule(c.campaign.rule)
         found = service.explain_candidate(db, library, c)
         offers.append({**candidate_view(c), "rule": rule, "e": explanation_view(found)})
@@ -484,7 +486,7 @@ def _offers(
         "hrss_offers.html",
         {
             "offers": offers,
-            "grants": service.grants_for(db, subjects_of(user)),
+            "grants": recipients.grants_for(db, subjects_of(user)),
             "yuan": yuan,
             **shown_errors(failed, refusal),
         },
@@ -506,7 +508,7 @@ async def answer(request: Request, db: DB, user: Recipient, offer_id: int) -> Re
         if k.startswith("answer.") and isinstance(v, str)
     }
     try:
-        service.answer(
+        recipients.answer(
             db,
             library_of(request),
             offer_id,

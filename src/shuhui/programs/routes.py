@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from shuhui.core.errors import Problem, invalid
-from shuhui.programs import service
+from shuhui.core.i18n import Text
+from shuhui.programs import recipients, service
 from shuhui.programs.models import CANDIDATE_STATES, BenefitGrant, Campaign, Candidate
 from shuhui.programs.schemas import (
     AnswerIn,
@@ -158,7 +159,7 @@ def candidates(
     if not 1 <= limit <= 500:
         raise invalid("limit", "1-500")
     if offset < 0:
-        raise invalid("offset", "0 or more")
+        raise invalid("offset", Text("不能小于 0", "0 or more"))
     rows, total = service.candidates_of(
         db, service.campaign(db, code, user.department), status, offset=offset, limit=limit
     )
@@ -198,7 +199,7 @@ def reject(code: str, body: RejectIn, db: DB, user: Officer) -> dict[str, Any]:
     "/candidates/{candidate_id}/review", summary="Decide a completed application (department)"
 )
 def review(candidate_id: int, body: ApplicationReviewIn, db: DB, user: Officer) -> dict[str, Any]:
-    row = service.review_application(
+    row = recipients.review_application(
         db,
         candidate_id,
         body.decision,
@@ -211,7 +212,7 @@ def review(candidate_id: int, body: ApplicationReviewIn, db: DB, user: Officer) 
 
 @api.get("/offers", summary="The policies offered to me (为我推荐的政策)")
 def offers(db: DB, user: Recipient) -> list[dict[str, Any]]:
-    return [candidate_out(c) for c in service.offers_for(db, subjects_of(user))]
+    return [candidate_out(c) for c in recipients.offers_for(db, subjects_of(user))]
 
 
 @api.get("/offers/{offer_id}/explanation", summary="Why I qualify")
@@ -224,7 +225,7 @@ def offer_explanation(offer_id: int, request: Request, db: DB, user: Recipient) 
 def answer(
     offer_id: int, body: AnswerIn, request: Request, db: DB, user: Recipient
 ) -> dict[str, Any]:
-    row = service.answer(
+    row = recipients.answer(
         db,
         library_of(request),
         offer_id,
@@ -239,7 +240,7 @@ def answer(
 
 @api.get("/grants", summary="The benefits I receive")
 def grants(db: DB, user: Recipient) -> list[dict[str, Any]]:
-    return [grant_out(g) for g in service.grants_for(db, subjects_of(user))]
+    return [grant_out(g) for g in recipients.grants_for(db, subjects_of(user))]
 
 
 def _my_offer(db: DB, offer_id: int, user: User) -> Candidate:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import FieldError, Problem, invalid
+from shuhui.core.i18n import Text, codes
 from shuhui.core.money import is_fen_unit, parse_yuan
 from shuhui.core.settings import Settings
 from shuhui.datacore.schema import TableSpec
@@ -107,7 +108,7 @@ class Library:
             raise Problem(
                 "not-found",
                 detail=f"没有政策 {code}",
-                errors=[FieldError("rule", "no such policy")],
+                errors=[FieldError("rule", Text("没有这项政策", "no such policy"))],
             )
         return found
 
@@ -155,7 +156,11 @@ def require_department(rule: Rule, department: str | None) -> None:
         raise Problem(
             "forbidden",
             detail=f"{rule.name_zh}由{rule.department}实施，仅该部门可发起和确认",
-            errors=[FieldError("department", f"only {rule.department}")],
+            errors=[
+                FieldError(
+                    "department", Text(f"只有{rule.department}可以办理", f"only {rule.department}")
+                )
+            ],
         )
 
 
@@ -173,14 +178,20 @@ LIMIT_MAX: Final = 1_000_000
 
 def _check_scope(scope: str, limit: int | None) -> None:
     if scope not in SCOPE_OUTCOMES:
-        raise invalid("scope", f"one of {', '.join(SCOPE_OUTCOMES)}", detail="候选范围无效")
+        raise invalid(
+            "scope",
+            Text("必须是以下之一：" + codes(SCOPE_OUTCOMES), f"one of {', '.join(SCOPE_OUTCOMES)}"),
+            detail="候选范围无效",
+        )
     if limit is None:
         return
     if isinstance(limit, bool) or not isinstance(limit, int):
-        raise invalid("limit", "a whole number", detail="最多人数须为整数")
+        raise invalid("limit", Text("必须是整数", "a whole number"), detail="最多人数须为整数")
     if not 1 <= limit <= LIMIT_MAX:
         raise invalid(
-            "limit", f"1 to {LIMIT_MAX:,}", detail=f"最多人数须在 1 到 {LIMIT_MAX:,} 之间"
+            "limit",
+            Text(f"应在 1 到 {LIMIT_MAX:,} 之间", f"1 to {LIMIT_MAX:,}"),
+            detail=f"最多人数须在 1 到 {LIMIT_MAX:,} 之间",
         )
 
 
@@ -347,7 +358,13 @@ def candidates_of(
     db: Session, c: Campaign, status: str | None = None, *, offset: int = 0, limit: int = 50
 ) -> tuple[list[Candidate], int]:
     if status is not None and status not in CANDIDATE_STATES:
-        raise invalid("status", f"one of {', '.join(CANDIDATE_STATES)}")
+        raise invalid(
+            "status",
+            Text(
+                "必须是以下之一：" + codes(CANDIDATE_STATES),
+                f"one of {', '.join(CANDIDATE_STATES)}",
+            ),
+        )
     where = [Candidate.campaign_id == c.id]
     if status is not None:
         where.append(Candidate.status == status)
@@ -426,7 +443,11 @@ def confirm(
         raise Problem(
             "forbidden",
             detail=f"仅{c.department}可确认",
-            errors=[FieldError("department", f"only {c.department}")],
+            errors=[
+                FieldError(
+                    "department", Text(f"只有{c.department}可以办理", f"only {c.department}")
+                )
+            ],
         )
     now = as_utc(now or utcnow())
     wanted = None if ids is None else set(ids)
@@ -445,7 +466,15 @@ def confirm(
         raise Problem(
             "conflict",
             detail="部分候选对象不在本任务的待确认名单中",
-            errors=[FieldError("ids", f"not pending in this campaign: {stray[:10]}")],
+            errors=[
+                FieldError(
+                    "ids",
+                    Text(
+                        f"这些候选人不在本批待确认的名单中：{stray[:10]}",
+                        f"not pending in this campaign: {stray[:10]}",
+                    ),
+                )
+            ],
         )
     entries: list[ledger.Entry] = []
     messages: list[dict[str, Any]] = []
@@ -492,14 +521,23 @@ def reject(
 ) -> int:
     """Not confirmed, with the reason (kept, and in the ledger)."""
     if c.department != department:
-        raise Problem("forbidden", errors=[FieldError("department", f"only {c.department}")])
+        raise Problem(
+            "forbidden",
+            errors=[
+                FieldError(
+                    "department", Text(f"只有{c.department}可以办理", f"only {c.department}")
+                )
+            ],
+        )
     why = " ".join(reason.split())
     if not why:
-        raise invalid("reason", "say why the candidate is not confirmed")
+        raise invalid(
+            "reason", Text("请说明不予确认的原因", "say why the candidate is not confirmed")
+        )
     if len(why) > REASON_MAX:
-        raise invalid("reason", f"at most {REASON_MAX} characters")
+        raise invalid("reason", Text(f"最多 {REASON_MAX} 个字", f"at most {REASON_MAX} characters"))
     if not ids:
-        raise invalid("ids", "choose at least one candidate")
+        raise invalid("ids", Text("请至少选择一位候选人", "choose at least one candidate"))
     now = as_utc(now or utcnow())
     chosen = _pending(db, c, ids)
     for row in chosen:
@@ -533,94 +571,20 @@ def _pending(db: Session, c: Campaign, ids: Sequence[int] | None) -> list[Candid
         raise Problem(
             "conflict",
             detail="部分候选对象不在本任务的待确认名单中",
-            errors=[FieldError("ids", f"not pending in this campaign: {stray[:10]}")],
+            errors=[
+                FieldError(
+                    "ids",
+                    Text(
+                        f"这些候选人不在本批待确认的名单中：{stray[:10]}",
+                        f"not pending in this campaign: {stray[:10]}",
+                    ),
+                )
+            ],
         )
     return found
 
 
 # --- the recipient ----------------------------------------------------------------------------
-
-
-def offers_for(db: Session, subjects: Sequence[str]) -> list[Candidate]:
-    """The offers made to a person or an enterprise (newest first)."""
-    if not subjects:
-        return []
-    return list(
-        db.scalars(
-            select(Candidate)
-            .where(Candidate.subject.in_(subjects), Candidate.offered_at.is_not(None))
-            .order_by(Candidate.offered_at.desc(), Candidate.id.desc())
-        )
-    )
-
-
-def answer(
-    db: Session,
-    library: Library,
-    offer_id: int,
-    decision: str,
-    *,
-    subjects: Sequence[str],
-    actor: str,
-    answers: Mapping[str, str] | None = None,
-    reason: str = "",
-    now: datetime | None = None,
-) -> Candidate:
-    """The recipient accepts (the benefit is granted), declines (with an optional reason), or,
-    where the data was incomplete, completes a short application (one answer per missing
-    input), which goes back to the department."""
-    now = as_utc(now or utcnow())
-    row = candidate(db, offer_id)
-    if row.subject not in subjects:
-        raise Problem("not-found", detail=f"没有推送给您的政策 {offer_id}")
-    if row.status != "offered":
-        raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not offered")])
-    detail: dict[str, JsonValue] = {"rule": row.campaign.rule}
-    if decision == "decline":
-        why = " ".join(reason.split())
-        if len(why) > REASON_MAX:
-            raise invalid("reason", f"at most {REASON_MAX} characters")
-        row.status, row.reason = "declined", why or None
-        detail["reason"] = why
-    elif decision == "accept":
-        if row.outcome != "eligible":
-            raise Problem(
-                "conflict",
-                detail="信息不完整，需先补充申请",
-                errors=[FieldError("decision", "complete the application first (apply)")],
-            )
-    elif decision == "apply":
-        if row.outcome != "undetermined":
-            raise invalid("decision", "only an offer with missing information is applied for")
-        rule = library.rule(row.campaign.rule)
-        application = _application(rule, row, answers or {})
-        # The policy again, for this one, with the answers in place of the missing inputs.
-        found = library.explain(rule, row.campaign.evaluated_on, row.subject, application.values)
-        row.application = application.texts
-        row.applied_outcome = found.outcome
-        row.applied_amount = None if found.amount is None else int(found.amount)
-        row.status = "applied"
-        detail["answers"] = dict(application.texts)
-        detail["outcome"] = found.outcome
-        detail["amount"] = row.applied_amount
-    else:
-        raise invalid("decision", "accept, decline or apply")
-    row.answered_at = now
-    ledger.record(
-        db,
-        actor,
-        {"decline": "programs.declined", "accept": "programs.accepted"}.get(
-            decision, "programs.applied"
-        ),
-        subject=row.subject,
-        purpose=PURPOSE,
-        grant=row.campaign.code,
-        detail=detail,
-    )
-    if decision == "accept":
-        _grant(db, row, actor=actor, now=now)
-    db.flush()
-    return row
 
 
 @dataclass(frozen=True)
@@ -655,18 +619,28 @@ def _application(rule: Rule, row: Candidate, answers: Mapping[str, str]) -> Appl
         var = rule.variables.get(name)
         zh = var.zh if var is not None else name
         if not text:
-            errors.append(FieldError(f"answers.{name}", f"required: {zh}"))
+            errors.append(FieldError(f"answers.{name}", Text(f"必须填写：{zh}", f"required: {zh}")))
         elif len(text) > ANSWER_MAX:
-            errors.append(FieldError(f"answers.{name}", f"at most {ANSWER_MAX} characters"))
+            errors.append(
+                FieldError(
+                    f"answers.{name}",
+                    Text(f"最多 {ANSWER_MAX} 个字", f"at most {ANSWER_MAX} characters"),
+                )
+            )
         elif var is None:  # the rule changed since the campaign ran: nothing to read it as
-            errors.append(FieldError(f"answers.{name}", "no longer an input of the policy"))
+            errors.append(
+                FieldError(
+                    f"answers.{name}",
+                    Text("这项政策已不再需要这一项", "no longer an input of the policy"),
+                )
+            )
         else:
             try:
                 values[name] = _answer_value(var, text)
             except ValueError as exc:
                 errors.append(FieldError(f"answers.{name}", f"{zh}: {exc}"))
     stray = sorted(set(answers) - set(row.missing))
-    errors += [FieldError(f"answers.{s}", "not asked for") for s in stray]
+    errors += [FieldError(f"answers.{s}", Text("这一项不需要填写", "not asked for")) for s in stray]
     if errors:
         raise Problem("validation", detail="申请信息不完整或格式不对", errors=errors)
     return Application(values, {k: _canonical(x) for k, x in values.items()})
@@ -688,113 +662,6 @@ def answered(rule: Rule, row: Candidate) -> dict[str, Any] | None:
         except ValueError:
             continue
     return values
-
-
-def review_application(
-    db: Session,
-    candidate_id: int,
-    decision: str,
-    reason: str,
-    *,
-    actor: str,
-    department: str | None,
-    now: datetime | None = None,
-) -> Candidate:
-    """The department decides a completed application: approve (granted) or reject (why)."""
-    now = as_utc(now or utcnow())
-    row = candidate(db, candidate_id)
-    if row.campaign.department != department:
-        raise Problem(
-            "forbidden", errors=[FieldError("department", f"only {row.campaign.department}")]
-        )
-    if row.status != "applied":
-        raise Problem("conflict", errors=[FieldError("status", f"is {row.status}, not applied")])
-    why = " ".join(reason.split())
-    if len(why) > REASON_MAX:
-        raise invalid("reason", f"at most {REASON_MAX} characters")
-    if decision == "reject":
-        if not why:
-            raise invalid("reason", "say why the application is rejected")
-        row.status, row.reason = "rejected", why
-    elif decision != "approve":
-        raise invalid("decision", "approve or reject")
-    elif row.applied_outcome != "eligible":
-        # The policy, with the applicant's answers, does not say eligible: nothing to grant.
-        raise Problem(
-            "conflict",
-            detail="按申请人所填信息评估，不符合政策条件，只能不予通过",
-            errors=[FieldError("decision", f"the answers give {row.applied_outcome}: reject")],
-        )
-    row.reviewed_by, row.reviewed_at = actor, now
-    ledger.record(
-        db,
-        actor,
-        "programs.application_" + ("approved" if decision == "approve" else "rejected"),
-        subject=row.subject,
-        purpose=PURPOSE,
-        grant=row.campaign.code,
-        detail={"rule": row.campaign.rule, "reason": why, "outcome": row.applied_outcome},
-    )
-    if decision == "approve":
-        _grant(db, row, actor=actor, now=now)
-    db.flush()
-    return row
-
-
-def _grant(db: Session, row: Candidate, *, actor: str, now: datetime) -> BenefitGrant:
-    taken = db.scalar(
-        select(BenefitGrant).where(
-            BenefitGrant.rule == row.campaign.rule, BenefitGrant.subject == row.subject
-        )
-    )
-    if taken is not None:
-        raise Problem(
-            "conflict",
-            detail="已在享受该项政策",
-            errors=[FieldError("subject", f"already granted ({taken.code})")],
-        )
-    grant = BenefitGrant(
-        code=_code("XS", now),
-        rule=row.campaign.rule,
-        subject=row.subject,
-        # An application's amount is the policy's with the answers (the data alone had none).
-        amount=row.applied_amount if row.application is not None else row.amount,
-        candidate_id=row.id,
-        granted_at=now,
-        granted_by=actor,
-    )
-    db.add(grant)
-    row.status, row.granted_at = "granted", now
-    db.flush()
-    ledger.record(
-        db,
-        actor,
-        "programs.granted",
-        subject=row.subject,
-        purpose=PURPOSE,
-        grant=grant.code,
-        detail={"rule": row.campaign.rule, "campaign": row.campaign.code, "amount": grant.amount},
-    )
-    return grant
-
-
-def grants_for(db: Session, subjects: Sequence[str]) -> list[BenefitGrant]:
-    if not subjects:
-        return []
-    return list(
-        db.scalars(
-            select(BenefitGrant)
-            .where(BenefitGrant.subject.in_(subjects))
-            .order_by(BenefitGrant.granted_at.desc())
-        )
-    )
-
-
-def outbox(db: Session, recipient: str | None = None, limit: int = 100) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-    if recipient is not None:
-        query = query.where(OutboxMessage.recipient == recipient)
-    return list(db.scalars(query))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any, Final, cast
 
 from shuhui.core.content import ContentError, Item, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.datacore.schema import TableSpec
 from shuhui.rules.expressions import ExprError, check, parse
 from shuhui.rules.language import (
@@ -61,8 +62,11 @@ class RuleBook:
         if found is None:
             raise Problem(
                 "not-found",
-                detail=f"no rule {code!r}; known: {', '.join(self.rules) or 'none'}",
-                errors=[FieldError("rule", "unknown rule")],
+                detail=Text(
+                    f"没有编号为 {code!r} 的规则；现有：{'、'.join(self.rules) or '无'}",
+                    f"no rule {code!r}; known: {', '.join(self.rules) or 'none'}",
+                ),
+                errors=[FieldError("rule", Text("没有这条规则", "unknown rule"))],
             )
         return found
 
@@ -452,14 +456,23 @@ def check_on(rule: Rule, on: date) -> list[FieldError]:
     if not rule.in_force(on):
         until = f" to {rule.valid_to}" if rule.valid_to else ""
         problems.append(
-            FieldError(f"{where}.valid_from", f"not in force on {on} ({rule.valid_from}{until})")
+            FieldError(
+                f"{where}.valid_from",
+                Text(
+                    f"{on} 不在这条规则的有效期内（{rule.valid_from}{until}）",
+                    f"not in force on {on} ({rule.valid_from}{until})",
+                ),
+            )
         )
     for param in rule.parameters.values():
         if param.value_on(on) is None:
             problems.append(
                 FieldError(
                     f"{where}.parameters.{param.name}.values",
-                    f"no value in force on {on} (first value from {param.values[0].start})",
+                    Text(
+                        f"{on} 时这一参数还没有生效的取值（最早从 {param.values[0].start} 起）",
+                        f"no value in force on {on} (first value from {param.values[0].start})",
+                    ),
                 )
             )
     return problems

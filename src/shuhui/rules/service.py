@@ -19,6 +19,7 @@ import duckdb
 from sqlglot import exp
 
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text, codes
 from shuhui.core.settings import Settings
 from shuhui.datacore.schema import TableSpec
 from shuhui.datacore.store import DataCore
@@ -67,8 +68,15 @@ def prepare(
     if absent:
         raise Problem(
             "not-ready",
-            detail=f"{rule.code}: the data core has no table {', '.join(absent)}",
-            errors=[FieldError("tables", f"not loaded: {', '.join(absent)}")],
+            detail=Text(
+                f"规则 {rule.code} 所需的数据表尚未载入：{codes(absent)}",
+                f"{rule.code}: the data core has no table {', '.join(absent)}",
+            ),
+            errors=[
+                FieldError(
+                    "tables", Text(f"尚未载入：{codes(absent)}", f"not loaded: {', '.join(absent)}")
+                )
+            ],
         )
     return compile_rule(rule, on, key=key)
 
@@ -409,8 +417,15 @@ def evaluate_one(
     if not found:
         raise Problem(
             "not-found",
-            detail=f"no {rule.entity.name_zh} {key} in {rule.entity.table}",
-            errors=[FieldError("id", f"not in {rule.entity.table}")],
+            detail=Text(
+                f"没有找到{rule.entity.name_zh} {key}",
+                f"no {rule.entity.name_zh} {key} in {rule.entity.table}",
+            ),
+            errors=[
+                FieldError(
+                    "id", Text(f"没有找到这个{rule.entity.name_zh}", f"not in {rule.entity.table}")
+                )
+            ],
         )
     return found[0]
 

@@ -49,9 +49,11 @@ from shuhui.trust.authorisations import routes as authorisation_routes
 from shuhui.trust.authorisations import workbench as authorisation_workbench
 from shuhui.trust.identity import pages as identity_pages
 from shuhui.trust.identity import routes as identity_routes
+from shuhui.trust.identity import service as identity_service
 from shuhui.trust.identity import workbench as identity_workbench
 from shuhui.trust.identity.deps import load_user, require_role
 from shuhui.trust.identity.roles import Role
+from shuhui.trust.ledger import pages as ledger_pages
 from shuhui.trust.ledger import routes as ledger_routes
 from shuhui.trust.ledger.keys import platform_key
 from shuhui.trust.ledger.service import TreeCache
@@ -70,6 +72,7 @@ from shuhui.web.workbench import TodoProvider
 TEMPLATE_PACKAGES = (
     "shuhui.web",
     "shuhui.trust.identity",
+    "shuhui.trust.ledger",
     "shuhui.trust.seals",
     "shuhui.trust.authorisations",
     "shuhui.catalog",
@@ -172,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity_pages.pages,
         identity_routes.api,
         ledger_routes.api,
+        ledger_pages.pages,
         seal_routes.api,
         seal_pages.pages,
         authorisation_routes.api,
@@ -191,6 +195,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=guarded)
     # The ledger sits below identity (which records into it), so the app says who audits it.
     app.dependency_overrides[ledger_routes.auditor] = require_role(Role.admin, Role.data_operator)
+    app.dependency_overrides[ledger_pages.admin] = require_role(Role.admin)
+    app.dependency_overrides[ledger_pages.actor_names] = lambda: identity_service.actor_names
 
     static = Path(str(files("shuhui.web") / "static"))
     app.mount("/static/docs", StaticFiles(directory=web_routes.DOCS_STATIC), name="docs-static")

@@ -20,6 +20,7 @@ from shuhui.assets.valuation.common import (
 )
 from shuhui.core.content import ContentError, Item, Items, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 
 # The content this module reads: (file under content/<city>/, kind).
 CONTENT: Final = ("valuation.yaml", "valuation-parameters")
@@ -148,8 +149,19 @@ def quality_bands(items: Items, on: date) -> QualityBands:
     if not found:
         raise Problem(
             "validation",
-            detail=f"no quality-adjustment bands in force on {on.isoformat()}",
-            errors=[FieldError("on", "no quality-adjustment bands in force on this date")],
+            detail=Text(
+                f"{on.isoformat()} 没有生效的质量调整系数表",
+                f"no quality-adjustment bands in force on {on.isoformat()}",
+            ),
+            errors=[
+                FieldError(
+                    "on",
+                    Text(
+                        "这一天没有生效的质量调整系数表",
+                        "no quality-adjustment bands in force on this date",
+                    ),
+                )
+            ],
         )
     return _bands_from_item(items.path, found[0])
 

@@ -220,7 +220,17 @@ def _listing(
 ) -> list[Any]:
     sort = " ".join(p["sort"].split()) or "name asc"
     if sort not in LIST_SORTS:
-        raise Problem("validation", errors=[FieldError("sort", f"one of: {', '.join(LIST_SORTS)}")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    "sort",
+                    Text(
+                        "必须是以下之一：" + codes(LIST_SORTS), f"one of: {', '.join(LIST_SORTS)}"
+                    ),
+                )
+            ],
+        )
     if wanted:
         entries = [e for e in entries if e["name"] in wanted]
     key, direction = sort.split()
@@ -345,7 +355,10 @@ def help_show(ctx: Context, p: dict[str, Any]) -> str:
     """The documentation of an action."""
     found = ACTIONS.get(p["name"])
     if found is None:
-        raise Problem("not-found", detail=f"Not found: action {p['name']!r}")
+        raise Problem(
+            "not-found",
+            detail=Text(f"没有名为 {p['name']!r} 的接口", f"Not found: action {p['name']!r}"),
+        )
     lines = [found.summary, "", found.doc, ""]
     lines += [f":param {x.name}: {x.description}" for x in found.params]
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from shuhui.catalog.models import (
 )
 from shuhui.core.clock import as_utc
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.datacore.errors import TableNotFound
 from shuhui.datacore.schema import Column, TableSpec
 
@@ -69,7 +70,13 @@ def _column(columns: dict[str, Column], name: str, field_name: str, hidden: set[
         )
     if name not in columns:
         raise Problem(
-            "validation", errors=[FieldError(field_name, f'field "{name}" not in the table')]
+            "validation",
+            errors=[
+                FieldError(
+                    field_name,
+                    Text(f"表中没有 `{name}` 这一列", f'field "{name}" not in the table'),
+                )
+            ],
         )
     return columns[name]
 
@@ -78,7 +85,15 @@ def _value(column: Column, value: Any, field_name: str) -> Any:
     """A filter value as the column's type; CKAN's datastore compares typed values."""
     bad = Problem(
         "validation",
-        errors=[FieldError(field_name, f"{column.name}: {value!r} is not a valid {column.type}")],
+        errors=[
+            FieldError(
+                field_name,
+                Text(
+                    f"`{column.name}` 列的值 {value!r} 格式不对（应为 {column.type}）",
+                    f"{column.name}: {value!r} is not a valid {column.type}",
+                ),
+            )
+        ],
     )
     if value is None or isinstance(value, list | dict):
         raise bad
@@ -147,7 +162,16 @@ def datastore_search(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     fmt = p["records_format"]
     if fmt not in ("objects", "lists", "csv", "tsv"):
         raise Problem(
-            "validation", errors=[FieldError("records_format", "one of objects, lists, csv, tsv")]
+            "validation",
+            errors=[
+                FieldError(
+                    "records_format",
+                    Text(
+                        "必须是以下之一：`objects`、`lists`、`csv`、`tsv`",
+                        "one of objects, lists, csv, tsv",
+                    ),
+                )
+            ],
         )
     spec, public = _open_table(ctx, p["resource_id"])
     table = spec.name
@@ -165,7 +189,10 @@ def datastore_search(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         column = _column(columns, name, "filters", hidden)
         values = wanted if isinstance(wanted, list) else [wanted]
         if not values:
-            raise Problem("validation", errors=[FieldError("filters", f"{name}: no values")])
+            raise Problem(
+                "validation",
+                errors=[FieldError("filters", Text(f"`{name}`：没有给出值", f"{name}: no values"))],
+            )
         typed = [_value(column, v, "filters") for v in values]
         where.append(f"{_quote(name)} IN ({', '.join('?' for _ in typed)})")
         args.extend(typed)
@@ -174,7 +201,12 @@ def datastore_search(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         for name, text in q.items():
             column = _column(columns, name, "q", hidden)
             if not isinstance(text, str) or not text_ok(text):
-                raise Problem("validation", errors=[FieldError("q", f"{name}: must be text")])
+                raise Problem(
+                    "validation",
+                    errors=[
+                        FieldError("q", Text(f"`{name}`：必须是文字", f"{name}: must be text"))
+                    ],
+                )
             where.append(f"contains(lower(CAST({_quote(column.name)} AS VARCHAR)), lower(?))")
             args.append(text)
     elif q:
@@ -194,7 +226,16 @@ def datastore_search(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         direction = words[1].lower() if len(words) == 2 else "asc"
         if len(words) > 2 or direction not in ("asc", "desc"):
             raise Problem(
-                "validation", errors=[FieldError("sort", f"expected 'field [asc|desc]': {part!r}")]
+                "validation",
+                errors=[
+                    FieldError(
+                        "sort",
+                        Text(
+                            f"排序应写成“列名 asc”或“列名 desc”：{part!r}",
+                            f"expected 'field [asc|desc]': {part!r}",
+                        ),
+                    )
+                ],
             )
         column = _column(columns, words[0].strip('"'), "sort", hidden)
         order.append(f"{_quote(column.name)} {direction.upper()}")

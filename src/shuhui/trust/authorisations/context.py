@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shuhui.core.clock import utcnow
 from shuhui.core.content import Items, load_items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations import purposes
 from shuhui.trust.authorisations import service as authz
 from shuhui.trust.authorisations.models import Authorisation
@@ -99,7 +100,11 @@ def signatory_of(user: User) -> str:
         raise Problem(
             "forbidden",
             detail="签署授权须由实名自然人（本人或法定代表人）完成",
-            errors=[FieldError("signatory", "the account has no citizen ID")],
+            errors=[
+                FieldError(
+                    "signatory", Text("这个账户没有登记身份证号", "the account has no citizen ID")
+                )
+            ],
         )
     return user.citizen_id
 
@@ -158,20 +163,32 @@ def sign(request: Request, db: Session, user: User, code: str, body: SignIn) -> 
         raise Problem(
             "validation",
             errors=[
-                FieldError("password", "give your password, or a signature made with your key")
+                FieldError(
+                    "password",
+                    Text(
+                        "请输入密码，或用您的密钥签名",
+                        "give your password, or a signature made with your key",
+                    ),
+                )
             ],
         )
     signature = None
     if body.password is not None:
         # Signing with a platform-held key needs the person, not just their session cookie.
         if not identity.verify_password(user.password_hash, body.password):
-            raise Problem("invalid-credentials", errors=[FieldError("password", "wrong password")])
+            raise Problem(
+                "invalid-credentials",
+                errors=[FieldError("password", Text("密码不对", "wrong password"))],
+            )
     else:
         try:
             signature = base64.b64decode(body.signature_base64 or "", validate=True)
         except ValueError:  # binascii.Error, or a non-ASCII string
             raise Problem(
-                "validation", errors=[FieldError("signature_base64", "not base64")]
+                "validation",
+                errors=[
+                    FieldError("signature_base64", Text("不是有效的 Base64 编码", "not base64"))
+                ],
             ) from None
     return authz.sign(
         db,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.content import Items
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations.models import Authorisation
 from shuhui.trust.authorisations.terms import (
     CERT_USE_ACTION,
@@ -34,7 +35,9 @@ from shuhui.trust.authorisations.terms import (
     iso,
     normalise_code,
     normalise_purpose,
+    party_zh,
     scope_of,
+    status_zh,
     stored_party,
 )
 from shuhui.trust.crypto.canonical import JsonValue, canonical_json
@@ -57,7 +60,15 @@ def check_signatory(grantor: Party, signatory_id: str, registry: EnterpriseRegis
             raise Problem(
                 "forbidden",
                 detail="只有本人可以签署个人授权",
-                errors=[FieldError("grantor", "a person's authorisation is signed by that person")],
+                errors=[
+                    FieldError(
+                        "grantor",
+                        Text(
+                            "个人的授权须由本人签署",
+                            "a person's authorisation is signed by that person",
+                        ),
+                    )
+                ],
             )
         return
     representative = registry.legal_representative(grantor.id)
@@ -65,13 +76,29 @@ def check_signatory(grantor: Party, signatory_id: str, registry: EnterpriseRegis
         raise Problem(
             "validation",
             detail=f"企业登记信息中没有统一社会信用代码为 {grantor.id} 的企业",
-            errors=[FieldError("grantor.id", "enterprise not found in the business register")],
+            errors=[
+                FieldError(
+                    "grantor.id",
+                    Text(
+                        "企业登记信息中没有这家企业",
+                        "enterprise not found in the business register",
+                    ),
+                )
+            ],
         )
     if representative != signatory_id:
         raise Problem(
             "forbidden",
             detail="企业授权须由登记的法定代表人签署",
-            errors=[FieldError("grantor", "signatory is not the registered legal representative")],
+            errors=[
+                FieldError(
+                    "grantor",
+                    Text(
+                        "签署人不是登记的法定代表人",
+                        "signatory is not the registered legal representative",
+                    ),
+                )
+            ],
         )
 
 
@@ -93,27 +120,51 @@ def check_window(valid_from: datetime, valid_to: datetime, now: datetime) -> Win
     start = as_utc(valid_from).replace(microsecond=0)
     end = as_utc(valid_to).replace(microsecond=0)
     if start < now - PAST_START:
-        raise Problem("validation", errors=[FieldError("valid_from", "cannot be in the past")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("valid_from", Text("不能早于现在", "cannot be in the past"))],
+        )
     if end <= start:
-        raise Problem("validation", errors=[FieldError("valid_to", "must be after valid_from")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("valid_to", Text("必须晚于开始时间", "must be after valid_from"))],
+        )
     if end <= now:
-        raise Problem("validation", errors=[FieldError("valid_to", "must be in the future")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("valid_to", Text("必须晚于现在", "must be in the future"))],
+        )
     if end - start > timedelta(days=MAX_DAYS):
         raise Problem(
-            "validation", errors=[FieldError("valid_to", f"at most {MAX_DAYS} days after start")]
+            "validation",
+            errors=[
+                FieldError(
+                    "valid_to",
+                    Text(f"最长为开始后 {MAX_DAYS} 天", f"at most {MAX_DAYS} days after start"),
+                )
+            ],
         )
     return Window(start, end)
 
 
 def _check_uses(max_uses: int | None) -> None:
     if max_uses is not None and not 1 <= max_uses <= MAX_USES:
-        raise Problem("validation", errors=[FieldError("max_uses", f"between 1 and {MAX_USES}")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    "max_uses", Text(f"应在 1 到 {MAX_USES} 之间", f"between 1 and {MAX_USES}")
+                )
+            ],
+        )
 
 
 def _unique_sorted(values: Iterable[str], where: str) -> list[str]:
     out = sorted({v.strip() for v in values if v.strip()})
     if not out:
-        raise Problem("validation", errors=[FieldError(where, "name at least one")])
+        raise Problem(
+            "validation", errors=[FieldError(where, Text("至少选择一项", "name at least one"))]
+        )
     return out
 
 
@@ -212,12 +263,21 @@ def create_mandate(
         if act not in MANDATE_ACTIONS:
             known = ", ".join(MANDATE_ACTIONS)
             raise Problem(
-                "validation", errors=[FieldError("actions", f"{act!r}: not one of {known}")]
+                "validation",
+                errors=[
+                    FieldError(
+                        "actions",
+                        Text(f"{act!r} 不是可选的操作：{known}", f"{act!r}: not one of {known}"),
+                    )
+                ],
             )
     window = check_window(valid_from, valid_to, now)
     _check_uses(max_uses)
     if agent.kind == grantor.kind and agent.id == grantor.id:
-        raise Problem("validation", errors=[FieldError("agent", "cannot be the grantor")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("agent", Text("不能是授权人本人", "cannot be the grantor"))],
+        )
 
     principal = grantor
     if parent_code is not None:
@@ -226,28 +286,58 @@ def create_mandate(
             db, parent, grantor, agent, matters, acts, window, max_uses, now
         )
     if agent.kind == principal.kind and agent.id == principal.id:
-        raise Problem("validation", errors=[FieldError("agent", "cannot be the principal")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("agent", Text("不能是委托人本人", "cannot be the principal"))],
+        )
     today = now.date()
     for code in matters:
         item = items.get(code)
         if item is None:
             raise Problem(
-                "validation", errors=[FieldError("scope", f"{code}: no such service item")]
+                "validation",
+                errors=[
+                    FieldError(
+                        "scope", Text(f"没有编号为 {code} 的事项", f"{code}: no such service item")
+                    )
+                ],
             )
         if not item.in_force(today):
-            raise Problem("validation", errors=[FieldError("scope", f"{code}: not in force")])
+            raise Problem(
+                "validation",
+                errors=[
+                    FieldError(
+                        "scope", Text(f"事项 {code} 目前不在办理期", f"{code}: not in force")
+                    )
+                ],
+            )
         if item.attrs.get("delegable") is not True:
             raise Problem(
                 "validation",
                 detail=f"事项“{item.name_zh}”须本人办理，不能委托",
-                errors=[FieldError("scope", f"{code}: must be handled in person")],
+                errors=[
+                    FieldError(
+                        "scope",
+                        Text(
+                            f"事项 {code} 须本人办理，不能委托",
+                            f"{code}: must be handled in person",
+                        ),
+                    )
+                ],
             )
         holder = item.attrs.get("holder", "any")
         if holder not in ("any", principal.kind):
             raise Problem(
                 "validation",
                 errors=[
-                    FieldError("scope", f"{code}: a matter for a {holder}, not a {principal.kind}")
+                    FieldError(
+                        "scope",
+                        Text(
+                            f"事项 {code} 只能由{party_zh(holder)}办理，"
+                            f"不能由{party_zh(principal.kind)}办理",
+                            f"{code}: a matter for a {holder}, not a {principal.kind}",
+                        ),
+                    )
                 ],
             )
     return _new(
@@ -283,48 +373,121 @@ def _check_narrowing(
 ) -> Party:
     """A sub-delegation comes from the parent's agent and only ever narrows the parent."""
     if parent.kind != "mandate":
-        raise Problem("validation", errors=[FieldError("parent", "not a mandate")])
+        raise Problem(
+            "validation", errors=[FieldError("parent", Text("这不是委托授权", "not a mandate"))]
+        )
     if (parent.grantee_kind, parent.grantee_id) != (grantor.kind, grantor.id):
         raise Problem(
             "forbidden",
-            errors=[FieldError("parent", "only the parent mandate's agent can sub-delegate")],
+            errors=[
+                FieldError(
+                    "parent",
+                    Text(
+                        "只有上级委托的受托人可以转委托",
+                        "only the parent mandate's agent can sub-delegate",
+                    ),
+                )
+            ],
         )
     if not parent.subdelegation:
         raise Problem(
-            "validation", errors=[FieldError("parent", "the parent mandate forbids sub-delegation")]
+            "validation",
+            errors=[
+                FieldError(
+                    "parent",
+                    Text("上级委托不允许转委托", "the parent mandate forbids sub-delegation"),
+                )
+            ],
         )
     status = effective_status(parent, now)
     if status != "active":
         raise Problem(
-            "validation", errors=[FieldError("parent", f"the parent mandate is {status}")]
+            "validation",
+            errors=[
+                FieldError(
+                    "parent",
+                    Text(
+                        f"上级委托的状态是“{status_zh(status)}”", f"the parent mandate is {status}"
+                    ),
+                )
+            ],
         )
     if depth(db, parent) + 1 >= MAX_DEPTH:
-        raise Problem("validation", errors=[FieldError("parent", f"at most {MAX_DEPTH} links")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    "parent", Text(f"转委托最多 {MAX_DEPTH} 层", f"at most {MAX_DEPTH} links")
+                )
+            ],
+        )
     wider = sorted(set(matters) - set(map(str, scope_of(parent))))
     if wider:
         raise Problem(
-            "validation", errors=[FieldError("scope", f"wider than the parent: {', '.join(wider)}")]
+            "validation",
+            errors=[
+                FieldError(
+                    "scope",
+                    Text(
+                        f"超出了上级委托的范围：{'、'.join(wider)}",
+                        f"wider than the parent: {', '.join(wider)}",
+                    ),
+                )
+            ],
         )
     more = sorted(set(acts) - set(map(str, actions_of(parent))))
     if more:
         raise Problem(
             "validation",
-            errors=[FieldError("actions", f"wider than the parent: {', '.join(more)}")],
+            errors=[
+                FieldError(
+                    "actions",
+                    Text(
+                        f"超出了上级委托的范围：{'、'.join(more)}",
+                        f"wider than the parent: {', '.join(more)}",
+                    ),
+                )
+            ],
         )
     if window.valid_from < parent.valid_from:
-        raise Problem("validation", errors=[FieldError("valid_from", "before the parent's start")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    "valid_from", Text("早于上级委托的开始时间", "before the parent's start")
+                )
+            ],
+        )
     if window.valid_to > parent.valid_to:
-        raise Problem("validation", errors=[FieldError("valid_to", "after the parent's end")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError("valid_to", Text("晚于上级委托的结束时间", "after the parent's end"))
+            ],
+        )
     if parent.max_uses is not None:
         left = parent.max_uses - parent.uses
         if max_uses is None or max_uses > left:
             raise Problem(
                 "validation",
-                errors=[FieldError("max_uses", f"at most the parent's {left} remaining uses")],
+                errors=[
+                    FieldError(
+                        "max_uses",
+                        Text(
+                            f"不能超过上级委托剩余的 {left} 次",
+                            f"at most the parent's {left} remaining uses",
+                        ),
+                    )
+                ],
             )
     if agent.kind == parent.grantor_kind and agent.id == parent.grantor_id:
         raise Problem(
-            "validation", errors=[FieldError("agent", "cannot delegate back to the grantor")]
+            "validation",
+            errors=[
+                FieldError(
+                    "agent", Text("不能转委托回授权人", "cannot delegate back to the grantor")
+                )
+            ],
         )
     return stored_party(parent.principal_kind, parent.principal_id, parent.principal_name)
 
@@ -356,7 +519,12 @@ def create_cert_use(
         if item is None or not item.in_force(today):
             raise Problem(
                 "validation",
-                errors=[FieldError("certificate_types", f"{code}: no such certificate type")],
+                errors=[
+                    FieldError(
+                        "certificate_types",
+                        Text(f"没有编号为 {code} 的证照类型", f"{code}: no such certificate type"),
+                    )
+                ],
             )
         holder_kind = item.attrs.get("holder", "any")
         if holder_kind not in ("any", holder.kind):
@@ -364,7 +532,12 @@ def create_cert_use(
                 "validation",
                 errors=[
                     FieldError(
-                        "certificate_types", f"{code}: held by a {holder_kind}, not a {holder.kind}"
+                        "certificate_types",
+                        Text(
+                            f"证照 {code} 由{party_zh(holder_kind)}持有，"
+                            f"不是{party_zh(holder.kind)}",
+                            f"{code}: held by a {holder_kind}, not a {holder.kind}",
+                        ),
                     )
                 ],
             )
@@ -373,21 +546,37 @@ def create_cert_use(
         raise Problem(
             "validation",
             errors=[
-                FieldError("certificate_no", "one certificate number goes with exactly one type")
+                FieldError(
+                    "certificate_no",
+                    Text(
+                        "一个证照号码只能对应一种证照类型",
+                        "one certificate number goes with exactly one type",
+                    ),
+                )
             ],
         )
     what = normalise_purpose(purpose)
     if not what:
-        raise Problem("validation", errors=[FieldError("purpose", "state the purpose")])
+        raise Problem(
+            "validation", errors=[FieldError("purpose", Text("请说明用途", "state the purpose"))]
+        )
     window = check_window(valid_from, valid_to, now)
     _check_uses(max_uses)
     if relying_party.kind != "enterprise":
         raise Problem(
             "validation",
-            errors=[FieldError("relying_party.kind", "an institution, by its credit code")],
+            errors=[
+                FieldError(
+                    "relying_party.kind",
+                    Text("应为机构，填写其统一社会信用代码", "an institution, by its credit code"),
+                )
+            ],
         )
     if relying_party.kind == holder.kind and relying_party.id == holder.id:
-        raise Problem("validation", errors=[FieldError("relying_party", "cannot be the holder")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("relying_party", Text("不能是持证人本人", "cannot be the holder"))],
+        )
     return _new(
         db,
         kind="cert_use",

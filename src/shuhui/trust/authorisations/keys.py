@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations.models import PersonalKey
 from shuhui.trust.crypto import keystore
 from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey
@@ -103,8 +104,18 @@ def register_holder_key(
         public = SM2PublicKey.from_pem(public_key_pem)
     except ValueError as exc:
         raise Problem(
-            "validation", errors=[FieldError("public_key_pem", f"not an SM2 public key: {exc}")]
+            "validation",
+            errors=[
+                FieldError(
+                    "public_key_pem", Text("不是有效的 SM2 公钥", f"not an SM2 public key: {exc}")
+                )
+            ],
         ) from None
     if db.scalar(select(PersonalKey).where(PersonalKey.key_id == public.fingerprint())):
-        raise Problem("conflict", errors=[FieldError("public_key_pem", "key already registered")])
+        raise Problem(
+            "conflict",
+            errors=[
+                FieldError("public_key_pem", Text("这个密钥已经登记过", "key already registered"))
+            ],
+        )
     return _new_key(db, citizen_id, public, "holder", actor=actor)

@@ -157,7 +157,9 @@ def _form_body(
     uses_text = values.get("max_uses", "").strip()
     max_uses = int(uses_text) if uses_text.isdigit() else None
     if uses_text and max_uses is None:
-        raise Problem("validation", errors=[FieldError("max_uses", "a whole number")])
+        raise Problem(
+            "validation", errors=[FieldError("max_uses", Text("必须是整数", "a whole number"))]
+        )
     as_kind = values.get("as", "person")
     try:
         if kind == "mandate":

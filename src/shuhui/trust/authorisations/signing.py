@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.authorisations.keys import (
     SIGNER_KEY,
     active_key,
@@ -31,6 +32,7 @@ from shuhui.trust.authorisations.terms import (
     effective_status,
     get_or_404,
     iso,
+    status_zh,
 )
 from shuhui.trust.crypto.canonical import canonical_json
 from shuhui.trust.crypto.sm import SM2PublicKey, sm3_hex, verify
@@ -80,16 +82,32 @@ def sign(
         raise Problem(
             "forbidden",
             detail="只有授权的签署人可以签署",
-            errors=[FieldError("code", "not the signatory")],
+            errors=[FieldError("code", Text("您不是这份授权的签署人", "not the signatory"))],
         )
     if a.status != "pending":
-        raise Problem("conflict", errors=[FieldError("code", f"already {a.status}")])
+        raise Problem(
+            "conflict",
+            errors=[
+                FieldError(
+                    "code", Text(f"这份授权已是“{status_zh(a.status)}”", f"already {a.status}")
+                )
+            ],
+        )
     if a.parent_code is not None:
         parent = get_or_404(db, a.parent_code)
         status = effective_status(parent, now)
         if status != "active":
             raise Problem(
-                "conflict", errors=[FieldError("parent", f"the parent mandate is {status}")]
+                "conflict",
+                errors=[
+                    FieldError(
+                        "parent",
+                        Text(
+                            f"上级委托的状态是“{status_zh(status)}”",
+                            f"the parent mandate is {status}",
+                        ),
+                    )
+                ],
             )
     key = active_key(db, signer_citizen_id)
     if signature is None:
@@ -99,12 +117,26 @@ def sign(
     else:
         if key is None or key.custody != "holder":
             raise Problem(
-                "validation", errors=[FieldError("signature", "register your own public key first")]
+                "validation",
+                errors=[
+                    FieldError(
+                        "signature",
+                        Text("请先登记您自己的公钥", "register your own public key first"),
+                    )
+                ],
             )
         if not verify(SM2PublicKey.from_pem(key.public_key_pem), a.document, signature):
             raise Problem(
                 "validation",
-                errors=[FieldError("signature", "does not verify over the document with your key")],
+                errors=[
+                    FieldError(
+                        "signature",
+                        Text(
+                            "用您的密钥核验签名未通过",
+                            "does not verify over the document with your key",
+                        ),
+                    )
+                ],
             )
     a.key_id = key.key_id
     a.signature = signature
@@ -143,7 +175,12 @@ def revoke(
     why = " ".join(reason.split())[:256] or "revoked by the grantor"
     status = effective_status(a, now)
     if status in ENDED:
-        raise Problem("conflict", errors=[FieldError("code", f"already {status}")])
+        raise Problem(
+            "conflict",
+            errors=[
+                FieldError("code", Text(f"这份授权已是“{status_zh(status)}”", f"already {status}"))
+            ],
+        )
     end(db, a, "revoked", why, actor, now)
     for child in children_of(db, a):
         if effective_status(child, now) not in ENDED:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
 from shuhui.trust.authorisations.models import Authorisation
 from shuhui.trust.crypto.canonical import JsonValue
@@ -59,6 +60,17 @@ STATUS_TITLES: Final[dict[str, tuple[str, str]]] = {
     "expired": ("已过期", "Expired"),
     "exhausted": ("次数已用完", "Uses exhausted"),
 }
+
+PARTY_KINDS: Final[dict[str, str]] = {"person": "个人", "enterprise": "企业", "any": "任何人"}
+
+
+def status_zh(status: str) -> str:
+    """An authorisation's status as people read it (待签署, 已撤销…)."""
+    return STATUS_TITLES.get(status, (status, status))[0]
+
+
+def party_zh(kind: str) -> str:
+    return PARTY_KINDS.get(kind, kind)
 
 
 ENDED: Final = frozenset({"revoked", "expired", "exhausted"})
@@ -129,7 +141,10 @@ def parse_party(kind: str, identifier: str, name: str, where: str) -> Party:
     """A person by citizen ID or an organisation by credit code, both check-digit verified."""
     name = name.strip()
     if not name or len(name) > 128:
-        raise Problem("validation", errors=[FieldError(f"{where}.name", "1-128 characters")])
+        raise Problem(
+            "validation",
+            errors=[FieldError(f"{where}.name", Text("1 到 128 个字", "1-128 characters"))],
+        )
     try:
         if kind == "person":
             return Party("person", parse_citizen_id(identifier).number, name)
@@ -137,7 +152,10 @@ def parse_party(kind: str, identifier: str, name: str, where: str) -> Party:
             return Party("enterprise", parse_credit_code(identifier).code, name)
     except InvalidIdentifier as exc:
         raise Problem("validation", errors=[FieldError(f"{where}.id", exc.reason)]) from None
-    raise Problem("validation", errors=[FieldError(f"{where}.kind", "person or enterprise")])
+    raise Problem(
+        "validation",
+        errors=[FieldError(f"{where}.kind", Text("应为个人或企业", "person or enterprise"))],
+    )
 
 
 def stored_party(kind: str, identifier: str, name: str) -> Party:
@@ -237,7 +255,10 @@ def normalise_purpose(purpose: str) -> str:
     # One spelling per purpose: stray and repeated spaces do not make a different purpose.
     text = " ".join(purpose.split())
     if len(text) > 256:
-        raise Problem("validation", errors=[FieldError("purpose", "at most 256 characters")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("purpose", Text("最多 256 个字", "at most 256 characters"))],
+        )
     return text
 
 

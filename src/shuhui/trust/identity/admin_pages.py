@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from shuhui.core import forms
+from shuhui.core.confirm import CONFIRM_FIELD, CONFIRM_VALUE, confirmed
 from shuhui.core.display import shown_errors
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate, validate_form
@@ -211,12 +212,21 @@ def _confirm_page(
     refusal: Problem | None = None,
     *,
     sessions: int = 0,
+    reason: str = "",
     status: int = 200,
 ) -> Response:
     return render(
         request,
         "admin_user_confirm.html",
-        {"u": user, "act": act, "sessions": sessions, **shown_errors(refusal, _label)},
+        {
+            "u": user,
+            "act": act,
+            "sessions": sessions,
+            "reason": reason,
+            "confirm_field": CONFIRM_FIELD,
+            "confirm_value": CONFIRM_VALUE,
+            **shown_errors(refusal, _label),
+        },
         status=status,
     )
 
@@ -235,12 +245,19 @@ async def user_disable(
 ) -> Response:
     user = service.user_or_404(db, username)
     form = await request.form()
+    reason = str(form.get("reason") or "")
+    if not confirmed(form):
+        # A post that did not come from the question (forged, scripted) is asked it, not obeyed.
+        sessions = service.count_sessions(db, user)
+        return _confirm_page(request, user, "disable", sessions=sessions, reason=reason)
     try:
-        given = validate(ActiveUpdate, {"active": False, "reason": str(form.get("reason") or "")})
+        given = validate(ActiveUpdate, {"active": False, "reason": reason})
         service.set_active(db, user, False, actor=admin.username, reason=given.reason)
     except Problem as refusal:
         db.rollback()
-        return _confirm_page(request, user, "disable", refusal, status=refusal.http_status)
+        return _confirm_page(
+            request, user, "disable", refusal, reason=reason, status=refusal.http_status
+        )
     return RedirectResponse(f"/admin/users/{user.username}?done=disabled", status_code=303)
 
 
@@ -253,8 +270,12 @@ def user_reset_confirm(
 
 
 @pages.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
-def user_reset(request: Request, db: DB, admin: AdminUser, username: UsernamePath) -> Response:
+async def user_reset(
+    request: Request, db: DB, admin: AdminUser, username: UsernamePath
+) -> Response:
     user = service.user_or_404(db, username)
+    if not confirmed(await request.form()):
+        return _confirm_page(request, user, "reset", sessions=service.count_sessions(db, user))
     temporary = service.reset_password(db, user, None, actor=admin.username)
     # Shown once, on this answer, which no cache keeps; it is stored nowhere in clear.
     response = render(request, "admin_user_reset.html", {"u": user, "temporary": temporary})

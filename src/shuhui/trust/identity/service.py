@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.identity.models import LoginSession, LoginThrottle, User, UserRole
 from shuhui.trust.identity.roles import Role
@@ -77,6 +78,31 @@ def get_user_by_username(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
 
 
+# How the data channel's gateway names the institution calling it in the ledger.
+CONSUMER_ACTOR = "consumer:"
+
+
+def actor_names(db: Session, actors: Iterable[str]) -> dict[str, str]:
+    """The names people know the ledger's actors by, where an account says so: an account's
+    name for its username, an institution's (its account's organisation) for
+    ``consumer:<credit code>``. Actors without an account are left out; two queries in all."""
+    wanted = set(actors)
+    codes = {a.removeprefix(CONSUMER_ACTOR) for a in wanted if a.startswith(CONSUMER_ACTOR)}
+    names: dict[str, str] = {}
+    if wanted:
+        accounts = select(User.username, User.display_name).where(User.username.in_(wanted))
+        names.update((username, name) for username, name in db.execute(accounts))
+    if codes:
+        institutions = (
+            select(User.credit_code, User.department, User.display_name)
+            .where(User.credit_code.in_(codes))
+            .order_by(User.id)
+        )
+        for code, department, name in db.execute(institutions):
+            names.setdefault(f"{CONSUMER_ACTOR}{code}", department or name)
+    return names
+
+
 def list_users(db: Session) -> list[User]:
     return list(db.scalars(select(User).order_by(User.id)))
 
@@ -88,13 +114,15 @@ def create_user(
         raise Problem(
             "conflict",
             detail=f"用户名 {data.username} 已存在",
-            errors=[FieldError("username", "already taken")],
+            errors=[FieldError("username", Text("已被占用", "already taken"))],
         )
     if data.citizen_id and db.scalar(select(User).where(User.citizen_id == data.citizen_id)):
         raise Problem(
             "conflict",
             detail="该身份证号已绑定其他账户",
-            errors=[FieldError("citizen_id", "already bound to another account")],
+            errors=[
+                FieldError("citizen_id", Text("已绑定其他账户", "already bound to another account"))
+            ],
         )
     user = User(
         username=data.username,

@@ -27,8 +27,7 @@ def count_active_users(db: Session) -> int:
 
 def unchecked_entries(db: Session) -> int:
     """Ledger entries recorded since the latest signed checkpoint (all of them if none)."""
-    latest = ledger.latest_checkpoint(db)
-    return max(0, ledger.committed_size(db) - (latest.tree_size if latest else 0))
+    return ledger.unchecked_size(db)
 
 
 def todos(db: Session, user: User) -> list[Todo]:
@@ -58,8 +57,8 @@ def todos(db: Session, user: User) -> list[Todo]:
             "尚未签发检查点的审计记录",
             "Audit entries not yet under a checkpoint",
             unchecked_entries(db),
-            "/api/v1/ledger/checkpoint",
-            "打开即签发最新检查点（SM2 签名的树头）",
-            "Opening it signs the latest checkpoint (an SM2-signed tree head)",
+            "/admin/ledger",
+            "在审计账本页签署检查点（SM2 签名的树头），并可校验账本",
+            "Sign a checkpoint (an SM2-signed tree head) and verify the ledger on its page",
         ),
     ]

@@ -1,6 +1,7 @@
 r"""The audit ledger: ``service`` (record and record_many, the tree cache, checkpoints,
-verification), ``keys`` (the platform's SM2 key), ``routes`` (checkpoints, proofs, entries) and
-``cli`` (``shuhui audit verify``); its tables in ``models``.
+verification), ``keys`` (the platform's SM2 key), ``routes`` (checkpoints, proofs, entries),
+``pages`` (the admin's page, ``/admin/ledger``) and ``cli`` (``shuhui audit verify``); its tables
+in ``models``.
 
 How it works
 
@@ -22,9 +23,11 @@ How it works
   `record_many`.
 - Each process keeps the tree of committed leaves in memory (`TreeCache`) and extends
   it from the database on use. `GET /api/v1/ledger/checkpoint` signs a new tree head
-  when the tree has grown: the text `shuhui audit ledger\n<alg>\n<size>\n<base64
-  root>\n`, SM2 with ID 1234567812345678, by the platform key in `<data
-  dir>/keys/platform-sm2.pem` (OpenSSL verifies it; a test does). Proof endpoints
+  when the tree has grown (on GET, as API clients use it; the admin's page `/admin/ledger`
+  signs the same way behind a POST button and verifies a ledger of up to 100,000 entries
+  in the request, pointing to `shuhui audit verify` beyond): the text `shuhui audit
+  ledger\n<alg>\n<size>\n<base64 root>\n`, SM2 with ID 1234567812345678, by the platform
+  key in `<data dir>/keys/platform-sm2.pem` (OpenSSL verifies it; a test does). Proof endpoints
   serve RFC 9162 inclusion and consistency proofs; entries (with their exact bytes,
   base64) are for admins and data-bureau operators, since subjects are people.
 - `shuhui audit verify` recomputes every leaf hash from the stored bytes, checks the

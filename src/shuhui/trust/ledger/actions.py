@@ -107,3 +107,42 @@ UNNAMED = ("其他操作记录", "Other recorded act")
 def action_name(action: str) -> Text:
     zh, en = ACTION_NAMES.get(action, UNNAMED)
     return Text(zh, en)
+
+
+# The purposes the code itself writes, in English as entries keep them (an entry's bytes never
+# change): named for people here. A purpose a person typed is shown as typed.
+PURPOSE_NAMES: dict[str, tuple[str, str]] = {
+    "register the data core's tables in the catalog": (
+        "将数据底座的数据表登记到数据目录",
+        "Register the data core's tables in the catalog",
+    ),
+    "monthly statement": ("出具月度账单", "Monthly statement"),
+    "data-asset registration": ("数据资产登记", "Data-asset registration"),
+    "data-asset registration review": ("数据资产登记审核", "Data-asset registration review"),
+    "data-asset valuation": ("数据资产估值", "Data-asset valuation"),
+    "demo: the account acts for a member of the demo city": (
+        "演示：账户代表演示城市中的一名成员",
+        "Demo: the account acts for a member of the demo city",
+    ),
+    "counter check": ("窗口核验", "Counter check"),
+    "personal signing key (platform custody)": (
+        "个人签名密钥（由平台保管）",
+        "Personal signing key (platform custody)",
+    ),
+    "personal signing key (held by the person)": (
+        "个人签名密钥（本人持有）",
+        "Personal signing key (held by the person)",
+    ),
+    "key issued": ("签发密钥", "Key issued"),
+    "document sealed": ("加盖电子印章", "Document sealed"),
+}
+
+
+def purpose_name(purpose: str) -> Text | None:
+    """The purpose for people: named here, or as a person wrote it in Chinese; None for one in
+    English that is not named here (a page shows it as code)."""
+    if purpose in PURPOSE_NAMES:
+        return Text(*PURPOSE_NAMES[purpose])
+    if any("\u4e00" <= ch <= "\u9fff" for ch in purpose):
+        return Text(purpose, purpose)
+    return None

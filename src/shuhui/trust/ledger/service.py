@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, type_coerce, update
+from sqlalchemy import Table, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -26,6 +26,7 @@ from sqlalchemy.types import NullType
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
 from shuhui.trust.crypto.merkle import HashAlgorithm, MerkleTree, leaf_hashes
 from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, verify
@@ -248,6 +249,27 @@ def latest_checkpoint(db: Session) -> LedgerCheckpoint | None:
     return db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()))
 
 
+def unchecked_size(db: Session) -> int:
+    """Entries recorded since the latest signed checkpoint (all of them if there is none)."""
+    latest = latest_checkpoint(db)
+    return max(0, committed_size(db) - (latest.tree_size if latest else 0))
+
+
+def newest_entries(db: Session, page: int, per_page: int) -> list[LedgerEntry]:
+    """Page ``page`` (from 1) of the entries, newest first, ``per_page`` to a page.
+
+    Read by seq range, which the primary key serves directly, not by OFFSET over the whole log.
+    """
+    end = committed_size(db) - (page - 1) * per_page
+    if page < 1 or per_page < 1 or end <= 0:
+        return []
+    return entries(db, max(0, end - per_page), end)[::-1]
+
+
+def checkpoint_count(db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(LedgerCheckpoint)) or 0)
+
+
 def make_checkpoint(db: Session, tree: MerkleTree, key: SM2PrivateKey) -> LedgerCheckpoint:
     """The latest signed tree head, signing a new one if the tree has grown since."""
     latest = latest_checkpoint(db)
@@ -289,9 +311,19 @@ def checkpoint_valid(checkpoint: LedgerCheckpoint, public: SM2PublicKey) -> str 
 
 def entries(db: Session, start: int, end: int) -> list[LedgerEntry]:
     if start < 0 or end < start:
-        raise Problem("validation", errors=[FieldError("start", "need 0 <= start <= end")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError("start", Text("起止序号应满足 0 ≤ 起 ≤ 止", "need 0 <= start <= end"))
+            ],
+        )
     if end - start > MAX_PAGE:
-        raise Problem("validation", errors=[FieldError("end", f"at most {MAX_PAGE} entries")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError("end", Text(f"一次最多 {MAX_PAGE} 条", f"at most {MAX_PAGE} entries"))
+            ],
+        )
     return list(
         db.scalars(
             select(LedgerEntry)
@@ -303,7 +335,14 @@ def entries(db: Session, start: int, end: int) -> list[LedgerEntry]:
 
 def check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
-        raise Problem("validation", errors=[FieldError(name, f"must be between {low} and {high}")])
+        raise Problem(
+            "validation",
+            errors=[
+                FieldError(
+                    name, Text(f"应在 {low} 到 {high} 之间", f"must be between {low} and {high}")
+                )
+            ],
+        )
 
 
 @dataclass(frozen=True)

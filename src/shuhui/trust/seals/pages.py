@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import render
+from shuhui.core.i18n import Text
 from shuhui.trust.identity.deps import DB
+from shuhui.trust.seals import service as seals
 from shuhui.trust.seals.schemas import MAX_DOCUMENT, MAX_ENVELOPE
 from shuhui.trust.seals.uploads import read_upload, verify_in_thread
 
@@ -35,10 +37,12 @@ async def verify_page_submit(request: Request, db: DB) -> Response:
     except Problem as exc:
         return _page(request, result={"valid": False, "reason": exc.detail}, status=422)
     if document is None or envelope is None:
-        missing = "请上传文件和签章文件 (upload both the document and the envelope)"
+        missing = Text("请上传文件和签章文件", "Upload both the document and the envelope")
         return _page(request, result={"valid": False, "reason": missing}, status=422)
     verdict = await verify_in_thread(db, envelope, document)
     result = verdict.as_dict()
+    if verdict.reason:
+        result["reason"] = seals.verdict_text(verdict.reason)
     if verdict.signed_at:
         result["signed_at_dt"] = datetime.fromisoformat(verdict.signed_at.replace("Z", "+00:00"))
     return _page(request, result=result, status=422 if verdict.malformed else 200)

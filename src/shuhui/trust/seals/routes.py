@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core import forms
 from shuhui.core.errors import Problem, invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -105,7 +106,13 @@ def sign(
         raise Problem("forbidden", detail=f"只能使用本部门的印章（{seal.department}）")
     document = file.file.read(MAX_DOCUMENT + 1)
     if len(document) > MAX_DOCUMENT:
-        raise invalid("file", f"larger than {MAX_DOCUMENT // (1024 * 1024)} MiB")
+        raise invalid(
+            "file",
+            Text(
+                f"文件超过 {MAX_DOCUMENT // (1024 * 1024)} MB",
+                f"larger than {MAX_DOCUMENT // (1024 * 1024)} MiB",
+            ),
+        )
     return seals.sign_document(db, _data_dir(request), code, document, signer=user.username)
 
 
@@ -144,20 +151,26 @@ async def verify(request: Request, db: DB) -> VerdictOut:
         try:
             document = base64.b64decode(body.document_base64, validate=True)
         except ValueError:
-            raise invalid("document_base64", "not base64") from None
+            raise invalid("document_base64", Text("不是有效的 Base64 编码", "not base64")) from None
         envelope = body.envelope
     elif ctype == "multipart/form-data":
         form = await request.form()
         got_document = await read_upload(form, "document", MAX_DOCUMENT)
         if got_document is None:
-            raise invalid("document", "upload the document as a file")
+            raise invalid("document", Text("请把文档作为文件上传", "upload the document as a file"))
         got_envelope = await read_upload(form, "envelope", MAX_ENVELOPE)
         if got_envelope is None:
-            raise invalid("envelope", "upload the signature envelope (JSON)")
+            raise invalid(
+                "envelope", Text("请上传签名文件（JSON）", "upload the signature envelope (JSON)")
+            )
         document, envelope = got_document, got_envelope
     else:
         raise Problem(
-            "unsupported-media-type", detail="use application/json or multipart/form-data"
+            "unsupported-media-type",
+            detail=Text(
+                "请以 application/json 或 multipart/form-data 格式提交",
+                "use application/json or multipart/form-data",
+            ),
         )
     verdict = await verify_in_thread(db, envelope, document)
     seals.refuse_malformed(verdict)

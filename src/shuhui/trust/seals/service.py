@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.trust.crypto import keystore
 from shuhui.trust.crypto.canonical import JsonValue, canonical_json
 from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3_hex, verify
@@ -62,6 +63,27 @@ R_REVOKED: Final = "seal is revoked"
 R_UNKNOWN: Final = "seal is not registered on this platform"
 R_KEY: Final = "seal key does not match the registered seal"
 R_DETAILS: Final = "seal details do not match the registered seal"
+R_KEY_ID: Final = "seal key id does not match its public key"
+MALFORMED: Final = "malformed envelope"
+
+# The verdict as a person reads it: the API keeps the stable reasons above, a page shows these.
+_SHOWN: Final[dict[str, str]] = {
+    R_DOCUMENT: "文件与签章时的内容不一致，可能已被改动",
+    R_SIGNATURE: "签章文件中的签名验证不通过，签章文件可能被改动或伪造",
+    R_WINDOW: "签章时间不在印章的有效期内",
+    R_REVOKED: "签章时印章已注销",
+    R_UNKNOWN: "这枚印章没有在本平台登记",
+    R_KEY: "签章用的密钥与登记的印章不符",
+    R_DETAILS: "签章文件中的印章信息与登记的不符",
+    R_KEY_ID: "签章文件中的密钥编号与公钥不符",
+}
+
+
+def verdict_text(reason: str) -> Text:
+    """Why a seal did not verify, in plain Chinese with the stable English reason."""
+    if reason.startswith(MALFORMED):
+        return Text("签章文件无法读取，格式不正确", reason)
+    return Text(_SHOWN.get(reason, "验证不通过"), reason)
 
 
 # --- time and keys ----------------------------------------------------------------------------
@@ -153,19 +175,31 @@ def create_seal(
     if not CODE_PATTERN.match(code):
         raise Problem(
             "validation",
-            errors=[FieldError("code", "3-64 upper-case letters, digits and '-'")],
+            errors=[
+                FieldError(
+                    "code",
+                    Text(
+                        "3 到 64 个大写字母、数字或“-”", "3-64 upper-case letters, digits and '-'"
+                    ),
+                )
+            ],
         )
     for field_name, value in (("name", name), ("department", department)):
         if not value.strip():
-            raise Problem("validation", errors=[FieldError(field_name, "must not be empty")])
+            raise Problem(
+                "validation", errors=[FieldError(field_name, Text("不能为空", "must not be empty"))]
+            )
     start, end = as_utc(valid_from).replace(microsecond=0), as_utc(valid_to).replace(microsecond=0)
     if end <= start:
-        raise Problem("validation", errors=[FieldError("valid_to", "must be after valid_from")])
+        raise Problem(
+            "validation",
+            errors=[FieldError("valid_to", Text("必须晚于启用日期", "must be after valid_from"))],
+        )
     if get_seal(db, code) is not None or key_path(data_dir, code).exists():
         raise Problem(
             "conflict",
             detail=f"印章编码 {code} 已存在",
-            errors=[FieldError("code", "a seal with this code exists")],
+            errors=[FieldError("code", Text("已有这个编号的印章", "a seal with this code exists"))],
         )
     key = SM2PrivateKey.generate()
     public = key.public_key
@@ -283,7 +317,13 @@ def sign_document(
         raise _refuse(seal.code, "seal has expired", "已过期，不能用印")
     key = seal_private_key(data_dir, seal.code)
     if key.public_key.fingerprint() != seal.key_id:
-        raise Problem("internal", detail=f"seal {seal.code}: key file does not match the seal")
+        raise Problem(
+            "internal",
+            detail=Text(
+                f"印章 {seal.code} 的密钥文件与印章不符",
+                f"seal {seal.code}: key file does not match the seal",
+            ),
+        )
     envelope: dict[str, Any] = {
         "format": FORMAT,
         "seal": seal_info(seal),
@@ -427,7 +467,7 @@ def verify_envelope(
     try:
         env = parse_envelope(envelope)
     except MalformedEnvelope as exc:
-        return Verdict(False, f"malformed envelope: {exc}", malformed=(exc.field, exc.reason))
+        return Verdict(False, f"{MALFORMED}: {exc}", malformed=(exc.field, exc.reason))
     fail = _first_failure(env, document, db)
     return Verdict(
         fail is None,
@@ -442,7 +482,7 @@ def _first_failure(env: Envelope, document: bytes, db: Session | None) -> str | 
     # The signature first: a changed digest, time or name is a forged envelope, not a changed
     # document, and the reason should say so.
     if env.public_key.fingerprint() != env.seal["key_id"]:
-        return "seal key id does not match its public key"
+        return R_KEY_ID
     if not verify(env.public_key, env.message, env.signature):
         return R_SIGNATURE
     if sm3_hex(document) != env.document_sm3:

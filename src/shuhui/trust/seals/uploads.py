@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from shuhui.core.errors import invalid
+from shuhui.core.i18n import Text
 from shuhui.trust.seals import service as seals
 
 
@@ -22,7 +23,7 @@ async def read_upload(form: Any, name: str, limit: int) -> bytes | None:
     else:
         return None
     if len(data) > limit:
-        raise invalid(name, f"larger than {limit} bytes")
+        raise invalid(name, Text(f"文件超过 {limit} 字节", f"larger than {limit} bytes"))
     return data
 
 
