@@ -26,5 +26,10 @@ def local_today(now: datetime | None = None) -> date:
     return local(now or utcnow()).date()
 
 
-def format_local(value: datetime | None) -> str:
-    return "" if value is None else local(value).strftime("%Y-%m-%d %H:%M")
+def format_local(value: datetime | str | None) -> str:
+    """A moment as people in Qingdao read it; an ISO 8601 text (as JSON reports keep their
+    times) is read as UTC when it names no zone."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return local(moment).strftime("%Y-%m-%d %H:%M")
