@@ -360,13 +360,9 @@ def test_a_refused_valuation_keeps_the_form_and_names_each_field(registry: FastA
     assert refused.status_code == 422
     summary = re.search(r'id="form-error">(.*?)</p>', refused.text)
     assert summary is not None
-    assert summary.group(1) == (
-        "数据获取成本：cannot be negative；可比案例第1行价格：must be greater than 0"
-    )
-    assert 'data-field="cost.acquisition">cannot be negative</span>' in refused.text
-    assert (
-        'data-field="comparables">可比案例第1行价格：must be greater than 0</span>' in refused.text
-    )
+    assert summary.group(1) == ("数据获取成本：不能为负数；可比案例第1行价格：须大于 0")
+    assert 'data-field="cost.acquisition">不能为负数</span>' in refused.text
+    assert 'data-field="comparables">可比案例第1行价格：须大于 0</span>' in refused.text
     assert (
         'name="acquisition" value="-1" inputmode="decimal" maxlength="32" aria-invalid="true"'
         in (refused.text)

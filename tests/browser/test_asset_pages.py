@@ -286,9 +286,9 @@ def test_operator_registers_verifies_and_values_a_dataset(
     expect(valuation.locator("#valuation-result")).to_have_count(0)
     value_form.get_by_label("折现率（%）", exact=True).fill("10%")
     value_form.get_by_role("button", name="确认无误，按此评估").click()
-    expect(page.locator("#form-error")).to_have_text("数据获取成本：cannot be negative")
+    expect(page.locator("#form-error")).to_have_text("数据获取成本：不能为负数")
     acquisition_error = value_form.locator("[data-field='cost.acquisition']")
-    expect(acquisition_error).to_have_text("cannot be negative")
+    expect(acquisition_error).to_have_text("不能为负数")
     expect(value_form.get_by_label("数据获取成本（元）", exact=True)).to_have_attribute(
         "aria-describedby", "error-cost-acquisition"
     )
@@ -428,7 +428,7 @@ def test_a_bad_application_is_refused_and_a_returned_one_says_why(
         review = operator.locator("#review-form")
         # Returning needs a reason: without one the page says so and nothing changes.
         review.get_by_role("button", name="退回修改").click()
-        expect(operator.locator("#form-error")).to_have_text("审核意见：say why")
+        expect(operator.locator("#form-error")).to_have_text("审核意见：请说明原因")
         expect(operator.locator("#review-form [data-field='reason']")).to_have_text("请说明原因")
         expect(operator.locator("#status")).to_have_text("待审核")
 

@@ -35,6 +35,7 @@ from shuhui.assets.valuation.common import (
     fields_as_dict,
     yuan,
 )
+from shuhui.core.i18n import Text
 
 
 class IntendedUse(StrEnum):
@@ -147,7 +148,9 @@ def accounting_view(
     try:
         use = IntendedUse(intended_use)
     except ValueError:
-        check.fail("intended_use", f"one of {[u.value for u in IntendedUse]}")
+        check.fail(
+            "intended_use", Text("不是可选的用途之一", f"one of {[u.value for u in IntendedUse]}")
+        )
     amount = check.money("cost", cost)
     research = check.money("research_costs", research_costs)
     for name, flag in (
@@ -156,19 +159,33 @@ def accounting_view(
         ("indefinite_life", indefinite_life),
     ):
         if not isinstance(flag, bool):
-            check.fail(name, "true or false")
+            check.fail(name, Text("须为是或否", "true or false"))
     if isinstance(on, datetime):
         on = on.date()
     if on is not None and (not isinstance(on, date) or on < ACCOUNTING_IN_FORCE):
-        check.fail("on", "财会〔2023〕11号 applies from 2024-01-01 (prospectively)")
+        check.fail(
+            "on",
+            Text(
+                "财会〔2023〕11号自 2024 年 1 月 1 日起施行（未来适用）",
+                "财会〔2023〕11号 applies from 2024-01-01 (prospectively)",
+            ),
+        )
     recognised = benefits_probable is True and cost_reliably_measurable is True
     life: int | None = None
     if recognised and use is IntendedUse.INTERNAL_USE:
         if indefinite_life is True and useful_life_years is not None:
-            check.fail("useful_life_years", "not with indefinite_life")
+            check.fail(
+                "useful_life_years", Text("使用寿命不确定时不填", "not with indefinite_life")
+            )
         elif indefinite_life is not True:
             if useful_life_years is None:
-                check.fail("useful_life_years", "required for a finite life (or indefinite_life)")
+                check.fail(
+                    "useful_life_years",
+                    Text(
+                        "使用寿命有限时必填（或选择使用寿命不确定）",
+                        "required for a finite life (or indefinite_life)",
+                    ),
+                )
             else:
                 life = check.count("useful_life_years", useful_life_years, low=1, high=MAX_YEARS)
     price: Decimal | None = None

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, Final, NamedTuple, Protocol
 
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 
 # An amount or rate as a caller may give it. Floats are refused: 0.1 is not one tenth.
 Number = Decimal | int | str
@@ -163,27 +164,34 @@ class Check:
 
     def number(self, name: str, value: object) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
-            reason = "a float is not exact; give a Decimal, an int or a string"
-            self.fail(name, reason if isinstance(value, float) else "must be a number")
+            reason = Text(
+                "浮点数不精确，请以文本或整数给出",
+                "a float is not exact; give a Decimal, an int or a string",
+            )
+            must = Text("须为数字", "must be a number")
+            self.fail(name, reason if isinstance(value, float) else must)
             return None
         try:
             number = Decimal(value.strip() if isinstance(value, str) else value)
         except (InvalidOperation, ValueError):
-            self.fail(name, "not a number")
+            self.fail(name, Text("不是数字", "not a number"))
             return None
         if not number.is_finite():
-            self.fail(name, "must be a finite number")
+            self.fail(name, Text("须为有限的数字", "must be a finite number"))
             return None
         if abs(number) > MAX_AMOUNT:
-            self.fail(name, f"at most {MAX_AMOUNT:,} in size")
+            self.fail(name, Text(f"不能超过 {MAX_AMOUNT:,}", f"at most {MAX_AMOUNT:,} in size"))
             return None
         return number
 
-    def _places(self, name: str, number: Decimal, places: int, what: str) -> bool:
+    def _places(self, name: str, number: Decimal, places: int, what: Text) -> bool:
         with localcontext(CONTEXT):
             exact = number == number.quantize(Decimal(1).scaleb(-places))
         if not exact:
-            self.fail(name, f"{what} has at most {places} decimal places")
+            self.fail(
+                name,
+                Text(f"{what}最多 {places} 位小数", f"{what.en} has at most {places} decimals"),
+            )
         return exact
 
     def money(self, name: str, value: object, *, positive: bool = False) -> Decimal:
@@ -191,9 +199,14 @@ class Check:
         if number is None:
             return ZERO
         if number < 0 or (positive and number == 0):
-            self.fail(name, "must be greater than 0" if positive else "cannot be negative")
+            self.fail(
+                name,
+                Text("须大于 0", "must be greater than 0")
+                if positive
+                else Text("不能为负数", "cannot be negative"),
+            )
             return ZERO
-        if not self._places(name, number, 2, "an amount in yuan"):
+        if not self._places(name, number, 2, Text("金额（元）", "an amount in yuan")):
             return ZERO
         return abs(yuan(number))  # abs: "-0" is 0.00, not -0.00
 
@@ -210,32 +223,32 @@ class Check:
         if number is None:
             return ZERO
         if above is not None and not number > above:
-            self.fail(name, f"must be greater than {above}")
+            self.fail(name, Text(f"须大于 {above}", f"must be greater than {above}"))
         elif at_least is not None and number < at_least:
-            self.fail(name, f"must be at least {at_least}")
+            self.fail(name, Text(f"不能小于 {at_least}", f"must be at least {at_least}"))
         elif at_most is not None and number > at_most:
-            self.fail(name, f"must be at most {at_most}")
-        elif self._places(name, number, RATE_PLACES, "a rate or factor"):
+            self.fail(name, Text(f"不能大于 {at_most}", f"must be at most {at_most}"))
+        elif self._places(name, number, RATE_PLACES, Text("比率或系数", "a rate or factor")):
             return number
         return ZERO
 
     def count(self, name: str, value: object, *, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(name, "must be a whole number of years")
+            self.fail(name, Text("须为整数年", "must be a whole number of years"))
             return low
         if not low <= value <= high:
-            self.fail(name, f"between {low} and {high}")
+            self.fail(name, Text(f"须在 {low} 到 {high} 之间", f"between {low} and {high}"))
             return low
         return value
 
     def sequence(self, name: str, value: object, *, high: int) -> list[Any]:
         if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-            self.fail(name, "must be a list")
+            self.fail(name, Text("须为列表", "must be a list"))
             return []
         if not value:
-            self.fail(name, "give at least one")
+            self.fail(name, Text("至少填一项", "give at least one"))
             return []
         if len(value) > high:
-            self.fail(name, f"at most {high}")
+            self.fail(name, Text(f"最多 {high} 项", f"at most {high}"))
             return []
         return list(value)

@@ -24,6 +24,7 @@ from shuhui.assets.valuation.common import (
     fixed,
     yuan,
 )
+from shuhui.core.i18n import Text
 
 
 class CostLine(NamedTuple):
@@ -104,7 +105,7 @@ def cost_method(
     }
     not_given = tuple(name for name, value in given.items() if value is None)
     if len(not_given) == len(given):
-        check.fail("cost", "give at least one cost item")
+        check.fail("cost", Text("至少填一项成本", "give at least one cost item"))
     amounts = {
         name: yuan(ZERO) if value is None else check.money(name, value)
         for name, value in given.items()
@@ -116,14 +117,28 @@ def cost_method(
     coefficient = ONE
     if quality_coefficient is not None:
         if quality_score is not None:
-            check.fail("quality_coefficient", "give a quality score or a coefficient, not both")
+            check.fail(
+                "quality_coefficient",
+                Text(
+                    "质量评分和质量系数只填其一", "give a quality score or a coefficient, not both"
+                ),
+            )
         coefficient = check.rate("quality_coefficient", quality_coefficient, above=ZERO)
     elif quality_score is None:
-        check.fail("quality_score", "required (or give quality_coefficient)")
+        check.fail(
+            "quality_score",
+            Text("必填（或填写质量系数）", "required (or give quality_coefficient)"),
+        )
     else:
         score = check.rate("quality_score", quality_score, at_least=ZERO, at_most=HUNDRED)
         if bands is None:
-            check.fail("bands", "quality bands are needed to turn a score into a coefficient")
+            check.fail(
+                "bands",
+                Text(
+                    "须有质量分档，才能把评分换算为系数",
+                    "quality bands are needed to turn a score into a coefficient",
+                ),
+            )
         else:
             band = bands.band_for(score)
             coefficient = band.coefficient

@@ -26,6 +26,7 @@ from shuhui.assets.valuation.common import (
     yuan,
 )
 from shuhui.core.errors import invalid
+from shuhui.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,13 @@ def income_method(
         if life > len(raw):
             check.fail(
                 "remaining_life",
-                f"longer than the {len(raw)} years projected; give an income for every year",
+                Text(
+                    f"超过了预测的 {len(raw)} 年：请为每一年填写收益",
+                    f"longer than the {len(raw)} years projected; give an income for every year",
+                ),
             )
     if not isinstance(mid_year, bool):
-        check.fail("mid_year", "true or false")
+        check.fail("mid_year", Text("须为是或否", "true or false"))
     check.done()
 
     years: list[IncomeYear] = []

@@ -23,6 +23,7 @@ from shuhui.assets.valuation.common import (
     fixed,
     yuan,
 )
+from shuhui.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,10 @@ def market_method(comparables: Sequence[Comparable]) -> MarketValuation:
     for i, comp in enumerate(raw):
         at = f"comparables[{i}]"
         if not isinstance(comp, Comparable):
-            check.fail(at, "must be a Comparable")
+            check.fail(at, Text("须为一项可比交易", "must be a Comparable"))
             continue
         if not isinstance(comp.name, str) or not 1 <= len(comp.name.strip()) <= 200:
-            check.fail(f"{at}.name", "1-200 characters")
+            check.fail(f"{at}.name", Text("1 到 200 个字", "1-200 characters"))
         price = check.money(f"{at}.price", comp.price, positive=True)
         factors = {
             code: check.rate(f"{at}.{code}", getattr(comp, code), above=ZERO)
@@ -96,12 +97,18 @@ def market_method(comparables: Sequence[Comparable]) -> MarketValuation:
         weight: Decimal | None = None
         if comp.weight is None:
             if weighted:
-                check.fail(f"{at}.weight", "give a weight for every comparable or for none")
+                check.fail(
+                    f"{at}.weight",
+                    Text(
+                        "要么每项可比交易都给权重，要么都不给",
+                        "give a weight for every comparable or for none",
+                    ),
+                )
         else:
             weight = check.rate(f"{at}.weight", comp.weight, at_least=ZERO)
         prepared.append((str(comp.name).strip(), price, factors, weight))
     if weighted and not check.errors and not any(w for *_, w in prepared):
-        check.fail("comparables", "the weights add up to 0")
+        check.fail("comparables", Text("权重之和为 0", "the weights add up to 0"))
     check.done()
 
     adjusted: list[AdjustedComparable] = []

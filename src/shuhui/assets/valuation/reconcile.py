@@ -22,6 +22,7 @@ from shuhui.assets.valuation.common import (
     fields_as_dict,
     yuan,
 )
+from shuhui.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ def reconcile(
     check = Check()
     values: dict[str, Decimal] = {}
     if not isinstance(results, Mapping) or not results:
-        check.fail("results", "give at least one method's result")
+        check.fail("results", Text("至少给出一种方法的结果", "give at least one method's result"))
     else:
         for label, result in results.items():
             if not isinstance(label, str) or not label.strip():
-                check.fail("results", "every label must be a non-empty string")
+                check.fail(
+                    "results",
+                    Text("每个方法名称都不能为空", "every label must be a non-empty string"),
+                )
                 continue
             given = result if isinstance(result, Decimal | int | str | float) else result.value
             values[label] = check.money(f"results.{label}", given)
@@ -77,18 +81,20 @@ def reconcile(
     if weights is None:
         chosen = dict.fromkeys(values, ONE)
     elif not isinstance(weights, Mapping):
-        check.fail("weights", "must map each label to a weight")
+        check.fail("weights", Text("须为每种方法给出权重", "must map each label to a weight"))
     else:
         for label in values:
             if label not in weights:
-                check.fail(f"weights.{label}", "missing")
+                check.fail(f"weights.{label}", Text("缺少", "missing"))
         for label, weight in weights.items():
             if label not in values:
-                check.fail(f"weights.{label}", "no result with this label")
+                check.fail(
+                    f"weights.{label}", Text("没有这种方法的结果", "no result with this label")
+                )
             else:
                 chosen[label] = check.rate(f"weights.{label}", weight, at_least=ZERO)
         if not check.errors and not any(chosen.values()):
-            check.fail("weights", "the weights add up to 0")
+            check.fail("weights", Text("权重之和为 0", "the weights add up to 0"))
     check.done()
 
     with localcontext(CONTEXT):
