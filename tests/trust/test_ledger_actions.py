@@ -107,3 +107,17 @@ def test_names_are_chinese_with_english() -> None:
     assert named == "数据资产估值" and named.en == "Asset valued"
     # An action a newer version records is named generically, never shown raw.
     assert action_name("something.new") == "其他操作记录"
+
+
+def test_each_decision_a_reviewer_can_take_has_its_own_name() -> None:
+    """An f-string family is only as named as its members: a data-use application's review
+    records ``channel.application.<decision>`` for each decision the schema allows."""
+    from typing import get_args
+
+    from shuhui.channel.schemas import ApplicationReviewIn
+    from shuhui.trust.ledger.actions import UNNAMED, action_name
+
+    decisions = get_args(ApplicationReviewIn.model_fields["decision"].annotation)
+    assert decisions == ("approve", "reject", "return")
+    for decision in decisions:
+        assert str(action_name(f"channel.application.{decision}")) != UNNAMED[0], decision

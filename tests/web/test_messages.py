@@ -199,3 +199,14 @@ def test_messages_need_a_login(client: TestClient) -> None:
     assert visitor.get("/api/v1/messages").status_code == 401
     page = visitor.get("/messages", headers=HTML, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+
+
+def test_a_staff_account_has_no_inbox_to_show(inbox: Inbox) -> None:
+    """Messages reach people and enterprises by their ID numbers; an officer's pages show no
+    message link, panel or shortcut, while a resident's show all three."""
+    officer = as_user(inbox.app, "civil").get("/", headers=HTML).text
+    assert "工作台" in officer
+    assert 'id="nav-messages"' not in officer and 'id="recent-messages"' not in officer
+    assert 'href="/messages"' not in officer
+    resident_page = inbox.first.get("/", headers=HTML).text
+    assert 'id="nav-messages"' in resident_page and 'id="recent-messages"' in resident_page
