@@ -22,7 +22,7 @@ from tests.programs.conftest import resident
 from tests.trust.test_login_throttle import fail
 
 HTML = {"accept": "text/html"}
-TODO = re.compile(
+TODO_CARD = re.compile(
     r'data-todo="([\w.]+)">\s*<a href="([^"]+)">\s*<span class="todo-count" data-count="(\d+)"'
 )
 ENTERPRISE_CODE = "91370202MA3C4D5E6T"  # the demo enterprise
@@ -61,7 +61,7 @@ def todos(client: TestClient) -> dict[str, int]:
     page = client.get("/", headers=HTML)
     assert page.status_code == 200, page.text
     assert "<h1>工作台</h1>" in page.text
-    return {key: int(count) for key, _, count in TODO.findall(page.text)}
+    return {key: int(count) for key, _, count in TODO_CARD.findall(page.text)}
 
 
 def test_a_visitor_still_sees_the_home_page(client: TestClient) -> None:
@@ -81,7 +81,7 @@ def test_each_role_sees_its_cards_and_shortcuts(app: FastAPI, username: str) -> 
     keys, shortcut = EXPECTED[username]
     client = as_user(app, username)
     page = client.get("/", headers=HTML).text
-    found = {key: href for key, href, _ in TODO.findall(page)}
+    found = {key: href for key, href, _ in TODO_CARD.findall(page)}
     assert set(found) == keys
     assert f'href="{shortcut}"' in page
     # Every card leads to a page this person may open.
@@ -257,12 +257,12 @@ def test_campaign_work_for_the_department_and_offers_for_the_person(city_app: Fa
 
     person = resident(city_app, "elder-one", first["subject"])
     page = person.get("/", headers=HTML).text
-    assert {k: int(n) for k, _, n in TODO.findall(page)}["programs.offers"] == 1
+    assert {k: int(n) for k, _, n in TODO_CARD.findall(page)}["programs.offers"] == 1
     # The offer's message is among the latest, unread, and counted in the header.
     assert "您可享受高龄津贴" in page and "1 条未读" in page
     assert 'aria-label="站内消息：1 条未读消息"' in page
     # Urgent work comes first.
-    assert TODO.findall(page)[0][0] == "programs.offers"
+    assert TODO_CARD.findall(page)[0][0] == "programs.offers"
     token = csrf_from(person, "/hrss/offers")
     person.post(
         f"/hrss/offers/{first['id']}/answer", data={"csrf_token": token, "decision": "accept"}
