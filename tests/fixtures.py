@@ -408,14 +408,15 @@ def csrf_from(client: TestClient, path: str = "/login") -> str:
 
 
 def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> str:
-    """Logs in through the login form, as a browser would; returns the CSRF token to post with."""
-    token = csrf_from(client)
+    """Logs in through the login form, as a browser would; returns the CSRF token to post with
+    (the login session's: the login page's own token is dead once logged in)."""
     response = client.post(
         "/login",
-        data={"username": username, "password": password, "csrf_token": token},
+        data={"username": username, "password": password, "csrf_token": csrf_from(client)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+    token = response.headers["x-csrf-token"]
     client.headers["x-csrf-token"] = token
     return token
 

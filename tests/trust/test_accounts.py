@@ -259,7 +259,8 @@ def test_a_reset_through_the_pages_asks_first_and_the_person_must_change(
     changed = person.post(
         "/account/password",
         data={
-            "csrf_token": person_token,
+            # The login session's token, from the page: the login page's died at login.
+            "csrf_token": csrf_from(person, "/account/password"),
             "old_password": temporary,
             "new_password": NEW_PASSWORD,
             "new_password_again": NEW_PASSWORD,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,36 +55,77 @@ def csrf_seed(request: Request) -> str | None:
 
 
 def csrf_token_for(key: bytes, seed: str) -> str:
+    """The token for a visitor's seed cookie (before login: the login form itself)."""
     return hmac.new(key, b"csrf:" + seed.encode(), hashlib.sha256).hexdigest()
 
 
+def csrf_session_token_for(key: bytes, session: str) -> str:
+    """The token for a login session: an HMAC of the session's secret (its cookie, which only
+    the browser and, hashed, the server know). Another session's token, or the one a page gave
+    before login, does not match it; logging out or in changes it."""
+    return hmac.new(key, b"csrf-session:" + session.encode(), hashlib.sha256).hexdigest()
+
+
 def csrf_token(request: Request) -> str:
+    """The token pages embed: bound to the login session once there is one, else to the seed."""
+    key: bytes = request.app.state.signing_key
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        return csrf_session_token_for(key, session)
     seed = csrf_seed(request)
-    return "" if seed is None else csrf_token_for(request.app.state.signing_key, seed)
+    return "" if seed is None else csrf_token_for(key, seed)
+
+
+def rotate_csrf(request: Request, response: Response, session: str | None) -> None:
+    """At login and logout: a fresh seed replaces the visitor's, so no token issued before the
+    switch is accepted after it; the new login session's token goes back in ``X-CSRF-Token``
+    for a client that logged in by API and has no page to read it from."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(32),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+    )
+    if session:
+        response.headers[CSRF_HEADER] = csrf_session_token_for(
+            request.app.state.signing_key, session
+        )
 
 
 async def csrf_protect(request: Request) -> None:
-    """Signed double-submit check on every state-changing request a browser could forge.
+    """A signed token on every state-changing request a browser could forge.
 
     A browser can forge a form post or any request riding on our cookies; a JSON call without
-    cookies (an API client with its own credentials) cannot be forged this way and passes.
+    cookies (an API client with its own credentials) cannot be forged this way and passes. A
+    request carrying a session cookie must send that session's token (``csrf_session_token_for``:
+    a cookie planted by another site cannot make a token the attacker knows valid for the
+    victim's session); one without, the token of its seed cookie (the login form).
     """
     if request.method not in UNSAFE_METHODS:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     is_form = content_type in FORM_TYPES
-    rides_on_cookies = SESSION_COOKIE in request.cookies
-    if not (is_form or rides_on_cookies):
+    session = request.cookies.get(SESSION_COOKIE)
+    if not (is_form or session is not None):
         return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and content_type in FORM_TYPES[:2]:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
+    key: bytes = request.app.state.signing_key
     seed = request.cookies.get(CSRF_COOKIE)
-    if not sent or not seed:
+    if session:
+        expected = csrf_session_token_for(key, session)
+    elif seed:
+        expected = csrf_token_for(key, seed)
+    else:
+        expected = None
+    if not sent or expected is None:
         raise Problem("csrf", detail="缺少 CSRF 令牌")
-    if not hmac.compare_digest(sent, csrf_token_for(request.app.state.signing_key, seed)):
+    if not hmac.compare_digest(sent, expected):
         raise Problem("csrf", detail="CSRF 令牌无效")
 
 

@@ -12,7 +12,7 @@ from shuhui.core.clock import local
 from shuhui.core.display import shown_errors
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
-from shuhui.core.http import SESSION_COOKIE, render, tr
+from shuhui.core.http import SESSION_COOKIE, render, rotate_csrf, tr
 from shuhui.trust.identity import admin_pages, service, throttle
 from shuhui.trust.identity.deps import (
     DB,
@@ -124,6 +124,7 @@ def login_submit(
     target = FORCED_CHANGE_PAGE if tried.user.must_change_password else safe_next(next)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, token)
+    rotate_csrf(request, response, token)
     return response
 
 
@@ -132,6 +133,7 @@ def logout(request: Request, db: DB) -> Response:
     service.end_session(db, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    rotate_csrf(request, response, None)
     return response
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from shuhui.core.errors import Problem
-from shuhui.core.http import SESSION_COOKIE
+from shuhui.core.http import SESSION_COOKIE, rotate_csrf
 from shuhui.trust.identity import service, throttle
 from shuhui.trust.identity.deps import (
     DB,
@@ -55,6 +55,11 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     response_model=UserOut,
     summary="Log in (JSON); sets the session cookie",
     responses={
+        200: {
+            "description": "logged in; the session's CSRF token for later writes is in the "
+            "X-CSRF-Token header",
+            "headers": {"X-CSRF-Token": {"schema": {"type": "string"}}},
+        },
         401: {"description": "wrong username or password (invalid-credentials)"},
         423: {"description": "the account is locked for a while (account-locked, Retry-After)"},
         429: {"description": "wait before trying again (login-throttled, Retry-After)"},
@@ -72,6 +77,7 @@ def api_login(request: Request, db: DB, body: Credentials) -> Response:
     )
     answer = JSONResponse(service.to_out(tried.user).model_dump(mode="json"))
     set_session_cookie(request, answer, token)
+    rotate_csrf(request, answer, token)
     return answer
 
 
@@ -80,6 +86,7 @@ def api_logout(request: Request, db: DB) -> Response:
     service.end_session(db, request.cookies.get(SESSION_COOKIE))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    rotate_csrf(request, response, None)
     return response
 
 
