@@ -215,3 +215,22 @@ def test_tables_keep_names_whole_and_wide_lays_them_out_in_full(data_dir: Path) 
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     wide = shuhui(data_dir, "data", "ls", "--wide", env={"COLUMNS": "80"})
     assert LONG.title in wide.stdout and LONG.department in wide.stdout
+
+
+def test_data_sql_cannot_read_or_write_under_the_working_directory(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    (work / ".tmp").mkdir(parents=True)
+    (work / ".tmp" / "x.csv").write_text("secret\n42\n")
+    monkeypatch.chdir(work)  # the command runs here, where DuckDB's default .tmp would be
+    for query in (
+        f"SELECT * FROM read_csv('{work}/.tmp/x.csv')",
+        "SELECT * FROM read_csv('.tmp/x.csv')",
+        f"COPY (SELECT 1) TO '{work}/.tmp/y.csv'",
+    ):
+        refused = shuhui(data_dir, "data", "sql", query)
+        assert refused.returncode == 2, (query, refused.stdout)
+        assert "查询被拒绝" in refused.stderr
+        assert "42" not in refused.stdout
+    assert os.listdir(work / ".tmp") == ["x.csv"]

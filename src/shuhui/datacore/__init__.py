@@ -41,7 +41,12 @@ Layout and loads
 - **Queries** (`DataCore.sql`) accept exactly one statement of type SELECT (DuckDB's
   own parser decides), and run in a DuckDB whose `allowed_directories` hold only the
   published tables, with external access then switched off and the configuration
-  locked: no other file, no extension, no `ATTACH`, no `COPY`.
+  locked: no other file, no extension, no `ATTACH`, no `COPY`. DuckDB also allows its
+  temp directory, by default `.tmp` under the working directory: each connection's is
+  set to a folder of its own under `<data dir>/datacore/spill/` (`datacore.spill`),
+  made only when a sort or join spills, removed when the connection closes (or, after a
+  crash, by the next connection on the host), so big queries still spill and no query
+  reaches a file outside the data core.
   `DataCore.connect(writable=folder)` adds one folder it may write in (a batch run's
   results). Connections keep the Parquet footers they read (`parquet_metadata_cache`):
   published files never change. Ground-truth tables are in a separate folder that is

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from shuhui.datacore.errors import LoadError, QueryRefused, RowError, TableNotFound
 from shuhui.datacore.schema import Column, TableSpec
+from shuhui.datacore.spill import spill_folder
 from shuhui.datacore.storage import Manifest, Storage, write_json_atomically
 
 # DuckDB, Parquet writing and the checks of incoming rows are imported where they are used:
@@ -506,7 +507,10 @@ class DataCore:
                 con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{listing}])")
             allowed.append(str(storage.tables_dir) + "/")
         # Only the published tables are readable: no other file, no truth unless opened, no
-        # extensions, and the settings cannot be changed back by a query.
+        # extensions, and the settings cannot be changed back by a query. DuckDB allows its
+        # temp directory too (by default ``.tmp`` under the working directory): it is set to
+        # a spill folder of this connection's own (``datacore.spill``).
+        con.execute(f"SET temp_directory = {_sql_string(str(spill_folder(self.main.root)))}")
         con.execute(f"SET allowed_directories = [{', '.join(_sql_string(a) for a in allowed)}]")
         con.execute("SET enable_external_access = false")
         # Published files never change (a new version is new files), so their footers can be
