@@ -184,12 +184,14 @@ def test_a_ragged_csv_row_is_named_by_its_row_and_column(data_dir: Path) -> None
 def test_markup_in_values_and_names_is_shown_not_obeyed(data_dir: Path) -> None:
     rows = people_rows(3, seed=11)
     rows[0]["name"] = "[/red][bold]张三"
+    rows[1]["name"] = ":cn: 李四"  # an emoji code is a value too, not a flag to draw
     DataCore(data_dir / "datacore", data_dir / "truth").load(
         PEOPLE, as_table(rows), source="[/green]"
     )
     queried = shuhui(data_dir, "data", "sql", "SELECT name FROM people ORDER BY name")
     assert queried.returncode == 0, queried.stderr
     assert "[/red][bold]张三" in queried.stdout
+    assert ":cn: 李四" in queried.stdout
     shown = shuhui(data_dir, "data", "show", "people")
     assert shown.returncode == 0, shown.stderr
     assert "[/green]" in shown.stdout

@@ -144,3 +144,19 @@ def test_passwd_roles_disable_and_enable(runner: CliRunner, migrated: Settings) 
 
     code, output = users(runner, "disable", "nobody")
     assert code == 1 and "不存在" in output
+
+
+def test_names_with_markup_are_printed_as_typed(runner: CliRunner) -> None:
+    # A name like ``[/red]`` crashed Rich's markup; ``[bold]`` styled; ``:cn:`` became a flag.
+    for username, name in (("wang.wu", "[/red]"), ("zhao.liu", "[bold]x :cn:")):
+        code, output = users(
+            runner, "add", username, "--name", name, "--role", "citizen", "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )  # fmt: skip
+        assert code == 0, output
+    code, output = users(runner, "list")
+    assert code == 0, output
+    assert "[/red]" in output and "[bold]x :cn:" in output
+    code, output = users(runner, "passwd", "[/red]", "--password-stdin", stdin=PASSWORD)
+    assert code == 1 and "[/red]" in output
+    assert "Traceback" not in output

@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shuhui.core.terminal import escape, name_column, print_table
+from shuhui.core.terminal import escape, name_column, new_console, print_table
 from shuhui.trust.ledger.cli import cli_actor
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from shuhui.datacore.store import DataCore
 
 app = typer.Typer(help="The public data catalog (数据资源目录).", no_args_is_help=True)
-console = Console(stderr=True)
+console = new_console(stderr=True)
 
 # What each stage of ``catalog generate`` is called on its progress bar.
 GENERATE_STAGES = {
@@ -196,4 +195,4 @@ def search_command(
         table.add_column(column)
     for row in rows_out:
         table.add_row(escape(row["name"]), escape(row["title"]), escape(row["open_level"]))
-    print_table(Console(), table, wide=wide)
+    print_table(new_console(), table, wide=wide)

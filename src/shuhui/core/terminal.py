@@ -1,5 +1,7 @@
-"""What every ``shuhui`` subcommand prints through: escaped values, whole names in tables, a
-wide mode, and a suggestion when a name is mistyped.
+"""What every ``shuhui`` subcommand prints through: consoles that print ``:emoji:`` codes as
+typed, escaped values, whole names in tables, a wide mode, and a suggestion when a name is
+mistyped. A value, name or error put into a line with markup goes through ``escape``: a table
+name or value like ``[/red]`` is printed, not obeyed (nor a crash).
 
 Light on purpose: the commands import it at start, so it imports Rich and the standard library
 only (``shuhui --help`` must not wait for pydantic, SQLAlchemy, DuckDB or Arrow).
@@ -15,7 +17,14 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-__all__ = ["escape", "locale", "name_column", "print_table", "say", "unknown_name"]
+__all__ = ["escape", "locale", "name_column", "new_console", "print_table", "say", "unknown_name"]
+
+
+def new_console(*, stderr: bool = False) -> Console:
+    """A command's console. Markup stays on for the command's own colours (every value put in
+    it goes through ``escape``); emoji codes are off, so a value like ``:cn:`` or ``:smile:``
+    is printed as typed, not turned into a picture."""
+    return Console(stderr=stderr, emoji=False)
 
 
 def locale() -> str:
@@ -64,4 +73,4 @@ def print_table(console: Console, table: Table, *, wide: bool = False) -> None:
     natural = Measurement.get(console, console.options.update_width(100_000), table).maximum
     # ``Console.print(width=…)`` never goes past the console's width: a console of its own, on
     # the same stream, does.
-    Console(file=console.file, width=max(natural, console.width)).print(table)
+    Console(file=console.file, width=max(natural, console.width), emoji=False).print(table)

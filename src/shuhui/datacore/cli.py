@@ -16,18 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shuhui.core.terminal import escape, name_column, print_table, say, unknown_name
+from shuhui.core.terminal import escape, name_column, new_console, print_table, say, unknown_name
 
 if TYPE_CHECKING:
     from shuhui.datacore.schema import TableSpec
     from shuhui.datacore.store import DataCore, LoadResult, TableInfo
 
 app = typer.Typer(help="The data core: versioned analytical tables.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+out = new_console()
+err = new_console(stderr=True)
 
 
 class LoadLedger(Protocol):

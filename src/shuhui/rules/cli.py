@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shuhui.core.terminal import escape, name_column, print_table, unknown_name
+from shuhui.core.terminal import escape, name_column, new_console, print_table, unknown_name
 from shuhui.datacore import cli as data_cli
 
 if TYPE_CHECKING:
@@ -33,8 +32,8 @@ if TYPE_CHECKING:
     from shuhui.rules.loader import RuleBook
 
 app = typer.Typer(help="规则即代码 Rules as code: policies, compiled to SQL.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+out = new_console()
+err = new_console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 WideOption = Annotated[
@@ -214,7 +213,7 @@ def run(
         from shuhui.core.display import with_unit
 
         total = with_unit(result.amount_total, target.amount.unit)
-        out.print(f"符合者{target.amount.zh}合计 total amount of the eligible: {total}")
+        out.print(escape(f"符合者{target.amount.zh}合计 total amount of the eligible: {total}"))
     for name, n in result.missing.items():
         out.print(escape(f"  缺少 {target.variables[name].zh} ({name}): {n:,}"))
     out.print(f"{result.entities:,} entities in {result.seconds:.2f} s")

@@ -10,10 +10,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shuhui.core.terminal import escape
+from shuhui.core.terminal import escape, new_console
 from shuhui.datacore import cli as data_cli
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from shuhui.datacore.store import DataCore, LoadResult
     from shuhui.synth.generate import CityConfig
 
-console = Console(stderr=True)
+console = new_console(stderr=True)
 
 STAGES = {"residents": "居民 residents", "enterprises": "企业 enterprises"}
 
@@ -150,7 +149,7 @@ def synth(
     for column in ("rows", "version"):
         table.add_column(column, justify="right")
     for name, result in sorted(results.items()):
-        table.add_row(name, f"{result.rows:,}", str(result.version))
+        table.add_row(escape(name), f"{result.rows:,}", str(result.version))
     console.print(table)
     seconds = max(r.seconds for r in results.values())
     total = sum(r.rows for r in results.values())

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from shuhui.core.terminal import escape, new_console
 from shuhui.trust.identity.roles import ROLE_TITLES, Role
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ app = typer.Typer(
     help="Accounts (账户): add, set a password, change roles, disable or enable, list.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
+console = new_console(stderr=True)
 T = TypeVar("T")
 
 RoleOption = Annotated[
@@ -48,7 +48,8 @@ Temporary = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{message}[/red]")
+    """Says ``message`` in red (escaped: it may hold a name or value as typed) and exits."""
+    console.print(f"[red]{escape(message)}[/red]")
     return typer.Exit(code)
 
 
@@ -144,7 +145,11 @@ def add(
         user = service.create_user(db, data, actor=cli_actor())
         if temporary:
             service.set_password(db, user, password, actor=cli_actor(), temporary=True)
-    console.print(f"[green]已创建账户 account created: {username} ({', '.join(role)})[/green]")
+    console.print(
+        "[green]"
+        + escape(f"已创建账户 account created: {username} ({', '.join(role)})")
+        + "[/green]"
+    )
 
 
 @app.command("passwd")
@@ -164,7 +169,7 @@ def passwd(
             db, user, password, actor=cli_actor(), temporary=temporary
         ),
     )
-    console.print(f"[green]已设置密码 password set: {username}[/green]")
+    console.print("[green]" + escape(f"已设置密码 password set: {username}") + "[/green]")
 
 
 @app.command("roles")
@@ -174,7 +179,9 @@ def roles(username: Annotated[str, typer.Argument(help="the account")], role: Ro
     from shuhui.trust.ledger.cli import cli_actor
 
     _on_user(username, lambda db, user: service.set_roles(db, user, role, actor=cli_actor()))
-    console.print(f"[green]已更新角色 roles set: {username}: {', '.join(role)}[/green]")
+    console.print(
+        "[green]" + escape(f"已更新角色 roles set: {username}: {', '.join(role)}") + "[/green]"
+    )
 
 
 @app.command("disable")
@@ -190,7 +197,7 @@ def disable(
         username,
         lambda db, user: service.set_active(db, user, False, actor=cli_actor(), reason=reason),
     )
-    console.print(f"[green]已停用账户 account disabled: {username}[/green]")
+    console.print("[green]" + escape(f"已停用账户 account disabled: {username}") + "[/green]")
 
 
 @app.command("enable")
@@ -200,7 +207,7 @@ def enable(username: Annotated[str, typer.Argument(help="the account")]) -> None
     from shuhui.trust.ledger.cli import cli_actor
 
     _on_user(username, lambda db, user: service.set_active(db, user, True, actor=cli_actor()))
-    console.print(f"[green]已启用账户 account enabled: {username}[/green]")
+    console.print("[green]" + escape(f"已启用账户 account enabled: {username}") + "[/green]")
 
 
 @app.command("list")
@@ -225,5 +232,5 @@ def list_accounts() -> None:
     for column in ("用户名", "名称", "角色", "状态"):
         table.add_column(column, no_wrap=column == "用户名")
     for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+        table.add_row(*(escape(cell) for cell in row))
+    new_console().print(table)

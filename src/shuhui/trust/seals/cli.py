@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from shuhui.core.terminal import escape, unknown_name
+from shuhui.core.terminal import escape, new_console, unknown_name
 from shuhui.trust.ledger.cli import cli_actor
 
 if TYPE_CHECKING:
     from shuhui.core.errors import Problem
 
-console = Console(stderr=True)
+console = new_console(stderr=True)
 
 seal_app = typer.Typer(
     help="E-seals (电子印章): create, seal a document, verify.", no_args_is_help=True
