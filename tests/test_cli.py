@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import shuhui
+from shuhui.core.settings import Settings
 from tests.fixtures import DEMO_ACCOUNTS
 
 SHUHUI = [sys.executable, "-m", "shuhui.cli"]
@@ -105,3 +108,50 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     result = run("serve", env={"SHUHUI_DATA_DIR": str(tmp_path / "empty")})
     assert result.returncode == 2
     assert "shuhui db upgrade" in result.stderr
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port another process listens on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_serve_on_a_busy_port_says_which_setting_to_change(
+    migrated: Settings, busy_port: int
+) -> None:
+    env = {
+        "SHUHUI_DATA_DIR": str(migrated.data_dir),
+        "SHUHUI_DATABASE_URL": migrated.sqlalchemy_url,
+        "SHUHUI_DEFAULT_LOCALE": "zh-CN",
+    }
+    for args, extra in (
+        (["--port", str(busy_port)], {}),
+        # The port from the environment, and several workers: checked the same way.
+        (["--workers", "2"], {"SHUHUI_PORT": str(busy_port)}),
+    ):
+        result = run("serve", *args, env={**env, **extra})
+        said = " ".join(result.stderr.split())
+        assert result.returncode == 1, result.stderr
+        assert f"端口 {busy_port} 已被占用" in said
+        assert "--port" in said and "SHUHUI_PORT" in said
+        assert "terminate" not in said and "Traceback" not in said
+
+
+def test_demo_takes_host_and_port_and_checks_the_port_before_building(
+    tmp_path: Path, busy_port: int
+) -> None:
+    shown = run("demo", "--help", env={"COLUMNS": "200"})
+    assert shown.returncode == 0
+    assert "--port" in shown.stdout and "--host" in shown.stdout
+    assert "SHUHUI_PORT" in shown.stdout
+    data = tmp_path / "data"
+    result = run(
+        "demo", "--serve", "--port", str(busy_port),
+        env={"SHUHUI_DATA_DIR": str(data), "SHUHUI_DEFAULT_LOCALE": "zh-CN"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"端口 {busy_port} 已被占用" in " ".join(result.stderr.split())
+    assert not (data / "datacore").exists()  # refused before minutes of building

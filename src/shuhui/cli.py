@@ -14,12 +14,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import shuhui
 from shuhui.catalog import cli as catalog_cli
-from shuhui.core.terminal import escape, name_column
+from shuhui.core.terminal import escape, name_column, new_console, say
 from shuhui.datacore import cli as data_cli
 from shuhui.rules import cli as rules_cli
 from shuhui.synth import cli as synth_cli
@@ -80,7 +79,7 @@ def _standard(ctx: typer.Context) -> None:
         ctx.obj = data_cli.CommandContext(CitySpecs(), LEDGER)
 
 
-console = Console(stderr=True)
+console = new_console(stderr=True)
 cli_actor = audit_cli.cli_actor  # "cli:<login name>": who acts when a person runs a command
 
 
@@ -221,6 +220,52 @@ def id_check(
     raise typer.Exit(0 if all_valid and values else 1)
 
 
+HostOption = Annotated[
+    str | None, typer.Option(help="bind address (default SHUHUI_HOST or 127.0.0.1)")
+]
+PortOption = Annotated[
+    int | None, typer.Option(min=1, max=65535, help="port (default SHUHUI_PORT or 8000)")
+]
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuses to start on an address that cannot be listened on, with what to change.
+
+    Binding as the server would (SO_REUSEADDR, as uvicorn does) before the app is made: the
+    server found the port taken only after its workers' background threads were inside DuckDB,
+    and the exit then aborted (``terminate called …``, status 134)."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            message = say(
+                f"端口 {port} 已被占用。请用 --port 或环境变量 SHUHUI_PORT 换一个端口。",
+                f"Port {port} is already in use. Choose another with --port or SHUHUI_PORT.",
+            )
+        elif exc.errno == errno.EACCES:
+            message = say(
+                f"没有权限监听端口 {port}（1024 以下的端口需要管理员权限）。"
+                "请用 --port 或环境变量 SHUHUI_PORT 换一个端口。",
+                f"No permission to listen on port {port} (ports below 1024 need root). "
+                "Choose another with --port or SHUHUI_PORT.",
+            )
+        else:
+            message = say(
+                f"无法监听 {host}:{port}（{exc.strerror or exc}）。"
+                "请检查 --host 或环境变量 SHUHUI_HOST。",
+                f"Cannot listen on {host}:{port} ({exc.strerror or exc}). "
+                "Check --host or SHUHUI_HOST.",
+            )
+        console.print(f"[red]{escape(message)}[/red]")
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def demo(
     serve_after: Annotated[
@@ -229,6 +274,8 @@ def demo(
     residents: Annotated[int, typer.Option(min=1, help="size of the demo city")] = 20_000,
     seed: Annotated[int, typer.Option(min=0, help="seed of the demo city")] = 2026,
     rebuild: Annotated[bool, typer.Option(help="rebuild the city even if one exists")] = False,
+    host: HostOption = None,
+    port: PortOption = None,
 ) -> None:
     """Prepare the demo: migrate, create the demo accounts, build the demo city."""
     from shuhui.core.db import make_engine, make_session_factory, transaction
@@ -238,6 +285,9 @@ def demo(
     from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
 
     settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    if serve_after:  # said now, not after the minutes the city takes to build
+        _check_port(host, port)
     accounts = demo_accounts(settings.city_content)
     with console.status("迁移数据库 migrating the database…"):
         _ready_database(settings)
@@ -271,7 +321,7 @@ def demo(
         f"{len(synced.unchanged)} already there[/green]"
     )
 
-    base = f"http://{settings.host}:{settings.port}"
+    base = f"http://{host}:{port}"
     names = _account_names(settings)
     table = Table(title="演示账户 Demo accounts")
     name_column(table, "username")
@@ -289,11 +339,13 @@ def demo(
         )
     console.print(table)
     console.print(
-        f"首页 Home: {base}/\n登录 Login: {base}/login\n接口文档 API docs: {base}/docs\n"
-        f"数据目录 Data directory: {settings.data_dir}"
+        escape(
+            f"首页 Home: {base}/\n登录 Login: {base}/login\n接口文档 API docs: {base}/docs\n"
+            f"数据目录 Data directory: {settings.data_dir}"
+        )
     )
     if serve_after:
-        serve()
+        serve(host=host, port=port)
 
 
 def _prepare_demo_city(
@@ -337,8 +389,8 @@ def _account_names(settings: Settings) -> dict[str, str]:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="bind address")] = None,
-    port: Annotated[int | None, typer.Option(help="port")] = None,
+    host: HostOption = None,
+    port: PortOption = None,
     workers: Annotated[
         int | None, typer.Option(min=1, max=64, help="processes (default SHUHUI_WORKERS or 1)")
     ] = None,
@@ -352,6 +404,7 @@ def serve(
     from shuhui.trust.ledger.keys import ensure_platform_key
 
     settings = get_settings()
+    host, port = host or settings.host, port or settings.port
     settings.ensure_data_dir()
     engine = make_engine(settings.sqlalchemy_url)
     current, head = current_revision(engine), head_revision()
@@ -362,18 +415,33 @@ def serve(
             "run `shuhui db upgrade` first[/red]"
         )
         raise typer.Exit(2)
+    _check_port(host, port)
     # Normally `db upgrade` issued it already; a key file put in place by hand is recorded here.
     ensure_platform_key(settings, cli_actor())
     settings.signing_key()  # made here once, not raced for by the workers
-    uvicorn.run(
-        "shuhui.web.app:create_served_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_config=None,
-        proxy_headers=False,
-    )
+    try:
+        uvicorn.run(
+            "shuhui.web.app:create_served_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers or settings.workers,
+            log_config=None,
+            proxy_headers=False,
+        )
+    except SystemExit as exc:
+        if not exc.code:
+            raise
+        # A start that failed anyway (the port taken between the check and the bind): the
+        # app's background threads may be inside DuckDB, and finalising the interpreter under
+        # them aborts. Leave at once, with uvicorn's error already logged.
+        import logging
+        import os
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
 
 
 if __name__ == "__main__":
