@@ -133,6 +133,15 @@ PROBLEM_TYPES = _types(
         "The request conflicts with existing state, for example a duplicate username.",
     ),
     ProblemType(
+        "content-too-large",
+        413,
+        "请求内容过大",
+        "Request body too large",
+        "The request body is larger than this endpoint accepts (1 MiB unless the endpoint "
+        "takes uploads; `detail` says the limit). It is refused before it is read, and the "
+        "connection is closed.",
+    ),
+    ProblemType(
         "unsupported-media-type",
         415,
         "不支持的内容类型",
@@ -163,6 +172,7 @@ _BY_STATUS = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    413: "content-too-large",
     415: "unsupported-media-type",
     422: "validation",
     429: "rate-limited",
