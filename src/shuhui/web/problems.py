@@ -30,7 +30,7 @@ log = logging.getLogger("shuhui.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
-def respond(
+def _respond(
     request: Request,
     ptype: ProblemType,
     *,
@@ -40,9 +40,6 @@ def respond(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The problem as this request's client reads it: a page for a person's browser,
-    problem+json in the request's language for everyone else (also used by middleware that
-    answers before the routes, such as ``web.limits``)."""
     request_id = getattr(request.state, "request_id", None)
     locale = locale_of(request)
     if wants_html(request):
@@ -78,9 +75,23 @@ def respond(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def respond(
+    request: Request,
+    ptype: ProblemType,
+    *,
+    status: int,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+) -> Response:
+    """The problem as this request's client reads it (a page for a person's browser,
+    problem+json in the request's language for everyone else), for middleware that answers
+    before the routes and their handlers (``web.limits``)."""
+    return _respond(request, ptype, status=status, detail=detail, errors=errors)
+
+
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return respond(
+    return _respond(
         request,
         exc.type,
         status=exc.http_status,
@@ -94,7 +105,7 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = list(exc.errors())
     if raw and all(e.get("type") == "json_invalid" for e in raw):
-        return respond(
+        return _respond(
             request,
             PROBLEM_TYPES["malformed-request"],
             status=400,
@@ -102,7 +113,7 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
             errors=[FieldError("body", reason_of(raw[0]))],
         )
     errors = field_errors(raw)
-    return respond(
+    return _respond(
         request,
         PROBLEM_TYPES["validation"],
         status=422,
@@ -115,7 +126,7 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     # Starlette's own detail is the status phrase ("Not Found"): the title says it in Chinese.
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _phrase(exc) else None
-    return respond(
+    return _respond(
         request,
         type_for_status(exc.status_code),
         status=exc.status_code,
@@ -133,7 +144,7 @@ def _phrase(exc: StarletteHTTPException) -> str:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path})
-    return respond(
+    return _respond(
         request,
         PROBLEM_TYPES["internal"],
         status=500,
@@ -147,7 +158,7 @@ async def _on_data_error(request: Request, exc: Exception) -> Response:
     log.warning(
         "database refused a value", extra={"path": request.url.path, "error": str(exc)[:200]}
     )
-    return respond(
+    return _respond(
         request,
         PROBLEM_TYPES["validation"],
         status=422,
