@@ -43,7 +43,8 @@ PROBLEM_TYPES = _types(
         400,
         "请求格式错误",
         "Malformed request",
-        "The request body could not be parsed at all (for example invalid JSON).",
+        "The request body could not be parsed at all (for example invalid JSON, JSON nested "
+        "deeper than 64 levels, or text that is not UTF-8).",
     ),
     ProblemType(
         "unauthenticated",

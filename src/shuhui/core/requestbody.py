@@ -15,11 +15,12 @@ A JSON body is then held to what Python's ``json`` module does not check by itse
   parsed keys and values are checked and the first string at fault is named by its path
   (``purpose``, ``params.name``, ``items[2]``).
 
-Every JSON body the platform reads goes through the same check: the web middleware runs
-:func:`check` on the bodies FastAPI parses, and the routes that read their body themselves
-(the data channel's gateway, which meters and records every refusal, and the CKAN action API,
-which answers in CKAN's words and, since it only searches with what it is sent, lets a NUL
-through) parse it with :func:`loads` and declare so with ``accepts(own_json=True)``.
+Every JSON body the platform reads is checked so: the web middleware runs :func:`check` on the
+bodies FastAPI parses; a route that reads its body itself declares so with
+``accepts(own_json=True)`` and checks as it parses, to answer a refusal in its own way — the
+data channel's gateway after the key, so that the refusal is metered and recorded like any
+other, and the CKAN action API in CKAN's words with :func:`loads` (letting a NUL through: it
+only searches with what it is sent).
 """
 
 from __future__ import annotations

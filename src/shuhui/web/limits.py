@@ -44,8 +44,8 @@ _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 def too_large_detail(limit: int) -> Text:
     size = requestbody.size_in_words(limit)
     return Text(
-        f"请求内容超过 {size} 的上限，未予读取",
-        f"The request body is larger than the limit of {size.en}; it was not read",
+        f"请求内容超过 {size} 的上限，已拒绝受理",
+        f"The request body is larger than the limit of {size.en}; it was refused",
     )
 
 
