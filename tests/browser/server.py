@@ -97,7 +97,17 @@ def running_server(data_dir: Path, workers: int = 2) -> Iterator[str]:
     )
     if demo.returncode != 0:
         raise ServerError(f"`shuhui demo` exited {demo.returncode}:\n{demo.stdout}\n{demo.stderr}")
+    with serving(data_dir, workers=workers) as (base_url, _):
+        yield base_url
 
+
+@contextlib.contextmanager
+def serving(
+    data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``shuhui serve`` over a data directory whose database is migrated, until the block ends:
+    the base URL and the server's process (with one worker, the process that serves)."""
+    environment = {**server_env(data_dir), **(env or {})}
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = data_dir / "server.log"
@@ -114,7 +124,7 @@ def running_server(data_dir: Path, workers: int = 2) -> Iterator[str]:
                 str(workers),
             ],
             cwd=data_dir,
-            env=env,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -130,7 +140,7 @@ def running_server(data_dir: Path, workers: int = 2) -> Iterator[str]:
                 output = log_path.read_text(errors="replace")
                 raise ServerError(f"`shuhui serve` {why}; its output:\n{output}")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, server
     finally:
         server.terminate()
         try:

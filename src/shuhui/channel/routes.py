@@ -44,10 +44,12 @@ from shuhui.channel.schemas import (
     product_out,
     statement_out,
 )
+from shuhui.core import requestbody
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.core.i18n import Text
+from shuhui.core.requestbody import accepts
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.roles import Role, roles_needed
 
@@ -321,10 +323,13 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
     return engine_of(app).ready(product, local_today(utcnow()))
 
 
+# The body is bounded in size before this reads it; its JSON is checked here (depth, strings),
+# not by the middleware, so that a malformed call is refused like any other: metered, recorded.
+@accepts(own_json=True)
 async def call_product(request: Request, product: str) -> Response:
     body = await request.body()
     try:
-        payload: Any = json.loads(body) if body.strip() else {}
+        payload: Any = requestbody.loads(body) if body.strip() else {}
     except (ValueError, UnicodeDecodeError):
         payload = None  # answered as a 422 naming the body, and metered
     app = request.app
@@ -416,6 +421,7 @@ def _responses() -> dict[int | str, dict[str, Any]]:
 
 
 def _endpoint(code: str) -> Callable[[Request], Awaitable[Response]]:
+    @accepts(own_json=True)
     async def endpoint(request: Request) -> Response:
         return await call_product(request, code)
 

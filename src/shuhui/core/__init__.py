@@ -1,1 +1,2 @@
-"""Shared ground for every domain: settings, database, errors, identifiers, regions, clock."""
+"""Shared ground for every domain: settings, database, errors, identifiers, regions, clock, and
+what a request body may be (``requestbody``)."""

@@ -43,7 +43,8 @@ PROBLEM_TYPES = _types(
         400,
         "请求格式错误",
         "Malformed request",
-        "The request body could not be parsed at all (for example invalid JSON).",
+        "The request body could not be parsed at all (for example invalid JSON, JSON nested "
+        "deeper than 64 levels, or text that is not UTF-8).",
     ),
     ProblemType(
         "unauthenticated",
@@ -133,6 +134,15 @@ PROBLEM_TYPES = _types(
         "The request conflicts with existing state, for example a duplicate username.",
     ),
     ProblemType(
+        "content-too-large",
+        413,
+        "请求内容过大",
+        "Request body too large",
+        "The request body is larger than this endpoint accepts (1 MiB unless the endpoint "
+        "takes uploads; `detail` says the limit). It is refused before it is read, and the "
+        "connection is closed.",
+    ),
+    ProblemType(
         "unsupported-media-type",
         415,
         "不支持的内容类型",
@@ -163,6 +173,7 @@ _BY_STATUS = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    413: "content-too-large",
     415: "unsupported-media-type",
     422: "validation",
     429: "rate-limited",

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     )
     cookie_secure: bool = True
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="largest request body read, in bytes (routes taking uploads declare more); "
+        "larger ones are refused with 413 before they are read",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     default_locale: Literal["zh-CN", "en"] = "zh-CN"

@@ -16,4 +16,9 @@ introduction (``home.html``). The message centre (站内消息, ``messages``: ``
 ``/api/v1/messages``) shows the portal messages of programs' outbox to their recipient, and the
 header carries the unread count (``unread_for_layout``, one indexed ``COUNT`` per page rendered,
 with an ``aria-label`` such as "站内消息：3 条未读消息").
+
+Two pure-ASGI middlewares run before the routes: ``middleware`` (request id, language,
+elder-friendly display, CSRF seed, access log) and, inside it, ``limits``, which bounds every
+request body while it is read (413 before parsing, per-route bounds declared with
+``core.requestbody.accepts``) and checks JSON bodies for depth and bad strings.
 """

@@ -62,6 +62,7 @@ from shuhui.trust.seals import routes as seal_routes
 from shuhui.web import messages as web_messages
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
+from shuhui.web.limits import BodyLimitMiddleware, body_rules
 from shuhui.web.middleware import RequestContextMiddleware
 from shuhui.web.nav import MODULES
 from shuhui.web.purposes import ChannelPurposes
@@ -203,6 +204,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static), name="static")
 
     problems.install(app)
+    # Inside the request context (added before it), outside the routes: bodies are bounded
+    # before anything reads them, by the size each route declares (``web.limits``).
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_max=settings.max_body_bytes,
+        rules=body_rules((*routers, ckan_routes.api, gateway)),
+    )
     app.add_middleware(
         RequestContextMiddleware,
         default_locale=settings.default_locale,

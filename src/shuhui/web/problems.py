@@ -75,6 +75,20 @@ def _respond(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def respond(
+    request: Request,
+    ptype: ProblemType,
+    *,
+    status: int,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+) -> Response:
+    """The problem as this request's client reads it (a page for a person's browser,
+    problem+json in the request's language for everyone else), for middleware that answers
+    before the routes and their handlers (``web.limits``)."""
+    return _respond(request, ptype, status=status, detail=detail, errors=errors)
+
+
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     return _respond(

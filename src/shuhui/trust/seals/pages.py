@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from shuhui.core.errors import Problem
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
+from shuhui.core.requestbody import accepts
 from shuhui.trust.identity.deps import DB
 from shuhui.trust.seals import service as seals
-from shuhui.trust.seals.schemas import MAX_DOCUMENT, MAX_ENVELOPE
+from shuhui.trust.seals.schemas import MAX_DOCUMENT, MAX_ENVELOPE, MAX_UPLOAD_BODY
 from shuhui.trust.seals.uploads import read_upload, verify_in_thread
 
 pages = APIRouter(include_in_schema=False)
@@ -29,6 +30,7 @@ def verify_page(request: Request) -> Response:
 
 
 @pages.post("/seals/verify", response_class=HTMLResponse)
+@accepts(max_bytes=MAX_UPLOAD_BODY)
 async def verify_page_submit(request: Request, db: DB) -> Response:
     form = await request.form()
     try:

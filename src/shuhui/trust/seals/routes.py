@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shuhui.core import forms
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.i18n import Text
+from shuhui.core.requestbody import accepts
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -22,6 +23,7 @@ from shuhui.trust.seals.models import Seal
 from shuhui.trust.seals.schemas import (
     MAX_DOCUMENT,
     MAX_ENVELOPE,
+    MAX_UPLOAD_BODY,
     SealCreate,
     SealOut,
     VerdictOut,
@@ -93,6 +95,7 @@ def revoke(db: DB, admin: AdminUser, code: str) -> SealOut:
 
 
 @api.post("/{code}/sign", summary="Seal an uploaded document; returns the signature envelope")
+@accepts(max_bytes=MAX_UPLOAD_BODY)
 def sign(
     request: Request,
     db: DB,
@@ -138,6 +141,7 @@ def sign(
         }
     },
 )
+@accepts(max_bytes=MAX_UPLOAD_BODY)
 async def verify(request: Request, db: DB) -> VerdictOut:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     envelope: Any

@@ -11,6 +11,10 @@ from shuhui.trust.seals import service as seals
 
 MAX_DOCUMENT = 20 * 1024 * 1024
 MAX_ENVELOPE = 64 * 1024
+# The request that brings them, the body bound the upload routes declare (web.limits): the
+# document in Base64 (a third larger) beside the envelope in JSON, or both as multipart parts,
+# with room for the form's headers and JSON's escapes.
+MAX_UPLOAD_BODY = (MAX_DOCUMENT + 2) // 3 * 4 + 2 * MAX_ENVELOPE + 64 * 1024
 
 
 class SealCreate(BaseModel):
