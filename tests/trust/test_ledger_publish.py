@@ -4,7 +4,10 @@ catching each way of rewriting the database with them, naming the entry."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -393,3 +396,48 @@ def test_entries_no_checkpoint_covers_are_counted(
     record(sessions, 3)
     found = report(migrated, sessions)
     assert found.issues == [] and found.uncovered == 3
+
+
+def test_a_command_that_records_signs_a_checkpoint_as_it_ends(tmp_path: Path) -> None:
+    env = {**os.environ, "SHUHUI_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "400"}
+    env.pop("SHUHUI_DATABASE_URL", None)
+
+    def shuhui(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "shuhui.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+    assert shuhui("db", "upgrade").returncode == 0  # records the platform key's issuance
+    records, problems = read_published(tmp_path / "var" / CHECKPOINTS)
+    assert problems == [] and [r.checkpoint.size for r in records] == [1]
+    # The key a witness is told to trust verifies it.
+    log_key = note.parse_vkey(shuhui("audit", "log-key").stdout)
+    assert log_key.verifies(records[0].signed.text, records[0].signed.signatures[0])
+    witness_key = note.parse_vkey(
+        shuhui("audit", "witness", "key", "--data", str(tmp_path / "w")).stdout
+    )
+    assert isinstance(witness_key, note.CosignatureVerifier)
+    intact = shuhui("audit", "verify")
+    assert intact.returncode == 0, intact.stderr
+    said = intact.stderr.replace("\n", "")
+    assert "账本完好：共 1 条记录" in said and "0 条记录尚无检查点覆盖" in said
+
+
+def test_a_witness_can_poll_the_newest_checkpoint_with_its_proof(
+    client: TestClient, tmp_path: Path
+) -> None:
+    app = client.app
+    key = app.state.ledger_key  # type: ignore[attr-defined]
+    origin = made_origin(app.state.settings)  # type: ignore[attr-defined]
+    polling = Witness(tmp_path / "w", "poll.test/w", [note.SM2Verifier(origin, key.public_key)])
+    first = client.get("/api/v1/ledger/checkpoint", params={"old": 0})
+    assert first.headers["content-type"].startswith("text/plain")
+    assert polling.add_checkpoint(first.content).status == 200
+    size = polling.state()[origin]["size"]
+    record(app.state.session_factory, 3)  # type: ignore[attr-defined]
+    Publisher(app.state.settings, key, app.state.session_factory).run_once(force=True)  # type: ignore[attr-defined]
+    after = client.get("/api/v1/ledger/checkpoint", params={"old": size})
+    assert after.text.startswith(f"old {size}\n")
+    assert polling.add_checkpoint(after.content).status == 200
+    assert polling.state()[origin]["size"] == size + 3
+    beyond = client.get("/api/v1/ledger/checkpoint", params={"old": size + 4})
+    assert beyond.status_code == 422

@@ -410,6 +410,7 @@ def verify_ledger(
     batch: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
     tree: MerkleTree | None = None,
+    signed: dict[int, LedgerCheckpoint] | None = None,
 ) -> Iterator[Finding]:
     """Recomputes everything from the stored bytes; yields what does not hold, first first.
 
@@ -419,7 +420,8 @@ def verify_ledger(
     checkpoint must be signed by ``public`` over the root of that many entries. Rows are read as
     plain tuples, ``batch`` seqs at a time; ``progress`` is told (entries read, entries) after
     each batch (a command's progress bar). An empty ``tree`` passed in is the tree rebuilt from
-    the stored bytes when the iteration ends (``ledger.audit`` checks more roots against it).
+    the stored bytes when the iteration ends (``ledger.audit`` checks more roots against it), and
+    ``signed`` gets every checkpoint whose signature verified, by size.
     """
     algorithm = algorithm_of(db)
     size = committed_size(db)
@@ -471,7 +473,10 @@ def verify_ledger(
         reason = checkpoint_valid(cp, public)
         if reason:
             yield Finding(None, f"checkpoint at size {cp.tree_size}: {reason}")
-        elif cp.tree_size > tree.size:
+            continue
+        if signed is not None:
+            signed[cp.tree_size] = cp
+        if cp.tree_size > tree.size:
             yield Finding(None, f"checkpoint at size {cp.tree_size} is beyond the stored log")
         elif cp.algorithm != algorithm or tree.root(cp.tree_size) != cp.root_hash:
             yield Finding(None, f"checkpoint at size {cp.tree_size}: root does not match entries")
