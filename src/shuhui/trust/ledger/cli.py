@@ -83,21 +83,30 @@ def verify(
 @app.command("log-key")
 def log_key() -> None:
     """Print the ledger's verifier key, which a witness is started with (``--log``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from shuhui.core.db import make_engine, make_session_factory
     from shuhui.core.settings import get_settings
+    from shuhui.trust.crypto import keystore
     from shuhui.trust.crypto.note import SM2Verifier
-    from shuhui.trust.ledger.keys import ensure_platform_key
+    from shuhui.trust.ledger.keys import KEY_FILE
     from shuhui.trust.ledger.service import algorithm_of, origin
 
     settings = get_settings()
-    public = ensure_platform_key(settings, cli_actor(), adopt=False).public_key
+    key = keystore.read(settings.data_dir / KEY_FILE)
+    if key is None:
+        console.print("[red]尚无平台密钥：请先运行 `shuhui db upgrade`[/red]")
+        raise typer.Exit(2)
+    algorithm: str = settings.ledger_hash
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with make_session_factory(engine)() as db:
-            name = origin(settings.ledger_origin, algorithm_of(db))
+            algorithm = algorithm_of(db) or algorithm
+    except SQLAlchemyError:
+        pass  # not migrated yet: the hash it will settle on is the configured one
     finally:
         engine.dispose()
-    typer.echo(SM2Verifier(name, public).vkey())
+    typer.echo(SM2Verifier(origin(settings.ledger_origin, algorithm), key.public_key).vkey())
 
 
 witness_app = typer.Typer(help="An independent witness that cosigns the ledger's checkpoints.")
@@ -137,7 +146,8 @@ def witness_serve(
         console.print(f"[red]{escape(f'--log 不是有效的验证密钥：{exc}')}[/red]")
         raise typer.Exit(2) from None
     witness = Witness(data.resolve(), name, logs)
-    console.print(f"见证方 witness {escape(witness.vkey)}")
+    console.print("见证方的验证密钥（填入平台的 SHUHUI_LEDGER_WITNESSES）：")
+    typer.echo(witness.vkey)
     uvicorn.run(witness_http(witness), host=host, port=port, log_config=None)
 
 

@@ -119,6 +119,11 @@ def read_published(path: Path) -> tuple[list[Published], list[tuple[int, str]]]:
         content = path.read_bytes().decode("utf-8", "replace")
     except FileNotFoundError:
         return [], []
+    return parse_published(content)
+
+
+def parse_published(content: str) -> tuple[list[Published], list[tuple[int, str]]]:
+    """The records of checkpoints-file text (whole records), and the malformed ones' lines."""
     records: list[Published] = []
     problems: list[tuple[int, str]] = []
     chunks = content.split("\n\n")
@@ -180,6 +185,8 @@ class Publisher:
         self.sessions = sessions
         self.cache = cache or ledger.TreeCache()
         self._witness_size: dict[str, int] = {}
+        self._published = 0  # the largest size in the checkpoints file, read up to _read_to
+        self._read_to = 0
         self._retry_at: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -252,8 +259,24 @@ class Publisher:
             append(path, tree.leaf_hash_bytes(count, size))
 
     def _published_size(self) -> int:
-        records, _ = read_published(self.folder.parent / CHECKPOINTS)
-        return max((r.checkpoint.size for r in records), default=0)
+        """The largest size in the checkpoints file. Read whole once, then only what other
+        checkpointers appended since (records are appended whole, under the lock)."""
+        path = self.folder.parent / CHECKPOINTS
+        try:
+            with path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size < self._read_to:  # replaced: read it anew
+                    self._read_to = self._published = 0
+                handle.seek(self._read_to)
+                tail = handle.read()
+        except FileNotFoundError:
+            self._read_to = self._published = 0
+            return 0
+        if tail:
+            records, _ = parse_published(tail.decode("utf-8", "replace"))
+            sizes = [r.checkpoint.size for r in records]
+            self._published = max([self._published, *sizes])
+            self._read_to += len(tail)
+        return self._published
 
     def _append_checkpoints(self, db: Session) -> None:
         last = self._published_size()
@@ -267,6 +290,7 @@ class Publisher:
                 continue  # signed before checkpoints were C2SP notes: there is no note to publish
             signed = ledger.signed_note(cp, self.key.public_key)
             append(self.folder.parent / CHECKPOINTS, (signed + "\n").encode())
+        self._published_size()  # reads what was just appended
 
     def _cosigned_size(self, db: Session, witness: Witness) -> int:
         if witness.name not in self._witness_size:
