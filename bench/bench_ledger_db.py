@@ -389,7 +389,7 @@ def run(n: int, args: argparse.Namespace, env: dict[str, str], url: str, data_di
     child_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     child_peak = after.ru_maxrss
     said = verified.stderr.strip().splitlines()[-1] if verified.stderr.strip() else "(no output)"
-    ok = verified.returncode == 0 and "ledger intact" in verified.stderr
+    ok = verified.returncode == 0 and "账本完好" in verified.stderr
     verdict = "ok" if seconds < VERIFY_TARGET_S and ok else "OVER TARGET OR FAILED"
     print(f"`shuhui audit verify` over {size:,} entries: {seconds:6.2f} s  ", end="")
     print(f"(target < {VERIFY_TARGET_S:.0f} s: {verdict})")

@@ -77,6 +77,14 @@ def _standard(ctx: typer.Context) -> None:
     # read the city's data standard from the context object, unless the caller passed its own.
     if ctx.obj is None:
         ctx.obj = data_cli.CommandContext(CitySpecs(), LEDGER)
+    # A command that recorded into the ledger signs a checkpoint over it as it ends.
+    ctx.call_on_close(_checkpoint_ledger)
+
+
+def _checkpoint_ledger() -> None:
+    setup = sys.modules.get("shuhui.trust.ledger.setup")  # not imported: nothing was readied
+    if setup is not None:
+        setup.checkpoint_readied()
 
 
 console = new_console(stderr=True)

@@ -77,7 +77,7 @@ def test_db_upgrade_leaves_a_fresh_instance_with_its_key_issued_in_the_ledger(
     assert key_on_disk(settings.data_dir) == key
     verified = shuhui(settings, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    assert "ledger intact: 1 entries" in verified.stderr
+    assert "账本完好：共 1 条记录" in verified.stderr.replace("\n", "")
 
 
 def test_the_key_is_issued_once_and_the_app_loads_it(migrated: Settings) -> None:

@@ -25,6 +25,8 @@ from shuhui.trust.crypto.canonical import canonical_json
 from shuhui.trust.crypto.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.audit import FILE
+from shuhui.trust.ledger.publish import Publisher
 from tests.fixtures import DEMO_ACCOUNTS, login
 
 NEW_USER = {
@@ -45,7 +47,9 @@ def test_a_fresh_instance_has_entries_and_a_signed_checkpoint(client: TestClient
     accounts = len(DEMO_ACCOUNTS)
     assert cp["tree_size"] == accounts
     assert cp["algorithm"] == "sm3"
-    assert cp["note"].splitlines()[:3] == ["shuhui audit ledger", "sm3", str(accounts)]
+    # A C2SP checkpoint: origin (naming the hash), size, root; signed by the platform at start-up.
+    assert cp["note"].splitlines()[:2] == ["shuhui.local/audit-ledger/sm3", str(accounts)]
+    assert cp["signed_note"].startswith(cp["note"] + "\n\u2014 shuhui.local/audit-ledger/sm3 ")
 
 
 def test_anyone_can_recompute_the_root_from_the_entries(client: TestClient) -> None:
@@ -81,20 +85,23 @@ def test_admin_acts_are_recorded_with_who_did_them(client: TestClient) -> None:
     assert changed["detail"] == {"before": ["officer"], "after": ["data_operator"]}
 
 
-def test_a_refused_act_leaves_no_entry(client: TestClient) -> None:
+def test_a_refused_act_leaves_no_entry(client: TestClient, app: FastAPI) -> None:
     login(client, "admin")
-    before = client.get("/api/v1/ledger/checkpoint").json()["tree_size"]
+    with app.state.session_factory() as db:
+        before = ledger.committed_size(db)
     assert (
         client.post("/api/v1/admin/users", json={**NEW_USER, "username": "citizen"}).status_code
         == 409
     )
-    assert client.get("/api/v1/ledger/checkpoint").json()["tree_size"] == before
+    with app.state.session_factory() as db:
+        assert ledger.committed_size(db) == before
 
 
-def test_inclusion_and_consistency_proofs_verify(client: TestClient) -> None:
+def test_inclusion_and_consistency_proofs_verify(client: TestClient, app: FastAPI) -> None:
     login(client, "admin")
     old = client.get("/api/v1/ledger/checkpoint").json()
     client.post("/api/v1/admin/users", json=NEW_USER)
+    sign_now(app)
     new = client.get("/api/v1/ledger/checkpoint").json()
     assert new["tree_size"] == old["tree_size"] + 1
     for index in range(new["tree_size"]):
@@ -148,13 +155,23 @@ def test_openssl_verifies_the_checkpoint_signature(client: TestClient, tmp_path:
     assert "Signature Verified Successfully" in done.stdout, done.stderr
 
 
-def audit_verify(settings: Settings) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shuhui.cli", "audit", "verify"], capture_output=True, text=True,
-        timeout=120, check=False,
+def audit_verify(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``shuhui audit verify`` run as an operator would; its stderr with the terminal's line
+    breaks taken out (Rich wraps Chinese text anywhere)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "shuhui.cli", "audit", "verify", *args], capture_output=True,
+        text=True, timeout=120, check=False,
         env={**os.environ, "SHUHUI_DATA_DIR": str(settings.data_dir),
-             "SHUHUI_DATABASE_URL": settings.sqlalchemy_url},
+             "SHUHUI_DATABASE_URL": settings.sqlalchemy_url, "COLUMNS": "400"},
     )  # fmt: skip
+    done.stderr = done.stderr.replace("\n", "")
+    return done
+
+
+def sign_now(app: FastAPI) -> None:
+    """What the platform's checkpointer does when a checkpoint is due, now."""
+    state = app.state
+    Publisher(state.settings, state.ledger_key, state.session_factory).run_once(force=True)
 
 
 def test_audit_verify_names_the_first_altered_entry(client: TestClient, app: FastAPI) -> None:
@@ -162,12 +179,12 @@ def test_audit_verify_names_the_first_altered_entry(client: TestClient, app: Fas
     client.get("/api/v1/ledger/checkpoint")  # sign a checkpoint over the demo accounts' entries
     intact = audit_verify(settings)
     assert intact.returncode == 0, intact.stderr
-    assert f"ledger intact: {len(DEMO_ACCOUNTS)} entries" in intact.stderr
+    assert f"账本完好：共 {len(DEMO_ACCOUNTS)} 条记录" in intact.stderr
     with transaction(app.state.session_factory) as db:
         db.execute(text("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 3"))
     altered = audit_verify(settings)
     assert altered.returncode == 1
-    assert "first at entry 3: column actor differs from the hashed entry" in altered.stderr
+    assert "最早的一处：第 3 条记录：查询用的“操作者”一栏与记录内容不符" in altered.stderr
 
 
 def test_audit_verify_catches_rewritten_bytes(client: TestClient, app: FastAPI) -> None:
@@ -187,7 +204,10 @@ def test_audit_verify_catches_rewritten_bytes(client: TestClient, app: FastAPI) 
     altered = audit_verify(settings)
     assert altered.returncode == 1
     size = len(DEMO_ACCOUNTS)
-    assert f"checkpoint at size {size}: root does not match entries" in altered.stderr
+    assert f"覆盖前 {size} 条的检查点：根哈希与现存记录算出的不一致" in altered.stderr
+    # The published copy names the entry: its leaf hash is kept in the leaves mirror.
+    assert f"{FILE}的检查点（前 {size} 条）与现存记录算出的根哈希不同" in altered.stderr
+    assert "最早的一处" in altered.stderr and "第 5 条记录被改写过" in altered.stderr
 
 
 def test_two_signers_of_the_same_size_agree_on_one_checkpoint(

@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     ledger_hash: Literal["sm3", "sha256"] = Field(
         default="sm3", description="the audit ledger's hash; fixed once the ledger has entries"
     )
+    # The audit ledger's checkpoints (trust.ledger.publish): signed at least every N entries and
+    # every interval while the ledger grows, published to <data dir>/ledger/ and to witnesses.
+    ledger_origin: str = Field(
+        default="shuhui.local/audit-ledger",
+        pattern=r"^[^\s+]{1,200}$",
+        description="names this instance's ledger in its checkpoints (the origin adds /<hash>)",
+    )
+    ledger_checkpoint_every: int = Field(default=1000, ge=1, le=10_000_000)
+    ledger_checkpoint_interval: float = Field(default=60.0, gt=0, le=86_400, description="seconds")
+    ledger_witnesses: str = Field(
+        default="", description="'<URL> <witness vkey>' pairs, comma-separated, to push to"
+    )
 
     @field_validator("data_dir", "content_dir")
     @classmethod

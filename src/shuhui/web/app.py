@@ -54,6 +54,7 @@ from shuhui.trust.identity import workbench as identity_workbench
 from shuhui.trust.identity.deps import load_user, require_role
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import pages as ledger_pages
+from shuhui.trust.ledger import publish as ledger_publish
 from shuhui.trust.ledger import routes as ledger_routes
 from shuhui.trust.ledger.keys import platform_key
 from shuhui.trust.ledger.service import TreeCache
@@ -121,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "One governed data core for a digital city government, and its public services.",
         docs_url=None,
         redoc_url=None,
+        # The ledger's checkpointer: signs and publishes checkpoints while the app runs.
+        lifespan=ledger_publish.lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

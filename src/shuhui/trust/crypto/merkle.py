@@ -384,6 +384,13 @@ class MerkleTree:
     def leaf_hash(self, index: int) -> bytes:
         return self.node(0, index)
 
+    def leaf_hash_bytes(self, start: int, end: int) -> bytes:
+        """The leaf hashes of [start, end) packed back to back (a mirror of the leaves)."""
+        if not 0 <= start <= end <= self._size:
+            raise ValueError(f"leaves {start}..{end} are not within 0..{self._size}")
+        ds = self._digest_size
+        return bytes(self._levels[0][start * ds : end * ds])
+
     def nodes_added(self, old_size: int, new_size: int | None = None) -> Iterator[tuple[int, int]]:
         """(level, index) of every node completed while the tree grew from old_size to new_size."""
         new = self._size if new_size is None else new_size

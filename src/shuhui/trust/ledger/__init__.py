@@ -1,7 +1,9 @@
 r"""The audit ledger: ``service`` (record and record_many, the tree cache, checkpoints,
-verification), ``keys`` (the platform's SM2 key), ``routes`` (checkpoints, proofs, entries),
-``pages`` (the admin's page, ``/admin/ledger``) and ``cli`` (``shuhui audit verify``); its tables
-in ``models``.
+verification), ``publish`` (the platform's checkpointer: signing, the files, the witnesses),
+``witness`` (an independent witness process), ``audit`` (``shuhui audit verify`` against what was
+published), ``keys`` (the platform's SM2 key), ``routes`` (checkpoints, proofs, entries),
+``pages`` (the admin's page, ``/admin/ledger``) and ``cli`` (``shuhui audit …``); its tables
+in ``models``. Running a witness: docs/ledger-witness.md.
 
 How it works
 
@@ -22,18 +24,44 @@ How it works
   caller instead, so the data channel appends a group of calls' entries in one
   `record_many`.
 - Each process keeps the tree of committed leaves in memory (`TreeCache`) and extends
-  it from the database on use. `GET /api/v1/ledger/checkpoint` signs a new tree head
-  when the tree has grown (on GET, as API clients use it; the admin's page `/admin/ledger`
-  signs the same way behind a POST button and verifies a ledger of up to 100,000 entries
-  in the request, pointing to `shuhui audit verify` beyond): the text `shuhui audit
-  ledger\n<alg>\n<size>\n<base64 root>\n`, SM2 with ID 1234567812345678, by the platform
-  key in `<data dir>/keys/platform-sm2.pem` (OpenSSL verifies it; a test does). Proof endpoints
-  serve RFC 9162 inclusion and consistency proofs; entries (with their exact bytes,
-  base64) are for admins and data-bureau operators, since subjects are people.
-- `shuhui audit verify` recomputes every leaf hash from the stored bytes, checks the
-  bytes are canonical and agree with the queryable columns, rebuilds the tree from the
-  bytes, and checks every checkpoint's signature and root; it names the first altered
-  entry.
+  it from the database on use.
+- Checkpoints are made by the platform, never on a request (`publish.Publisher`): at least
+  every `SHUHUI_LEDGER_CHECKPOINT_EVERY` entries (1000) and, while the ledger grows, every
+  `SHUHUI_LEDGER_CHECKPOINT_INTERVAL` seconds (60). `shuhui serve` runs the checkpointer in a
+  thread of each worker (the app's lifespan; one at start-up if none is due, so there is one to
+  read), ticking every second; a command that readied the database (`data load`, `synth`,
+  `demo`, `users …`, `db upgrade`) signs one over what it recorded as it ends. An exclusive lock
+  on `<data dir>/ledger/checkpoint.lock` and the size as primary key keep two workers from
+  signing or publishing one size twice. The signed text is a C2SP tlog-checkpoint: origin
+  `<SHUHUI_LEDGER_ORIGIN>/<hash>` (`shuhui.local/audit-ledger/sm3`), size, base64 root; signed
+  with SM2 (ID 1234567812345678) by the platform key in `<data dir>/keys/platform-sm2.pem`
+  (OpenSSL verifies it; a test does), as a signed-note line of type `0xff` + `shuhui/sm2-sm3/v1`
+  (signed-note has no SM2 type byte). Checkpoints signed before this form (`shuhui audit
+  ledger\n<alg>\n<size>\n<root>\n`) still verify.
+- Published outside the database: every checkpoint is appended (`O_APPEND`, `fsync`) to
+  `<data dir>/ledger/checkpoints.log` as a signed note, and every checkpointed leaf hash to
+  `<data dir>/ledger/leaves.bin` (32 bytes each), before it is pushed to the witnesses in
+  `SHUHUI_LEDGER_WITNESSES` (`<URL> <vkey>`, comma-separated) as a C2SP tlog-witness
+  `add-checkpoint` with the consistency proof from the size each last cosigned. Cosignatures
+  (Ed25519 cosignature/v1) are checked, stored in `ledger_cosignatures` and appended to the file;
+  a witness that is down is logged and asked again an interval later, and never holds up a write.
+  `shuhui audit witness serve --data DIR --log <vkey from shuhui audit log-key>` is such a
+  witness, with its own key and state (`witness`).
+- `GET /api/v1/ledger/checkpoint` reads the newest checkpoint (404 before the first): JSON, the
+  signed note with cosignatures as `text/plain`, or with `?old=N` an `add-checkpoint` body from
+  size N, for a witness that polls. Proof endpoints serve RFC 9162 inclusion and consistency
+  proofs; entries (with their exact bytes, base64) are for admins and data-bureau operators,
+  since subjects are people. The admin's page `/admin/ledger` runs the checkpointer now behind a
+  POST button and verifies a ledger of up to 100,000 entries in the request, pointing to
+  `shuhui audit verify` beyond.
+- `shuhui audit verify [--witness DIR|URL]…` recomputes every leaf hash from the stored bytes,
+  checks the bytes are canonical and agree with the queryable columns, rebuilds the tree from the
+  bytes and checks every checkpoint's signature and root; then (`audit`) holds the tree against
+  the published file and the witnesses' checkpoints: a size beyond the stored entries names the
+  first deleted entry, a root the entries no longer give names the first rewritten one (the
+  leaves mirror, authenticated by that root, compared top-down), a file record without a valid
+  signature or out of order is a finding, and so is a checkpoint the file has and the database
+  lost. It says in Chinese how many entries no checkpoint covers yet, and exits 1 on any finding.
 - Written today: platform key issued, account created, roles changed, account updated,
   disabled, enabled, password changed, reset or set, account locked and address locked
   after wrong passwords (actor `system`), seal created

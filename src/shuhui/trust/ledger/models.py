@@ -49,3 +49,18 @@ class LedgerCheckpoint(Base):
     note: Mapped[str] = mapped_column(String(512))  # the signed text
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerCosignature(Base):
+    """A witness's cosignature of a checkpoint: its signed-note line, as the witness returned it.
+
+    One per witness and size; the largest size a witness has cosigned is where the next push's
+    consistency proof starts."""
+
+    __tablename__ = "ledger_cosignatures"
+
+    tree_size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(256), primary_key=True)  # the key's name
+    key_id: Mapped[str] = mapped_column(String(8))  # hex
+    line: Mapped[str] = mapped_column(String(1024))  # "— <name> <base64>"
+    cosigned_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the cosignature's timestamp

@@ -1,8 +1,10 @@
 """The administrator's ledger page (``/admin/ledger``): the ledger's state, the latest entries,
 and two buttons, one signing a checkpoint now, one verifying the ledger from its stored bytes.
 
-Signing is :func:`service.make_checkpoint`, as ``GET /api/v1/ledger/checkpoint`` signs (and, like
-it, writes no entry: a checkpoint is itself a signed record of the ledger). Verifying is
+Signing is the platform's checkpointer (``publish.Publisher``) run now, as it runs every second
+in the server: it signs, writes the checkpoint to the files in the data directory and pushes it
+to the witnesses, and writes no entry (a checkpoint is itself a signed record of the ledger).
+Verifying is
 :func:`service.verify_ledger`, what ``shuhui audit verify`` runs, bounded to ``VERIFY_LIMIT``
 entries so a request stays short; a bigger ledger is verified by the command.
 
@@ -33,6 +35,7 @@ from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.actions import action_name, purpose_name
 from shuhui.trust.ledger.models import LedgerEntry
+from shuhui.trust.ledger.publish import Publisher
 from shuhui.trust.ledger.service import Finding
 
 pages = APIRouter(include_in_schema=False)
@@ -253,9 +256,15 @@ def ledger_page(
 @pages.post("/admin/ledger/checkpoint", response_class=HTMLResponse)
 def sign_checkpoint(request: Request, db: DB, _: Admin) -> Response:
     """Signs a checkpoint over the whole ledger now (or finds the one already over it)."""
-    tree = request.app.state.ledger_tree.synced(db)
-    signed = ledger.make_checkpoint(db, tree, request.app.state.ledger_key)
-    return RedirectResponse(f"/admin/ledger?signed={signed.tree_size}", status_code=303)
+    state = request.app.state
+    publisher = Publisher(
+        state.settings, state.ledger_key, state.session_factory, state.ledger_tree
+    )
+    publisher.run_once(force=True, wait=True)
+    db.expire_all()
+    signed = ledger.latest_checkpoint(db)
+    size = signed.tree_size if signed is not None else 0
+    return RedirectResponse(f"/admin/ledger?signed={size}", status_code=303)
 
 
 @pages.post("/admin/ledger/verify", response_class=HTMLResponse)

@@ -11,12 +11,14 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import DBSession as DB
 from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.publish import add_checkpoint_body
 
 api = APIRouter(prefix="/api/v1/ledger", tags=["audit ledger"])
 
@@ -43,6 +45,7 @@ class CheckpointOut(BaseModel):
     signature: str  # base64 DER SM2 signature over ``note``, ID 1234567812345678
     key_id: str  # SM3 fingerprint of the platform public key
     public_key_pem: str
+    signed_note: str  # C2SP signed note: the text, the SM2 line, witnesses' cosignatures
 
 
 class EntryOut(BaseModel):
@@ -72,10 +75,38 @@ def _tree(request: Request, db: DB) -> Any:
     return request.app.state.ledger_tree.synced(db)
 
 
-@api.get("/checkpoint", response_model=CheckpointOut, summary="The latest signed tree head")
-def checkpoint(request: Request, db: DB) -> CheckpointOut:
+@api.get(
+    "/checkpoint",
+    response_model=CheckpointOut,
+    summary="The newest signed checkpoint (JSON, or the C2SP note as text/plain)",
+    responses={
+        200: {"content": {"text/plain": {}}},
+        404: {"description": "no checkpoint signed yet"},
+    },
+)
+def checkpoint(
+    request: Request,
+    db: DB,
+    old: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> Any:
+    """The newest checkpoint the platform signed; it signs them itself (``ledger.publish``), never
+    on a request. ``Accept: text/plain`` gives the C2SP signed note (the platform's SM2 line and
+    the witnesses' cosignatures); ``?old=N`` gives, as text, a tlog-witness ``add-checkpoint``
+    body from size N (the consistency proof, then the note), for a witness that polls."""
     key: SM2PrivateKey = request.app.state.ledger_key
-    cp = ledger.make_checkpoint(db, _tree(request, db), key)
+    cp = ledger.latest_checkpoint(db)
+    if cp is None:
+        raise Problem("not-found", detail="账本尚无检查点 (no checkpoint signed yet)")
+    legacy = cp.note.startswith(f"{ledger.ORIGIN}\n")
+    signed = "" if legacy else ledger.signed_note(cp, key.public_key, ledger.cosignatures(db, cp))
+    if old is not None:
+        ledger.check_range("old", old, 0, cp.tree_size)
+        if legacy:
+            raise Problem("not-found", detail="检查点不是 C2SP 格式 (not a C2SP checkpoint)")
+        body = add_checkpoint_body(_tree(request, db), old, signed, cp.tree_size)
+        return PlainTextResponse(body)
+    if signed and "text/plain" in request.headers.get("accept", ""):
+        return PlainTextResponse(signed)
     return CheckpointOut(
         tree_size=cp.tree_size,
         root_hash=b64(cp.root_hash),
@@ -85,6 +116,7 @@ def checkpoint(request: Request, db: DB) -> CheckpointOut:
         signature=b64(cp.signature),
         key_id=cp.key_id,
         public_key_pem=key.public_key.to_pem(),
+        signed_note=signed,
     )
 
 

@@ -27,12 +27,19 @@ from sqlalchemy.types import NullType
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.i18n import Text
+from shuhui.trust.crypto import note
 from shuhui.trust.crypto.canonical import MAX_SAFE_INTEGER, JsonValue, canonical_json
 from shuhui.trust.crypto.merkle import HashAlgorithm, MerkleTree, leaf_hashes
 from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey, verify
-from shuhui.trust.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
+from shuhui.trust.ledger.models import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerHead,
+)
 
-ORIGIN = "shuhui audit ledger"
+ORIGIN = "shuhui audit ledger"  # the first line of checkpoints signed before the C2SP form
+DEFAULT_NAME = "shuhui.local/audit-ledger"  # SHUHUI_LEDGER_ORIGIN; the origin adds "/<hash>"
 MAX_PAGE = 1000
 # The tables, for Core statements that need no ORM objects (bulk insert, verification).
 ENTRIES = cast(Table, LedgerEntry.__table__)
@@ -241,8 +248,36 @@ class TreeCache:
 
 
 def checkpoint_note(size: int, root: bytes, algorithm: str) -> str:
-    # The signed text names what it commits to, so a signature cannot be replayed elsewhere.
+    """The text checkpoints were signed over before they took the C2SP form (still verified)."""
     return f"{ORIGIN}\n{algorithm}\n{size}\n{base64.b64encode(root).decode()}\n"
+
+
+def origin(name: str, algorithm: str) -> str:
+    """The log's C2SP origin line: the configured name and the hash, which a root means nothing
+    without (``shuhui.local/audit-ledger/sm3``)."""
+    return f"{name}/{algorithm}"
+
+
+def signed_note(
+    cp: LedgerCheckpoint, public: SM2PublicKey, cosignatures: Sequence[str] = ()
+) -> str:
+    """The checkpoint as a C2SP signed note: its text, the platform's SM2 signature line, and the
+    witnesses' cosignature lines. A checkpoint signed before the C2SP form has no such note."""
+    text = cp.note
+    signer = note.SM2Verifier(note.parse_checkpoint(text).origin, public)
+    line = note.Signature(signer.name, signer.key_id, cp.signature).line()
+    return text + "\n" + line + "".join(cosignatures)
+
+
+def cosignatures(db: Session, cp: LedgerCheckpoint) -> list[str]:
+    """The witnesses' cosignature lines of a checkpoint, by witness name."""
+    return list(
+        db.scalars(
+            select(LedgerCosignature.line)
+            .where(LedgerCosignature.tree_size == cp.tree_size)
+            .order_by(LedgerCosignature.witness)
+        )
+    )
 
 
 def latest_checkpoint(db: Session) -> LedgerCheckpoint | None:
@@ -270,20 +305,28 @@ def checkpoint_count(db: Session) -> int:
     return int(db.scalar(select(func.count()).select_from(LedgerCheckpoint)) or 0)
 
 
-def make_checkpoint(db: Session, tree: MerkleTree, key: SM2PrivateKey) -> LedgerCheckpoint:
-    """The latest signed tree head, signing a new one if the tree has grown since."""
+def make_checkpoint(
+    db: Session, tree: MerkleTree, key: SM2PrivateKey, name: str = DEFAULT_NAME
+) -> LedgerCheckpoint:
+    """The latest signed tree head, signing a new one if the tree has grown since.
+
+    The signed text is a C2SP checkpoint (``<name>/<hash>``, size, base64 root). Only the
+    platform's checkpointer (``ledger.publish``) and the admin's button call it; two callers
+    signing the same size store one checkpoint (the size is the key), and the other's signature is
+    dropped unstored and unpublished.
+    """
     latest = latest_checkpoint(db)
     if latest is not None and latest.tree_size == tree.size:
         return latest
     root = tree.root()
-    note = checkpoint_note(tree.size, root, tree.alg)
+    text = note.Checkpoint(origin(name, tree.alg), tree.size, root).text()
     signed = LedgerCheckpoint(
         tree_size=tree.size,
         root_hash=root,
         algorithm=tree.alg,
         created_at=utcnow(),
-        note=note,
-        signature=key.sign(note.encode()),
+        note=text,
+        signature=key.sign(text.encode()),
         key_id=key.public_key.fingerprint(),
     )
     try:
@@ -301,9 +344,19 @@ def checkpoint_valid(checkpoint: LedgerCheckpoint, public: SM2PublicKey) -> str 
     """None if the checkpoint is signed by ``public`` over what it claims; else why not."""
     if checkpoint.key_id != public.fingerprint():
         return "signed by a key other than the platform key"
-    expected = checkpoint_note(checkpoint.tree_size, checkpoint.root_hash, checkpoint.algorithm)
-    if checkpoint.note != expected:
-        return "signed text does not match its size and root"
+    if checkpoint.note.startswith(f"{ORIGIN}\n"):
+        expected = checkpoint_note(checkpoint.tree_size, checkpoint.root_hash, checkpoint.algorithm)
+        if checkpoint.note != expected:
+            return "signed text does not match its size and root"
+    else:
+        try:
+            stated = note.parse_checkpoint(checkpoint.note)
+        except note.NoteError:
+            return "signed text does not match its size and root"
+        if (stated.size, stated.root) != (checkpoint.tree_size, checkpoint.root_hash) or (
+            not stated.origin.endswith(f"/{checkpoint.algorithm}")
+        ):
+            return "signed text does not match its size and root"
     if not verify(public, checkpoint.note.encode(), checkpoint.signature):
         return "signature does not verify"
     return None
@@ -356,6 +409,8 @@ def verify_ledger(
     public: SM2PublicKey,
     batch: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
+    tree: MerkleTree | None = None,
+    signed: dict[int, LedgerCheckpoint] | None = None,
 ) -> Iterator[Finding]:
     """Recomputes everything from the stored bytes; yields what does not hold, first first.
 
@@ -364,11 +419,14 @@ def verify_ledger(
     hashed fields. Missing seqs are named, the tree is rebuilt from the recomputed hashes, and every
     checkpoint must be signed by ``public`` over the root of that many entries. Rows are read as
     plain tuples, ``batch`` seqs at a time; ``progress`` is told (entries read, entries) after
-    each batch (a command's progress bar).
+    each batch (a command's progress bar). An empty ``tree`` passed in is the tree rebuilt from
+    the stored bytes when the iteration ends (``ledger.audit`` checks more roots against it), and
+    ``signed`` gets every checkpoint whose signature verified, by size.
     """
     algorithm = algorithm_of(db)
     size = committed_size(db)
-    tree = MerkleTree(algorithm)
+    if tree is None or tree.size or tree.alg != algorithm:
+        tree = MerkleTree(algorithm)
     c = ENTRIES.c
     # The time column is read as the driver returns it (text on SQLite, a datetime on
     # PostgreSQL) and turned into the entry's form without a datetime per row where possible.
@@ -415,7 +473,10 @@ def verify_ledger(
         reason = checkpoint_valid(cp, public)
         if reason:
             yield Finding(None, f"checkpoint at size {cp.tree_size}: {reason}")
-        elif cp.tree_size > tree.size:
+            continue
+        if signed is not None:
+            signed[cp.tree_size] = cp
+        if cp.tree_size > tree.size:
             yield Finding(None, f"checkpoint at size {cp.tree_size} is beyond the stored log")
         elif cp.algorithm != algorithm or tree.root(cp.tree_size) != cp.root_hash:
             yield Finding(None, f"checkpoint at size {cp.tree_size}: root does not match entries")
