@@ -147,6 +147,7 @@ def test_synth_command(tmp_path: Path) -> None:
 class RecordingLedger:
     def __init__(self) -> None:
         self.recorded: list[tuple[list[tuple[str, int, int]], dict[str, str | int]]] = []
+        self.followed: list[list[str]] = []
 
     def prepare(self) -> None:
         pass
@@ -158,6 +159,9 @@ class RecordingLedger:
         source: Mapping[str, str | int],
     ) -> None:
         self.recorded.append(([(spec.name, r.version, r.rows) for spec, r in loaded], dict(source)))
+
+    def follow(self, core: DataCore, loaded: Sequence[tuple[TableSpec, LoadResult]]) -> None:
+        self.followed.append([spec.name for spec, _ in loaded])
 
 
 def test_build_city_records_one_entry_per_table_version(tmp_path: Path) -> None:
