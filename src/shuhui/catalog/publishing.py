@@ -120,16 +120,14 @@ def _recorded(db: Session) -> set[tuple[str, str]]:
 
 
 def missing_entries(
-    db: Session, core: DataCore, *, live: set[tuple[str, int]] | None = None
+    db: Session, published: Sequence[PublishedVersion]
 ) -> list[tuple[PublishedVersion, str]]:
-    """Versions that are or were served and have no ``data.loaded`` entry (matched by their
-    manifest's SM3, so a data directory rebuilt from scratch is not mistaken for its
-    predecessor), with that SM3; ``live`` versions, still being recorded, are left out."""
+    """Those of ``published`` that have no ``data.loaded`` entry (matched by their manifest's
+    SM3, so a data directory rebuilt from scratch is not mistaken for its predecessor), with
+    that SM3."""
     recorded = _recorded(db)
     found = []
-    for version in core.published():
-        if live and (version.table, version.version) in live:
-            continue
+    for version in published:
         digest = sm3_hex(version.manifest.read_bytes())
         if (f"table:{version.table}", digest) not in recorded:
             found.append((version, digest))
@@ -158,14 +156,11 @@ def recover(
     """Brings the files, the ledger and the catalog to what the data core serves (see the
     module's docstring). Safe to run any time, by several processes at once."""
     with core.catalog.recovering():
-        removed = core.tidy()
-        live, dead = core.catalog.live_publishes()
-        for mark in dead:
-            mark.unlink(missing_ok=True)
+        settled = core.settle()
         recorded: list[str] = []
         synced: list[str] = []
         with transaction(factory) as db:
-            missing = missing_entries(db, core, live=live)
+            missing = missing_entries(db, settled.published)
             if missing:
                 entries = []
                 for version, digest in missing:
@@ -193,4 +188,4 @@ def recover(
                 )
                 service.related_by_keywords(db)
                 synced = result.registered + result.updated
-    return Recovery(removed, recorded, synced, core.disagreements())
+    return Recovery(settled.removed, recorded, synced, core.disagreements())

@@ -2,7 +2,7 @@
 
     <root>/catalog.json                 current version of every table, data and truth: the switch
     <root>/catalog.lock                 held while versions are named and the switch is flipped
-    <root>/recovery.lock                held by the one recovery running (``tidy`` and the ledger's)
+    <root>/recovery.lock                held by the one recovery running (files, ledger and catalog)
     <root>/publishing/<token>.json      a publish between its switch and its ledger entry (flocked)
     <root>/tables/<name>/v000007.json   manifest of version 7: schema, files, rows, source
     <root>/tables/<name>/v000007/       Parquet parts written by version 7

@@ -106,6 +106,15 @@ class PublishedVersion:
     current: bool
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What :meth:`DataCore.settle` removed, and the versions it found served (or once served)
+    and not being recorded by a live publish."""
+
+    removed: list[Path]
+    published: list[PublishedVersion]
+
+
 # Told a session's results once they are published (the CLI records them in the ledger).
 Recorder = Callable[[dict[str, "LoadResult"]], None]
 
@@ -570,9 +579,12 @@ class DataCore:
                         )
         return found
 
-    def tidy(self) -> list[Path]:
-        """Removes what dead loads left: staging folders whose owner is gone, versions named
-        but never switched to, temporary files of an interrupted write. Returns what went."""
+    def settle(self) -> Settled:
+        """Removes what dead loads left — staging folders whose owner is gone, versions named
+        but never switched to, temporary files of an interrupted write, marks of publishes that
+        died — and lists the versions a recovery must find in the ledger: all that are or were
+        served, but those of a publish still live (it records them itself). One look under
+        the catalog lock, so no publish switches between the listing and the marks."""
         removed: list[Path] = []
         with self.catalog.locked():
             sections = self.catalog.read()
@@ -584,7 +596,12 @@ class DataCore:
             for tmp in self.catalog.path.parent.glob(".catalog.json.*.tmp"):
                 tmp.unlink(missing_ok=True)
                 removed.append(tmp)
-        return removed
+            live, dead = self.catalog.live_publishes()
+            for mark in dead:
+                mark.unlink(missing_ok=True)
+                removed.append(mark)
+            published = [v for v in self.published() if (v.table, v.version) not in live]
+        return Settled(removed, published)
 
     def disagreements(self) -> list[str]:
         """Tables served from different publishes that were switched together: a table one
