@@ -188,3 +188,22 @@ def catalogued_versions(url: str) -> dict[str, int]:
             return {str(name): int(version) for name, version in rows}
     finally:
         engine.dispose()
+
+
+def test_the_server_recovers_as_it_starts(people_dir: Settings) -> None:
+    data_dir = people_dir.data_dir
+    step = "datacore.after_switch"
+    killed = shuhui(
+        data_dir, "data", "load", "people", str(data_dir / "next.parquet"), crash_at=step
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # What each worker of `shuhui serve` runs as it starts.
+    script = "from shuhui.web.app import create_served_app; create_served_app()"
+    env = {**os.environ, "SHUHUI_DATA_DIR": str(data_dir), "SHUHUI_SECRET_KEY": "test-secret"}
+    started = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert started.returncode == 0, started.stderr
+    assert_consistent(people_dir)
+    entries = ledger_entries(people_dir.sqlalchemy_url, "data.loaded")
+    assert [(e["detail"]["version"], e["actor"]) for e in entries] == [(1, "system"), (2, "system")]

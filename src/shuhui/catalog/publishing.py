@@ -22,6 +22,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -114,23 +115,27 @@ def _recorded(db: Session) -> set[tuple[str, str]]:
         select(LedgerEntry.subject, LedgerEntry.leaf).where(LedgerEntry.action == "data.loaded")
     )
     for subject, leaf in rows:
-        detail = json.loads(leaf).get("detail") or {}
+        detail = json.loads(bytes(leaf)).get("detail") or {}
         found.add((str(subject), str(detail.get("manifest_sm3", ""))))
     return found
 
 
 def missing_entries(
     db: Session, published: Sequence[PublishedVersion]
-) -> list[tuple[PublishedVersion, str]]:
+) -> list[tuple[PublishedVersion, str, dict[str, Any]]]:
     """Those of ``published`` that have no ``data.loaded`` entry (matched by their manifest's
     SM3, so a data directory rebuilt from scratch is not mistaken for its predecessor), with
-    that SM3."""
+    that SM3 and the manifest."""
     recorded = _recorded(db)
     found = []
     for version in published:
-        digest = sm3_hex(version.manifest.read_bytes())
+        try:
+            raw = version.manifest.read_bytes()
+        except FileNotFoundError:
+            continue  # an old version another publish has just collected: nothing to record
+        digest = sm3_hex(raw)
         if (f"table:{version.table}", digest) not in recorded:
-            found.append((version, digest))
+            found.append((version, digest, json.loads(raw)))
     return found
 
 
@@ -163,8 +168,7 @@ def recover(
             missing = missing_entries(db, settled.published)
             if missing:
                 entries = []
-                for version, digest in missing:
-                    manifest = json.loads(version.manifest.read_text(encoding="utf-8"))
+                for version, digest, manifest in missing:
                     detail: dict[str, JsonValue] = {
                         "version": version.version,
                         "rows": int(manifest["rows"]),
