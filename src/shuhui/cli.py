@@ -105,12 +105,15 @@ def _ready_database(settings: Settings) -> None:
 
 class CliLedger:
     """Records the data loads of ``data load``, ``synth`` and ``demo`` in the audit ledger, and
-    registers the new versions in the catalog."""
+    registers the new versions in the catalog; before a load, recovers what a killed one left
+    (``catalog.publishing``)."""
 
     def prepare(self) -> None:
         from shuhui.core.settings import get_settings
 
-        _ready_database(get_settings())
+        settings = get_settings()
+        _ready_database(settings)
+        _recover(settings)
 
     def record(
         self,
@@ -120,36 +123,15 @@ class CliLedger:
     ) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
+        from shuhui.catalog.publishing import record_loaded
+        from shuhui.core.crash import crashpoint
         from shuhui.core.db import make_engine, make_session_factory, transaction
         from shuhui.core.settings import get_settings
-        from shuhui.trust.crypto.canonical import JsonValue
-        from shuhui.trust.crypto.sm import sm3_hex
-        from shuhui.trust.ledger import service as ledger
 
-        settings = get_settings()
-        actor = cli_actor()
-        source_detail: dict[str, JsonValue] = dict(source)
-        engine = make_engine(settings.sqlalchemy_url)
+        engine = make_engine(get_settings().sqlalchemy_url)
         try:
             with transaction(make_session_factory(engine)) as db:
-                for spec, result in loaded:
-                    manifest = core.storage_for(spec).manifest_path(spec.name, result.version)
-                    ledger.record(
-                        db,
-                        actor,
-                        "data.loaded",
-                        subject=f"table:{spec.name}",
-                        detail={
-                            "version": result.version,
-                            "rows": result.rows,
-                            "written": result.written,
-                            "operation": result.operation,
-                            "truth": spec.truth,
-                            # The version's manifest: its schema, files, rows, source and time.
-                            "manifest_sm3": sm3_hex(manifest.read_bytes()),
-                            "source": source_detail,
-                        },
-                    )
+                record_loaded(db, cli_actor(), core, loaded, source)
         except SQLAlchemyError as exc:
             names = ", ".join(f"{spec.name} v{result.version}" for spec, result in loaded)
             console.print(
@@ -163,13 +145,49 @@ class CliLedger:
             raise typer.Exit(1) from None
         finally:
             engine.dispose()
+        crashpoint("publish.after_ledger")
+
+    def follow(self, core: DataCore, loaded: Sequence[tuple[TableSpec, LoadResult]]) -> None:
+        from shuhui.core.settings import get_settings
+
         # The catalog follows the data core: each new version is registered there and its
         # quality assessed, so the catalog's figures never describe a version that is gone.
         if any(not spec.truth for spec, _ in loaded):
-            synced = catalog_cli.sync_catalog(settings, core)
+            synced = catalog_cli.sync_catalog(get_settings(), core)
             changed = synced.registered + synced.updated
             if changed:
                 console.print(f"[green]catalog: {escape(', '.join(changed))} registered[/green]")
+
+
+def _recover(settings: Settings) -> None:
+    """What a killed load left is recovered before anything new is loaded: its versions
+    recorded in the ledger, the catalog brought to them, its staging folders removed."""
+    from shuhui.catalog import service
+    from shuhui.catalog.publishing import recover
+    from shuhui.core.db import make_engine, make_session_factory
+    from shuhui.datacore.store import DataCore
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        done = recover(
+            make_session_factory(engine),
+            DataCore.from_settings(settings),
+            service.city_catalog(settings.city_content),
+        )
+    finally:
+        engine.dispose()
+    if done.recorded:
+        console.print(
+            "[yellow]"
+            + escape(f"recovered into the audit ledger: {', '.join(done.recorded)}")
+            + "[/yellow]"
+        )
+    if done.synced:
+        console.print(
+            f"[yellow]catalog brought up to date: {escape(', '.join(done.synced))}[/yellow]"
+        )
+    for problem in done.disagreements:
+        console.print(f"[red]{escape(problem)}[/red]")
 
 
 LEDGER = CliLedger()
@@ -299,6 +317,7 @@ def demo(
     accounts = demo_accounts(settings.city_content)
     with console.status("迁移数据库 migrating the database…"):
         _ready_database(settings)
+    _recover(settings)
     engine = make_engine(settings.sqlalchemy_url)
     with transaction(make_session_factory(engine)) as session:
         created = ensure_demo_accounts(session, accounts)

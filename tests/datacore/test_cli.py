@@ -81,9 +81,13 @@ def test_load_bad_file_keeps_previous_version(data_dir: Path, database_url: str)
     assert "加载被拒绝：people 仍使用原版本" in result.stderr
     count = shuhui(data_dir, "data", "sql", "SELECT count(*) AS n FROM people", "--json")
     assert json.loads(count.stdout) == [{"n": 30}]
-    # A refused load is no act: the ledger says nothing of it (the platform key, issued when the
-    # database was readied, is all there is).
-    assert [e["action"] for e in ledger_entries(database_url)] == ["key.issued"]
+    # A refused load is no act: the ledger says nothing of it. The platform key was issued when
+    # the database was readied, and the version the fixture published without the CLI (so without
+    # its entry) was recovered before the load began, by the system, saying so.
+    entries = ledger_entries(database_url)
+    assert [e["action"] for e in entries] == ["key.issued", "data.loaded"]
+    assert entries[1]["actor"] == "system" and entries[1]["detail"]["version"] == 1
+    assert "recovered" in entries[1]["detail"]
 
 
 def test_load_good_file_makes_a_new_version(data_dir: Path, database_url: str) -> None:
@@ -92,9 +96,15 @@ def test_load_good_file_makes_a_new_version(data_dir: Path, database_url: str) -
     assert result.returncode == 0, result.stderr
     assert "version 2" in result.stdout
     assert json.loads(shuhui(data_dir, "data", "ls", "--json").stdout)[0]["rows"] == 12
-    # On a fresh data directory the database was migrated, the key issued, the load recorded.
-    assert [e["action"] for e in ledger_entries(database_url)] == ["key.issued", "data.loaded"]
-    (entry,) = ledger_entries(database_url, "data.loaded")
+    # On a fresh data directory the database was migrated, the key issued, the fixture's version
+    # recovered (it was published without an entry), the load recorded.
+    assert [e["action"] for e in ledger_entries(database_url)] == [
+        "key.issued",
+        "data.loaded",
+        "data.loaded",
+    ]
+    recovered, entry = ledger_entries(database_url, "data.loaded")
+    assert (recovered["actor"], recovered["detail"]["version"]) == ("system", 1)
     assert (entry["actor"], entry["subject"]) == (f"cli:{getpass.getuser()}", "table:people")
     manifest = data_dir / "datacore" / "tables" / "people" / "v000002.json"
     assert entry["detail"] == {
@@ -119,7 +129,8 @@ def test_each_load_is_its_own_entry(data_dir: Path, database_url: str) -> None:
     for _ in range(2):
         loaded = shuhui(data_dir, "data", "load", "people", str(path), "--source", "户籍科 2026-11")
         assert loaded.returncode == 0, loaded.stderr
-    entries = ledger_entries(database_url, "data.loaded")
+    recovered, *entries = ledger_entries(database_url, "data.loaded")
+    assert (recovered["detail"]["version"], recovered["actor"]) == (1, "system")
     assert [(e["detail"]["version"], e["detail"]["rows"]) for e in entries] == [(2, 5), (3, 5)]
     assert {e["detail"]["source"]["format"] for e in entries} == {"csv"}
     assert {e["detail"]["source"]["label"] for e in entries} == {"户籍科 2026-11"}

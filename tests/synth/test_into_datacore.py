@@ -147,6 +147,8 @@ def test_synth_command(tmp_path: Path) -> None:
 class RecordingLedger:
     def __init__(self) -> None:
         self.recorded: list[tuple[list[tuple[str, int, int]], dict[str, str | int]]] = []
+        self.followed: list[list[str]] = []
+        self.live: set[tuple[str, int]] = set()
 
     def prepare(self) -> None:
         pass
@@ -158,6 +160,10 @@ class RecordingLedger:
         source: Mapping[str, str | int],
     ) -> None:
         self.recorded.append(([(spec.name, r.version, r.rows) for spec, r in loaded], dict(source)))
+        self.live = core.catalog.live_publishes()[0]
+
+    def follow(self, core: DataCore, loaded: Sequence[tuple[TableSpec, LoadResult]]) -> None:
+        self.followed.append([spec.name for spec, _ in loaded])
 
 
 def test_build_city_records_one_entry_per_table_version(tmp_path: Path) -> None:
@@ -169,6 +175,18 @@ def test_build_city_records_one_entry_per_table_version(tmp_path: Path) -> None:
     assert {name for name, _, _ in loaded} == {s.name for s in (*TABLES, *TRUTH_TABLES)}
     assert {(t.name, t.version, t.rows) for t in core.tables()} == set(loaded)
     assert source == synth_cli.source_detail(CITY)
+    # Recorded while the publish was marked live (a recovery meanwhile leaves it alone), then
+    # the catalog followed.
+    assert ledger.live == {(name, 1) for name, _, _ in loaded}
+    assert ledger.followed == [[name for name, _, _ in loaded]]
+    # Data and truth switched in one catalog.json, their manifests naming the same build.
+    generations = {
+        core.storage_for(spec).read_manifest(spec.name, 1).generation
+        for spec in (*TABLES, *TRUTH_TABLES)
+    }
+    assert len(generations) == 1 and next(iter(generations)).startswith("seed5-")
+    assert core.disagreements() == []
+    assert not core.catalog.live_publishes()[0]
 
 
 def test_a_failed_build_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

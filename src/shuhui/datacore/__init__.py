@@ -3,10 +3,10 @@
 Layout and loads
 
 ```
-<data dir>/datacore/catalog.json              {"tables": {"residents": 3, …}}  ← the one switch
-<data dir>/datacore/tables/residents/v000003.json   manifest: spec, files, rows, source, time
+<data dir>/datacore/catalog.json     {"tables": {"residents": 3, …}, "truth": {…}}  ← the one switch
+<data dir>/datacore/tables/residents/v000003.json   manifest: spec, files, rows, source, publish
 <data dir>/datacore/tables/residents/v000003/part-00000.parquet …
-<data dir>/truth/…                            the same layout, for ground-truth tables only
+<data dir>/truth/tables/…            the same layout, for ground-truth tables only
 ```
 
 - **Why Parquet versions under a catalog file, not one DuckDB database file.** A
@@ -21,10 +21,34 @@ Layout and loads
   columns, types (bad values found by bisection, so the row is named), required
   values, vocabularies, identifier checks (`core.ids_arrays` masks, `core.ids` for the
   reason), then primary-key uniqueness over the staged files — and writes Parquet
-  parts into a staging folder. Publishing takes the catalog lock, renames the staging
-  folder to the next version, writes its manifest, and replaces `catalog.json`. Any
-  failure before that discards the staging folder; the previous version is still what
-  is served.
+  parts into a staging folder. Any failure before the switch discards the staging
+  folder; the previous version is still what is served.
+- **Publishing, in order** (`DataCore._publish`), each step a named crash point
+  (`core.crash.crashpoint`; `SHUHUI_CRASH_AT` kills the process there, for tests):
+  1. `datacore.staged` — parts written in `.staging-<token>/`, whose owner holds an
+     flock on `.staging-<token>.lock` (its PID inside) for as long as it lives;
+  2. under the catalog lock, versions above a table's current one are dropped (a
+     publish that died before its switch left them; so every version at or below the
+     current one was current once), the next version is named, the staging folder
+     renamed to it (`datacore.after_rename`) and its manifest written, naming the
+     publish (`generation`) and every table switched with it (`published_with`)
+     (`datacore.after_manifest`);
+  3. the publish is marked live (`publishing/<token>.json`, flocked), and
+     `catalog.json` is replaced and its folder fsynced (`datacore.after_switch`): one
+     file for data and truth tables, so a city build's 20 data tables and its
+     `truth_*` tables switch together; `DataCore.disagreements` names any table
+     served older than a publish that named it gave it (data and truth must agree);
+  4. the caller's recorder (the CLI's ledger: one `data.loaded` entry per version)
+     runs while the mark is held (`publish.after_ledger`), then the mark goes, and
+     the caller's catalog sync follows.
+  The ledger and the catalog are in the database and share no transaction with the
+  files; `catalog.publishing.recover` (at server start, before every CLI load, and
+  `shuhui data recover`) makes up for a process killed between steps: `DataCore.settle`
+  removes staging folders whose owner is gone (never a live load's: its flock is
+  held), versions never switched to and interrupted writes' temporary files; every
+  version `DataCore.published` lists without an entry (matched by its manifest's SM3)
+  is recorded by `system`, except those of a publish still marked live; and the
+  catalog is synced if it lags the served versions.
 - **Entity tables** (`kind="entity"`, with a primary key) are rewritten at load,
   before the key check, as one file sorted by the primary key in row groups of 20,480
   rows (`CLUSTER_ROW_GROUP`; DuckDB sorts, spilling to disk; Arrow writes with the

@@ -38,7 +38,8 @@ class LoadLedger(Protocol):
     """
 
     def prepare(self) -> None:
-        """Before a load writes anything: the database that will record it is ready."""
+        """Before a load writes anything: the database that will record it is ready, and what
+        a killed load left is recovered (its versions recorded, its staging folders gone)."""
 
     def record(
         self,
@@ -46,7 +47,11 @@ class LoadLedger(Protocol):
         loaded: Sequence[tuple[TableSpec, LoadResult]],
         source: Mapping[str, str | int],
     ) -> None:
-        """After a load is published: one ``data.loaded`` entry per new table version."""
+        """Once a load is switched in, before its publish ends (the session's recorder): one
+        ``data.loaded`` entry per new table version."""
+
+    def follow(self, core: DataCore, loaded: Sequence[tuple[TableSpec, LoadResult]]) -> None:
+        """After the publish: the catalog registers the new versions."""
 
 
 @dataclass(frozen=True)
@@ -276,9 +281,21 @@ def load(
         spec = known[name]
     ledger.prepare()
     label = source or file.name
+    detail = {
+        "kind": "file",
+        "format": FORMATS.get(file.suffix.lower(), file.suffix),
+        "path": str(file.resolve()),
+        "label": label,
+    }
+
+    def recorder(results: Mapping[str, LoadResult]) -> None:
+        ledger.record(core, [(spec, results[spec.name])], detail)
+
     try:
         with _reading_bar(escape(f"{name} ← {file.name}")) as advance:
-            result = core.load(spec, file, source=label, append=append, progress=advance)
+            result = core.load(
+                spec, file, source=label, append=append, progress=advance, recorder=recorder
+            )
     except LoadError as exc:
         err.print(
             "[red]"
@@ -295,16 +312,7 @@ def load(
         if exc.message:
             err.print(f"  {escape(exc.message)}")
         raise typer.Exit(1) from None
-    ledger.record(
-        core,
-        [(spec, result)],
-        {
-            "kind": "file",
-            "format": FORMATS.get(file.suffix.lower(), file.suffix),
-            "path": str(file.resolve()),
-            "label": label,
-        },
-    )
+    ledger.follow(core, [(spec, result)])
     out.print(
         "[green]"
         + escape(
@@ -313,6 +321,17 @@ def load(
         )
         + "[/green]"
     )
+
+
+@app.command("recover")
+def recover(ctx: typer.Context) -> None:
+    """Recover what killed loads left: record every published version missing from the audit
+    ledger, bring the catalog to the published versions, remove dead loads' staging folders.
+
+    Every load runs this first, and the server as it starts; it is idempotent.
+    """
+    attached_ledger(ctx).prepare()
+    out.print("[green]" + say("数据底座已核对", "data core checked") + "[/green]")
 
 
 @contextmanager

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 
+from shuhui.core.crash import crashpoint
 from shuhui.datacore.errors import LoadError, QueryRefused, RowError, TableNotFound
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.datacore.spill import spill_folder
-from shuhui.datacore.storage import Manifest, Storage, write_json_atomically
+from shuhui.datacore.storage import Catalog, Manifest, Storage, release, write_json_atomically
 
 # DuckDB, Parquet writing and the checks of incoming rows are imported where they are used:
 # listing and describing tables (``shuhui data ls``, the home page's counts) reads manifests
@@ -94,6 +95,31 @@ class LoadResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class PublishedVersion:
+    """A table version that is (``current``) or was served: what a recovery checks the
+    ledger for."""
+
+    table: str
+    version: int
+    truth: bool
+    manifest: Path
+    current: bool
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What :meth:`DataCore.settle` removed, and the versions it found served (or once served)
+    and not being recorded by a live publish."""
+
+    removed: list[Path]
+    published: list[PublishedVersion]
+
+
+# Told a session's results once they are published (the CLI records them in the ledger).
+Recorder = Callable[[dict[str, "LoadResult"]], None]
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -109,7 +135,7 @@ class _TableWriter:
         self.storage = storage
         self.spec = spec
         self.mode = mode
-        self.staging = storage.new_staging(spec.name, uuid.uuid4().hex[:12])
+        self.staging, self._owner = storage.new_staging(spec.name, uuid.uuid4().hex[:12])
         self.parts: list[str] = []
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
@@ -189,6 +215,13 @@ class _TableWriter:
     def discard(self) -> None:
         self.close()
         shutil.rmtree(self.staging, ignore_errors=True)
+        self.release()
+
+    def release(self) -> None:
+        """Gives up the staging folder's owner lock (once its folder is published or gone)."""
+        if self._owner >= 0:
+            release(self.staging.with_name(self.staging.name + ".lock"), self._owner)
+            self._owner = -1
 
 
 class LoadSession:
@@ -197,10 +230,18 @@ class LoadSession:
     It is also what :mod:`shuhui.synth` writes a whole city into (its ``Sink``).
     """
 
-    def __init__(self, core: DataCore, source: str, today: date | None = None) -> None:
+    def __init__(
+        self,
+        core: DataCore,
+        source: str,
+        today: date | None = None,
+        *,
+        generation: str | None = None,
+    ) -> None:
         self.core = core
         self.source = source
         self.today = today
+        self.generation = generation or uuid.uuid4().hex[:16]
         self._writers: dict[str, _TableWriter] = {}
         self._modes: dict[str, Literal["load", "append"]] = {}
         self._started = time.perf_counter()
@@ -238,23 +279,35 @@ class LoadSession:
         if conformed.num_rows:
             writer.write(conformed)
 
-    def commit(self) -> dict[str, LoadResult]:
+    def commit(self, recorder: Recorder | None = None) -> dict[str, LoadResult]:
+        """Publishes every table written, in one switch. ``recorder`` (the CLI's ledger) is
+        called with the results after the switch, while the publish is still marked live: a
+        recovery starting meanwhile leaves these versions to it instead of recording them too."""
         if self._closed:
             raise RuntimeError("session already closed")
         try:
             for writer in self._writers.values():
                 writer.finish()
                 self._check_keys(writer)
-            results = self.core._publish(list(self._writers.values()), self.source)
+            crashpoint("datacore.staged")
+            mark, results = self.core._publish(
+                list(self._writers.values()), self.source, self.generation
+            )
         except BaseException:
             self.abort()
             raise
         self._closed = True
         elapsed = time.perf_counter() - self._started
-        return {
+        loaded = {
             name: LoadResult(name, version, rows, written, op, elapsed)
             for name, (version, rows, written, op) in results.items()
         }
+        try:
+            if recorder is not None:
+                recorder(loaded)
+        finally:
+            release(*mark)
+        return loaded
 
     def _check_keys(self, writer: _TableWriter) -> None:
         key = writer.spec.primary_key
@@ -336,8 +389,10 @@ class DataCore:
     """One data directory's analytical tables. ``truth=True`` also opens the ground truth."""
 
     def __init__(self, root: Path, truth_root: Path, *, truth: bool = False) -> None:
-        self.main = Storage(root)
-        self.truth_store = Storage(truth_root)
+        # One catalog.json for both trees: a city build switches its data and truth together.
+        self.catalog = Catalog(root / "catalog.json", legacy_truth=truth_root / "catalog.json")
+        self.main = Storage(root, self.catalog, "tables")
+        self.truth_store = Storage(truth_root, self.catalog, "truth")
         self.truth = truth
         self._manifests: dict[tuple[str, str, int], Manifest] = {}
 
@@ -389,8 +444,10 @@ class DataCore:
 
     # --- loading ------------------------------------------------------------------------
 
-    def session(self, source: str, *, today: date | None = None) -> LoadSession:
-        return LoadSession(self, source, today)
+    def session(
+        self, source: str, *, today: date | None = None, generation: str | None = None
+    ) -> LoadSession:
+        return LoadSession(self, source, today, generation=generation)
 
     def load(
         self,
@@ -401,10 +458,12 @@ class DataCore:
         append: bool = False,
         today: date | None = None,
         progress: Callable[[int], None] | None = None,
+        recorder: Recorder | None = None,
     ) -> LoadResult:
         """Replaces (or, for event tables, appends to) one table, all or nothing.
 
-        ``progress`` is told the rows read so far after each batch (a command's progress bar).
+        ``progress`` is told the rows read so far after each batch (a command's progress bar);
+        ``recorder`` is told the result once published (see :meth:`LoadSession.commit`).
         """
         from shuhui.datacore.sources import FORMATS
 
@@ -429,56 +488,141 @@ class DataCore:
         except BaseException:
             session.abort()
             raise
-        return session.commit()[spec.name]
+        return session.commit(recorder)[spec.name]
 
     def _publish(
-        self, writers: list[_TableWriter], source: str
-    ) -> dict[str, tuple[int, int, int, str]]:
+        self, writers: list[_TableWriter], source: str, generation: str
+    ) -> tuple[tuple[Path, int], dict[str, tuple[int, int, int, str]]]:
+        """Names the new versions, renames their parts in, writes their manifests, marks the
+        publish live, and switches catalog.json: one switch for every table, data and truth.
+
+        Every step before the switch can die without changing what is served; a version left
+        above its table's current one is dropped by the next publish or recovery. Returns the
+        live mark (the caller releases it once the versions are recorded) and the results."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         results: dict[str, tuple[int, int, int, str]] = {}
-        for storage in {id(w.storage): w.storage for w in writers}.values():
-            mine = [w for w in writers if w.storage is storage]
-            with storage.locked():
-                catalog = storage.read_catalog()
-                for w in mine:
-                    name = w.spec.name
-                    base_files: tuple[str, ...] = ()
-                    base_rows = 0
-                    if w.mode == "append" and name in catalog:
-                        base = storage.read_manifest(name, catalog[name])
-                        if base.spec != w.spec:
-                            raise LoadError(
+        with self.catalog.locked():
+            sections = self.catalog.read()
+            planned: list[tuple[_TableWriter, int, tuple[str, ...], int]] = []
+            for w in writers:
+                storage, name = w.storage, w.spec.name
+                catalog = sections[storage.section]
+                storage.drop_unpublished(name, catalog.get(name))
+                base_files: tuple[str, ...] = ()
+                base_rows = 0
+                if w.mode == "append" and name in catalog:
+                    base = storage.read_manifest(name, catalog[name])
+                    if base.spec != w.spec:
+                        raise LoadError(
+                            name, [], "append with a schema different from the table's current one"
+                        )
+                    base_files, base_rows = base.files, base.rows
+                version = max(storage.versions(name), default=catalog.get(name, 0)) + 1
+                planned.append((w, version, base_files, base_rows))
+            together = {w.spec.name: version for w, version, _, _ in planned}
+            for w, version, base_files, base_rows in planned:
+                storage, name = w.storage, w.spec.name
+                folder = f"v{version:06d}"
+                files = base_files
+                if w.parts:
+                    w.staging.rename(storage.table_dir(name) / folder)
+                    files = base_files + tuple(f"{folder}/{p}" for p in w.parts)
+                    w.release()
+                else:
+                    w.discard()
+                crashpoint("datacore.after_rename")
+                manifest = Manifest(
+                    spec=w.spec,
+                    version=version,
+                    rows=base_rows + w.rows,
+                    files=files,
+                    loaded_at=now,
+                    source=source,
+                    operation=w.mode,
+                    appended_rows=w.rows,
+                    generation=generation,
+                    published_with=together,
+                )
+                write_json_atomically(storage.manifest_path(name, version), manifest.to_json())
+                sections[storage.section][name] = version
+                results[name] = (version, manifest.rows, w.rows, w.mode)
+            crashpoint("datacore.after_manifest")
+            mark = self.catalog.claim_publish(uuid.uuid4().hex[:12], together)
+            try:
+                self.catalog.publish(sections)
+            except BaseException:
+                release(*mark)
+                raise
+            crashpoint("datacore.after_switch")
+        for w in writers:
+            w.storage.collect_garbage(w.spec.name)
+        return mark, results
+
+    # --- recovery -----------------------------------------------------------------------
+
+    def published(self) -> list[PublishedVersion]:
+        """Every version on disk that is or was current (data and truth, whether or not this
+        core opened the truth), oldest first per table."""
+        found: list[PublishedVersion] = []
+        sections = self.catalog.read()
+        for storage in (self.main, self.truth_store):
+            for name, current in sorted(sections[storage.section].items()):
+                for version in storage.versions(name):
+                    if version <= current:
+                        found.append(
+                            PublishedVersion(
                                 name,
-                                [],
-                                "append with a schema different from the table's current one",
+                                version,
+                                storage.section == "truth",
+                                storage.manifest_path(name, version),
+                                version == current,
                             )
-                        base_files, base_rows = base.files, base.rows
-                    version = max(storage.versions(name), default=0) + 1
-                    folder = f"v{version:06d}"
-                    target = storage.table_dir(name) / folder
-                    files = base_files
-                    if w.parts:
-                        w.staging.rename(target)
-                        files = base_files + tuple(f"{folder}/{p}" for p in w.parts)
-                    else:
-                        w.discard()
-                    manifest = Manifest(
-                        spec=w.spec,
-                        version=version,
-                        rows=base_rows + w.rows,
-                        files=files,
-                        loaded_at=now,
-                        source=source,
-                        operation=w.mode,
-                        appended_rows=w.rows,
-                    )
-                    write_json_atomically(storage.manifest_path(name, version), manifest.to_json())
-                    catalog[name] = version
-                    results[name] = (version, manifest.rows, w.rows, w.mode)
-                storage.publish(catalog)
-                for w in mine:
-                    storage.collect_garbage(w.spec.name)
-        return results
+                        )
+        return found
+
+    def settle(self) -> Settled:
+        """Removes what dead loads left — staging folders whose owner is gone, versions named
+        but never switched to, temporary files of an interrupted write, marks of publishes that
+        died — and lists the versions a recovery must find in the ledger: all that are or were
+        served, but those of a publish still live (it records them itself). One look under
+        the catalog lock, so no publish switches between the listing and the marks."""
+        removed: list[Path] = []
+        with self.catalog.locked():
+            sections = self.catalog.read()
+            for storage in (self.main, self.truth_store):
+                current = sections[storage.section]
+                for name in storage.table_names():
+                    removed += storage.clean_staging(name)
+                    removed += storage.drop_unpublished(name, current.get(name))
+            for tmp in self.catalog.path.parent.glob(".catalog.json.*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+            live, dead = self.catalog.live_publishes()
+            for mark in dead:
+                mark.unlink(missing_ok=True)
+                removed.append(mark)
+            published = [v for v in self.published() if (v.table, v.version) not in live]
+        return Settled(removed, published)
+
+    def disagreements(self) -> list[str]:
+        """Tables served from different publishes that were switched together: a table one
+        publish named (a city build names its data and truth tables) served at an older
+        version than that publish gave it. Empty when data and truth agree."""
+        sections = self.catalog.read()
+        current = {name: v for section in sections.values() for name, v in section.items()}
+        found: list[str] = []
+        for storage in (self.main, self.truth_store):
+            for name, version in sorted(sections[storage.section].items()):
+                manifest = self._manifest(storage, name, version)
+                for other, expected in sorted(manifest.published_with.items()):
+                    served = current.get(other)
+                    if served is None or served < expected:
+                        found.append(
+                            f"{name} v{version} (publish {manifest.generation}) was switched "
+                            f"with {other} v{expected}, but {other} serves "
+                            f"{'nothing' if served is None else f'v{served}'}"
+                        )
+        return found
 
     # --- querying -----------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ The generator, the standard and the store are imported when the command runs (``
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
@@ -58,8 +60,10 @@ def build_city(
 ) -> dict[str, LoadResult]:
     """Generates the city and publishes all its tables together, replacing the previous city.
 
-    With a ``ledger`` (the CLI's), every table version published is recorded in it; the caller
-    has readied it (``ledger.prepare()``) before.
+    The data and the ``truth_*`` tables switch in one step (one catalog.json), and their
+    manifests name the same publish (``generation``, with the seed). With a ``ledger`` (the
+    CLI's), every table version published is recorded in it while the publish is still marked
+    live, then the catalog follows; the caller has readied it (``ledger.prepare()``) before.
     """
     from rich.progress import (
         BarColumn,
@@ -88,21 +92,26 @@ def build_city(
                 tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        session = core.session(source)
+        session = core.session(source, generation=f"seed{config.seed}-{uuid.uuid4().hex[:12]}")
         try:
             generate_city(session, config, progress)
         except BaseException:
             session.abort()
             raise
         publish = bar.add_task("发布 publishing", total=None)
-        results = session.commit()
+        specs = _specs()
+
+        def loaded(results: Mapping[str, LoadResult]) -> list[tuple[TableSpec, LoadResult]]:
+            return [(specs[name], result) for name, result in sorted(results.items())]
+
+        def recorder(results: Mapping[str, LoadResult]) -> None:
+            if ledger is not None:
+                ledger.record(core, loaded(results), source_detail(config))
+
+        results = session.commit(recorder)
         bar.update(publish, total=1, completed=1)
     if ledger is not None:
-        specs = _specs()
-        loaded: list[tuple[TableSpec, LoadResult]] = [
-            (specs[name], result) for name, result in sorted(results.items())
-        ]
-        ledger.record(core, loaded, source_detail(config))
+        ledger.follow(core, loaded(results))
     return results
 
 

@@ -17,6 +17,7 @@ from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
 from shuhui.assets import workbench as asset_workbench
+from shuhui.catalog import publishing
 from shuhui.catalog import routes as catalog_routes
 from shuhui.catalog import service as catalog_service
 from shuhui.catalog.ckan import routes as ckan_routes
@@ -232,8 +233,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def create_served_app() -> FastAPI:
     """The app as ``shuhui serve`` runs it, in each worker process: like :func:`create_app`,
     and the catalog's search index and the data products' tables start being prepared at once,
-    so the first search or call finds them ready."""
+    so the first search or call finds them ready. First, what a killed load left is recovered:
+    every served version gets its ledger entry, the catalog its versions (catalog.publishing)."""
     app = create_app()
+    publishing.recover(app.state.session_factory, app.state.datacore, app.state.city_catalog)
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
