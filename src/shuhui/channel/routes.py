@@ -49,6 +49,7 @@ from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.core.i18n import Text
 from shuhui.trust.identity.deps import DB, CurrentUser
+from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role, roles_needed
 
 api = APIRouter(prefix="/api/v1/channel", tags=["data channel"])
@@ -139,22 +140,57 @@ def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> 
     return application_out(application)
 
 
-@api.get("/applications", summary="Access applications (own, or the reviewer's queue)")
+def _reviewer(user: User) -> tuple[str | None, bool] | None:
+    """An officer's department and whether the user is the data bureau; None for neither."""
+    if not user.role_set & {Role.data_operator, Role.officer}:
+        return None
+    department = user.department if Role.officer in user.role_set else None
+    return department, Role.data_operator in user.role_set
+
+
+@api.get(
+    "/applications",
+    summary="Access applications (own; an officer's department's; all for the bureau)",
+)
 def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[str, Any]]:
     if Role.consumer in user.role_set:
         found = grants.applications(db, consumer_id=consumer_of(db, user).id)
         return [application_out(a) for a in found]
-    if user.role_set & {Role.data_operator, Role.officer}:
-        city = city_of(request)
-        is_bureau = Role.data_operator in user.role_set
-        return [
-            {
-                **application_out(a),
-                "my_step": grants.reviewer_step(city, a, user.department, is_bureau),
-            }
-            for a in grants.applications(db)
-        ]
-    raise Problem("forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer))
+    reviewer = _reviewer(user)
+    if reviewer is None:
+        raise Problem(
+            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
+        )
+    city = city_of(request)
+    department, is_bureau = reviewer
+    return [
+        {**application_out(a), "my_step": grants.reviewer_step(city, a, department, is_bureau)}
+        for a in grants.reviewer_applications(db, city, department, is_bureau)
+    ]
+
+
+@api.get(
+    "/applications/{code}",
+    summary="One access application (own; an officer's department's; any for the bureau)",
+)
+def get_application(code: str, request: Request, db: DB, user: CurrentUser) -> dict[str, Any]:
+    if Role.consumer in user.role_set:
+        found = grants.application_by_code(db, code)
+        if found.consumer_id != consumer_of(db, user).id:
+            raise Problem("not-found", detail=f"没有申请 {code}")
+        return application_out(found)
+    reviewer = _reviewer(user)
+    if reviewer is None:
+        raise Problem(
+            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
+        )
+    city = city_of(request)
+    department, is_bureau = reviewer
+    found = grants.reviewer_application(db, city, code, department, is_bureau)
+    return {
+        **application_out(found),
+        "my_step": grants.reviewer_step(city, found, department, is_bureau),
+    }
 
 
 @api.post("/applications/{code}/review", summary="Review: approve, reject or return")
