@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from shuhui.channel import billing, gateway, grants, keys, onboarding
+from shuhui.channel import billing, gateway, grants, keys, onboarding, payload
 from shuhui.channel.city import CityChannel
 from shuhui.channel.deps import (
     Bureau,
@@ -328,7 +328,7 @@ def dashboard(db: DB, user: Bureau, days: ShownDays = 30) -> dict[str, Any]:
 # --- the gateway ------------------------------------------------------------------------------
 
 
-def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> gateway.Pending:
+def _decide(app: FastAPI, api_key: str | None, product: str, called: Any) -> gateway.Pending:
     with transaction(app.state.session_factory) as db:
         return gateway.decide_call(
             db,
@@ -336,7 +336,7 @@ def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> ga
             engine_of(app),
             api_key=api_key,
             product_code=product,
-            payload=payload,
+            payload=called,
             keys=app.state.channel_keys,
         )
 
@@ -358,20 +358,18 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
 
 
 async def call_product(request: Request, product: str) -> Response:
-    body = await request.body()
-    try:
-        payload: Any = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        payload = None  # answered as a 422 naming the body, and metered
+    # A body that is not JSON is answered as a 422 naming the body, metered and in the ledger
+    # once the key is known (the gateway checks what a parsed body holds).
+    called: Any = payload.read(await request.body())
     app = request.app
     api_key = request.headers.get("x-api-key")
     if _decides_at_once(app, product):
-        pending = _decide(app, api_key, product, payload)
+        pending = _decide(app, api_key, product, called)
     else:
         # The channel's own threads: a plain executor hands work over with less overhead than
         # the general thread pool (about 5 % of a call's CPU, measured).
         pending = await asyncio.get_running_loop().run_in_executor(
-            app.state.channel_deciders, _decide, app, api_key, product, payload
+            app.state.channel_deciders, _decide, app, api_key, product, called
         )
     # Recorded by the process's writer with the calls waiting alongside (shuhui.channel.writes).
     outcome: gateway.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
@@ -393,7 +391,8 @@ def response_of(outcome: gateway.Outcome) -> JSONResponse:
 
 
 def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
-    """The rate limit and quota left, and for a call over one of them when to try again."""
+    """The rate limit and quota left, and for a call over one of them when to try again; the
+    month's answered calls (what the quota counts) and its refused calls (which it does not)."""
     if limits is None:
         return {}
     headers = {
@@ -402,6 +401,8 @@ def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
         "X-RateLimit-Reset": str(limits.reset_seconds),
         "X-Quota-Limit": str(limits.quota_limit),
         "X-Quota-Remaining": str(limits.quota_remaining),
+        "X-Quota-Used": str(limits.quota_used),
+        "X-Quota-Refused": str(limits.refused),
     }
     if limits.retry_after is not None:
         headers["Retry-After"] = str(limits.retry_after)
@@ -438,7 +439,12 @@ def _responses() -> dict[int | str, dict[str, Any]]:
         }
 
     return {
-        200: {"description": "The computed answer, its grant and its SHA-256"},
+        200: {
+            "description": "The computed answer, its grant and its SHA-256. Headers: "
+            "`X-RateLimit-Limit`/`-Remaining`/`-Reset`; `X-Quota-Limit`/`-Remaining`/`-Used` "
+            "(answered calls this month: only answers spend the quota) and `X-Quota-Refused` "
+            "(refused calls this month, not counted in it)"
+        },
         401: problem("unauthenticated", "no key, a wrong, revoked or expired key"),
         403: problem(
             "forbidden",
@@ -446,7 +452,12 @@ def _responses() -> dict[int | str, dict[str, Any]]:
             "(authorisation-refused) without the subject's authorisation",
         ),
         404: problem("not-found", "no such product"),
-        422: problem("validation", "a parameter is missing or malformed; `errors` names it"),
+        422: problem(
+            "validation",
+            "the body is not JSON or holds what no call may (nesting deeper than 8, a lone "
+            "surrogate or NUL, an integer outside 64 bits), or a parameter is missing or "
+            "malformed; `errors` names it",
+        ),
         429: problem("rate-limited", "rate limit or monthly quota used up; see Retry-After"),
     }
 
