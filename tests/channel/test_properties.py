@@ -3,6 +3,7 @@ parameter parser, over generated inputs."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -10,12 +11,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shuhui.channel import payload
 from shuhui.channel.billing import tiered
 from shuhui.channel.city import city_channel
 from shuhui.channel.engine import protect
 from shuhui.channel.products import Param, Privacy
 from shuhui.core.errors import Problem
 from shuhui.core.settings import Settings
+from shuhui.trust.crypto.canonical import canonical_json
 
 COLUMNS = ("group", "people", "insured", "retired")
 PRIVACY = Privacy(k_min=10, group_size="people", counts=("people", "insured", "retired"))
@@ -104,3 +107,41 @@ def test_a_parameter_parses_or_is_refused_naming_it(param: Param, value: Any) ->
             assert parsed == param.default
         elif param.type == "integer":
             assert isinstance(parsed, int) and 1 <= parsed <= 10
+
+
+JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(st.characters(categories=["Cs", "Cc", "Lo", "Ll"]), max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(st.characters(categories=["Cs", "Cc", "Ll"]), max_size=4), inner)
+    ),
+    max_leaves=12,
+)
+
+
+@given(JSONISH, st.booleans())
+def test_a_call_body_is_usable_or_refused_naming_a_showable_field(
+    value: Any, ascii_only: bool
+) -> None:
+    """Whatever the body, reading and checking it raises nothing; what passes the check the
+    ledger's canonical JSON, PostgreSQL and the answer's UTF-8 take; a refusal names a field
+    as text."""
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    read = payload.read(body)
+    refused = read.problem if isinstance(read, payload.Malformed) else payload.check(read)
+    if refused is None:
+        # What the response renderer does (no NaN), and what the ledger does with text.
+        shown = json.dumps(read, ensure_ascii=False, allow_nan=False)
+        shown.encode("utf-8")
+        assert "\\u0000" not in shown
+        if isinstance(read, dict) and isinstance(read.get("purpose"), str):
+            canonical_json({"purpose": read["purpose"]})
+    else:
+        assert refused.http_status == 422
+        field = refused.errors[0].field
+        field.encode("utf-8")
+        assert "\x00" not in field and len(field) <= 600

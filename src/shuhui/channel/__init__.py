@@ -10,7 +10,9 @@ How it works
   it first (an officer whose department is the product's provider), then the bureau
   (approve, reject, or return for more, with reasons). The bureau's approval creates
   the grant (consumer, products, output fields, purpose, window, rate per minute,
-  monthly quota).
+  monthly quota). An officer sees only the applications made of their department's data
+  (with their purpose and legal basis: the list, `GET /api/v1/channel/applications/{code}`
+  and the review pages; another department's is not found, 404); the bureau sees all.
 - API keys are `shk_<prefix>_<secret>`: the secret is shown once, stored as SHA-256,
   scoped to some of the consumer's grants, rotatable (the old key stops at once) and
   revocable.
@@ -18,14 +20,26 @@ How it works
   before it answers: key (401) → per-minute rate and monthly quota, counted by one
   `INSERT … ON CONFLICT … RETURNING` per call so any number of workers share the
   counts (429 with `Retry-After`, and `X-RateLimit-*` on every answer) → product,
-  purpose, grant window, zone membership (403) → parameters (422, naming
-  `params.<name>`) → for products about one subject,
+  purpose, grant window, zone membership (403) → the body and its parameters (422
+  `invalid-params`, naming `body`, `purpose` or `params.<name>`) → for products about one subject,
   `trust.authorisations.service.decide_cert_use` with the consumer as relying party
   and the call's purpose (403 `authorisation-refused`; the refusal or use is recorded
   by `record_use`, so the person sees it at 谁用了我的数据) → the answer. Each answer's
   ledger entry carries the consumer, product, subject, purpose, grant and the SHA-256
   of the answer; `channel_calls` holds the metering that statements and the dashboard
   read.
+- No body fails a call (`payload`): one that is not JSON, nested more than 8 deep, or holds
+  a lone UTF-16 surrogate or a NUL in any string or key, an integer outside 64 bits or a
+  number that is not finite is refused like any malformed parameter — once the key is
+  known, so the refusal is metered against the consumer and in the ledger; nothing of it
+  reaches the ledger's canonical JSON, PostgreSQL or the answer.
+- Only answered calls spend the monthly quota. Every call with a valid key counts in its
+  minute (the rate limit); the key's month has two counters, answered calls (the quota)
+  and refused calls (rate limit, quota, parameters, consent… never billed). A call is
+  counted as an answer when it is decided as one and given back if a limit or a
+  consent's last use refuses it after all. Both figures are in `X-Quota-Used` and
+  `X-Quota-Refused` beside `X-Quota-Limit`/`-Remaining`, and on the console's keys (本月已用
+  x / 配额 y 次，另有 z 次被拒绝（不计入配额）). Once the quota is spent, every call is 429.
 - Data products are content: `prepare` is DuckDB SQL over the data core, run once per
   version of its tables (and per day), copied into an in-memory SQLite table per
   worker that holds nothing else and is query-only; `answer` is SQLite SQL run per

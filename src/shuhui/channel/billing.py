@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from shuhui.channel.city import BillingSeal, CityChannel
 from shuhui.channel.common import ANSWERED, LOCAL, month_of, new_code
-from shuhui.channel.models import USAGES, Call, Consumer, IssuedStatement
+from shuhui.channel.gateway import month_windows
+from shuhui.channel.grants import DEFAULT_MONTHLY_QUOTA, grants
+from shuhui.channel.models import USAGES, ApiKey, Call, Consumer, Counter, IssuedStatement
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import invalid
@@ -271,6 +273,44 @@ def billing_seal(db: Session, data_dir: Path, seal: BillingSeal, *, actor: str) 
     return seals.ensure_seal(
         db, data_dir, code=seal.code, name=seal.name, department=seal.biller, actor=actor
     )
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    """A key's month as the gateway counts it: answered calls against the quota, and refused
+    calls, which do not spend it."""
+
+    answered: int
+    quota: int
+    refused: int
+
+
+def quota_use(
+    db: Session, consumer: Consumer, keys: list[ApiKey], now: datetime | None = None
+) -> dict[str, QuotaUse]:
+    """This month's :class:`QuotaUse` of each of a consumer's keys, by prefix: the counters
+    the gateway keeps, and the quota it applies (the largest of the key's grants')."""
+    month, refused = month_windows(as_utc(now or utcnow()))
+    counts = {
+        (key_id, window): count
+        for key_id, window, count in db.execute(
+            select(Counter.key_id, Counter.window, Counter.count).where(
+                Counter.key_id.in_([k.id for k in keys]), Counter.window.in_((month, refused))
+            )
+        )
+    }
+    quotas = {g.code: g.monthly_quota for g in grants(db, consumer.id)}
+    return {
+        k.prefix: QuotaUse(
+            counts.get((k.id, month), 0),
+            max(
+                (quotas[code] for code in json.loads(k.grants) if code in quotas),
+                default=DEFAULT_MONTHLY_QUOTA,
+            ),
+            counts.get((k.id, refused), 0),
+        )
+        for k in keys
+    }
 
 
 def usage_by_day(db: Session, consumer_id: int | None, since: datetime) -> list[dict[str, Any]]:

@@ -36,6 +36,8 @@ from shuhui.channel.grants import (
 )
 from shuhui.channel.keys import KeyCache, KeyFacts, digest, split_key
 from shuhui.channel.models import ApiKey, Call, Grant
+from shuhui.channel.payload import Malformed, shown_name
+from shuhui.channel.payload import check as check_payload
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
@@ -107,9 +109,11 @@ class Limits:
     rate_limit: int  # calls a minute
     rate_remaining: int
     reset_seconds: int  # until the minute's window closes
-    quota_limit: int  # calls a month
+    quota_limit: int  # answered calls a month
     quota_remaining: int
     retry_after: int | None = None  # seconds until a call refused for a limit may succeed
+    quota_used: int = 0  # calls answered this month: only answers spend the quota
+    refused: int = 0  # calls refused this month (with a valid key), not counted in the quota
 
 
 @dataclass
@@ -140,7 +144,8 @@ class _Call:
     subject: str | None = None
     held: list[Grant] = field(default_factory=list)  # the key's grants
     limits: Limits | None = None
-    counts: tuple[int, int] | None = None  # the key's calls this minute and month, this one in
+    limited: Refusal | None = None  # over the rate limit or the monthly quota
+    spent: bool = False  # counted as an answer in the key's month (spends the quota)
 
 
 @dataclass
@@ -244,10 +249,19 @@ def _find_key(
 
 
 # Standard SQL both databases take (SQLite 3.35+, PostgreSQL 9.5+); as text, it is compiled once.
+# Three windows per key: every call this minute (the rate limit), the calls answered this month
+# (the quota: a refusal never spends it) and the calls refused this month (shown beside it).
 COUNT_CALLS = text(
-    'INSERT INTO channel_counters (key_id, "window", count) VALUES (:key, :minute, :n), '
-    '(:key, :month, :n) ON CONFLICT (key_id, "window") DO UPDATE SET '
+    'INSERT INTO channel_counters (key_id, "window", count) VALUES (:key, :minute, :calls), '
+    "(:key, :month, :answers), (:key, :refused, :refusals) "
+    'ON CONFLICT (key_id, "window") DO UPDATE SET '
     'count = channel_counters.count + excluded.count RETURNING "window", count'
+)
+# Calls counted as answers that were refused after all (a limit, or the subject's last use
+# of an authorisation taken meanwhile) move from the month's answers to its refusals.
+UNSPEND = text(
+    'UPDATE channel_counters SET count = count + CASE WHEN "window" = :refused THEN :n '
+    'ELSE -:n END WHERE key_id = :key AND "window" IN (:month, :refused)'
 )
 
 
@@ -258,44 +272,85 @@ OLD_MINUTES = text(
 )
 
 
-def _count(db: Session, calls: Sequence[_Call]) -> None:
-    """Adds calls to their keys' minute and month windows, one statement per key and minute,
-    safe with any number of writers (the database adds, not this process). The k-th of n calls
-    in a window gets the count it would have got counted alone, after the k-1 before it."""
-    windows: dict[tuple[int, str, str], list[_Call]] = {}
-    for c in calls:
-        assert c.key is not None
-        local = c.now.astimezone(LOCAL)
-        windows.setdefault((c.key.id, f"m:{local:%Y%m%d%H%M}", f"M:{local:%Y%m}"), []).append(c)
-    for (key_id, minute, month), counted in windows.items():
+def month_windows(now: datetime) -> tuple[str, str]:
+    """A key's counter windows of the (local) month: its answered calls, its refused calls."""
+    local = now.astimezone(LOCAL)
+    return f"M:{local:%Y%m}", f"R:{local:%Y%m}"
+
+
+def _windows(c: _Call) -> tuple[int, str, str, str]:
+    """The key and its counter windows for the call: minute, month's answers, month's refusals."""
+    assert c.key is not None
+    return c.key.id, f"m:{c.now.astimezone(LOCAL):%Y%m%d%H%M}", *month_windows(c.now)
+
+
+def _count(db: Session, pending: Sequence[Pending]) -> None:
+    """Adds calls to their keys' windows, one statement per key and minute, safe with any
+    number of writers (the database adds, not this process), and decides which calls are over
+    the rate limit or the monthly quota. Every call with a valid key counts in its minute;
+    only a call that will be answered counts in the month's quota, every other one in the
+    month's refusals. The k-th of n calls in a window gets the counts it would have got
+    counted alone, after the k-1 before it."""
+    windows: dict[tuple[int, str, str, str], list[Pending]] = {}
+    for p in pending:
+        windows.setdefault(_windows(p.call), []).append(p)
+    for (key_id, minute, month, refused), counted in windows.items():
         n = len(counted)
-        rows = db.execute(COUNT_CALLS, {"key": key_id, "minute": minute, "month": month, "n": n})
+        answers = sum(1 for p in counted if p.verdict.reason is None)
+        rows = db.execute(
+            COUNT_CALLS,
+            {
+                "key": key_id,
+                "minute": minute,
+                "month": month,
+                "refused": refused,
+                "calls": n,
+                "answers": answers,
+                "refusals": n - answers,
+            },
+        )
         totals = {str(window): int(total) for window, total in rows}
-        before_minute, before_month = totals[minute] - n, totals[month] - n
+        before_minute = totals[minute] - n
         if before_minute == 0:
             # The key's first calls this minute clear its minute windows before the last hour,
             # so the table holds about an hour of them per key (the month windows stay).
-            local = counted[0].now.astimezone(LOCAL)
+            local = counted[0].call.now.astimezone(LOCAL)
             earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
             db.execute(OLD_MINUTES, {"key": key_id, "before": earlier})
-        for k, c in enumerate(counted, 1):
-            c.counts = (before_minute + k, before_month + k)
+        answered, refusals = totals[month] - answers, totals[refused] - (n - answers)
+        for k, p in enumerate(counted, 1):
+            c = p.call
+            c.limited = _over_limits(c, before_minute + k, answered)
+            if p.verdict.reason is None and c.limited is None:
+                answered, c.spent = answered + 1, True
+            else:
+                refusals += 1
+            assert c.limits is not None
+            c.limits = replace(
+                c.limits,
+                quota_remaining=max(0, c.limits.quota_limit - answered),
+                quota_used=answered,
+                refused=refusals,
+            )
+        unspent = answers - sum(1 for p in counted if p.call.spent)
+        if unspent:
+            db.execute(UNSPEND, {"key": key_id, "month": month, "refused": refused, "n": unspent})
 
 
-def _limits(c: _Call) -> Refusal | None:
-    """Checks the counted call against the key's rate limit and monthly quota, and keeps what
-    is left of them with the call."""
-    assert c.key is not None and c.counts is not None
+def _over_limits(c: _Call, minute: int, answered: int) -> Refusal | None:
+    """Checks a call, the ``minute``-th of its key this minute, ``answered`` calls of the month
+    answered before it, against the key's rate limit and monthly quota, and keeps what is left
+    of them with the call. Once the quota is spent, every call is refused for it."""
+    assert c.key is not None
     limit = max((g.rate_per_minute for g in c.held), default=DEFAULT_RATE_PER_MINUTE)
     quota = max((g.monthly_quota for g in c.held), default=DEFAULT_MONTHLY_QUOTA)
     local = c.now.astimezone(LOCAL)
-    minute, month = c.counts
     reset = 60 - local.second
-    limits = Limits(limit, max(0, limit - minute), reset, quota, max(0, quota - month))
+    limits = Limits(limit, max(0, limit - minute), reset, quota, max(0, quota - answered))
     refusal: Refusal | None = None
     if minute > limit:
         limits, refusal = replace(limits, retry_after=reset), Refusal.RATE_LIMITED
-    elif month > quota:
+    elif answered >= quota:
         first = (local.replace(day=1) + timedelta(days=32)).replace(
             day=1, hour=0, minute=0, second=0, microsecond=0
         )
@@ -344,7 +399,8 @@ def decide_call(
     """The read phase of a call: who is calling, whether they may, and the answer. Writes
     nothing, so it holds no write lock however long a product takes to prepare. ``keys`` is
     the process's :class:`KeyCache` (without one, the key is looked up afresh)."""
-    c = _Call(product_code, time.perf_counter(), as_utc(now or utcnow()))
+    # The path's product code goes into the metering and the ledger: as text they can hold.
+    c = _Call(shown_name(product_code), time.perf_counter(), as_utc(now or utcnow()))
     verdict = _read_phase(db, city, engine, keys or KeyCache(), c, api_key, payload)
     return Pending(c, verdict)
 
@@ -379,19 +435,36 @@ def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
     window and per use; one ledger append and one metering insert for all), so a server under
     load commits its calls in groups (:class:`shuhui.channel.writes.GroupWriter`). A call
     over its key's limits is refused here, whatever else was decided."""
-    _count(db, [p.call for p in pending if p.verdict.counted])
+    _count(db, [p for p in pending if p.verdict.counted])
     writes = _Writes()
     outcomes = [_record(db, p, writes) for p in pending]
+    _unspend(db, pending, outcomes)
     writes.flush(db)
     return outcomes
 
 
+def _unspend(db: Session, pending: Sequence[Pending], outcomes: list[Outcome]) -> None:
+    """Gives back the quota of calls counted as answers that were refused in the end (the
+    subject's last use of an authorisation went to another call meanwhile)."""
+    for p, outcome in zip(pending, outcomes, strict=True):
+        if p.call.spent and outcome.problem is not None:
+            key_id, _minute, month, refused = _windows(p.call)
+            db.execute(UNSPEND, {"key": key_id, "month": month, "refused": refused, "n": 1})
+            if outcome.limits is not None:
+                limits = outcome.limits
+                outcome.limits = replace(
+                    limits,
+                    quota_used=limits.quota_used - 1,
+                    quota_remaining=limits.quota_remaining + 1,
+                    refused=limits.refused + 1,
+                )
+
+
 def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
     c, verdict = pending.call, pending.verdict
-    if verdict.counted:
-        limited = _limits(c)
-        if limited is not None:
-            return _refuse(writes, c, limited, Problem("rate-limited", detail=REASONS[limited]))
+    if c.limited is not None:
+        limited = c.limited
+        return _refuse(writes, c, limited, Problem("rate-limited", detail=REASONS[limited]))
     decision = verdict.decision
     if verdict.reason is not None:
         assert verdict.problem is not None
@@ -489,6 +562,11 @@ def _read_phase(
         unknown_product = Problem("not-found", detail=REASONS[Refusal.PRODUCT_UNKNOWN])
         return refuse(Refusal.PRODUCT_UNKNOWN, unknown_product)
     c.product = product
+    if isinstance(payload, Malformed):
+        return refuse(Refusal.INVALID_PARAMS, payload.problem)
+    unusable = check_payload(payload)
+    if unusable is not None:
+        return refuse(Refusal.INVALID_PARAMS, unusable)
     if not isinstance(payload, dict):
         return refuse(
             Refusal.INVALID_PARAMS,

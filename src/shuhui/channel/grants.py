@@ -165,6 +165,45 @@ def providers_to_review(city: CityChannel, application: AccessApplication) -> se
     return needed
 
 
+def providing_departments(city: CityChannel, application: AccessApplication) -> set[str]:
+    """The departments (short names) whose data the application's products are made from."""
+    return {
+        city.department(product.provider)
+        for code in application_products(application)
+        if (product := city.products.by_code.get(code)) is not None
+    }
+
+
+def visible_to(
+    city: CityChannel, application: AccessApplication, department: str | None, is_bureau: bool
+) -> bool:
+    """Whether a reviewer may see an application, its purpose and legal basis: the data bureau
+    (the channel's owner) every one, an officer those made of their department's data."""
+    if is_bureau:
+        return True
+    return bool(department) and city.department(department or "") in providing_departments(
+        city, application
+    )
+
+
+def reviewer_applications(
+    db: Session, city: CityChannel, department: str | None, is_bureau: bool
+) -> list[AccessApplication]:
+    """The applications a reviewer sees (:func:`visible_to`), newest first."""
+    return [a for a in applications(db) if visible_to(city, a, department, is_bureau)]
+
+
+def reviewer_application(
+    db: Session, city: CityChannel, code: str, department: str | None, is_bureau: bool
+) -> AccessApplication:
+    """One application as a reviewer may see it: another department's is not found, as if
+    it did not exist (its code says nothing to an officer it does not concern)."""
+    application = application_by_code(db, code)
+    if not visible_to(city, application, department, is_bureau):
+        raise Problem("not-found", detail=f"没有申请 {code}")
+    return application
+
+
 def first_status(city: CityChannel, application: AccessApplication) -> str:
     """Open data needs no provider's consent: the bureau alone reviews its use."""
     return "department_review" if providers_to_review(city, application) else "bureau_review"
@@ -201,9 +240,7 @@ def review_access(
     """approve | reject | return, by the providing department and then the data bureau; the
     bureau's approval makes the grant."""
     now = as_utc(now or utcnow())
-    application = db.scalar(select(AccessApplication).where(AccessApplication.code == code))
-    if application is None:
-        raise Problem("not-found", detail=f"没有申请 {code}")
+    application = reviewer_application(db, city, code, department, is_bureau)
     step = reviewer_step(city, application, department, is_bureau)
     if step is None:
         raise Problem(

@@ -149,14 +149,15 @@ class ApiKey(Base):
 
 
 class Counter(Base):
-    """Calls counted per key and window (a minute for the rate limit, a month for the quota)."""
+    """Calls counted per key and window: every call in a minute (the rate limit), the calls
+    answered in a month (the quota) and those refused in it."""
 
     __tablename__ = "channel_counters"
 
     key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     window: Mapped[str] = mapped_column(
         String(24), primary_key=True
-    )  # "m:202611291605", "M:202611"
+    )  # "m:202611291605", "M:202611", "R:202611"
     count: Mapped[int] = mapped_column(Integer)
 
 

@@ -182,7 +182,9 @@ def _console(
     applications = [
         application_view(city, a) for a in grants.applications(db, consumer_id=consumer.id)
     ]
-    held_keys = [key_view(k, now) for k in keys.consumer_keys(db, consumer.id)]
+    own_keys = keys.consumer_keys(db, consumer.id)
+    used = billing.quota_use(db, consumer, own_keys, now)
+    held_keys = [key_view(k, now, used[k.prefix]) for k in own_keys]
     active_grants = [g for g in held_grants if g["shown_status"] == "active"]
     forms = {"application", "usage", "statement"}
     forms |= {"membership"} if any(z["can_apply"] for z in zones) else set()

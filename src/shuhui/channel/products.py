@@ -63,6 +63,8 @@ class Param:
         if self.type == "integer":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise _invalid(where, "must be an integer")
+            if not -(2**63) <= value < 2**63:  # SQLite's integers; a product may set no bounds
+                raise _invalid(where, "must be a 64-bit integer")
             if self.minimum is not None and value < self.minimum:
                 raise _invalid(where, f"must be at least {self.minimum}")
             if self.maximum is not None and value > self.maximum:

@@ -26,6 +26,7 @@ from shuhui.channel.schemas import (
     ApplicationReviewIn,
     MembershipReviewIn,
     RevokeIn,
+    RowId,
 )
 from shuhui.channel.views import (
     LIST_FIELDS,
@@ -76,7 +77,7 @@ def _review(
     now = utcnow()
     queue: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
-    for a in grants.applications(db):
+    for a in grants.reviewer_applications(db, city, department, is_bureau):
         step = grants.reviewer_step(city, a, department, is_bureau)
         view = application_view(city, a)
         if step is not None:
@@ -127,8 +128,8 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
     try:
         review = validate_form(ApplicationReviewIn, form, LIST_FIELDS)
         if review.decision == "reject" and not confirmed(form):
-            application = grants.application_by_code(db, code)
             city = city_of(request)
+            application = grants.reviewer_application(db, city, code, department, is_bureau)
             if grants.reviewer_step(city, application, department, is_bureau) is None:
                 raise Problem("forbidden", detail="该申请不在您的审核步骤")
             if not review.reason.strip():
@@ -151,7 +152,9 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
 
 
 @pages.post("/channel/review/memberships/{membership_id}", response_class=HTMLResponse)
-async def review_membership(request: Request, db: DB, user: Bureau, membership_id: int) -> Response:
+async def review_membership(
+    request: Request, db: DB, user: Bureau, membership_id: RowId
+) -> Response:
     form = await request.form()
     try:
         review = validate_form(MembershipReviewIn, form, LIST_FIELDS)

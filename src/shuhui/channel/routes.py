@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from shuhui.channel import billing, gateway, grants, keys, onboarding
+from shuhui.channel import billing, gateway, grants, keys, onboarding, payload
 from shuhui.channel.city import CityChannel
 from shuhui.channel.deps import (
     Bureau,
@@ -35,6 +35,7 @@ from shuhui.channel.schemas import (
     MembershipReviewIn,
     ResubmitIn,
     RevokeIn,
+    RowId,
     ShownDays,
     application_out,
     consumer_out,
@@ -44,13 +45,13 @@ from shuhui.channel.schemas import (
     product_out,
     statement_out,
 )
-from shuhui.core import requestbody
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.core.i18n import Text
 from shuhui.core.requestbody import accepts
 from shuhui.trust.identity.deps import DB, CurrentUser
+from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role, roles_needed
 
 api = APIRouter(prefix="/api/v1/channel", tags=["data channel"])
@@ -121,7 +122,7 @@ def list_memberships(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
 
 @api.post("/memberships/{membership_id}/review", summary="Approve or reject a zone application")
 def review_join(
-    membership_id: int, body: MembershipReviewIn, db: DB, user: Bureau
+    membership_id: RowId, body: MembershipReviewIn, db: DB, user: Bureau
 ) -> dict[str, Any]:
     held = onboarding.review_membership(
         db,
@@ -141,22 +142,57 @@ def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> 
     return application_out(application)
 
 
-@api.get("/applications", summary="Access applications (own, or the reviewer's queue)")
+def _reviewer(user: User) -> tuple[str | None, bool] | None:
+    """An officer's department and whether the user is the data bureau; None for neither."""
+    if not user.role_set & {Role.data_operator, Role.officer}:
+        return None
+    department = user.department if Role.officer in user.role_set else None
+    return department, Role.data_operator in user.role_set
+
+
+@api.get(
+    "/applications",
+    summary="Access applications (own; an officer's department's; all for the bureau)",
+)
 def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[str, Any]]:
     if Role.consumer in user.role_set:
         found = grants.applications(db, consumer_id=consumer_of(db, user).id)
         return [application_out(a) for a in found]
-    if user.role_set & {Role.data_operator, Role.officer}:
-        city = city_of(request)
-        is_bureau = Role.data_operator in user.role_set
-        return [
-            {
-                **application_out(a),
-                "my_step": grants.reviewer_step(city, a, user.department, is_bureau),
-            }
-            for a in grants.applications(db)
-        ]
-    raise Problem("forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer))
+    reviewer = _reviewer(user)
+    if reviewer is None:
+        raise Problem(
+            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
+        )
+    city = city_of(request)
+    department, is_bureau = reviewer
+    return [
+        {**application_out(a), "my_step": grants.reviewer_step(city, a, department, is_bureau)}
+        for a in grants.reviewer_applications(db, city, department, is_bureau)
+    ]
+
+
+@api.get(
+    "/applications/{code}",
+    summary="One access application (own; an officer's department's; any for the bureau)",
+)
+def get_application(code: str, request: Request, db: DB, user: CurrentUser) -> dict[str, Any]:
+    if Role.consumer in user.role_set:
+        found = grants.application_by_code(db, code)
+        if found.consumer_id != consumer_of(db, user).id:
+            raise Problem("not-found", detail=f"没有申请 {code}")
+        return application_out(found)
+    reviewer = _reviewer(user)
+    if reviewer is None:
+        raise Problem(
+            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
+        )
+    city = city_of(request)
+    department, is_bureau = reviewer
+    found = grants.reviewer_application(db, city, code, department, is_bureau)
+    return {
+        **application_out(found),
+        "my_step": grants.reviewer_step(city, found, department, is_bureau),
+    }
 
 
 @api.post("/applications/{code}/review", summary="Review: approve, reject or return")
@@ -294,7 +330,7 @@ def dashboard(db: DB, user: Bureau, days: ShownDays = 30) -> dict[str, Any]:
 # --- the gateway ------------------------------------------------------------------------------
 
 
-def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> gateway.Pending:
+def _decide(app: FastAPI, api_key: str | None, product: str, called: Any) -> gateway.Pending:
     with transaction(app.state.session_factory) as db:
         return gateway.decide_call(
             db,
@@ -302,7 +338,7 @@ def _decide(app: FastAPI, api_key: str | None, product: str, payload: Any) -> ga
             engine_of(app),
             api_key=api_key,
             product_code=product,
-            payload=payload,
+            payload=called,
             keys=app.state.channel_keys,
         )
 
@@ -327,20 +363,18 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
 # not by the middleware, so that a malformed call is refused like any other: metered, recorded.
 @accepts(own_json=True)
 async def call_product(request: Request, product: str) -> Response:
-    body = await request.body()
-    try:
-        payload: Any = requestbody.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        payload = None  # answered as a 422 naming the body, and metered
+    # A body that is not JSON is answered as a 422 naming the body, metered and in the ledger
+    # once the key is known (the gateway checks what a parsed body holds).
+    called: Any = payload.read(await request.body())
     app = request.app
     api_key = request.headers.get("x-api-key")
     if _decides_at_once(app, product):
-        pending = _decide(app, api_key, product, payload)
+        pending = _decide(app, api_key, product, called)
     else:
         # The channel's own threads: a plain executor hands work over with less overhead than
         # the general thread pool (about 5 % of a call's CPU, measured).
         pending = await asyncio.get_running_loop().run_in_executor(
-            app.state.channel_deciders, _decide, app, api_key, product, payload
+            app.state.channel_deciders, _decide, app, api_key, product, called
         )
     # Recorded by the process's writer with the calls waiting alongside (shuhui.channel.writes).
     outcome: gateway.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
@@ -362,7 +396,8 @@ def response_of(outcome: gateway.Outcome) -> JSONResponse:
 
 
 def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
-    """The rate limit and quota left, and for a call over one of them when to try again."""
+    """The rate limit and quota left, and for a call over one of them when to try again; the
+    month's answered calls (what the quota counts) and its refused calls (which it does not)."""
     if limits is None:
         return {}
     headers = {
@@ -371,6 +406,8 @@ def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
         "X-RateLimit-Reset": str(limits.reset_seconds),
         "X-Quota-Limit": str(limits.quota_limit),
         "X-Quota-Remaining": str(limits.quota_remaining),
+        "X-Quota-Used": str(limits.quota_used),
+        "X-Quota-Refused": str(limits.refused),
     }
     if limits.retry_after is not None:
         headers["Retry-After"] = str(limits.retry_after)
@@ -407,7 +444,12 @@ def _responses() -> dict[int | str, dict[str, Any]]:
         }
 
     return {
-        200: {"description": "The computed answer, its grant and its SHA-256"},
+        200: {
+            "description": "The computed answer, its grant and its SHA-256. Headers: "
+            "`X-RateLimit-Limit`/`-Remaining`/`-Reset`; `X-Quota-Limit`/`-Remaining`/`-Used` "
+            "(answered calls this month: only answers spend the quota) and `X-Quota-Refused` "
+            "(refused calls this month, not counted in it)"
+        },
         401: problem("unauthenticated", "no key, a wrong, revoked or expired key"),
         403: problem(
             "forbidden",
@@ -415,7 +457,12 @@ def _responses() -> dict[int | str, dict[str, Any]]:
             "(authorisation-refused) without the subject's authorisation",
         ),
         404: problem("not-found", "no such product"),
-        422: problem("validation", "a parameter is missing or malformed; `errors` names it"),
+        422: problem(
+            "validation",
+            "the body is not JSON or holds what no call may (nesting deeper than 8, a lone "
+            "surrogate or NUL, an integer outside 64 bits), or a parameter is missing or "
+            "malformed; `errors` names it",
+        ),
         429: problem("rate-limited", "rate limit or monthly quota used up; see Retry-After"),
     }
 

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
+from shuhui.channel.billing import QuotaUse
 from shuhui.channel.city import CityChannel
 from shuhui.channel.grants import application_products, grant_active
 from shuhui.channel.keys import KEY_PREFIX
@@ -28,6 +29,7 @@ from shuhui.core import display, forms
 from shuhui.core.clock import format_local
 from shuhui.core.display import yuan
 from shuhui.core.errors import Problem
+from shuhui.core.i18n import Text
 
 LIST_FIELDS: Final = ("products", "grants")  # checkbox groups
 KIND_TITLES: dict[str, tuple[str, str]] = {
@@ -250,9 +252,20 @@ def grant_view(city: CityChannel, g: Grant, now: datetime) -> dict[str, Any]:
     }
 
 
-def key_view(k: ApiKey, now: datetime) -> dict[str, Any]:
+def quota_text(use: QuotaUse) -> Text:
+    """A key's month in plain words: only answered calls spend the quota."""
+    return Text(
+        f"本月已用 {use.answered:,} / 配额 {use.quota:,} 次，"
+        f"另有 {use.refused:,} 次被拒绝（不计入配额）",
+        f"{use.answered:,} of {use.quota:,} calls used this month; "
+        f"{use.refused:,} more refused (not counted)",
+    )
+
+
+def key_view(k: ApiKey, now: datetime, use: QuotaUse | None = None) -> dict[str, Any]:
     status = status_of_key(k, now)
     return {
+        "use": None if use is None else quota_text(use),
         "prefix": k.prefix,
         "masked": f"{KEY_PREFIX}{k.prefix}_…",
         "label": k.label,
