@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from shuhui.core.db import transaction
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import INSURER, PURPOSE, Channel, grant_for
 from tests.channel.test_gateway import UNDERWRITING, consent
+from tests.fixtures import as_user
 
 JSON = {"content-type": "application/json"}
 
@@ -246,3 +248,17 @@ def test_the_quota_headers_count_answers_and_refusals_apart(channel: Channel) ->
     quota = int(again.headers["X-Quota-Limit"])
     assert (again.headers["X-Quota-Used"], again.headers["X-Quota-Refused"]) == ("2", "1")
     assert again.headers["X-Quota-Remaining"] == str(quota - 2)
+
+
+def test_a_row_id_beyond_64_bits_is_refused_not_a_500(app: FastAPI) -> None:
+    bureau = as_user(app, "operator")
+    huge = 2**63  # SQLite's integers end at 2^63 - 1: the lookup raised OverflowError (500)
+    api = bureau.post(f"/api/v1/channel/memberships/{huge}/review", json={"decision": "approve"})
+    page = bureau.post(f"/channel/review/memberships/{huge}", data={"decision": "approve"})
+    for refused in (api, page):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "membership_id"
+    beyond = f"/api/v1/channel/memberships/{2**31}/review"  # the id column is 32-bit
+    assert bureau.post(beyond, json={"decision": "approve"}).status_code == 422
+    largest = f"/api/v1/channel/memberships/{2**31 - 1}/review"
+    assert bureau.post(largest, json={"decision": "approve"}).status_code == 404

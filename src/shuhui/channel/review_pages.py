@@ -26,6 +26,7 @@ from shuhui.channel.schemas import (
     ApplicationReviewIn,
     MembershipReviewIn,
     RevokeIn,
+    RowId,
 )
 from shuhui.channel.views import (
     LIST_FIELDS,
@@ -151,7 +152,9 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
 
 
 @pages.post("/channel/review/memberships/{membership_id}", response_class=HTMLResponse)
-async def review_membership(request: Request, db: DB, user: Bureau, membership_id: int) -> Response:
+async def review_membership(
+    request: Request, db: DB, user: Bureau, membership_id: RowId
+) -> Response:
     form = await request.form()
     try:
         review = validate_form(MembershipReviewIn, form, LIST_FIELDS)

@@ -35,6 +35,7 @@ from shuhui.channel.schemas import (
     MembershipReviewIn,
     ResubmitIn,
     RevokeIn,
+    RowId,
     ShownDays,
     application_out,
     consumer_out,
@@ -120,7 +121,7 @@ def list_memberships(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
 
 @api.post("/memberships/{membership_id}/review", summary="Approve or reject a zone application")
 def review_join(
-    membership_id: int, body: MembershipReviewIn, db: DB, user: Bureau
+    membership_id: RowId, body: MembershipReviewIn, db: DB, user: Bureau
 ) -> dict[str, Any]:
     held = onboarding.review_membership(
         db,
