@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shuhui.channel import gateway
-from shuhui.channel.models import Call
+from shuhui.channel.models import Call, Counter
 from shuhui.channel.routes import limit_headers
 from shuhui.channel.writes import GroupWriter, WriteLock
 from shuhui.core.clock import utcnow
@@ -59,6 +59,10 @@ def test_a_group_counts_limits_and_uses_as_calls_one_after_another(channel: Chan
     assert statuses == [200] * 30 + [429, 429]  # the grant's 30 a minute, in order
     remaining = [int(limit_headers(o.limits)["X-RateLimit-Remaining"]) for o in outcomes]
     assert remaining == [*range(29, -1, -1), 0, 0]
+    # Only the answers spend the month's quota; the two refusals are counted beside it.
+    used = [int(limit_headers(o.limits)["X-Quota-Used"]) for o in outcomes]
+    refused = [int(limit_headers(o.limits)["X-Quota-Refused"]) for o in outcomes]
+    assert used == [*range(1, 31), 30, 30] and refused == [0] * 30 + [1, 2]
     with ch.app.state.session_factory() as db:
         uses = db.scalar(select(Authorisation.uses).where(Authorisation.code == code))
         calls = list(db.scalars(select(Call).order_by(Call.id)))
@@ -85,6 +89,13 @@ def test_the_last_use_goes_to_the_first_call_of_a_group(channel: Channel) -> Non
         outcomes = gateway.record_calls(db, group)
     assert [o.status for o in outcomes] == [200, 200, 403]
     assert outcomes[2].body["authorisation"]["reason"] == "authorisation has no uses left"
+    # The third was counted as an answer, then refused: its quota is given back.
+    last = outcomes[2].limits
+    assert last is not None and (last.quota_used, last.refused) == (2, 1)
+    with ch.app.state.session_factory() as db:
+        windows = dict(db.execute(select(Counter.window, Counter.count)).all())
+    month, refusals = gateway.month_windows(group[0].call.now)
+    assert (windows[month], windows[refusals]) == (2, 1)
     with ch.app.state.session_factory() as db:
         entries = [e for e in entries_about(db, [ch.patient_id]) if e.grant == code]
         status = db.scalar(select(Authorisation.status).where(Authorisation.code == code))

@@ -320,9 +320,11 @@ def _count(db: Session, pending: Sequence[Pending]) -> None:
         answered, refusals = totals[month] - answers, totals[refused] - (n - answers)
         for k, p in enumerate(counted, 1):
             c = p.call
+            # Assigned afresh: a group that failed is recorded again call by call.
             c.limited = _over_limits(c, before_minute + k, answered)
-            if p.verdict.reason is None and c.limited is None:
-                answered, c.spent = answered + 1, True
+            c.spent = p.verdict.reason is None and c.limited is None
+            if c.spent:
+                answered += 1
             else:
                 refusals += 1
             assert c.limits is not None
