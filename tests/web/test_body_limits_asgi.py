@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+from fastapi import APIRouter
 from starlette.types import Message, Receive, Scope, Send
 
-from shuhui.core.requestbody import BodyRule
-from shuhui.web.limits import BodyLimitMiddleware, BodyRules
+from shuhui.core.requestbody import BodyRule, accepts
+from shuhui.web.limits import BodyLimitMiddleware, BodyRules, body_rules
 
 
 def http_scope(content_type: str, length: int | None = None) -> Scope:
@@ -133,3 +134,26 @@ def test_other_scopes_pass_untouched() -> None:
         scope = {"type": kind}
         anyio.run(middleware(app), scope, receive, send)
         assert seen[-1] == (scope, receive, send)
+
+
+def test_rules_are_found_in_routers_included_in_routers() -> None:
+    inner = APIRouter(prefix="/in")
+
+    @inner.post("/{code}/upload")
+    @accepts(max_bytes=5000)
+    def upload(code: str) -> None: ...
+
+    @inner.post("/call")
+    @accepts(own_json=True)
+    def call() -> None: ...
+
+    @inner.post("/plain")
+    def plain() -> None: ...
+
+    outer = APIRouter(prefix="/out")
+    outer.include_router(inner, prefix="/p")
+    rules = body_rules([outer])
+    assert rules.find("POST", "/out/p/in/X-1/upload") == BodyRule(max_bytes=5000)
+    assert rules.find("POST", "/out/p/in/call") == BodyRule(own_json=True)
+    assert rules.find("POST", "/out/p/in/plain") is None
+    assert rules.find("GET", "/out/p/in/call") is None
