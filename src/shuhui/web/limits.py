@@ -23,13 +23,13 @@ pass untouched, and the response is not buffered, so streaming responses stream 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuhui.core import requestbody
@@ -79,20 +79,30 @@ class BodyRules:
 def body_rules(routers: Iterable[APIRouter | BaseRoute]) -> BodyRules:
     """What the routes of ``routers`` declared with ``core.requestbody.accepts``."""
     rules = BodyRules()
-    for item in routers:
-        routes = item.routes if isinstance(item, APIRouter) else [item]
-        for route in routes:
-            if not isinstance(route, APIRoute):
-                continue
-            rule = requestbody.rule_of(route.endpoint)
-            if rule is None:
-                continue
-            for method in route.methods or ():
-                if route.param_convertors:
-                    rules.patterns.append((method, route.path_regex, rule))
-                else:
-                    rules.exact[(method, route.path)] = rule
+    for path, route in _routes(routers, ""):
+        rule = requestbody.rule_of(route.endpoint)
+        if rule is None:
+            continue
+        pattern, _, convertors = compile_path(path)
+        for method in route.methods or ():
+            if convertors:
+                rules.patterns.append((method, pattern, rule))
+            else:
+                rules.exact[(method, path)] = rule
     return rules
+
+
+def _routes(items: Iterable[APIRouter | BaseRoute], prefix: str) -> Iterator[tuple[str, APIRoute]]:
+    """Every API route with its full path, routers included in routers too."""
+    for item in items:
+        if isinstance(item, APIRouter):
+            yield from _routes(item.routes, prefix)
+        elif isinstance(item, APIRoute):
+            yield prefix + item.path, item
+        elif (included := getattr(item, "original_router", None)) is not None:
+            # FastAPI keeps an included router whole, its prefix beside it.
+            context = getattr(item, "include_context", None)
+            yield from _routes(included.routes, prefix + str(getattr(context, "prefix", "")))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
