@@ -143,7 +143,8 @@ class Privacy:
     k_min: int = 10
     group_size: str | None = None
     counts: tuple[str, ...] = ()
-    epsilon: float | None = None
+    epsilon: float | None = None  # ε one distinct query spends, over all its counts together
+    budget: float = 1.0  # ε a consumer may spend per version of the tables (grant's default)
 
 
 @dataclass(frozen=True)
@@ -365,4 +366,11 @@ def _privacy(fail: Any, raw: Any, outputs: set[str]) -> Privacy:
     epsilon = raw.get("epsilon")
     if epsilon is not None and (not isinstance(epsilon, int | float) or epsilon <= 0):
         raise fail("privacy.epsilon", "a positive number")
-    return Privacy(k_min, group_size, counts, None if epsilon is None else float(epsilon))
+    budget = raw.get("budget", 1.0)
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
+        raise fail("privacy.budget", "a positive number: ε per version of the tables")
+    if epsilon is not None and budget < epsilon:
+        raise fail("privacy.budget", "at least one query's epsilon")
+    return Privacy(
+        k_min, group_size, counts, None if epsilon is None else float(epsilon), float(budget)
+    )
