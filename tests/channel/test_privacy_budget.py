@@ -84,9 +84,11 @@ def budget_of(response: Any) -> tuple[float, float, float]:
     )
 
 
-def stored(app: FastAPI) -> list[PrivacyBudget]:
+def stored(app: FastAPI, month: bool = False) -> list[PrivacyBudget]:
+    """The budgets spent per table version (``month``: per calendar month)."""
     with app.state.session_factory() as db:
-        return list(db.scalars(select(PrivacyBudget)))
+        scope = PrivacyBudget.scope.startswith("month:")
+        return list(db.scalars(select(PrivacyBudget).where(scope if month else ~scope)))
 
 
 def true_counts(app: FastAPI, district: str) -> dict[tuple[str, str], int]:
@@ -152,7 +154,9 @@ def test_identical_calls_get_one_answer_and_averaging_gives_it_back(
     assert outcomes[-1].body["privacy_budget"]["replayed"] is True
     [account] = stored(ins.app)
     assert account.spent_micro == 500_000 and account.queries == 1
-    assert account.versions.startswith("residents@")
+    assert account.scope.startswith("residents@")
+    [month] = stored(ins.app, month=True)
+    assert month.spent_micro == 500_000 and month.total_micro == 10_000_000
     # Through HTTP: the same answer again, its budget in the headers, nothing spent.
     answered = call(ins.app, ins.key, district_code=district)
     assert answered.status_code == 200
@@ -187,6 +191,13 @@ def test_distinct_queries_stop_at_the_budget_and_the_refusal_spends_nothing(
     assert problem["privacy_budget"]["remaining"] == "0"
     assert budget_of(refused) == (5.0, 0.0, 0.0)
     assert "X-RateLimit-Remaining" in refused.headers
+    # The OpenAPI document declares the budget headers where it declares the rate limit's.
+    document = TestClient(ins.app).get("/openapi.json").json()
+    answers = document["paths"][PATH]["post"]["responses"]
+    assert {"X-Privacy-Budget-Remaining", "X-RateLimit-Remaining"} <= set(answers["200"]["headers"])
+    assert "X-Privacy-Budget-Total" in answers["403"]["headers"]
+    subject = document["paths"]["/api/v1/channel/products/underwriting-health-check"]["post"]
+    assert "X-Privacy-Budget-Total" not in subject["responses"]["200"]["headers"]
     # A query already answered is still answered, identically and free.
     again = call(ins.app, ins.key, **queries[0])
     assert again.status_code == 200 and budget_of(again) == (5.0, 0.0, 0.0)
@@ -317,3 +328,47 @@ def test_a_new_table_version_starts_a_new_budget(institute: Institute) -> None:
     versions = [r.json()["privacy_budget"]["versions"] for r in (first, again)]
     assert versions[0] != versions[1] and "death_registrations@" in versions[1]
     assert sorted(a.spent_micro for a in stored(ins.app)) == [500_000, 500_000]
+
+
+def test_a_month_allows_only_so_many_versions_budgets(institute: Institute) -> None:
+    """Republishing the tables cannot buy budgets without end: a month allows two versions'
+    worth (versions_a_month), here 2 × ε 0.5 — one query per version."""
+    ins = institute
+    small = grant_for(
+        ins.client,
+        ins.officer,
+        ins.bureau,
+        [STATS],
+        "养老设施布局研究",
+        usage="public_governance",
+        privacy_budget=0.5,
+    )
+    secret = ins.client.post(
+        "/api/v1/channel/keys", json={"grants": [small], "label": "小"}
+    ).json()["secret"]
+    core, engine = ins.app.state.datacore, ins.app.state.channel_engine
+    engine.check_every, engine.sync_limit = 0.0, float("inf")
+
+    def republish() -> None:
+        deaths = core.sql("SELECT * FROM death_registrations")
+        core.load(core.spec("death_registrations"), deaths, source="test")
+
+    def ask(**params: Any) -> Any:
+        return TestClient(ins.app).post(
+            PATH,
+            json={"purpose": "养老设施布局研究", "params": params},
+            headers={"X-API-Key": secret},
+        )
+
+    assert budget_of(ask(sex="男")) == (0.5, 0.0, 0.5)
+    assert ask(sex="女").status_code == 403  # the version's budget
+    republish()
+    second = ask(sex="男")
+    assert second.status_code == 200 and budget_of(second) == (0.5, 0.0, 0.5)
+    assert second.json()["privacy_budget"]["month_spent"] == "1"
+    republish()
+    third = ask(sex="男")  # a fresh version, but the month's budget is spent
+    assert third.status_code == 403 and third.json()["reason"] == "privacy-budget-spent"
+    assert budget_of(third) == (0.5, 0.0, 0.0)
+    [month] = stored(ins.app, month=True)
+    assert month.spent_micro == month.total_micro == 1_000_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuhui.channel.billing import tiered
@@ -52,7 +52,10 @@ def test_no_shown_count_singles_out_fewer_than_k(rows: list[dict[str, Any]]) -> 
                 assert size - value == 0 or size - value >= k
 
 
-@given(groups(), st.floats(0.1, 5.0))
+# OpenDP's exact sampler takes milliseconds per answer: fewer examples, epsilons that repeat
+# (the mechanism is made once per epsilon).
+@settings(max_examples=40)
+@given(groups(), st.sampled_from([0.1, 0.25, 0.5, 1.0, 2.5, 5.0]))
 def test_noise_keeps_counts_whole_and_never_negative(
     rows: list[dict[str, Any]], epsilon: float
 ) -> None:

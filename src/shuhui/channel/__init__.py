@@ -46,12 +46,14 @@ How it works
   same data is answered identically, so averaging calls gives nothing. Each new query spends
   ε from the consumer's budget for the product on the current table versions
   (`channel_privacy_budgets`, in millionths of ε); a repeat is free; a new table version
-  starts a new budget. The budget is the grant's (`privacy_budget`, set by the approving
+  starts a new budget, and a calendar month allows at most `privacy.versions_a_month`
+  versions' budgets. The budget is the grant's (`privacy_budget`, set by the approving
   reviewer; the product's `privacy.budget` by default). A new query past it is refused —
   403 `privacy-budget-spent`, metered and in the ledger, spending nothing. Answers carry
   `X-Privacy-Budget-Total`, `-Remaining` and `X-Privacy-Epsilon-Spent`; the console shows
   隐私预算 剩余 x / 共 y. The lookups and the spend are part of the gateway's group write:
-  two indexed reads per group, one conditional upsert per new query, no extra commit.
+  two indexed reads per group, a conditional upsert on the version's and the month's budget
+  per new query, no extra commit.
 - Each providing department of an application's (non-open) products approves it before
   the bureau does; a returned application starts again from that first step when
   resubmitted.

@@ -240,10 +240,13 @@ class Engine:
         daily = "today" in wanted or "today" in names
         return Prepared(key, con, sql, names, daily, rows, seconds)
 
-    def answer(self, product: Product, params: dict[str, Any], today: date) -> Answer:
+    def answer(
+        self, product: Product, params: dict[str, Any], today: date, *, noised: bool = True
+    ) -> Answer:
         """Runs a subject or aggregate product with checked ``params``. An aggregate's answer is
-        suppressed and noised here; :mod:`shuhui.channel.privacy` decides whether it is
-        released or a kept release of the same query is answered instead."""
+        suppressed, and noised unless ``noised`` is False: the gateway then adds the noise
+        itself only for a query not yet released (:func:`shuhui.channel.privacy.release`),
+        since OpenDP's exact sampler takes milliseconds for an answer's counts."""
         prepared = self.prepared(product, today)
         values = {**params, "today": today.isoformat()}
         if product.kind == "subject":
@@ -267,7 +270,9 @@ class Engine:
                 raise RuntimeError(f"{product.code}: a subject answer is one row, got {len(rows)}")
             return Answer(columns, rows)
         kept = protect(columns, rows, product.privacy)
-        used = dp_privacy.add_noise(kept.rows, product.privacy)
+        if noised:
+            dp_privacy.add_noise(kept.rows, product.privacy)
+        used = dp_privacy.mechanism_of(product.privacy)
         return replace(
             kept,
             noise_scale=None if used is None else used.scale,

@@ -488,6 +488,8 @@ def _spend(
         "remaining": privacy.shown(settled.budget.remaining),
         "total": privacy.shown(settled.budget.total),
         "versions": verdict.private.versions,
+        "month_total": privacy.shown(settled.budget.month_total),
+        "month_spent": privacy.shown(settled.budget.month_spent),
     }
     return None
 
@@ -617,24 +619,21 @@ def _read_phase(
                 extra={"authorisation": decision.as_dict()},
             )
             return _Verdict(Refusal.CONSENT_REFUSED, refused, decision, relying, counted=True)
+    # A noised product's noise is drawn below, only for a query not answered before.
+    private = product.kind == "aggregate" and product.privacy.epsilon is not None
     try:
-        answer = _compute(db, engine, product, params, today)
+        answer = _compute(db, engine, product, params, today, noised=not private)
     except _NotOpen:
         return forbidden(Refusal.DATASET_NOT_OPEN, product.code)
     except ProductUnavailable as exc:
         return refuse(Refusal.PRODUCT_UNAVAILABLE, Problem("not-ready", detail=str(exc)))
+    query: privacy.Query | None = None
+    if private:
+        query, answer = privacy.release(db, product, params, answer, c.grant, c.now)
     body = _answer_body(product, c, answer, json.loads(c.grant.fields).get(product.code))
     verdict = _Verdict(None, None, decision, relying, body, counted=True)
-    if product.kind == "aggregate" and product.privacy.epsilon is not None:
-        proposed = {
-            "rows": answer.rows,
-            "suppressed_groups": answer.suppressed_groups,
-            "suppressed_cells": answer.suppressed_cells,
-        }
-        verdict.private = privacy.query(
-            product, params, answer.versions, answer.day, c.grant, proposed
-        )
-        verdict.answer = answer
+    if query is not None:
+        verdict.private, verdict.answer = query, answer
     return verdict
 
 
@@ -665,10 +664,16 @@ def _call_detail(c: _Call, digest: str | None) -> dict[str, JsonValue]:
 
 
 def _compute(
-    db: Session, engine: Engine, product: Product, params: dict[str, Any], today: date
+    db: Session,
+    engine: Engine,
+    product: Product,
+    params: dict[str, Any],
+    today: date,
+    *,
+    noised: bool = True,
 ) -> Answer:
     if product.kind != "open":
-        return engine.answer(product, params, today)
+        return engine.answer(product, params, today, noised=noised)
     assert product.dataset is not None
     if catalog_service.open_level_of_table(db, product.dataset) != "open":
         raise _NotOpen

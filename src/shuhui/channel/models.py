@@ -229,16 +229,18 @@ class ChannelState(Base):
 
 
 class PrivacyBudget(Base):
-    """ε spent by a consumer on one noised product over one version of its tables, in
-    millionths (integers add exactly; each query's ε is rounded up). A new version of the
-    tables starts a new row (see :mod:`shuhui.channel.privacy`)."""
+    """ε spent by a consumer on one noised product over one version of its tables, or over
+    a calendar month across versions, in millionths (integers add exactly; each query's ε is
+    rounded up). A new version of the tables starts a new row (see
+    :mod:`shuhui.channel.privacy`)."""
 
     __tablename__ = "channel_privacy_budgets"
 
     consumer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product: Mapped[str] = mapped_column(String(64), primary_key=True)
-    versions: Mapped[str] = mapped_column(String(256), primary_key=True)  # "residents@3,…"
-    total_micro: Mapped[int] = mapped_column(BigInteger)  # the grant's budget when last spent
+    # The versions ("residents@3,insured@2,…"), or the month ("month:2026-12").
+    scope: Mapped[str] = mapped_column(String(256), primary_key=True)
+    total_micro: Mapped[int] = mapped_column(BigInteger)  # what it allowed when last spent
     spent_micro: Mapped[int] = mapped_column(BigInteger)
     queries: Mapped[int] = mapped_column(Integer)  # distinct queries released
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -237,7 +237,8 @@ def _budgets_left(
                 versions = engine.versions(product)
             except ProductUnavailable:
                 continue  # not computable now: nothing to spend
-            left = privacy.standing(db, consumer.id, product, versions, float(budget["total"]))
+            total = float(budget["total"])
+            left = privacy.standing(db, consumer.id, product, versions, total, utcnow())
             budget["remaining"] = privacy.shown(left.remaining)
             budget["versions"] = privacy.versions_of(product, versions)
 

@@ -259,6 +259,7 @@ def grant_view(city: CityChannel, g: Grant, now: datetime) -> dict[str, Any]:
             "en": p.name_en,
             "total": f"{p.privacy.budget if g.privacy_budget is None else g.privacy_budget:g}",
             "per_query": f"{p.privacy.epsilon:g}",
+            "versions_a_month": p.privacy.versions_a_month,
         }
         for p in noised_products(city, application_products(g))
     ]

@@ -28,12 +28,12 @@ def upgrade() -> None:
         "channel_privacy_budgets",
         sa.Column("consumer_id", sa.Integer(), nullable=False),
         sa.Column("product", sa.String(length=64), nullable=False),
-        sa.Column("versions", sa.String(length=256), nullable=False),
+        sa.Column("scope", sa.String(length=256), nullable=False),
         sa.Column("total_micro", sa.BigInteger(), nullable=False),
         sa.Column("spent_micro", sa.BigInteger(), nullable=False),
         sa.Column("queries", sa.Integer(), nullable=False),
         sa.Column("updated_at", shuhui.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer_id", "product", "versions"),
+        sa.PrimaryKeyConstraint("consumer_id", "product", "scope"),
     )
     op.create_table(
         "channel_privacy_releases",
