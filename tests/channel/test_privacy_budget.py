@@ -189,6 +189,7 @@ def test_distinct_queries_stop_at_the_budget_and_the_refusal_spends_nothing(
     assert problem["reason"] == "privacy-budget-spent"
     assert problem["reason_zh"] == "该数据产品在当前数据版本上的隐私预算已用完"
     assert problem["privacy_budget"]["remaining"] == "0"
+    assert problem["privacy_budget"]["scope"] == "version"
     assert budget_of(refused) == (5.0, 0.0, 0.0)
     assert "X-RateLimit-Remaining" in refused.headers
     # The OpenAPI document declares the budget headers where it declares the rate limit's.
@@ -369,6 +370,13 @@ def test_a_month_allows_only_so_many_versions_budgets(institute: Institute) -> N
     republish()
     third = ask(sex="男")  # a fresh version, but the month's budget is spent
     assert third.status_code == 403 and third.json()["reason"] == "privacy-budget-spent"
+    assert third.json()["privacy_budget"] | {"versions": None} == {
+        "scope": "month",
+        "total": "1",
+        "remaining": "0",
+        "versions": None,
+    }
+    assert third.json()["detail"].startswith("本月该数据产品的隐私预算已用完")
     assert budget_of(third) == (0.5, 0.0, 0.0)
     [month] = stored(ins.app, month=True)
     assert month.spent_micro == month.total_micro == 1_000_000

@@ -460,13 +460,19 @@ def _spend(
     settled = writes.releases.settle(db, c.key.consumer_id, verdict.private, c.now)
     c.budget = settled.budget
     if settled.answer is None:
+        left = settled.budget
+        month = left.month_total - left.month_spent < left.total - left.spent
+        detail = (
+            "本月该数据产品的隐私预算已用完" if month else REASONS[Refusal.PRIVACY_BUDGET_SPENT]
+        )
         spent = Problem(
             "privacy-budget-spent",
-            detail=f"{REASONS[Refusal.PRIVACY_BUDGET_SPENT]}（{c.product.code}）",
+            detail=f"{detail}（{c.product.code}）",
             extra={
                 "privacy_budget": {
-                    "total": privacy.shown(settled.budget.total),
-                    "remaining": privacy.shown(settled.budget.remaining),
+                    "scope": "month" if month else "version",
+                    "total": privacy.shown(left.month_total if month else left.total),
+                    "remaining": privacy.shown(left.remaining),
                     "versions": verdict.private.versions,
                 }
             },
