@@ -10,7 +10,7 @@ How it works
   it first (an officer whose department is the product's provider), then the bureau
   (approve, reject, or return for more, with reasons). The bureau's approval creates
   the grant (consumer, products, output fields, purpose, window, rate per minute,
-  monthly quota). An officer sees only the applications made of their department's data
+  monthly quota, privacy budget). An officer sees only the applications made of their department's data
   (with their purpose and legal basis: the list, `GET /api/v1/channel/applications/{code}`
   and the review pages; another department's is not found, 404); the bureau sees all.
 - API keys are `shk_<prefix>_<secret>`: the secret is shown once, stored as SHA-256,
@@ -24,7 +24,8 @@ How it works
   `invalid-params`, naming `body`, `purpose` or `params.<name>`) → for products about one subject,
   `trust.authorisations.service.decide_cert_use` with the consumer as relying party
   and the call's purpose (403 `authorisation-refused`; the refusal or use is recorded
-  by `record_use`, so the person sees it at 谁用了我的数据) → the answer. Each answer's
+  by `record_use`, so the person sees it at 谁用了我的数据) → for noised products, the
+  consumer's privacy budget (403 `privacy-budget-spent`, below) → the answer. Each answer's
   ledger entry carries the consumer, product, subject, purpose, grant and the SHA-256
   of the answer; `channel_calls` holds the metering that statements and the dashboard
   read.
@@ -47,9 +48,26 @@ How it works
   DuckDB's per-query setup (0.4–3 ms) made it the wrong engine for a keyed lookup;
   SQLite answers in about 20 µs. Subject answers are one computed row; aggregates drop
   groups smaller than k (10), withhold a count that is, or whose complement in the
-  group is, between 1 and k − 1, and add Laplace noise of scale 1/ε to counts; open
+  group is, between 1 and k − 1, and add noise to counts (the privacy budget, below); open
   products return rows of a table the catalog lists as 无条件开放, without personal
   columns, and stop the moment the catalog closes it.
+- The privacy budget (`privacy.py`; the guarantee and its limits: `docs/privacy-budget.md`).
+  An aggregate with `privacy.epsilon` adds OpenDP's discrete Laplace noise to its counts
+  (sensitivity: the number of counts, one person counting in one group; the scale from
+  OpenDP's parameter search; the ε a release costs from the measurement's privacy map). The
+  answer is released once and kept (`channel_privacy_releases`, keyed by product, normalised
+  query, table versions and, for products reading `today`, the day): the same query on the
+  same data is answered identically, so averaging calls gives nothing. Each new query spends
+  ε from the consumer's budget for the product on the current table versions
+  (`channel_privacy_budgets`, in millionths of ε); a repeat is free; a new table version
+  starts a new budget, and a calendar month allows at most `privacy.versions_a_month`
+  versions' budgets. The budget is the grant's (`privacy_budget`, set by the approving
+  reviewer; the product's `privacy.budget` by default). A new query past it is refused —
+  403 `privacy-budget-spent`, metered and in the ledger, spending nothing. Answers carry
+  `X-Privacy-Budget-Total`, `-Remaining` and `X-Privacy-Epsilon-Spent`; the console shows
+  隐私预算 剩余 x / 共 y. The lookups and the spend are part of the gateway's group write:
+  two indexed reads per group, a conditional upsert on the version's and the month's budget
+  per new query, no extra commit.
 - Each providing department of an application's (non-open) products approves it before
   the bureau does; a returned application starts again from that first step when
   resubmitted.

@@ -19,16 +19,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import duckdb
-import numpy as np
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
+from shuhui.channel import privacy as dp_privacy
 from shuhui.channel.products import OutputField, Privacy, Product, sql_params
 from shuhui.datacore.store import DataCore
 
@@ -60,6 +60,7 @@ class Prepared:
     con: sqlite3.Connection  # in memory, query-only, holding the table `prepared`
     sql: str  # the answer statement as run
     names: frozenset[str]  # the named parameters it takes
+    daily: bool  # the prepare or answer SQL reads today's date: its answers change by the day
     rows: int
     seconds: float
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,7 +73,9 @@ class Answer:
     rows: list[dict[str, Any]]
     suppressed_groups: int = 0  # aggregates: groups below k_min, left out
     suppressed_cells: int = 0  # aggregates: counts that would single out fewer than k_min
-    noise_scale: float | None = None  # aggregates: the Laplace scale added to counts
+    noise_scale: float | None = None  # aggregates: the discrete Laplace scale added to counts
+    versions: tuple[int, ...] = ()  # the versions of the product's tables it was computed on
+    day: date | None = None  # the day, for a product whose answers change by the day
 
 
 def _sqlite_column(column: Any) -> list[Any]:
@@ -137,6 +140,10 @@ class Engine:
             return (*(self.core.table(t).version for t in product.tables), today)
         except Exception as exc:  # the data core says which table, in its own words
             raise ProductUnavailable(f"{product.code}: {exc}") from exc
+
+    def versions(self, product: Product) -> tuple[int, ...]:
+        """The current versions of the product's tables (what a privacy budget is kept per)."""
+        return tuple(self._key(product, date.min)[:-1])
 
     def prepared(self, product: Product, today: date) -> Prepared:
         """The product's prepared table for today's data. A product whose preparation is slow
@@ -229,16 +236,17 @@ class Engine:
             "data product prepared",
             extra={"product": product.code, "rows": rows, "seconds": round(seconds, 3)},
         )
-        return Prepared(key, con, sql, frozenset(sql_params(sql)), rows, seconds)
+        names = frozenset(sql_params(sql))
+        daily = "today" in wanted or "today" in names
+        return Prepared(key, con, sql, names, daily, rows, seconds)
 
     def answer(
-        self,
-        product: Product,
-        params: dict[str, Any],
-        today: date,
-        rng: np.random.Generator | None = None,
+        self, product: Product, params: dict[str, Any], today: date, *, noised: bool = True
     ) -> Answer:
-        """Runs a subject or aggregate product with checked ``params``."""
+        """Runs a subject or aggregate product with checked ``params``. An aggregate's answer is
+        suppressed, and noised unless ``noised`` is False: the gateway then adds the noise
+        itself only for a query not yet released (:func:`shuhui.channel.privacy.release`),
+        since OpenDP's exact sampler takes milliseconds for an answer's counts."""
         prepared = self.prepared(product, today)
         values = {**params, "today": today.isoformat()}
         if product.kind == "subject":
@@ -261,7 +269,16 @@ class Engine:
             if len(rows) != 1:
                 raise RuntimeError(f"{product.code}: a subject answer is one row, got {len(rows)}")
             return Answer(columns, rows)
-        return protect(columns, rows, product.privacy, rng or np.random.default_rng())
+        kept = protect(columns, rows, product.privacy)
+        if noised:
+            dp_privacy.add_noise(kept.rows, product.privacy)
+        used = dp_privacy.mechanism_of(product.privacy)
+        return replace(
+            kept,
+            noise_scale=None if used is None else used.scale,
+            versions=tuple(prepared.key[:-1]),
+            day=today if prepared.daily else None,
+        )
 
     def open_rows(
         self, db: Session, product: Product, filters: dict[str, Any], limit: int, offset: int
@@ -290,19 +307,13 @@ class Engine:
         return Answer(columns, rows)
 
 
-def protect(
-    columns: tuple[str, ...],
-    rows: list[dict[str, Any]],
-    privacy: Privacy,
-    rng: np.random.Generator,
-) -> Answer:
-    """Small-group suppression, then noise.
+def protect(columns: tuple[str, ...], rows: list[dict[str, Any]], privacy: Privacy) -> Answer:
+    """Small-group suppression (the noise comes after, :func:`privacy.add_noise`).
 
     A group with fewer than ``k_min`` people is left out. In the groups that stay, a count
     below ``k_min`` (but not 0), or one whose complement in the group is, is withheld (None):
-    otherwise "12 people, 11 insured" would single out the one who is not. Counts then get
-    Laplace noise of scale 1/epsilon (a count query changes by at most 1 per person), rounded
-    and kept at 0 or more. The decisions are taken on the true counts.
+    otherwise "12 people, 11 insured" would single out the one who is not. The decisions are
+    taken on the true counts (docs/privacy-budget.md says what that means for the guarantee).
     """
     k, size_column = privacy.k_min, privacy.group_size
     assert size_column is not None
@@ -320,10 +331,4 @@ def protect(
                 out[name] = None
                 withheld += 1
         kept.append(out)
-    scale = None if privacy.epsilon is None else 1.0 / privacy.epsilon
-    if scale is not None:
-        for out in kept:
-            for name in privacy.counts:
-                if out[name] is not None:
-                    out[name] = max(0, round(out[name] + float(rng.laplace(0.0, scale))))
-    return Answer(columns, kept, dropped, withheld, scale)
+    return Answer(columns, kept, dropped, withheld)

@@ -4,9 +4,10 @@ Who may call what is decided in this order, and each refusal is metered and writ
 audit ledger before it is answered: the key, the rate limit and the monthly quota, the product
 and the purpose against the key's grants and the zone membership, the parameters, the
 subject's certificate-use authorisation for products about one person or enterprise. Only then
-is the product computed. What a call comes to is an :class:`Outcome`: the answer, or a
-:class:`Refusal` with its problem details, and the key's :class:`Limits`; the routes turn it
-into an HTTP response.
+is the product computed; a noised product's answer is then released or replayed against the
+consumer's privacy budget (:mod:`shuhui.channel.privacy`) when the call is recorded. What a
+call comes to is an :class:`Outcome`: the answer, or a :class:`Refusal` with its problem
+details, and the key's :class:`Limits`; the routes turn it into an HTTP response.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
+from shuhui.channel import privacy
 from shuhui.channel.city import CityChannel
 from shuhui.channel.common import ANSWERED, LOCAL, as_json, month_of
 from shuhui.channel.engine import Answer, Engine, ProductUnavailable
@@ -67,6 +69,7 @@ class Refusal(StrEnum):
     CONSENT_REFUSED = "consent-refused"
     DATASET_NOT_OPEN = "dataset-not-open"
     PRODUCT_UNAVAILABLE = "product-unavailable"
+    PRIVACY_BUDGET_SPENT = "privacy-budget-spent"
 
 
 # Refusals that count against the key's rate limit and quota: every call made with a valid key.
@@ -99,6 +102,7 @@ REASONS: Final[dict[str, str]] = {
     Refusal.CONSENT_REFUSED: "数据主体未授权或授权不适用",
     Refusal.DATASET_NOT_OPEN: "数据集不是无条件开放数据",
     Refusal.PRODUCT_UNAVAILABLE: "数据产品暂不可用",
+    Refusal.PRIVACY_BUDGET_SPENT: "该数据产品在当前数据版本上的隐私预算已用完",
 }
 
 
@@ -125,6 +129,7 @@ class Outcome:
     reason: Refusal | None = None
     problem: Problem | None = None
     limits: Limits | None = None
+    budget: privacy.Budget | None = None  # a noised product's privacy budget after the call
 
     @property
     def status(self) -> int:
@@ -146,6 +151,7 @@ class _Call:
     limits: Limits | None = None
     limited: Refusal | None = None  # over the rate limit or the monthly quota
     spent: bool = False  # counted as an answer in the key's month (spends the quota)
+    budget: privacy.Budget | None = None  # noised products: the consumer's ε after this call
 
 
 @dataclass
@@ -156,8 +162,10 @@ class _Writes:
     entries: list[ledger.Entry] = field(default_factory=list)
     # Each metering row with the index of its call's entry in ``entries``.
     meters: list[tuple[dict[str, Any], int | None]] = field(default_factory=list)
+    releases: privacy.Batch = field(default_factory=privacy.Batch)  # noised answers, budgets
 
     def flush(self, db: Session) -> None:
+        self.releases.flush(db)
         seqs = ledger.record_many(db, self.entries)
         rows = [
             {**row, "ledger_seq": None if entry is None else seqs[entry]}
@@ -231,7 +239,7 @@ def _refuse(
     _meter(writes, c, problem.http_status, reason, None, entry)
     problem.extra.setdefault("reason", reason.value)
     problem.extra.setdefault("reason_zh", REASONS[reason])
-    return Outcome(problem.body(), reason, problem, c.limits)
+    return Outcome(problem.body(), reason, problem, c.limits, c.budget)
 
 
 def _find_key(
@@ -377,6 +385,8 @@ class _Verdict:
     body: dict[str, Any] | None = None
     counted: bool = False  # the call counts against the key's limits
     used: authorisations.Decision | None = None  # the consent as recorded (write phase)
+    private: privacy.Query | None = None  # a noised product's query, released or replayed
+    answer: Answer | None = None  # with ``private``: the answer the body was built from
 
 
 @dataclass
@@ -438,7 +448,12 @@ def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
     load commits its calls in groups (:class:`shuhui.channel.writes.GroupWriter`). A call
     over its key's limits is refused here, whatever else was decided."""
     _count(db, [p for p in pending if p.verdict.counted])
-    writes = _Writes()
+    noised = [
+        (p.call.key.consumer_id, p.verdict.private)
+        for p in pending
+        if p.verdict.private is not None and p.call.key is not None
+    ]
+    writes = _Writes(releases=privacy.Batch.read(db, noised))
     outcomes = [_record(db, p, writes) for p in pending]
     _unspend(db, pending, outcomes)
     writes.flush(db)
@@ -476,6 +491,10 @@ def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
         return _refuse(writes, c, verdict.reason, verdict.problem)
     body = verdict.body
     assert body is not None and c.grant is not None
+    if verdict.private is not None:
+        refused = _spend(db, c, verdict, body, writes)
+        if refused is not None:
+            return refused
     digest = answer_digest(body["result"])
     if decision is not None:
         entry = _record_consent(db, c, verdict, digest, writes)
@@ -502,7 +521,58 @@ def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
         )
     body["answer_sha256"] = digest
     _meter(writes, c, ANSWERED, None, digest, entry)
-    return Outcome(body, limits=c.limits)
+    return Outcome(body, limits=c.limits, budget=c.budget)
+
+
+def _spend(
+    db: Session, c: _Call, verdict: _Verdict, body: dict[str, Any], writes: _Writes
+) -> Outcome | None:
+    """A noised product's answer: the release the consumer already has, or a new one paid
+    from their budget (``body`` is answered with it), or the refusal once the budget is
+    spent — which spends nothing."""
+    assert verdict.private is not None and verdict.answer is not None
+    assert c.key is not None and c.product is not None and c.grant is not None
+    settled = writes.releases.settle(db, c.key.consumer_id, verdict.private, c.now)
+    c.budget = settled.budget
+    if settled.answer is None:
+        left = settled.budget
+        month = left.month_total - left.month_spent < left.total - left.spent
+        detail = (
+            "本月该数据产品的隐私预算已用完" if month else REASONS[Refusal.PRIVACY_BUDGET_SPENT]
+        )
+        spent = Problem(
+            "privacy-budget-spent",
+            detail=f"{detail}（{c.product.code}）",
+            extra={
+                "privacy_budget": {
+                    "scope": "month" if month else "version",
+                    "total": privacy.shown(left.month_total if month else left.total),
+                    "remaining": privacy.shown(left.remaining),
+                    "versions": verdict.private.versions,
+                }
+            },
+        )
+        return _refuse(writes, c, Refusal.PRIVACY_BUDGET_SPENT, spent)
+    if settled.answer is not verdict.private.proposed:
+        released = replace(
+            verdict.answer,
+            rows=settled.answer["rows"],
+            suppressed_groups=settled.answer["suppressed_groups"],
+            suppressed_cells=settled.answer["suppressed_cells"],
+        )
+        fields = json.loads(c.grant.fields).get(c.product.code)
+        body["result"] = _answer_body(c.product, c, released, fields)["result"]
+    # Beside the result, not in it: the result (and its SHA-256) is the same on every replay.
+    body["privacy_budget"] = {
+        "epsilon_spent": privacy.shown(settled.budget.charged),
+        "replayed": settled.replayed,
+        "remaining": privacy.shown(settled.budget.remaining),
+        "total": privacy.shown(settled.budget.total),
+        "versions": verdict.private.versions,
+        "month_total": privacy.shown(settled.budget.month_total),
+        "month_spent": privacy.shown(settled.budget.month_spent),
+    }
+    return None
 
 
 def _record_consent(
@@ -635,14 +705,22 @@ def _read_phase(
                 extra={"authorisation": decision.as_dict()},
             )
             return _Verdict(Refusal.CONSENT_REFUSED, refused, decision, relying, counted=True)
+    # A noised product's noise is drawn below, only for a query not answered before.
+    private = product.kind == "aggregate" and product.privacy.epsilon is not None
     try:
-        answer = _compute(db, engine, product, params, today)
+        answer = _compute(db, engine, product, params, today, noised=not private)
     except _NotOpen:
         return forbidden(Refusal.DATASET_NOT_OPEN, product.code)
     except ProductUnavailable as exc:
         return refuse(Refusal.PRODUCT_UNAVAILABLE, Problem("not-ready", detail=str(exc)))
+    query: privacy.Query | None = None
+    if private:
+        query, answer = privacy.release(db, product, params, answer, c.grant, c.now)
     body = _answer_body(product, c, answer, json.loads(c.grant.fields).get(product.code))
-    return _Verdict(None, None, decision, relying, body, counted=True)
+    verdict = _Verdict(None, None, decision, relying, body, counted=True)
+    if query is not None:
+        verdict.private, verdict.answer = query, answer
+    return verdict
 
 
 class _NotOpen(Exception):
@@ -660,14 +738,28 @@ def _call_detail(c: _Call, digest: str | None) -> dict[str, JsonValue]:
         "usage": c.grant.usage if c.grant else None,
         "key": c.key.prefix,
         "answer_sha256": digest,
+        **(
+            {}
+            if c.budget is None
+            else {
+                "epsilon_spent": privacy.shown(c.budget.charged),
+                "epsilon_remaining": privacy.shown(c.budget.remaining),
+            }
+        ),
     }
 
 
 def _compute(
-    db: Session, engine: Engine, product: Product, params: dict[str, Any], today: date
+    db: Session,
+    engine: Engine,
+    product: Product,
+    params: dict[str, Any],
+    today: date,
+    *,
+    noised: bool = True,
 ) -> Answer:
     if product.kind != "open":
-        return engine.answer(product, params, today)
+        return engine.answer(product, params, today, noised=noised)
     assert product.dataset is not None
     if catalog_service.open_level_of_table(db, product.dataset) != "open":
         raise _NotOpen
@@ -694,7 +786,12 @@ def _answer_body(
                 "suppressed_cells": answer.suppressed_cells,
                 "noise": None
                 if answer.noise_scale is None
-                else {"mechanism": "laplace", "scale": answer.noise_scale},
+                else {
+                    "mechanism": "discrete_laplace",
+                    "library": "opendp",
+                    "scale": answer.noise_scale,
+                    "epsilon_per_query": product.privacy.epsilon,
+                },
             }
     assert c.grant is not None
     return {

@@ -23,6 +23,7 @@ from shuhui.trust.ledger import service as ledger
 
 DEFAULT_RATE_PER_MINUTE: Final = 600
 DEFAULT_MONTHLY_QUOTA: Final = 1_000_000
+MAX_PRIVACY_BUDGET: Final = 100.0  # ε per product and table version a reviewer may grant
 MAX_DAYS: Final = 3 * 366
 
 
@@ -235,10 +236,12 @@ def review_access(
     is_bureau: bool,
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
     monthly_quota: int = DEFAULT_MONTHLY_QUOTA,
+    privacy_budget: float | None = None,
     now: datetime | None = None,
 ) -> AccessApplication:
     """approve | reject | return, by the providing department and then the data bureau; the
-    bureau's approval makes the grant."""
+    bureau's approval makes the grant. ``privacy_budget``: the ε the consumer may spend on
+    each noised product per version of its tables (None: each product's default)."""
     now = as_utc(now or utcnow())
     application = reviewer_application(db, city, code, department, is_bureau)
     step = reviewer_step(city, application, department, is_bureau)
@@ -257,6 +260,8 @@ def review_access(
         raise invalid("rate_per_minute", "1-100000")
     if not 1 <= monthly_quota <= 100_000_000:
         raise invalid("monthly_quota", "1-100000000")
+    if privacy_budget is not None:
+        _check_privacy_budget(city, application, privacy_budget)
     history = application_history(application)
     entry: dict[str, Any] = {
         "at": now.isoformat(),
@@ -291,6 +296,7 @@ def review_access(
             valid_to=now + timedelta(days=application.days),
             rate_per_minute=rate_per_minute,
             monthly_quota=monthly_quota,
+            privacy_budget=privacy_budget,
             status="active",
             granted_at=now,
         )
@@ -310,6 +316,7 @@ def review_access(
                 "products": application_products(application),
                 "usage": grant.usage,
                 "valid_to": grant.valid_to.isoformat(),
+                "privacy_budget": None if privacy_budget is None else f"{privacy_budget:g}",
             },
         )
     db.flush()
@@ -321,6 +328,31 @@ def review_access(
         detail={"application": application.code, "step": step, "reason": reason.strip()},
     )
     return application
+
+
+def _check_privacy_budget(
+    city: CityChannel, application: AccessApplication, epsilon: float
+) -> None:
+    """A budget is a positive ε no larger than the cap, and allows at least one query of each
+    noised product applied for."""
+    if not 0 < epsilon <= MAX_PRIVACY_BUDGET:  # NaN fails this too
+        raise invalid(
+            "privacy_budget",
+            Text(
+                f"应大于 0、不超过 {MAX_PRIVACY_BUDGET:g}",
+                f"above 0, at most {MAX_PRIVACY_BUDGET:g}",
+            ),
+        )
+    products = [city.products.get(code) for code in application_products(application)]
+    per_query = max((p.privacy.epsilon or 0.0 for p in products if p is not None), default=0.0)
+    if epsilon < per_query:
+        raise invalid(
+            "privacy_budget",
+            Text(
+                f"至少为一次查询的隐私损失 ε = {per_query:g}",
+                f"at least one query's epsilon ({per_query:g})",
+            ),
+        )
 
 
 def resubmit(

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shuhui.core.db import Base, UTCDateTime
@@ -124,6 +134,9 @@ class Grant(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(1024))
+    # ε a consumer may spend on each noised product per version of its tables, set by the
+    # approving reviewer; None: the product's default (content), as grants made before had.
+    privacy_budget: Mapped[float | None] = mapped_column(Float)
 
     consumer: Mapped[Consumer] = relationship(lazy="joined")
 
@@ -214,3 +227,39 @@ class ChannelState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrivacyBudget(Base):
+    """ε spent by a consumer on one noised product over one version of its tables, or over
+    a calendar month across versions, in millionths (integers add exactly; each query's ε is
+    rounded up). A new version of the tables starts a new row (see
+    :mod:`shuhui.channel.privacy`)."""
+
+    __tablename__ = "channel_privacy_budgets"
+
+    consumer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The versions ("residents@3,insured@2,…"), or the month ("month:2026-12").
+    scope: Mapped[str] = mapped_column(String(256), primary_key=True)
+    total_micro: Mapped[int] = mapped_column(BigInteger)  # what it allowed when last spent
+    spent_micro: Mapped[int] = mapped_column(BigInteger)
+    queries: Mapped[int] = mapped_column(Integer)  # distinct queries released
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrivacyRelease(Base):
+    """A noised answer as released: the same query on the same table versions is answered
+    with it again, so there is no fresh draw to average. ``release_key`` is the SHA-256 of
+    the product, the normalised query and the versions (and the day, for a product reading
+    ``today``); one row per consumer it was released to (each paid for it once), all with the
+    same answer."""
+
+    __tablename__ = "channel_privacy_releases"
+
+    release_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consumer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product: Mapped[str] = mapped_column(String(64))
+    versions: Mapped[str] = mapped_column(String(256))
+    epsilon_micro: Mapped[int] = mapped_column(BigInteger)
+    answer: Mapped[str] = mapped_column(Text)  # JSON: rows and suppression counts
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime)

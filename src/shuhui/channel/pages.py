@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from shuhui.channel import asks, billing, grants, keys, onboarding
+from shuhui.channel import asks, billing, grants, keys, onboarding, privacy
 from shuhui.channel.city import CityChannel
 from shuhui.channel.common import month_of
-from shuhui.channel.deps import ConsumerUser, city_of, consumer_of, parse_month
+from shuhui.channel.deps import ConsumerUser, city_of, consumer_of, engine_of, parse_month
+from shuhui.channel.engine import ProductUnavailable
 from shuhui.channel.models import CONSUMER_TYPES, USAGES, ApiKey, Consumer
 from shuhui.channel.schemas import (
     ApplicationIn,
@@ -179,6 +180,7 @@ def _console(
         )
     members = onboarding.member_zones(db, consumer.id)
     held_grants = [grant_view(city, g, now) for g in grants.grants(db, consumer.id)]
+    _budgets_left(request, db, consumer, held_grants)
     applications = [
         application_view(city, a) for a in grants.applications(db, consumer_id=consumer.id)
     ]
@@ -220,6 +222,27 @@ def _console(
         context,
         status=refusal.http_status if refusal else 200,
     )
+
+
+def _budgets_left(
+    request: Request, db: Session, consumer: Consumer, held: list[dict[str, Any]]
+) -> None:
+    """Adds to each noised product of the consumer's active grants what is left of its privacy
+    budget on the current versions of its tables (隐私预算 剩余 x / 共 y)."""
+    city, engine = city_of(request), engine_of(request.app)
+    for g in held:
+        if g["shown_status"] != "active":
+            continue
+        for budget in g["privacy_budgets"]:
+            product = city.products.by_code[budget["code"]]
+            try:
+                versions = engine.versions(product)
+            except ProductUnavailable:
+                continue  # not computable now: nothing to spend
+            total = float(budget["total"])
+            left = privacy.standing(db, consumer.id, product, versions, total, utcnow())
+            budget["remaining"] = privacy.shown(left.remaining)
+            budget["versions"] = privacy.versions_of(product, versions)
 
 
 def _register_form(

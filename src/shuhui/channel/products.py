@@ -145,7 +145,9 @@ class Privacy:
     k_min: int = 10
     group_size: str | None = None
     counts: tuple[str, ...] = ()
-    epsilon: float | None = None
+    epsilon: float | None = None  # ε one distinct query spends, over all its counts together
+    budget: float = 1.0  # ε a consumer may spend per version of the tables (grant's default)
+    versions_a_month: int = 2  # a calendar month allows this many versions' budgets at most
 
 
 @dataclass(frozen=True)
@@ -367,4 +369,21 @@ def _privacy(fail: Any, raw: Any, outputs: set[str]) -> Privacy:
     epsilon = raw.get("epsilon")
     if epsilon is not None and (not isinstance(epsilon, int | float) or epsilon <= 0):
         raise fail("privacy.epsilon", "a positive number")
-    return Privacy(k_min, group_size, counts, None if epsilon is None else float(epsilon))
+    budget = raw.get("budget", 1.0)
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
+        raise fail("privacy.budget", "a positive number: ε per version of the tables")
+    if epsilon is not None and budget < epsilon:
+        raise fail("privacy.budget", "at least one query's epsilon")
+    versions_a_month = raw.get("versions_a_month", 2)
+    if not isinstance(versions_a_month, int) or isinstance(versions_a_month, bool):
+        raise fail("privacy.versions_a_month", "a whole number, 1 or more")
+    if versions_a_month < 1:
+        raise fail("privacy.versions_a_month", "a whole number, 1 or more")
+    return Privacy(
+        k_min,
+        group_size,
+        counts,
+        None if epsilon is None else float(epsilon),
+        float(budget),
+        versions_a_month,
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from shuhui.channel import billing, gateway, grants, keys, onboarding, payload
+from shuhui.channel import billing, gateway, grants, keys, onboarding, payload, privacy
 from shuhui.channel.city import CityChannel
 from shuhui.channel.deps import (
     Bureau,
@@ -210,6 +210,7 @@ def review(
         is_bureau=Role.data_operator in user.role_set,
         rate_per_minute=body.rate_per_minute,
         monthly_quota=body.monthly_quota,
+        privacy_budget=body.privacy_budget,
     )
     return application_out(application)
 
@@ -384,7 +385,7 @@ async def call_product(request: Request, product: str) -> Response:
 def response_of(outcome: gateway.Outcome) -> JSONResponse:
     """A call's outcome as the gateway answers it: the answer, or the refusal's problem
     details with the problem's status; the key's limits as headers once the call counted."""
-    headers = limit_headers(outcome.limits)
+    headers = limit_headers(outcome.limits) | budget_headers(outcome.budget)
     if outcome.problem is None:
         return JSONResponse(outcome.body, status_code=200, headers=headers)
     return JSONResponse(
@@ -414,6 +415,43 @@ def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
     return headers
 
 
+def budget_headers(budget: privacy.Budget | None) -> dict[str, str]:
+    """A noised product's privacy budget (ε) on the current table version, after the call."""
+    if budget is None:
+        return {}
+    return {
+        "X-Privacy-Budget-Total": privacy.shown(budget.total),
+        "X-Privacy-Budget-Remaining": privacy.shown(budget.remaining),
+        "X-Privacy-Epsilon-Spent": privacy.shown(budget.charged),
+    }
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# The headers a counted call answers with (OpenAPI), beside the problem or the answer.
+LIMIT_HEADERS: dict[str, Any] = {
+    "X-RateLimit-Limit": _header("calls a minute the key's grants allow"),
+    "X-RateLimit-Remaining": _header("calls left this minute"),
+    "X-RateLimit-Reset": _header("seconds until this minute's window closes"),
+    "X-Quota-Limit": _header("calls a month the key's grants allow"),
+    "X-Quota-Remaining": _header("calls left this month"),
+    "X-Quota-Used": _header("calls answered this month (only answers spend the quota)"),
+    "X-Quota-Refused": _header("calls refused this month (not counted in the quota)"),
+}
+BUDGET_HEADERS: dict[str, Any] = {
+    "X-Privacy-Budget-Total": _header(
+        "noised products: the ε the grant allows on this product per version of its tables"
+    ),
+    "X-Privacy-Budget-Remaining": _header("noised products: the ε left on the current version"),
+    "X-Privacy-Epsilon-Spent": _header(
+        "noised products: the ε this call spent (0 when a query already answered is answered "
+        "again, identically)"
+    ),
+}
+
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details; refusals also carry `reason` (a stable code) and "
@@ -436,34 +474,44 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _responses() -> dict[int | str, dict[str, Any]]:
-    def problem(slug: str, why: str) -> dict[str, Any]:
+def _responses(noised: bool) -> dict[int | str, dict[str, Any]]:
+    """The answers a product's endpoint gives; ``noised``: it spends a privacy budget."""
+    budget = BUDGET_HEADERS if noised else {}
+
+    def problem(slug: str, why: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
             "description": f"{PROBLEM_TYPES[slug].title}: {why}",
             "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+            "headers": headers or {},
         }
 
     return {
         200: {
-            "description": "The computed answer, its grant and its SHA-256. Headers: "
-            "`X-RateLimit-Limit`/`-Remaining`/`-Reset`; `X-Quota-Limit`/`-Remaining`/`-Used` "
-            "(answered calls this month: only answers spend the quota) and `X-Quota-Refused` "
-            "(refused calls this month, not counted in it)"
+            "description": "The computed answer, its grant and its SHA-256",
+            "headers": {**LIMIT_HEADERS, **budget},
         },
         401: problem("unauthenticated", "no key, a wrong, revoked or expired key"),
         403: problem(
             "forbidden",
             "outside the grant's products or purpose, not a zone member, or "
-            "(authorisation-refused) without the subject's authorisation",
+            "(authorisation-refused) without the subject's authorisation, or "
+            "(privacy-budget-spent) a noised product's privacy budget spent on the current "
+            "version of its tables",
+            {**LIMIT_HEADERS, **budget},
         ),
-        404: problem("not-found", "no such product"),
+        404: problem("not-found", "no such product", LIMIT_HEADERS),
         422: problem(
             "validation",
             "the body is not JSON or holds what no call may (nesting deeper than 8, a lone "
             "surrogate or NUL, an integer outside 64 bits), or a parameter is missing or "
             "malformed; `errors` names it",
+            LIMIT_HEADERS,
         ),
-        429: problem("rate-limited", "rate limit or monthly quota used up; see Retry-After"),
+        429: problem(
+            "rate-limited",
+            "rate limit or monthly quota used up; see Retry-After",
+            {**LIMIT_HEADERS, "Retry-After": _header("seconds until a call may succeed")},
+        ),
     }
 
 
@@ -518,7 +566,9 @@ def gateway_router(city: CityChannel) -> APIRouter:
                 "refused (403 `purpose-mismatch` or `authorisation-refused`). 用途须与数据局批准"
                 f"的用途、与本人用证授权中的用途一字不差。{consent}"
             ),
-            responses=_responses(),
+            responses=_responses(
+                product.kind == "aggregate" and product.privacy.epsilon is not None
+            ),
             response_class=JSONResponse,
             openapi_extra={
                 "requestBody": {

@@ -21,6 +21,7 @@ from shuhui.channel.grants import (
     DEFAULT_MONTHLY_QUOTA,
     DEFAULT_RATE_PER_MINUTE,
     MAX_DAYS,
+    MAX_PRIVACY_BUDGET,
     application_history,
     application_products,
     grant_active,
@@ -79,6 +80,18 @@ ShownDays = Annotated[int, WholeNumber, _between(1, 366), _schema(1, 366)]
 RowId = Annotated[int, _between(1, 2**31 - 1), _schema(1, 2**31 - 1)]
 
 
+def _blank_is_none(value: object) -> object:
+    """A form's field left empty: not given."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# ε per noised product and table version; None (or a blank field): the product's default.
+PrivacyBudgetIn = Annotated[
+    Annotated[float, Field(gt=0, le=MAX_PRIVACY_BUDGET, allow_inf_nan=False)] | None,
+    BeforeValidator(_blank_is_none),
+]
+
+
 class DaysIn(BaseModel):
     """How many days of calls a chart covers (usage, dashboard)."""
 
@@ -131,6 +144,11 @@ class ApplicationReviewIn(BaseModel):
     reason: str = Field(default="", max_length=1024)
     rate_per_minute: RatePerMinute = DEFAULT_RATE_PER_MINUTE
     monthly_quota: MonthlyQuota = DEFAULT_MONTHLY_QUOTA
+    privacy_budget: PrivacyBudgetIn = Field(
+        default=None,
+        description="ε the consumer may spend on each noised product per version of its "
+        "tables (隐私预算); omitted: each product's default",
+    )
 
 
 class ResubmitIn(BaseModel):
@@ -233,6 +251,7 @@ def grant_out(g: Grant) -> dict[str, Any]:
         "valid_to": g.valid_to.isoformat(),
         "rate_per_minute": g.rate_per_minute,
         "monthly_quota": g.monthly_quota,
+        "privacy_budget": g.privacy_budget,  # None: each noised product's default
         "status": g.status,
         "active": grant_active(g, utcnow()),
         "revoked_reason": g.revoked_reason,

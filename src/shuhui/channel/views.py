@@ -95,6 +95,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "reason": ("审核意见", "Reason"),
     "rate_per_minute": ("每分钟调用上限", "Calls per minute"),
     "monthly_quota": ("每月调用配额", "Monthly quota"),
+    "privacy_budget": ("隐私预算（ε）", "Privacy budget (ε)"),
     "month": ("账单月份", "Statement month"),
 }
 FORM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -232,14 +233,38 @@ def application_view(city: CityChannel, a: AccessApplication) -> dict[str, Any]:
         "status_title": APPLICATION_STATES[a.status],
         "usage_title": USAGES.get(a.usage, (a.usage, a.usage)),
         "product_names": product_names(city, shown["products"]),
+        "privacy_default": privacy_default(city, shown["products"]),
         "submitted": format_local(a.submitted_at),
         "history_view": history,
         "reviewers": {str(h.get("by")) for h in shown["history"] if h.get("step") != "submitted"},
     }
 
 
+def noised_products(city: CityChannel, codes: list[str]) -> list[Product]:
+    """The products among ``codes`` that add noise and so spend a privacy budget."""
+    found = [city.products.get(code) for code in codes]
+    return [p for p in found if p is not None and p.privacy.epsilon is not None]
+
+
+def privacy_default(city: CityChannel, codes: list[str]) -> str | None:
+    """The budget a reviewer is offered: the largest default of the noised products."""
+    budgets = [p.privacy.budget for p in noised_products(city, codes)]
+    return f"{max(budgets):g}" if budgets else None
+
+
 def grant_view(city: CityChannel, g: Grant, now: datetime) -> dict[str, Any]:
     status = status_of_grant(g, now)
+    budgets = [
+        {
+            "code": p.code,
+            "zh": p.name_zh,
+            "en": p.name_en,
+            "total": f"{p.privacy.budget if g.privacy_budget is None else g.privacy_budget:g}",
+            "per_query": f"{p.privacy.epsilon:g}",
+            "versions_a_month": p.privacy.versions_a_month,
+        }
+        for p in noised_products(city, application_products(g))
+    ]
     return {
         **grant_out(g),
         "consumer_name": g.consumer.name,
@@ -249,6 +274,7 @@ def grant_view(city: CityChannel, g: Grant, now: datetime) -> dict[str, Any]:
         "valid_to_local": format_local(g.valid_to),
         "shown_status": status,
         "status_title": GRANT_SHOWN[status],
+        "privacy_budgets": budgets,  # the console adds what is left on the current versions
     }
 
 

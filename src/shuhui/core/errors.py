@@ -109,6 +109,17 @@ PROBLEM_TYPES = _types(
         "why (revoked, expired, outside the scope, uses exhausted, ...), `chain` and `at_fault` "
         "name the authorisations concerned. The refusal is recorded in the audit ledger.",
     ),
+    ProblemType(
+        "privacy-budget-spent",
+        403,
+        "隐私预算已用完",
+        "Privacy budget spent",
+        "The consumer has spent the privacy budget (ε) its grant allows on this noised data "
+        "product for the current version of its tables: a new query would disclose more than "
+        "the grant allows. Queries already answered are still answered, identically and at no "
+        "cost; a new version of the tables starts a new budget. `privacy_budget` gives the "
+        "total and what is left. The refusal is metered and recorded in the audit ledger.",
+    ),
     ProblemType("not-found", 404, "未找到", "Not found", "No resource at this address."),
     ProblemType(
         "rate-limited",
