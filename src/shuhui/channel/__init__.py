@@ -10,9 +10,10 @@ How it works
   it first (an officer whose department is the product's provider), then the bureau
   (approve, reject, or return for more, with reasons). The bureau's approval creates
   the grant (consumer, products, output fields, purpose, window, rate per minute,
-  monthly quota, privacy budget). An officer sees only the applications made of their department's data
-  (with their purpose and legal basis: the list, `GET /api/v1/channel/applications/{code}`
-  and the review pages; another department's is not found, 404); the bureau sees all.
+  monthly quota, privacy budget). An officer sees only the applications made of their
+  department's data (with their purpose and legal basis: the list,
+  `GET /api/v1/channel/applications/{code}` and the review pages; another department's is
+  not found, 404); the bureau sees all.
 - API keys are `shk_<prefix>_<secret>`: the secret is shown once, stored as SHA-256,
   scoped to some of the consumer's grants, rotatable (the old key stops at once) and
   revocable.
