@@ -441,3 +441,27 @@ def test_a_witness_can_poll_the_newest_checkpoint_with_its_proof(
     assert polling.state()[origin]["size"] == size + 3
     beyond = client.get("/api/v1/ledger/checkpoint", params={"old": size + 4})
     assert beyond.status_code == 422
+
+
+def test_with_the_mirror_rewritten_too_the_checkpoints_bound_the_entry(
+    migrated: Settings, sessions: sessionmaker[Session]
+) -> None:
+    made = publisher(migrated, sessions)
+    before = record(sessions, 4)
+    made.run_once(force=True)
+    size = record(sessions, 6)
+    made.run_once(force=True)
+    rewrite(sessions, size - 2)
+    resign_database(sessions)
+    with sessions() as db:  # the attacker rewrites the leaf hash in leaves.bin as well
+        forged = db.scalar(
+            select(ledger.ENTRIES.c.leaf_hash).where(ledger.ENTRIES.c.seq == size - 2)
+        )
+    assert forged is not None
+    mirror = migrated.data_dir / LEAVES
+    packed = bytearray(mirror.read_bytes())
+    packed[(size - 2) * 32 : (size - 1) * 32] = forged
+    mirror.write_bytes(bytes(packed))
+    found = report(migrated, sessions)
+    assert found.first is not None and found.first.seq == before
+    assert f"第 {before} 至 {size - 1} 条记录之间有记录被改写过" in found.first.text

@@ -37,6 +37,7 @@ from shuhui.trust.crypto import note
 from shuhui.trust.crypto.merkle import MerkleTree, subtree_root
 from shuhui.trust.crypto.sm import SM2PublicKey
 from shuhui.trust.ledger import service as ledger
+from shuhui.trust.ledger.findings import finding_text
 from shuhui.trust.ledger.models import LedgerCheckpoint
 from shuhui.trust.ledger.publish import CHECKPOINTS, HASH_SIZE, LEAVES, read_published
 from shuhui.trust.ledger.witness import STATE_FILE, origin_hash
@@ -82,8 +83,6 @@ def audit(
     witnesses: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    from shuhui.trust.ledger.pages import finding_text
-
     algorithm = ledger.algorithm_of(db)
     tree = MerkleTree(algorithm)
     valid: dict[int, LedgerCheckpoint] = {}
