@@ -751,11 +751,12 @@ def test_a_certificate_use_authorisation_names_an_institution(people: FastAPI) -
     assert response.json()["field"] == "relying_party.kind"
 
 
-def test_a_nul_in_a_username_is_a_wrong_login_not_a_crash(people: FastAPI) -> None:
+def test_a_nul_in_a_username_is_refused_naming_the_field_not_a_crash(people: FastAPI) -> None:
     client = TestClient(people, raise_server_exceptions=False)
     response = client.post("/api/v1/session", json={"username": "ad\x00min", "password": "x"})
-    assert response.status_code == 401
+    assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == "username"
 
 
 def test_a_nul_the_database_refuses_is_bad_input_not_a_crash(people: FastAPI) -> None:

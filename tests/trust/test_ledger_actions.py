@@ -79,7 +79,7 @@ def recorded_actions() -> dict[str, list[str]]:
             where = f"{path.relative_to(SOURCE)}:{node.lineno}"
             if patterns is None:
                 # Not an action at all (a data-core load's source detail), or unreadable.
-                if isinstance(arg, ast.Dict) or "source_detail" in ast.unparse(arg):
+                if isinstance(arg, ast.Dict) or "detail" in ast.unparse(arg):
                     continue
                 out.setdefault(f"<unreadable {ast.unparse(arg)}>", []).append(where)
                 continue
