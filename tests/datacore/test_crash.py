@@ -207,3 +207,17 @@ def test_the_server_recovers_as_it_starts(people_dir: Settings) -> None:
     assert_consistent(people_dir)
     entries = ledger_entries(people_dir.sqlalchemy_url, "data.loaded")
     assert [(e["detail"]["version"], e["actor"]) for e in entries] == [(1, "system"), (2, "system")]
+
+
+def test_data_recover_records_a_version_published_without_its_entry(people_dir: Settings) -> None:
+    data_dir = people_dir.data_dir
+    first = shuhui(data_dir, "data", "recover")
+    assert first.returncode == 0, first.stderr
+    assert "recovered into the audit ledger: people v1" in " ".join(first.stderr.split())
+    assert "数据底座已核对" in first.stdout
+    second = shuhui(data_dir, "data", "recover")
+    assert second.returncode == 0 and "recovered" not in second.stderr
+    (entry,) = ledger_entries(people_dir.sqlalchemy_url, "data.loaded")
+    assert (entry["actor"], entry["detail"]["version"]) == ("system", 1)
+    assert entry["detail"]["source"] == {"label": "fixture"}
+    assert_consistent(people_dir)

@@ -13,6 +13,10 @@ How it works
   channel for the rest. The governance decisions (theme, share type and condition,
   open level and condition, frequency, keywords) are content:
   `content/<city>/catalog-resources.yaml`. A new table version updates the entry.
+- `publishing` records a load's `data.loaded` entries, and recovers what a killed load
+  left (entries missing for served versions, a catalog behind them, staging folders)
+  where the platform starts: `create_served_app`, every loading command, `shuhui data
+  recover`. The steps of a publish and their crash points: `shuhui.datacore`.
 - Search needs no search server. Each process keeps a `SearchIndex` built from the
   operational database; every catalog write bumps `catalog_state.revision` in the same
   transaction, and the next search rebuilds the index — on the spot while a build

@@ -19,6 +19,7 @@ nothing is missing one query of the ledger and one of the catalog are all it cos
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.models import LedgerEntry
 
 __all__ = ["RECOVERED", "SYSTEM", "Recovery", "missing_entries", "record_loaded", "recover"]
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "system"
 # What a recovered entry's detail says of itself.
@@ -192,4 +195,14 @@ def recover(
                 )
                 service.related_by_keywords(db)
                 synced = result.registered + result.updated
-    return Recovery(settled.removed, recorded, synced, core.disagreements())
+    done = Recovery(settled.removed, recorded, synced, core.disagreements())
+    if done.changed:  # the CLI says it in colour; a server's log says it here
+        log.info(
+            "recovered a killed publish: removed %d leftovers, recorded %s, catalog synced %s",
+            len(done.removed),
+            ", ".join(recorded) or "nothing",
+            ", ".join(synced) or "nothing",
+        )
+    for problem in done.disagreements:
+        log.error("data and truth disagree: %s", problem)
+    return done

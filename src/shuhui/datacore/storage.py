@@ -290,10 +290,16 @@ class Storage:
         folder = self.table_dir(name)
         folder.mkdir(parents=True, exist_ok=True)
         self.clean_staging(name)
-        fd = _claim(folder / f"{STAGING}{token}.lock", f"{os.getpid()}\n")
-        path = folder / f"{STAGING}{token}"
-        path.mkdir()
-        return path, fd
+        for attempt in range(3):
+            stem = f"{STAGING}{token}{attempt or ''}"
+            try:
+                fd = _claim(folder / f"{stem}.lock", f"{os.getpid()}\n")
+            except FileExistsError:
+                continue  # lost the lock file to a cleaner (see _claim): another name
+            path = folder / stem
+            path.mkdir()
+            return path, fd
+        raise FileExistsError(folder / f"{STAGING}{token}")
 
     def clean_staging(self, name: str) -> list[Path]:
         """Removes the staging folders (and their sort and spill folders) of loads whose owner
@@ -307,8 +313,8 @@ class Storage:
             if fd is None:
                 continue
             try:
-                token = lock.name[len(STAGING) : -len(".lock")]
-                for stale in folder.glob(f"{STAGING}{token}*"):
+                stem = lock.name[: -len(".lock")]
+                for stale in (folder / stem, folder / f"{stem}.sort", folder / f"{stem}.spill"):
                     if stale.is_dir():
                         shutil.rmtree(stale, ignore_errors=True)
                         removed.append(stale)
