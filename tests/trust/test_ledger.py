@@ -25,7 +25,7 @@ from shuhui.trust.crypto.canonical import canonical_json
 from shuhui.trust.crypto.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
-from tests.fixtures import DEMO_ACCOUNTS, login
+from tests.fixtures import DEMO_ENTRIES, login
 
 NEW_USER = {
     "username": "audit.me",
@@ -41,8 +41,8 @@ def b(text_: str) -> bytes:
 
 def test_a_fresh_instance_has_entries_and_a_signed_checkpoint(client: TestClient) -> None:
     cp = client.get("/api/v1/ledger/checkpoint").json()
-    # The demo accounts were created by `shuhui demo`, and said so.
-    accounts = len(DEMO_ACCOUNTS)
+    # The demo accounts were created (and bound) by `shuhui demo`, and said so.
+    accounts = DEMO_ENTRIES
     assert cp["tree_size"] == accounts
     assert cp["algorithm"] == "sm3"
     assert cp["note"].splitlines()[:3] == ["shuhui audit ledger", "sm3", str(accounts)]
@@ -52,7 +52,12 @@ def test_anyone_can_recompute_the_root_from_the_entries(client: TestClient) -> N
     login(client, "admin")
     cp = client.get("/api/v1/ledger/checkpoint").json()
     entries = client.get("/api/v1/ledger/entries", params={"start": 0, "end": 100}).json()
-    assert [e["entry"]["action"] for e in entries] == ["account.created"] * len(DEMO_ACCOUNTS)
+    assert len(entries) == DEMO_ENTRIES
+    assert {e["entry"]["action"] for e in entries} == {
+        "account.created",
+        "account.binding_requested",
+        "account.binding_approved",
+    }
     leaves = [b(e["leaf"]) for e in entries]
     for e, leaf in zip(entries, leaves, strict=True):
         assert canonical_json(e["entry"]) == leaf  # the bytes are the canonical JSON
@@ -70,7 +75,7 @@ def test_admin_acts_are_recorded_with_who_did_them(client: TestClient) -> None:
     login(client, "admin")
     assert client.post("/api/v1/admin/users", json=NEW_USER).status_code == 201
     client.put("/api/v1/admin/users/audit.me/roles", json={"roles": ["data_operator"]})
-    n = len(DEMO_ACCOUNTS)
+    n = DEMO_ENTRIES
     entries = client.get("/api/v1/ledger/entries", params={"start": n, "end": n + 2}).json()
     created, changed = (e["entry"] for e in entries)
     assert (created["actor"], created["action"], created["subject"]) == (
@@ -125,7 +130,7 @@ def test_inclusion_and_consistency_proofs_verify(client: TestClient) -> None:
 
 
 def test_proof_requests_outside_the_tree_are_problems(client: TestClient) -> None:
-    n = len(DEMO_ACCOUNTS)
+    n = DEMO_ENTRIES
     bad = client.get("/api/v1/ledger/proof/inclusion", params={"index": n, "tree_size": n})
     assert bad.status_code == 422
     assert bad.json()["field"] == "index"
@@ -162,7 +167,7 @@ def test_audit_verify_names_the_first_altered_entry(client: TestClient, app: Fas
     client.get("/api/v1/ledger/checkpoint")  # sign a checkpoint over the demo accounts' entries
     intact = audit_verify(settings)
     assert intact.returncode == 0, intact.stderr
-    assert f"ledger intact: {len(DEMO_ACCOUNTS)} entries" in intact.stderr
+    assert f"ledger intact: {DEMO_ENTRIES} entries" in intact.stderr
     with transaction(app.state.session_factory) as db:
         db.execute(text("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 3"))
     altered = audit_verify(settings)
@@ -186,7 +191,7 @@ def test_audit_verify_catches_rewritten_bytes(client: TestClient, app: FastAPI) 
         )
     altered = audit_verify(settings)
     assert altered.returncode == 1
-    size = len(DEMO_ACCOUNTS)
+    size = DEMO_ENTRIES
     assert f"checkpoint at size {size}: root does not match entries" in altered.stderr
 
 
@@ -205,7 +210,7 @@ def test_two_signers_of_the_same_size_agree_on_one_checkpoint(
         second = ledger.make_checkpoint(db, ledger.TreeCache().synced(db), key)
         assert (second.tree_size, second.signature) == (first.tree_size, first.signature)
         # The session is still usable after the refused insert.
-        assert ledger.committed_size(db) == len(DEMO_ACCOUNTS)
+        assert ledger.committed_size(db) == DEMO_ENTRIES
 
 
 def test_sha256_is_selectable_while_the_ledger_is_empty(tmp_path: Path) -> None:
