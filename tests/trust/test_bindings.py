@@ -141,6 +141,22 @@ def test_a_rejected_binding_leaves_the_account_as_it_was(app: FastAPI) -> None:
     ).status_code in (404, 422)
 
 
+def test_an_id_already_bound_or_requested_makes_no_account(app: FastAPI) -> None:
+    admin = TestClient(app)
+    token = login(admin, "admin")
+    taken = {**NEW_ACCOUNT, "citizen_id": "370202199003151233"}  # the demo citizen's
+    assert admin.post("/api/v1/admin/users", json=taken).status_code == 409
+    page = admin.post("/admin/users", data={**taken, "csrf_token": token}, headers=HTML)
+    assert page.status_code == 409 and "已绑定其他账户" in page.text
+    assert admin.post("/api/v1/admin/users", json=NEW_ACCOUNT).status_code == 201
+    rival = {**NEW_ACCOUNT, "username": "li.si"}  # the same ID, still pending for wang.wu
+    page = admin.post("/admin/users", data={**rival, "csrf_token": token}, headers=HTML)
+    assert page.status_code == 409 and "已有待批准的申请" in page.text
+    with transaction(app.state.session_factory) as db:
+        assert db.scalar(select(User.id).where(User.username == "li.si")) is None
+    assert entries(app, "account.created", "user:li.si") == []
+
+
 def test_nobody_approves_a_binding_to_their_own_account(app: FastAPI) -> None:
     asked = as_user(app, "admin").post(
         "/api/v1/admin/users/registrar/bindings", json={"citizen_id": PERSON}

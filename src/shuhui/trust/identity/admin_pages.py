@@ -108,11 +108,13 @@ def users_create(
         )
         user = service.create_user(db, data, actor=admin.username)
     except ValidationError as exc:
+        db.rollback()
         errors: dict[str, str] = {
             str(e["loc"][0]) if e["loc"] else "form": forms.reason_of(e) for e in exc.errors()
         }
         return _users_page(request, db, form=form, errors=errors, status=422)
     except Problem as exc:
+        db.rollback()  # nothing half-made stays
         return _users_page(
             request,
             db,

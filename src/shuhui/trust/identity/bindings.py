@@ -74,10 +74,22 @@ def count_to_decide(db: Session, user: User) -> int:
     return int(db.scalar(query) or 0)
 
 
-def _taken(db: Session, user: User, citizen_id: str | None) -> None:
+def check_free(db: Session, citizen_id: str | None) -> None:
+    """Refuses a citizen ID another account holds or a pending request names (checked before
+    an account is made for it, so that a refusal leaves nothing behind)."""
     if citizen_id is None:
         return
-    other = db.scalar(select(User.id).where(User.citizen_id == citizen_id, User.id != user.id))
+    _taken(db, None, citizen_id)
+    _rival(db, citizen_id)
+
+
+def _taken(db: Session, user: User | None, citizen_id: str | None) -> None:
+    if citizen_id is None:
+        return
+    query = select(User.id).where(User.citizen_id == citizen_id)
+    if user is not None:
+        query = query.where(User.id != user.id)
+    other = db.scalar(query)
     if other is not None:
         raise Problem(
             "conflict",
@@ -120,20 +132,7 @@ def request(
             detail="该账户已有待批准的绑定申请",
             errors=[FieldError("citizen_id", Text("已有待批准的申请", "a request is pending"))],
         )
-    if citizen_id is not None:
-        rival = db.scalar(
-            select(BindingRequest.id).where(
-                BindingRequest.status == PENDING, BindingRequest.citizen_id == citizen_id
-            )
-        )
-        if rival is not None:
-            raise Problem(
-                "conflict",
-                detail="已有把该身份证号绑定到其他账户的申请在等待批准",
-                errors=[
-                    FieldError("citizen_id", Text("已有待批准的申请", "another request is pending"))
-                ],
-            )
+    _rival(db, citizen_id)
     row = BindingRequest(
         user_id=user.id,
         citizen_id=citizen_id,
@@ -152,6 +151,24 @@ def request(
         detail=_detail(row),
     )
     return row
+
+
+def _rival(db: Session, citizen_id: str | None) -> None:
+    if citizen_id is None:
+        return
+    rival = db.scalar(
+        select(BindingRequest.id).where(
+            BindingRequest.status == PENDING, BindingRequest.citizen_id == citizen_id
+        )
+    )
+    if rival is not None:
+        raise Problem(
+            "conflict",
+            detail="已有把该身份证号绑定到其他账户的申请在等待批准",
+            errors=[
+                FieldError("citizen_id", Text("已有待批准的申请", "another request is pending"))
+            ],
+        )
 
 
 def _detail(row: BindingRequest) -> dict[str, JsonValue]:

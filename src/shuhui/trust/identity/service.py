@@ -147,6 +147,7 @@ def create_user(
             detail=f"用户名 {data.username} 已存在",
             errors=[FieldError("username", Text("已被占用", "already taken"))],
         )
+    bindings.check_free(db, data.citizen_id)  # before anything is written
     user = User(
         username=data.username,
         display_name=data.display_name,
