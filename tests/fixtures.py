@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
 from xdist.remote import Producer
 from xdist.scheduler import LoadGroupScheduling
 from xdist.scheduler.protocol import Scheduling
@@ -44,8 +45,11 @@ from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
 from shuhui.synth import CityConfig
 from shuhui.synth.cli import build_city
+from shuhui.trust.identity import bindings
 from shuhui.trust.identity import service as identity_service
 from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.schemas import UserCreate
 
 # The platform hashes passwords with argon2id at about 0.1 s a hash, on purpose; the suite logs
 # in some thousands of times and checks who may log in, not the work factor (which
@@ -59,6 +63,11 @@ BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 CITY = CityConfig(residents=1_500, seed=7, chunk=1_500)
 # The demo accounts of the repository's city, as the test apps create them.
 DEMO_ACCOUNTS = demo_accounts(DEFAULT_CONTENT_DIR / "qingdao")
+# The ledger entries creating them writes: each account's creation, and for each account the
+# content gives an ID, the binding's request (the demo admin) and approval (the identity reviewer).
+DEMO_ENTRIES = len(DEMO_ACCOUNTS) + 2 * sum(
+    1 for a in DEMO_ACCOUNTS if a.citizen_id or a.credit_code
+)
 # The folders of a data directory that build_city writes.
 CITY_FOLDERS = ("datacore", "truth")
 
@@ -419,6 +428,19 @@ def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> s
     token = response.headers["x-csrf-token"]
     client.headers["x-csrf-token"] = token
     return token
+
+
+def add_account(db: Session, data: UserCreate) -> User:
+    """An account as its holder would have it: created by the demo admin, any citizen ID or
+    credit code bound the only way there is (the demo admin requests, the demo identity
+    reviewer approves), and its password counted as the holder's own, so it may sign."""
+    user = identity_service.create_user(db, data, actor="admin", password_by_holder=True)
+    pending = bindings.pending_of(db, user)
+    if pending is not None:
+        reviewer = identity_service.get_user_by_username(db, "registrar")
+        assert reviewer is not None, "the demo identity reviewer is missing"
+        bindings.approve(db, pending, approver=reviewer)
+    return user
 
 
 def as_user(app: FastAPI, username: str) -> TestClient:

@@ -163,7 +163,10 @@ def test_admin_creates_account_that_can_log_in(client: TestClient) -> None:
     login(client, "admin")
     response = client.post("/api/v1/admin/users", json=NEW_USER)
     assert response.status_code == 201, response.text
-    assert response.json()["citizen_id"] == NEW_USER["citizen_id"]
+    # The citizen ID is requested, not bound: a second admin or identity reviewer approves it.
+    created = response.json()
+    assert created["citizen_id"] is None and created["password_by_holder"] is False
+    assert created["pending_binding"]["citizen_id"] == NEW_USER["citizen_id"]
     listed = [u["username"] for u in client.get("/api/v1/admin/users").json()]
     assert "wang.wu" in listed
 

@@ -48,7 +48,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(seal_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(rules_cli.app, name="rules")
-app.add_typer(users_cli.app, name="users")
+app.add_typer(users_cli.app, name="users", callback=lambda: _watch_passwords())
 
 
 class CitySpecs(Mapping[str, "TableSpec"]):
@@ -85,6 +85,13 @@ def _checkpoint_ledger() -> None:
     setup = sys.modules.get("shuhui.trust.ledger.setup")  # not imported: nothing was readied
     if setup is not None:
         setup.checkpoint_readied()
+
+
+def _watch_passwords() -> None:
+    """Before a ``shuhui users`` command: a password the operator sets revokes the person's
+    platform-held signing key (``trust.authorisations.keys`` registers that with identity when
+    loaded, which nothing else in these commands would do; identity cannot import it)."""
+    import shuhui.trust.authorisations.keys  # noqa: F401
 
 
 console = new_console(stderr=True)

@@ -19,8 +19,7 @@ from shuhui.core.db import transaction
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
-from shuhui.trust.identity.service import create_user
-from tests.fixtures import as_user, csrf_from, login
+from tests.fixtures import add_account, as_user, csrf_from, login
 
 HOLDER = "11370200MA69M3DT40"  # 青岛市大数据发展管理局 (content/qingdao/departments.yaml)
 ENTERPRISE_CODE = "91370202MA3C4D5E6T"  # the demo enterprise's own credit code
@@ -43,7 +42,7 @@ def registry(catalogued: FastAPI) -> FastAPI:
             ),
             ("rival", "青岛示范竞品有限公司", Role.enterprise, None, OTHER_CODE),
         ):
-            create_user(
+            add_account(
                 db,
                 UserCreate(
                     username=username,
@@ -53,7 +52,6 @@ def registry(catalogued: FastAPI) -> FastAPI:
                     department=department,
                     credit_code=code,
                 ),
-                actor="test",
             )
     return catalogued
 

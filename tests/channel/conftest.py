@@ -14,8 +14,7 @@ from shuhui.core.db import transaction
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
-from shuhui.trust.identity.service import create_user
-from tests.fixtures import as_user
+from tests.fixtures import add_account, as_user
 
 INSURER = "91370200MA3R7B9K1L"
 BANK = "9137021460181590X0"
@@ -120,7 +119,7 @@ def channel(city: FastAPI) -> Iterator[Channel]:
     app = city
     patient_id = patient_of(app)
     with transaction(app.state.session_factory) as db:
-        create_user(
+        add_account(
             db,
             UserCreate(
                 username="patient",
@@ -129,7 +128,6 @@ def channel(city: FastAPI) -> Iterator[Channel]:
                 roles=[Role.citizen],
                 citizen_id=patient_id,
             ),
-            actor="test",
         )
     bureau = as_user(app, "operator")
     insurer = as_user(app, "insurer")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from shuhui.trust.authorisations.service import entries_about
 from tests.channel.conftest import PURPOSE, Channel, grant_for, register
-from tests.fixtures import as_user
+from tests.fixtures import add_account, as_user
 
 UNDERWRITING = "/api/v1/channel/products/underwriting-health-check"
 
@@ -236,10 +236,9 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
     from shuhui.trust.identity.demo import DEMO_PASSWORD
     from shuhui.trust.identity.roles import Role
     from shuhui.trust.identity.schemas import UserCreate
-    from shuhui.trust.identity.service import create_user
 
     with transaction(ch.app.state.session_factory) as db:
-        create_user(
+        add_account(
             db,
             UserCreate(
                 username="institute",
@@ -248,7 +247,6 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
                 roles=[Role.consumer],
                 credit_code="12370200MB12345671",
             ),
-            actor="test",
         )
     institute = as_user(ch.app, "institute")
     register(institute, "青岛市社会科学院", "research", "public", ch.bureau)

@@ -13,14 +13,13 @@ from shuhui.core.db import transaction
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
-from shuhui.trust.identity.service import create_user
-from tests.fixtures import as_user
+from tests.fixtures import add_account, as_user
 
 
 def resident(app: FastAPI, username: str, citizen_id: str) -> TestClient:
     """A citizen account for a resident of the synthetic city, logged in."""
     with transaction(app.state.session_factory) as db:
-        create_user(
+        add_account(
             db,
             UserCreate(
                 username=username,
@@ -29,7 +28,6 @@ def resident(app: FastAPI, username: str, citizen_id: str) -> TestClient:
                 roles=[Role.citizen],
                 citizen_id=citizen_id,
             ),
-            actor="test",
         )
     return as_user(app, username)
 

@@ -15,9 +15,8 @@ from shuhui.programs.models import BenefitGrant, Candidate, OutboxMessage
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
-from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry
-from tests.fixtures import as_user
+from tests.fixtures import add_account, as_user
 from tests.programs.conftest import City, resident
 
 ELDERLY = "elderly-allowance"
@@ -299,7 +298,7 @@ def test_an_enterprise_policy_reaches_the_enterprise(city: City) -> None:
         f"/api/v1/programs/campaigns/{made.json()['code']}/confirm", json={"ids": [target["id"]]}
     )
     with transaction(city.app.state.session_factory) as db:
-        create_user(
+        add_account(
             db,
             UserCreate(
                 username="firm",
@@ -308,7 +307,6 @@ def test_an_enterprise_policy_reaches_the_enterprise(city: City) -> None:
                 roles=[Role.enterprise],
                 credit_code=target["subject"],
             ),
-            actor="test",
         )
     firm = as_user(city.app, "firm")
     (offer,) = firm.get("/api/v1/programs/offers").json()

@@ -29,9 +29,8 @@ from shuhui.trust.authorisations import service as authz
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
-from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry
-from tests.fixtures import as_user
+from tests.fixtures import add_account, as_user
 
 CITIZEN_ID = "370202199003151233"  # the demo account "citizen"
 AGENT_ID = "370212193805117155"
@@ -49,7 +48,7 @@ def people(app: FastAPI) -> FastAPI:
             ("agent", "李代办", AGENT_ID),
             ("subagent", "王转办", SUBAGENT_ID),
         ):
-            create_user(
+            add_account(
                 db,
                 UserCreate(
                     username=username,
@@ -58,7 +57,6 @@ def people(app: FastAPI) -> FastAPI:
                     roles=[Role.citizen],
                     citizen_id=cid,
                 ),
-                actor="test",
             )
     return app
 
@@ -603,7 +601,7 @@ def test_an_enterprise_grants_only_through_its_registered_legal_representative(
     )
     with transaction(people.state.session_factory) as db:
         for username, cid in (("boss", rep), ("clerk", "37028519410206730X")):
-            create_user(
+            add_account(
                 db,
                 UserCreate(
                     username=username,
@@ -613,7 +611,6 @@ def test_an_enterprise_grants_only_through_its_registered_legal_representative(
                     citizen_id=cid,
                     credit_code=credit_code,
                 ),
-                actor="test",
             )
     body = {
         "grantor": "enterprise",

@@ -27,7 +27,7 @@ from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.audit import FILE
 from shuhui.trust.ledger.publish import Publisher
-from tests.fixtures import DEMO_ACCOUNTS, login
+from tests.fixtures import DEMO_ENTRIES, login
 
 NEW_USER = {
     "username": "audit.me",
@@ -43,8 +43,8 @@ def b(text_: str) -> bytes:
 
 def test_a_fresh_instance_has_entries_and_a_signed_checkpoint(client: TestClient) -> None:
     cp = client.get("/api/v1/ledger/checkpoint").json()
-    # The demo accounts were created by `shuhui demo`, and said so.
-    accounts = len(DEMO_ACCOUNTS)
+    # The demo accounts were created (and bound) by `shuhui demo`, and said so.
+    accounts = DEMO_ENTRIES
     assert cp["tree_size"] == accounts
     assert cp["algorithm"] == "sm3"
     # A C2SP checkpoint: origin (naming the hash), size, root; signed by the platform at start-up.
@@ -56,7 +56,12 @@ def test_anyone_can_recompute_the_root_from_the_entries(client: TestClient) -> N
     login(client, "admin")
     cp = client.get("/api/v1/ledger/checkpoint").json()
     entries = client.get("/api/v1/ledger/entries", params={"start": 0, "end": 100}).json()
-    assert [e["entry"]["action"] for e in entries] == ["account.created"] * len(DEMO_ACCOUNTS)
+    assert len(entries) == DEMO_ENTRIES
+    assert {e["entry"]["action"] for e in entries} == {
+        "account.created",
+        "account.binding_requested",
+        "account.binding_approved",
+    }
     leaves = [b(e["leaf"]) for e in entries]
     for e, leaf in zip(entries, leaves, strict=True):
         assert canonical_json(e["entry"]) == leaf  # the bytes are the canonical JSON
@@ -74,7 +79,7 @@ def test_admin_acts_are_recorded_with_who_did_them(client: TestClient) -> None:
     login(client, "admin")
     assert client.post("/api/v1/admin/users", json=NEW_USER).status_code == 201
     client.put("/api/v1/admin/users/audit.me/roles", json={"roles": ["data_operator"]})
-    n = len(DEMO_ACCOUNTS)
+    n = DEMO_ENTRIES
     entries = client.get("/api/v1/ledger/entries", params={"start": n, "end": n + 2}).json()
     created, changed = (e["entry"] for e in entries)
     assert (created["actor"], created["action"], created["subject"]) == (
@@ -132,7 +137,7 @@ def test_inclusion_and_consistency_proofs_verify(client: TestClient, app: FastAP
 
 
 def test_proof_requests_outside_the_tree_are_problems(client: TestClient) -> None:
-    n = len(DEMO_ACCOUNTS)
+    n = DEMO_ENTRIES
     bad = client.get("/api/v1/ledger/proof/inclusion", params={"index": n, "tree_size": n})
     assert bad.status_code == 422
     assert bad.json()["field"] == "index"
@@ -179,7 +184,7 @@ def test_audit_verify_names_the_first_altered_entry(client: TestClient, app: Fas
     client.get("/api/v1/ledger/checkpoint")  # sign a checkpoint over the demo accounts' entries
     intact = audit_verify(settings)
     assert intact.returncode == 0, intact.stderr
-    assert f"账本完好：共 {len(DEMO_ACCOUNTS)} 条记录" in intact.stderr
+    assert f"账本完好：共 {DEMO_ENTRIES} 条记录" in intact.stderr
     with transaction(app.state.session_factory) as db:
         db.execute(text("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 3"))
     altered = audit_verify(settings)
@@ -203,7 +208,7 @@ def test_audit_verify_catches_rewritten_bytes(client: TestClient, app: FastAPI) 
         )
     altered = audit_verify(settings)
     assert altered.returncode == 1
-    size = len(DEMO_ACCOUNTS)
+    size = DEMO_ENTRIES
     assert f"覆盖前 {size} 条的检查点：根哈希与现存记录算出的不一致" in altered.stderr
     # The published copy names the entry: its leaf hash is kept in the leaves mirror.
     assert f"{FILE}的检查点（前 {size} 条）与现存记录算出的根哈希不同" in altered.stderr
@@ -225,7 +230,7 @@ def test_two_signers_of_the_same_size_agree_on_one_checkpoint(
         second = ledger.make_checkpoint(db, ledger.TreeCache().synced(db), key)
         assert (second.tree_size, second.signature) == (first.tree_size, first.signature)
         # The session is still usable after the refused insert.
-        assert ledger.committed_size(db) == len(DEMO_ACCOUNTS)
+        assert ledger.committed_size(db) == DEMO_ENTRIES
 
 
 def test_sha256_is_selectable_while_the_ledger_is_empty(tmp_path: Path) -> None:

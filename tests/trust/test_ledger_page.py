@@ -18,7 +18,7 @@ from shuhui.trust.ledger import pages as ledger_pages
 from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.actions import ACTION_NAMES
 from shuhui.trust.ledger.models import LedgerEntry
-from tests.fixtures import DEMO_ACCOUNTS, as_user, csrf_from
+from tests.fixtures import DEMO_ENTRIES, as_user, csrf_from
 
 HTML = {"accept": "text/html"}
 JSON = {"accept": "application/json"}
@@ -77,8 +77,8 @@ def test_admin_sees_the_counts_of_entries_made_through_services(app: FastAPI) ->
     page = admin.get("/admin/ledger", headers=HTML)
     assert page.status_code == 200
     before, unchecked = count(page.text, "total"), count(page.text, "unchecked")
-    # A fresh instance: one account.created per demo account (logging in records nothing).
-    assert before == len(DEMO_ACCOUNTS) and unchecked == before
+    # A fresh instance: the demo accounts' creation and bindings (logging in records nothing).
+    assert before == DEMO_ENTRIES and unchecked == before
     assert "还没有签署过检查点" in fact(page.text, "latest")
     add_accounts(app, "ledger.one", "ledger.two")
     after = admin.get("/admin/ledger", headers=HTML).text
@@ -123,7 +123,7 @@ def test_verify_reports_an_intact_ledger_and_names_an_altered_entry(app: FastAPI
     admin = as_user(app, "admin")
     sign(admin)
     page = verify(admin)
-    total = len(DEMO_ACCOUNTS)
+    total = DEMO_ENTRIES
     assert f"账本完好：{total} 条记录逐条核对无误，1 个检查点的签名和根哈希都核验通过" in page
     assert 'id="verify-altered"' not in page
     with transaction(app.state.session_factory) as db:
@@ -153,7 +153,7 @@ def test_entries_name_actions_and_actors_and_mask_people(app: FastAPI) -> None:
         ledger.record(db, "system", "some.future_action", purpose="counter check")
     page = as_user(app, "admin").get("/admin/ledger", headers=HTML).text
     rows = dict(re.findall(r'<tr data-seq="(\d+)">(.*?)</tr>', page, re.S))
-    first = len(DEMO_ACCOUNTS)
+    first = DEMO_ENTRIES
     checked, answered, loaded, future = (rows[str(first + i)] for i in range(4))
     assert "人社局 李科员" in checked and "工作人员核查委托" in checked
     assert "<code>370202********1233</code>" in checked and CITIZEN_ID not in page

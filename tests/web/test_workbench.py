@@ -50,7 +50,10 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         "/hrss/campaigns",
     ),
     "bank": ({"channel.register"}, "/channel"),
-    "admin": ({"identity.locked", "identity.users", "ledger.unchecked"}, "/admin/users"),
+    "admin": (
+        {"identity.locked", "identity.users", "ledger.unchecked", "identity.bindings"},
+        "/admin/users",
+    ),
 }
 
 

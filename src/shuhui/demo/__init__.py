@@ -7,9 +7,11 @@ accounts' ``demo_city`` in ``content/<city>/demo-accounts.yaml`` says:
 - ``{offer: <policy>}`` (the citizen, the enterprise): the account becomes the member of the
   city eligible for the policy on the day with the lowest ID (a Qingdao-born resident first; a
   live enterprise acting through its registered legal representative) that is no other
-  account's, and takes their name; the policy's campaign is run by the demo officer of the
-  implementing department, over the whole city (its other candidates are that officer's work),
-  and that member is confirmed, so the offer waits in 为我推荐的政策.
+  account's, and takes their name (the ID bound as every binding is: the demo admin requests
+  it, the demo identity reviewer approves, both in the ledger); the policy's campaign is run
+  by the demo officer of the implementing department, over the whole city (its other
+  candidates are that officer's work), and that member is confirmed, so the offer waits in
+  为我推荐的政策.
 - ``{grant: <product>}`` (the bank): the institution is registered as a data consumer, joins the
   product's zone (a data-bureau operator approves), applies for the product, and the providing
   department's officer and the operator approve: its console holds a grant to issue a key for.

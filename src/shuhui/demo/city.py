@@ -22,7 +22,7 @@ from shuhui.programs import recipients
 from shuhui.programs import service as programs
 from shuhui.rules import service as rules_service
 from shuhui.rules.language import Rule
-from shuhui.trust.identity.demo import DemoAccount, bind_demo_account
+from shuhui.trust.identity.demo import DemoAccount, bind_demo_account, demo_staff
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.service import get_user_by_username, list_users
@@ -148,6 +148,7 @@ def _offer(
         user.username,
         name=name,
         actor=actor,
+        staff=demo_staff(db, accounts),
         citizen_id=citizen_id,
         credit_code=None if person else key,
     )

@@ -71,9 +71,11 @@ SHORTCUTS: dict[Role, tuple[Shortcut, ...]] = {
     ),
     Role.admin: (
         _s("账户管理", "Accounts", "/admin/users"),
+        _s("身份绑定审批", "Identity bindings", "/admin/bindings"),
         _s("数据目录", "Data catalog", "/catalog"),
         _s("接口文档", "API docs", "/docs"),
     ),
+    Role.identity_reviewer: (_s("身份绑定审批", "Identity bindings", "/admin/bindings"),),
 }
 
 

@@ -28,6 +28,16 @@ How it works
   same word for word. Drafting a certificate-use authorisation for a relying party that holds
   channel grants refuses any purpose but one of those approved (page and API); the page
   offers them as a choice. The web app binds `purposes.ApprovedPurposes` to the channel.
+- Signatures no administrator can make: signing (and registering one's own key) is refused,
+  with a ledger entry (``<kind>.sign_refused``, ``key.refused``) and the problem 请先自行设置密码…,
+  while the account's password is one someone else set (``identity``: ``password_by_holder``):
+  an admin who created the account or reset its password knows it. A reset revokes the person's
+  platform-held key at once (``keys``); authorisations signed before stay valid (a signature
+  is checked against its key's revocation time), and a new key is issued at the first signature
+  after the person has set their own password. Binding the citizen ID to an account takes a
+  second person (``identity.bindings``). What remains: an admin who resets a password and then
+  completes the forced change themself is indistinguishable from the person (the ledger shows
+  the reset and the change; the person finds their password no longer works).
 - A refusal is a ledger entry too: `record_use` writes it in the request's
   transaction, and the route returns (not raises) the 403
   `/problems/authorisation-refused` with `reason`, `chain` and `at_fault`, so the

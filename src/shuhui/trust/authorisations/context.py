@@ -28,6 +28,7 @@ from shuhui.trust.identity import service as identity
 from shuhui.trust.identity.deps import require_role
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
+from shuhui.trust.ledger import service as ledger
 
 Officer = Annotated[User, Depends(require_role(Role.officer))]
 
@@ -157,8 +158,44 @@ def create_cert_use(request: Request, db: Session, user: User, body: CertUseIn) 
     )
 
 
+class RecordedRefusal(Problem):
+    """A refusal already written to the ledger: the route answers it (so the request's commit
+    keeps the entry) instead of raising it."""
+
+
+# Why an account whose password someone else chose may not sign (the page and API say it).
+OWN_PASSWORD_FIRST = Text(
+    "请先自行设置密码，再签署授权：当前密码是管理员设置的，为防止他人冒用您的身份签署，"
+    "在您本人修改密码之前不能签署（修改密码：/account/password）",
+    "Set your own password first: the current one was set by an administrator, so nobody "
+    "but you can sign in your name only after you change it (/account/password)",
+)
+
+
+def own_password_first(db: Session, user: User, kind: str | None, subject: str, code: str) -> None:
+    """Refuses, and records, a signature of an authorisation of ``kind`` (or, with None, a key
+    registration) by an account whose password someone else set: that someone knows it
+    (``trust.identity``: ``password_by_holder``)."""
+    if user.password_by_holder:
+        return
+    ledger.record(
+        db,
+        user.username,
+        f"{kind}.sign_refused" if kind else "key.refused",
+        subject=subject,
+        grant=code or None,
+        detail={"reason": "password set by someone other than the holder"},
+    )
+    raise RecordedRefusal(
+        "forbidden", detail=OWN_PASSWORD_FIRST, errors=[FieldError("password", OWN_PASSWORD_FIRST)]
+    )
+
+
 def sign(request: Request, db: Session, user: User, code: str, body: SignIn) -> Authorisation:
     signer = signatory_of(user)
+    a = authz.get_or_404(db, code)
+    if a.signatory_id == signer:  # anyone else is refused by the service, as not the signatory
+        own_password_first(db, user, a.kind, a.principal_id, a.code)
     if (body.password is None) == (body.signature_base64 is None):
         raise Problem(
             "validation",

@@ -1,6 +1,13 @@
 """Personal signing keys: a platform-held key (云签名, its private half a key file in
 ``<data dir>/keys/people/``) or a key the person holds (the platform knows the public half).
-A person has one active key at a time; issuing, registering and replacing keys are in the ledger."""
+A person has one active key at a time; issuing, registering and replacing keys are in the ledger.
+
+When someone other than the holder sets an account's password (an admin's reset, the operator's
+``shuhui users passwd``), the person's platform-held key is revoked at once, in that transaction
+(identity calls :func:`_password_set_by_someone_else`, registered below): whoever set the
+password could otherwise sign with it. What was signed before stays valid (a signature is
+checked against the key's revocation time). A new key is issued at the next signature after
+the person has set their own password (``context.sign`` refuses until then)."""
 
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ from shuhui.core.i18n import Text
 from shuhui.trust.authorisations.models import PersonalKey
 from shuhui.trust.crypto import keystore
 from shuhui.trust.crypto.sm import SM2PrivateKey, SM2PublicKey
+from shuhui.trust.identity import service as identity
+from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
 
 PERSONAL_KEYS: Final = cast(Table, PersonalKey.__table__)
@@ -119,3 +128,39 @@ def register_holder_key(
             ],
         )
     return _new_key(db, citizen_id, public, "holder", actor=actor)
+
+
+def revoke_platform_keys(db: Session, citizen_id: str, *, actor: str, reason: str) -> int:
+    """Revokes the person's active platform-held key (a key they hold themself stays: nobody
+    else has its private half). Returns how many were revoked."""
+    now = utcnow()
+    revoked = 0
+    for key in db.scalars(
+        select(PersonalKey).where(
+            PersonalKey.citizen_id == citizen_id,
+            PersonalKey.revoked_at.is_(None),
+            PersonalKey.custody == "platform",
+        )
+    ):
+        key.revoked_at = now
+        revoked += 1
+        ledger.record(
+            db,
+            actor,
+            "key.revoked",
+            subject=citizen_id,
+            purpose="password set by someone other than the holder",
+            detail={"key_id": key.key_id, "custody": key.custody, "reason": reason},
+        )
+    db.flush()
+    return revoked
+
+
+def _password_set_by_someone_else(db: Session, user: User, actor: str) -> None:
+    if user.citizen_id:
+        revoke_platform_keys(
+            db, user.citizen_id, actor=actor, reason=f"password of {user.username} set by {actor}"
+        )
+
+
+identity.on_password_set_for("authorisations.keys", _password_set_by_someone_else)

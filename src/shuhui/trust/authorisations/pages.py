@@ -276,6 +276,7 @@ def detail(request: Request, db: DB, user: CurrentUser, code: str) -> Response:
             "events": authz.events(db, codes),
             "signature_problem": authz.signature_problem(db, a),
             "can_sign": a.status == "pending" and user.citizen_id == a.signatory_id,
+            "own_password": user.password_by_holder,
             "can_revoke": status not in authz.ENDED
             and bool({a.grantor_id, a.principal_id, a.signatory_id} & set(identity_ids(user))),
             "notice": request.query_params.get("notice"),
@@ -296,7 +297,8 @@ def sign_page(
     try:
         context.sign(request, db, user, code, SignIn(password=password))
     except Problem as exc:
-        db.rollback()
+        if not isinstance(exc, context.RecordedRefusal):
+            db.rollback()  # a recorded refusal is kept: the commit writes its ledger entry
         reason = (
             tr(request, "密码错误，未签署", "Wrong password; not signed")
             if exc.type.slug == "invalid-credentials"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
@@ -95,6 +95,11 @@ def _refused(request: Request, decision: authz.Decision) -> JSONResponse:
         errors=[FieldError("authorisation", decision.reason[0])],
         extra={"chain": list(decision.chain), "at_fault": decision.at_fault},
     )
+    return _answer(request, problem)
+
+
+def _answer(request: Request, problem: Problem) -> JSONResponse:
+    """A refusal the service has recorded, answered (see ``_refused``)."""
     return JSONResponse(
         problem.body(
             instance=request.url.path, request_id=getattr(request.state, "request_id", None)
@@ -123,9 +128,23 @@ def create_cert_use(
     return _out(context.create_cert_use(request, db, user, body))
 
 
-@api.post("/{code}/sign", response_model=AuthorisationOut, summary="Sign (activates it)")
-def sign(request: Request, db: DB, user: CurrentUser, code: str, body: SignIn) -> AuthorisationOut:
-    return _out(context.sign(request, db, user, code, body))
+@api.post(
+    "/{code}/sign",
+    response_model=AuthorisationOut,
+    summary="Sign (activates it)",
+    responses={
+        403: {
+            "description": "not the signatory; or the password was set by an administrator "
+            "and the person has not yet set their own (recorded in the audit ledger)"
+        }
+    },
+)
+def sign(request: Request, db: DB, user: CurrentUser, code: str, body: SignIn) -> Response:
+    try:
+        signed = context.sign(request, db, user, code, body)
+    except context.RecordedRefusal as refusal:
+        return _answer(request, refusal)
+    return JSONResponse(_out(signed).model_dump(mode="json"))
 
 
 @api.post("/{code}/revoke", response_model=AuthorisationOut, summary="Revoke, with sub-delegations")
@@ -135,11 +154,16 @@ def revoke(db: DB, user: CurrentUser, code: str, body: RevokeIn) -> Authorisatio
 
 
 @api.post("/keys", status_code=201, summary="Register your own SM2 public key for signing")
-def register_key(db: DB, user: CurrentUser, body: KeyIn) -> dict[str, str]:
+def register_key(request: Request, db: DB, user: CurrentUser, body: KeyIn) -> Response:
+    try:
+        # Whoever set the password could otherwise register a key of theirs in the person's name.
+        context.own_password_first(db, user, None, signatory_of(user), "")
+    except context.RecordedRefusal as refusal:
+        return _answer(request, refusal)
     row = authz.register_holder_key(
         db, signatory_of(user), body.public_key_pem, actor=user.username
     )
-    return {"key_id": row.key_id, "custody": row.custody}
+    return JSONResponse({"key_id": row.key_id, "custody": row.custody}, status_code=201)
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -17,13 +17,14 @@ from shuhui.core.display import shown_errors
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate, validate_form
 from shuhui.core.http import render
-from shuhui.trust.identity import service
+from shuhui.trust.identity import bindings, service
 from shuhui.trust.identity.deps import DB, AdminUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import ROLE_TITLES, Role
 from shuhui.trust.identity.schemas import (
     PASSWORD_RULES,
     ActiveUpdate,
+    BindingIn,
     RolesUpdate,
     UserCreate,
     UserUpdate,
@@ -39,6 +40,8 @@ LABELS = {
     "roles": ("角色", "Roles"),
     "reason": ("原因", "Reason"),
     "username": ("用户名", "Username"),
+    "citizen_id": ("身份证号", "Citizen ID"),
+    "credit_code": ("统一社会信用代码", "Credit code"),
 }
 
 
@@ -66,6 +69,7 @@ def _users_page(
             "form": form or {},
             "errors": errors or {},
             "created": created,
+            "pending": bindings.pending_by_user(db),
             "rules": PASSWORD_RULES,
         },
         status=status,
@@ -104,11 +108,13 @@ def users_create(
         )
         user = service.create_user(db, data, actor=admin.username)
     except ValidationError as exc:
+        db.rollback()
         errors: dict[str, str] = {
             str(e["loc"][0]) if e["loc"] else "form": forms.reason_of(e) for e in exc.errors()
         }
         return _users_page(request, db, form=form, errors=errors, status=422)
     except Problem as exc:
+        db.rollback()  # nothing half-made stays
         return _users_page(
             request,
             db,
@@ -128,6 +134,11 @@ DONE = {
         "The account is disabled: it cannot log in, and its sessions have ended.",
     ),
     "enabled": ("已启用账户。", "The account is enabled."),
+    "binding": (
+        "已提交身份绑定申请：须由另一位系统管理员或身份核验员批准后才生效。",
+        "The binding is requested: it takes effect once another admin or identity reviewer "
+        "approves it.",
+    ),
 }
 
 
@@ -148,6 +159,7 @@ def _user_page(
         {
             "u": user,
             "locked_until": service.account_locks(db, [user.username]).get(user.username),
+            "pending": bindings.pending_of(db, user),
             "role_titles": ROLE_TITLES,
             "roles": list(Role),
             "done": DONE.get(done or ""),
@@ -281,3 +293,28 @@ async def user_reset(
     response = render(request, "admin_user_reset.html", {"u": user, "temporary": temporary})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@pages.post("/admin/users/{username}/bindings", response_class=HTMLResponse)
+async def user_binding(
+    request: Request, db: DB, admin: AdminUser, username: UsernamePath
+) -> Response:
+    """Requests binding an ID to the account: another admin or identity reviewer approves."""
+    user = service.user_or_404(db, username)
+    form = await request.form()
+    typed = {k: str(form.get(k) or "") for k in ("citizen_id", "credit_code")}
+    try:
+        given = validate(BindingIn, typed)
+        bindings.request(
+            db,
+            user,
+            citizen_id=given.citizen_id,
+            credit_code=given.credit_code,
+            actor=admin.username,
+        )
+    except Problem as refusal:
+        db.rollback()
+        return _user_page(
+            request, db, user, refusal, failed="binding", typed=typed, status=refusal.http_status
+        )
+    return RedirectResponse(f"/admin/users/{user.username}?done=binding", status_code=303)

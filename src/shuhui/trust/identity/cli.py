@@ -119,7 +119,8 @@ def add(
     password_stdin: PasswordStdin = False,
     temporary: Temporary = False,
 ) -> None:
-    """Create an account (the database is migrated first if need be)."""
+    """Create an account (the database is migrated first if need be). A citizen ID or credit
+    code given is requested, not bound: an admin or identity reviewer approves it on the web."""
     from pydantic import ValidationError
 
     from shuhui.core.forms import field_errors
@@ -150,6 +151,11 @@ def add(
         + escape(f"已创建账户 account created: {username} ({', '.join(role)})")
         + "[/green]"
     )
+    if data.citizen_id or data.credit_code:
+        console.print(
+            "[yellow]身份绑定待批准 binding requested: 须由系统管理员或身份核验员在 "
+            "/admin/bindings 批准后生效 (an admin or identity reviewer approves it)[/yellow]"
+        )
 
 
 @app.command("passwd")

@@ -5,7 +5,9 @@ An account may name what it does in the demo city (``demo_city``): ``{offer: <po
 citizen and the enterprise (``shuhui demo`` binds the account to a member of the city eligible for
 that policy and offers it), ``{grant: <product>}`` for a data consumer (the demo onboards it up to
 a grant of that product). The IDs the file gives are the account's until then: the test apps,
-which have no city, keep them. ``shuhui.demo`` does the binding.
+which have no city, keep them. ``shuhui.demo`` does the binding. Every binding, the file's and
+the city's, is requested by the demo admin and approved by the demo identity reviewer
+(``trust.identity.bindings``), so the content names one of each.
 
 The password stays in code: it is not something a city configures, ``shuhui demo`` prints it,
 and tests log in with it; a content file with a password in it would invite real ones.
@@ -14,6 +16,7 @@ and tests log in with it; a content file with a password in it would invite real
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 from shuhui.core.clock import local_today
 from shuhui.core.content import ContentError, Item, load_items
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_code
+from shuhui.trust.identity import bindings
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
@@ -147,8 +151,44 @@ def _optional_text(path: Path, where: str, value: Any) -> str | None:
     return value.strip()
 
 
+def demo_staff(db: Session, accounts: Sequence[DemoAccount]) -> tuple[User, User]:
+    """The two demo staff who bind IDs to the demo accounts: the demo admin requests, the demo
+    identity reviewer approves (``bindings``: never one person alone). Both are content."""
+    found: dict[Role, User] = {}
+    for role in (Role.admin, Role.identity_reviewer):
+        for a in accounts:
+            user = get_user_by_username(db, a.username) if role in a.roles else None
+            if user is not None and role not in found:
+                found[role] = user
+        if role not in found:
+            raise LookupError(f"no demo {role} to bind the demo IDs: add one to demo-accounts.yaml")
+    return found[Role.admin], found[Role.identity_reviewer]
+
+
+def _bind(
+    db: Session,
+    user: User,
+    staff: tuple[User, User],
+    *,
+    citizen_id: str | None,
+    credit_code: str | None,
+) -> None:
+    requester, approver = staff
+    row = bindings.request(
+        db, user, citizen_id=citizen_id, credit_code=credit_code, actor=requester.username
+    )
+    bindings.approve(db, row, approver=approver)
+
+
 def ensure_demo_accounts(db: Session, accounts: tuple[DemoAccount, ...]) -> list[DemoAccount]:
-    """Creates the demo accounts that are missing; running it again changes nothing."""
+    """Creates the demo accounts that are missing; running it again changes nothing.
+
+    The IDs the content gives are bound as every binding is: the demo admin requests, the demo
+    identity reviewer approves, both named in the ledger (``shuhui demo`` runs as the platform's
+    operator, so it is honest that two staff did it). Demo only: the shared demo password counts
+    as chosen by the account holder (``password_by_holder``), because the personas are fictional
+    and the demo's citizen must be able to sign; a real account's password set by anyone else
+    never does."""
     created: list[DemoAccount] = []
     # Hashing is deliberately slow, and the accounts share one password: hash it once.
     password_hash: str | None = None
@@ -164,13 +204,19 @@ def ensure_demo_accounts(db: Session, accounts: tuple[DemoAccount, ...]) -> list
                 password=DEMO_PASSWORD,
                 roles=list(account.roles),
                 department=account.department,
-                citizen_id=account.citizen_id,
-                credit_code=account.credit_code,
             ),
             actor="shuhui demo",
             password_hash=password_hash,
+            password_by_holder=True,
         )
         created.append(account)
+    to_bind = [a for a in created if a.citizen_id or a.credit_code]
+    if to_bind:
+        staff = demo_staff(db, accounts)
+        for account in to_bind:
+            user = get_user_by_username(db, account.username)
+            assert user is not None
+            _bind(db, user, staff, citizen_id=account.citizen_id, credit_code=account.credit_code)
     return created
 
 
@@ -180,14 +226,16 @@ def bind_demo_account(
     *,
     name: str,
     actor: str,
+    staff: tuple[User, User],
     citizen_id: str | None = None,
     credit_code: str | None = None,
 ) -> bool:
     """Makes a demo account a member of the demo city: a resident (``citizen_id``), or an
     enterprise acting through its registered legal representative (``credit_code`` and the
-    representative's ``citizen_id``), so what it signs and is offered is theirs. The account's
-    name becomes theirs. Idempotent; False when nothing changed or the person is another
-    account's already (one account per person)."""
+    representative's ``citizen_id``), so what it signs and is offered is theirs. The IDs are
+    bound by the two demo ``staff`` (requested, approved: ``demo_staff``); the account's name
+    becomes theirs (``actor``'s change: whoever runs the demo). Idempotent; False when nothing
+    changed or the person is another account's already (one account per person)."""
     user = get_user_by_username(db, username)
     if user is None:
         return False
@@ -198,26 +246,24 @@ def bind_demo_account(
         taken = db.scalar(select(User).where(User.citizen_id == citizen_id, User.id != user.id))
         if taken is not None:
             return False
-    before = {
-        "citizen_id": user.citizen_id,
-        "credit_code": user.credit_code,
-        "name": user.display_name,
-    }
-    user.citizen_id = citizen_id
-    user.credit_code = wanted_code
-    user.display_name = name
-    db.flush()
-    ledger.record(
-        db,
-        actor,
-        "account.identity_bound",
-        subject=f"user:{user.username}",
-        purpose="demo: the account acts for a member of the demo city",
-        detail={
-            "before": before,
-            "citizen_id": citizen_id,
-            "credit_code": wanted_code,
-            "name": name,
-        },
-    )
+    if (user.citizen_id, user.credit_code) != (citizen_id, wanted_code):
+        _bind(
+            db,
+            user,
+            staff,
+            citizen_id=citizen_id if citizen_id != user.citizen_id else None,
+            credit_code=wanted_code if wanted_code != user.credit_code else None,
+        )
+    if user.display_name != name:
+        before = user.display_name
+        user.display_name = name
+        db.flush()
+        ledger.record(
+            db,
+            actor,
+            "account.updated",
+            subject=f"user:{user.username}",
+            purpose="demo: the account acts for a member of the demo city",
+            detail={"before": {"display_name": before}, "after": {"display_name": name}},
+        )
     return True

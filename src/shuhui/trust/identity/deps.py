@@ -74,6 +74,8 @@ DB = DBSession
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+# Who may see and decide binding requests (``bindings.APPROVER_ROLES``; never their own).
+BindingApprover = Annotated[User, Depends(require_role(Role.admin, Role.identity_reviewer))]
 
 
 def client_address(request: Request) -> str:

@@ -30,6 +30,11 @@ class User(Base):
     # but the password page is refused (deps.load_user).
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True only once the account holder has chosen the password themself (``change_password``).
+    # A password someone else set (an admin creating the account or resetting it, an operator
+    # at the command line) is known to that someone: signing with the platform-held key is
+    # refused until the person sets their own (``trust.authorisations``).
+    password_by_holder: Mapped[bool] = mapped_column(Boolean, default=False)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -88,3 +93,25 @@ class LoginThrottle(Base):
     delay_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # ... or the temporary lockout after many.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BindingRequest(Base):
+    """A request to bind a citizen ID and/or a credit code to an account: one officer or
+    administrator asks, another approves or rejects (``bindings``). Until approved, the account
+    is not bound."""
+
+    __tablename__ = "identity_bindings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    citizen_id: Mapped[str | None] = mapped_column(String(18))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    # pending -> approved | rejected
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,5 +1,5 @@
 """Login (throttled), logout, my account and my password; the account admin pages are in
-``admin_pages`` and mounted with these."""
+``admin_pages`` and the identity-binding approvals in ``binding_pages``, mounted with these."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from shuhui.core.display import shown_errors
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
 from shuhui.core.http import SESSION_COOKIE, render, rotate_csrf, tr
-from shuhui.trust.identity import admin_pages, service, throttle
+from shuhui.trust.identity import admin_pages, binding_pages, service, throttle
 from shuhui.trust.identity.deps import (
     DB,
     FORCED_CHANGE_PAGE,
@@ -181,3 +181,4 @@ async def password_submit(request: Request, db: DB, user: CurrentUser) -> Respon
 
 
 pages.include_router(admin_pages.pages)
+pages.include_router(binding_pages.pages)

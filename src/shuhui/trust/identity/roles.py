@@ -15,6 +15,9 @@ class Role(enum.StrEnum):
     data_operator = "data_operator"
     consumer = "consumer"
     admin = "admin"
+    # Approves (or rejects) binding a citizen ID or credit code to an account, which an admin
+    # requests; an admin other than the requester may approve too (``identity.bindings``).
+    identity_reviewer = "identity_reviewer"
 
 
 ROLE_TITLES: dict[Role, tuple[str, str]] = {
@@ -24,6 +27,7 @@ ROLE_TITLES: dict[Role, tuple[str, str]] = {
     Role.data_operator: ("大数据局运营人员", "Data-bureau operator"),
     Role.consumer: ("数据使用方", "Data consumer"),
     Role.admin: ("系统管理员", "Administrator"),
+    Role.identity_reviewer: ("身份核验员", "Identity reviewer"),
 }
 
 

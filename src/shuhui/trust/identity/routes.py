@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse, Response
 
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, rotate_csrf
-from shuhui.trust.identity import service, throttle
+from shuhui.trust.identity import bindings, service, throttle
 from shuhui.trust.identity.deps import (
     DB,
     AdminUser,
+    BindingApprover,
     CurrentUser,
     client_address,
     retry_after_headers,
@@ -20,6 +21,9 @@ from shuhui.trust.identity.deps import (
 )
 from shuhui.trust.identity.schemas import (
     ActiveUpdate,
+    BindingDecision,
+    BindingIn,
+    BindingOut,
     Credentials,
     PasswordChange,
     PasswordReset,
@@ -110,18 +114,28 @@ def api_change_password(
 @api.get("/admin/users", response_model=list[UserOut], summary="All accounts (admin)")
 def api_list_users(db: DB, admin: AdminUser) -> list[UserOut]:
     locks = service.account_locks(db)
-    return [service.to_out(u, locks.get(u.username)) for u in service.list_users(db)]
+    pending = bindings.pending_by_user(db)
+    return [
+        service.to_out(u, locks.get(u.username), pending.get(u.id)) for u in service.list_users(db)
+    ]
 
 
-@api.post("/admin/users", response_model=UserOut, status_code=201, summary="Create an account")
+@api.post(
+    "/admin/users",
+    response_model=UserOut,
+    status_code=201,
+    summary="Create an account; a citizen ID or credit code given becomes a binding request",
+)
 def api_create_user(db: DB, admin: AdminUser, body: UserCreate) -> UserOut:
-    return service.to_out(service.create_user(db, body, actor=admin.username))
+    user = service.create_user(db, body, actor=admin.username)
+    return service.to_out(user, pending=bindings.pending_of(db, user))
 
 
 @api.get("/admin/users/{username}", response_model=UserOut, summary="One account (admin)")
 def api_get_user(db: DB, admin: AdminUser, username: UsernamePath) -> UserOut:
     user = service.user_or_404(db, username)
-    return service.to_out(user, service.account_locks(db, [username]).get(username))
+    locked = service.account_locks(db, [username]).get(username)
+    return service.to_out(user, locked, bindings.pending_of(db, user))
 
 
 @api.patch("/admin/users/{username}", response_model=UserOut, summary="Edit name or department")
@@ -167,3 +181,53 @@ def api_reset_password(
     return PasswordResetOut(
         username=user.username, temporary_password=temporary, must_change_password=True
     )
+
+
+@api.post(
+    "/admin/users/{username}/bindings",
+    response_model=BindingOut,
+    status_code=201,
+    summary="Request binding a citizen ID or credit code to an account (another person approves)",
+)
+def api_request_binding(
+    db: DB, admin: AdminUser, username: UsernamePath, body: BindingIn
+) -> BindingOut:
+    user = service.user_or_404(db, username)
+    row = bindings.request(
+        db, user, citizen_id=body.citizen_id, credit_code=body.credit_code, actor=admin.username
+    )
+    return service.binding_out(row)
+
+
+@api.get(
+    "/admin/bindings",
+    response_model=list[BindingOut],
+    summary="Binding requests, pending first (admin or identity reviewer)",
+)
+def api_list_bindings(db: DB, who: BindingApprover, pending: bool = False) -> list[BindingOut]:
+    return [service.binding_out(r) for r in bindings.listing(db, pending_only=pending)]
+
+
+@api.post(
+    "/admin/bindings/{request_id}/decision",
+    response_model=BindingOut,
+    summary="Approve or reject a binding someone else requested",
+    responses={403: {"description": "one's own request, or a role that may not decide (recorded)"}},
+)
+def api_decide_binding(
+    request: Request,
+    db: DB,
+    who: BindingApprover,
+    request_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: BindingDecision,
+) -> Response:
+    row = bindings.get_or_404(db, request_id)
+    try:
+        if body.decision == "approve":
+            bindings.approve(db, row, approver=who)
+        else:
+            bindings.reject(db, row, approver=who, reason=body.reason)
+    except Problem as refusal:
+        # Answered, not raised: a refused decision is a ledger entry the commit must keep.
+        return problem_response(request, refusal)
+    return JSONResponse(service.binding_out(row).model_dump(mode="json"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -58,6 +58,28 @@ def refuse_username_in(password: str, username: str) -> None:
 Password = Annotated[str, Field(max_length=256), AfterValidator(password_strength)]
 
 
+def _citizen_id(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_citizen_id(value).number
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.reason) from None
+
+
+def _credit_code(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_credit_code(value).code
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.reason) from None
+
+
+CitizenId = Annotated[str | None, Field(max_length=64), AfterValidator(_citizen_id)]
+CreditCode = Annotated[str | None, Field(max_length=64), AfterValidator(_credit_code)]
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -65,8 +87,9 @@ class UserCreate(BaseModel):
     display_name: Annotated[str, Field(min_length=1, max_length=128)]
     password: Password
     roles: Annotated[list[Role], Field(min_length=1)]
-    citizen_id: str | None = None
-    credit_code: str | None = None
+    # Not bound at creation: a request another admin or identity reviewer approves.
+    citizen_id: CitizenId = None
+    credit_code: CreditCode = None
     department: Annotated[str | None, Field(max_length=128)] = None
 
     @field_validator("password")
@@ -77,25 +100,44 @@ class UserCreate(BaseModel):
         refuse_username_in(value, str(info.data.get("username", "")))
         return value
 
-    @field_validator("citizen_id")
-    @classmethod
-    def _citizen_id(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        try:
-            return parse_citizen_id(value).number
-        except InvalidIdentifier as exc:
-            raise ValueError(exc.reason) from None
 
-    @field_validator("credit_code")
+class BindingIn(BaseModel):
+    """A request to bind a citizen ID and/or a credit code to an existing account."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    citizen_id: CitizenId = None
+    credit_code: CreditCode = None
+
+
+class BindingDecision(BaseModel):
+    """A second person's decision on a binding request; a rejection says why."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approve", "reject"]
+    # Checked when left out too: a rejection without a reason is refused.
+    reason: Annotated[str, Field(max_length=500, validate_default=True)] = ""
+
+    @field_validator("reason")
     @classmethod
-    def _credit_code(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        try:
-            return parse_credit_code(value).code
-        except InvalidIdentifier as exc:
-            raise ValueError(exc.reason) from None
+    def _reason_for_a_rejection(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("decision") == "reject" and not value:
+            raise ValueError("驳回时请写明原因")
+        return value
+
+
+class BindingOut(BaseModel):
+    id: int
+    username: str
+    citizen_id: str | None
+    credit_code: str | None
+    status: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
 
 
 class RolesUpdate(BaseModel):
@@ -180,6 +222,10 @@ class UserOut(BaseModel):
     created_at: datetime
     last_login_at: datetime | None
     locked_until: datetime | None = None
+    # False while the password is one someone else chose: signing is refused until it is theirs.
+    password_by_holder: bool = False
+    # A citizen ID or credit code waiting for a second person's approval (not yet bound).
+    pending_binding: BindingOut | None = None
 
 
 class Credentials(BaseModel):

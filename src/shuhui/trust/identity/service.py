@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -17,9 +17,11 @@ from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.i18n import Text
 from shuhui.trust.crypto.canonical import JsonValue
-from shuhui.trust.identity.models import LoginSession, LoginThrottle, User, UserRole
+from shuhui.trust.identity import bindings
+from shuhui.trust.identity.models import BindingRequest, LoginSession, LoginThrottle, User, UserRole
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import (
+    BindingOut,
     PasswordChange,
     UserCreate,
     UserOut,
@@ -57,7 +59,9 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def to_out(user: User, locked_until: datetime | None = None) -> UserOut:
+def to_out(
+    user: User, locked_until: datetime | None = None, pending: BindingRequest | None = None
+) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
@@ -71,6 +75,23 @@ def to_out(user: User, locked_until: datetime | None = None) -> UserOut:
         created_at=user.created_at,
         last_login_at=user.last_login_at,
         locked_until=locked_until,
+        password_by_holder=user.password_by_holder,
+        pending_binding=None if pending is None else binding_out(pending),
+    )
+
+
+def binding_out(row: BindingRequest) -> BindingOut:
+    return BindingOut(
+        id=row.id,
+        username=row.user.username,
+        citizen_id=row.citizen_id,
+        credit_code=row.credit_code,
+        status=row.status,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
     )
 
 
@@ -108,29 +129,31 @@ def list_users(db: Session) -> list[User]:
 
 
 def create_user(
-    db: Session, data: UserCreate, *, actor: str = "system", password_hash: str | None = None
+    db: Session,
+    data: UserCreate,
+    *,
+    actor: str = "system",
+    password_hash: str | None = None,
+    password_by_holder: bool = False,
 ) -> User:
+    """Creates an account. A citizen ID or credit code in ``data`` is not bound here: it becomes
+    a binding request by ``actor`` that someone else must approve (``bindings``). The password
+    counts as someone else's choice (signing refused until the person sets their own) unless
+    ``password_by_holder``: only the demo's fictional personas and the tests pass it, never a
+    route or command."""
     if get_user_by_username(db, data.username) is not None:
         raise Problem(
             "conflict",
             detail=f"用户名 {data.username} 已存在",
             errors=[FieldError("username", Text("已被占用", "already taken"))],
         )
-    if data.citizen_id and db.scalar(select(User).where(User.citizen_id == data.citizen_id)):
-        raise Problem(
-            "conflict",
-            detail="该身份证号已绑定其他账户",
-            errors=[
-                FieldError("citizen_id", Text("已绑定其他账户", "already bound to another account"))
-            ],
-        )
+    bindings.check_free(db, data.citizen_id)  # before anything is written
     user = User(
         username=data.username,
         display_name=data.display_name,
         password_hash=password_hash or hash_password(data.password),
-        citizen_id=data.citizen_id,
-        credit_code=data.credit_code,
         department=data.department,
+        password_by_holder=password_by_holder,
         roles=[UserRole(role=r) for r in sorted(set(data.roles))],
     )
     db.add(user)
@@ -140,8 +163,15 @@ def create_user(
         actor,
         "account.created",
         subject=f"user:{user.username}",
-        detail={"roles": sorted(r.value for r in user.role_set)},
+        detail={
+            "roles": sorted(r.value for r in user.role_set),
+            "password_by_holder": password_by_holder,
+        },
     )
+    if data.citizen_id or data.credit_code:
+        bindings.request(
+            db, user, citizen_id=data.citizen_id, credit_code=data.credit_code, actor=actor
+        )
     return user
 
 
@@ -261,6 +291,7 @@ def change_password(db: Session, user: User, data: PasswordChange, *, keep: str 
         ) from None
     forced = user.must_change_password
     _set_password(user, data.new_password)
+    user.password_by_holder = True
     end_sessions_of(db, user, keep=keep)
     db.flush()
     ledger.record(
@@ -290,6 +321,7 @@ def reset_password(db: Session, user: User, temporary: str | None, *, actor: str
         subject=f"user:{user.username}",
         detail={"must_change_password": True},
     )
+    _set_by_someone_else(db, user, actor)
     return password
 
 
@@ -308,7 +340,28 @@ def set_password(db: Session, user: User, password: str, *, actor: str, temporar
         subject=f"user:{user.username}",
         detail={"must_change_password": temporary},
     )
+    _set_by_someone_else(db, user, actor)
     return user
+
+
+# Told when someone other than the holder sets an account's password (an admin's reset, the
+# operator's ``shuhui users passwd``): ``trust.authorisations`` revokes the person's platform-held
+# signing key, which sits above identity and so registers itself (``on_password_set_for``).
+PasswordSetFor = Callable[[Session, User, str], None]
+_password_listeners: dict[str, PasswordSetFor] = {}
+
+
+def on_password_set_for(name: str, listener: PasswordSetFor) -> None:
+    """Calls ``listener(db, user, actor)`` in the setter's transaction whenever someone else
+    sets ``user``'s password; registering a name again replaces its listener."""
+    _password_listeners[name] = listener
+
+
+def _set_by_someone_else(db: Session, user: User, actor: str) -> None:
+    user.password_by_holder = False
+    db.flush()
+    for listener in list(_password_listeners.values()):
+        listener(db, user, actor)
 
 
 def _set_password(user: User, password: str) -> None:

@@ -1,5 +1,6 @@
 """Accounts on the administrator's workbench: accounts locked after wrong passwords, the
-accounts there are, and ledger entries not yet under a signed checkpoint."""
+accounts there are, ledger entries not yet under a signed checkpoint; and, for admins and
+identity reviewers, the identity bindings someone else requested, waiting for their approval."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.clock import utcnow
 from shuhui.core.workbench import Todo
+from shuhui.trust.identity import bindings
 from shuhui.trust.identity.models import LoginThrottle, User
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import service as ledger
@@ -30,9 +32,28 @@ def unchecked_entries(db: Session) -> int:
     return ledger.unchecked_size(db)
 
 
+def binding_todo(db: Session, user: User) -> list[Todo]:
+    """Bindings someone else requested, for whoever may approve them (not the requester)."""
+    if not (user.role_set & bindings.APPROVER_ROLES):
+        return []
+    waiting = bindings.count_to_decide(db, user)
+    return [
+        Todo(
+            "identity.bindings",
+            "待批准的身份绑定",
+            "Identity bindings to approve",
+            waiting,
+            "/admin/bindings",
+            "核实账户持有人确是本人后批准；不能审批自己提出的申请",
+            "Approve once sure the holder is that person; nobody decides their own request",
+            urgent=waiting > 0,
+        )
+    ]
+
+
 def todos(db: Session, user: User) -> list[Todo]:
     if Role.admin not in user.role_set:
-        return []
+        return binding_todo(db, user)
     locked = count_locked(db)
     return [
         Todo(
@@ -61,4 +82,5 @@ def todos(db: Session, user: User) -> list[Todo]:
             "在审计账本页签署检查点（SM2 签名的树头），并可校验账本",
             "Sign a checkpoint (an SM2-signed tree head) and verify the ledger on its page",
         ),
+        *binding_todo(db, user),
     ]

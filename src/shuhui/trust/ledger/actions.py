@@ -33,14 +33,34 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "cert_use.revoked": ("撤销用证授权", "Certificate-use authorisation revoked"),
     "cert_use.expired": ("用证授权到期", "Certificate-use authorisation expired"),
     "cert_use.exhausted": ("用证次数用完", "Certificate-use authorisation exhausted"),
+    # A signature refused because the account's password was set by someone else (an admin).
+    "mandate.sign_refused": (
+        "签署委托授权被拒绝：密码非本人设置",
+        "Mandate signature refused: password not set by the holder",
+    ),
+    "cert_use.sign_refused": (
+        "签署用证授权被拒绝：密码非本人设置",
+        "Certificate-use signature refused: password not set by the holder",
+    ),
     # keys: a person's signing key, and the platform's own (the same action)
     "key.issued": ("签发签名密钥", "Signing key issued"),
     "key.registered": ("登记个人签名密钥", "Personal signing key registered"),
     "key.revoked": ("注销个人签名密钥", "Personal signing key revoked"),
+    "key.refused": (
+        "登记签名密钥被拒绝：密码非本人设置",
+        "Key registration refused: password not set by the holder",
+    ),
     # accounts
     "account.created": ("创建账户", "Account created"),
     "account.updated": ("修改账户信息", "Account details changed"),
     "account.identity_bound": ("账户绑定身份", "Identity bound to the account"),
+    "account.binding_requested": ("申请绑定身份", "Identity binding requested"),
+    "account.binding_approved": ("批准绑定身份", "Identity binding approved"),
+    "account.binding_rejected": ("驳回绑定身份", "Identity binding rejected"),
+    "account.binding_refused": (
+        "身份绑定审批被拒绝（不能审批自己的申请或无审批权限）",
+        "Binding decision refused (one's own request, or no right to decide)",
+    ),
     "account.roles_changed": ("调整账户角色", "Account roles changed"),
     "account.enabled": ("启用账户", "Account enabled"),
     "account.disabled": ("停用账户", "Account disabled"),
