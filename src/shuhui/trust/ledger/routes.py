@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from shuhui.core.bounds import MAX_ID, Index
 from shuhui.core.errors import Problem
 from shuhui.core.http import DBSession as DB
 from shuhui.trust.crypto.sm import SM2PrivateKey
@@ -92,8 +93,8 @@ def checkpoint(request: Request, db: DB) -> CheckpointOut:
 def entries(
     db: DB,
     auditor: Auditor,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int, Query(ge=0)] = 100,
+    start: Index = 0,
+    end: Index = 100,
 ) -> list[EntryOut]:
     return [
         EntryOut(
@@ -107,8 +108,8 @@ def entries(
 def inclusion(
     request: Request,
     db: DB,
-    index: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int, Query(ge=1)],
+    index: Index,
+    tree_size: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> InclusionOut:
     tree = _tree(request, db)
     ledger.check_range("tree_size", tree_size, 1, tree.size)
@@ -126,8 +127,8 @@ def inclusion(
 def consistency(
     request: Request,
     db: DB,
-    first: Annotated[int, Query(ge=0)],
-    second: Annotated[int, Query(ge=0)],
+    first: Index,
+    second: Index,
 ) -> ConsistencyOut:
     tree = _tree(request, db)
     ledger.check_range("second", second, 0, tree.size)
