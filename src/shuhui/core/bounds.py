@@ -13,11 +13,12 @@ The types are ``Annotated`` with ``annotated_types`` constraints rather than ``F
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, AwareDatetime, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from shuhui.core.errors import invalid
 from shuhui.core.i18n import Text
@@ -43,8 +44,6 @@ OUT_OF_RANGE = Text(
     f"the date is outside the allowed range ({FIRST_YEAR}–{LAST_YEAR})",
 )
 
-# A month as ``YYYY-MM`` in the window (a statement's month): a path's or a query's text.
-Month = Annotated[str, StringConstraints(pattern=r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$")]
 # A database row's id: 1 … 2^53−1.
 Id = Annotated[int, Ge(1), Le(MAX_ID)]
 # A position counted from 0 (a ledger entry's index, a tree size): 0 … 2^53−1.
@@ -87,6 +86,18 @@ def _moment_in_window(value: datetime) -> datetime:
     return value
 
 
+def _month(value: str) -> str:
+    if not _MONTH.fullmatch(value):
+        raise ValueError(Text("应写成“年-月”，如 2024-05", "YYYY-MM, as 2024-05"))
+    return value
+
+
+MONTH_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
+# A month as ``YYYY-MM`` in the window (a statement's month), as a path or a query has it.
+Month = Annotated[
+    str, AfterValidator(_month), WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN})
+]
 # A calendar date in 1900–2100 (a policy's evaluation date, a campaign's, a month).
 Day = Annotated[
     date,

@@ -237,10 +237,11 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             if fastapi_422 and "HTTPValidationError" in str(fastapi_422):
                 del responses["422"]
             for status in COMMON_PROBLEMS:
-                responses.setdefault(
-                    str(status),
-                    {"description": type_for_status(status).title_en, "content": problem},
-                )
+                responses.setdefault(str(status), {"description": type_for_status(status).title_en})
+            for status, response in responses.items():
+                # A refusal an operation names without its body (the login's 423) is one too.
+                if status.startswith("4") and "content" not in response:
+                    response["content"] = problem
     schemas = schema["components"]["schemas"]
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
