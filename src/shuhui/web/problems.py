@@ -4,6 +4,7 @@ and a 405 names in ``Allow`` every method the path takes."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -243,8 +244,10 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 if status.startswith("4") and "content" not in response:
                     response["content"] = problem
     schemas = schema["components"]["schemas"]
+    # FastAPI's error shapes, once nothing refers to them.
     for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
+        if f"#/components/schemas/{unused}" not in json.dumps(schema):
+            schemas.pop(unused, None)
     return schema
 
 
