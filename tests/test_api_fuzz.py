@@ -119,7 +119,9 @@ def session_headers(app: FastAPI, username: str) -> dict[str, str]:
     }
 
 
-def conformance_failures(app: FastAPI, headers: dict[str, str], role: Role) -> list[str]:
+def conformance_failures(
+    app: FastAPI, headers: dict[str, str], role: Role, seed: int = 2026
+) -> list[str]:
     """Every distinct failure of every check over the role's operations, as "operation: check:
     title (status and the fields at fault)"."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -131,8 +133,10 @@ def conformance_failures(app: FastAPI, headers: dict[str, str], role: Role) -> l
     # is the one whose Allow is compared with the document), not all eight.
     schema.config.phases.coverage.unexpected_methods = {"options", "put"}
     modes = list(GenerationMode) if role.negative else [GenerationMode.POSITIVE]
-    schema.config.generation.update(max_examples=role.examples, modes=modes)
-    schema.config.seed = 2026
+    # The same cases on every run (no example database carried between runs): CI stays stable,
+    # and a search with more examples or another seed finds what this one misses.
+    schema.config.generation.update(max_examples=role.examples, modes=modes, database="none")
+    schema.config.seed = seed
     chosen = schema.include(path_regex=role.paths)
     if role.username:
         # Requests as one account: it must not log itself out or change its password midway.
