@@ -34,6 +34,36 @@ def test_wrong_method(client: TestClient) -> None:
     assert_problem(client.delete("/api/v1/regions"), 405, "method-not-allowed")
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        # Two routes, GET and POST: Starlette's own 405 named only the first.
+        ("/api/3/action/datastore_search", "GET, POST"),
+        # Not also the GET of /api/v1/authorisations/{code} beside it.
+        ("/api/v1/authorisations/mandates", "POST"),
+    ],
+)
+def test_wrong_method_names_every_allowed_one(client: TestClient, path: str, allowed: str) -> None:
+    response = client.put(path, json={})
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allowed
+
+
+def test_the_openapi_document_lists_each_operations_problems(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in str(document)
+    assert document["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status in ("401", "404", "413", "422"):
+                content = operation["responses"][status]["content"]
+                assert set(content) in ({PROBLEM}, {"application/json", PROBLEM}), (
+                    method,
+                    path,
+                    status,
+                )
+
+
 def test_malformed_json(client: TestClient) -> None:
     response = client.post(
         "/api/v1/ids/check", content=b'{"values": [', headers={"content-type": "application/json"}

@@ -26,7 +26,6 @@ from shuhui.channel.schemas import (
     ApplicationReviewIn,
     MembershipReviewIn,
     RevokeIn,
-    RowId,
 )
 from shuhui.channel.views import (
     LIST_FIELDS,
@@ -41,6 +40,7 @@ from shuhui.channel.views import (
     shown_errors,
     typed_values,
 )
+from shuhui.core.bounds import Id
 from shuhui.core.clock import utcnow
 from shuhui.core.confirm import ask_first, confirmed
 from shuhui.core.display import yuan
@@ -152,9 +152,7 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
 
 
 @pages.post("/channel/review/memberships/{membership_id}", response_class=HTMLResponse)
-async def review_membership(
-    request: Request, db: DB, user: Bureau, membership_id: RowId
-) -> Response:
+async def review_membership(request: Request, db: DB, user: Bureau, membership_id: Id) -> Response:
     form = await request.form()
     try:
         review = validate_form(MembershipReviewIn, form, LIST_FIELDS)

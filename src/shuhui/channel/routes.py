@@ -35,7 +35,6 @@ from shuhui.channel.schemas import (
     MembershipReviewIn,
     ResubmitIn,
     RevokeIn,
-    RowId,
     ShownDays,
     application_out,
     consumer_out,
@@ -45,6 +44,7 @@ from shuhui.channel.schemas import (
     product_out,
     statement_out,
 )
+from shuhui.core.bounds import Id, Month
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
@@ -122,7 +122,7 @@ def list_memberships(db: DB, user: CurrentUser) -> list[dict[str, Any]]:
 
 @api.post("/memberships/{membership_id}/review", summary="Approve or reject a zone application")
 def review_join(
-    membership_id: RowId, body: MembershipReviewIn, db: DB, user: Bureau
+    membership_id: Id, body: MembershipReviewIn, db: DB, user: Bureau
 ) -> dict[str, Any]:
     held = onboarding.review_membership(
         db,
@@ -281,7 +281,7 @@ def usage(db: DB, user: ConsumerUser, days: ShownDays = 30) -> list[dict[str, An
 
 
 @api.get("/statements/{month}", summary="A month's statement (YYYY-MM)")
-def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
+def statement(month: Month, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     found = billing.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
     return statement_out(found)
 
@@ -290,7 +290,7 @@ def statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[
     "/statements/{month}/sealed",
     summary="An issued statement as sealed: the document's exact text and its e-seal envelope",
 )
-def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
+def sealed_statement(month: Month, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     found = billing.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
     if found.issued is None:
         raise Problem("not-found", detail=f"{month} 的对账单尚未出具 (not issued yet)")
@@ -305,7 +305,7 @@ def sealed_statement(month: str, request: Request, db: DB, user: ConsumerUser) -
     "/statements/{month}/issue",
     summary="Issue the month's statements (the data bureau; only a month that is over)",
 )
-def issue_statements(month: str, request: Request, db: DB, user: Bureau) -> dict[str, Any]:
+def issue_statements(month: Month, request: Request, db: DB, user: Bureau) -> dict[str, Any]:
     done = billing.issue_statements(
         db,
         city_of(request),

@@ -75,9 +75,6 @@ KeyDays = Annotated[int, WholeNumber, _between(1, KEY_DAYS), _schema(1, KEY_DAYS
 RatePerMinute = Annotated[int, WholeNumber, _between(1, 100_000), _schema(1, 100_000)]
 MonthlyQuota = Annotated[int, WholeNumber, _between(1, 100_000_000), _schema(1, 100_000_000)]
 ShownDays = Annotated[int, WholeNumber, _between(1, 366), _schema(1, 366)]
-# A row id in a path, as the id columns hold it (INTEGER: 32 bits in PostgreSQL); a number
-# beyond SQLite's 64 bits was a 500 there.
-RowId = Annotated[int, _between(1, 2**31 - 1), _schema(1, 2**31 - 1)]
 
 
 def _blank_is_none(value: object) -> object:

@@ -173,6 +173,8 @@ def _yuan_text_input(value: Any) -> str:
 _YUAN_SCHEMA: Final = {
     "type": "string",
     "maxLength": 40,
+    # The plain form a client sends; a person may also type "8,000元" or "￥8,000.50".
+    "pattern": r"^[0-9]{1,15}(\.[0-9]{1,2})?$",
     "description": "金额，单位元（如 800、800.00、8,000.50），存为整数分",
     "examples": ["800.00"],
 }

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from shuhui.core import display
+from shuhui.core.bounds import Id, Page, day_in_window, id_from
 from shuhui.core.clock import format_local, local_today
 from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.display import mask_citizen_id, yuan
@@ -54,9 +55,9 @@ def _text(form: Any, name: str) -> str:
 def _ids(form: Any) -> list[int]:
     out = []
     for raw in form.getlist("ids"):
-        if not isinstance(raw, str) or not raw.isdigit():
+        if not isinstance(raw, str):
             raise invalid("ids", Text("应为候选人编号", "candidate numbers"))
-        out.append(int(raw))
+        out.append(id_from("ids", raw))
     return out
 
 
@@ -206,6 +207,7 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
                 raise invalid(
                     "evaluated_on", Text("请按“年-月-日”填写日期", "YYYY-MM-DD")
                 ) from None
+            day_in_window("evaluated_on", on)
         limit: int | None = None
         if typed["limit"]:
             try:
@@ -294,7 +296,12 @@ def _campaign_page(
 
 @pages.get("/hrss/campaigns/{code}", response_class=HTMLResponse)
 def campaign(
-    request: Request, db: DB, user: Officer, code: str, status: str = "", page: int = 1
+    request: Request,
+    db: DB,
+    user: Officer,
+    code: str,
+    status: str = "",
+    page: Page = 1,
 ) -> Response:
     return _campaign_page(request, db, code, user.department, status[:16], page)
 
@@ -392,7 +399,7 @@ async def reject(request: Request, db: DB, user: Officer, code: str) -> Response
 
 
 @pages.get("/hrss/candidates/{candidate_id}", response_class=HTMLResponse)
-def candidate(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
+def candidate(request: Request, db: DB, user: Officer, candidate_id: Id) -> Response:
     return _candidate_page(request, db, candidate_id, user)
 
 
@@ -423,7 +430,7 @@ def _candidate_page(
 
 
 @pages.post("/hrss/candidates/{candidate_id}/review", response_class=HTMLResponse)
-async def review(request: Request, db: DB, user: Officer, candidate_id: int) -> Response:
+async def review(request: Request, db: DB, user: Officer, candidate_id: Id) -> Response:
     form = await request.form()
     try:
         if _text(form, "decision") == "reject" and not confirmed(form):
@@ -500,7 +507,7 @@ def offers(request: Request, db: DB, user: Recipient) -> Response:
 
 
 @pages.post("/hrss/offers/{offer_id}/answer", response_class=HTMLResponse)
-async def answer(request: Request, db: DB, user: Recipient, offer_id: int) -> Response:
+async def answer(request: Request, db: DB, user: Recipient, offer_id: Id) -> Response:
     form = await request.form()
     answers = {
         k.removeprefix("answer."): v

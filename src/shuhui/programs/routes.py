@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from shuhui.core.errors import Problem, invalid
-from shuhui.core.i18n import Text
+from shuhui.core.bounds import Id, Offset
+from shuhui.core.errors import Problem
 from shuhui.programs import recipients, service
 from shuhui.programs.models import CANDIDATE_STATES, BenefitGrant, Campaign, Candidate
 from shuhui.programs.schemas import (
@@ -154,12 +154,13 @@ def campaign(code: str, db: DB, user: Officer) -> dict[str, Any]:
 
 @api.get("/campaigns/{code}/candidates", summary="A campaign's candidates, by status")
 def candidates(
-    code: str, db: DB, user: Officer, status: str | None = None, offset: int = 0, limit: int = 50
+    code: str,
+    db: DB,
+    user: Officer,
+    status: str | None = None,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    if not 1 <= limit <= 500:
-        raise invalid("limit", "1-500")
-    if offset < 0:
-        raise invalid("offset", Text("不能小于 0", "0 or more"))
     rows, total = service.candidates_of(
         db, service.campaign(db, code, user.department), status, offset=offset, limit=limit
     )
@@ -171,7 +172,7 @@ def candidates(
     summary="Why a candidate qualifies: conditions, inputs with their rows, parameters, references",
 )
 def candidate_explanation(
-    candidate_id: int, request: Request, db: DB, user: Officer
+    candidate_id: Id, request: Request, db: DB, user: Officer
 ) -> dict[str, Any]:
     c = service.candidate(db, candidate_id, user.department)
     return explanation_out(
@@ -198,7 +199,7 @@ def reject(code: str, body: RejectIn, db: DB, user: Officer) -> dict[str, Any]:
 @api.post(
     "/candidates/{candidate_id}/review", summary="Decide a completed application (department)"
 )
-def review(candidate_id: int, body: ApplicationReviewIn, db: DB, user: Officer) -> dict[str, Any]:
+def review(candidate_id: Id, body: ApplicationReviewIn, db: DB, user: Officer) -> dict[str, Any]:
     row = recipients.review_application(
         db,
         candidate_id,
@@ -216,14 +217,14 @@ def offers(db: DB, user: Recipient) -> list[dict[str, Any]]:
 
 
 @api.get("/offers/{offer_id}/explanation", summary="Why I qualify")
-def offer_explanation(offer_id: int, request: Request, db: DB, user: Recipient) -> dict[str, Any]:
+def offer_explanation(offer_id: Id, request: Request, db: DB, user: Recipient) -> dict[str, Any]:
     c = _my_offer(db, offer_id, user)
     return explanation_out(service.explain_candidate(db, library_of(request), c))
 
 
 @api.post("/offers/{offer_id}/answer", summary="Accept, decline, or complete an application")
 def answer(
-    offer_id: int, body: AnswerIn, request: Request, db: DB, user: Recipient
+    offer_id: Id, body: AnswerIn, request: Request, db: DB, user: Recipient
 ) -> dict[str, Any]:
     row = recipients.answer(
         db,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shuhui.core.bounds import Day, Id
 
 
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rule: str = Field(min_length=1, max_length=64, description="the policy's code")
-    evaluated_on: date | None = Field(default=None, description="default: today (Asia/Shanghai)")
+    evaluated_on: Day | None = Field(
+        default=None, description="default: today (Asia/Shanghai); 1900–2100"
+    )
     scope: Literal["all", "eligible", "undetermined"] = Field(
         default="all",
         description="whom to take: all (eligible and undetermined), eligible only (免申即享), "
@@ -31,7 +34,7 @@ class CampaignIn(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(
+    ids: list[Id] | None = Field(
         default=None, max_length=10_000, description="candidates to confirm; null: every pending"
     )
 
@@ -39,7 +42,7 @@ class ConfirmIn(BaseModel):
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(min_length=1, max_length=10_000)
+    ids: list[Id] = Field(min_length=1, max_length=10_000)
     reason: str = Field(min_length=1, max_length=1024)
 
 

@@ -28,14 +28,12 @@ api = APIRouter(prefix="/api/v1/messages", tags=["messages (站内消息)"])
 PER_PAGE: Final = 20
 OFFSET_MAX: Final = 1_000_000
 PAGE_MAX: Final = OFFSET_MAX // PER_PAGE
-# Taken as text and read here, so a bad value is refused in the words the pages use.
+# Bounded in the schema, so the OpenAPI document says what a client may send.
 Offset = Annotated[
-    str, Query(max_length=12, description=f"where the page starts: a whole number 0–{OFFSET_MAX}")
+    int, Query(ge=0, le=OFFSET_MAX, description="where the page starts (0 = the newest)")
 ]
-Limit = Annotated[
-    str,
-    Query(max_length=12, description=f"messages per page: a whole number 1–{messages.PAGE_MAX}"),
-]
+Limit = Annotated[int, Query(ge=1, le=messages.PAGE_MAX, description="messages per page")]
+# A page's number is taken as text and read here, so a bad one is refused in the page's words.
 PageNumber = Annotated[str, Query(max_length=12)]
 MessageId = Annotated[str, Path(max_length=20)]
 # ASCII digits only: str.isdigit() takes "²", which int() refuses.
@@ -119,10 +117,9 @@ class ReadAllOut(BaseModel):
 
 @api.get("", summary="My messages, newest first (站内消息)")
 def list_messages(
-    db: DB, user: CurrentUser, offset: Offset = "0", limit: Limit = str(PER_PAGE)
+    db: DB, user: CurrentUser, offset: Offset = 0, limit: Limit = PER_PAGE
 ) -> MessagePage:
-    start = whole(offset, "offset", "起始位置", 0, OFFSET_MAX)
-    size = whole(limit, "limit", "每页条数", 1, messages.PAGE_MAX)
+    start, size = offset, limit
     rows, total = messages.inbox(db, user, offset=start, limit=size)
     return MessagePage(
         items=[MessageOut.of(m) for m in rows],

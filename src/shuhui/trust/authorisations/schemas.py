@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shuhui.core.bounds import Moment
 from shuhui.core.clock import utcnow
 from shuhui.trust.authorisations.terms import MAX_USES, PAST_START, Party, parse_party
 
@@ -26,10 +27,10 @@ class PartyIn(BaseModel):
 class WindowIn(BaseModel):
     """The validity window of a new authorisation."""
 
-    valid_from: AwareDatetime | None = Field(
+    valid_from: Moment | None = Field(
         default=None, description="from now if absent; a start within the last day means now"
     )
-    valid_to: AwareDatetime
+    valid_to: Moment
 
     @field_validator("valid_from")
     @classmethod

@@ -55,7 +55,12 @@ def refuse_username_in(password: str, username: str) -> None:
         raise ValueError("密码不能包含用户名")
 
 
-Password = Annotated[str, Field(max_length=256), AfterValidator(password_strength)]
+# The length is in the OpenAPI document too; the validator says it in the pages' words.
+Password = Annotated[
+    str,
+    Field(max_length=256, json_schema_extra={"minLength": PASSWORD_MIN}),
+    AfterValidator(password_strength),
+]
 
 
 def _citizen_id(value: str | None) -> str | None:

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from shuhui.core.bounds import MAX_INDEX
 from shuhui.core.clock import utcnow
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.errors import Problem
@@ -175,7 +176,7 @@ def ledger_page(
     names: Names,
     page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE,
-    signed: Annotated[int | None, Query(ge=0)] = None,
+    signed: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
 ) -> Response:
     return _page(request, db, names, page=page, size=size, signed=signed)
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from shuhui.core.bounds import MAX_INDEX, Index
 from shuhui.core.errors import Problem
 from shuhui.core.http import DBSession as DB
 from shuhui.trust.crypto.sm import SM2PrivateKey
@@ -124,8 +125,8 @@ def checkpoint(
 def entries(
     db: DB,
     auditor: Auditor,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int, Query(ge=0)] = 100,
+    start: Index = 0,
+    end: Index = 100,
 ) -> list[EntryOut]:
     return [
         EntryOut(
@@ -139,8 +140,8 @@ def entries(
 def inclusion(
     request: Request,
     db: DB,
-    index: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int, Query(ge=1)],
+    index: Index,
+    tree_size: Annotated[int, Query(ge=1, le=MAX_INDEX)],
 ) -> InclusionOut:
     tree = _tree(request, db)
     ledger.check_range("tree_size", tree_size, 1, tree.size)
@@ -158,8 +159,8 @@ def inclusion(
 def consistency(
     request: Request,
     db: DB,
-    first: Annotated[int, Query(ge=0)],
-    second: Annotated[int, Query(ge=0)],
+    first: Index,
+    second: Index,
 ) -> ConsistencyOut:
     tree = _tree(request, db)
     ledger.check_range("second", second, 0, tree.size)

@@ -84,7 +84,12 @@ def list_all(db: DB) -> list[SealOut]:
     return [_out(s) for s in seals.list_seals(db)]
 
 
-@api.get("/{code}/image.svg", summary="The seal's image")
+@api.get(
+    "/{code}/image.svg",
+    summary="The seal's image",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
 def image(db: DB, code: str) -> Response:
     return Response(_seal_or_404(db, code).image_svg, media_type="image/svg+xml")
 

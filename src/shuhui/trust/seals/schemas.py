@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from shuhui.core.bounds import Moment
 from shuhui.trust.seals import service as seals
 
 MAX_DOCUMENT = 20 * 1024 * 1024
@@ -23,8 +24,8 @@ class SealCreate(BaseModel):
     code: str = Field(pattern=seals.CODE_PATTERN.pattern, examples=["QDXZSP-2026-0001"])
     name: str = Field(min_length=2, max_length=128, examples=["青岛市行政审批服务局行政审批专用章"])
     department: str = Field(min_length=2, max_length=128, examples=["青岛市行政审批服务局"])
-    valid_from: AwareDatetime | None = None  # default: now
-    valid_to: AwareDatetime | None = None  # default: valid_from + days
+    valid_from: Moment | None = None  # default: now
+    valid_to: Moment | None = None  # default: valid_from + days
     days: int = Field(default=365, ge=1, le=3650)
 
 
