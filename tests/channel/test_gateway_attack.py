@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from shuhui.channel import gateway
+from shuhui.channel.calls import Outcome, Refusal
 from shuhui.channel.common import LOCAL
 from shuhui.channel.models import Call
 from shuhui.core.clock import utcnow
@@ -194,7 +195,7 @@ def test_refusals_never_spend_the_monthly_quota(channel: Channel) -> None:
     payload = {"purpose": "人身保险理赔核查", "params": {"citizen_id": ch.patient_id}}
     start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=1)
 
-    def call(minute: int, **changes: Any) -> gateway.Outcome:
+    def call(minute: int, **changes: Any) -> Outcome:
         with transaction(app.state.session_factory) as db:
             return gateway.call(
                 db,
@@ -211,19 +212,19 @@ def test_refusals_never_spend_the_monthly_quota(channel: Channel) -> None:
     first = [call(0) for _ in range(5)]
     assert [o.status for o in first] == [200] * 5
     limited = [call(0) for _ in range(20)]
-    assert {o.reason for o in limited} == {gateway.Refusal.RATE_LIMITED}
+    assert {o.reason for o in limited} == {Refusal.RATE_LIMITED}
     wrong = call(0, purpose="营销推广")  # over the rate limit too: still a refusal, not spent
-    assert wrong.reason == gateway.Refusal.RATE_LIMITED
+    assert wrong.reason == Refusal.RATE_LIMITED
     later = [call(1) for _ in range(5)] + [call(2) for _ in range(2)]
     assert [o.status for o in later] == [200] * 7  # the 6th to the 12th answer
     last = later[-1].limits
     assert last is not None
     assert (last.quota_used, last.quota_remaining, last.refused) == (12, 0, 21)
     over = call(2)
-    assert over.reason == gateway.Refusal.QUOTA_EXHAUSTED and over.limits is not None
+    assert over.reason == Refusal.QUOTA_EXHAUSTED and over.limits is not None
     assert (over.limits.quota_used, over.limits.refused) == (12, 22)
     mismatch = call(3, purpose="营销推广")  # quota spent: refused for it, whatever else
-    assert mismatch.reason == gateway.Refusal.QUOTA_EXHAUSTED
+    assert mismatch.reason == Refusal.QUOTA_EXHAUSTED
     # The statement bills the 12 answers only; the console says both figures in plain words.
     month = (start + timedelta(minutes=3)).astimezone(LOCAL).strftime("%Y-%m")
     bill = ch.insurer.get(f"/api/v1/channel/statements/{month}").json()

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from shuhui.channel import gateway
+from shuhui.channel.calls import Pending
+from shuhui.channel.limits import month_windows
 from shuhui.channel.models import Call, Counter
 from shuhui.channel.routes import limit_headers
 from shuhui.channel.writes import GroupWriter, WriteLock
@@ -25,7 +27,7 @@ from tests.channel.test_gateway import consent
 PRODUCT = "underwriting-health-check"
 
 
-def decided(ch: Channel, n: int, **payload: Any) -> list[gateway.Pending]:
+def decided(ch: Channel, n: int, **payload: Any) -> list[Pending]:
     """n calls decided as if at the same moment: the rate limit counts per minute, and on a
     slow machine deciding them one by one could straddle a minute's end."""
     body = {"purpose": PURPOSE, "params": {"citizen_id": ch.patient_id, "years": 5}, **payload}
@@ -94,7 +96,7 @@ def test_the_last_use_goes_to_the_first_call_of_a_group(channel: Channel) -> Non
     assert last is not None and (last.quota_used, last.refused) == (2, 1)
     with ch.app.state.session_factory() as db:
         windows = dict(db.execute(select(Counter.window, Counter.count)).all())
-    month, refusals = gateway.month_windows(group[0].call.now)
+    month, refusals = month_windows(group[0].call.now)
     assert (windows[month], windows[refusals]) == (2, 1)
     with ch.app.state.session_factory() as db:
         entries = [e for e in entries_about(db, [ch.patient_id]) if e.grant == code]

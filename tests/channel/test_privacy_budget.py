@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shuhui.channel import gateway
+from shuhui.channel.calls import Outcome, Refusal
 from shuhui.channel.models import Call, PrivacyBudget
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
@@ -101,10 +102,10 @@ def true_counts(app: FastAPI, district: str) -> dict[tuple[str, str], int]:
     return {(band, sex): int(n) for band, sex, n in rows}
 
 
-def identical_calls(app: FastAPI, key: str, n: int, **params: Any) -> list[gateway.Outcome]:
+def identical_calls(app: FastAPI, key: str, n: int, **params: Any) -> list[Outcome]:
     """``n`` identical calls through the gateway as the server makes them under load: decided,
     then recorded in groups of 100 (one transaction each, :mod:`shuhui.channel.writes`)."""
-    outcomes: list[gateway.Outcome] = []
+    outcomes: list[Outcome] = []
     payload = {"purpose": PURPOSE, "params": params}
     for _ in range(0, n, 100):
         with transaction(app.state.session_factory) as db:
@@ -258,7 +259,7 @@ def test_a_call_refused_for_the_rate_limit_spends_no_budget(institute: Institute
     app = ins.app
     at = (utcnow() + timedelta(minutes=1)).replace(second=5)  # after the grant begins
 
-    def one(minute: int, **params: Any) -> gateway.Outcome:
+    def one(minute: int, **params: Any) -> Outcome:
         with transaction(app.state.session_factory) as db:
             return gateway.call(
                 db,
@@ -274,7 +275,7 @@ def test_a_call_refused_for_the_rate_limit_spends_no_budget(institute: Institute
     assert first.budget is not None and replay.budget is not None
     assert (first.budget.charged, replay.budget.charged) == (500_000, 0)  # a replay is free
     limited = one(1, sex="女")  # a new query, but over the rate limit: refused before spending
-    assert limited.reason == gateway.Refusal.RATE_LIMITED
+    assert limited.reason == Refusal.RATE_LIMITED
     [account] = stored(app)
     assert account.spent_micro == 500_000 and account.queries == 1
     answered = one(2, sex="女")

@@ -17,8 +17,9 @@ How it works
 - API keys are `shk_<prefix>_<secret>`: the secret is shown once, stored as SHA-256,
   scoped to some of the consumer's grants, rotatable (the old key stops at once) and
   revocable.
-- The gateway decides each call in a fixed order, and meters and audits every outcome
-  before it answers: key (401) → per-minute rate and monthly quota, counted by one
+- The gateway (`gateway`; a call's refusal codes, limits and outcome in `calls`) decides each
+  call in a fixed order, and meters and audits every outcome before it answers: key (401) →
+  per-minute rate and monthly quota, counted (`limits`) by one
   `INSERT … ON CONFLICT … RETURNING` per call so any number of workers share the
   counts (429 with `Retry-After`, and `X-RateLimit-*` on every answer) → product,
   purpose, grant window, zone membership (403) → the body and its parameters (422

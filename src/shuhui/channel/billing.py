@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from shuhui.channel.city import BillingSeal, CityChannel
 from shuhui.channel.common import ANSWERED, LOCAL, month_of, new_code
-from shuhui.channel.gateway import month_windows
 from shuhui.channel.grants import DEFAULT_MONTHLY_QUOTA, grants
+from shuhui.channel.limits import month_windows
 from shuhui.channel.models import USAGES, ApiKey, Call, Consumer, Counter, IssuedStatement
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow

@@ -6,8 +6,10 @@ and the purpose against the key's grants and the zone membership, the parameters
 subject's certificate-use authorisation for products about one person or enterprise. Only then
 is the product computed; a noised product's answer is then released or replayed against the
 consumer's privacy budget (:mod:`shuhui.channel.privacy`) when the call is recorded. What a
-call comes to is an :class:`Outcome`: the answer, or a :class:`Refusal` with its problem
-details, and the key's :class:`Limits`; the routes turn it into an HTTP response.
+call comes to is an :class:`~shuhui.channel.calls.Outcome`: the answer, or a
+:class:`~shuhui.channel.calls.Refusal` with its problem details, and the key's
+:class:`~shuhui.channel.calls.Limits` (counted by :mod:`shuhui.channel.limits`); the routes
+turn it into an HTTP response.
 """
 
 from __future__ import annotations
@@ -18,26 +20,29 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
+from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from shuhui.catalog import service as catalog_service
-from shuhui.channel import privacy
-from shuhui.channel.city import CityChannel
-from shuhui.channel.common import ANSWERED, LOCAL, as_json, month_of
-from shuhui.channel.engine import Answer, Engine, ProductUnavailable
-from shuhui.channel.grants import (
-    DEFAULT_MONTHLY_QUOTA,
-    DEFAULT_RATE_PER_MINUTE,
-    application_products,
-    grant_active,
+from shuhui.channel import limits, privacy
+from shuhui.channel.calls import (
+    COUNTED,
+    REASONS,
+    CallState,
+    Outcome,
+    Pending,
+    Refusal,
+    Verdict,
 )
+from shuhui.channel.city import CityChannel
+from shuhui.channel.common import ANSWERED, as_json, month_of
+from shuhui.channel.engine import Answer, Engine, ProductUnavailable
+from shuhui.channel.grants import application_products, grant_active
 from shuhui.channel.keys import KeyCache, KeyFacts, digest, split_key
-from shuhui.channel.models import ApiKey, Call, Grant
+from shuhui.channel.models import Call
 from shuhui.channel.payload import Malformed, shown_name
 from shuhui.channel.payload import check as check_payload
 from shuhui.channel.products import Product
@@ -49,109 +54,6 @@ from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.ledger import service as ledger
 
 CALLS: Final = cast(Table, Call.__table__)  # metering rows go in as plain INSERTs
-
-
-class Refusal(StrEnum):
-    """Why a call was refused: a stable code, metered, charted and in the ledger."""
-
-    KEY_MISSING = "key-missing"
-    KEY_UNKNOWN = "key-unknown"
-    KEY_REVOKED = "key-revoked"
-    KEY_EXPIRED = "key-expired"
-    RATE_LIMITED = "rate-limited"
-    QUOTA_EXHAUSTED = "quota-exhausted"
-    PRODUCT_UNKNOWN = "product-unknown"
-    PRODUCT_NOT_GRANTED = "product-not-granted"
-    PURPOSE_MISMATCH = "purpose-mismatch"
-    GRANT_INACTIVE = "grant-inactive"
-    NOT_A_MEMBER = "not-a-member"
-    INVALID_PARAMS = "invalid-params"
-    CONSENT_REFUSED = "consent-refused"
-    DATASET_NOT_OPEN = "dataset-not-open"
-    PRODUCT_UNAVAILABLE = "product-unavailable"
-    PRIVACY_BUDGET_SPENT = "privacy-budget-spent"
-
-
-# Refusals that count against the key's rate limit and quota: every call made with a valid key.
-COUNTED: Final = frozenset(
-    {
-        Refusal.PRODUCT_UNKNOWN,
-        Refusal.PRODUCT_NOT_GRANTED,
-        Refusal.PURPOSE_MISMATCH,
-        Refusal.GRANT_INACTIVE,
-        Refusal.NOT_A_MEMBER,
-        Refusal.INVALID_PARAMS,
-        Refusal.CONSENT_REFUSED,
-        Refusal.DATASET_NOT_OPEN,
-        Refusal.PRODUCT_UNAVAILABLE,
-    }
-)
-REASONS: Final[dict[str, str]] = {
-    Refusal.KEY_MISSING: "未提供 API 密钥",
-    Refusal.KEY_UNKNOWN: "API 密钥无效",
-    Refusal.KEY_REVOKED: "API 密钥已撤销",
-    Refusal.KEY_EXPIRED: "API 密钥已过期",
-    Refusal.RATE_LIMITED: "调用频率超过限制",
-    Refusal.QUOTA_EXHAUSTED: "本月调用配额已用完",
-    Refusal.PRODUCT_UNKNOWN: "数据产品不存在",
-    Refusal.PRODUCT_NOT_GRANTED: "该数据产品不在授权范围内",
-    Refusal.PURPOSE_MISMATCH: "用途与批准的用途不符",
-    Refusal.GRANT_INACTIVE: "数据使用授权已撤销或不在有效期内",
-    Refusal.NOT_A_MEMBER: "未加入该产品所属专区",
-    Refusal.INVALID_PARAMS: "参数校验失败",
-    Refusal.CONSENT_REFUSED: "数据主体未授权或授权不适用",
-    Refusal.DATASET_NOT_OPEN: "数据集不是无条件开放数据",
-    Refusal.PRODUCT_UNAVAILABLE: "数据产品暂不可用",
-    Refusal.PRIVACY_BUDGET_SPENT: "该数据产品在当前数据版本上的隐私预算已用完",
-}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The key's rate limit and monthly quota as a counted call left them."""
-
-    rate_limit: int  # calls a minute
-    rate_remaining: int
-    reset_seconds: int  # until the minute's window closes
-    quota_limit: int  # answered calls a month
-    quota_remaining: int
-    retry_after: int | None = None  # seconds until a call refused for a limit may succeed
-    quota_used: int = 0  # calls answered this month: only answers spend the quota
-    refused: int = 0  # calls refused this month (with a valid key), not counted in the quota
-
-
-@dataclass
-class Outcome:
-    """What a call came to: the answer (``body``), or a refusal (``reason``, with its problem
-    details as ``body``); ``limits`` once the call counted against the key's."""
-
-    body: dict[str, Any]
-    reason: Refusal | None = None
-    problem: Problem | None = None
-    limits: Limits | None = None
-    budget: privacy.Budget | None = None  # a noised product's privacy budget after the call
-
-    @property
-    def status(self) -> int:
-        """The status the call is metered with: the problem's for a refusal."""
-        return ANSWERED if self.problem is None else self.problem.http_status
-
-
-@dataclass
-class _Call:
-    product_code: str
-    started: float
-    now: datetime
-    key: ApiKey | None = None
-    grant: Grant | None = None
-    product: Product | None = None
-    purpose: str | None = None
-    subject: str | None = None
-    held: list[Grant] = field(default_factory=list)  # the key's grants
-    limits: Limits | None = None
-    limited: Refusal | None = None  # over the rate limit or the monthly quota
-    spent: bool = False  # counted as an answer in the key's month (spends the quota)
-    budget: privacy.Budget | None = None  # noised products: the consumer's ε after this call
 
 
 @dataclass
@@ -175,13 +77,13 @@ class _Writes:
             db.execute(insert(CALLS), rows)
 
 
-def _actor(c: _Call) -> str:
+def _actor(c: CallState) -> str:
     return f"consumer:{c.key.consumer.credit_code}" if c.key else "anonymous"
 
 
 def _meter(
     writes: _Writes,
-    c: _Call,
+    c: CallState,
     status: int,
     reason: Refusal | None,
     answer_sha: str | None,
@@ -210,7 +112,7 @@ def _meter(
 
 def _refuse(
     writes: _Writes,
-    c: _Call,
+    c: CallState,
     reason: Refusal,
     problem: Problem,
     *,
@@ -256,145 +158,8 @@ def _find_key(
     return facts, None
 
 
-# Standard SQL both databases take (SQLite 3.35+, PostgreSQL 9.5+); as text, it is compiled once.
-# Three windows per key: every call this minute (the rate limit), the calls answered this month
-# (the quota: a refusal never spends it) and the calls refused this month (shown beside it).
-COUNT_CALLS = text(
-    'INSERT INTO channel_counters (key_id, "window", count) VALUES (:key, :minute, :calls), '
-    "(:key, :month, :answers), (:key, :refused, :refusals) "
-    'ON CONFLICT (key_id, "window") DO UPDATE SET '
-    'count = channel_counters.count + excluded.count RETURNING "window", count'
-)
-# Calls counted as answers that were refused after all (a limit, or the subject's last use
-# of an authorisation taken meanwhile) move from the month's answers to its refusals.
-UNSPEND = text(
-    'UPDATE channel_counters SET count = count + CASE WHEN "window" = :refused THEN :n '
-    'ELSE -:n END WHERE key_id = :key AND "window" IN (:month, :refused)'
-)
-
-
-# substr, not LIKE: SQLite's LIKE ignores case, and would take the month windows ("M:…") too.
-OLD_MINUTES = text(
-    "DELETE FROM channel_counters WHERE key_id = :key AND substr(\"window\", 1, 2) = 'm:' "
-    'AND "window" < :before'
-)
-
-
-def month_windows(now: datetime) -> tuple[str, str]:
-    """A key's counter windows of the (local) month: its answered calls, its refused calls."""
-    local = now.astimezone(LOCAL)
-    return f"M:{local:%Y%m}", f"R:{local:%Y%m}"
-
-
-def _windows(c: _Call) -> tuple[int, str, str, str]:
-    """The key and its counter windows for the call: minute, month's answers, month's refusals."""
-    assert c.key is not None
-    return c.key.id, f"m:{c.now.astimezone(LOCAL):%Y%m%d%H%M}", *month_windows(c.now)
-
-
-def _count(db: Session, pending: Sequence[Pending]) -> None:
-    """Adds calls to their keys' windows, one statement per key and minute, safe with any
-    number of writers (the database adds, not this process), and decides which calls are over
-    the rate limit or the monthly quota. Every call with a valid key counts in its minute;
-    only a call that will be answered counts in the month's quota, every other one in the
-    month's refusals. The k-th of n calls in a window gets the counts it would have got
-    counted alone, after the k-1 before it."""
-    windows: dict[tuple[int, str, str, str], list[Pending]] = {}
-    for p in pending:
-        windows.setdefault(_windows(p.call), []).append(p)
-    for (key_id, minute, month, refused), counted in windows.items():
-        n = len(counted)
-        answers = sum(1 for p in counted if p.verdict.reason is None)
-        rows = db.execute(
-            COUNT_CALLS,
-            {
-                "key": key_id,
-                "minute": minute,
-                "month": month,
-                "refused": refused,
-                "calls": n,
-                "answers": answers,
-                "refusals": n - answers,
-            },
-        )
-        totals = {str(window): int(total) for window, total in rows}
-        before_minute = totals[minute] - n
-        if before_minute == 0:
-            # The key's first calls this minute clear its minute windows before the last hour,
-            # so the table holds about an hour of them per key (the month windows stay).
-            local = counted[0].call.now.astimezone(LOCAL)
-            earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
-            db.execute(OLD_MINUTES, {"key": key_id, "before": earlier})
-        answered, refusals = totals[month] - answers, totals[refused] - (n - answers)
-        for k, p in enumerate(counted, 1):
-            c = p.call
-            # Assigned afresh: a group that failed is recorded again call by call.
-            c.limited = _over_limits(c, before_minute + k, answered)
-            c.spent = p.verdict.reason is None and c.limited is None
-            if c.spent:
-                answered += 1
-            else:
-                refusals += 1
-            assert c.limits is not None
-            c.limits = replace(
-                c.limits,
-                quota_remaining=max(0, c.limits.quota_limit - answered),
-                quota_used=answered,
-                refused=refusals,
-            )
-        unspent = answers - sum(1 for p in counted if p.call.spent)
-        if unspent:
-            db.execute(UNSPEND, {"key": key_id, "month": month, "refused": refused, "n": unspent})
-
-
-def _over_limits(c: _Call, minute: int, answered: int) -> Refusal | None:
-    """Checks a call, the ``minute``-th of its key this minute, ``answered`` calls of the month
-    answered before it, against the key's rate limit and monthly quota, and keeps what is left
-    of them with the call. Once the quota is spent, every call is refused for it."""
-    assert c.key is not None
-    limit = max((g.rate_per_minute for g in c.held), default=DEFAULT_RATE_PER_MINUTE)
-    quota = max((g.monthly_quota for g in c.held), default=DEFAULT_MONTHLY_QUOTA)
-    local = c.now.astimezone(LOCAL)
-    reset = 60 - local.second
-    limits = Limits(limit, max(0, limit - minute), reset, quota, max(0, quota - answered))
-    refusal: Refusal | None = None
-    if minute > limit:
-        limits, refusal = replace(limits, retry_after=reset), Refusal.RATE_LIMITED
-    elif answered >= quota:
-        first = (local.replace(day=1) + timedelta(days=32)).replace(
-            day=1, hour=0, minute=0, second=0, microsecond=0
-        )
-        retry = int((first - local).total_seconds()) + 1
-        limits, refusal = replace(limits, retry_after=retry), Refusal.QUOTA_EXHAUSTED
-    c.limits = limits
-    return refusal
-
-
 def answer_digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(as_json(body).encode()).hexdigest()
-
-
-@dataclass
-class _Verdict:
-    """What the read phase decided; the write phase records it."""
-
-    reason: Refusal | None = None  # a refusal's reason, None for an answer
-    problem: Problem | None = None
-    decision: authorisations.Decision | None = None  # the consent check, if one was made
-    relying: authorisations.Party | None = None
-    body: dict[str, Any] | None = None
-    counted: bool = False  # the call counts against the key's limits
-    used: authorisations.Decision | None = None  # the consent as recorded (write phase)
-    private: privacy.Query | None = None  # a noised product's query, released or replayed
-    answer: Answer | None = None  # with ``private``: the answer the body was built from
-
-
-@dataclass
-class Pending:
-    """A call decided and computed, not yet recorded (see :func:`record_call`)."""
-
-    call: _Call
-    verdict: _Verdict
 
 
 def decide_call(
@@ -412,7 +177,7 @@ def decide_call(
     nothing, so it holds no write lock however long a product takes to prepare. ``keys`` is
     the process's :class:`KeyCache` (without one, the key is looked up afresh)."""
     # The path's product code goes into the metering and the ledger: as text they can hold.
-    c = _Call(shown_name(product_code), time.perf_counter(), as_utc(now or utcnow()))
+    c = CallState(shown_name(product_code), time.perf_counter(), as_utc(now or utcnow()))
     verdict = _read_phase(db, city, engine, keys or KeyCache(), c, api_key, payload)
     return Pending(c, verdict)
 
@@ -447,7 +212,7 @@ def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
     window and per use; one ledger append and one metering insert for all), so a server under
     load commits its calls in groups (:class:`shuhui.channel.writes.GroupWriter`). A call
     over its key's limits is refused here, whatever else was decided."""
-    _count(db, [p for p in pending if p.verdict.counted])
+    limits.count(db, [p for p in pending if p.verdict.counted])
     noised = [
         (p.call.key.consumer_id, p.verdict.private)
         for p in pending
@@ -455,26 +220,9 @@ def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
     ]
     writes = _Writes(releases=privacy.Batch.read(db, noised))
     outcomes = [_record(db, p, writes) for p in pending]
-    _unspend(db, pending, outcomes)
+    limits.unspend(db, pending, outcomes)
     writes.flush(db)
     return outcomes
-
-
-def _unspend(db: Session, pending: Sequence[Pending], outcomes: list[Outcome]) -> None:
-    """Gives back the quota of calls counted as answers that were refused in the end (the
-    subject's last use of an authorisation went to another call meanwhile)."""
-    for p, outcome in zip(pending, outcomes, strict=True):
-        if p.call.spent and outcome.problem is not None:
-            key_id, _minute, month, refused = _windows(p.call)
-            db.execute(UNSPEND, {"key": key_id, "month": month, "refused": refused, "n": 1})
-            if outcome.limits is not None:
-                limits = outcome.limits
-                outcome.limits = replace(
-                    limits,
-                    quota_used=limits.quota_used - 1,
-                    quota_remaining=limits.quota_remaining + 1,
-                    refused=limits.refused + 1,
-                )
 
 
 def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
@@ -525,7 +273,7 @@ def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
 
 
 def _spend(
-    db: Session, c: _Call, verdict: _Verdict, body: dict[str, Any], writes: _Writes
+    db: Session, c: CallState, verdict: Verdict, body: dict[str, Any], writes: _Writes
 ) -> Outcome | None:
     """A noised product's answer: the release the consumer already has, or a new one paid
     from their budget (``body`` is answered with it), or the refusal once the budget is
@@ -576,7 +324,7 @@ def _spend(
 
 
 def _record_consent(
-    db: Session, c: _Call, verdict: _Verdict, digest: str | None, writes: _Writes
+    db: Session, c: CallState, verdict: Verdict, digest: str | None, writes: _Writes
 ) -> int:
     """The subject's authorisation used (or its refusal), in the ledger where they see it;
     returns the index of that entry in ``writes``."""
@@ -603,19 +351,19 @@ def _read_phase(
     city: CityChannel,
     engine: Engine,
     keys: KeyCache,
-    c: _Call,
+    c: CallState,
     api_key: str | None,
     payload: Any,
-) -> _Verdict:
+) -> Verdict:
     """Decides the call and computes its answer without writing anything."""
 
-    def refuse(reason: Refusal, problem: Problem) -> _Verdict:
-        return _Verdict(reason, problem, counted=c.key is not None and reason in COUNTED)
+    def refuse(reason: Refusal, problem: Problem) -> Verdict:
+        return Verdict(reason, problem, counted=c.key is not None and reason in COUNTED)
 
-    def unauthenticated(reason: Refusal) -> _Verdict:
+    def unauthenticated(reason: Refusal) -> Verdict:
         return refuse(reason, Problem("unauthenticated", detail=REASONS[reason]))
 
-    def forbidden(reason: Refusal, product: str) -> _Verdict:
+    def forbidden(reason: Refusal, product: str) -> Verdict:
         return refuse(reason, Problem("forbidden", detail=f"{REASONS[reason]}（{product}）"))
 
     facts, failure = _find_key(db, keys, api_key)
@@ -704,7 +452,7 @@ def _read_phase(
                 detail=f"{REASONS[Refusal.CONSENT_REFUSED]}：{why}",
                 extra={"authorisation": decision.as_dict()},
             )
-            return _Verdict(Refusal.CONSENT_REFUSED, refused, decision, relying, counted=True)
+            return Verdict(Refusal.CONSENT_REFUSED, refused, decision, relying, counted=True)
     # A noised product's noise is drawn below, only for a query not answered before.
     private = product.kind == "aggregate" and product.privacy.epsilon is not None
     try:
@@ -717,7 +465,7 @@ def _read_phase(
     if private:
         query, answer = privacy.release(db, product, params, answer, c.grant, c.now)
     body = _answer_body(product, c, answer, json.loads(c.grant.fields).get(product.code))
-    verdict = _Verdict(None, None, decision, relying, body, counted=True)
+    verdict = Verdict(None, None, decision, relying, body, counted=True)
     if query is not None:
         verdict.private, verdict.answer = query, answer
     return verdict
@@ -727,7 +475,7 @@ class _NotOpen(Exception):
     pass
 
 
-def _call_detail(c: _Call, digest: str | None) -> dict[str, JsonValue]:
+def _call_detail(c: CallState, digest: str | None) -> dict[str, JsonValue]:
     assert c.key is not None
     return {
         "product": c.product_code,
@@ -768,7 +516,7 @@ def _compute(
 
 
 def _answer_body(
-    product: Product, c: _Call, answer: Answer, fields: list[str] | None
+    product: Product, c: CallState, answer: Answer, fields: list[str] | None
 ) -> dict[str, Any]:
     """The answer, reduced to the output fields the grant allows."""
     allowed = set(fields or answer.columns)

@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from shuhui.channel import asks, billing, grants, onboarding
+from shuhui.channel.calls import REASONS
 from shuhui.channel.common import month_of
 from shuhui.channel.deps import Bureau, Reviewer, city_of, parse_month
-from shuhui.channel.gateway import REASONS
 from shuhui.channel.models import Membership
 from shuhui.channel.schemas import (
     ApplicationReviewIn,

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from shuhui.channel import billing, gateway, grants, keys, onboarding, payload, privacy
+from shuhui.channel import billing, calls, gateway, grants, keys, onboarding, payload, privacy
 from shuhui.channel.city import CityChannel
 from shuhui.channel.deps import (
     Bureau,
@@ -331,7 +331,7 @@ def dashboard(db: DB, user: Bureau, days: ShownDays = 30) -> dict[str, Any]:
 # --- the gateway ------------------------------------------------------------------------------
 
 
-def _decide(app: FastAPI, api_key: str | None, product: str, called: Any) -> gateway.Pending:
+def _decide(app: FastAPI, api_key: str | None, product: str, called: Any) -> calls.Pending:
     with transaction(app.state.session_factory) as db:
         return gateway.decide_call(
             db,
@@ -378,11 +378,11 @@ async def call_product(request: Request, product: str) -> Response:
             app.state.channel_deciders, _decide, app, api_key, product, called
         )
     # Recorded by the process's writer with the calls waiting alongside (shuhui.channel.writes).
-    outcome: gateway.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
+    outcome: calls.Outcome = await asyncio.wrap_future(app.state.channel_writer.submit(pending))
     return response_of(outcome)
 
 
-def response_of(outcome: gateway.Outcome) -> JSONResponse:
+def response_of(outcome: calls.Outcome) -> JSONResponse:
     """A call's outcome as the gateway answers it: the answer, or the refusal's problem
     details with the problem's status; the key's limits as headers once the call counted."""
     headers = limit_headers(outcome.limits) | budget_headers(outcome.budget)
@@ -396,7 +396,7 @@ def response_of(outcome: gateway.Outcome) -> JSONResponse:
     )
 
 
-def limit_headers(limits: gateway.Limits | None) -> dict[str, str]:
+def limit_headers(limits: calls.Limits | None) -> dict[str, str]:
     """The rate limit and quota left, and for a call over one of them when to try again; the
     month's answered calls (what the quota counts) and its refused calls (which it does not)."""
     if limits is None:
@@ -461,7 +461,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "reason": {"type": "string", "enum": [r.value for r in gateway.Refusal]},
+        "reason": {"type": "string", "enum": [r.value for r in calls.Refusal]},
         "reason_zh": {"type": "string"},
         "errors": {
             "type": "array",
