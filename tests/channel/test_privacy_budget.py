@@ -24,10 +24,9 @@ from shuhui.core.regions import qingdao_districts
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.identity.schemas import UserCreate
-from shuhui.trust.identity.service import create_user
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import grant_for, register
-from tests.fixtures import as_user
+from tests.fixtures import add_account, as_user
 
 STATS = "district-statistics"
 PATH = f"/api/v1/channel/products/{STATS}"
@@ -51,7 +50,7 @@ def institute(synced_city_app: FastAPI) -> Iterator[Institute]:
     statistics at the product's default budget (ε 5 per table version, 0.5 a query)."""
     app = synced_city_app
     with transaction(app.state.session_factory) as db:
-        create_user(
+        add_account(
             db,
             UserCreate(
                 username="institute",
@@ -60,7 +59,6 @@ def institute(synced_city_app: FastAPI) -> Iterator[Institute]:
                 roles=[Role.consumer],
                 credit_code=INSTITUTE,
             ),
-            actor="test",
         )
     client, bureau, officer = (as_user(app, u) for u in ("institute", "operator", "officer"))
     register(client, "青岛市社会科学院", "research", "public", bureau)
