@@ -66,8 +66,8 @@ def test_malformed_calls_are_refused_metered_and_in_the_ledger(channel: Channel)
     bodies = {
         # a lone surrogate in the purpose: it would have reached the ledger's canonical JSON
         b'{"purpose": "\\ud800", "params": {}}': "purpose",
-        # raw UTF-8 bytes of a surrogate, which json.loads takes (surrogatepass)
-        b'{"purpose": "\xed\xa0\x80", "params": {}}': "purpose",
+        # raw UTF-8 bytes of a surrogate, which json.loads would take: not UTF-8 at all
+        b'{"purpose": "\xed\xa0\x80", "params": {}}': "body",
         b'{"purpose": "a\\u0000b", "params": {}}': "purpose",
         ("{" + ok + ', "years": 99999999999999999999999}}').encode(): "params.years",
         ("{" + ok + ', "years": 1e400}}').encode(): "params.years",

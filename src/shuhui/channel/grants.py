@@ -19,6 +19,8 @@ from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.i18n import Text, codes
 from shuhui.trust.authorisations import service as authorisations
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import service as ledger
 
 DEFAULT_RATE_PER_MINUTE: Final = 600
@@ -185,6 +187,13 @@ def visible_to(
     return bool(department) and city.department(department or "") in providing_departments(
         city, application
     )
+
+
+def reviewer_scope(user: User) -> tuple[str | None, bool]:
+    """What a reviewer reviews for: an officer's department, and whether the user is the data
+    bureau (who sees every application)."""
+    department = user.department if Role.officer in user.role_set else None
+    return department, Role.data_operator in user.role_set
 
 
 def reviewer_applications(

@@ -5,9 +5,10 @@ The gateway refuses a malformed body only after it knows the key (so the refusal
 against the consumer and in the ledger like any other, see ``gateway._read_phase``); what it
 stores and echoes of a call — the purpose, parameter names in a refusal — must then be text
 that the ledger's canonical JSON, PostgreSQL and the JSON response can all hold. So every
-string and key is checked here, once, before anything reads them: no lone UTF-16 surrogate
-(JSON's ``"\\ud800"`` escape makes one), no NUL; every number a signed 64-bit integer or a
-finite float; nesting a few levels deep at most (a call is ``{purpose, params}``).
+string and key is checked here, once, before anything reads them, with the platform's one
+text check (``core.requestbody.bad_text``: no lone UTF-16 surrogate, which JSON's
+``"\\ud800"`` escape makes, no NUL); the body strictly UTF-8; every number a signed 64-bit
+integer or a finite float; nesting a few levels deep at most (a call is ``{purpose, params}``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+from shuhui.core import requestbody
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.i18n import Text
 
@@ -28,11 +30,6 @@ FIELD_CHARS: Final = 64  # of a field's name echoed in a refusal
 
 NOT_JSON: Final = Text("不是有效的 JSON", "not valid JSON")
 TOO_DEEP: Final = Text(f"嵌套过深（最多 {MAX_DEPTH} 层）", f"nested too deep (at most {MAX_DEPTH})")
-SURROGATE: Final = Text(
-    "含有无效字符（孤立的 UTF-16 代理项，不是有效的 Unicode）",
-    "contains a lone UTF-16 surrogate, not valid Unicode",
-)
-NUL: Final = Text("含有空字符（U+0000）", "contains a NUL character (U+0000)")
 HUGE_INT: Final = Text(
     "整数超出范围（须在 -2^63 到 2^63-1 之间）",
     "integer out of range (a signed 64-bit integer)",
@@ -53,10 +50,12 @@ def read(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body, parse_constant=_no_constant)
-    except RecursionError:
-        return Malformed(invalid("body", TOO_DEEP))
-    except ValueError:  # UnicodeDecodeError included; and the digits limit of huge integers
+        # Strict UTF-8 and a bounded depth, as every body the platform reads (core.requestbody);
+        # the call's own, tighter bounds are :func:`check`'s, which names the field.
+        return json.loads(requestbody.decoded(body), parse_constant=_no_constant)
+    except requestbody.Refused as refused:
+        return Malformed(invalid(refused.field, refused.reason))
+    except ValueError:  # and the digits limit of huge integers
         return Malformed(invalid("body", NOT_JSON))
 
 
@@ -77,7 +76,7 @@ def check(payload: Any) -> Problem | None:
     while stack:
         value, depth, place = stack.pop()
         if isinstance(value, str):
-            reason = _bad_text(value)
+            reason = requestbody.bad_text(value)
             if reason is not None:
                 return invalid(_field(place), reason)
         elif value is None or isinstance(value, bool):
@@ -92,7 +91,7 @@ def check(payload: Any) -> Problem | None:
             if depth >= MAX_DEPTH:
                 return invalid(_field(place), TOO_DEEP)
             for key, item in value.items():
-                reason = _bad_text(key)
+                reason = requestbody.bad_text(key, key=True)
                 if reason is not None:
                     return invalid(_field((place, key)), reason)
                 stack.append((item, depth + 1, (place, key)))
@@ -111,16 +110,6 @@ def _field(place: Place) -> str:
         parts.append(f"[{key}]" if isinstance(key, int) else f".{shown_name(key)}")
     field = "".join(reversed(parts)).removeprefix(".")
     return field or "body"
-
-
-def _bad_text(text: str) -> Text | None:
-    if "\x00" in text:
-        return NUL
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return SURROGATE
-    return None
 
 
 def shown_name(name: str) -> str:

@@ -49,18 +49,11 @@ from shuhui.core.forms import validate_form
 from shuhui.core.http import render, tr
 from shuhui.trust.identity.deps import DB
 from shuhui.trust.identity.models import User
-from shuhui.trust.identity.roles import Role
 
 pages = APIRouter(include_in_schema=False)
 
 
 # --- the review queue ---------------------------------------------------------------------------
-
-
-def _reviewer(user: User) -> tuple[str | None, bool]:
-    """The department an officer reviews for, and whether the user is the data bureau."""
-    department = user.department if Role.officer in user.role_set else None
-    return department, Role.data_operator in user.role_set
 
 
 def _review(
@@ -73,7 +66,7 @@ def _review(
     typed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     city = city_of(request)
-    department, is_bureau = _reviewer(user)
+    department, is_bureau = grants.reviewer_scope(user)
     now = utcnow()
     queue: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
@@ -124,7 +117,7 @@ def review_queue(request: Request, db: DB, user: Reviewer) -> Response:
 @pages.post("/channel/review/applications/{code}", response_class=HTMLResponse)
 async def review_application(request: Request, db: DB, user: Reviewer, code: str) -> Response:
     form = await request.form()
-    department, is_bureau = _reviewer(user)
+    department, is_bureau = grants.reviewer_scope(user)
     try:
         review = validate_form(ApplicationReviewIn, form, LIST_FIELDS)
         if review.decision == "reject" and not confirmed(form):

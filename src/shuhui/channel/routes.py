@@ -142,12 +142,14 @@ def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> 
     return application_out(application)
 
 
-def _reviewer(user: User) -> tuple[str | None, bool] | None:
-    """An officer's department and whether the user is the data bureau; None for neither."""
+def _reviewer(user: User) -> tuple[str | None, bool]:
+    """An officer's department and whether the user is the data bureau; refused for anyone
+    who is neither (nor the consumer, who is answered before this is asked)."""
     if not user.role_set & {Role.data_operator, Role.officer}:
-        return None
-    department = user.department if Role.officer in user.role_set else None
-    return department, Role.data_operator in user.role_set
+        raise Problem(
+            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
+        )
+    return grants.reviewer_scope(user)
 
 
 @api.get(
@@ -158,13 +160,8 @@ def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[
     if Role.consumer in user.role_set:
         found = grants.applications(db, consumer_id=consumer_of(db, user).id)
         return [application_out(a) for a in found]
-    reviewer = _reviewer(user)
-    if reviewer is None:
-        raise Problem(
-            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
-        )
+    department, is_bureau = _reviewer(user)
     city = city_of(request)
-    department, is_bureau = reviewer
     return [
         {**application_out(a), "my_step": grants.reviewer_step(city, a, department, is_bureau)}
         for a in grants.reviewer_applications(db, city, department, is_bureau)
@@ -181,13 +178,8 @@ def get_application(code: str, request: Request, db: DB, user: CurrentUser) -> d
         if found.consumer_id != consumer_of(db, user).id:
             raise Problem("not-found", detail=f"没有申请 {code}")
         return application_out(found)
-    reviewer = _reviewer(user)
-    if reviewer is None:
-        raise Problem(
-            "forbidden", detail=roles_needed(Role.consumer, Role.data_operator, Role.officer)
-        )
+    department, is_bureau = _reviewer(user)
     city = city_of(request)
-    department, is_bureau = reviewer
     found = grants.reviewer_application(db, city, code, department, is_bureau)
     return {
         **application_out(found),

@@ -152,6 +152,13 @@ def _check_depth(text: str, max_depth: int) -> None:
         raise _too_deep(max_depth)
 
 
+def bad_text(text: str, *, key: bool = False) -> Text | None:
+    """Why ``text`` (a value, or a field's name with ``key``) is no text a store can hold: a
+    NUL or half of a surrogate pair; None when it is fine."""
+    found = _BAD_CHARS.search(text)
+    return None if found is None else _why(found.group(), key=key)
+
+
 def bad_string(
     value: Any, path: str = "", *, bad: re.Pattern[str] = _BAD_CHARS
 ) -> tuple[str, Text] | None:
@@ -196,13 +203,20 @@ def _check_strings(value: Any, nul_allowed: bool) -> None:
         raise Refused(found[0], found[1], malformed=False)
 
 
+def decoded(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> str:
+    """The body as text, strictly decoded and nested no deeper than ``max_depth``, for a reader
+    that parses it its own way; raises :class:`Refused` otherwise."""
+    text = _decoded(raw)
+    _check_depth(text, max_depth)
+    return text
+
+
 def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH, nul_allowed: bool = False) -> Any:
     """``json.loads`` within the bounds: raises :class:`Refused` for a body too deep, not UTF-8
     or holding a bad string, and ``json.JSONDecodeError`` (a ``ValueError`` too) for one that
     is not JSON. ``nul_allowed`` lets NUL characters through, for a reader that only compares
     what it is sent (a search) and stores none of it."""
-    text = _decoded(raw)
-    _check_depth(text, max_depth)
+    text = decoded(raw, max_depth=max_depth)
     try:
         value = json.loads(text)
     except RecursionError:  # not reached through the scan above; kept as the parser's own bound
@@ -215,8 +229,7 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH, nul_allowed: bool = F
 def check(raw: bytes, *, max_depth: int = MAX_DEPTH) -> None:
     """Refuses what :func:`loads` refuses, parsing only when the cheap scans cannot rule a
     refusal out; a body that is not JSON at all passes, for its reader to say so."""
-    text = _decoded(raw)
-    _check_depth(text, max_depth)
+    text = decoded(raw, max_depth=max_depth)
     if "\\u" not in text:
         return
     try:

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shuhui.core.locks import flocked
 from shuhui.datacore.schema import Column, TableSpec
 
 KEEP_VERSIONS = 3
@@ -116,17 +117,6 @@ def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     fsync_dir(path.parent)
 
 
-@contextmanager
-def _flocked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _claim(path: Path, note: str) -> int:
     """Creates ``path`` and holds an flock on it for as long as the returned descriptor is
     open (the process's life at most: the kernel drops it when the process dies, kill -9
@@ -197,14 +187,14 @@ class Catalog:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        with _flocked(self.path.with_name("catalog.lock")):
+        with flocked(self.path.with_name("catalog.lock")):
             yield
 
     @contextmanager
     def recovering(self) -> Iterator[None]:
         """Held by a recovery from start to end: two processes starting together (the server's
         workers, a command) recover one after the other, the second finding nothing to do."""
-        with _flocked(self.path.with_name("recovery.lock")):
+        with flocked(self.path.with_name("recovery.lock")):
             yield
 
     @property

@@ -14,10 +14,7 @@ next of those commands, with ``"origin": "found"``.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuhui.core.db import make_engine, make_session_factory, transaction
+from shuhui.core.locks import flocked
 from shuhui.core.settings import Settings
 from shuhui.trust.crypto import keystore
 from shuhui.trust.crypto.sm import SM2PrivateKey
@@ -45,7 +43,7 @@ def platform_key(data_dir: Path) -> SM2PrivateKey:
     here and a warning logged: this function does not touch the database, so the key is not yet in
     the ledger, and the next ``shuhui db upgrade``, ``serve`` or ``demo`` records it.
     """
-    with _locked(data_dir):
+    with flocked(data_dir / LOCK_FILE):
         key = _read(data_dir)
         if key is None:
             key = SM2PrivateKey.generate()
@@ -71,7 +69,7 @@ def ensure_platform_key(settings: Settings, actor: str, *, adopt: bool = True) -
     sessions = make_session_factory(engine)
     try:
         # One process at a time decides, so two starting together issue one key and one entry.
-        with _locked(settings.data_dir):
+        with flocked(settings.data_dir / LOCK_FILE):
             key = _read(settings.data_dir)
             if key is not None:
                 if adopt:
@@ -125,15 +123,3 @@ def _record(
 
 def _read(data_dir: Path) -> SM2PrivateKey | None:
     return keystore.read(data_dir / KEY_FILE)
-
-
-@contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    lock = data_dir / LOCK_FILE
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

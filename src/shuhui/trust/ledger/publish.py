@@ -29,15 +29,14 @@ record entries sign one when they end (``ledger.setup``).
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.clock import as_utc, utcnow
 from shuhui.core.db import transaction
+from shuhui.core.locks import flocked
 from shuhui.core.settings import Settings
 from shuhui.trust.crypto import note
 from shuhui.trust.crypto.merkle import MerkleTree
@@ -151,21 +151,6 @@ def add_checkpoint_body(tree: MerkleTree, old: int, signed_note: str, size: int)
     return f"old {old}\n" + "".join(f"{note.b64(h)}\n" for h in proof) + "\n" + signed_note
 
 
-@contextmanager
-def _locked(path: Path, *, wait: bool) -> Iterator[bool]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class Publisher:
     """Signs due checkpoints and publishes them (see the module's docstring)."""
 
@@ -208,7 +193,7 @@ class Publisher:
         """Signs a checkpoint if one is due (``force``: if the ledger has grown at all), then
         publishes what is not published yet. Returns the checkpoint signed, if any. Without
         ``wait``, a checkpointer that finds another at work leaves it to it."""
-        with _locked(self.folder.parent / LOCK, wait=wait) as held:
+        with flocked(self.folder.parent / LOCK, wait=wait) as held:
             if not held:
                 return None
             signed = None
