@@ -23,10 +23,13 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
@@ -473,3 +476,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Schedul
     if config.getvalue("dist") == "loadgroup":
         return FolderGroupScheduling(config, log)
     return None
+
+
+def run_apart(func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    """Runs an async function to its end on an event loop of its own thread: the browser tests'
+    Playwright keeps a loop running in the test thread of their worker, so ``anyio.run`` there
+    would refuse."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, func, *args).result()

@@ -80,6 +80,16 @@ def test_a_campaign_runs_in_the_pages_and_the_resident_sees_why(
     expect(admin).to_have_url(re.compile(r"created=elder"))
     admin.context.close()
 
+    # Binding the resident's ID to the account takes a second person: the identity reviewer.
+    reviewer = new_page(browser)
+    log_in(reviewer, server_url, "registrar", DEMO_PASSWORD)
+    reviewer.goto(f"{server_url}/admin/bindings")
+    row = reviewer.locator("#bindings tr[data-status='pending']").filter(has_text="高龄老人")
+    row.get_by_role("button", name="批准…").click()
+    reviewer.get_by_role("button", name="确认批准").click()
+    expect(reviewer.locator("#done")).to_contain_text("已批准")
+    reviewer.context.close()
+
     # The resident sees the offer with why they qualify, and accepts.
     elder = new_page(browser)
     log_in(elder, server_url, "elder", DEMO_PASSWORD)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from shuhui.core.bounds import MAX_ID
 from shuhui.core.db import transaction
 from shuhui.trust.identity.models import BindingRequest, User
 from shuhui.trust.ledger.models import LedgerEntry
@@ -133,12 +134,13 @@ def test_a_rejected_binding_leaves_the_account_as_it_was(app: FastAPI) -> None:
     (entry,) = entries(app, "account.binding_rejected", WANG)
     assert entry["actor"] == "registrar" and entry["detail"]["reason"] == "本人未到场核验"
     missing = reviewer.post(
-        f"/api/v1/admin/bindings/{2**63 - 1}/decision", json={"decision": "approve"}
+        f"/api/v1/admin/bindings/{MAX_ID}/decision", json={"decision": "approve"}
     )
     assert missing.status_code == 404
-    assert reviewer.post(
-        f"/api/v1/admin/bindings/{2**63}/decision", json={"decision": "approve"}
-    ).status_code in (404, 422)
+    beyond = reviewer.post(
+        f"/api/v1/admin/bindings/{MAX_ID + 1}/decision", json={"decision": "approve"}
+    )
+    assert beyond.status_code == 422 and beyond.json()["field"] == "request_id"
 
 
 def test_an_id_already_bound_or_requested_makes_no_account(app: FastAPI) -> None:

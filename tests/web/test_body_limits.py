@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,6 +17,7 @@ from starlette.types import Message
 
 from shuhui.core.requestbody import MAX_DEPTH
 from shuhui.trust.seals.schemas import MAX_UPLOAD_BODY
+from tests.fixtures import run_apart
 from tests.trust.test_seals import DOCUMENT, create_seal, sign
 
 MiB = 1024 * 1024
@@ -114,7 +114,7 @@ def post_in_chunks(app: FastAPI, path: str, content_type: str) -> tuple[Any, byt
         "server": ("testserver", 80),
         "state": {},
     }
-    anyio.run(app, scope, receive, send)
+    run_apart(app, scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start, body, taken

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter
 from starlette.types import Message, Receive, Scope, Send
 
 from shuhui.core.requestbody import BodyRule, accepts
 from shuhui.web.limits import BodyLimitMiddleware, BodyRules, body_rules
+from tests.fixtures import run_apart
 
 
 def http_scope(content_type: str, length: int | None = None) -> Scope:
@@ -74,7 +74,7 @@ def run(app: Any, scope: Scope, chunks: list[bytes]) -> list[Message]:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    anyio.run(app, scope, receive, send)
+    run_apart(app, scope, receive, send)
     return sent
 
 
@@ -133,7 +133,7 @@ def test_other_scopes_pass_untouched() -> None:
 
     for kind in ("lifespan", "websocket"):
         scope = {"type": kind}
-        anyio.run(middleware(app), scope, receive, send)
+        run_apart(middleware(app), scope, receive, send)
         assert seen[-1] == (scope, receive, send)
 
 

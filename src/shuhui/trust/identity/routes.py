@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
+from shuhui.core.bounds import Id
 from shuhui.core.errors import Problem
 from shuhui.core.http import SESSION_COOKIE, rotate_csrf
 from shuhui.trust.identity import bindings, service, throttle
@@ -218,7 +219,7 @@ def api_decide_binding(
     request: Request,
     db: DB,
     who: BindingApprover,
-    request_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    request_id: Id,
     body: BindingDecision,
 ) -> Response:
     row = bindings.get_or_404(db, request_id)
