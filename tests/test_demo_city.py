@@ -45,7 +45,10 @@ def _entries(app: FastAPI) -> int:
 def test_the_demo_people_become_members_of_the_city_with_their_flows_started(
     city_app: FastAPI,
 ) -> None:
-    assert _prepare(city_app) == {"citizen": True, "enterprise": True, "bank": True}
+    consumers = ("bank", "institute")
+    assert _prepare(city_app) == {"citizen": True, "enterprise": True} | dict.fromkeys(
+        consumers, True
+    )
     core = DataCore.from_settings(city_app.state.settings)
     con = core.connect()
     with city_app.state.session_factory() as db:
@@ -83,14 +86,26 @@ def test_the_demo_people_become_members_of_the_city_with_their_flows_started(
         (grant,) = channel_grants.grants(db, bank.id)
         assert channel_grants.application_products(grant) == ["enterprise-credit-check"]
         assert grant.status == "active"
+        # The research institute holds the district statistics, for public governance, with
+        # the purpose the content names: its console shows the privacy budget.
+        institute = onboarding.consumer_by_code(db, "12370200MB12345671")
+        assert institute is not None and institute.type == "research"
+        (grant,) = channel_grants.grants(db, institute.id)
+        assert channel_grants.application_products(grant) == ["district-statistics"]
+        assert (grant.status, grant.usage, grant.purpose) == (
+            "active",
+            "public_governance",
+            "人口老龄化与社会保障政策研究",
+        )
     con.close()
 
     # Run again: nothing changes, not even the ledger.
     before = _entries(city_app)
-    assert _prepare(city_app) == {"citizen": False, "enterprise": False, "bank": False}
+    unchanged = {"citizen": False, "enterprise": False} | dict.fromkeys(consumers, False)
+    assert _prepare(city_app) == unchanged
     assert _entries(city_app) == before
     # Rebinding on the same city chooses the same members, who have their offers already.
-    assert _prepare(city_app, rebind=True) == {"citizen": False, "enterprise": False, "bank": False}
+    assert _prepare(city_app, rebind=True) == unchanged
     assert _entries(city_app) == before
 
 

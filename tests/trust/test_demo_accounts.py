@@ -32,6 +32,10 @@ def test_the_demo_city_has_one_account_per_kind_of_user() -> None:
     assert accounts["citizen"].demo_city == ("offer", "start-up-subsidy")
     assert accounts["enterprise"].demo_city == ("offer", "job-stabilisation-refund")
     assert accounts["bank"].demo_city == ("grant", "enterprise-credit-check")
+    assert accounts["bank"].demo_use is None  # a bank's credit checks, the default
+    assert accounts["institute"].demo_city == ("grant", "district-statistics")
+    assert accounts["institute"].demo_use is not None
+    assert accounts["institute"].demo_use[2] == "public_governance"
     operators = [a for a in accounts.values() if Role.data_operator in a.roles]
     assert len({a.department for a in operators}) == 1 < len(operators)
     assert {role for a in accounts.values() for role in a.roles} == set(Role)
@@ -62,6 +66,15 @@ def test_only_accounts_in_force_are_made(tmp_path: Path) -> None:
             "demo_city.offer",
         ),
         (("roles: [officer]", "roles: [officer], demo_city: start-up"), "clerk.demo_city"),
+        # A grant's application names its purpose, legal basis and usage all together or not.
+        (
+            ("roles: [officer]", "roles: [officer], demo_city: {grant: x-y, purpose: 研究}"),
+            "clerk.demo_city",
+        ),
+        (
+            ("roles: [officer]", "roles: [officer], demo_city: {offer: x-y, grant: y-z}"),
+            "clerk.demo_city",
+        ),
     ],
 )
 def test_a_broken_account_is_refused_naming_the_field(

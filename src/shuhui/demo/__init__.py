@@ -12,9 +12,11 @@ accounts' ``demo_city`` in ``content/<city>/demo-accounts.yaml`` says:
   by the demo officer of the implementing department, over the whole city (its other
   candidates are that officer's work), and that member is confirmed, so the offer waits in
   为我推荐的政策.
-- ``{grant: <product>}`` (the bank): the institution is registered as a data consumer, joins the
-  product's zone (a data-bureau operator approves), applies for the product, and the providing
-  department's officer and the operator approve: its console holds a grant to issue a key for.
+- ``{grant: <product>}`` (the bank, the research institute): the institution is registered as a
+  data consumer, joins the product's zone (a data-bureau operator approves), applies for the
+  product (with the purpose, legal basis and usage the content names beside ``grant``, else a
+  bank's credit checks), and the providing department's officer and the operator approve: its
+  console holds a grant to issue a key for.
 
 Everything goes through the domains' ``service`` functions, with the ledger entries the same
 clicks would write, in the caller's transaction. It reads the data core through ``DataCore``

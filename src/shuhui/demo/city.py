@@ -237,7 +237,13 @@ def _run_and_confirm(
 
 
 # The kind of institution a name says, for the consumer kinds the finance zone takes.
-KIND_IN_NAME: Final = (("银行", "bank"), ("保险", "insurer"), ("担保", "guarantor"))
+KIND_IN_NAME: Final = (
+    ("银行", "bank"),
+    ("保险", "insurer"),
+    ("担保", "guarantor"),
+    ("科学院", "research"),
+    ("研究", "research"),
+)
 
 
 def _consumer_type(city: CityChannel, zone: str, name: str) -> str:
@@ -264,6 +270,7 @@ def _grant(
     if not account.credit_code or not account.department:
         raise LookupError(f"{account.username}: a consumer names its institution and credit code")
     institution = f"{account.department}（{account.credit_code}）"
+    purpose, legal_basis, usage = account.demo_use or (PURPOSE, LEGAL_BASIS, "industry")
     waiting = f"已获准使用“{product.item.name_zh}”，可签发密钥"
     consumer = onboarding.consumer_by_code(db, account.credit_code)
     if consumer is not None and any(
@@ -291,7 +298,7 @@ def _grant(
             city,
             consumer,
             product.zone,
-            f"{PURPOSE}：使用{product.item.name_zh}",
+            f"{purpose}：使用{product.item.name_zh}",
             actor=account.username,
             now=now,
         )
@@ -305,9 +312,9 @@ def _grant(
         consumer,
         products=[code],
         fields=None,
-        purpose=PURPOSE,
-        legal_basis=LEGAL_BASIS,
-        usage="industry",
+        purpose=purpose,
+        legal_basis=legal_basis,
+        usage=usage,
         days=365,
         actor=account.username,
         now=now,

@@ -43,6 +43,8 @@ USERNAME: Final = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code", "demo_city"})
 # What an account may be given in the demo city (see the module's docstring).
 DEMO_CITY_ROLES: Final = frozenset({"offer", "grant"})
+# What a consumer's grant may say of its application (else a bank's credit checks).
+USE: Final = frozenset({"purpose", "legal_basis", "usage"})
 SLUG: Final = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 # Their work is scoped to a department (reviews, campaigns), so they must name one.
 NEEDS_DEPARTMENT: Final = frozenset({Role.officer, Role.data_operator})
@@ -58,6 +60,9 @@ class DemoAccount:
     credit_code: str | None = None
     # ("offer", policy) or ("grant", product): what `shuhui demo` gives the account in the city.
     demo_city: tuple[str, str] | None = None
+    # A consumer's application for its grant: purpose, legal basis and usage (None: the file's
+    # defaults for a bank's credit checks, see shuhui.demo.city).
+    demo_use: tuple[str, str, str] | None = None
 
 
 def demo_accounts(city_content: Path, on: date | None = None) -> tuple[DemoAccount, ...]:
@@ -127,20 +132,37 @@ def _account(path: Path, item: Item) -> DemoAccount:
         citizen_id=citizen_id,
         credit_code=credit_code,
         demo_city=_demo_city(path, f"{where}.demo_city", item.attrs.get("demo_city")),
+        demo_use=_demo_use(path, f"{where}.demo_city", item.attrs.get("demo_city")),
     )
 
 
 def _demo_city(path: Path, where: str, value: Any) -> tuple[str, str] | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or len(value) != 1:
-        raise ContentError(path, where, f"one of {sorted(DEMO_CITY_ROLES)}: a code")
-    ((kind, code),) = value.items()
+    kinds = [k for k in value if k in DEMO_CITY_ROLES] if isinstance(value, dict) else []
+    if not isinstance(value, dict) or len(kinds) != 1 or set(value) - DEMO_CITY_ROLES - USE:
+        raise ContentError(
+            path, where, f"one of {sorted(DEMO_CITY_ROLES)}: a code (a grant may add {sorted(USE)})"
+        )
+    kind, code = kinds[0], value[kinds[0]]
     if kind not in DEMO_CITY_ROLES:
         raise ContentError(path, where, f"{kind!r}: not one of {sorted(DEMO_CITY_ROLES)}")
     if not isinstance(code, str) or not SLUG.match(code):
         raise ContentError(path, f"{where}.{kind}", "a policy or product code (a-z 0-9 -)")
     return str(kind), code
+
+
+def _demo_use(path: Path, where: str, value: Any) -> tuple[str, str, str] | None:
+    """A grant's purpose, legal basis and usage, when the file names them (all three)."""
+    if not isinstance(value, dict) or not set(value) & USE:
+        return None
+    if "grant" not in value or set(value) & USE != USE:
+        raise ContentError(path, where, f"a grant names all of {sorted(USE)} or none")
+    purpose, basis, usage = (
+        _optional_text(path, f"{where}.{k}", value[k]) for k in ("purpose", "legal_basis", "usage")
+    )
+    assert purpose is not None and basis is not None and usage is not None
+    return purpose, basis, usage
 
 
 def _optional_text(path: Path, where: str, value: Any) -> str | None:
