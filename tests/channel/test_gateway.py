@@ -241,14 +241,14 @@ def test_no_request_returns_raw_rows_of_a_non_open_table(channel: Channel) -> No
         add_account(
             db,
             UserCreate(
-                username="institute",
+                username="academy",
                 display_name="青岛社科院",
                 password=DEMO_PASSWORD,
                 roles=[Role.consumer],
                 credit_code="12370200MB12345671",
             ),
         )
-    institute = as_user(ch.app, "institute")
+    institute = as_user(ch.app, "academy")
     register(institute, "青岛市社会科学院", "research", "public", ch.bureau)
     stats = grant_for(
         institute,

@@ -53,14 +53,14 @@ def institute(synced_city_app: FastAPI) -> Iterator[Institute]:
         add_account(
             db,
             UserCreate(
-                username="institute",
+                username="academy",
                 display_name="青岛社科院",
                 password=DEMO_PASSWORD,
                 roles=[Role.consumer],
                 credit_code=INSTITUTE,
             ),
         )
-    client, bureau, officer = (as_user(app, u) for u in ("institute", "operator", "officer"))
+    client, bureau, officer = (as_user(app, u) for u in ("academy", "operator", "officer"))
     register(client, "青岛市社会科学院", "research", "public", bureau)
     grant = grant_for(client, officer, bureau, [STATS], PURPOSE, usage="public_governance")
     key = client.post("/api/v1/channel/keys", json={"grants": [grant], "label": "研究"})

@@ -43,6 +43,11 @@ class Refusal(StrEnum):
 
 
 # Refusals that count against the key's rate limit and quota: every call made with a valid key.
+# A call's purpose holds something besides white space: one character class that Python's and
+# JSON Schema's (ECMA-262) regular expressions read alike, so the OpenAPI document says exactly
+# what the gateway takes (each engine's \s plus the characters only the other counts as space).
+PURPOSE_PATTERN: Final = "[^\\s\\x1c-\\x1f\\x85\\ufeff]"
+
 COUNTED: Final = frozenset(
     {
         Refusal.PRODUCT_UNKNOWN,

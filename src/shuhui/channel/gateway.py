@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from shuhui.catalog import service as catalog_service
 from shuhui.channel import limits, privacy
 from shuhui.channel.calls import (
     COUNTED,
+    PURPOSE_PATTERN,
     REASONS,
     CallState,
     Outcome,
@@ -396,7 +398,7 @@ def _read_phase(
             ),
         )
     purpose = payload.get("purpose")
-    if not isinstance(purpose, str) or not purpose.strip():
+    if not isinstance(purpose, str) or not re.search(PURPOSE_PATTERN, purpose):
         no_purpose = invalid(
             "purpose", Text("必须填写：本次调用的用途", "required: the purpose of this call")
         )

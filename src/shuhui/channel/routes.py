@@ -527,6 +527,7 @@ def gateway_router(city: CityChannel) -> APIRouter:
             "properties": {
                 "purpose": {
                     "type": "string",
+                    "pattern": calls.PURPOSE_PATTERN,
                     "description": "the grant's approved purpose, word for word "
                     "(用途须与获批用途一字不差)",
                 },
