@@ -5,11 +5,12 @@ a consumer applying again picks an approved purpose or proposes a new one for re
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from shuhui.core.clock import local_today
 from tests.channel.conftest import BANK, INSURER, PURPOSE, Channel
 from tests.channel.test_gateway import check
 from tests.fixtures import csrf_from
@@ -18,7 +19,7 @@ HTML = {"accept": "text/html"}
 
 
 def cert_use_form(client: TestClient, **overrides: str | list[str]) -> dict[str, str | list[str]]:
-    today = date.today()
+    today = local_today()
     return {
         "csrf_token": csrf_from(client, "/me/authorisations/new?kind=cert_use"),
         "kind": "cert_use",

@@ -20,7 +20,7 @@ from shuhui.channel.city import BillingSeal
 from shuhui.channel.common import month_of
 from shuhui.channel.models import Call, IssuedStatement
 from shuhui.channel.products import Tier
-from shuhui.core.clock import utcnow
+from shuhui.core.clock import local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.trust.ledger.models import LedgerEntry
 from shuhui.trust.seals import service as seals
@@ -49,7 +49,7 @@ def move_calls_to(ch: Channel, month: date) -> int:
 def billing_seal(ch: Channel) -> BillingSeal:
     """The billing seal the city's content names, in force today."""
     city = ch.app.state.city_channel
-    seal: BillingSeal = city.billing_seal(date.today())
+    seal: BillingSeal = city.billing_seal(local_today())
     return seal
 
 

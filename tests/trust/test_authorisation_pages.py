@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from shuhui.core.clock import local_today
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import csrf_from, login
@@ -29,7 +30,7 @@ def browser(app: FastAPI, username: str) -> TestClient:
 
 
 def mandate_form(client: TestClient, **overrides: str | list[str]) -> dict[str, str | list[str]]:
-    today = date.today()
+    today = local_today()
     return {
         "csrf_token": csrf_from(client, "/me/authorisations/new?kind=mandate"),
         "kind": "mandate",

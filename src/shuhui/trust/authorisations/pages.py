@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from shuhui.core import forms
-from shuhui.core.clock import SHANGHAI, as_utc, utcnow
+from shuhui.core.clock import SHANGHAI, as_utc, local_today, utcnow
 from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render, tr
@@ -74,7 +74,7 @@ def my_authorisations(request: Request, db: DB, user: CurrentUser) -> Response:
 
 
 def _form_defaults(kind: str) -> dict[str, Any]:
-    today = utcnow().date()
+    today = local_today()  # the form's dates are Beijing dates (see _day)
     return {
         "kind": kind,
         "valid_from": today.isoformat(),
