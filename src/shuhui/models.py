@@ -1,5 +1,6 @@
 """Every domain's tables in one metadata: what migrations and the schema check compare against."""
 
+from shuhui.approval import models as approval_models
 from shuhui.assets import models as asset_models
 from shuhui.catalog import models as catalog_models
 from shuhui.channel import models as channel_models
@@ -13,6 +14,7 @@ from shuhui.trust.seals import models as seals_models
 metadata = Base.metadata
 
 __all__ = [
+    "approval_models",
     "asset_models",
     "authorisations_models",
     "catalog_models",
