@@ -16,7 +16,7 @@ its transaction (this package has no database session).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,9 @@ from shuhui.approval.precheck.uploads import (
 from shuhui.core.errors import FieldError, Problem
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shuhui.approval.precheck.ocr import OcrLine
     from shuhui.datacore.store import DataCore
 
 __all__ = [
@@ -46,8 +49,13 @@ __all__ = [
     "StoredUpload",
     "check_upload",
     "precheck",
+    "precheck_lines",
+    "record_lookups",
     "store_upload",
 ]
+
+# The ledger action of a register read made by a pre-check (shown at 谁用了我的数据).
+PRECHECK_ACTION = "approval.material.prechecked"
 
 
 @dataclass(frozen=True)
@@ -96,20 +104,38 @@ def precheck(
 
     ``form`` holds the values the document must agree with, by document field name (姓名,
     公民身份号码…) or by the usual form property names (``checks.FORM_KEYS``)."""
-    from shuhui.approval.precheck import checks, extract, ocr
-    from shuhui.core.clock import local_today
+    from shuhui.approval.precheck import ocr
 
     check_kind(material_kind)
     content_type = check_upload(content, file_name)
     try:
         lines = ocr.read(content, content_type)
-    except (OSError, ValueError, SyntaxError) as exc:
-        # A file whose header passed but whose body does not decode (a truncated JPEG).
+    except ocr.Unreadable as exc:
         raise Problem(
             "unsupported-media-type",
             f"文件“{display_name(file_name)}”无法解码（文件可能已损坏或不完整）。",
             errors=[FieldError("file", "文件已损坏或不完整")],
         ) from exc
+    return precheck_lines(
+        lines, material_kind, form=form, datacore=datacore, today=today, content_type=content_type
+    )
+
+
+def precheck_lines(
+    lines: Sequence[OcrLine],
+    material_kind: str,
+    *,
+    form: Mapping[str, Any] | None = None,
+    datacore: DataCore | None = None,
+    today: date | None = None,
+    content_type: str = "image/png",
+) -> PrecheckResult:
+    """The pre-check of a page already read: fields extracted from its OCR lines and checked
+    (what :func:`precheck` does after reading; tests and benchmarks read a page once)."""
+    from shuhui.approval.precheck import checks, extract
+    from shuhui.core.clock import local_today
+
+    check_kind(material_kind)
     reading = extract.extract(material_kind, lines)
     issues, lookups = checks.check(
         reading, form=form, datacore=datacore, today=today or local_today()
@@ -122,3 +148,31 @@ def precheck(
         looks_like=reading.looks_like,
         lookups=tuple(lookups),
     )
+
+
+def record_lookups(
+    db: Session,
+    result: PrecheckResult,
+    *,
+    actor: str,
+    case_code: str | None = None,
+    file_name: str | None = None,
+) -> None:
+    """One ledger entry per register row the pre-check read, about the person or enterprise
+    read, in the caller's transaction (a pre-check without the data core reads none)."""
+    from shuhui.trust.ledger.service import record
+
+    for lookup in result.lookups:
+        record(
+            db,
+            actor,
+            PRECHECK_ACTION,
+            subject=lookup.key,
+            purpose=f"材料预审：核对{KIND_NAMES[result.material]}与登记信息",
+            detail={
+                "material": result.material,
+                "table": lookup.table,
+                "case": case_code,
+                "file": file_name,
+            },
+        )

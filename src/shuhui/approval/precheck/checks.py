@@ -432,7 +432,7 @@ def _resident(
     id_field, name_field, birth_field, sex_field = person
     key = fields[id_field]
     lookups.append(Lookup("residents", key))
-    row = _row(con, "SELECT person_name, birth_date, sex FROM residents WHERE citizen_id = ?", key)
+    row = _row(con, "SELECT name, birth_date, sex FROM residents WHERE citizen_id = ?", key)
     if row is None:
         yield Issue(
             id_field,
