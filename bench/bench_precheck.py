@@ -35,8 +35,7 @@ from pathlib import Path
 from PIL.Image import Image
 
 from shuhui.approval import samples
-from shuhui.approval.precheck import KINDS, precheck
-from shuhui.approval.precheck import ocr
+from shuhui.approval.precheck import KINDS, ocr, precheck
 
 A4_KINDS = ("business-licence", "diploma", "labour-contract", "site-plan")
 SPOILS = ("skew", "blur", "noise", "contrast", "jpeg", "photo", "crop")
@@ -140,13 +139,14 @@ def main() -> None:
     if args.detect_side:
         ocr.DETECT_SIDE = args.detect_side  # read when the engine is made, below
     kinds = [k for k in args.kinds.split(",") if k]
-    rng = random.Random(args.seed)  # noqa: S311
+    rng = random.Random(args.seed)
 
     print(
         f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPU"
     )
     print(
-        f"load average before: {os.getloadavg()[0]:.2f}; OCR threads: {ocr.threads()}; detector side: {ocr.DETECT_SIDE}"
+        f"load average before: {os.getloadavg()[0]:.2f}; OCR threads: {ocr.threads()};"
+        f" detector side: {ocr.DETECT_SIDE}"
     )
     warm = time.perf_counter()
     run(samples.png(samples.render(samples.sample("id-card", rng, today=TODAY))), "id-card")
@@ -193,15 +193,17 @@ def main() -> None:
 
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     print(
-        "\n| kind | clean: wall median / p90 / max (s) | CPU median (s) | spoiled: wall median / p90 / max | clean accuracy | spoiled accuracy | clean with an issue |"
+        "\n| kind | clean: wall median / p90 / max (s) | CPU median (s)"
+        " | spoiled: wall median / p90 / max | clean accuracy | spoiled accuracy"
+        " | clean with an issue |"
     )
     print("|---|---|---|---|---|---|---|")
     for kind in kinds:
         c, s = clean[kind], spoiled[kind]
         print(
             f"| {kind} | {times(c.wall)} | {statistics.median(c.cpu):.2f} | {times(s.wall)} |"
-            f" {c.accuracy():.1%} ({c.right}/{c.fields}) | {s.accuracy():.1%} ({s.right}/{s.fields})"
-            f" | {c.false_alarms}/{c.documents} |"
+            f" {c.accuracy():.1%} ({c.right}/{c.fields})"
+            f" | {s.accuracy():.1%} ({s.right}/{s.fields}) | {c.false_alarms}/{c.documents} |"
         )
     a4 = [w for k in kinds if k in A4_KINDS for w in clean[k].wall + spoiled[k].wall]
     a4_cpu = [w for k in kinds if k in A4_KINDS for w in clean[k].cpu + spoiled[k].cpu]
