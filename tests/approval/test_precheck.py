@@ -283,6 +283,15 @@ def test_an_unknown_citizen_id_is_flagged_against_the_register(city: DataCore) -
     assert "人口库中没有" in result.issues[0].reason
 
 
+def test_an_invalid_citizen_id_is_not_looked_up(city: DataCore) -> None:
+    bad = samples.wrong_check_char(card_with().citizen_id)
+
+    result = precheck_lines(card_lines(citizen_id=bad), "id-card", datacore=city, today=TODAY)
+
+    assert result.lookups == ()
+    assert [i.field for i in result.issues] == ["公民身份号码"]
+
+
 def test_a_registered_enterprises_licence_agrees_and_a_changed_one_is_flagged(
     city: DataCore,
 ) -> None:

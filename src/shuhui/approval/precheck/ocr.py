@@ -30,8 +30,9 @@ PDF_DPI = 150
 # Phone photos are shrunk so their longer side is at most this many pixels before reading.
 MAX_SIDE = 2400
 # What the text detector sees: the page scaled so its longer side is this long. 1280 finds the
-# small print of an A4 page at 150 dpi; 960 (twice as fast) starts to lose it.
-DETECT_SIDE = 960
+# small print of an A4 page at 150 dpi; 960 costs a quarter less CPU but lost a whole line of
+# a diploma's text now and then in bench/bench_precheck.py.
+DETECT_SIDE = 1280
 # Pages of a PDF that are read: the material's content is on its first pages (a contract's
 # parties, a diploma, a certificate); more would only cost time.
 MAX_PAGES_READ = 2
