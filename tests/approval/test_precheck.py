@@ -498,3 +498,31 @@ def test_a_refused_upload_is_not_stored(tmp_path: Path) -> None:
     with pytest.raises(Problem):
         store_upload(tmp_path, "QD-1", "id", b"not an image", "id.png")
     assert not (tmp_path / "approval").exists()
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+def test_pages_read_at_once_from_two_threads_read_as_they_do_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shuhui.approval.precheck import ocr
+
+    alone = lines("id-card")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        both = list(pool.map(lambda _: ocr.read(upload("id-card"), "image/png"), range(2)))
+
+    assert [[x.text for x in read] for read in both] == [[x.text for x in alone]] * 2
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", 2), ("1", 1), ("2", 2), ("64", 2), ("zero", 2), ("0", 2)]
+)
+def test_the_engine_takes_few_threads(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: int
+) -> None:
+    from shuhui.approval.precheck import ocr
+
+    monkeypatch.setenv("SHUHUI_OCR_THREADS", value)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert ocr.threads() == expected
