@@ -39,6 +39,9 @@ from tests.approval.precheck_docs import (
     lines,
     upload,
 )
+from tests.approval.precheck_docs import (
+    page as page_of,
+)
 from tests.fixtures import Templates, copy_city
 
 # --- clean documents -----------------------------------------------------------------------------
@@ -460,13 +463,20 @@ def test_an_unknown_material_kind_is_refused() -> None:
     assert refused.value.errors[0].field == "material"
 
 
-def test_a_truncated_jpeg_is_refused_when_it_cannot_be_decoded() -> None:
-    whole = samples.jpeg(Image.new("RGB", (400, 300), "white"))
+def test_a_jpeg_cut_short_is_refused_before_it_is_kept_or_read(tmp_path: Path) -> None:
+    whole = samples.jpeg(page_of("id-card"))
+    cut = whole[: len(whole) // 2]
 
-    with pytest.raises(Problem) as refused:
-        precheck(whole[: len(whole) // 2], "id-card")
-
-    assert refused.value.http_status == 415
+    for attempt in (
+        lambda: check_upload(cut, "card.jpg"),
+        lambda: precheck(cut, "id-card"),
+        lambda: store_upload(tmp_path, "QD-1", "id", cut, "card.jpg"),
+    ):
+        with pytest.raises(Problem) as refused:
+            attempt()
+        assert refused.value.http_status == 415
+        assert "不完整" in (refused.value.detail or "")
+    assert check_upload(whole, "card.jpg") == "image/jpeg"
 
 
 def test_an_upload_is_stored_once_under_its_case_by_its_hash(tmp_path: Path) -> None:
