@@ -142,6 +142,60 @@ def test_identity_card_labels_are_found_however_ocr_splits_or_merges_them(
     }
 
 
+@settings(max_examples=80)
+@given(
+    form=label_forms,
+    doctor=NAMES,
+    merged_row=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_a_certificates_labels_are_found_with_any_colon_and_spacing(
+    form: str, doctor: str, merged_row: bool, seed: int
+) -> None:
+    """A medical certificate's header fields, several to a line (姓名 性别 年龄), each label
+    with or without its colon, spaced or not, the line one OCR box or one box a field."""
+    rng = random.Random(seed)
+    number = ids.generate_citizen_ids(rng, 1, born_from=date(1980, 5, 2), born_to=date(1980, 5, 2))[
+        0
+    ]
+
+    def line(y: float, *pairs: tuple[str, str]) -> list[OcrLine]:
+        parts = [form.format(_spaced(label, rng)) + value for label, value in pairs]
+        if merged_row:
+            return [OcrLine("  ".join(parts), box_of(70, y, 70 + 300 * len(parts), y + 34))]
+        return [
+            OcrLine(part, box_of(70 + 300 * i, y, 70 + 300 * i + 34 * len(part), y + 34))
+            for i, part in enumerate(parts)
+        ]
+
+    lines = [
+        OcrLine("青岛市市立医院", box_of(240, 75, 640, 120)),
+        OcrLine("诊断证明书", box_of(260, 150, 610, 210)),
+        *line(270, ("姓名", "李娜"), ("性别", "女"), ("年龄", "45岁")),
+        *line(330, ("科别", "骨科"), ("门诊号", "MZ2025061600001")),
+        *line(390, ("公民身份号码", number)),
+        *line(490, ("诊断", "右踝关节扭伤")),
+        *line(590, ("医嘱", "建议休息两周。")),
+        *line(990, ("医师", doctor)),
+        *line(1050, ("日期", "2025年6月16日")),
+    ]
+
+    fields = extract("medical-certificate", lines).fields
+
+    assert fields == {
+        "医院": "青岛市市立医院",
+        "姓名": "李娜",
+        "性别": "女",
+        "年龄": "45岁",
+        "公民身份号码": number,
+        "科别": "骨科",
+        "诊断": "右踝关节扭伤",
+        "医嘱": "建议休息两周。",
+        "医师": doctor,
+        "日期": "2025-06-16",
+    }
+
+
 def test_labels_printed_in_other_forms_name_the_same_fields() -> None:
     lines = [
         OcrLine("营业执照", box_of(500, 100, 900, 200)),
