@@ -129,6 +129,12 @@ def test_an_application_from_the_prefilled_draft_to_the_licence(app: FastAPI) ->
         assert (case.paused_since, case.first_pass, case.correction_count) == (asked, False, 1)
         assert open_tasks(db, code) == []
         assert cases.diagram_state(case)[0] == {"correct"}
+        shown = cases.case_out(case)
+        assert (shown.state_zh, shown.paused) == ("待补正", True)
+        assert [(c.field, c.material) for c in shown.correction or []] == [
+            ("shop_name", None),
+            (None, "site-plan"),
+        ]
 
     # Resubmitted on Friday 9 October: 29 and 30 September and 8 and 9 October waited.
     back = datetime(2026, 10, 9, 1, 0, tzinfo=UTC)
@@ -193,6 +199,7 @@ def test_an_application_from_the_prefilled_draft_to_the_licence(app: FastAPI) ->
     with tx(app) as db:
         case = case_of(db, code)
         assert (case.state, case.licence_no) == ("issued", "JY23702020000123")
+        assert cases.case_out(case).state_zh == "已办结出证"
         assert open_tasks(db, code) == []
         current, done = cases.diagram_state(case)
         assert current == set() and {"accept", "correct", "review", "decide", "issue"} <= done

@@ -22,10 +22,12 @@ from shuhui.trust.identity.schemas import UserCreate
 from tests.approval.case_items import (
     BUREAU,
     ENTERPRISE,
+    FOOD,
     actions,
     case_of,
     decide,
     food_case,
+    food_prefill,
     open_tasks,
     tx,
     user,
@@ -114,3 +116,25 @@ def test_of_two_concurrent_decisions_exactly_one_stands(app: FastAPI, database_u
         ledger = actions(db, ENTERPRISE)
         decisions = [a for a in ledger if a in ("approval.case.approved", "approval.case.rejected")]
         assert len(decisions) == ROUNDS
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_drafts_made_at_once_get_codes_of_their_own(app: FastAPI, database_url: str) -> None:
+    """Several drafts made at the same moment each get the day's next number: the unique code
+    refuses a number taken meanwhile, and the draft takes the one after."""
+    makers = 4
+    barrier = threading.Barrier(makers)
+
+    def make_draft(_: int) -> str:
+        with transaction(app.state.session_factory) as db:
+            barrier.wait(timeout=10)
+            draft = cases.create_draft(db, item=FOOD, prefill=food_prefill(), actor="enterprise")
+            return draft.code
+
+    with ThreadPoolExecutor(max_workers=makers) as pool:
+        codes = list(pool.map(make_draft, range(makers)))
+    prefix = codes[0][:10]
+    assert sorted(codes) == [f"{prefix}{n:05d}" for n in range(1, makers + 1)]
+    with tx(app) as db:
+        assert all(case_of(db, code).state == "draft" for code in codes)
+        assert actions(db, ENTERPRISE).count("approval.case.created") == makers

@@ -7,6 +7,10 @@ ledger entry in the caller's transaction.
       ▼                  ▼  │                                                 ▼       ▼
     withdrawn ◀──── correction                                           rejected  issued
 
+This module is the one to call: it holds the submission and the steps, and gives the drafts'
+functions (``drafts``), the reading ones (``access``) and the queues' (``queues``) under the
+same names; ``journal`` writes what every step writes.
+
 The steps and who takes them are the item's BPMN process (``process``); the case keeps the
 running workflow serialised in ``process_state`` and its open user tasks as ``CaseTask`` rows,
 the officers' queues (``queues``). The terms the case runs on are the item's when it was
@@ -33,22 +37,34 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shuhui.approval import calendar, formcheck, process
-from shuhui.approval.items import ServiceItem
-from shuhui.approval.models import (
-    CASE_STATES,
-    Case,
-    CaseEvent,
-    CaseField,
-    CaseMaterial,
-    CaseTask,
+from shuhui.approval.access import (
+    case_for,
+    case_out,
+    cases_of,
+    diagram_state,
+    events_of,
+    fields_of,
+    get_case,
+    is_officer_of,
+    is_party,
+    materials_of,
+    tasks_of,
 )
-from shuhui.approval.provenance import Prefill
+from shuhui.approval.drafts import (
+    CODE_PREFIX,
+    EDITABLE,
+    attach_material,
+    create_draft,
+    save_form,
+)
+from shuhui.approval.items import ServiceItem
+from shuhui.approval.journal import CHANGED, TAKEN, record_step, take, taken
+from shuhui.approval.models import Case, CaseTask
 from shuhui.approval.queues import due_soon, queue, queue_counts, warning
 from shuhui.approval.schemas import TaskDecisionIn
 from shuhui.core.clock import local_today, utcnow
@@ -57,15 +73,10 @@ from shuhui.core.forms import validate
 from shuhui.core.i18n import Text
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
-from shuhui.trust.ledger.service import record
 
-CODE_PREFIX = "SP"
-EDITABLE = ("draft", "correction")
 # The states in which an officer's step may be taken (a task is open).
 RUNNING = ("submitted", "accepted", "review", "approved")
 FINISHED = ("rejected", "issued", "withdrawn")
-TAKEN = Text("该办件已由其他工作人员处理", "another officer has already handled this case")
-NOT_FOUND = Text("没有找到这个办件", "no such case")
 # What each outcome makes of the case, and the verb its event and ledger entry take.
 VERBS = {
     "accept": "accepted",
@@ -87,311 +98,6 @@ STATES_AFTER = {
     "reject": "rejected",
     "issue": "issued",
 }
-
-
-def _taken() -> Problem:
-    return Problem("conflict", detail=TAKEN)
-
-
-def _state_name(state: str) -> str:
-    return CASE_STATES[state][0]
-
-
-# --- events and the ledger ----------------------------------------------------------------------
-
-
-def _record(
-    db: Session,
-    case: Case,
-    actor: str,
-    verb: str,
-    at: datetime,
-    *,
-    from_state: str | None,
-    step: str | None = None,
-    note: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """The step as a case event and a ledger entry about the applicant, in one transaction."""
-    db.add(
-        CaseEvent(
-            case_id=case.id,
-            at=at,
-            actor=actor,
-            action=verb,
-            from_state=from_state,
-            to_state=case.state,
-            step=step,
-            note=note,
-            detail=detail,
-        )
-    )
-    record(
-        db,
-        actor,
-        f"approval.case.{verb}",
-        subject=case.applicant_id,
-        purpose=f"办理{case.item_name}",
-        detail={"case": case.code, "item": case.item_code, "state": case.state, **(detail or {})},
-    )
-
-
-def _bump(db: Session, case: Case, states: Sequence[str]) -> None:
-    """Takes the case for this change: its version moves on only if no one changed it since it
-    was read (and it is still in one of ``states``); else the 409 of a case handled already."""
-    read = case.version
-    done = db.execute(
-        update(Case)
-        .where(Case.id == case.id, Case.version == read, Case.state.in_(states))
-        .values(version=read + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise _taken()
-    set_committed_value(case, "version", read + 1)
-
-
-# --- drafts ---------------------------------------------------------------------------------------
-
-
-def _next_code(db: Session, at: datetime) -> str:
-    prefix = f"{CODE_PREFIX}{local_today(at):%Y%m%d}"
-    last = db.scalar(
-        select(Case.code)
-        .where(Case.code.like(f"{prefix}%"))
-        .order_by(func.length(Case.code).desc(), Case.code.desc())
-        .limit(1)
-    )
-    number = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{number:05d}"
-
-
-def _insert_with_code(db: Session, case: Case, at: datetime) -> None:
-    """Adds the case under the day's next code (SP + local date + sequence). Two drafts made at
-    once may pick the same number: the unique code refuses the second, which takes the next."""
-    for _attempt in range(20):
-        case.code = _next_code(db, at)
-        try:
-            with db.begin_nested():
-                db.add(case)
-        except IntegrityError:
-            continue
-        return
-    raise Problem("conflict", detail=Text("办件编号繁忙，请重试", "case numbers busy: try again"))
-
-
-def create_draft(
-    db: Session, *, item: ServiceItem, prefill: Prefill, actor: str, now: datetime | None = None
-) -> Case:
-    """A draft case from a pre-filled form: each field's offered value with where it came from
-    (kept undecided until the applicant saves), and each material an e-certificate waives."""
-    if prefill.item_code != item.code:
-        raise ValueError(f"the pre-fill is for {prefill.item_code}, not {item.code}")
-    if prefill.applicant_kind != item.holder:
-        who = "企业" if item.holder == "enterprise" else "个人"
-        raise Problem(
-            "validation",
-            detail=Text(f"该事项须由{who}申请", f"this item is applied for by a {item.holder}"),
-            errors=[FieldError("applicant", Text(f"须由{who}申请", f"a {item.holder} applies"))],
-        )
-    at = now or utcnow()
-    case = Case(
-        item_code=item.code,
-        item_name=item.name_zh,
-        department=item.department,
-        domain=item.domain,
-        scenario=item.scenario,
-        applicant_kind=prefill.applicant_kind,
-        applicant_id=prefill.applicant_id,
-        applicant_name=prefill.applicant_name,
-        created_by=actor,
-        agent_id=prefill.agent_id,
-        mandate_code=prefill.mandate_code,
-        state="draft",
-        version=1,
-        process=item.process,
-        form={},
-        correction_count=0,
-        precheck_used=False,
-        paused_days=0,
-        created_at=at,
-    )
-    _insert_with_code(db, case, at)
-    form: dict[str, Any] = {}
-    filled = 0
-    for field in item.form.fields:
-        offered = prefill.fields.get(field.name)
-        source = offered.provenance if offered is not None else None
-        value = offered.value if offered is not None and source is not None else None
-        if value is None:
-            source = None
-        row = CaseField(case_id=case.id, field=field.name, value=value, filled_value=value)
-        row.fill = source.kind if source is not None else "typed"
-        if source is not None:
-            filled += 1
-            form[field.name] = value
-            row.source_table = source.table
-            row.source_version = source.version
-            row.source_key = source.key
-            row.source_case = source.case_code
-            row.source_at = source.at
-        db.add(row)
-    case.form = form
-    codes = {m.code for m in item.materials}
-    for waived in prefill.waived.values():
-        if waived.material not in codes:
-            raise ValueError(f"{waived.material} is not a material of {item.code}")
-        db.add(
-            CaseMaterial(
-                case_id=case.id,
-                material=waived.material,
-                waived=True,
-                certificate_type=waived.certificate_type,
-                certificate_no=waived.certificate_no,
-                certificate_holder=waived.holder_id,
-                authorisation_code=waived.authorisation_code,
-                updated_at=at,
-            )
-        )
-    _record(
-        db,
-        case,
-        actor,
-        "created",
-        at,
-        from_state=None,
-        detail={
-            "fields_filled": filled,
-            "materials_waived": len(prefill.waived),
-            "agent": prefill.agent_id,
-            "mandate": prefill.mandate_code,
-        },
-    )
-    return case
-
-
-def _editable(case: Case) -> None:
-    if case.state not in EDITABLE:
-        raise Problem(
-            "conflict",
-            detail=Text(
-                f"办件{_state_name(case.state)}，不能再修改",
-                f"the case is {CASE_STATES[case.state][1].lower()} and can no longer change",
-            ),
-        )
-
-
-def fields_of(db: Session, case: Case) -> list[CaseField]:
-    return list(db.scalars(select(CaseField).where(CaseField.case_id == case.id)))
-
-
-def materials_of(db: Session, case: Case) -> list[CaseMaterial]:
-    return list(db.scalars(select(CaseMaterial).where(CaseMaterial.case_id == case.id)))
-
-
-def save_form(
-    db: Session,
-    case: Case,
-    values: Mapping[str, Any],
-    *,
-    actor: str,
-    now: datetime | None = None,
-) -> Case:
-    """Saves the applicant's values (a draft, or a case being corrected). Each field records
-    whether the value the platform offered was kept; an empty value clears the field."""
-    _editable(case)
-    rows = {row.field: row for row in fields_of(db, case)}
-    unknown = [name for name in values if name not in rows]
-    if unknown:
-        raise Problem(
-            "validation",
-            detail=Text("有不属于本事项表单的字段", "fields that are not on this form"),
-            errors=[
-                FieldError(name, Text("不是本事项表单的字段", "not a field of this form"))
-                for name in unknown
-            ],
-        )
-    form = dict(case.form)
-    changed: list[str] = []
-    for name, given in values.items():
-        value = None if given == "" else given
-        row = rows[name]
-        if row.value != value:
-            changed.append(name)
-        row.value = value
-        row.kept = None if row.filled_value is None else value == row.filled_value
-        if value is None:
-            form.pop(name, None)
-        else:
-            form[name] = value
-    case.form = form
-    if changed:
-        _record(
-            db, case, actor, "saved", now or utcnow(), from_state=case.state,
-            detail={"fields": changed},
-        )  # fmt: skip
-    return case
-
-
-def attach_material(
-    db: Session,
-    case: Case,
-    material: str,
-    *,
-    file_name: str,
-    content_type: str,
-    size: int,
-    sha256: str,
-    stored_as: str,
-    precheck: dict[str, Any] | None,
-    precheck_ok: bool | None,
-    actor: str,
-    item: ServiceItem | None = None,
-    now: datetime | None = None,
-) -> CaseMaterial:
-    """Records an uploaded material (replacing an earlier upload, or the waiver, of the same
-    material) with its pre-check. With ``item``, a code that is not the item's is refused."""
-    _editable(case)
-    if item is not None and material not in {m.code for m in item.materials}:
-        raise Problem(
-            "validation",
-            detail=Text("不是本事项需要的材料", "not a material of this item"),
-            errors=[
-                FieldError("material", Text("不是本事项需要的材料", "not one of its materials"))
-            ],
-        )
-    at = now or utcnow()
-    row = db.scalar(
-        select(CaseMaterial).where(
-            CaseMaterial.case_id == case.id, CaseMaterial.material == material
-        )
-    )
-    if row is None:
-        row = CaseMaterial(case_id=case.id, material=material)
-        db.add(row)
-    row.waived = False
-    row.certificate_type = row.certificate_no = row.certificate_holder = None
-    row.authorisation_code = None
-    row.file_name = file_name
-    row.content_type = content_type
-    row.size = size
-    row.sha256 = sha256
-    row.stored_as = stored_as
-    row.precheck = precheck
-    row.precheck_ok = precheck_ok
-    row.updated_at = at
-    if precheck is not None:
-        case.precheck_used = True
-    _record(
-        db,
-        case,
-        actor,
-        "attached",
-        at,
-        from_state=case.state,
-        detail={"material": material, "sha256": sha256, "precheck_ok": precheck_ok},
-    )
-    return row
 
 
 # --- submitting -----------------------------------------------------------------------------------
@@ -485,7 +191,7 @@ def submit(
     spec = process.load_process(item.process, content_dir)
     if item.countersign is None and any(s.department == "countersign" for s in spec.steps.values()):
         raise ValueError(f"{item.code}: process {item.process} needs a countersign department")
-    _bump(db, case, ("draft",))
+    take(db, case, ("draft",), CHANGED)
     workflow = process.start(spec, {"case": case.code, "terms": _terms(item)})
     case.state = "submitted"
     case.submitted_at = at
@@ -497,7 +203,7 @@ def submit(
         if row.filled_value is not None and row.kept is None:
             row.kept = row.value == row.filled_value
     kept = [row.field for row in rows if row.kept]
-    _record(
+    record_step(
         db,
         case,
         actor,
@@ -523,17 +229,17 @@ def resubmit(
         )
     _refuse_if_faulty(db, case, item)
     at = now or utcnow()
-    _bump(db, case, ("correction",))
+    take(db, case, ("correction",), CHANGED)
     workflow = _workflow(case)
     mine = [t for t in process.ready_tasks(workflow) if t.step.department == "applicant"]
     if not mine:
-        raise _taken()
+        raise taken()
     process.complete(workflow, mine[0].id, "resubmit", {"by": actor})
     waited = _resume_clock(case, at)
     case.state = "submitted" if case.accepted_at is None else "review"
     _open_tasks(db, case, workflow, at)
     case.process_state = process.dumps(workflow)
-    _record(
+    record_step(
         db,
         case,
         actor,
@@ -572,7 +278,7 @@ def withdraw(db: Session, case: Case, *, actor: str, now: datetime | None = None
         )
     at = now or utcnow()
     before = case.state
-    _bump(db, case, EDITABLE)
+    take(db, case, EDITABLE, CHANGED)
     if case.process_state is not None:
         workflow = _workflow(case)
         process.cancel(workflow)
@@ -585,7 +291,7 @@ def withdraw(db: Session, case: Case, *, actor: str, now: datetime | None = None
     )
     _resume_clock(case, at)
     case.state = "withdrawn"
-    _record(db, case, actor, "withdrawn", at, from_state=before)
+    record_step(db, case, actor, "withdrawn", at, from_state=before)
     return case
 
 
@@ -594,7 +300,7 @@ def withdraw(db: Session, case: Case, *, actor: str, now: datetime | None = None
 
 def _workflow(case: Case) -> Any:
     if case.process_state is None:
-        raise _taken()
+        raise taken()
     return process.loads(case.process_state)
 
 
@@ -607,7 +313,7 @@ def _close(db: Session, task: CaseTask, actor: str, outcome: str, at: datetime) 
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise _taken()
+        raise taken()
     set_committed_value(task, "closed_at", at)
     set_committed_value(task, "closed_by", actor)
     set_committed_value(task, "outcome", outcome)
@@ -686,7 +392,7 @@ def complete_task(
         },
     )
     if task.closed_at is not None:
-        raise _taken()
+        raise taken()
     case = db.get(Case, task.case_id)
     assert case is not None  # a task's case is its foreign key
     workflow = _workflow(case)
@@ -712,14 +418,14 @@ def complete_task(
     if decision.outcome == "issue":
         return _issued(db, case, workflow, task, officer.username, None, at)
     before = case.state
-    _bump(db, case, RUNNING)
+    take(db, case, RUNNING)
     data: dict[str, Any] = {"by": officer.username, "reason": decision.reason}
     if requested is not None:
         data["corrections"] = requested
     try:
         process.complete(workflow, task.task_id, decision.outcome, data)
     except LookupError:
-        raise _taken() from None
+        raise taken() from None
     if decision.outcome in ("accept", "approve", "reject") and case.accepted_at is None:
         _accept(case, at, terms)
     if decision.outcome == "correct":
@@ -743,7 +449,7 @@ def complete_task(
     }
     if requested is not None:
         detail["corrections"] = [c.get("field") or f"materials.{c['material']}" for c in requested]
-    _record(
+    record_step(
         db,
         case,
         officer.username,
@@ -766,16 +472,16 @@ def _issued(
     licence_no: str | None,
     at: datetime,
 ) -> Case:
-    _bump(db, case, ("approved",))
+    take(db, case, ("approved",))
     try:
         process.complete(workflow, task.task_id, "issue", {"by": actor, "licence_no": licence_no})
     except LookupError:
-        raise _taken() from None
+        raise taken() from None
     case.state = "issued"
     case.issued_at = at
     case.licence_no = licence_no
     case.process_state = process.dumps(workflow)
-    _record(
+    record_step(
         db,
         case,
         actor,
@@ -801,7 +507,7 @@ def mark_issued(
     )
     if task is None:
         if case.state == "issued":
-            raise _taken()
+            raise taken()
         raise Problem(
             "conflict",
             detail=Text("办件尚未准予许可，不能出证", "the case is not approved: nothing to issue"),
@@ -809,97 +515,6 @@ def mark_issued(
     workflow = _workflow(case)
     _close(db, task, actor, "issue", at)
     return _issued(db, case, workflow, task, actor, licence_no, at)
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-
-def get_case(db: Session, code: str) -> Case | None:
-    return db.scalar(select(Case).where(Case.code == code))
-
-
-def _own_ids(user: User) -> list[str]:
-    return [s for s in (user.citizen_id, user.credit_code) if s]
-
-
-def is_party(user: User, case: Case) -> bool:
-    """The applicant, the agent who applied, or the account that made the draft."""
-    return (
-        case.applicant_id in _own_ids(user)
-        or (user.citizen_id is not None and case.agent_id == user.citizen_id)
-        or case.created_by == user.username
-    )
-
-
-def is_officer_of(db: Session, user: User, case: Case) -> bool:
-    """An officer of the department that decides, or of one with a step in the case."""
-    if Role.officer not in user.role_set or not user.department:
-        return False
-    if user.department == case.department:
-        return True
-    found = db.scalar(
-        select(CaseTask.id)
-        .where(CaseTask.case_id == case.id, CaseTask.department == user.department)
-        .limit(1)
-    )
-    return found is not None
-
-
-def case_for(db: Session, user: User, code: str) -> Case:
-    """The case if ``user`` may see it (its applicant, the agent, an officer of a department
-    with a part in it), else 404 (whether it exists is not told). An officer's look at the
-    applicant's case is a ledger entry."""
-    case = get_case(db, code)
-    if case is None:
-        raise Problem("not-found", detail=NOT_FOUND)
-    if is_party(user, case):
-        return case
-    if case.state != "draft" and is_officer_of(db, user, case):
-        record(
-            db,
-            user.username,
-            "approval.case.viewed",
-            subject=case.applicant_id,
-            purpose=f"办理{case.item_name}",
-            detail={"case": case.code, "item": case.item_code, "department": user.department},
-        )
-        return case
-    raise Problem("not-found", detail=NOT_FOUND)
-
-
-def cases_of(
-    db: Session, user: User, *, limit: int = 20, offset: int = 0, state: str | None = None
-) -> list[Case]:
-    """The cases a person made or is the applicant of (as a person, an enterprise or an
-    agent), newest first."""
-    mine = [Case.applicant_id.in_(_own_ids(user)), Case.created_by == user.username]
-    if user.citizen_id:
-        mine.append(Case.agent_id == user.citizen_id)
-    query = select(Case).where(or_(*mine))
-    if state is not None:
-        query = query.where(Case.state == state)
-    query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit).offset(offset)
-    return list(db.scalars(query))
-
-
-def tasks_of(db: Session, case: Case) -> list[CaseTask]:
-    return list(
-        db.scalars(select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.id))
-    )
-
-
-def events_of(db: Session, case: Case) -> list[CaseEvent]:
-    return list(
-        db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
-    )
-
-
-def diagram_state(case: Case) -> tuple[set[str], set[str]]:
-    """The BPMN elements a diagram of the case marks as current and as done (none before the
-    case is submitted)."""
-    if case.process_state is None:
-        return set(), set()
-    return process.progress(process.loads(case.process_state))
 
 
 __all__ = [
@@ -910,6 +525,7 @@ __all__ = [
     "TAKEN",
     "attach_material",
     "case_for",
+    "case_out",
     "cases_of",
     "check_submission",
     "complete_task",

@@ -7,9 +7,9 @@ routes and pages alike.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from shuhui.core.bounds import Id
 from shuhui.core.i18n import Text
@@ -32,6 +32,8 @@ REASON_MAX = 500
 CORRECTION_REASON_MAX = 200
 # A form field's name, or ``materials.<code>`` for a material.
 CORRECTION_TARGET = r"^(materials\.)?[A-Za-z0-9_-]{1,64}$"
+FIELD_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_FORM_FIELDS = 200
 
 NEEDS_REASON = Text("请说明理由", "give the reason")
 NEEDS_CORRECTIONS = Text(
@@ -85,6 +87,18 @@ class TaskDecisionIn(BaseModel):
         return value
 
 
+class FormValuesIn(BaseModel):
+    """The applicant's values for a draft's form (or a case being corrected), by field name; an
+    empty value clears the field. Each value is checked against the item's JSON Schema when
+    the application is submitted, all faults at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[Annotated[str, Field(pattern=FIELD_NAME)], JsonValue] = Field(
+        max_length=MAX_FORM_FIELDS
+    )
+
+
 class CorrectionOut(BaseModel):
     field: str | None = None
     material: str | None = None
@@ -92,6 +106,8 @@ class CorrectionOut(BaseModel):
 
 
 class CaseTaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: Id
     step: str
     name: str
