@@ -70,7 +70,7 @@ from shuhui.approval.schemas import TaskDecisionIn
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.forms import validate
-from shuhui.core.i18n import Text
+from shuhui.core.i18n import Text, codes
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
 
@@ -399,10 +399,10 @@ def complete_task(
     terms = workflow.data["terms"]
     step = process.steps_of(workflow)[task.step]
     if decision.outcome not in step.outcomes:
-        allowed = "、".join(step.outcomes)
+        allowed = codes(step.outcomes)
         raise Problem(
             "validation",
-            detail=Text(f"此环节只能选择：{allowed}", f"this step offers: {allowed}"),
+            detail=Text(f"{step.name}环节只能选择：{allowed}", f"this step offers: {allowed}"),
             errors=[FieldError("outcome", Text(f"只能选择：{allowed}", f"one of: {allowed}"))],
         )
     if decision.outcome == "issue" and terms.get("issues"):
