@@ -6,9 +6,145 @@ routes and pages alike.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+
+from shuhui.core.bounds import Id
+from shuhui.core.i18n import Text
+
 # ---------------------------------------------------------------------------------------------
 # Cases: submission, acceptance, correction request, decision (cases.py)
 # ---------------------------------------------------------------------------------------------
+
+# What an officer (or the applicant, for ``resubmit``) may choose at a step; each process step
+# names the outcomes it offers (process.Step.outcomes), the service holds a choice to them.
+CaseOutcome = Literal[
+    "accept", "correct", "pass", "agree", "disagree", "approve", "reject", "issue"
+]
+# Outcomes that must say why: a refusal (不予许可) and a countersigning department's dissent.
+OUTCOMES_WITH_REASON: frozenset[str] = frozenset({"reject", "disagree"})
+# The most a correction request (一次性告知) may list: every field and material of a form, with
+# room to spare, and still one page to read.
+MAX_CORRECTIONS = 60
+REASON_MAX = 500
+CORRECTION_REASON_MAX = 200
+# A form field's name, or ``materials.<code>`` for a material.
+CORRECTION_TARGET = r"^(materials\.)?[A-Za-z0-9_-]{1,64}$"
+FIELD_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_FORM_FIELDS = 200
+
+NEEDS_REASON = Text("请说明理由", "give the reason")
+NEEDS_CORRECTIONS = Text(
+    "一次性告知须列出需要补正的每一项", "a correction request lists every item to correct"
+)
+NO_CORRECTIONS_HERE = Text(
+    "只有要求补正时才列出补正事项", "items to correct go with a correction only"
+)
+
+
+class CorrectionIn(BaseModel):
+    """One item of a correction request: a form field (its name) or a material
+    (``materials.<code>``) and what is wrong with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(pattern=CORRECTION_TARGET, max_length=80, examples=["shop_name"])
+    reason: str = Field(min_length=1, max_length=CORRECTION_REASON_MAX)
+
+
+class TaskDecisionIn(BaseModel):
+    """An officer's decision at a step: the outcome, the reason (required to refuse or
+    dissent) and, to ask for a correction, every item to correct at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: CaseOutcome
+    reason: str | None = Field(default=None, max_length=REASON_MAX, validate_default=True)
+    corrections: list[CorrectionIn] = Field(
+        default_factory=list, max_length=MAX_CORRECTIONS, validate_default=True
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_given(cls, value: str | None, info: ValidationInfo) -> str | None:
+        text = (value or "").strip()
+        if info.data.get("outcome") in OUTCOMES_WITH_REASON and not text:
+            raise ValueError(NEEDS_REASON)
+        return text or None
+
+    @field_validator("corrections")
+    @classmethod
+    def _corrections_with_correct(
+        cls, value: list[CorrectionIn], info: ValidationInfo
+    ) -> list[CorrectionIn]:
+        outcome = info.data.get("outcome")
+        if outcome == "correct" and not value:
+            raise ValueError(NEEDS_CORRECTIONS)
+        if outcome != "correct" and value:
+            raise ValueError(NO_CORRECTIONS_HERE)
+        return value
+
+
+class FormValuesIn(BaseModel):
+    """The applicant's values for a draft's form (or a case being corrected), by field name; an
+    empty value clears the field. Each value is checked against the item's JSON Schema when
+    the application is submitted, all faults at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[Annotated[str, Field(pattern=FIELD_NAME)], JsonValue] = Field(
+        max_length=MAX_FORM_FIELDS
+    )
+
+
+class CorrectionOut(BaseModel):
+    field: str | None = None
+    material: str | None = None
+    reason: str
+
+
+class CaseTaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: Id
+    step: str
+    name: str
+    department: str
+    role: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    outcome: str | None = None
+
+
+class CaseOut(BaseModel):
+    """A case as its applicant and the officers see it (the form's values are on the form's
+    own page, with their provenance)."""
+
+    code: str
+    item_code: str
+    item_name: str
+    department: str
+    state: str
+    state_zh: str
+    applicant_kind: str
+    applicant_name: str
+    created_at: datetime
+    submitted_at: datetime | None = None
+    accepted_at: datetime | None = None
+    decided_at: datetime | None = None
+    issued_at: datetime | None = None
+    promised_due: date | None = None
+    statutory_due: date | None = None
+    paused: bool = False
+    paused_days: int = 0
+    correction: list[CorrectionOut] | None = None
+    decision: str | None = None
+    decision_reason: str | None = None
+    licence_no: str | None = None
+    first_pass: bool | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -118,6 +118,24 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "programs.application_approved": ("部门批准申请", "Application approved"),
     "programs.application_rejected": ("部门未批准申请", "Application rejected"),
     "programs.granted": ("开始享受政策待遇", "Benefit granted"),
+    # approval cases (办件, shuhui.approval.cases)
+    "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
+    "approval.case.saved": ("保存申请表", "Application form saved"),
+    "approval.case.attached": ("上传申请材料", "Application material uploaded"),
+    "approval.case.submitted": ("提交办件申请", "Application submitted"),
+    "approval.case.accepted": ("部门受理办件", "Application accepted"),
+    "approval.case.correction_requested": (
+        "部门一次性告知补正",
+        "The department asked for corrections",
+    ),
+    "approval.case.resubmitted": ("补正后重新提交", "Application corrected and resubmitted"),
+    "approval.case.reviewed": ("部门审查办件", "Application reviewed"),
+    "approval.case.countersigned": ("部门会签办件", "Application countersigned"),
+    "approval.case.approved": ("部门准予许可", "Application approved"),
+    "approval.case.rejected": ("部门不予许可", "Application rejected"),
+    "approval.case.issued": ("办结出证", "Result issued"),
+    "approval.case.withdrawn": ("撤回办件申请", "Application withdrawn"),
+    "approval.case.viewed": ("部门工作人员查看了办件", "An officer looked at the application"),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
