@@ -21,8 +21,10 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from shuhui.approval.items import PROCESSES, Catalogue, ServiceItem, load_catalogue
 from shuhui.core.content import ContentError, load_items
 from shuhui.core.settings import Settings
+from shuhui.datacore.store import DataCore
 from shuhui.standard import TABLES
 from shuhui.standard.vocabularies import CERTIFICATE_TYPES
+from tests.fixtures import Templates
 
 CITY = Settings().city_content
 ON = date(2026, 1, 15)
@@ -141,6 +143,34 @@ def test_fills_read_columns_the_data_standard_has(catalogue: Catalogue) -> None:
     )
     history = [f for i in catalogue.items.values() for f in i.form.fields if f.history]
     assert {f.name for f in history} >= {"phone", "contact_phone", "address", "bank_account"}
+
+
+def test_what_a_fill_reads_from_the_synthetic_city_is_what_its_field_accepts(
+    catalogue: Catalogue, templates: Templates
+) -> None:
+    """A pre-filled value the form then refuses would make the applicant correct the
+    platform: every column a field is filled from holds only values the field accepts."""
+    city = templates.city()
+    con = DataCore(city / "datacore", city / "truth").connect()
+    checked: dict[tuple[str, str], list[Any]] = {}
+    for item in catalogue.items.values():
+        for f in item.form.fields:
+            if f.fill is None:
+                continue
+            where = (f.fill.table, f.fill.column)
+            if where not in checked:
+                rows = con.execute(
+                    f'SELECT DISTINCT "{f.fill.column}" FROM "{f.fill.table}"'
+                    f' WHERE "{f.fill.column}" IS NOT NULL LIMIT 500'
+                ).fetchall()
+                checked[where] = [v.isoformat() if isinstance(v, date) else v for (v,) in rows]
+            assert checked[where], where
+            validator = Draft202012Validator(
+                f.schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            for value in checked[where]:
+                assert validator.is_valid(value), (item.code, f.name, value)
+    con.close()
 
 
 def test_another_holders_certificate_is_named_by_a_form_field(catalogue: Catalogue) -> None:
