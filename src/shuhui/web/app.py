@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.approval import items as approval_items
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger_tree = TreeCache()
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
     authorisation_context.check_content(settings.city_content)
+    # The service items' approval catalogue, checked whole (items, forms, certificate types).
+    app.state.approval_catalogue = approval_items.load_catalogue(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.asset_registrar = asset_service.city_registrar(settings.city_content)
     app.state.catalog_index = IndexCache()
