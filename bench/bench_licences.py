@@ -11,7 +11,7 @@ there) or a temporary folder. Then times, each on the table as the previous step
 1. ``licences.render_pdf``: one certificate set in A4 with WenQuanYi Zen Hei (the first call
    registers the font and is timed apart);
 2. ``licences.write_certificates`` with one row, ``--writes`` times: what ``issue_licence``
-   adds to the officer's request when it publishes at once (a new version keeping every row);
+   adds after the officer's commit (a new version keeping every row);
 3. the same with ``--batch`` rows at once: what ``tasks.sync_licences`` costs for a batch.
 
 No target: the figures decide whether a city issues at once or in batches (see

@@ -12,27 +12,32 @@
 4. the PDF sealed with the department's e-seal (``trust.seals``: its envelope verifies at
    ``/seals/verify`` with the PDF as uploaded), written owner-only under
    ``<data dir>/approval/licences/`` and its SHA-256 kept on the ``Licence`` row;
-5. the ``Licence`` row (flushed) and an ``approval.licence.issued`` ledger entry;
-6. the certificate written to the data core's ``e_certificates`` (a new table version, every
-   earlier row kept; its ``data.loaded`` entry in the same transaction), and
-   ``Licence.datacore_version`` set, so the next application that needs the certificate finds
-   it there and waives the material (免提交).
+5. the ``Licence`` row and an ``approval.licence.issued`` ledger entry, in the caller's
+   transaction;
+6. once the caller's transaction has committed, the certificate written to the data core's
+   ``e_certificates`` in a transaction of its own (``tasks.sync_licences``: a new table version,
+   every earlier row kept, its ``data.loaded`` entry) and ``Licence.datacore_version`` set, so
+   the next application that needs the certificate finds it there and waives the material.
 
-Files and the database share no transaction. If step 6 fails the licence stands with
-``datacore_version`` None and :func:`shuhui.approval.tasks.sync_licences` writes it later; a
-write is an upsert on the table's key (type, number), so a write repeated after a crash, or a
-number given again after a rolled-back issue, never makes a second row.
+**Why after the commit.** Files and the database share no transaction. Written inside the
+caller's transaction, a certificate would stay in the data core when that transaction rolls
+back (a later step of the request fails), waiving materials for a licence never issued; and
+the write (seconds on a city's table, ``docs/benchmarks.md``) would hold the transaction's
+locks. After the commit, the data core only ever holds committed licences. If the write fails,
+or the process dies before it, the licence stands with ``datacore_version`` None and the next
+sync writes it: every issue's sync writes every pending licence, and a write is an upsert on
+the table's key (type, number), so no sync ever makes a second row. ``publish="later"`` leaves
+the write to a scheduled ``sync_licences`` alone.
 
-**One version per licence.** The table is an entity table: a write rewrites it whole (read the
-current version, drop rows with the incoming keys, add the incoming rows, load). Issuing writes
-at once by default — the once-only loop (一次办结、下次免交) must close before the applicant's next
-application, which may follow in a minute. ``publish=False`` leaves the write to
-``sync_licences``, which writes every pending licence in one version (what a busy city would
-run every few minutes). The catalog is not synced per version: its entry for the table (row
-count, version, quality report) catches up at the next ``shuhui catalog sync`` or start-up
-recovery, and describing the table is all the catalog does with it. Versions are cheap to keep
-(three are kept), but a reader holding a view over a version four publishes old fails: a long
-batch reading ``e_certificates`` while licences are issued should run on a copy or in batch mode.
+**One version per issue.** The table is an entity table: a write rewrites it whole (read the
+current version, drop rows with the incoming keys, add the incoming rows, load), so each sync
+makes a version, holding every licence then pending. That suits the once-only loop
+(一次办结、下次免交), whose next application may follow in a minute; a city issuing many licences
+an hour issues with ``publish="later"`` and runs ``sync_licences`` every minute or so. Three
+versions are kept, so a reader holding a view over a version four syncs old fails: a long batch
+reading ``e_certificates`` while licences are issued should run on a copy. The catalog is not
+synced per version: its entry for the table (rows, version, quality report) catches up at the
+next ``shuhui catalog sync`` or start-up recovery; describing the table is all it does with it.
 """
 
 from __future__ import annotations
@@ -49,10 +54,10 @@ from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -480,7 +485,9 @@ def _loaded_recorder(
     return record
 
 
-def publish(db: Session, datacore: DataCore, licences: Sequence[Licence], *, actor: str) -> int:
+def write_licences(
+    db: Session, datacore: DataCore, licences: Sequence[Licence], *, actor: str
+) -> int:
     """Writes ``licences`` to the data core in one version, its ``data.loaded`` entry and one
     ``approval.licence.published`` entry per licence in the caller's transaction, and sets
     their ``datacore_version``; returns the version."""
@@ -515,6 +522,44 @@ def publish(db: Session, datacore: DataCore, licences: Sequence[Licence], *, act
     )
     db.flush()
     return result.version
+
+
+PENDING: Final = "approval.licences.pending_sync"  # Session.info: (data core, actor)
+HOOKED: Final = "approval.licences.sync_hooked"
+
+
+def sync_after_commit(db: Session, datacore: DataCore, *, actor: str) -> None:
+    """Once ``db``'s transaction commits, writes every pending licence to the data core in a
+    transaction of its own (``tasks.sync_licences``); nothing if it rolls back. A failure is
+    logged, never raised: the caller's work is committed by then, and the next sync writes
+    what this one did not."""
+    db.info[PENDING] = (datacore, actor)
+    if not db.info.get(HOOKED):
+        db.info[HOOKED] = True
+        event.listen(db, "after_commit", _after_commit)
+        event.listen(db, "after_transaction_end", _after_transaction_end)
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released, not the transaction committed
+    pending = session.info.pop(PENDING, None)
+    if pending is None:
+        return
+    datacore, actor = pending
+    from shuhui.approval.tasks import sync_licences  # tasks builds on this module
+
+    try:
+        with Session(bind=session.get_bind(), expire_on_commit=False) as own, own.begin():
+            sync_licences(own, datacore, actor=actor)
+    except Exception:
+        log.exception("e-licences not written to the data core; the next sync will")
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        # The transaction is over: committed (the sync has run) or rolled back (nothing issued).
+        session.info.pop(PENDING, None)
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -563,13 +608,14 @@ def issue_licence(
     item: ServiceItem,
     officer: str,
     now: datetime | None = None,
-    publish_now: bool = True,
+    publish: Literal["after-commit", "later"] = "after-commit",
     city_content: Path | None = None,
 ) -> Licence:
     """Issues the approved ``case``'s e-licence (see the module's docstring for the steps).
-    ``officer`` is the issuing account's username; ``publish_now=False`` leaves the data-core
-    write to :func:`shuhui.approval.tasks.sync_licences`. Does not change the case's state:
-    the caller marks it issued with the returned ``certificate_no``."""
+    ``officer`` is the issuing account's username. The data core is written once the caller's
+    transaction commits (``publish="after-commit"``), or by a scheduled ``sync_licences``
+    (``"later"``). Does not change the case's state: the caller marks it issued with the
+    returned ``certificate_no``."""
     certificate_type = _check(db, case, item)
     now = as_utc(now or utcnow())
     issued_on = local_today(now)
@@ -643,16 +689,6 @@ def issue_licence(
             "document_sm3": str(licence.envelope["document_sm3"]),
         },
     )
-    if publish_now:
-        try:
-            # A savepoint: a database error while recording the write must not doom the
-            # transaction that holds the licence.
-            with db.begin_nested():
-                publish(db, datacore, [licence], actor=officer)
-        except Exception:
-            # The licence stands: sync_licences writes it to the data core later.
-            log.exception(
-                "e-licence %s issued but not written to the data core; sync_licences will",
-                licence.certificate_no,
-            )
+    if publish == "after-commit":
+        sync_after_commit(db, datacore, actor=officer)
     return licence

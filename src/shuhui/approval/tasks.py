@@ -1,7 +1,7 @@
 """Smart approval's background work: what runs apart from a request and can be run again.
 
 ``sync_licences`` writes to the data core's ``e_certificates`` every issued licence not yet
-there (``Licence.datacore_version`` None): those issued with ``publish_now=False``, and those
+there (``Licence.datacore_version`` None): those issued with ``publish="later"``, and those
 whose write failed or whose process died between the licence's commit and the write. All of
 them go in one table version. It is idempotent: a licence whose row the data core already holds
 (the process died after the write but before its transaction committed) is not written again,
@@ -105,7 +105,7 @@ def sync_licences(
         progress(len(found), len(pending))
     for start in range(0, len(missing), BATCH):
         batch = missing[start : start + BATCH]
-        done.versions.append(licences.publish(db, datacore, batch, actor=actor))
+        done.versions.append(licences.write_licences(db, datacore, batch, actor=actor))
         done.written.extend(lic.certificate_no for lic in batch)
         if progress is not None:
             progress(len(found) + start + len(batch), len(pending))
