@@ -76,6 +76,12 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "seal.created": ("制作电子印章", "E-seal created"),
     "seal.used": ("加盖电子印章", "E-seal applied"),
     "seal.revoked": ("注销电子印章", "E-seal revoked"),
+    # smart approval: e-licences, ratings (好差评) and their follow-ups
+    "approval.licence.issued": ("签发电子证照", "E-licence issued"),
+    "approval.licence.published": ("电子证照写入证照库", "E-licence written to the data core"),
+    "approval.rating.given": ("评价办件服务", "Service rated"),
+    "approval.followup.opened": ("差评转部门整改", "Bad rating sent to the department"),
+    "approval.followup.replied": ("部门答复差评并办结", "Department answered a bad rating"),
     # the data core and the catalog
     "data.loaded": ("数据入库", "Data loaded"),
     "catalog.synced": ("更新数据目录", "Catalog updated"),
