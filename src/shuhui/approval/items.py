@@ -22,6 +22,9 @@ class Fill:
     table: str
     column: str
     key: str
+    # A table with several rows per key (employment spells, monthly tax): take the row with the
+    # greatest value of this column (the latest spell, the latest month).
+    order_by: str | None = None
 
 
 @dataclass(frozen=True)

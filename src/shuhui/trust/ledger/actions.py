@@ -118,6 +118,11 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "programs.application_approved": ("部门批准申请", "Application approved"),
     "programs.application_rejected": ("部门未批准申请", "Application rejected"),
     "programs.granted": ("开始享受政策待遇", "Benefit granted"),
+    # smart approval (智审慧办): pre-filled forms
+    "approval.form.prefilled": (
+        "办事时读取了我的信息自动填表",
+        "My data was read to pre-fill an application form",
+    ),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
