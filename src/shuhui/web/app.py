@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 import shuhui
 from shuhui.approval import items as approval_items
+from shuhui.approval import routes as approval_routes
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        approval_routes.api,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
@@ -243,4 +245,5 @@ def create_served_app() -> FastAPI:
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
+    approval_routes.prepare_later(app.state.datacore, app.state.settings.city_content)
     return app
