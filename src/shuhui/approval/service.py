@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from shuhui.approval import cases, diagram, licences, prefill, process, ratings
 from shuhui.approval.drafts import editable
-from shuhui.approval.queues import days_left
 from shuhui.approval.items import Catalogue, FormField, Material, ServiceItem
 from shuhui.approval.models import FILL_KINDS, Case, CaseField, CaseMaterial, Licence
 from shuhui.approval.precheck import precheck, store_upload
 from shuhui.approval.provenance import Refusal
+from shuhui.approval.queues import days_left
 from shuhui.approval.schemas import CaseOut, LicenceOut, RatingOut, TaskDecisionIn
 from shuhui.core.clock import format_local, local_today
 from shuhui.core.display import mask_citizen_id
@@ -435,7 +435,9 @@ def _material_view(
     material: Material, row: CaseMaterial | None, corrections: Mapping[str, str]
 ) -> MaterialView:
     checked = (row.precheck or {}) if row is not None else {}
-    issues = [(str(i.get("field", "")), str(i.get("reason", ""))) for i in checked.get("issues", [])]
+    issues = [
+        (str(i.get("field", "")), str(i.get("reason", ""))) for i in checked.get("issues", [])
+    ]
     return MaterialView(
         code=material.code,
         name=material.name_zh,
