@@ -152,6 +152,11 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "办事时读取了我的信息自动填表",
         "My data was read to pre-fill an application form",
     ),
+    # shuhui demo: the smart-approval case history it makes is demo data, and says so
+    "demo.approval.prepared": (
+        "演示：生成智审慧办演示办件",
+        "Demo: smart-approval demo cases made",
+    ),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
@@ -177,6 +182,10 @@ PURPOSE_NAMES: dict[str, tuple[str, str]] = {
     "demo: the account acts for a member of the demo city": (
         "演示：账户代表演示城市中的一名成员",
         "Demo: the account acts for a member of the demo city",
+    ),
+    "demo: smart-approval case history (demo data)": (
+        "演示：智审慧办的演示办件历史（演示数据）",
+        "Demo: smart-approval case history (demo data)",
     ),
     "counter check": ("窗口核验", "Counter check"),
     "personal signing key (platform custody)": (
