@@ -188,18 +188,24 @@ class Pools:
         ages = {"teenagers": (17, 16), "elderly": (75, 60)}.get(pool, (60, 18))
         return PEOPLE, [*born(*ages), SALT]
 
-    def take(self, pool: str, today: date) -> Applicant | None:
+    def members(self, pool: str, today: date) -> list[tuple[str, str]]:
+        """The pool's candidates (ID, name), at most ``CANDIDATES``, in the draw's order; none
+        where the city lacks a table the pool is drawn from."""
         if pool not in self.found:
             query, args = self._query(pool, today)
             con = self.core.connect()
             try:
                 rows = con.execute(query, args).fetchall()
-            except duckdb.Error:  # a city without the table: anyone of age instead
+            except duckdb.Error:
                 rows = []
             finally:
                 con.close()
             self.found[pool] = [(str(k), str(n)) for k, n in rows]
-        for key, name in self.found[pool]:
+        return self.found[pool]
+
+    def take(self, pool: str, today: date) -> Applicant | None:
+        """The next member of the pool not yet drawn (anyone of age once it runs dry)."""
+        for key, name in self.members(pool, today):
             if key not in self.used:
                 self.used.add(key)
                 return Applicant("enterprise" if pool == "enterprises" else "person", key, name)
@@ -345,7 +351,8 @@ def plan(
         extra = 0.0 if item.zero_submission else OPTIONAL
         uploads = tuple(m for m in item.materials if m.required or rng.random() < extra)
         wrong = None
-        if corrected and prechecked:
+        if prechecked and (corrected or fate == "wait_correction"):
+            # The card the pre-check flagged, sent anyway: the department asks for it again.
             wrong = next((m.code for m in uploads if m.kind == "id-card"), None)
         typed = {
             f.name: f.schema["examples"][0]
