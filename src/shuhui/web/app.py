@@ -13,7 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.approval import admin_pages as approval_admin_pages
+from shuhui.approval import desk_workbench as approval_desk_workbench
 from shuhui.approval import items as approval_items
+from shuhui.approval import officer_pages as approval_officer_pages
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -83,6 +86,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.approval",
 )
 
 
@@ -161,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
         identity_workbench.todos,
+        approval_desk_workbench.todos,
     )
     app.state.todo_providers = todo_providers
 
@@ -195,6 +200,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        approval_officer_pages.desk_pages,
+        approval_admin_pages.admin_pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
