@@ -17,6 +17,7 @@ from shuhui.approval import admin_pages as approval_admin_pages
 from shuhui.approval import desk_workbench as approval_desk_workbench
 from shuhui.approval import items as approval_items
 from shuhui.approval import officer_pages as approval_officer_pages
+from shuhui.approval import routes as approval_routes
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        approval_routes.api,
         approval_officer_pages.desk_pages,
         approval_admin_pages.admin_pages,
         catalog_routes.api,
@@ -250,4 +252,5 @@ def create_served_app() -> FastAPI:
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
+    approval_routes.prepare_later(app.state.datacore, app.state.settings.city_content)
     return app

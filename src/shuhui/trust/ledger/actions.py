@@ -142,6 +142,15 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "approval.case.issued": ("办结出证", "Result issued"),
     "approval.case.withdrawn": ("撤回办件申请", "Application withdrawn"),
     "approval.case.viewed": ("部门工作人员查看了办件", "An officer looked at the application"),
+    # smart approval (智审慧办): pre-filled forms, the pre-check of materials
+    "approval.material.prechecked": (
+        "预审申请材料时核对了我的登记信息",
+        "My registered data was checked against an uploaded document",
+    ),
+    "approval.form.prefilled": (
+        "办事时读取了我的信息自动填表",
+        "My data was read to pre-fill an application form",
+    ),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
