@@ -14,10 +14,12 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 import shuhui
 from shuhui.approval import admin_pages as approval_admin_pages
+from shuhui.approval import case_routes as approval_case_routes
 from shuhui.approval import desk_workbench as approval_desk_workbench
 from shuhui.approval import items as approval_items
 from shuhui.approval import officer_pages as approval_officer_pages
 from shuhui.approval import routes as approval_routes
+from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -166,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
         identity_workbench.todos,
+        approval_workbench.todos,
         approval_desk_workbench.todos,
     )
     app.state.todo_providers = todo_providers
@@ -202,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_routes.api,
         programs_pages.pages,
         approval_routes.api,
+        approval_case_routes.api,
         approval_officer_pages.desk_pages,
         approval_admin_pages.admin_pages,
         catalog_routes.api,
