@@ -6,6 +6,7 @@ administration, and the metrics page showing metrics()' own numbers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -18,16 +19,19 @@ from lxml import html
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuhui.approval import desk_workbench, metrics, ratings
+from shuhui.approval import cases, desk_workbench, metrics, ratings, service
 from shuhui.approval.items import Catalogue
 from shuhui.approval.models import CaseField, CaseMaterial, FollowUp, Rating
+from shuhui.approval.precheck import store_upload
 from shuhui.approval.schemas import RatingIn
 from shuhui.core.db import transaction
 from shuhui.trust.identity import service as identity
 from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
+from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.approval.made_cases import case, credit_code
-from tests.fixtures import as_user
+from tests.fixtures import DEMO_PASSWORD, add_account, as_user
 
 CITIZEN_ID = "370202199003151233"  # the demo citizen's
 
@@ -62,7 +66,7 @@ def post(client: TestClient, path: str, data: dict[str, Any] | list[tuple[str, s
     pairs = list(data.items()) if isinstance(data, dict) else list(data)
     body: dict[str, list[str]] = {"csrf_token": [client.headers["x-csrf-token"]]}
     for name, value in pairs:
-        body.setdefault(name, []).append(value)
+        body.setdefault(name, []).extend(value if isinstance(value, list) else [value])
     return client.post(path, data=body, follow_redirects=False)
 
 
@@ -205,15 +209,15 @@ def seed_metrics(app: FastAPI) -> None:
                         kept=kept,
                     )
                 )
-            db.add(
-                CaseMaterial(
-                    case_id=made.id, material="m1", waived=True, updated_at=now
-                )
-            )
+            db.add(CaseMaterial(case_id=made.id, material="m1", waived=True, updated_at=now))
             if n != 2:
                 db.add(
                     CaseMaterial(
-                        case_id=made.id, material="m2", waived=False, sha256="0" * 64, updated_at=now
+                        case_id=made.id,
+                        material="m2",
+                        waived=False,
+                        sha256="0" * 64,
+                        updated_at=now,
                     )
                 )
             if state in ("issued", "rejected"):
@@ -250,7 +254,10 @@ def test_the_metrics_page_shows_the_figures_of_metrics(app: FastAPI, by: str) ->
     doc = page(answer)
     with tx(app) as db:
         expected = metrics.metrics(
-            db, by=by, since=date(2026, 3, 1), catalogue=catalogue(app)  # type: ignore[arg-type]
+            db,
+            by=by,
+            since=date(2026, 3, 1),
+            catalogue=catalogue(app),  # type: ignore[arg-type]
         )
         (total,) = metrics.metrics(db, by="all", since=date(2026, 3, 1), catalogue=catalogue(app))
     shown = shown_metrics(doc)
@@ -275,7 +282,11 @@ def test_the_metrics_page_shows_the_figures_of_metrics(app: FastAPI, by: str) ->
     # Each chart has its table beside it with the same numbers, for screen readers and phones.
     charts = doc.xpath("//*[@data-chart]")
     assert {c.get("id") for c in charts} == {
-        "chart-fields", "chart-materials", "chart-first-pass", "chart-on-time", "chart-ratings"
+        "chart-fields",
+        "chart-materials",
+        "chart-first-pass",
+        "chart-on-time",
+        "chart-ratings",
     }
     identity_cells = doc.xpath("//table[@id='table-fields']/tbody/tr/td[2]")
     assert [text(td) for td in identity_cells] == [str(r.fields_identity) for r in expected]
@@ -326,20 +337,365 @@ def test_the_department_answers_a_bad_rating_from_the_workbench(app: FastAPI) ->
     assert card and "跑了三趟" in text(card[0])
     assert not page(health.get("/approval/workbench")).xpath("//*[@data-followup]")
     # Another department's officer cannot answer it; an empty answer is refused by name.
-    assert post(health, f"/approval/workbench/followups/{followup}", {"reply": "好"}).status_code == 404
+    assert (
+        post(health, f"/approval/workbench/followups/{followup}", {"reply": "好"}).status_code
+        == 404
+    )
     empty = post(approver, f"/approval/workbench/followups/{followup}", {"reply": "  "})
     assert empty.status_code == 422
     assert page(empty).xpath(f"//*[@data-followup='{followup}']//*[@data-field='reply']")
-    done = post(approver, f"/approval/workbench/followups/{followup}", {"reply": "已约谈窗口人员并改进"})
+    done = post(
+        approver, f"/approval/workbench/followups/{followup}", {"reply": "已约谈窗口人员并改进"}
+    )
     assert done.status_code == 303
     doc = page(approver.get(done.headers["location"]))
     assert doc.xpath("//*[@id='replied']") and not doc.xpath("//*[@data-followup]")
     with tx(app) as db:
         closed = db.get(FollowUp, followup)
         assert closed is not None and (closed.state, closed.closed_by) == ("closed", "approver")
-        assert db.scalar(
-            select(LedgerEntry.actor).where(LedgerEntry.action == "approval.followup.replied")
-        ) == "approver"
+        assert (
+            db.scalar(
+                select(LedgerEntry.actor).where(LedgerEntry.action == "approval.followup.replied")
+            )
+            == "approver"
+        )
     # Answering again: already closed, said plainly.
     again = post(approver, f"/approval/workbench/followups/{followup}", {"reply": "再答"})
     assert again.status_code == 409 and page(again).xpath("//*[@id='form-error']")
+
+
+# --- a submitted case, made through the services as the applicant would ---------------------
+
+CHANGE = "QD-SP-0002"  # 企业变更登记: the approval bureau decides, issues the business licence
+HYGIENE = "QD-SP-0017"  # 公共场所卫生许可: the health commission countersigns
+MOVED_TO = "青岛市崂山区海尔路180号"
+
+
+def png_page(seed: int = 0) -> bytes:
+    """A scanned page as an applicant uploads it (a plain picture: these tests do not read it)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (320 + seed, 240), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def desk(city_app: FastAPI) -> FastAPI:
+    """The small city's app with an enterprise account bound to a company holding a valid
+    business licence (so the form fills from the register and the licence is waived)."""
+    core = city_app.state.datacore
+    with core.connect() as con:
+        row = con.execute(
+            "SELECT e.credit_code, e.name FROM enterprises e JOIN e_certificates c "
+            "ON c.holder_credit_code = e.credit_code AND c.certificate_type = '营业执照' "
+            "AND c.status = '有效' ORDER BY e.credit_code LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    with tx(city_app) as db:
+        add_account(
+            db,
+            UserCreate(
+                username="firm",
+                display_name=str(row[1]),
+                password=DEMO_PASSWORD,
+                roles=[Role.enterprise],
+                credit_code=str(row[0]),
+            ),
+        )
+    return city_app
+
+
+def submitted(app: FastAPI, item_code: str = CHANGE, *, issue_with: str | None = None) -> str:
+    """A case of the enterprise, pre-filled, completed, its materials uploaded, submitted: the
+    required fields nothing filled get their form's example, the address is changed from the
+    register's, and ``issue_with`` (a material) carries a pre-check issue."""
+    state = app.state
+    catalogue_: Catalogue = state.approval_catalogue
+    item_ = catalogue_.items[item_code]
+    with tx(app) as db:
+        firm = user(db, "firm")
+        made = service.start_application(
+            db, state.datacore, catalogue_, user=firm, item_code=item_code
+        )
+        view = service.form_view(db, catalogue_, made)
+        values: dict[str, Any] = {}
+        for f in (f for g in view.groups for f in g.fields):
+            spec = item_.form.field(f.name)
+            assert spec is not None
+            if f.value in (None, "") and spec.required:
+                values[f.name] = spec.schema["examples"][0]
+        if item_.form.field("enterprise_address") is not None:
+            values["enterprise_address"] = MOVED_TO
+        service.save(db, catalogue_, made, values, actor="firm")
+        for n, m in enumerate(view.materials):
+            if m.waived or not (m.required or m.code == issue_with):
+                continue
+            stored = store_upload(
+                state.settings.data_dir, made.code, m.code, png_page(n), f"{m.code}.png"
+            )
+            issues = [{"field": "印章", "reason": "未见单位印章"}] if m.code == issue_with else []
+            cases.attach_material(
+                db,
+                made,
+                m.code,
+                file_name=stored.file_name,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                stored_as=stored.stored_as,
+                precheck={"material": m.kind, "fields": {}, "issues": issues},
+                precheck_ok=not issues,
+                actor="firm",
+                item=item_,
+            )
+        service.send(db, catalogue_, made, actor="firm")
+        return made.code
+
+
+def open_task(app: FastAPI, code: str) -> int:
+    with tx(app) as db:
+        found = cases.get_case(db, code)
+        assert found is not None
+        (task,) = [t for t in cases.tasks_of(db, found) if t.closed_at is None]
+        return task.id
+
+
+def state_of(app: FastAPI, code: str) -> str:
+    with tx(app) as db:
+        found = cases.get_case(db, code)
+        assert found is not None
+        return found.state
+
+
+def step(client: TestClient, code: str, task: int, outcome: str, **more: Any) -> Any:
+    return post(client, f"/approval/desk/cases/{code}/tasks/{task}", {"outcome": outcome, **more})
+
+
+# --- the officer's case page -------------------------------------------------------------------
+
+
+def test_the_queue_shows_the_case_and_the_case_page_its_provenance(desk: FastAPI) -> None:
+    code = submitted(desk, issue_with="articles")
+    approver = as_user(desk, "approver")
+    queue = page(approver.get("/approval/workbench?role=accept"))
+    row = queue.xpath(f"//table[@id='queue']//tr[@data-case='{code}']")
+    assert row, "the submitted case is not in the acceptance queue"
+    with tx(desk) as db:
+        made = cases.get_case(db, code)
+        assert made is not None
+        credit = made.applicant_id
+    assert "企业变更登记" in text(row[0]) and "未受理" in text(row[0])
+    # The review queue does not hold it yet.
+    review = page(approver.get("/approval/workbench?role=review"))
+    assert not review.xpath(f"//tr[@data-case='{code}']")
+
+    answer = approver.get(f"/approval/desk/cases/{code}")
+    assert answer.status_code == 200
+    doc = page(answer)
+    fields = {r.get("data-field"): r for r in doc.xpath("//section[@id='form']//tr[@data-field]")}
+    name = fields["enterprise_name"]
+    assert name.get("data-fill") == "identity" and name.get("data-kept") == "1"
+    assert "身份自动填" in text(name) and name.xpath(".//*[contains(@class, 'source')]")
+    moved = fields["enterprise_address"]
+    assert moved.get("data-kept") == "0" and "已修改" in text(moved) and MOVED_TO in text(moved)
+    assert fields["change_item"].get("data-fill") == "typed"
+    materials = {r.get("data-material"): r for r in doc.xpath("//section[@id='materials']//tr")}
+    assert "免提交" in text(materials["business-licence"])
+    assert materials["articles"].get("class") == "has-issue"
+    assert "未见单位印章" in text(materials["articles"])
+    link = materials["resolution"].xpath(".//a[@class='material-link']")[0].get("href")
+    # The process with its current step, for eyes and for screen readers.
+    svg = doc.xpath("//section[@id='process']//*[local-name()='svg']")[0]
+    assert svg.get("aria-label") == "当前环节：受理"
+    assert "提交办件申请" in text(doc.xpath("//section[@id='timeline']")[0])
+    # The acceptance step's actions: 受理 and 一次性告知 listing every field and material.
+    task = doc.xpath("//section[@id='actions']//article[@data-step='accept']")[0]
+    assert task.xpath(".//button[@data-outcome='accept']")
+    targets = {li.get("data-target") for li in task.xpath(".//li[@data-target]")}
+    item_ = catalogue(desk).items[CHANGE]
+    assert targets == {f.name for f in item_.form.fields} | {
+        f"materials.{m.code}" for m in item_.materials
+    }
+
+    # The uploaded file, for the department's officers only; each read is in the ledger.
+    got = approver.get(link)
+    assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+    assert got.content.startswith(b"\x89PNG")
+    assert as_user(desk, "health").get(link).status_code == 404
+    with tx(desk) as db:
+        looks = list(
+            db.execute(
+                select(LedgerEntry.actor, LedgerEntry.subject, LedgerEntry.leaf).where(
+                    LedgerEntry.action == "approval.case.viewed"
+                )
+            )
+        )
+    assert {(a, s) for a, s, _ in looks} == {("approver", credit)}
+    assert any(json.loads(leaf)["detail"].get("material") == "resolution" for *_, leaf in looks)
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [("health", 404), ("officer", 404), ("admin", 403), ("firm", 403), ("citizen", 403)],
+)
+def test_no_one_else_sees_the_officers_case_page(desk: FastAPI, username: str, status: int) -> None:
+    code = submitted(desk)
+    client = as_user(desk, username)
+    assert client.get(f"/approval/desk/cases/{code}").status_code == status
+    assert client.get(f"/approval/desk/cases/{code}/materials/resolution").status_code == status
+    task = open_task(desk, code)
+    assert step(client, code, task, "accept").status_code == status
+    assert state_of(desk, code) == "submitted"
+    assert as_user(desk, "approver").get("/approval/desk/cases/SP-NONE").status_code == 404
+
+
+def test_an_officer_accepts_reviews_approves_and_issues_through_the_page(desk: FastAPI) -> None:
+    code = submitted(desk)
+    approver = as_user(desk, "approver")
+    for outcome, state in (("accept", "accepted"), ("pass", "review"), ("approve", "approved")):
+        done = step(approver, code, open_task(desk, code), outcome, reason="")
+        assert done.status_code == 303, done.text
+        assert state_of(desk, code) == state
+        doc = page(approver.get(done.headers["location"]))
+        assert doc.xpath(f"//*[@id='done'][@data-outcome='{outcome}']")
+    doc = page(approver.get(f"/approval/desk/cases/{code}"))
+    assert doc.xpath("//*[@id='issue-button']")
+    due = doc.xpath("//*[@id='case-due']//*[@data-due]")[0].get("data-due")
+    assert due in ("ok", "due_soon", "overdue")
+    issued = post(approver, f"/approval/desk/cases/{code}/issue", {})
+    assert issued.status_code == 303, issued.text
+    assert state_of(desk, code) == "issued"
+    doc = page(approver.get(issued.headers["location"]))
+    number = text(doc.xpath("//*[@id='licence-no']")[0])
+    assert number.startswith("YYZZ-")
+    pdf = approver.get(doc.xpath("//a[@id='licence-pdf']")[0].get("href"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    envelope = approver.get(doc.xpath("//a[@id='licence-seal']")[0].get("href"))
+    assert envelope.status_code == 200 and envelope.json()["document_sm3"]
+    assert doc.xpath("//a[@id='licence-verify']")[0].get("href") == "/seals/verify"
+    assert not doc.xpath("//section[@id='actions']//form")
+
+
+def test_a_correction_request_lists_several_items_at_once(desk: FastAPI) -> None:
+    code = submitted(desk)
+    approver = as_user(desk, "approver")
+    task = open_task(desk, code)
+    ticked = ["change_after", "contact_phone", "materials.resolution"]
+    # A ticked item without its reason is refused naming it; nothing ticked names the list.
+    missing = step(
+        approver,
+        code,
+        task,
+        "correct",
+        correct=ticked,
+        **{"why.change_after": "与决议不一致", "why.contact_phone": "无法接通"},
+    )
+    assert missing.status_code == 422
+    doc = page(missing)
+    assert doc.xpath("//*[@data-field='why.materials.resolution']")
+    assert not doc.xpath("//*[@data-field='why.change_after']")
+    assert doc.xpath("//input[@name='correct'][@value='change_after'][@checked]")
+    none = step(approver, code, task, "correct")
+    assert none.status_code == 422 and page(none).xpath("//*[@data-field='corrections']")
+    assert state_of(desk, code) == "submitted"
+
+    reasons = {
+        "change_after": "与决议不一致",
+        "contact_phone": "无法接通",
+        "materials.resolution": "缺少股东签字",
+    }
+    done = step(
+        approver,
+        code,
+        task,
+        "correct",
+        correct=ticked,
+        **{f"why.{k}": v for k, v in reasons.items()},
+    )
+    assert done.status_code == 303
+    with tx(desk) as db:
+        made = cases.get_case(db, code)
+        assert made is not None and made.state == "correction"
+        asked = {
+            c.get("field") or f"materials.{c['material']}": c["reason"]
+            for c in made.correction or []
+        }
+    assert asked == reasons
+    doc = page(approver.get(f"/approval/desk/cases/{code}"))
+    listed = text(doc.xpath("//*[@id='correction-list']")[0])
+    assert "缺少股东签字" in listed and "变更后" in listed
+    assert doc.xpath("//*[@data-due='paused']") and doc.xpath("//*[@id='no-task']")
+
+
+def test_a_refusal_needs_its_reason_and_asks_first(desk: FastAPI) -> None:
+    code = submitted(desk)
+    approver = as_user(desk, "approver")
+    for outcome in ("accept", "pass"):
+        assert step(approver, code, open_task(desk, code), outcome).status_code == 303
+    task = open_task(desk, code)
+    bare = step(approver, code, task, "reject", reason="  ")
+    assert bare.status_code == 422
+    error = page(bare).xpath(f"//article[@data-task='{task}']//*[@data-field='reason']")
+    assert error and "请说明理由" in text(error[0])
+    assert state_of(desk, code) == "review"
+    # With a reason: first a question, which changes nothing; then the refusal.
+    asked = step(approver, code, task, "reject", reason="变更事项不属于登记范围")
+    assert asked.status_code == 200 and "确认不予许可" in asked.text
+    assert state_of(desk, code) == "review"
+    done = step(approver, code, task, "reject", reason="变更事项不属于登记范围", confirm="yes")
+    assert done.status_code == 303 and state_of(desk, code) == "rejected"
+    doc = page(approver.get(f"/approval/desk/cases/{code}"))
+    assert "变更事项不属于登记范围" in text(doc.xpath("//*[@id='case-facts']")[0])
+
+
+def test_a_step_someone_else_took_is_said_plainly_with_the_case_as_it_stands(
+    desk: FastAPI,
+) -> None:
+    code = submitted(desk)
+    with tx(desk) as db:
+        add_account(
+            db,
+            UserCreate(
+                username="approver2",
+                display_name="审批局 钱审批",
+                password=DEMO_PASSWORD,
+                roles=[Role.officer],
+                department="青岛市行政审批服务局",
+            ),
+        )
+    first, second = as_user(desk, "approver"), as_user(desk, "approver2")
+    task = open_task(desk, code)
+    # Both opened the case at the acceptance step; the first accepts.
+    assert step(first, code, task, "accept").status_code == 303
+    late = step(second, code, task, "accept")
+    assert late.status_code == 409
+    doc = page(late)
+    assert "其他工作人员" in text(doc.xpath("//*[@id='taken']")[0])
+    assert doc.xpath("//*[@id='case-state'][@data-state='accepted']")
+    # The page now offers the step that is open: the review, not the acceptance again.
+    assert doc.xpath("//article[@data-step='review']//button[@data-outcome='pass']")
+    assert not doc.xpath("//article[@data-step='accept']")
+    assert state_of(desk, code) == "accepted"
+
+
+def test_the_countersigning_department_sees_the_case_only_at_its_step(desk: FastAPI) -> None:
+    code = submitted(desk, HYGIENE)
+    approver, health = as_user(desk, "approver"), as_user(desk, "health")
+    assert health.get(f"/approval/desk/cases/{code}").status_code == 404
+    for outcome in ("accept", "pass"):
+        assert step(approver, code, open_task(desk, code), outcome).status_code == 303
+    doc = page(health.get("/approval/workbench?role=countersign"))
+    assert doc.xpath(f"//table[@id='queue']//tr[@data-case='{code}']")
+    doc = page(health.get(f"/approval/desk/cases/{code}"))
+    assert doc.xpath("//article[@data-step='countersign']//button[@data-outcome='disagree']")
+    task = open_task(desk, code)
+    bare = step(health, code, task, "disagree")
+    assert bare.status_code == 422 and page(bare).xpath("//*[@data-field='reason']")
+    assert step(health, code, task, "agree", reason="符合卫生要求").status_code == 303
+    # The approval bureau sees nothing to do for the countersign, the health commission no more.
+    assert state_of(desk, code) == "review"
+    doc = page(health.get(f"/approval/desk/cases/{code}"))
+    assert doc.xpath("//*[@id='no-task']")

@@ -24,18 +24,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.approval import access, licences, queues, ratings, service
+from shuhui.approval import access, queues, ratings, service
 from shuhui.approval.items import Catalogue
 from shuhui.approval.models import Case, CaseTask
 from shuhui.approval.process import ROLES
-from shuhui.approval.schemas import FollowUpReply, TaskDecisionIn
+from shuhui.approval.schemas import MAX_CORRECTIONS, FollowUpReply, TaskDecisionIn
 from shuhui.core import display
 from shuhui.core.bounds import Id, Page
 from shuhui.core.clock import format_local
 from shuhui.core.confirm import Ask, ask_first, confirmed
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.errors import FieldError, Problem
-from shuhui.core.forms import validate_form
+from shuhui.core.forms import validate, validate_form
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
 from shuhui.trust.identity.deps import DB, require_role
@@ -73,6 +73,11 @@ LABELS: dict[str, tuple[str, str]] = {
 
 def catalogue_of(request: Request) -> Catalogue:
     found: Catalogue = request.app.state.approval_catalogue
+    return found
+
+
+def content_dir_of(request: Request) -> Path:
+    found: Path = request.app.state.settings.city_content
     return found
 
 
@@ -121,8 +126,22 @@ def case_row(case: Case, task: CaseTask | None = None) -> dict[str, Any]:
     }
 
 
-def shown_errors(failed: str | None, refusal: Problem | None) -> dict[str, Any]:
-    return display.shown_errors(refusal, display.labels_from(LABELS), failed)
+def shown_errors(
+    failed: str | None, refusal: Problem | None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A refusal as the page shows it; a correction's reason is named by the field or material
+    it is about (``why.<field>``), as the checklist names it."""
+    table = display.labels_from(LABELS)
+    known = names or {}
+
+    def label(field: str) -> tuple[str, str]:
+        if field.startswith("why."):
+            target = field.removeprefix("why.")
+            title = known.get(target, target)
+            return f"{title}（补正原因）", f"{title} (why)"
+        return table(field)
+
+    return display.shown_errors(refusal, label, failed)
 
 
 # --- 审批工作台 --------------------------------------------------------------------------------
@@ -226,7 +245,9 @@ def _case_page(
 ) -> Response:
     case = officer_case(db, user, code)
     catalogue = catalogue_of(request)
-    view = service.officer_view(db, catalogue, case, officer=user)
+    view = service.officer_view(
+        db, catalogue, case, officer=user, city_content=content_dir_of(request)
+    )
     item = catalogue.get(case.item_code)
     names = {f.name: f.title for g in view.form.groups for f in g.fields}
     names.update({f"materials.{m.code}": m.name for m in view.form.materials})
@@ -247,7 +268,7 @@ def _case_page(
             "typed": typed or {},
             "issued": request.query_params.get("issued", "") == "1",
             "done": request.query_params.get("done", "")[:16],
-            **shown_errors(failed, refusal),
+            **shown_errors(failed, refusal, names),
         },
         status=refusal.http_status if refusal else 200,
     )
@@ -263,15 +284,22 @@ def _text(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _decision(form: Any) -> tuple[TaskDecisionIn, dict[str, Any]]:
-    """The decision a task's form posts: the outcome (the button pressed), the reason and, for
-    一次性告知, every item ticked with its reason. A ticked item without a reason is refused
-    naming the item, all of them at once."""
-    outcome = _text(form, "outcome")
-    reason = _text(form, "reason")
-    ticked = [t for t in form.getlist("correct") if isinstance(t, str)]
-    why = {t: _text(form, f"why.{t}").strip() for t in ticked}
-    typed: dict[str, Any] = {"outcome": outcome, "reason": reason, "correct": ticked, "why": why}
+def _posted(form: Any) -> dict[str, Any]:
+    """What a task's form posted, as the page shows it again: the outcome (the button pressed),
+    the reason, and for 一次性告知 the items ticked with their reasons."""
+    ticked = [t for t in form.getlist("correct") if isinstance(t, str)][:MAX_CORRECTIONS]
+    return {
+        "outcome": _text(form, "outcome"),
+        "reason": _text(form, "reason"),
+        "correct": ticked,
+        "why": {t: _text(form, f"why.{t}").strip() for t in ticked},
+    }
+
+
+def _decision(posted: dict[str, Any]) -> TaskDecisionIn:
+    """The decision, through the API's schema. A ticked item without its reason is refused
+    naming the item, every one of them at once, as is a correction with nothing ticked."""
+    outcome, ticked, why = posted["outcome"], posted["correct"], posted["why"]
     if outcome == "correct":
         missing = [
             FieldError(f"why.{t}", Text("请写明需要补正的原因", "say what to correct"))
@@ -291,21 +319,12 @@ def _decision(form: Any) -> tuple[TaskDecisionIn, dict[str, Any]]:
                 detail=Text("一次性告知须列明每一项及其原因", "list every item and why"),
                 errors=missing,
             )
-    decision = service_decision(outcome, reason, [(t, why[t]) for t in ticked])
-    return decision, typed
-
-
-def service_decision(
-    outcome: str, reason: str, corrections: list[tuple[str, str]]
-) -> TaskDecisionIn:
-    from shuhui.core.forms import validate
-
     return validate(
         TaskDecisionIn,
         {
             "outcome": outcome,
-            "reason": reason or None,
-            "corrections": [{"field": f, "reason": r} for f, r in corrections]
+            "reason": posted["reason"] or None,
+            "corrections": [{"field": t, "reason": why[t]} for t in ticked]
             if outcome == "correct"
             else [],
         },
@@ -342,14 +361,14 @@ def _task_of(db: Session, case: Case, task_id: int) -> CaseTask:
 @desk_pages.post("/approval/desk/cases/{code}/tasks/{task_id}", response_class=HTMLResponse)
 async def take_step(request: Request, db: DB, user: Officer, code: str, task_id: Id) -> Response:
     form = await request.form()
-    typed: dict[str, Any] = {}
+    typed = _posted(form)
     try:
         case = officer_case(db, user, code)
         _task_of(db, case, task_id)
-        decision, typed = _decision(form)
+        decision = _decision(typed)
         if decision.outcome == "reject" and not confirmed(form):
             return ask_first(request, _ask_reject(case, task_id, decision.reason or ""), form)
-        service.decide(db, catalogue_of(request), task_id, officer=user, decision=decision)
+        service.decide(db, task_id, officer=user, decision=decision)
     except Problem as exc:
         db.rollback()
         return _case_page(
@@ -371,6 +390,7 @@ async def issue(request: Request, db: DB, user: Officer, code: str) -> Response:
             catalogue_of(request),
             case,
             officer=user,
+            city_content=content_dir_of(request),
         )
     except Problem as exc:
         db.rollback()
@@ -378,7 +398,7 @@ async def issue(request: Request, db: DB, user: Officer, code: str) -> Response:
     return RedirectResponse(f"/approval/desk/cases/{case.code}?issued=1#result", status_code=303)
 
 
-# --- files: an uploaded material, an e-licence and its seal --------------------------------------
+# --- an uploaded material (the e-licence's PDF and envelope are the case API's) ---------------
 
 CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
 
@@ -408,62 +428,24 @@ def material_file(request: Request, db: DB, user: Officer, code: str, material: 
         path = (root / row.stored_as).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise Problem("not-found", detail=Text("材料文件不存在", "the file is missing"))
+    # A look at the application, as the case page's own (谁用了我的数据 names it so).
     record(
         db,
         user.username,
-        "approval.material.viewed",
+        "approval.case.viewed",
         subject=case.applicant_id,
         purpose=f"审查{case.item_name}的申请材料",
         grant=case.code,
-        detail={"case": case.code, "material": row.material, "sha256": row.sha256},
+        detail={
+            "case": case.code,
+            "item": case.item_code,
+            "department": user.department,
+            "material": row.material,
+            "sha256": row.sha256,
+        },
     )
     return Response(
         path.read_bytes(),
         media_type=row.content_type,
         headers=_file_headers(row.file_name or f"{row.material}"),
-    )
-
-
-def _licence_for(db: Session, user: User, certificate_no: str) -> tuple[Any, Case]:
-    found = licences.get_licence(db, certificate_no[:64])
-    case = None if found is None else db.get(Case, found.case_id)
-    if found is None or case is None or not access.is_officer_of(db, user, case):
-        raise Problem("not-found", detail=Text("没有这张电子证照", "no such e-licence"))
-    return found, case
-
-
-@desk_pages.get("/approval/desk/licences/{certificate_no}.pdf")
-def licence_file(request: Request, db: DB, user: Officer, certificate_no: str) -> Response:
-    """The sealed e-licence, for the officers of the case's departments (a ledger entry)."""
-    found, case = _licence_for(db, user, certificate_no)
-    pdf = licences.licence_pdf(db, data_dir_of(request), found.certificate_no)
-    record(
-        db,
-        user.username,
-        "approval.licence.viewed",
-        subject=found.holder_id,
-        purpose=f"核对{case.item_name}的电子证照",
-        grant=case.code,
-        detail={"certificate_no": found.certificate_no},
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers=_file_headers(f"{found.certificate_no}.pdf"),
-    )
-
-
-@desk_pages.get("/approval/desk/licences/{certificate_no}.seal.json")
-def licence_seal(request: Request, db: DB, user: Officer, certificate_no: str) -> Response:
-    """The e-licence's seal envelope: with the PDF, what /seals/verify checks."""
-    found, _case = _licence_for(db, user, certificate_no)
-    import json
-
-    return Response(
-        json.dumps(found.envelope, ensure_ascii=False),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.certificate_no}.seal.json"',
-            "X-Content-Type-Options": "nosniff",
-        },
     )
