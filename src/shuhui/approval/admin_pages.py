@@ -26,6 +26,7 @@ from shuhui.approval import diagram, metrics, process
 from shuhui.approval.items import Catalogue, FormField, ServiceItem
 from shuhui.approval.metrics import By
 from shuhui.approval.models import FILL_KINDS
+from shuhui.approval.precheck import KIND_NAMES
 from shuhui.approval.schemas import MetricRow
 from shuhui.core import display
 from shuhui.core.bounds import day_in_window
@@ -109,7 +110,8 @@ def fill_source(f: FormField) -> str:
 
 
 def field_bounds(schema: dict[str, Any]) -> list[str]:
-    """A field's bounds as the applicant's form enforces them, in words."""
+    """A field's bounds as the applicant's form enforces them, in words (its pattern, being
+    code, the page shows apart)."""
     out: list[str] = []
     kind = schema.get("type")
     if schema.get("format") == "date":
@@ -129,8 +131,6 @@ def field_bounds(schema: dict[str, Any]) -> list[str]:
         out.append("可选：" + "、".join(str(c) for c in choices))
     if "maxItems" in schema:
         out.append(f"最多选 {schema['maxItems']} 项")
-    if "pattern" in schema:
-        out.append(f"格式：{schema['pattern']}")
     return out
 
 
@@ -217,6 +217,7 @@ def item_page(request: Request, user: ItemReader, code: str) -> Response:
                 if f.fill is not None
                 else ("history" if f.history else "typed"),
                 "bounds": field_bounds(f.schema),
+                "pattern": f.schema.get("pattern"),
             }
         )
     svg = diagram.render_svg(
@@ -234,6 +235,7 @@ def item_page(request: Request, user: ItemReader, code: str) -> Response:
             "steps": [(s.name, process.ROLES.get(s.role, (s.role, s.role))[0]) for s in steps],
             "holders": HOLDERS,
             "city": content_dir_of(request).name,
+            "kinds": KIND_NAMES,
         },
     )
 

@@ -192,6 +192,7 @@ def _workbench(
             "soon": soon,
             "followups": followups,
             "within": queues.WARN_WITHIN,
+            "department": user.department,
             "typed": typed or {},
             "replied": request.query_params.get("replied", "")[:12],
             **shown_errors(failed, refusal),
