@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -699,3 +699,76 @@ def test_the_countersigning_department_sees_the_case_only_at_its_step(desk: Fast
     assert state_of(desk, code) == "review"
     doc = page(health.get(f"/approval/desk/cases/{code}"))
     assert doc.xpath("//*[@id='no-task']")
+
+
+# --- the queue's time limits and pages ----------------------------------------------------------
+
+
+def test_the_queue_says_overdue_and_due_soon_in_words_and_pages(app: FastAPI) -> None:
+    from shuhui.approval import calendar
+    from shuhui.approval.models import CaseTask
+    from shuhui.core.clock import local_today, utcnow
+
+    today = local_today()
+    food = catalogue(app).items["QD-SP-0003"]
+    dues = {
+        "overdue": today - timedelta(days=10),
+        "due_soon": calendar.add_working_days(today, 1),
+        "": calendar.add_working_days(today, 15),
+    }
+    codes: dict[str, str] = {}
+    with tx(app) as db:
+        for n in range(23):
+            warning = list(dues)[n] if n < 3 else ""
+            made = case(
+                db,
+                food,
+                applicant_id=CITIZEN_ID,
+                applicant_kind="person",
+                state="review",
+                accepted_at=utcnow(),
+                promised_due=dues[warning],
+                statutory_due=dues[warning],
+            )
+            db.add(
+                CaseTask(
+                    case_id=made.id,
+                    task_id=f"t{n}",
+                    step="review",
+                    name="审查",
+                    department=food.department,
+                    role="review",
+                    opened_at=utcnow(),
+                )
+            )
+            if n < 3:
+                codes[warning] = made.code
+    approver = as_user(app, "approver")
+    doc = page(approver.get("/approval/workbench?role=review"))
+    rows = doc.xpath("//table[@id='queue']/tbody/tr[@data-case]")
+    assert len(rows) == 20  # a page
+    # The most pressing first, each warning in words as well as colour.
+    assert rows[0].get("data-case") == codes["overdue"]
+    assert "已超期" in text(rows[0]) and rows[0].xpath(".//*[@data-due='overdue']")
+    assert rows[1].get("data-case") == codes["due_soon"]
+    assert "即将到期" in text(rows[1]) and "剩 1 个工作日" in text(rows[1])
+    assert rows[2].xpath(".//*[@data-due='ok']")
+    # The citizen ID is masked in the list.
+    assert CITIZEN_ID not in text(rows[0]) and "370202********1233" in text(rows[0])
+    soon = {r.get("data-case") for r in doc.xpath("//*[@id='due-soon']//tr[@data-case]")}
+    assert soon == {codes["overdue"], codes["due_soon"]}
+    assert "共 23 件" in text(doc.xpath("//table[@id='queue']/caption")[0])
+    second = page(approver.get("/approval/workbench?role=review&page=2"))
+    assert len(second.xpath("//table[@id='queue']/tbody/tr[@data-case]")) == 3
+    assert second.xpath("//*[@id='queue-pages']//a[@rel='prev']")
+    # A page past the last shows the last; the tab counts the urgent ones.
+    assert (
+        len(
+            page(approver.get("/approval/workbench?role=review&page=9")).xpath(
+                "//table[@id='queue']/tbody/tr[@data-case]"
+            )
+        )
+        == 3
+    )
+    tab = doc.xpath("//*[@id='role-tabs']/a[@data-role='review']")[0]
+    assert "23" in text(tab) and "其中 2 件" in text(tab)
