@@ -14,7 +14,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 import shuhui
 from shuhui.approval import items as approval_items
+from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
+from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -84,6 +86,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.approval",
 )
 
 
@@ -162,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
         identity_workbench.todos,
+        approval_workbench.todos,
     )
     app.state.todo_providers = todo_providers
 
@@ -197,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_routes.api,
         programs_pages.pages,
         approval_routes.api,
+        approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
