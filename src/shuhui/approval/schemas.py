@@ -516,3 +516,59 @@ class MetricRow(BaseModel):
     ratings: int
     stars_avg: float | None
     bad_ratings: int  # 1–2 stars
+
+
+# ---------------------------------------------------------------------------------------------
+# A case's form as its applicant and the officers read it, and what the API takes to start one
+# (service.py, case_routes.py)
+# ---------------------------------------------------------------------------------------------
+
+
+class ApplicationIn(BaseModel):
+    """Start an application: the item, and for an agent the principal's citizen ID or credit
+    code (the agent's mandate must cover the item)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    applicant: str | None = Field(default=None, min_length=18, max_length=18)
+
+
+class CaseFieldOut(BaseModel):
+    name: str
+    title: str
+    value: JsonValue
+    required: bool
+    fill: str = Field(description="identity | history | shared | typed")
+    fill_zh: str
+    source: str = Field(description="where the offered value came from, in words")
+    offered: JsonValue = None
+    kept: bool | None = Field(description="the offered value kept (None: nothing offered)")
+    correction: str | None = None
+
+
+class CaseMaterialOut(BaseModel):
+    code: str
+    name: str
+    required: bool
+    kind: str | None
+    replaced_by: str | None = Field(description="the e-certificate type that waives it")
+    waived: bool
+    certificate_no: str | None
+    uploaded: bool
+    file_name: str | None
+    size: int | None
+    precheck_ok: bool | None
+    issues: list[dict[str, str]] = Field(description="the pre-check's issues: field, reason")
+    fields: dict[str, str] = Field(description="what the pre-check read, by printed label")
+    correction: str | None = None
+
+
+class CaseFormOut(BaseModel):
+    case: CaseOut
+    fields: list[CaseFieldOut]
+    materials: list[CaseMaterialOut]
+    filled: int = Field(description="fields the platform filled")
+    total: int
+    waived: int = Field(description="materials waived by e-certificates (免提交)")
+    materials_total: int

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.approval import case_routes as approval_case_routes
 from shuhui.approval import items as approval_items
 from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_routes.api,
         programs_pages.pages,
         approval_routes.api,
+        approval_case_routes.api,
         approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.

@@ -78,6 +78,7 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "seal.revoked": ("注销电子印章", "E-seal revoked"),
     # smart approval: e-licences, ratings (好差评) and their follow-ups
     "approval.licence.issued": ("签发电子证照", "E-licence issued"),
+    "approval.licence.read": ("他人查看了我的电子证照", "Someone else opened my e-licence"),
     "approval.licence.published": ("电子证照写入证照库", "E-licence written to the data core"),
     "approval.rating.given": ("评价办件服务", "Service rated"),
     "approval.followup.opened": ("差评转部门整改", "Bad rating sent to the department"),
