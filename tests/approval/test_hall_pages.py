@@ -9,6 +9,7 @@ read by anyone but the holder in the ledger) and one rating."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import lxml.html
@@ -16,7 +17,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from shuhui.approval import cases
+from shuhui.approval import cases, hall_samples, samples
+from shuhui.approval.lookups import lookups_for
 from shuhui.approval.models import Case
 from shuhui.core.db import transaction
 from shuhui.trust.identity.roles import Role
@@ -371,6 +373,10 @@ def test_a_finished_case_offers_its_sealed_licence_and_takes_one_rating(city_app
     )
     assert sent.status_code == 303, sent.text
     assert sent.headers["location"] == f"/approval/cases/{code}?done=submitted"
+    # Sent: the form reads back, no longer editable.
+    sealed = _page(client.get(f"/approval/cases/{code}/form").text)
+    assert not sealed.xpath("//input[@name='applicant_name'] | //button[@id='submit-button']")
+    assert _text(_one(sealed, "//p[@id='f-applicant_name']")) == owner["name"]
     submitted = _page(client.get(sent.headers["location"]).text)
     assert _one(submitted, "//section[@id='case']").get("data-state") == "submitted"
     assert _text(_one(submitted, "//p[@id='current-step']"))
@@ -443,3 +449,54 @@ def test_a_finished_case_offers_its_sealed_licence_and_takes_one_rating(city_app
     assert _one(shown, "//p[@id='rating-given']").get("data-stars") == "5"
     assert not shown.xpath("//form[@id='rating-form']")
     assert _post(client, f"/approval/cases/{code}/rating", {"stars": "4"}).status_code == 409
+
+
+def test_an_enterprise_gets_its_licence_and_its_legal_representative_s_card_as_samples(
+    city_app: FastAPI,
+) -> None:
+    query = """
+        SELECT e.credit_code, e.name, e.legal_rep_citizen_id, e.legal_rep_name
+        FROM enterprises e JOIN residents r ON r.citizen_id = e.legal_rep_citizen_id
+        WHERE e.status = '存续' ORDER BY e.credit_code LIMIT 1
+    """
+    with city_app.state.datacore.connect() as con:
+        credit_code, name, rep_id, rep_name = con.execute(query).fetchone()
+    lookups = lookups_for(city_app.state.datacore)
+    today = date(2026, 6, 1)
+    own = hall_samples.own_sample(
+        lookups,
+        "business-licence",
+        applicant_kind="enterprise",
+        applicant_id=credit_code,
+        today=today,
+    )
+    assert isinstance(own.document, samples.BusinessLicence)
+    assert (own.document.name, own.document.credit_code) == (name, credit_code)
+    assert own.document.legal_rep == rep_name
+    card = hall_samples.own_sample(
+        lookups, "id-card", applicant_kind="enterprise", applicant_id=credit_code, today=today
+    )
+    assert isinstance(card.document, samples.IdCard)
+    assert (card.document.name, card.document.citizen_id) == (rep_name, rep_id)
+    # The legal representative's register row is personal data: its read names them.
+    assert {r.subject for r in card.reads} == {credit_code, rep_id}
+    other = hall_samples.other_sample("id-card", seed=credit_code, today=today)
+    assert isinstance(other.document, samples.IdCard) and not other.reads
+    assert other.document.citizen_id not in (rep_id, credit_code)
+
+    with transaction(city_app.state.session_factory) as db:
+        add_account(
+            db,
+            UserCreate(
+                username="firm",
+                display_name=name,
+                password=DEMO_PASSWORD,
+                roles=[Role.enterprise],
+                credit_code=credit_code,
+            ),
+        )
+    firm = as_user(city_app, "firm")
+    picture = firm.get("/approval/samples/business-licence")
+    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
+    assert "filename*=UTF-8''" in picture.headers["content-disposition"]
+    assert "approval.sample.rendered" in _actions(city_app, credit_code)

@@ -179,12 +179,10 @@ def hall(
             "counts": _scenario_counts(catalogue, list(catalogue.scenarios.values())),
             "found": [item_view(catalogue, i) for i in found],
             "listed": bool(query or chosen or chosen_domain),
-            "totals": {
-                "items": len(in_force),
-                "scenarios": len(catalogue.scenarios),
-                "domains": len(catalogue.domains),
-                "zero": sum(1 for i in in_force if i.zero_submission),
-            },
+            "n_items": len(in_force),
+            "n_scenarios": len(catalogue.scenarios),
+            "n_domains": len(catalogue.domains),
+            "n_zero": sum(1 for i in in_force if i.zero_submission),
             "applicant": is_applicant(user),
         },
     )
