@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 import shuhui
 from shuhui.approval import case_routes as approval_case_routes
 from shuhui.approval import items as approval_items
+from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
 from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
@@ -86,6 +87,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.approval",
 )
 
 
@@ -201,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
+        approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
