@@ -18,6 +18,7 @@ from shuhui.approval import case_routes as approval_case_routes
 from shuhui.approval import desk_workbench as approval_desk_workbench
 from shuhui.approval import items as approval_items
 from shuhui.approval import officer_pages as approval_officer_pages
+from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
 from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approval_case_routes.api,
         approval_officer_pages.desk_pages,
         approval_admin_pages.admin_pages,
+        approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,

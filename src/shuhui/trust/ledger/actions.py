@@ -152,6 +152,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "办事时读取了我的信息自动填表",
         "My data was read to pre-fill an application form",
     ),
+    "approval.sample.rendered": (
+        "按我的登记信息生成了演示用示例材料",
+        "My registered data made out a demo sample document",
+    ),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
