@@ -1,6 +1,8 @@
 """The department's follow-ups of bad ratings (差评整改) on an officer's workbench: how many are
-open, urgent while any is (the applicant who rated badly waits for the department's answer).
-One indexed COUNT (``ratings.count_open_followups``); the queue's cards are ``workbench``'s."""
+open, urgent (the applicant who rated badly waits for the department's answer). A follow-up is
+the exception, not a queue every officer keeps: the card shows only while one is open (the
+approval workbench's own panel says when there is none). One indexed COUNT
+(``ratings.count_open_followups``); the queue's cards are ``workbench``'s."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ def todos(db: Session, user: User) -> list[Todo]:
     if Role.officer not in user.role_set or not user.department:
         return []
     n = count_open_followups(db, user)
+    if n == 0:
+        return []
     return [
         Todo(
             "approval.followups",
@@ -25,10 +29,8 @@ def todos(db: Session, user: User) -> list[Todo]:
             "Bad ratings to follow up",
             n,
             FOLLOWUPS,
-            "申请人给了差评，请核实并答复" if n else "本部门暂无待答复的差评",
-            "An applicant rated a case badly: look into it and answer"
-            if n
-            else "No bad rating waits for your department's answer",
-            urgent=n > 0,
+            "申请人给了差评，请核实并答复",
+            "An applicant rated a case badly: look into it and answer",
+            urgent=True,
         )
     ]
