@@ -493,7 +493,9 @@ def test_the_queue_shows_the_case_and_the_case_page_its_provenance(desk: FastAPI
     review = page(approver.get("/approval/workbench?role=review"))
     assert not review.xpath(f"//tr[@data-case='{code}']")
 
-    answer = approver.get(f"/approval/desk/cases/{code}")
+    english = approver.get(f"/approval/desk/cases/{code}?lang=en")
+    assert english.status_code == 200 and "Application form (read-only)" in english.text
+    answer = approver.get(f"/approval/desk/cases/{code}?lang=zh-CN")
     assert answer.status_code == 200
     doc = page(answer)
     fields = {r.get("data-field"): r for r in doc.xpath("//section[@id='form']//tr[@data-field]")}
@@ -773,3 +775,15 @@ def test_the_queue_says_overdue_and_due_soon_in_words_and_pages(app: FastAPI) ->
     )
     tab = doc.xpath("//*[@id='role-tabs']/a[@data-role='review']")[0]
     assert "23" in text(tab) and "其中 2 件" in text(tab)
+
+
+def test_the_pages_speak_english_when_asked(app: FastAPI) -> None:
+    client = as_user(app, "approver")
+    for path, heading in (
+        ("/approval/workbench", "Approval workbench"),
+        ("/approval/admin/items", "Service items"),
+        ("/approval/admin/items/QD-SP-0003", "Food business licence"),
+        ("/approval/metrics?by=domain", "Approval performance"),
+    ):
+        answer = client.get(f"{path}{'&' if '?' in path else '?'}lang=en")
+        assert answer.status_code == 200 and heading in text(page(answer).xpath("//h1")[0])

@@ -50,16 +50,6 @@ PAGE_SIZE = 20
 DUE_SOON_SHOWN = 20
 FOLLOWUPS_SHOWN = 50
 NOT_FOUND = Text("没有找到这个办件", "no such case")
-# What the page says was done, after a step (the redirect's ``done``).
-OUTCOME_NAMES: dict[str, str] = {
-    "accept": "受理",
-    "correct": "一次性告知补正",
-    "pass": "审查通过",
-    "agree": "会签同意",
-    "disagree": "会签不同意",
-    "approve": "准予许可",
-    "reject": "不予许可",
-}
 LABELS: dict[str, tuple[str, str]] = {
     "reply": ("答复", "Reply"),
     "reason": ("理由", "Reason"),
@@ -265,7 +255,7 @@ def _case_page(
             "taken": taken,
             "names": names,
             "item_issues": None if item is None else item.issues,
-            "outcome_names": OUTCOME_NAMES,
+            "outcome_names": service.OUTCOME_NAMES,
             "typed": typed or {},
             "issued": request.query_params.get("issued", "") == "1",
             "done": request.query_params.get("done", "")[:16],
