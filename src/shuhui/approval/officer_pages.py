@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -215,13 +216,14 @@ async def reply_followup(request: Request, db: DB, user: Officer, followup_id: I
 # --- 办件办理: the officer's case page ------------------------------------------------------------
 
 
-def officer_case(db: Session, user: User, code: str) -> Case:
-    """The case for an officer of a department with a part in it (the look recorded in the
-    ledger), else 404: another department's case, a draft, or none at all."""
+def officer_case(db: Session, user: User, code: str, *, look: bool = True) -> Case:
+    """The case for an officer of a department with a part in it, else 404: another
+    department's case, a draft, or none at all. With ``look`` the look is recorded in the
+    ledger (``access.case_for``); without, the caller records what was read."""
     case = access.get_case(db, code[:32])
     if case is None or case.state == "draft" or not access.is_officer_of(db, user, case):
         raise Problem("not-found", detail=NOT_FOUND)
-    return access.case_for(db, user, case.code)
+    return access.case_for(db, user, case.code) if look else case
 
 
 def _case_page(
@@ -395,9 +397,7 @@ CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
 
 
 def _file_headers(file_name: str) -> dict[str, str]:
-    # The name is the applicant's: quoted for the header as RFC 6266 asks, non-ASCII by RFC 5987.
-    from urllib.parse import quote
-
+    # The name is the applicant's: any character percent-encoded (RFC 5987), none raw.
     return {
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(file_name, safe='')}",
         "X-Content-Type-Options": "nosniff",
@@ -408,8 +408,8 @@ def _file_headers(file_name: str) -> dict[str, str]:
 @desk_pages.get("/approval/desk/cases/{code}/materials/{material}")
 def material_file(request: Request, db: DB, user: Officer, code: str, material: str) -> Response:
     """An uploaded material as the applicant sent it, for the officers of the case's
-    departments; the read is a ledger entry."""
-    case = officer_case(db, user, code)
+    departments; the read is a ledger entry (one: the file's, naming the material)."""
+    case = officer_case(db, user, code, look=False)
     row = next((m for m in access.materials_of(db, case) if m.material == material[:64]), None)
     if row is None or not row.stored_as or row.content_type not in CONTENT_TYPES:
         raise Problem("not-found", detail=Text("没有上传这份材料", "no such upload"))
