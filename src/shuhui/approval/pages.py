@@ -409,9 +409,11 @@ def _upload_problem(faults: list[FieldError], status: int) -> Problem:
 @pages.post("/approval/cases/{code}/form", response_class=HTMLResponse)
 @accepts(max_bytes=MAX_FORM_BODY)
 async def case_form_post(request: Request, db: DB, user: Applicant, code: str) -> Response:
-    """保存, 上传并预审 or 提交: the typed values are saved first, then each chosen file is
-    uploaded and pre-checked, then (提交) the case is sent. A refused upload or submission keeps
-    what was saved and names each fault beside its field or material."""
+    """保存, 上传并预审 or 提交: each chosen file is kept and read first (the pre-check takes
+    a second or more and writes nothing to the database, so no write lock waits on it), against
+    the values as typed; then, briefly, the values are saved and the read files attached; then
+    (提交) the case is sent. A refused upload or submission keeps what was saved and names each
+    fault beside its field or material."""
     catalogue = catalogue_of(request)
     form = await request.form()
     action = _text(form, "action", 80)
@@ -419,21 +421,19 @@ async def case_form_post(request: Request, db: DB, user: Applicant, code: str) -
     view = service.form_view(db, catalogue, case)
     typed = _values(form, view)
     try:
-        if view.editable:
-            service.save(db, catalogue, case, typed, actor=user.username)
         files = await _chosen_files(form, view)
     except Problem as refused:
         db.rollback()
         return _form_page(request, db, case, refusal=refused, typed=typed)
+    as_typed = {**case.form, **{k: v for k, v in typed.items() if v != ""}}
     faults: list[FieldError] = []
     status = 200
-    flagged = False
+    readings: list[service.Reading] = []
     for material, file_name, content in files:
         try:
-            with db.begin_nested():
-                row = await run_in_threadpool(
-                    service.upload,
-                    db,
+            readings.append(
+                await run_in_threadpool(
+                    service.read_upload,
                     request.app.state.settings.data_dir,
                     request.app.state.datacore,
                     catalogue,
@@ -441,13 +441,23 @@ async def case_form_post(request: Request, db: DB, user: Applicant, code: str) -
                     material=material,
                     content=content,
                     file_name=file_name,
-                    actor=user.username,
+                    form=as_typed,
                 )
-            flagged = flagged or row.precheck_ok is False
+            )
         except Problem as refused:
             status = max(status, refused.http_status)
             reason = "；".join(str(e.reason) for e in refused.errors) or str(refused.detail)
             faults.append(FieldError(f"materials.{material}", reason))
+    try:
+        if view.editable:
+            service.save(db, catalogue, case, typed, actor=user.username)
+    except Problem as refused:
+        db.rollback()
+        return _form_page(request, db, case, refusal=refused, typed=typed)
+    flagged = False
+    for reading in readings:
+        row = service.attach_reading(db, catalogue, case, reading, actor=user.username)
+        flagged = flagged or row.precheck_ok is False
     if faults:
         return _form_page(request, db, case, refusal=_upload_problem(faults, status), typed=typed)
     if action == "submit":
