@@ -532,7 +532,7 @@ def test_the_queue_shows_the_case_and_the_case_page_its_provenance(desk: FastAPI
         looks = list(
             db.execute(
                 select(LedgerEntry.actor, LedgerEntry.subject, LedgerEntry.leaf).where(
-                    LedgerEntry.action == "approval.case.viewed"
+                    LedgerEntry.action.in_(("approval.case.viewed", "approval.material.read"))
                 )
             )
         )

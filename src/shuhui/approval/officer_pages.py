@@ -423,7 +423,7 @@ def material_file(request: Request, db: DB, user: Officer, code: str, material: 
     record(
         db,
         user.username,
-        "approval.case.viewed",
+        "approval.material.read",
         subject=case.applicant_id,
         purpose=f"审查{case.item_name}的申请材料",
         grant=case.code,
