@@ -279,7 +279,7 @@ def _load(root: Path) -> Catalogue:
         process = items[entry.code].process
         # The processes are content too: once the directory exists, each item's must be there.
         if processes.is_dir() and not (processes / f"{process}.bpmn").is_file():
-            at.fail("process", f"no {process}.bpmn under {processes}")
+            at.content_error("process", f"no {process}.bpmn under {processes}")
     for index, s in enumerate(scenario_items):
         for j, code in enumerate(scenarios[s.code].items):
             if code not in items:
@@ -291,7 +291,7 @@ def _load(root: Path) -> Catalogue:
     for index, entry in enumerate(raw):
         home = items[entry.code].scenario
         if home is not None and entry.code not in scenarios[home].items:
-            _At(raw.path, f"items[{index}] ({entry.code})").fail(
+            _At(raw.path, f"items[{index}] ({entry.code})").content_error(
                 "scenario", f"scenario {home!r} does not list this item"
             )
     synonyms_path = root / "search-synonyms.yaml"
@@ -303,12 +303,13 @@ def _load(root: Path) -> Catalogue:
 
 @dataclass(frozen=True)
 class _At:
-    """Where in the content a check is: the file, and the item (or form) within it."""
+    """Where in the content a check is: the file, and the item (or form) within it. Its
+    refusals are for whoever edits the content files, in English as `core.content` gives them."""
 
     path: Path
     where: str
 
-    def fail(self, field_name: str, reason: str) -> NoReturn:
+    def content_error(self, field_name: str, reason: str) -> NoReturn:
         raise ContentError(
             self.path, f"{self.where}.{field_name}" if field_name else self.where, reason
         )
@@ -324,12 +325,14 @@ def _scenario(items: Items, index: int, s: Item, domains: Mapping[str, Domain]) 
     at = _At(items.path, f"items[{index}] ({s.code})")
     domain = s.attrs.get("domain")
     if not _known(domain, domains):
-        at.fail("domain", f"unknown domain {domain!r} (domains.yaml: {', '.join(domains)})")
+        at.content_error(
+            "domain", f"unknown domain {domain!r} (domains.yaml: {', '.join(domains)})"
+        )
     listed = s.attrs.get("items")
     if not isinstance(listed, list) or not listed or not all(isinstance(c, str) for c in listed):
-        at.fail("items", "must be a non-empty list of service item codes")
+        at.content_error("items", "must be a non-empty list of service item codes")
     if len(set(listed)) != len(listed):
-        at.fail("items", "lists an item twice")
+        at.content_error("items", "lists an item twice")
     return Scenario(
         code=s.code,
         name_zh=s.name_zh,
@@ -351,38 +354,40 @@ def _item(
     attrs = entry.attrs
     for key in attrs:
         if key not in ITEM_KEYS and not key.startswith("x-"):
-            at.fail(key, f"unknown key (known: {', '.join(sorted(ITEM_KEYS))})")
+            at.content_error(key, f"unknown key (known: {', '.join(sorted(ITEM_KEYS))})")
     holder = attrs.get("holder")
     if not _known(holder, IDENTITY):
-        at.fail("holder", "must be person or enterprise")
+        at.content_error("holder", "must be person or enterprise")
     if not isinstance(attrs.get("delegable"), bool):
-        at.fail("delegable", "must be true or false")
+        at.content_error("delegable", "must be true or false")
     domain = attrs.get("domain")
     if not _known(domain, domains):
-        at.fail("domain", f"unknown domain {domain!r}")
+        at.content_error("domain", f"unknown domain {domain!r}")
     scenario = attrs.get("scenario")
     if scenario is not None and not _known(scenario, scenarios):
-        at.fail("scenario", f"unknown scenario {scenario!r}")
+        at.content_error("scenario", f"unknown scenario {scenario!r}")
     department = _text(at, "department", attrs.get("department"))
     conditions = attrs.get("conditions", [])
     if not isinstance(conditions, list):
-        at.fail("conditions", "must be a list of texts")
+        at.content_error("conditions", "must be a list of texts")
     statutory, promised = _time_limit(at, attrs.get("time_limit"))
     fee = attrs.get("fee_fen")
     if not isinstance(fee, int) or isinstance(fee, bool) or fee < 0:
-        at.fail("fee_fen", "must be a whole number of fen, 0 or more")
+        at.content_error("fee_fen", "must be a whole number of fen, 0 or more")
     process = attrs.get("process")
     if not _known(process, PROCESSES):
-        at.fail("process", f"must be one of {', '.join(PROCESSES)}")
+        at.content_error("process", f"must be one of {', '.join(PROCESSES)}")
     if (process == "approval-instant") != (promised == 0):
-        at.fail("time_limit.promised", "0 (decided on the spot) exactly for approval-instant")
+        at.content_error(
+            "time_limit.promised", "0 (decided on the spot) exactly for approval-instant"
+        )
     countersign = attrs.get("countersign")
     if process == "approval-countersign":
         countersign = _text(at, "countersign", countersign)
         if countersign == department:
-            at.fail("countersign", "must be a second department, not the item's own")
+            at.content_error("countersign", "must be a second department, not the item's own")
     elif countersign is not None:
-        at.fail("countersign", "only an approval-countersign item has a second department")
+        at.content_error("countersign", "only an approval-countersign item has a second department")
     issues = attrs.get("issues")
     if issues is not None:
         _certificate(at, "issues", issues, certificates, str(holder))
@@ -390,11 +395,11 @@ def _item(
     if not isinstance(keywords, list) or not all(
         isinstance(k, str) and k.strip() for k in keywords
     ):
-        at.fail("keywords", "must be a list of texts")
+        at.content_error("keywords", "must be a list of texts")
     form_ref = _text(at, "form", attrs.get("form"))
     form_path = (approval / form_ref).resolve()
     if not form_path.is_relative_to(approval.resolve()) or not form_path.is_file():
-        at.fail("form", f"no form file {form_ref!r} under {approval}")
+        at.content_error("form", f"no form file {form_ref!r} under {approval}")
     form = _form(_At(form_path, f"{entry.code}.form"), form_path, str(holder))
     materials = _materials(at, attrs.get("materials"), form, certificates, str(holder))
     return ServiceItem(
@@ -429,23 +434,25 @@ def _known(value: Any, known: Collection[str]) -> bool:
 
 def _text(at: _At, field_name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        at.fail(field_name, "missing or empty text")
+        at.content_error(field_name, "missing or empty text")
     return value.strip()
 
 
 def _days(at: _At, field_name: str, value: Any, least: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= 366:
-        at.fail(field_name, f"must be a whole number of working days, {least} to 366")
+        at.content_error(field_name, f"must be a whole number of working days, {least} to 366")
     return value
 
 
 def _time_limit(at: _At, value: Any) -> tuple[int, int]:
     if not isinstance(value, dict) or set(value) != {"statutory", "promised"}:
-        at.fail("time_limit", "must be {statutory: <working days>, promised: <working days>}")
+        at.content_error(
+            "time_limit", "must be {statutory: <working days>, promised: <working days>}"
+        )
     statutory = _days(at, "time_limit.statutory", value["statutory"], 1)
     promised = _days(at, "time_limit.promised", value["promised"], 0)
     if promised > statutory:
-        at.fail(
+        at.content_error(
             "time_limit.promised", f"{promised} working days is beyond the statutory {statutory}"
         )
     return statutory, promised
@@ -457,14 +464,16 @@ def _certificate(
     """A certificate type the content and the data standard both know, held by ``holder``
     (None: anyone's)."""
     if not isinstance(value, str) or value not in certificates:
-        at.fail(
+        at.content_error(
             field_name,
             f"unknown certificate type {value!r}: it must be in certificate-types.yaml and in the"
             " data standard's vocabulary (shuhui.standard.vocabularies.CERTIFICATE_TYPES)",
         )
     held_by = certificates[value]
     if holder is not None and held_by not in (holder, "any"):
-        at.fail(field_name, f"{value} is held by a {held_by}, not by the applicant (a {holder})")
+        at.content_error(
+            field_name, f"{value} is held by a {held_by}, not by the applicant (a {holder})"
+        )
     return value
 
 
@@ -472,35 +481,41 @@ def _materials(
     at: _At, value: Any, form: Form, certificates: Mapping[str, str], holder: str
 ) -> tuple[Material, ...]:
     if not isinstance(value, list):
-        at.fail("materials", "must be a list (empty when nothing is needed)")
+        at.content_error("materials", "must be a list (empty when nothing is needed)")
     out: list[Material] = []
     for i, m in enumerate(value):
         here = f"materials[{i}]"
         if not isinstance(m, dict):
-            at.fail(here, "must be a mapping")
+            at.content_error(here, "must be a mapping")
         for key in m:
             if key not in MATERIAL_KEYS:
-                at.fail(f"{here}.{key}", f"unknown key (known: {', '.join(sorted(MATERIAL_KEYS))})")
+                at.content_error(
+                    f"{here}.{key}", f"unknown key (known: {', '.join(sorted(MATERIAL_KEYS))})"
+                )
         code = m.get("code")
         if not isinstance(code, str) or not MATERIAL_CODE.match(code):
-            at.fail(f"{here}.code", "lower-case letters, digits and hyphens")
+            at.content_error(f"{here}.code", "lower-case letters, digits and hyphens")
         if any(o.code == code for o in out):
-            at.fail(f"{here}.code", "duplicate material code")
+            at.content_error(f"{here}.code", "duplicate material code")
         name = m.get("name")
         if not isinstance(name, dict):
-            at.fail(f"{here}.name", "must be {zh: ..., en: ...}")
+            at.content_error(f"{here}.name", "must be {zh: ..., en: ...}")
         kind = m.get("kind")
         if kind is not None and not _known(kind, MATERIAL_KINDS):
-            at.fail(f"{here}.kind", f"unknown material kind {kind!r} ({', '.join(MATERIAL_KINDS)})")
+            at.content_error(
+                f"{here}.kind", f"unknown material kind {kind!r} ({', '.join(MATERIAL_KINDS)})"
+            )
         if not isinstance(m.get("required"), bool):
-            at.fail(f"{here}.required", "must be true or false")
+            at.content_error(f"{here}.required", "must be true or false")
         holder_field = m.get("holder_field")
         replaced_by = m.get("replaced_by")
         if holder_field is not None:
             if form.field(str(holder_field)) is None:
-                at.fail(f"{here}.holder_field", f"{holder_field!r} is not a field of the form")
+                at.content_error(
+                    f"{here}.holder_field", f"{holder_field!r} is not a field of the form"
+                )
             if replaced_by is None:
-                at.fail(
+                at.content_error(
                     f"{here}.holder_field", "names whose certificate replaces it: give replaced_by"
                 )
         if replaced_by is not None:
@@ -535,30 +550,32 @@ def _form(at: _At, path: Path, holder: str) -> Form:
     try:
         doc = _safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:
-        at.fail("", f"not a readable YAML file: {exc}")
+        at.content_error("", f"not a readable YAML file: {exc}")
     if not isinstance(doc, dict):
-        at.fail("", "must be a JSON Schema object")
+        at.content_error("", "must be a JSON Schema object")
     try:
         Draft202012Validator.check_schema(doc)
     except SchemaError as exc:
         place = ".".join(str(p) for p in exc.absolute_path)
-        at.fail(place, f"not a valid JSON Schema: {exc.message}")
+        at.content_error(place, f"not a valid JSON Schema: {exc.message}")
     if doc.get("$schema") != DIALECT:
-        at.fail("$schema", f"must be {DIALECT}")
+        at.content_error("$schema", f"must be {DIALECT}")
     if doc.get("type") != "object" or doc.get("additionalProperties") is not False:
-        at.fail("type", "must be an object with additionalProperties: false")
+        at.content_error("type", "must be an object with additionalProperties: false")
     for key in doc:
         if key.startswith("x-") and key not in FORM_KEYS:
-            at.fail(key, f"unknown platform keyword (known: {', '.join(sorted(FORM_KEYS))})")
+            at.content_error(
+                key, f"unknown platform keyword (known: {', '.join(sorted(FORM_KEYS))})"
+            )
     properties = doc.get("properties")
     if not isinstance(properties, dict) or not properties:
-        at.fail("properties", "must name the form's fields")
+        at.content_error("properties", "must name the form's fields")
     required = doc.get("required", [])
     for name in required:
         if name not in properties:
-            at.fail("required", f"{name!r} is not a property")
+            at.content_error("required", f"{name!r} is not a property")
     if len(set(required)) != len(required):
-        at.fail("required", "names a field twice")
+        at.content_error("required", "names a field twice")
     fields = tuple(
         _field(at, str(name), prop, name in required, holder) for name, prop in properties.items()
     )
@@ -576,35 +593,37 @@ def _safe_load(text: str) -> Any:
 def _field(at: _At, name: str, prop: Any, required: bool, holder: str) -> FormField:
     here = f"properties.{name}"
     if not FIELD_NAME.match(name):
-        at.fail(here, "a field name is lower-case letters, digits and underscores")
+        at.content_error(here, "a field name is lower-case letters, digits and underscores")
     if not isinstance(prop, dict):
-        at.fail(here, "must be a JSON Schema object")
+        at.content_error(here, "must be a JSON Schema object")
     for key in prop:
         if key.startswith("x-") and key not in FIELD_KEYS:
-            at.fail(
+            at.content_error(
                 f"{here}.{key}",
                 f"unknown platform keyword (known: {', '.join(sorted(FIELD_KEYS))})",
             )
     title = _text(at, f"{here}.title", prop.get("title"))
     if not CJK.search(title):
-        at.fail(f"{here}.title", "the title people read is Chinese")
+        at.content_error(f"{here}.title", "the title people read is Chinese")
     _bounded(at, here, prop)
     width = prop.get("x-width")
     if width not in ("full", "half"):
-        at.fail(f"{here}.x-width", "must be full or half")
+        at.content_error(f"{here}.x-width", "must be full or half")
     history = prop.get("x-history", False)
     if not isinstance(history, bool):
-        at.fail(f"{here}.x-history", "must be true or false")
+        at.content_error(f"{here}.x-history", "must be true or false")
     help_zh = prop.get("x-help", "")
     fill = None if prop.get("x-fill") is None else _fill(at, f"{here}.x-fill", prop, holder)
     examples = prop.get("examples")
     if not isinstance(examples, list) or not examples:
-        at.fail(f"{here}.examples", "give at least one valid example value")
+        at.content_error(f"{here}.examples", "give at least one valid example value")
     checker = Draft202012Validator(prop, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for i, example in enumerate(examples):
         error = next(iter(checker.iter_errors(example)), None)
         if error is not None:
-            at.fail(f"{here}.examples[{i}]", f"the field refuses its own example: {error.message}")
+            at.content_error(
+                f"{here}.examples[{i}]", f"the field refuses its own example: {error.message}"
+            )
     return FormField(
         name=name,
         title_zh=title,
@@ -624,31 +643,35 @@ def _bounded(at: _At, here: str, prop: dict[str, Any]) -> None:
     kind = prop.get("type")
     if kind == "string":
         if not any(k in prop for k in ("enum", "maxLength", "format")):
-            at.fail(here, "a text field needs enum, maxLength or format")
+            at.content_error(here, "a text field needs enum, maxLength or format")
     elif kind in ("integer", "number"):
         if "minimum" not in prop or "maximum" not in prop:
-            at.fail(here, "a number field needs minimum and maximum")
+            at.content_error(here, "a number field needs minimum and maximum")
     elif kind == "array":
         items = prop.get("items")
         if "maxItems" not in prop or not isinstance(items, dict) or "enum" not in items:
-            at.fail(here, "a list field needs items with an enum, and maxItems")
+            at.content_error(here, "a list field needs items with an enum, and maxItems")
     elif kind != "boolean":
-        at.fail(f"{here}.type", "must be string, integer, number, boolean or array")
+        at.content_error(f"{here}.type", "must be string, integer, number, boolean or array")
 
 
 def _fill(at: _At, here: str, prop: dict[str, Any], holder: str) -> Fill:
     raw = prop["x-fill"]
     if not isinstance(raw, dict):
-        at.fail(here, "must be {kind, table, column, key[, order_by]}")
+        at.content_error(here, "must be {kind, table, column, key[, order_by]}")
     for key in raw:
         if key not in FILL_KEYS:
-            at.fail(f"{here}.{key}", f"unknown key (known: {', '.join(sorted(FILL_KEYS))})")
+            at.content_error(
+                f"{here}.{key}", f"unknown key (known: {', '.join(sorted(FILL_KEYS))})"
+            )
     kind = raw.get("kind")
     if kind not in ("identity", "shared"):
-        at.fail(f"{here}.kind", "must be identity or shared")
+        at.content_error(f"{here}.kind", "must be identity or shared")
     spec = next((t for t in TABLES if t.name == raw.get("table")), None)
     if spec is None:
-        at.fail(f"{here}.table", f"{raw.get('table')!r} is not a table of the data standard")
+        at.content_error(
+            f"{here}.table", f"{raw.get('table')!r} is not a table of the data standard"
+        )
     column = _column(at, f"{here}.column", spec, raw.get("column"))
     key = _column(at, f"{here}.key", spec, raw.get("key"))
     order_by = raw.get("order_by")
@@ -656,24 +679,26 @@ def _fill(at: _At, here: str, prop: dict[str, Any], holder: str) -> Fill:
         _column(at, f"{here}.order_by", spec, order_by)
     if kind == "identity" and (spec.name, key.name) != IDENTITY[holder]:
         table, key_name = IDENTITY[holder]
-        at.fail(here, f"a {holder}'s identity is read from {table} by {key_name}")
+        at.content_error(here, f"a {holder}'s identity is read from {table} by {key_name}")
     if key.check != KEY_CHECK[holder]:
-        at.fail(f"{here}.key", f"must be a column holding the applicant's {KEY_CHECK[holder]}")
+        at.content_error(
+            f"{here}.key", f"must be a column holding the applicant's {KEY_CHECK[holder]}"
+        )
     if order_by is None and spec.primary_key != (key.name,):
-        at.fail(
+        at.content_error(
             f"{here}.order_by", f"several {spec.name} rows may have the key: say which (order_by)"
         )
     json_type, json_format = JSON_TYPES[column.type]
     if prop.get("type") != json_type or (json_format and prop.get("format") != json_format):
         wanted = json_type + (f" with format {json_format}" if json_format else "")
-        at.fail(
+        at.content_error(
             f"{here}.column",
             f"{spec.name}.{column.name} is a {column.type}: the field must be a {wanted}",
         )
     enum = prop.get("enum")
     if column.values is not None and enum is not None and not set(column.values) <= set(enum):
         missing = "、".join(v for v in column.values if v not in enum)
-        at.fail(
+        at.content_error(
             f"{here}.column",
             f"the field's enum lacks values {spec.name}.{column.name} holds: {missing}",
         )
@@ -689,5 +714,5 @@ def _fill(at: _At, here: str, prop: dict[str, Any], holder: str) -> Fill:
 def _column(at: _At, here: str, spec: TableSpec, name: Any) -> Column:
     found = next((c for c in spec.columns if c.name == name), None)
     if found is None:
-        at.fail(here, f"{name!r} is not a column of {spec.name}")
+        at.content_error(here, f"{name!r} is not a column of {spec.name}")
     return found

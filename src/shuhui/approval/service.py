@@ -22,7 +22,8 @@ from shuhui.approval import cases, diagram, licences, prefill, process, ratings
 from shuhui.approval.drafts import editable
 from shuhui.approval.items import Catalogue, FormField, Material, ServiceItem
 from shuhui.approval.models import FILL_KINDS, Case, CaseField, CaseMaterial, Licence
-from shuhui.approval.precheck import precheck, store_upload
+from shuhui.approval.precheck import PrecheckResult, precheck, record_lookups, store_upload
+from shuhui.approval.precheck.uploads import StoredUpload
 from shuhui.approval.provenance import Refusal
 from shuhui.approval.queues import days_left
 from shuhui.approval.schemas import CaseOut, LicenceOut, RatingOut, TaskDecisionIn
@@ -133,6 +134,81 @@ def save(
     return cases.save_form(db, case, typed, actor=actor, now=now)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """An upload kept and read, not yet attached: reading (OCR) takes a second or more and
+    writes nothing to the database, so a page reads first and then writes briefly."""
+
+    material: str
+    stored: StoredUpload
+    result: PrecheckResult | None
+
+
+def read_upload(
+    data_dir: Path,
+    datacore: DataCore,
+    catalogue: Catalogue,
+    case: Case,
+    *,
+    material: str,
+    content: bytes,
+    file_name: str,
+    form: Mapping[str, Any] | None = None,
+) -> Reading:
+    """Keeps an uploaded material and reads it (the pre-check, against ``form`` — the case's
+    form by default — and the registers). A file that is not an image or PDF, or too large, is
+    refused (415, 413) before anything is kept."""
+    item = item_of(catalogue, case)
+    wanted = next((m for m in item.materials if m.code == material), None)
+    if wanted is None:
+        raise Problem(
+            "validation",
+            detail=Text("不是本事项需要的材料", "not a material of this item"),
+            errors=[FieldError("material", Text("不是本事项需要的材料", "not one of its"))],
+        )
+    editable(case)
+    stored = store_upload(data_dir, case.code, material, content, file_name)
+    result = None
+    if wanted.kind is not None:
+        against = case.form if form is None else form
+        result = precheck(
+            content, wanted.kind, form=against, datacore=datacore, file_name=file_name
+        )
+    return Reading(material, stored, result)
+
+
+def attach_reading(
+    db: Session,
+    catalogue: Catalogue,
+    case: Case,
+    reading: Reading,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> CaseMaterial:
+    """Attaches a read upload to the case, with the ledger entries of the register rows its
+    pre-check read."""
+    stored, result = reading.stored, reading.result
+    if result is not None:
+        record_lookups(db, result, actor=actor, case_code=case.code, file_name=stored.file_name)
+        case.precheck_used = True
+    return cases.attach_material(
+        db,
+        case,
+        reading.material,
+        file_name=stored.file_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        stored_as=stored.stored_as,
+        precheck=None if result is None else result.as_json(),
+        precheck_ok=None if result is None else result.ok,
+        actor=actor,
+        item=item_of(catalogue, case),
+        now=now,
+    )
+
+
 def upload(
     db: Session,
     data_dir: Path,
@@ -146,43 +222,12 @@ def upload(
     actor: str,
     now: datetime | None = None,
 ) -> CaseMaterial:
-    """Keeps an uploaded material, reads it (the pre-check: against the case's form and the
-    registers) and attaches both to the case. A file that is not an image or PDF, or too
-    large, is refused (415, 413) before anything is kept."""
-    item = item_of(catalogue, case)
-    wanted = next((m for m in item.materials if m.code == material), None)
-    if wanted is None:
-        raise Problem(
-            "validation",
-            detail=Text("不是本事项需要的材料", "not a material of this item"),
-            errors=[FieldError("material", Text("不是本事项需要的材料", "not one of its"))],
-        )
-    editable(case)
-    stored = store_upload(data_dir, case.code, material, content, file_name)
-    result = None
-    if wanted.kind is not None:
-        result = precheck(
-            content, wanted.kind, form=case.form, datacore=datacore, file_name=file_name
-        )
-        from shuhui.approval.precheck import record_lookups
-
-        record_lookups(db, result, actor=actor, case_code=case.code, file_name=stored.file_name)
-        case.precheck_used = True
-    return cases.attach_material(
-        db,
-        case,
-        material,
-        file_name=stored.file_name,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        stored_as=stored.stored_as,
-        precheck=None if result is None else result.as_json(),
-        precheck_ok=None if result is None else result.ok,
-        actor=actor,
-        item=item,
-        now=now,
+    """Keeps, reads and attaches an uploaded material (:func:`read_upload`, then
+    :func:`attach_reading`)."""
+    reading = read_upload(
+        data_dir, datacore, catalogue, case, material=material, content=content, file_name=file_name
     )
+    return attach_reading(db, catalogue, case, reading, actor=actor, now=now)
 
 
 def send(
@@ -588,7 +633,9 @@ __all__ = [
     "GroupView",
     "MaterialView",
     "OfficerView",
+    "Reading",
     "TaskView",
+    "attach_reading",
     "decide",
     "diagram_of",
     "events_view",
@@ -597,6 +644,7 @@ __all__ = [
     "item_of",
     "licence_out",
     "officer_view",
+    "read_upload",
     "save",
     "send",
     "source_text",

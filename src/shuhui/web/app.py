@@ -13,8 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.approval import admin_pages as approval_admin_pages
 from shuhui.approval import case_routes as approval_case_routes
+from shuhui.approval import desk_workbench as approval_desk_workbench
 from shuhui.approval import items as approval_items
+from shuhui.approval import officer_pages as approval_officer_pages
+from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
 from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
@@ -86,6 +90,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.approval",
 )
 
 
@@ -165,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partial(channel_workbench.todos, city=app.state.city_channel),
         identity_workbench.todos,
         approval_workbench.todos,
+        approval_desk_workbench.todos,
     )
     app.state.todo_providers = todo_providers
 
@@ -201,6 +207,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
+        approval_officer_pages.desk_pages,
+        approval_admin_pages.admin_pages,
+        approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,

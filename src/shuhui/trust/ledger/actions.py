@@ -144,6 +144,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "approval.case.withdrawn": ("撤回办件申请", "Application withdrawn"),
     "approval.case.viewed": ("部门工作人员查看了办件", "An officer looked at the application"),
     # smart approval (智审慧办): pre-filled forms, the pre-check of materials
+    "approval.material.read": (
+        "部门工作人员查看了我的申请材料",
+        "An officer opened my application material",
+    ),
     "approval.material.prechecked": (
         "预审申请材料时核对了我的登记信息",
         "My registered data was checked against an uploaded document",
@@ -151,6 +155,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "approval.form.prefilled": (
         "办事时读取了我的信息自动填表",
         "My data was read to pre-fill an application form",
+    ),
+    "approval.sample.rendered": (
+        "按我的登记信息生成了演示用示例材料",
+        "My registered data made out a demo sample document",
     ),
     # shuhui demo: the smart-approval case history it makes is demo data, and says so
     "demo.approval.prepared": (
