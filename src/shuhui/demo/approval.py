@@ -297,7 +297,15 @@ class _History:
                     self.attach(case, again, plan.prechecked, at)
                 cases.resubmit(db, case, item, actor=HISTORY_ACTOR, now=at)
             elif step.action == "rate":
-                stars, comment = step.detail
+                stars, pick = step.detail
+                finished = case.issued_at or case.decided_at
+                comment = history.rating_comment(
+                    stars,
+                    corrected=bool(case.correction_count),
+                    late=bool(case.promised_due and local_today(finished) > case.promised_due),
+                    rejected=case.state == "rejected",
+                    pick=pick,
+                )
                 given = RatingIn(stars=stars, comment=comment)
                 ratings.rate(db, applicant, case.code, given, now=at)
             else:

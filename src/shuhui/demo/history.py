@@ -65,13 +65,20 @@ URGENCY: Final = (("overdue", 3), ("due_soon", 3), ("later", 4))
 CORRECTED: Final = {True: 0.12, False: 0.35}  # by whether the pre-check was used
 RATED: Final = 0.45
 OPTIONAL: Final = 0.4  # the share of optional fields filled in and optional materials uploaded
-STARS: Final = (
-    (5, 50, ("全程网上办理，很多内容自动填好了，很方便", "办理很快，基本不用交材料", "")),
-    (4, 25, ("整体满意", "工作人员答复及时", "")),
-    (3, 10, ("还可以，等待时间有点长",)),
-    (2, 8, ("补正要求说得不够清楚，来回改了两次",)),
-    (1, 7, ("超过承诺时限才办结，也没有提前告知",)),
-)
+# (stars, weight): mostly content, a few not.
+STARS: Final = ((5, 50), (4, 25), (3, 10), (2, 8), (1, 7))
+# What a rating says, by its stars; a bad one says what went wrong with that case.
+PRAISE: Final = {
+    5: ("全程网上办理，很多内容自动填好了，很方便", "办理很快，基本不用交材料", ""),
+    4: ("整体满意", "工作人员答复及时", ""),
+    3: ("还可以，等待时间有点长", ""),
+}
+COMPLAINTS: Final = {
+    "corrected": "补正要求说得不够清楚，来回改了一次",
+    "late": "超过承诺时限才办结，也没有提前告知",
+    "rejected": "不予许可的理由没讲清楚，不知道该怎么改",
+    "other": "办理进度查不到，打了好几次电话才问清楚",
+}
 REJECTIONS: Final = (
     "经审查，申请人不符合该事项规定的申请条件",
     "经现场核查，经营场所与申请材料所述不一致",
@@ -124,7 +131,7 @@ class Step:
         str  # create submit correct resubmit accept pass agree disagree approve reject issue rate
     )
     day: date
-    detail: Any = None  # (reason, corrections) of an officer's step; (stars, comment) of a rating
+    detail: Any = None  # (reason, corrections) of an officer's step; (stars, pick) of a rating
 
 
 @dataclass(frozen=True)
@@ -286,9 +293,15 @@ def _stop(steps: list[tuple[str, int, Any]], fate: str) -> list[tuple[str, int, 
     return steps[:cut]
 
 
-def _rating(rng: random.Random) -> tuple[int, str]:
-    stars, _, comments = _weighted(rng, [((s, w, c), w) for s, w, c in STARS])
-    return int(stars), str(rng.choice(comments))
+def rating_comment(stars: int, *, corrected: bool, late: bool, rejected: bool, pick: int) -> str:
+    """What the applicant writes with ``stars``: praise, or what went wrong with the case."""
+    if stars in PRAISE:
+        return PRAISE[stars][pick % len(PRAISE[stars])]
+    if corrected:
+        return COMPLAINTS["corrected"]
+    if late:
+        return COMPLAINTS["late"]
+    return COMPLAINTS["rejected" if rejected else "other"]
 
 
 def _placed(
@@ -340,7 +353,7 @@ def plan(
         )
         gaps = _gaps(rng, item, fate, corrected)
         if fate in FINISHED and rng.random() < RATED:
-            gaps.append(("rate", rng.randint(0, 2), _rating(rng)))
+            gaps.append(("rate", rng.randint(0, 2), (_weighted(rng, STARS), rng.randrange(6))))
         start = min(_placed(rng, item, fate, gaps, len(days) // 2), len(days) - 1)
         steps: list[Step] = []
         index = start
