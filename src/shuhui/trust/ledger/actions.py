@@ -160,6 +160,11 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "按我的登记信息生成了演示用示例材料",
         "My registered data made out a demo sample document",
     ),
+    # shuhui demo: the smart-approval case history it makes is demo data, and says so
+    "demo.approval.prepared": (
+        "演示：生成智审慧办演示办件",
+        "Demo: smart-approval demo cases made",
+    ),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
@@ -185,6 +190,10 @@ PURPOSE_NAMES: dict[str, tuple[str, str]] = {
     "demo: the account acts for a member of the demo city": (
         "演示：账户代表演示城市中的一名成员",
         "Demo: the account acts for a member of the demo city",
+    ),
+    "demo: smart-approval case history (demo data)": (
+        "演示：智审慧办的演示办件历史（演示数据）",
+        "Demo: smart-approval case history (demo data)",
     ),
     "counter check": ("窗口核验", "Counter check"),
     "personal signing key (platform custody)": (
