@@ -303,3 +303,31 @@ def test_the_range_and_no_catalogue(db: Session) -> None:
     assert {k: v["cases"] for k, v in late.items()} == {"health": 2, "market": 1}
     assert late["market"]["name"] == "market"  # named by code without a catalogue
     assert run(db, "domain", since=date(2026, 1, 1), catalogue=None) == {}
+
+
+def test_an_optional_field_left_empty_is_not_typed_so_the_case_needed_no_submission(
+    db: Session,
+) -> None:
+    """A case whose values all came from the platform and whose materials were all waived is a
+    zero-submission case, however many optional fields the applicant left empty."""
+    before = run(db, "all")["all"]["zero_submission_cases"]
+    made = case(db, A, applicant_id=credit_code(3), submitted_at=local(2025, 9, 25, 10))
+    db.flush()
+    field(db, made, "name", "identity", True)
+    for empty in (None, ""):
+        db.add(
+            CaseField(
+                case_id=made.id,
+                field=f"note{empty!r}",
+                value=empty,
+                fill="typed",
+                filled_value=None,
+                kept=None,
+            )
+        )
+    material(db, made, "licence", waived=True)
+    db.flush()
+    assert run(db, "all")["all"]["zero_submission_cases"] == before + 1
+    field(db, made, "phone", "typed", None)  # now a value the applicant typed
+    db.flush()
+    assert run(db, "all")["all"]["zero_submission_cases"] == before

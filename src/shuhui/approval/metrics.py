@@ -31,7 +31,20 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal, Protocol
 
-from sqlalchemy import Date, Select, and_, case, exists, false, func, or_, select, true
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -133,9 +146,16 @@ def _count_if(*conditions: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((and_(*conditions), 1), else_=0))
 
 
+def _given() -> ColumnElement[bool]:
+    # A value is there: neither SQL NULL nor JSON null nor an empty string (an optional field
+    # nobody filled is not one the applicant typed).
+    text = cast(CaseField.value, String)
+    return and_(CaseField.value.is_not(None), text.not_in(("null", '""')))
+
+
 def _typed() -> ColumnElement[bool]:
-    # Typed: nothing was offered, or the applicant changed what was.
-    return or_(CaseField.fill == "typed", CaseField.kept == false())
+    # Typed: nothing was offered and the applicant gave a value, or they changed what was.
+    return or_(and_(CaseField.fill == "typed", _given()), CaseField.kept == false())
 
 
 def metrics(
