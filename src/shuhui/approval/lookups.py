@@ -84,17 +84,25 @@ class Rows:
         return max(having, key=lambda r: r[column]) if having else self.first()
 
 
-class _Keys(Sequence[str]):
-    """The mapped key column as a sequence ``bisect`` can search (sorted when built)."""
+class _Keys(Sequence[bytes]):
+    """The mapped key column as a sorted sequence ``bisect`` can search: each probe slices the
+    UTF-8 bytes of one key out of the column's buffers (UTF-8 byte order is code-point order,
+    the order the index was sorted in), with no Arrow scalar made per probe."""
 
     def __init__(self, array: pa.Array) -> None:
-        self._array = array
+        _, offsets, data = array.buffers()
+        self._n = len(array)
+        start = array.offset
+        # Zero-copy views of the mapped file: 32-bit offsets (Arrow's string type), then bytes.
+        whole = memoryview(offsets).cast("B").cast("i") if offsets is not None else memoryview(b"")
+        self._offsets = whole[start : start + self._n + 1]
+        self._data = memoryview(data).cast("B") if data is not None else memoryview(b"")
 
     def __len__(self) -> int:
-        return len(self._array)
+        return self._n
 
     def __getitem__(self, i: Any) -> Any:
-        return self._array[i].as_py()
+        return self._data[self._offsets[i] : self._offsets[i + 1]].tobytes()
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,11 @@ class _Index:
     columns: tuple[str, ...]  # the table's own columns, in order
 
     def find(self, value: str) -> tuple[dict[str, Any], ...]:
-        lo = bisect.bisect_left(self.keys, value)
-        hi = bisect.bisect_right(self.keys, value, lo=lo)
+        wanted = value.encode()
+        lo = bisect.bisect_left(self.keys, wanted)
+        hi, end = lo, len(self.keys)
+        while hi < end and self.keys[hi] == wanted:  # a key has few rows: walk, not search
+            hi += 1
         if lo == hi:
             return ()
         found = self.batch.slice(lo, hi - lo).select(list(self.columns)).to_pylist()
@@ -179,10 +190,16 @@ class Lookups:
         wanted = list(wanted)
 
         def run() -> None:
+            began = time.perf_counter()
             try:
                 self.prepare(wanted)
             except Exception:  # a form still gets its index when first read
                 log.exception("preparing the approval lookups failed")
+                return
+            seconds = round(time.perf_counter() - began, 3)
+            log.info(
+                "approval lookups prepared", extra={"indexes": len(wanted), "seconds": seconds}
+            )
 
         thread = threading.Thread(target=run, name="approval-lookups", daemon=True)
         thread.start()

@@ -33,9 +33,9 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from shuhui.approval.items import Material, ServiceItem
@@ -356,6 +356,24 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+# Built once, the applicant and field names bound per form (building it cost as much as running
+# it). Submitted cases only: a draft's values are not history.
+CASES: Final = cast(Table, Case.__table__)
+FIELDS: Final = cast(Table, CaseField.__table__)
+HISTORY: Final = (
+    select(FIELDS.c.field, FIELDS.c.value, CASES.c.code, CASES.c.submitted_at)
+    .join(CASES, CASES.c.id == FIELDS.c.case_id)
+    .where(
+        CASES.c.applicant_id == bindparam("applicant"),
+        CASES.c.applicant_kind == bindparam("kind"),
+        CASES.c.submitted_at.is_not(None),
+        FIELDS.c.field.in_(bindparam("names", expanding=True)),
+    )
+    .order_by(CASES.c.submitted_at.desc(), CASES.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def _history(
     db: Session, kind: str, applicant: str, names: list[str]
 ) -> dict[str, tuple[HistoryChoice, ...]]:
@@ -364,16 +382,7 @@ def _history(
     if not names:
         return {}
     rows = db.execute(
-        select(CaseField.field, CaseField.value, Case.code, Case.submitted_at)
-        .join(Case, Case.id == CaseField.case_id)
-        .where(
-            Case.applicant_id == applicant,
-            Case.applicant_kind == kind,
-            Case.submitted_at.is_not(None),
-            CaseField.field.in_(names),
-        )
-        .order_by(Case.submitted_at.desc(), Case.id.desc())
-        .limit(HISTORY_ROWS)
+        HISTORY, {"applicant": applicant, "kind": kind, "names": names, "limit": HISTORY_ROWS}
     )
     found: dict[str, list[HistoryChoice]] = {}
     seen: dict[str, set[str]] = {}

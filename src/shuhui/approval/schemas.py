@@ -7,6 +7,7 @@ routes and pages alike.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -32,6 +33,7 @@ from shuhui.standard import TABLES
 TABLE_TITLES: dict[str, str] = {spec.name: spec.title for spec in TABLES}
 
 
+@lru_cache(maxsize=4096)
 def masked_key(value: str | None) -> str | None:
     """A key as a form shows its source: a citizen ID masked (370202********123X), a credit
     code or any other key as it is."""
