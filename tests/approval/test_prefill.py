@@ -28,7 +28,13 @@ from shuhui.approval import routes
 from shuhui.approval.items import Fill, Form, FormField, Material, ServiceItem
 from shuhui.approval.lookups import lookups_for
 from shuhui.approval.models import Case, CaseField
-from shuhui.approval.prefill import R_NOT_DELEGABLE, prefill, waive_with_holder
+from shuhui.approval.prefill import (
+    R_NOT_DELEGABLE,
+    prefill,
+    read_form,
+    record_form,
+    waive_with_holder,
+)
 from shuhui.approval.provenance import Refusal
 from shuhui.core.clock import utcnow
 from shuhui.core.content import load_items
@@ -583,6 +589,27 @@ def test_a_prefill_is_one_ledger_entry_the_applicant_sees(city: tuple[FastAPI, P
     assert page.status_code == 200
     assert 'data-action="approval.form.prefilled"' in page.text
     assert "办事时读取了我的信息自动填表" in page.text and "办理残疾人两项补贴申领" in page.text
+
+
+def test_reading_a_form_writes_nothing_until_it_is_recorded(
+    city: tuple[FastAPI, People],
+) -> None:
+    """The route reads before it takes the write lock: the read must leave the ledger alone."""
+    app, people = city
+    before = len(entries(app))
+    with transaction(app.state.session_factory) as db:
+        firm = user(app, db, "firm")
+        read = read_form(db, app.state.datacore, FOOD, user=firm)
+        agent = user(app, db, "agent")
+        principal = people.applicant["citizen_id"]
+        refused = read_form(db, app.state.datacore, SUBSIDY, user=agent, applicant_id=principal)
+    assert len(entries(app)) == before
+    assert read.fields["enterprise_name"].value == people.enterprise["name"]
+    assert refused.fields == {} and refused.mandate is not None and not refused.mandate.allowed
+    with transaction(app.state.session_factory) as db:
+        recorded = record_form(db, read)
+    assert recorded.fields == read.fields
+    assert [e.action for e in entries(app)[before:]] == ["approval.form.prefilled"]
 
 
 # --- agents and mandates ------------------------------------------------------------------------

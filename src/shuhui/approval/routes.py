@@ -145,13 +145,15 @@ def prefilled_form(
     the ledger (the applicant sees it at 谁用了我的数据); so is an agent's use of a mandate, or
     its refusal (403 ``mandate-refused``, answered rather than raised so that it is committed).
 
-    The form is made one writer at a time (``one_writer``) and committed before the lock is let
-    go: the request's transaction holds nothing but this (its reads before it took no lock)."""
+    The form is read first, then recorded one writer at a time (``one_writer``) and committed
+    before the lock is let go: the request's reads take no lock, so the lock is held for the
+    writes alone."""
     item = item_in_force(items, code, local_today())
     datacore: DataCore = request.app.state.datacore
+    read = prefilling.read_form(db, datacore, item, user=user, applicant_id=applicant)
     with one_writer(request):
         try:
-            filled = prefilling.prefill(db, datacore, item, user=user, applicant_id=applicant)
+            filled = prefilling.record_form(db, read)
         except Problem as refused:
             if refused.slug != "mandate-refused":
                 db.rollback()
