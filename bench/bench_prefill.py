@@ -560,6 +560,7 @@ def main() -> None:
             f"p95 {run.ms['p95']:.1f} / p99 {run.ms['p99']:.1f} ms, non-2xx {run.not_2xx}: "
             f"target p99 < {TARGET_P99_MS:.0f} ms {verdict}"
         )
+    print(f"speed index at the end: {speed_index():.2f} s; load average {os.getloadavg()}")
     best = max(runs, key=lambda r: r.rate)
     print(
         f"ceiling /healthz, {args.clients} connections: {ceiling.rate:,.0f} req/s, p99 "
