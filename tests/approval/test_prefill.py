@@ -865,3 +865,17 @@ def test_a_new_version_is_read_at_once_and_its_old_index_goes(
     fresh = lookups_for(DataCore(core.main.root, core.truth_store.root)).resident(someone)
     assert fresh is not None and (fresh.version, fresh.rows) == (after.version, after.rows)
     assert index.stat().st_mtime_ns == made
+
+
+def test_without_a_writable_data_directory_the_index_is_kept_in_memory(
+    city_app: FastAPI, residents_sample: list[str]
+) -> None:
+    core: DataCore = city_app.state.datacore
+    lookups = lookups_for(core)
+    lookups.folder.parent.mkdir(parents=True, exist_ok=True)
+    lookups.folder.write_text("not a folder")  # so no index file can be made under it
+    someone = residents_sample[-1]
+    found = lookups.resident(someone)
+    assert found is not None and found.first() is not None
+    assert found.first()["citizen_id"] == someone  # type: ignore[index]
+    assert lookups.folder.is_file()

@@ -230,21 +230,32 @@ class Lookups:
         manifest = self.core.main.read_manifest(table, version)
         if any(k not in {c.name for c in manifest.spec.columns} for k in key):
             return None  # no such column: nothing to find
-        # One process builds; another one waiting here then finds the file made.
-        with flocked(folder / f".{'+'.join(key)}.lock"):
-            opened = _open(path, table, version, key)
-            if opened is not None:
-                return opened
-            self._build(manifest, key, path)
-            self._drop_older(folder, key, version)
+        try:
+            # One process builds; another one waiting here then finds the file made.
+            with flocked(folder / f".{'+'.join(key)}.lock"):
+                opened = _open(path, table, version, key)
+                if opened is not None:
+                    return opened
+                _write(self._sorted(manifest, key), path)
+                self._drop_older(folder, key, version)
+        except OSError:
+            # A data directory this process cannot write in (read-only, full): the index is
+            # kept in this process's memory instead, each worker building its own.
+            log.warning(
+                "approval lookup index kept in memory: its file cannot be written",
+                extra={"table": table, "version": version, "path": str(path)},
+                exc_info=True,
+            )
+            return _index_of(self._sorted(manifest, key), table, version, key)
         return _open(path, table, version, key)
 
-    def _build(self, manifest: Manifest, key: Key, path: Path) -> None:
+    def _sorted(self, manifest: Manifest, key: Key) -> pa.Table:
+        """The version's rows with their key (rows without one left out), sorted by it, in one
+        chunk, the index's identity in the schema's metadata."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         table, version = manifest.spec.name, manifest.version
-        names = [c.name for c in manifest.spec.columns]
         began = time.perf_counter()
         files = [str(self.core.main.table_dir(table) / f) for f in manifest.files]
         schema = manifest.spec.arrow_schema
@@ -259,26 +270,14 @@ class Lookups:
             b"table": table.encode(),
             b"version": str(version).encode(),
             b"key": "+".join(key).encode(),
-            b"columns": ",".join(names).encode(),
+            b"columns": ",".join(c.name for c in manifest.spec.columns).encode(),
         }
-        data = data.replace_schema_metadata(meta)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with (
-                pa.OSFile(str(temporary), "wb") as sink,
-                pa.ipc.new_file(sink, data.schema) as writer,
-            ):
-                # One batch: a read searches one contiguous key column.
-                writer.write_table(data, max_chunksize=max(1, data.num_rows))
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
         seconds = round(time.perf_counter() - began, 3)
         log.info(
             "approval lookup index built",
             extra={"table": table, "version": version, "rows": data.num_rows, "seconds": seconds},
         )
+        return data.replace_schema_metadata(meta)
 
     @staticmethod
     def _drop_older(folder: Path, key: Key, version: int) -> None:
@@ -303,27 +302,50 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _write(data: pa.Table, path: Path) -> None:
+    """Writes an index file whole, or not at all (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with (
+            pa.OSFile(str(temporary), "wb") as sink,
+            pa.ipc.new_file(sink, data.schema) as writer,
+        ):
+            # One batch: a read searches one contiguous key column.
+            writer.write_table(data, max_chunksize=max(1, data.num_rows))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _open(path: Path, table: str, version: int, key: Key) -> _Index | None:
     """Maps an index file; None if it is missing or not the index it should be (a file cut
     short by a crash is rebuilt)."""
     if not path.exists():
         return None
     try:
-        source = pa.memory_map(str(path), "r")
-        reader = pa.ipc.open_file(source)
-        meta = reader.schema.metadata or {}
-        expected = (FORMAT, table, str(version), "+".join(key))
-        got = tuple(meta.get(k, b"").decode() for k in (b"format", b"table", b"version", b"key"))
-        if got != expected:
-            return None
-        columns = tuple(meta[b"columns"].decode().split(","))
-        if reader.num_record_batches == 0:  # an empty table
-            batch = pa.RecordBatch.from_pylist([], schema=reader.schema)
-        else:
-            batch = reader.get_batch(0)
-    except (OSError, pa.ArrowException, KeyError):
+        reader = pa.ipc.open_file(pa.memory_map(str(path), "r"))
+        batch = (
+            reader.get_batch(0)
+            if reader.num_record_batches
+            else pa.RecordBatch.from_pylist([], schema=reader.schema)  # an empty table
+        )
+    except (OSError, pa.ArrowException):
         return None
-    return _Index(table, version, key, batch, _Keys(batch.column(KEY)), columns)
+    return _index_of(batch, table, version, key)
+
+
+def _index_of(data: pa.RecordBatch | pa.Table, table: str, version: int, key: Key) -> _Index | None:
+    meta = data.schema.metadata or {}
+    expected = (FORMAT, table, str(version), "+".join(key))
+    got = tuple(meta.get(k, b"").decode() for k in (b"format", b"table", b"version", b"key"))
+    if got != expected or b"columns" not in meta:
+        return None
+    if isinstance(data, pa.Table):
+        batches = data.to_batches()
+        data = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=data.schema)
+    columns = tuple(meta[b"columns"].decode().split(","))
+    return _Index(table, version, key, data, _Keys(data.column(KEY)), columns)
 
 
 _LOOKUPS: weakref.WeakKeyDictionary[DataCore, Lookups] = weakref.WeakKeyDictionary()
