@@ -26,7 +26,7 @@ from pathlib import Path
 
 TARGET_S = 1.0
 SHUHUI = [sys.executable, "-m", "shuhui.cli"]
-GROUPS = ("db", "id", "data", "synth", "audit", "seal", "catalog", "rules", "users")
+GROUPS = ("db", "id", "data", "synth", "audit", "seal", "catalog", "rules", "users", "approval")
 LIGHT: list[tuple[str, list[str]]] = [
     ("--help", ["--help"]),
     *((f"{group} --help", [group, "--help"]) for group in GROUPS),

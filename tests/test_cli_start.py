@@ -26,7 +26,7 @@ except SystemExit:
 print(json.dumps(sorted(name for name in {heavy!r} if name in sys.modules)))
 """
 
-GROUPS = ("db", "id", "data", "synth", "audit", "seal", "catalog", "rules", "users")
+GROUPS = ("db", "id", "data", "synth", "audit", "seal", "catalog", "rules", "users", "approval")
 
 
 def loaded(args: list[str], data_dir: Path) -> list[str]:

@@ -13,7 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.approval import case_routes as approval_case_routes
+from shuhui.approval import items as approval_items
+from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
+from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -83,6 +87,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.approval",
 )
 
 
@@ -136,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger_tree = TreeCache()
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
     authorisation_context.check_content(settings.city_content)
+    # The service items' approval catalogue, checked whole (items, forms, certificate types).
+    app.state.approval_catalogue = approval_items.load_catalogue(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.asset_registrar = asset_service.city_registrar(settings.city_content)
     app.state.catalog_index = IndexCache()
@@ -159,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
         identity_workbench.todos,
+        approval_workbench.todos,
     )
     app.state.todo_providers = todo_providers
 
@@ -194,6 +202,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_routes.api,
         programs_pages.pages,
         approval_routes.api,
+        approval_case_routes.api,
+        approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
