@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.approval import routes
 from shuhui.approval.items import Fill, Form, FormField, Material, ServiceItem
-from shuhui.approval.lookups import lookups_for
+from shuhui.approval.lookups import Lookups, lookups_for
 from shuhui.approval.models import Case, CaseField
 from shuhui.approval.prefill import (
     R_NOT_DELEGABLE,
@@ -879,3 +879,26 @@ def test_without_a_writable_data_directory_the_index_is_kept_in_memory(
     assert found is not None and found.first() is not None
     assert found.first()["citizen_id"] == someone  # type: ignore[index]
     assert lookups.folder.is_file()
+
+
+def test_a_big_tables_new_version_is_indexed_while_the_one_before_answers(
+    city_app: FastAPI, residents_sample: list[str]
+) -> None:
+    core: DataCore = city_app.state.datacore
+    lookups = Lookups(core, city_app.state.settings.data_dir / "lookups-test", stale_rows=1)
+    someone = residents_sample[1]
+    before = lookups.resident(someone)
+    assert before is not None
+    table = core.sql("SELECT * FROM residents")
+    names = table.column("name").to_pylist()
+    names[table.column("citizen_id").to_pylist().index(someone)] = "又一个名字"
+    renamed = table.set_column(table.schema.get_field_index("name"), "name", pa.array(names))
+    core.load(RESIDENTS, renamed.cast(RESIDENTS.arrow_schema), source="test")
+
+    meanwhile = lookups.resident(someone)  # answered at once, from the version before
+    assert meanwhile is not None
+    assert (meanwhile.version, meanwhile.rows) == (before.version, before.rows)
+    lookups.settle()
+    after = lookups.resident(someone)
+    assert after is not None and after.version == before.version + 1
+    assert after.first() == {**before.rows[0], "name": "又一个名字"}

@@ -19,7 +19,10 @@ process at a time (``flocked``), the others waiting and then mapping it.
 Versions. Each read takes the table's current version from ``catalog.json`` (re-read only when
 the file changes: one ``stat`` per read) and reports it; a new version gets a new index, and the
 previous index files of that table and key are removed (a process still mapping one keeps it
-until it lets go). Everything here is immutable once made, so threads share it freely.
+until it lets go). A big table's new version (``STALE_ROWS``; an issued licence rewrites
+``e_certificates``, 1.5 s to index at 1,000,000 residents) is indexed in the background while
+the version before keeps answering, so no form waits for it; each read says which version it
+read. Everything here is immutable once made, so threads share it freely.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ RESIDENTS: Final = "residents"
 ENTERPRISES: Final = "enterprises"
 CERTIFICATES: Final = "e_certificates"
 HOLDER_KEY: Final = ("holder_citizen_id", "holder_credit_code")
+# A table version with at least this many keyed rows is indexed in the background once a newer
+# version appears, its predecessor's index answering meanwhile (see Lookups._index).
+STALE_ROWS: Final = 100_000
 
 Key = tuple[str, ...]  # the key column, or the columns whose first non-null value is the key
 
@@ -133,13 +139,15 @@ def _file_name(version: int, key: Key) -> str:
 class Lookups:
     """Keyed reads of one data core; one per data core per process (:func:`lookups_for`)."""
 
-    def __init__(self, core: DataCore, folder: Path) -> None:
+    def __init__(self, core: DataCore, folder: Path, *, stale_rows: int = STALE_ROWS) -> None:
         self.core = core
         self.folder = folder
+        self.stale_rows = stale_rows
         self._lock = threading.Lock()
         self._building: dict[tuple[str, Key], threading.Lock] = {}
         self._indexes: dict[tuple[str, Key], _Index] = {}
         self._catalog: tuple[tuple[int, int], dict[str, int]] | None = None
+        self._later: dict[tuple[str, Key], threading.Thread] = {}
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -210,16 +218,53 @@ class Lookups:
         found = self._indexes.get(slot)
         if found is not None and found.version == version:
             return found
+        if (
+            found is not None
+            and found.version < version
+            and len(found.keys) >= self.stale_rows
+            and not (self.folder / table / _file_name(version, key)).exists()
+        ):
+            # A big table's new version (an issued licence rewrites e_certificates: 1.5 s to
+            # index at 1,000,000 residents) is indexed in the background; the version before
+            # answers meanwhile, and each read says which version it read.
+            self._index_later(slot, version)
+            return found
+        return self._index_now(slot, version)
+
+    def _index_now(self, slot: tuple[str, Key], version: int) -> _Index | None:
         with self._lock:
             building = self._building.setdefault(slot, threading.Lock())
         with building:  # one thread of this process builds or maps it; the others wait for it
             found = self._indexes.get(slot)
             if found is not None and found.version == version:
                 return found
-            made = self._open_or_build(table, key, version)
-            if made is not None:
+            made = self._open_or_build(*slot, version)
+            if made is not None and (found is None or found.version < made.version):
                 self._indexes[slot] = made
             return made
+
+    def _index_later(self, slot: tuple[str, Key], version: int) -> None:
+        with self._lock:
+            running = self._later.get(slot)
+            if running is not None and running.is_alive():
+                return
+
+            def run() -> None:
+                try:
+                    self._index_now(slot, version)
+                except Exception:  # the next read tries again
+                    log.exception("building an approval lookup index failed")
+
+            thread = threading.Thread(target=run, name="approval-lookup-index", daemon=True)
+            self._later[slot] = thread
+            thread.start()
+
+    def settle(self) -> None:
+        """Waits for the indexes being built in the background (tests, a clean shutdown)."""
+        with self._lock:
+            running = list(self._later.values())
+        for thread in running:
+            thread.join()
 
     def _open_or_build(self, table: str, key: Key, version: int) -> _Index | None:
         folder = self.folder / table
