@@ -26,9 +26,15 @@ from sqlalchemy.orm import Session
 
 from shuhui.approval import routes
 from shuhui.approval.items import Fill, Form, FormField, Material, ServiceItem
-from shuhui.approval.lookups import lookups_for
+from shuhui.approval.lookups import Lookups, lookups_for
 from shuhui.approval.models import Case, CaseField
-from shuhui.approval.prefill import R_NOT_DELEGABLE, prefill, waive_with_holder
+from shuhui.approval.prefill import (
+    R_NOT_DELEGABLE,
+    prefill,
+    read_form,
+    record_form,
+    waive_with_holder,
+)
 from shuhui.approval.provenance import Refusal
 from shuhui.core.clock import utcnow
 from shuhui.core.content import load_items
@@ -585,6 +591,27 @@ def test_a_prefill_is_one_ledger_entry_the_applicant_sees(city: tuple[FastAPI, P
     assert "办事时读取了我的信息自动填表" in page.text and "办理残疾人两项补贴申领" in page.text
 
 
+def test_reading_a_form_writes_nothing_until_it_is_recorded(
+    city: tuple[FastAPI, People],
+) -> None:
+    """The route reads before it takes the write lock: the read must leave the ledger alone."""
+    app, people = city
+    before = len(entries(app))
+    with transaction(app.state.session_factory) as db:
+        firm = user(app, db, "firm")
+        read = read_form(db, app.state.datacore, FOOD, user=firm)
+        agent = user(app, db, "agent")
+        principal = people.applicant["citizen_id"]
+        refused = read_form(db, app.state.datacore, SUBSIDY, user=agent, applicant_id=principal)
+    assert len(entries(app)) == before
+    assert read.fields["enterprise_name"].value == people.enterprise["name"]
+    assert refused.fields == {} and refused.mandate is not None and not refused.mandate.allowed
+    with transaction(app.state.session_factory) as db:
+        recorded = record_form(db, read)
+    assert recorded.fields == read.fields
+    assert [e.action for e in entries(app)[before:]] == ["approval.form.prefilled"]
+
+
 # --- agents and mandates ------------------------------------------------------------------------
 
 
@@ -838,3 +865,40 @@ def test_a_new_version_is_read_at_once_and_its_old_index_goes(
     fresh = lookups_for(DataCore(core.main.root, core.truth_store.root)).resident(someone)
     assert fresh is not None and (fresh.version, fresh.rows) == (after.version, after.rows)
     assert index.stat().st_mtime_ns == made
+
+
+def test_without_a_writable_data_directory_the_index_is_kept_in_memory(
+    city_app: FastAPI, residents_sample: list[str]
+) -> None:
+    core: DataCore = city_app.state.datacore
+    lookups = lookups_for(core)
+    lookups.folder.parent.mkdir(parents=True, exist_ok=True)
+    lookups.folder.write_text("not a folder")  # so no index file can be made under it
+    someone = residents_sample[-1]
+    found = lookups.resident(someone)
+    assert found is not None and found.first() is not None
+    assert found.first()["citizen_id"] == someone  # type: ignore[index]
+    assert lookups.folder.is_file()
+
+
+def test_a_big_tables_new_version_is_indexed_while_the_one_before_answers(
+    city_app: FastAPI, residents_sample: list[str]
+) -> None:
+    core: DataCore = city_app.state.datacore
+    lookups = Lookups(core, city_app.state.settings.data_dir / "lookups-test", stale_rows=1)
+    someone = residents_sample[1]
+    before = lookups.resident(someone)
+    assert before is not None
+    table = core.sql("SELECT * FROM residents")
+    names = table.column("name").to_pylist()
+    names[table.column("citizen_id").to_pylist().index(someone)] = "又一个名字"
+    renamed = table.set_column(table.schema.get_field_index("name"), "name", pa.array(names))
+    core.load(RESIDENTS, renamed.cast(RESIDENTS.arrow_schema), source="test")
+
+    meanwhile = lookups.resident(someone)  # answered at once, from the version before
+    assert meanwhile is not None
+    assert (meanwhile.version, meanwhile.rows) == (before.version, before.rows)
+    lookups.settle()
+    after = lookups.resident(someone)
+    assert after is not None and after.version == before.version + 1
+    assert after.first() == {**before.rows[0], "name": "又一个名字"}

@@ -19,7 +19,10 @@ process at a time (``flocked``), the others waiting and then mapping it.
 Versions. Each read takes the table's current version from ``catalog.json`` (re-read only when
 the file changes: one ``stat`` per read) and reports it; a new version gets a new index, and the
 previous index files of that table and key are removed (a process still mapping one keeps it
-until it lets go). Everything here is immutable once made, so threads share it freely.
+until it lets go). A big table's new version (``STALE_ROWS``; an issued licence rewrites
+``e_certificates``, 1.5 s to index at 1,000,000 residents) is indexed in the background while
+the version before keeps answering, so no form waits for it; each read says which version it
+read. Everything here is immutable once made, so threads share it freely.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ RESIDENTS: Final = "residents"
 ENTERPRISES: Final = "enterprises"
 CERTIFICATES: Final = "e_certificates"
 HOLDER_KEY: Final = ("holder_citizen_id", "holder_credit_code")
+# A table version with at least this many keyed rows is indexed in the background once a newer
+# version appears, its predecessor's index answering meanwhile (see Lookups._index).
+STALE_ROWS: Final = 100_000
 
 Key = tuple[str, ...]  # the key column, or the columns whose first non-null value is the key
 
@@ -84,17 +90,25 @@ class Rows:
         return max(having, key=lambda r: r[column]) if having else self.first()
 
 
-class _Keys(Sequence[str]):
-    """The mapped key column as a sequence ``bisect`` can search (sorted when built)."""
+class _Keys(Sequence[bytes]):
+    """The mapped key column as a sorted sequence ``bisect`` can search: each probe slices the
+    UTF-8 bytes of one key out of the column's buffers (UTF-8 byte order is code-point order,
+    the order the index was sorted in), with no Arrow scalar made per probe."""
 
     def __init__(self, array: pa.Array) -> None:
-        self._array = array
+        _, offsets, data = array.buffers()
+        self._n = len(array)
+        start = array.offset
+        # Zero-copy views of the mapped file: 32-bit offsets (Arrow's string type), then bytes.
+        whole = memoryview(offsets).cast("B").cast("i") if offsets is not None else memoryview(b"")
+        self._offsets = whole[start : start + self._n + 1]
+        self._data = memoryview(data).cast("B") if data is not None else memoryview(b"")
 
     def __len__(self) -> int:
-        return len(self._array)
+        return self._n
 
     def __getitem__(self, i: Any) -> Any:
-        return self._array[i].as_py()
+        return self._data[self._offsets[i] : self._offsets[i + 1]].tobytes()
 
 
 @dataclass(frozen=True)
@@ -107,8 +121,11 @@ class _Index:
     columns: tuple[str, ...]  # the table's own columns, in order
 
     def find(self, value: str) -> tuple[dict[str, Any], ...]:
-        lo = bisect.bisect_left(self.keys, value)
-        hi = bisect.bisect_right(self.keys, value, lo=lo)
+        wanted = value.encode()
+        lo = bisect.bisect_left(self.keys, wanted)
+        hi, end = lo, len(self.keys)
+        while hi < end and self.keys[hi] == wanted:  # a key has few rows: walk, not search
+            hi += 1
         if lo == hi:
             return ()
         found = self.batch.slice(lo, hi - lo).select(list(self.columns)).to_pylist()
@@ -122,13 +139,15 @@ def _file_name(version: int, key: Key) -> str:
 class Lookups:
     """Keyed reads of one data core; one per data core per process (:func:`lookups_for`)."""
 
-    def __init__(self, core: DataCore, folder: Path) -> None:
+    def __init__(self, core: DataCore, folder: Path, *, stale_rows: int = STALE_ROWS) -> None:
         self.core = core
         self.folder = folder
+        self.stale_rows = stale_rows
         self._lock = threading.Lock()
         self._building: dict[tuple[str, Key], threading.Lock] = {}
         self._indexes: dict[tuple[str, Key], _Index] = {}
         self._catalog: tuple[tuple[int, int], dict[str, int]] | None = None
+        self._later: dict[tuple[str, Key], threading.Thread] = {}
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -179,10 +198,16 @@ class Lookups:
         wanted = list(wanted)
 
         def run() -> None:
+            began = time.perf_counter()
             try:
                 self.prepare(wanted)
             except Exception:  # a form still gets its index when first read
                 log.exception("preparing the approval lookups failed")
+                return
+            seconds = round(time.perf_counter() - began, 3)
+            log.info(
+                "approval lookups prepared", extra={"indexes": len(wanted), "seconds": seconds}
+            )
 
         thread = threading.Thread(target=run, name="approval-lookups", daemon=True)
         thread.start()
@@ -193,16 +218,53 @@ class Lookups:
         found = self._indexes.get(slot)
         if found is not None and found.version == version:
             return found
+        if (
+            found is not None
+            and found.version < version
+            and len(found.keys) >= self.stale_rows
+            and not (self.folder / table / _file_name(version, key)).exists()
+        ):
+            # A big table's new version (an issued licence rewrites e_certificates: 1.5 s to
+            # index at 1,000,000 residents) is indexed in the background; the version before
+            # answers meanwhile, and each read says which version it read.
+            self._index_later(slot, version)
+            return found
+        return self._index_now(slot, version)
+
+    def _index_now(self, slot: tuple[str, Key], version: int) -> _Index | None:
         with self._lock:
             building = self._building.setdefault(slot, threading.Lock())
         with building:  # one thread of this process builds or maps it; the others wait for it
             found = self._indexes.get(slot)
             if found is not None and found.version == version:
                 return found
-            made = self._open_or_build(table, key, version)
-            if made is not None:
+            made = self._open_or_build(*slot, version)
+            if made is not None and (found is None or found.version < made.version):
                 self._indexes[slot] = made
             return made
+
+    def _index_later(self, slot: tuple[str, Key], version: int) -> None:
+        with self._lock:
+            running = self._later.get(slot)
+            if running is not None and running.is_alive():
+                return
+
+            def run() -> None:
+                try:
+                    self._index_now(slot, version)
+                except Exception:  # the next read tries again
+                    log.exception("building an approval lookup index failed")
+
+            thread = threading.Thread(target=run, name="approval-lookup-index", daemon=True)
+            self._later[slot] = thread
+            thread.start()
+
+    def settle(self) -> None:
+        """Waits for the indexes being built in the background (tests, a clean shutdown)."""
+        with self._lock:
+            running = list(self._later.values())
+        for thread in running:
+            thread.join()
 
     def _open_or_build(self, table: str, key: Key, version: int) -> _Index | None:
         folder = self.folder / table
@@ -213,21 +275,32 @@ class Lookups:
         manifest = self.core.main.read_manifest(table, version)
         if any(k not in {c.name for c in manifest.spec.columns} for k in key):
             return None  # no such column: nothing to find
-        # One process builds; another one waiting here then finds the file made.
-        with flocked(folder / f".{'+'.join(key)}.lock"):
-            opened = _open(path, table, version, key)
-            if opened is not None:
-                return opened
-            self._build(manifest, key, path)
-            self._drop_older(folder, key, version)
+        try:
+            # One process builds; another one waiting here then finds the file made.
+            with flocked(folder / f".{'+'.join(key)}.lock"):
+                opened = _open(path, table, version, key)
+                if opened is not None:
+                    return opened
+                _write(self._sorted(manifest, key), path)
+                self._drop_older(folder, key, version)
+        except OSError:
+            # A data directory this process cannot write in (read-only, full): the index is
+            # kept in this process's memory instead, each worker building its own.
+            log.warning(
+                "approval lookup index kept in memory: its file cannot be written",
+                extra={"table": table, "version": version, "path": str(path)},
+                exc_info=True,
+            )
+            return _index_of(self._sorted(manifest, key), table, version, key)
         return _open(path, table, version, key)
 
-    def _build(self, manifest: Manifest, key: Key, path: Path) -> None:
+    def _sorted(self, manifest: Manifest, key: Key) -> pa.Table:
+        """The version's rows with their key (rows without one left out), sorted by it, in one
+        chunk, the index's identity in the schema's metadata."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         table, version = manifest.spec.name, manifest.version
-        names = [c.name for c in manifest.spec.columns]
         began = time.perf_counter()
         files = [str(self.core.main.table_dir(table) / f) for f in manifest.files]
         schema = manifest.spec.arrow_schema
@@ -242,26 +315,14 @@ class Lookups:
             b"table": table.encode(),
             b"version": str(version).encode(),
             b"key": "+".join(key).encode(),
-            b"columns": ",".join(names).encode(),
+            b"columns": ",".join(c.name for c in manifest.spec.columns).encode(),
         }
-        data = data.replace_schema_metadata(meta)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with (
-                pa.OSFile(str(temporary), "wb") as sink,
-                pa.ipc.new_file(sink, data.schema) as writer,
-            ):
-                # One batch: a read searches one contiguous key column.
-                writer.write_table(data, max_chunksize=max(1, data.num_rows))
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
         seconds = round(time.perf_counter() - began, 3)
         log.info(
             "approval lookup index built",
             extra={"table": table, "version": version, "rows": data.num_rows, "seconds": seconds},
         )
+        return data.replace_schema_metadata(meta)
 
     @staticmethod
     def _drop_older(folder: Path, key: Key, version: int) -> None:
@@ -286,27 +347,50 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _write(data: pa.Table, path: Path) -> None:
+    """Writes an index file whole, or not at all (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with (
+            pa.OSFile(str(temporary), "wb") as sink,
+            pa.ipc.new_file(sink, data.schema) as writer,
+        ):
+            # One batch: a read searches one contiguous key column.
+            writer.write_table(data, max_chunksize=max(1, data.num_rows))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _open(path: Path, table: str, version: int, key: Key) -> _Index | None:
     """Maps an index file; None if it is missing or not the index it should be (a file cut
     short by a crash is rebuilt)."""
     if not path.exists():
         return None
     try:
-        source = pa.memory_map(str(path), "r")
-        reader = pa.ipc.open_file(source)
-        meta = reader.schema.metadata or {}
-        expected = (FORMAT, table, str(version), "+".join(key))
-        got = tuple(meta.get(k, b"").decode() for k in (b"format", b"table", b"version", b"key"))
-        if got != expected:
-            return None
-        columns = tuple(meta[b"columns"].decode().split(","))
-        if reader.num_record_batches == 0:  # an empty table
-            batch = pa.RecordBatch.from_pylist([], schema=reader.schema)
-        else:
-            batch = reader.get_batch(0)
-    except (OSError, pa.ArrowException, KeyError):
+        reader = pa.ipc.open_file(pa.memory_map(str(path), "r"))
+        batch = (
+            reader.get_batch(0)
+            if reader.num_record_batches
+            else pa.RecordBatch.from_pylist([], schema=reader.schema)  # an empty table
+        )
+    except (OSError, pa.ArrowException):
         return None
-    return _Index(table, version, key, batch, _Keys(batch.column(KEY)), columns)
+    return _index_of(batch, table, version, key)
+
+
+def _index_of(data: pa.RecordBatch | pa.Table, table: str, version: int, key: Key) -> _Index | None:
+    meta = data.schema.metadata or {}
+    expected = (FORMAT, table, str(version), "+".join(key))
+    got = tuple(meta.get(k, b"").decode() for k in (b"format", b"table", b"version", b"key"))
+    if got != expected or b"columns" not in meta:
+        return None
+    if isinstance(data, pa.Table):
+        batches = data.to_batches()
+        data = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=data.schema)
+    columns = tuple(meta[b"columns"].decode().split(","))
+    return _Index(table, version, key, data, _Keys(data.column(KEY)), columns)
 
 
 _LOOKUPS: weakref.WeakKeyDictionary[DataCore, Lookups] = weakref.WeakKeyDictionary()

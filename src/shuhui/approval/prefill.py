@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from shuhui.approval.items import Material, ServiceItem
@@ -159,36 +160,48 @@ def mandate_refused(item: ServiceItem, principal: str, decision: authz.Decision)
     )
 
 
-def _act_for(
-    db: Session, item: ServiceItem, user: User, principal: str, now: datetime
+def _mandate(
+    db: Session, item: ServiceItem, agent: authz.Party, principal: str, now: datetime
 ) -> authz.Decision:
-    """The agent's mandate for this item, used (counted) or refused; either way recorded."""
-    agent = _agent(user)
+    """Whether the agent may apply for the principal: an item done in person allows nobody."""
     if not item.delegable:
-        decision = authz.Decision(False, R_NOT_DELEGABLE)
-    else:
-        decision = authz.decide_mandate(
-            db,
-            agent=agent,
-            action=MANDATE_ACTION,
-            matter=item.code,
-            principal_id=principal,
-            now=now,
-        )
-    return authz.record_use(
-        db,
-        decision,
-        kind="mandate",
-        actor=user.username,
-        grantee=agent,
-        principal_id=principal,
-        detail={"action": MANDATE_ACTION, "matter": item.code},
-        purpose=purpose_of(item),
-        now=now,
+        return authz.Decision(False, R_NOT_DELEGABLE)
+    return authz.decide_mandate(
+        db, agent=agent, action=MANDATE_ACTION, matter=item.code, principal_id=principal, now=now
     )
 
 
 # --- the form -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _HolderUse:
+    """Another holder's certificate for a material: decided, to be counted or recorded refused."""
+
+    material: Material
+    holder_id: str
+    relying: authz.Party
+    purpose: str
+    certificate: str | None
+    decision: authz.Decision
+
+
+@dataclass(frozen=True)
+class FormRead:
+    """A form read, not yet recorded: what :func:`record_form` counts and records. Nothing of it
+    may reach the applicant before it is recorded."""
+
+    item: ServiceItem
+    user: User
+    now: datetime
+    applicant: str
+    name: str
+    agent: authz.Party | None  # applying for someone else
+    mandate: authz.Decision | None  # the agent's, to be counted (or recorded refused)
+    fields: dict[str, FilledField]
+    waived: dict[str, WaivedMaterial]
+    holder_uses: tuple[_HolderUse, ...]
+    versions: dict[str, int]
 
 
 def prefill(
@@ -204,11 +217,28 @@ def prefill(
 
     Raises ``Problem("mandate-refused")`` after recording the refusal: the caller must commit.
     """
+    return record_form(
+        db, read_form(db, datacore, item, user=user, applicant_id=applicant_id, now=now)
+    )
+
+
+def read_form(
+    db: Session,
+    datacore: DataCore,
+    item: ServiceItem,
+    *,
+    user: User,
+    applicant_id: str | None = None,
+    now: datetime | None = None,
+) -> FormRead:
+    """Everything :func:`prefill` reads and decides, writing nothing; :func:`record_form` then
+    writes (a caller that must keep its writes short, like the form's route on SQLite, takes
+    its write lock between the two). An agent's refused mandate reads nothing else."""
     now = as_utc(now or utcnow())
     kind = item.holder
     own = own_id(user, kind)
     agent: authz.Party | None = None
-    mandate_code: str | None = None
+    mandate: authz.Decision | None = None
     if applicant_id is None or applicant_id == own:
         if own is None:
             what = "公民身份号码" if kind == "person" else "统一社会信用代码"
@@ -220,14 +250,12 @@ def prefill(
         applicant = own
     else:
         applicant = _checked_applicant(kind, applicant_id)
-        decision = _act_for(db, item, user, applicant, now)
-        if not decision.allowed:
-            raise mandate_refused(item, applicant, decision)
-        mandate_code = decision.chain[-1]
         agent = _agent(user)
+        mandate = _mandate(db, item, agent, applicant, now)
+        if not mandate.allowed:
+            return FormRead(item, user, now, applicant, "", agent, mandate, {}, {}, (), {})
 
-    lookups = lookups_for(datacore)
-    reads = _Reads(lookups, applicant)
+    reads = _Reads(lookups_for(datacore), applicant)
     register, register_key, name_column = REGISTERS[kind]
     row = reads.rows(register, register_key)
     found = row.first() if row is not None else None
@@ -254,9 +282,9 @@ def prefill(
             provenance = Provenance("history", now, case_code=choices[0].case_code)
         fields[f.name] = FilledField(f.name, value, provenance, choices)
 
-    applicant_party = authz.Party(kind, applicant, name)
+    relying = authz.Party(kind, applicant, name)
     waived: dict[str, WaivedMaterial] = {}
-    refused: list[Refusal] = []
+    uses: list[_HolderUse] = []
     for material in item.materials:
         if material.replaced_by is None:
             continue
@@ -273,55 +301,85 @@ def prefill(
                     material.code, material.replaced_by, certificate, holder
                 )
             continue
-        outcome = waive_with_holder(
+        uses.append(_decide_holder(db, reads, material, holder, relying, purpose_of(item), now))
+    return FormRead(
+        item,
+        user,
+        now,
+        applicant,
+        name,
+        agent,
+        mandate,
+        fields,
+        waived,
+        tuple(uses),
+        dict(reads.versions),
+    )
+
+
+def record_form(db: Session, read: FormRead) -> Prefill:
+    """Records a form read: the agent's use of the mandate (or its refusal, then raised as
+    ``mandate-refused``: the caller must commit), each use or refusal of another holder's
+    certificate, and the one ``approval.form.prefilled`` entry about the applicant."""
+    item, user, now = read.item, read.user, read.now
+    mandate_code: str | None = None
+    if read.agent is not None and read.mandate is not None:
+        decision = authz.record_use(
             db,
-            datacore,
-            item,
-            material,
-            holder,
-            user=user,
+            read.mandate,
+            kind="mandate",
+            actor=user.username,
+            grantee=read.agent,
+            principal_id=read.applicant,
+            detail={"action": MANDATE_ACTION, "matter": item.code},
             purpose=purpose_of(item),
-            applicant=applicant_party,
             now=now,
         )
+        if not decision.allowed:  # refused, or its last use taken meanwhile
+            raise mandate_refused(item, read.applicant, decision)
+        mandate_code = decision.chain[-1]
+    waived = dict(read.waived)
+    refused: list[Refusal] = []
+    for use in read.holder_uses:
+        outcome = _record_holder(db, use, item, user, now)
         if isinstance(outcome, WaivedMaterial):
-            waived[material.code] = outcome
+            waived[use.material.code] = outcome
         else:
             refused.append(outcome)
 
     filled: dict[str, list[JsonValue]] = {}
-    for ff in fields.values():
+    for ff in read.fields.values():
         if ff.provenance is not None:
             filled.setdefault(ff.provenance.kind, []).append(ff.name)
     detail: dict[str, JsonValue] = {
         "item": item.code,
         "fields": dict[str, JsonValue](filled),
-        "tables": dict[str, JsonValue](reads.versions),
+        "tables": dict[str, JsonValue](read.versions),
         "waived": list[JsonValue](waived),
         "refused": [r.material for r in refused],
     }
-    if agent is not None:  # 谁用了我的数据 names the agent
-        detail["agent"] = agent.as_json()
+    if read.agent is not None:  # 谁用了我的数据 names the agent
+        detail["agent"] = read.agent.as_json()
     ledger.record(
         db,
         user.username,
         "approval.form.prefilled",
-        subject=applicant,
+        subject=read.applicant,
         purpose=purpose_of(item),
         grant=mandate_code,
         detail=detail,
     )
     return Prefill(
         item_code=item.code,
-        applicant_kind=kind,
-        applicant_id=applicant,
-        applicant_name=name,
-        fields=fields,
+        applicant_kind=item.holder,
+        applicant_id=read.applicant,
+        applicant_name=read.name,
+        fields=read.fields,
         waived=waived,
         refused=tuple(refused),
-        agent_id=None if agent is None else agent.id,
+        agent_id=None if read.agent is None else read.agent.id,
         mandate_code=mandate_code,
-        versions=dict(reads.versions),
+        versions=dict(read.versions),
     )
 
 
@@ -356,6 +414,24 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+# Built once, the applicant and field names bound per form (building it cost as much as running
+# it). Submitted cases only: a draft's values are not history.
+CASES: Final = cast(Table, Case.__table__)
+FIELDS: Final = cast(Table, CaseField.__table__)
+HISTORY: Final = (
+    select(FIELDS.c.field, FIELDS.c.value, CASES.c.code, CASES.c.submitted_at)
+    .join(CASES, CASES.c.id == FIELDS.c.case_id)
+    .where(
+        CASES.c.applicant_id == bindparam("applicant"),
+        CASES.c.applicant_kind == bindparam("kind"),
+        CASES.c.submitted_at.is_not(None),
+        FIELDS.c.field.in_(bindparam("names", expanding=True)),
+    )
+    .order_by(CASES.c.submitted_at.desc(), CASES.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def _history(
     db: Session, kind: str, applicant: str, names: list[str]
 ) -> dict[str, tuple[HistoryChoice, ...]]:
@@ -364,16 +440,7 @@ def _history(
     if not names:
         return {}
     rows = db.execute(
-        select(CaseField.field, CaseField.value, Case.code, Case.submitted_at)
-        .join(Case, Case.id == CaseField.case_id)
-        .where(
-            Case.applicant_id == applicant,
-            Case.applicant_kind == kind,
-            Case.submitted_at.is_not(None),
-            CaseField.field.in_(names),
-        )
-        .order_by(Case.submitted_at.desc(), Case.id.desc())
-        .limit(HISTORY_ROWS)
+        HISTORY, {"applicant": applicant, "kind": kind, "names": names, "limit": HISTORY_ROWS}
     )
     found: dict[str, list[HistoryChoice]] = {}
     seen: dict[str, set[str]] = {}
@@ -427,7 +494,6 @@ def waive_with_holder(
     authorisation, one that does not cover the type or purpose, or no valid certificate — is
     recorded (``cert_use.refused``) and returned. The caller commits either way."""
     now = as_utc(now or utcnow())
-    kind_zh = material.replaced_by or material.name_zh
     if material.replaced_by is None:
         return Refusal(
             material.code,
@@ -444,14 +510,27 @@ def waive_with_holder(
             )
         name = user.display_name if item.holder == "person" else user.department or ""
         applicant = authz.Party(item.holder, mine, name or user.display_name)
+    reads = _Reads(lookups_for(datacore), applicant.id)
+    use = _decide_holder(db, reads, material, holder_id, applicant, purpose, now)
+    return _record_holder(db, use, item, user, now)
+
+
+def _decide_holder(
+    db: Session,
+    reads: _Reads,
+    material: Material,
+    holder_id: str,
+    relying: authz.Party,
+    purpose: str,
+    now: datetime,
+) -> _HolderUse:
+    assert material.replaced_by is not None
     # Which certificate would be used, so an authorisation naming one certificate can cover it;
-    # nothing of it leaves this function unless the holder's authorisation allows it.
-    certificate = _valid_certificate(
-        lookups_for(datacore).certificates(holder_id), material.replaced_by
-    )
+    # nothing of it leaves here unless the holder's authorisation allows it.
+    certificate = _valid_certificate(reads.certificates(holder_id), material.replaced_by)
     decision = authz.decide_cert_use(
         db,
-        relying_party=applicant,
+        relying_party=relying,
         holder_id=holder_id,
         certificate_type=material.replaced_by,
         purpose=purpose,
@@ -460,31 +539,40 @@ def waive_with_holder(
     )
     if decision.allowed and certificate is None:
         decision = authz.Decision(False, R_NO_CERTIFICATE, decision.chain, decision.chain[-1])
+    return _HolderUse(material, holder_id, relying, purpose, certificate, decision)
+
+
+def _record_holder(
+    db: Session, use: _HolderUse, item: ServiceItem, user: User, now: datetime
+) -> WaivedMaterial | Refusal:
+    material, holder_id = use.material, use.holder_id
+    assert material.replaced_by is not None
     decision = authz.record_use(
         db,
-        decision,
+        use.decision,
         kind="cert_use",
         actor=user.username,
-        grantee=applicant,
+        grantee=use.relying,
         principal_id=holder_id,
         detail={
             "certificate_type": material.replaced_by,
-            "certificate_no": certificate if decision.allowed else None,
+            "certificate_no": use.certificate if use.decision.allowed else None,
             "item": item.code,
             "material": material.code,
         },
-        purpose=authz.normalise_purpose(purpose),
+        purpose=authz.normalise_purpose(use.purpose),
         now=now,
     )
-    if decision.allowed and certificate is not None:
+    if decision.allowed and use.certificate is not None:
         return WaivedMaterial(
-            material.code, material.replaced_by, certificate, holder_id, decision.chain[-1]
+            material.code, material.replaced_by, use.certificate, holder_id, decision.chain[-1]
         )
     assert decision.reason is not None
     english, chinese = decision.reason
+    kind_zh = material.replaced_by
     if decision.reason == authz.R_NONE:
-        who = applicant.name or "申请人"
-        chinese = f"持证人尚未签署用证授权，同意{who}为{purpose}使用其{kind_zh}"
+        who = use.relying.name or "申请人"
+        chinese = f"持证人尚未签署用证授权，同意{who}为{use.purpose}使用其{kind_zh}"
         english = "the holder has not authorised this use of the certificate"
     return Refusal(
         material.code,

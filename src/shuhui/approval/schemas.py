@@ -7,6 +7,7 @@ routes and pages alike.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
@@ -162,6 +163,7 @@ class CaseOut(BaseModel):
 TABLE_TITLES: dict[str, str] = {spec.name: spec.title for spec in TABLES}
 
 
+@lru_cache(maxsize=4096)
 def masked_key(value: str | None) -> str | None:
     """A key as a form shows its source: a citizen ID masked (370202********123X), a credit
     code or any other key as it is."""
