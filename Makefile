@@ -6,9 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install -q -c constraints.txt
 
-.PHONY: demo test check fmt install install-test system-deps serve lock clean screenshot
+.PHONY: demo test check fmt install install-test system-deps runtime-deps serve lock clean screenshot
 
-demo: install
+# The demo issues sealed e-licences as PDFs and draws sample documents: it needs the Chinese font.
+demo: install runtime-deps
 	$(BIN)/shuhui demo --serve
 
 # Spread over every core (pytest-xdist); the tests that share one served demo and Chromium
@@ -30,7 +31,7 @@ fmt: install-test
 	$(BIN)/ruff format src tests bench scripts
 	$(BIN)/ruff check --fix src tests bench scripts
 
-serve: install
+serve: install runtime-deps
 	$(BIN)/shuhui serve
 
 install: $(VENV)/.installed
@@ -48,7 +49,10 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 system-deps:
-	scripts/system-deps.sh
+	scripts/system-deps.sh test
+
+runtime-deps:
+	scripts/system-deps.sh runtime
 
 # Re-pin every dependency after changing a range in pyproject.toml.
 lock: | $(BIN)/python

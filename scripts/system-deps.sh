@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need, only when they are missing:
-# Chromium for the browser tests, a Chinese font so pages render, OpenSSL to verify signatures.
+# Installs the Debian packages the platform needs, only when they are missing: a Chinese font
+# (pages, e-licence PDFs, the pre-check's sample documents) and OpenSSL to verify signatures;
+# for the tests (`scripts/system-deps.sh test`, what `make test` runs) also Chromium.
 set -euo pipefail
 
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${1:-test}" = "test" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
 fc-list 2>/dev/null | grep -qi "wenquanyi zen hei" || missing+=(fonts-wqy-zenhei fontconfig)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 

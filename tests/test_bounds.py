@@ -222,3 +222,14 @@ def test_form_ids_and_days_are_checked() -> None:
     with pytest.raises(Problem) as refused:
         day_in_window("on", date(9999, 12, 31))
     assert refused.value.errors[0].reason.startswith("日期超出允许范围")
+
+
+@pytest.mark.parametrize("given", [0, 1_700_000_000, "0", "2026-01-01T00:00:00", "20260101"])
+def test_a_day_is_written_as_a_date_not_a_number_or_a_moment(given: object) -> None:
+    class Query(BaseModel):
+        since: Day
+
+    with pytest.raises(ValidationError):
+        Query.model_validate({"since": given})
+    assert Query.model_validate({"since": "2026-01-01"}).since == date(2026, 1, 1)
+    assert Query.model_validate({"since": date(2026, 1, 1)}).since == date(2026, 1, 1)

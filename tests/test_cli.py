@@ -93,9 +93,12 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     # The demo citizen and enterprise become members of the city, each with an offer waiting.
     said = " ".join(first.stderr.split())
     assert "demo citizen:" in said and "demo enterprise:" in said
+    # Smart approval: a case history waiting for the officers, the agent's mandate signed.
+    assert "demo approval:" in said and "demo daiban:" in said and "demo approver:" in said
     second = run("demo", "--residents", "1000", env=env)
     assert second.returncode == 0, second.stderr
     assert "demo citizen:" not in " ".join(second.stderr.split())  # bound once, kept
+    assert "demo approval:" not in " ".join(second.stderr.split())  # made once
     assert f"0 created, {accounts} already there" in second.stderr
     assert "demo city already built: 20 tables" in second.stderr
     assert "demo enterprise account:" not in " ".join(second.stderr.split())

@@ -351,6 +351,7 @@ def demo(
         console.print(f"[green]demo city already built: {len(core.tables())} tables[/green]")
 
     prepared = _prepare_demo_city(settings, core, accounts, rebind=rebuild)
+    prepared |= _prepare_demo_approval(settings, core, accounts)
     synced = catalog_cli.sync_catalog(settings, core)
     console.print(
         f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
@@ -408,6 +409,47 @@ def _prepare_demo_city(
                 f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
             )
     return {p.username: p for p in done}
+
+
+def _prepare_demo_approval(
+    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount]
+) -> dict[str, Prepared]:
+    """Smart approval in the demo (``shuhui.demo.approval``): a case history for the officers'
+    workbenches and the metrics, the agent's mandate from the demo enterprise; then the
+    history's e-licences written to the data core in one version, in a transaction of their
+    own once the history's has committed. Says what waits for whom."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.demo import approval
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with (
+            console.status("办件历史 making the approval case history…"),
+            transaction(make_session_factory(engine)) as session,
+        ):
+            summary = approval.prepare(session, settings, core, accounts, actor=cli_actor())
+        with transaction(make_session_factory(engine)) as session:
+            published = approval.publish_licences(session, core, actor=cli_actor())
+    except LookupError as exc:
+        console.print(f"[red]demo approval: {escape(str(exc))}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if summary.made:
+        states = "、".join(
+            f"{approval.state_name(state)} {n}" for state, n in summary.states.most_common()
+        )
+        console.print(
+            f"[green]demo approval: {summary.cases} cases over the past "
+            f"{approval.WORKING_DAYS} working days ({escape(states)}); "
+            f"{published} e-licences written to the data core[/green]"
+        )
+    for p in summary.prepared:
+        if p.changed:
+            console.print(
+                f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
+            )
+    return {p.username: p for p in summary.prepared}
 
 
 def _account_names(settings: Settings) -> dict[str, str]:

@@ -31,11 +31,15 @@ BANK_CODE = "9137021460181590X0"  # the demo bank
 ELDERLY = "elderly-allowance"
 
 # What each demo role finds on its workbench (the keys of its cards) and one of its shortcuts.
-CITIZEN_CARDS = {"programs.offers", "programs.applied"} | {
-    "authorisations.expiring",
-    "authorisations.to_sign",
-    "authorisations.uses",
-}
+CITIZEN_CARDS = (
+    {"programs.offers", "programs.applied"}
+    | {
+        "authorisations.expiring",
+        "authorisations.to_sign",
+        "authorisations.uses",
+    }
+    | {"approval.corrections", "approval.drafts"}
+)
 EXPECTED: dict[str, tuple[set[str], str]] = {
     "citizen": (CITIZEN_CARDS, "/me/data-uses"),
     "enterprise": (CITIZEN_CARDS | {"assets.returned"}, "/me/authorisations/new"),
@@ -46,7 +50,7 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     ),
     "officer": (
         {"programs.candidates", "programs.applications", "channel.department_review"}
-        | {"assets.returned"},
+        | {"assets.returned", "approval.tasks"},
         "/hrss/campaigns",
     ),
     "bank": ({"channel.register"}, "/channel"),

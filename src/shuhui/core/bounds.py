@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
 from shuhui.core.errors import invalid
 from shuhui.core.i18n import Text
@@ -78,6 +78,19 @@ def _in_window(value: date) -> date:
     return value
 
 
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """A date as people and clients write one, ``YYYY-MM-DD``: not a number of seconds, not a
+    date and time (pydantic would read ``0`` as 1970-01-01 and drop a midnight time)."""
+    if isinstance(value, datetime) or (isinstance(value, str) and not _ISO_DAY.fullmatch(value)):
+        raise ValueError(Text("不是有效日期（年-月-日）", "not a valid date (YYYY-MM-DD)"))
+    if isinstance(value, (int, float)):
+        raise ValueError(Text("不是有效日期（年-月-日）", "not a valid date (YYYY-MM-DD)"))
+    return value
+
+
 def _moment_in_window(value: datetime) -> datetime:
     _in_window(value.date())
     # Within the window an offset of up to ±23:59 cannot overflow; converting here keeps it so
@@ -104,6 +117,7 @@ Month = Annotated[
 # A calendar date in 1900–2100 (a policy's evaluation date, a campaign's, a month).
 Day = Annotated[
     date,
+    BeforeValidator(_iso_day),
     AfterValidator(_in_window),
     WithJsonSchema({"type": "string", "format": "date", "pattern": YEAR_PATTERN}),
 ]

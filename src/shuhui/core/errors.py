@@ -110,6 +110,16 @@ PROBLEM_TYPES = _types(
         "name the authorisations concerned. The refusal is recorded in the audit ledger.",
     ),
     ProblemType(
+        "mandate-refused",
+        403,
+        "没有代为办理的有效委托",
+        "No mandate to act for the applicant",
+        "Applying for someone else needs the applicant's signed mandate (委托授权) covering the "
+        "service item and the act (apply); the item must be delegable. `detail` says why it was "
+        "refused; `chain` and `at_fault` name the mandates concerned. The refusal is recorded "
+        "in the audit ledger, where the applicant sees it.",
+    ),
+    ProblemType(
         "privacy-budget-spent",
         403,
         "隐私预算已用完",

@@ -18,6 +18,13 @@ accounts' ``demo_city`` in ``content/<city>/demo-accounts.yaml`` says:
   bank's credit checks), and the providing department's officer and the operator approve: its
   console holds a grant to issue a key for.
 
+Then :func:`shuhui.demo.approval.prepare` gives smart approval (智审慧办) its demo: a seeded
+history of about a hundred cases over the past 40 working days (``shuhui.demo.history`` plans
+it), waiting for each deciding department's demo officer at every step, and the agent
+``daiban`` holding the demo enterprise's signed mandate; its e-licences reach the data core in
+one version afterwards (``publish_licences``, a transaction of its own). The uploaded materials
+are sample pages with real pre-checks kept beside the code (``shuhui.demo.prechecks``).
+
 Everything goes through the domains' ``service`` functions, with the ledger entries the same
 clicks would write, in the caller's transaction. It reads the data core through ``DataCore``
 only (never the generator). Run again, it changes nothing: an account already bound and

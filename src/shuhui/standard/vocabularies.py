@@ -97,7 +97,19 @@ TRANSIT_MODES: tuple[str, ...] = ("公交", "地铁")
 DEGREES: tuple[str, ...] = ("专科", "本科", "硕士", "博士")
 GRADUATE_STATUSES: tuple[str, ...] = ("已就业", "待就业", "升学")
 
-CERTIFICATE_TYPES: tuple[str, ...] = ("营业执照", "毕业证书", "结婚证", "不动产权证书", "残疾人证")
+# The first five are the ones the synthetic city holds (``shuhui.synth`` names each type it
+# writes, so adding types here does not change the generated city); the rest are issued by
+# approvals (``content/<city>/approval``: an item's ``issues``) and then waive the material they
+# replace in later applications.
+CERTIFICATE_TYPES: tuple[str, ...] = (
+    "营业执照", "毕业证书", "结婚证", "不动产权证书", "残疾人证",
+    "食品经营许可证", "建设用地规划许可证", "建设工程规划许可证", "建筑工程施工许可证",
+    "社会团体法人登记证书", "民办非企业单位登记证书", "危险化学品经营许可证",
+    "烟花爆竹经营（零售）许可证", "医疗机构执业许可证", "放射诊疗许可证", "公共场所卫生许可证",
+    "特种行业许可证", "人力资源服务许可证", "药品经营许可证", "第二类医疗器械经营备案凭证",
+    "道路运输经营许可证", "就业创业证", "社会保障卡", "护士执业证书", "医师执业证书",
+    "教师资格证书",
+)  # fmt: skip
 CERTIFICATE_STATUSES: tuple[str, ...] = ("有效", "失效", "注销", "吊销")
 HOLDER_TYPES: tuple[str, ...] = ("个人", "企业")
 

@@ -13,6 +13,14 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 import shuhui
+from shuhui.approval import admin_pages as approval_admin_pages
+from shuhui.approval import case_routes as approval_case_routes
+from shuhui.approval import desk_workbench as approval_desk_workbench
+from shuhui.approval import items as approval_items
+from shuhui.approval import officer_pages as approval_officer_pages
+from shuhui.approval import pages as approval_pages
+from shuhui.approval import routes as approval_routes
+from shuhui.approval import workbench as approval_workbench
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -82,6 +90,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.approval",
 )
 
 
@@ -135,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger_tree = TreeCache()
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
     authorisation_context.check_content(settings.city_content)
+    # The service items' approval catalogue, checked whole (items, forms, certificate types).
+    app.state.approval_catalogue = approval_items.load_catalogue(settings.city_content)
     app.state.city_catalog = catalog_service.city_catalog(settings.city_content)
     app.state.asset_registrar = asset_service.city_registrar(settings.city_content)
     app.state.catalog_index = IndexCache()
@@ -158,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
         identity_workbench.todos,
+        approval_workbench.todos,
+        approval_desk_workbench.todos,
     )
     app.state.todo_providers = todo_providers
 
@@ -192,6 +205,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        approval_routes.api,
+        approval_case_routes.api,
+        approval_officer_pages.desk_pages,
+        approval_admin_pages.admin_pages,
+        approval_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
@@ -240,4 +258,5 @@ def create_served_app() -> FastAPI:
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
+    approval_routes.prepare_later(app.state.datacore, app.state.settings.city_content)
     return app

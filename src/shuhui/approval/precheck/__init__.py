@@ -166,7 +166,7 @@ def record_lookups(
         record(
             db,
             actor,
-            PRECHECK_ACTION,
+            "approval.material.prechecked",
             subject=lookup.key,
             purpose=f"材料预审：核对{KIND_NAMES[result.material]}与登记信息",
             detail={

@@ -76,6 +76,13 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "seal.created": ("制作电子印章", "E-seal created"),
     "seal.used": ("加盖电子印章", "E-seal applied"),
     "seal.revoked": ("注销电子印章", "E-seal revoked"),
+    # smart approval: e-licences, ratings (好差评) and their follow-ups
+    "approval.licence.issued": ("签发电子证照", "E-licence issued"),
+    "approval.licence.read": ("他人查看了我的电子证照", "Someone else opened my e-licence"),
+    "approval.licence.published": ("电子证照写入证照库", "E-licence written to the data core"),
+    "approval.rating.given": ("评价办件服务", "Service rated"),
+    "approval.followup.opened": ("差评转部门整改", "Bad rating sent to the department"),
+    "approval.followup.replied": ("部门答复差评并办结", "Department answered a bad rating"),
     # the data core and the catalog
     "data.loaded": ("数据入库", "Data loaded"),
     "catalog.synced": ("更新数据目录", "Catalog updated"),
@@ -118,6 +125,46 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "programs.application_approved": ("部门批准申请", "Application approved"),
     "programs.application_rejected": ("部门未批准申请", "Application rejected"),
     "programs.granted": ("开始享受政策待遇", "Benefit granted"),
+    # approval cases (办件, shuhui.approval.cases)
+    "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
+    "approval.case.saved": ("保存申请表", "Application form saved"),
+    "approval.case.attached": ("上传申请材料", "Application material uploaded"),
+    "approval.case.submitted": ("提交办件申请", "Application submitted"),
+    "approval.case.accepted": ("部门受理办件", "Application accepted"),
+    "approval.case.correction_requested": (
+        "部门一次性告知补正",
+        "The department asked for corrections",
+    ),
+    "approval.case.resubmitted": ("补正后重新提交", "Application corrected and resubmitted"),
+    "approval.case.reviewed": ("部门审查办件", "Application reviewed"),
+    "approval.case.countersigned": ("部门会签办件", "Application countersigned"),
+    "approval.case.approved": ("部门准予许可", "Application approved"),
+    "approval.case.rejected": ("部门不予许可", "Application rejected"),
+    "approval.case.issued": ("办结出证", "Result issued"),
+    "approval.case.withdrawn": ("撤回办件申请", "Application withdrawn"),
+    "approval.case.viewed": ("部门工作人员查看了办件", "An officer looked at the application"),
+    # smart approval (智审慧办): pre-filled forms, the pre-check of materials
+    "approval.material.read": (
+        "部门工作人员查看了我的申请材料",
+        "An officer opened my application material",
+    ),
+    "approval.material.prechecked": (
+        "预审申请材料时核对了我的登记信息",
+        "My registered data was checked against an uploaded document",
+    ),
+    "approval.form.prefilled": (
+        "办事时读取了我的信息自动填表",
+        "My data was read to pre-fill an application form",
+    ),
+    "approval.sample.rendered": (
+        "按我的登记信息生成了演示用示例材料",
+        "My registered data made out a demo sample document",
+    ),
+    # shuhui demo: the smart-approval case history it makes is demo data, and says so
+    "demo.approval.prepared": (
+        "演示：生成智审慧办演示办件",
+        "Demo: smart-approval demo cases made",
+    ),
 }
 
 # An action recorded by a version of the code newer than this table: named, never shown raw.
@@ -143,6 +190,10 @@ PURPOSE_NAMES: dict[str, tuple[str, str]] = {
     "demo: the account acts for a member of the demo city": (
         "演示：账户代表演示城市中的一名成员",
         "Demo: the account acts for a member of the demo city",
+    ),
+    "demo: smart-approval case history (demo data)": (
+        "演示：智审慧办的演示办件历史（演示数据）",
+        "Demo: smart-approval case history (demo data)",
     ),
     "counter check": ("窗口核验", "Counter check"),
     "personal signing key (platform custody)": (

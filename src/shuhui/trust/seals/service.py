@@ -170,8 +170,10 @@ def create_seal(
     valid_from: datetime,
     valid_to: datetime,
     actor: str,
+    adopt: SM2PrivateKey | None = None,
 ) -> Seal:
-    """Registers a seal and issues its key; the ledger records who did it."""
+    """Registers a seal and issues its key; the ledger records who did it. ``adopt`` registers
+    it with the key already in its file instead (see :func:`ensure_seal`)."""
     if not CODE_PATTERN.match(code):
         raise Problem(
             "validation",
@@ -195,13 +197,13 @@ def create_seal(
             "validation",
             errors=[FieldError("valid_to", Text("必须晚于启用日期", "must be after valid_from"))],
         )
-    if get_seal(db, code) is not None or key_path(data_dir, code).exists():
+    if get_seal(db, code) is not None or (adopt is None and key_path(data_dir, code).exists()):
         raise Problem(
             "conflict",
             detail=f"印章编码 {code} 已存在",
             errors=[FieldError("code", Text("已有这个编号的印章", "a seal with this code exists"))],
         )
-    key = SM2PrivateKey.generate()
+    key = adopt or SM2PrivateKey.generate()
     public = key.public_key
     seal = Seal(
         code=code,
@@ -229,11 +231,14 @@ def create_seal(
             "key_id": seal.key_id,
             "valid_from": iso(start),
             "valid_to": iso(end),
+            **({"key": "adopted from its file"} if adopt is not None else {}),
         },
     )
     # The key file is written last: if the database refuses the seal, no orphan key is left.
-    # (Were the commit itself to fail, the next create of this code reports the leftover file.)
-    _write_private_key(data_dir, code, key)
+    # (Were the commit itself to fail, the next create of this code reports the leftover file,
+    # and ensure_seal adopts it.)
+    if adopt is None:
+        _write_private_key(data_dir, code, key)
     return seal
 
 
@@ -241,7 +246,11 @@ def ensure_seal(
     db: Session, data_dir: Path, *, code: str, name: str, department: str, actor: str
 ) -> str:
     """A department's own seal for documents the platform issues (registration certificates,
-    statements), registered with a five-year window the first time one is needed."""
+    statements, e-licences), registered with a five-year window the first time one is needed.
+
+    A key file without its seal is what a first use left when its transaction rolled back after
+    the key was written (the request failed later): nothing sealed with it lasted, so the seal
+    is registered with that key rather than refused for good."""
     if get_seal(db, code) is None:
         start, end = valid_window(5 * 365)
         create_seal(
@@ -253,6 +262,7 @@ def ensure_seal(
             valid_from=start - timedelta(minutes=1),
             valid_to=end,
             actor=actor,
+            adopt=keystore.read(key_path(data_dir, code)),
         )
     return code
 
