@@ -39,6 +39,9 @@ from tests.approval.precheck_docs import (
     lines,
     upload,
 )
+from tests.approval.precheck_docs import (
+    page as page_of,
+)
 from tests.fixtures import Templates, copy_city
 
 # --- clean documents -----------------------------------------------------------------------------
@@ -283,6 +286,15 @@ def test_an_unknown_citizen_id_is_flagged_against_the_register(city: DataCore) -
     assert "人口库中没有" in result.issues[0].reason
 
 
+def test_an_invalid_citizen_id_is_not_looked_up(city: DataCore) -> None:
+    bad = samples.wrong_check_char(card_with().citizen_id)
+
+    result = precheck_lines(card_lines(citizen_id=bad), "id-card", datacore=city, today=TODAY)
+
+    assert result.lookups == ()
+    assert [i.field for i in result.issues] == ["公民身份号码"]
+
+
 def test_a_registered_enterprises_licence_agrees_and_a_changed_one_is_flagged(
     city: DataCore,
 ) -> None:
@@ -451,13 +463,20 @@ def test_an_unknown_material_kind_is_refused() -> None:
     assert refused.value.errors[0].field == "material"
 
 
-def test_a_truncated_jpeg_is_refused_when_it_cannot_be_decoded() -> None:
-    whole = samples.jpeg(Image.new("RGB", (400, 300), "white"))
+def test_a_jpeg_cut_short_is_refused_before_it_is_kept_or_read(tmp_path: Path) -> None:
+    whole = samples.jpeg(page_of("id-card"))
+    cut = whole[: len(whole) // 2]
 
-    with pytest.raises(Problem) as refused:
-        precheck(whole[: len(whole) // 2], "id-card")
-
-    assert refused.value.http_status == 415
+    for attempt in (
+        lambda: check_upload(cut, "card.jpg"),
+        lambda: precheck(cut, "id-card"),
+        lambda: store_upload(tmp_path, "QD-1", "id", cut, "card.jpg"),
+    ):
+        with pytest.raises(Problem) as refused:
+            attempt()
+        assert refused.value.http_status == 415
+        assert "不完整" in (refused.value.detail or "")
+    assert check_upload(whole, "card.jpg") == "image/jpeg"
 
 
 def test_an_upload_is_stored_once_under_its_case_by_its_hash(tmp_path: Path) -> None:
@@ -489,3 +508,31 @@ def test_a_refused_upload_is_not_stored(tmp_path: Path) -> None:
     with pytest.raises(Problem):
         store_upload(tmp_path, "QD-1", "id", b"not an image", "id.png")
     assert not (tmp_path / "approval").exists()
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+def test_pages_read_at_once_from_two_threads_read_as_they_do_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shuhui.approval.precheck import ocr
+
+    alone = lines("id-card")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        both = list(pool.map(lambda _: ocr.read(upload("id-card"), "image/png"), range(2)))
+
+    assert [[x.text for x in read] for read in both] == [[x.text for x in alone]] * 2
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", 2), ("1", 1), ("2", 2), ("64", 2), ("zero", 2), ("0", 2)]
+)
+def test_the_engine_takes_few_threads(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: int
+) -> None:
+    from shuhui.approval.precheck import ocr
+
+    monkeypatch.setenv("SHUHUI_OCR_THREADS", value)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert ocr.threads() == expected

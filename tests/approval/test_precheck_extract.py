@@ -142,6 +142,60 @@ def test_identity_card_labels_are_found_however_ocr_splits_or_merges_them(
     }
 
 
+@settings(max_examples=80)
+@given(
+    form=label_forms,
+    doctor=NAMES,
+    merged_row=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_a_certificates_labels_are_found_with_any_colon_and_spacing(
+    form: str, doctor: str, merged_row: bool, seed: int
+) -> None:
+    """A medical certificate's header fields, several to a line (姓名 性别 年龄), each label
+    with or without its colon, spaced or not, the line one OCR box or one box a field."""
+    rng = random.Random(seed)
+    number = ids.generate_citizen_ids(rng, 1, born_from=date(1980, 5, 2), born_to=date(1980, 5, 2))[
+        0
+    ]
+
+    def line(y: float, *pairs: tuple[str, str]) -> list[OcrLine]:
+        parts = [form.format(_spaced(label, rng)) + value for label, value in pairs]
+        if merged_row:
+            return [OcrLine("  ".join(parts), box_of(70, y, 70 + 300 * len(parts), y + 34))]
+        return [
+            OcrLine(part, box_of(70 + 300 * i, y, 70 + 300 * i + 34 * len(part), y + 34))
+            for i, part in enumerate(parts)
+        ]
+
+    lines = [
+        OcrLine("青岛市市立医院", box_of(240, 75, 640, 120)),
+        OcrLine("诊断证明书", box_of(260, 150, 610, 210)),
+        *line(270, ("姓名", "李娜"), ("性别", "女"), ("年龄", "45岁")),
+        *line(330, ("科别", "骨科"), ("门诊号", "MZ2025061600001")),
+        *line(390, ("公民身份号码", number)),
+        *line(490, ("诊断", "右踝关节扭伤")),
+        *line(590, ("医嘱", "建议休息两周。")),
+        *line(990, ("医师", doctor)),
+        *line(1050, ("日期", "2025年6月16日")),
+    ]
+
+    fields = extract("medical-certificate", lines).fields
+
+    assert fields == {
+        "医院": "青岛市市立医院",
+        "姓名": "李娜",
+        "性别": "女",
+        "年龄": "45岁",
+        "公民身份号码": number,
+        "科别": "骨科",
+        "诊断": "右踝关节扭伤",
+        "医嘱": "建议休息两周。",
+        "医师": doctor,
+        "日期": "2025-06-16",
+    }
+
+
 def test_labels_printed_in_other_forms_name_the_same_fields() -> None:
     lines = [
         OcrLine("营业执照", box_of(500, 100, 900, 200)),
@@ -180,6 +234,45 @@ def test_a_values_second_line_in_another_column_is_not_taken() -> None:
         OcrLine("号", box_of(1184, 686, 1228, 731)),
     ]
     assert extract("business-licence", lines).fields["住所"] == "山东省青岛市崂山区深圳路224号"
+
+
+def test_a_spread_label_that_lost_a_character_still_names_its_field() -> None:
+    """名　　称 and 类　　型 printed spread out; OCR dropped 名 and 型 on a blurred page."""
+    lines = [
+        OcrLine("称", box_of(232, 432, 270, 468)),
+        OcrLine("青岛蓝海置业有限公司", box_of(326, 430, 713, 470)),
+        OcrLine("类", box_of(125, 498, 166, 541)),
+        OcrLine("有限责任公司（自然人独资）", box_of(318, 501, 729, 538)),
+    ]
+    fields = extract("business-licence", lines).fields
+    assert fields["名称"] == "青岛蓝海置业有限公司"
+    assert fields["类型"] == "有限责任公司（自然人独资）"
+
+
+def test_a_code_under_its_label_is_found_past_a_title_and_stray_marks() -> None:
+    """The licence's code sits under its label, beside the large title; a fragment of the
+    title read on the label's line is not the code."""
+    lines = [
+        OcrLine("营业执", box_of(544, 190, 1036, 323)),
+        OcrLine("统一社会信用代码", box_of(106, 209, 338, 245)),
+        OcrLine("昭", box_of(1096, 210, 1191, 284)),
+        OcrLine("91370203MANTUMH23D", box_of(108, 251, 471, 282)),
+        OcrLine("(副本)", box_of(813, 314, 954, 360)),
+    ]
+    assert extract("business-licence", lines).fields["统一社会信用代码"] == "91370203MANTUMH23D"
+
+
+def test_a_label_value_stops_where_another_columns_value_goes_on() -> None:
+    """Two columns read as one row: the right box is the right column's value's next line."""
+    lines = [
+        OcrLine("住", box_of(985, 641, 1030, 681)),
+        OcrLine("所", box_of(1102, 641, 1148, 681)),
+        OcrLine("山东省青岛市李沧区书院路201", box_of(1187, 641, 1633, 678)),
+        OcrLine("经营范围", box_of(125, 686, 284, 726)),
+        OcrLine("一般项目：软件开发", box_of(328, 686, 900, 726)),
+        OcrLine("号", box_of(1184, 688, 1228, 731)),
+    ]
+    assert extract("business-licence", lines).fields["住所"] == "山东省青岛市李沧区书院路201号"
 
 
 def test_a_skewed_page_keeps_its_rows() -> None:

@@ -386,7 +386,7 @@ def _against_registers(
     person = PERSON_FIELDS.get(kind)
     enterprise = ENTERPRISE_FIELDS.get(kind)
     wanted = []
-    if person and ids.check(fields.get(person[0], ""), today=today).kind == "citizen_id":
+    if person and _valid_citizen(fields.get(person[0], ""), today):
         wanted.append("residents")
     if enterprise and _valid_credit(fields.get(enterprise[0], "")):
         wanted.append("enterprises")
@@ -404,6 +404,14 @@ def _against_registers(
     finally:
         con.close()
     return issues
+
+
+def _valid_citizen(number: str, today: date) -> bool:
+    try:
+        ids.parse_citizen_id(number, today=today)
+    except ids.InvalidIdentifier:
+        return False
+    return True
 
 
 def _valid_credit(code: str) -> bool:

@@ -119,7 +119,7 @@ SPECS: dict[str, Spec] = {
     ),
     kinds.BUSINESS_LICENCE: Spec(
         labels=(
-            Label("名称", ("名称", "企业名称")),
+            Label("名称", ("名称", "企业名称"), multiline=True, spread=True),
             Label(
                 "统一社会信用代码",
                 ("统一社会信用代码", "社会信用代码", "信用代码"),
@@ -129,13 +129,14 @@ SPECS: dict[str, Spec] = {
             Label(
                 "法定代表人",
                 ("法定代表人", "执行事务合伙人", "负责人", "经营者", "投资人"),
+                multiline=True,
                 inline=True,
             ),
-            Label("类型", ("类型",), multiline=True),
-            Label("住所", ("住所", "主要经营场所", "经营场所"), multiline=True),
-            Label("注册资本", ("注册资本", "出资总额", "出资额"), inline=True),
-            Label("成立日期", ("成立日期", "注册日期"), inline=True),
-            Label("营业期限", ("营业期限", "合伙期限", "经营期限"), inline=True),
+            Label("类型", ("类型",), multiline=True, spread=True),
+            Label("住所", ("住所", "主要经营场所", "经营场所"), multiline=True, spread=True),
+            Label("注册资本", ("注册资本", "出资总额", "出资额"), multiline=True, inline=True),
+            Label("成立日期", ("成立日期", "注册日期"), multiline=True, inline=True),
+            Label("营业期限", ("营业期限", "合伙期限", "经营期限"), multiline=True, inline=True),
             _stop("经营范围", multiline=True, inline=True),
             _stop("登记机关", inline=True),
             _stop("组成形式"),

@@ -37,6 +37,9 @@ class Label:
     inline: bool = False
     # Texts that start like the label but are not it (诊断证明书 is not the label 诊断).
     not_before: tuple[str, ...] = ()
+    # Printed spread out (名　　称): OCR returns its characters as boxes of their own and may
+    # lose one, so a box holding one character of a two-character label alone stands for it.
+    spread: bool = False
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Char:
     text: str
     x: float  # the approximate left edge of the character
     box_start: bool  # the first character of an OCR box
+    y1: float  # the bottom of its box
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Found:
     x0: float  # where the label starts
     x1: float  # where the label ends
     value_x: float  # where its value starts
+    y1: float  # where the label's box ends below
     limit: float  # where the next label on its row starts (the value stops there)
     parts: list[str] = field(default_factory=list)
     last_row: int = 0
@@ -143,10 +148,12 @@ def rows(lines: Sequence[OcrLine]) -> list[Row]:
         for band in bands:
             band.members.sort(key=lambda item: item[1][0])
             chars: list[Char] = []
-            for line, (x0, _, x1, _) in band.members:
+            for line, (x0, _, x1, y1) in band.members:
                 text = normalise(line.text)
                 width = (x1 - x0) / max(len(text), 1)
-                chars.extend(Char(c, x0 + i * width, box_start=i == 0) for i, c in enumerate(text))
+                chars.extend(
+                    Char(c, x0 + i * width, box_start=i == 0, y1=y1) for i, c in enumerate(text)
+                )
             if chars:
                 top = min(box[1] for _, box in band.members)
                 bottom = max(box[3] for _, box in band.members)
@@ -168,8 +175,16 @@ def _matches(text: str, at: int, variant: str, *, fuzzy: bool) -> bool:
     )
 
 
+def _box_length(row: Row, at: int) -> int:
+    """How many characters the OCR box starting at ``at`` holds."""
+    end = at + 1
+    while end < len(row.chars) and not row.chars[end].box_start:
+        end += 1
+    return end - at
+
+
 def find_labels(row: Row, labels: Sequence[Label]) -> list[tuple[int, Label, str]]:
-    """The labels in a row: (position in the row's text, label, the variant printed)."""
+    """The labels in a row: (position in the row's text, label, the text that printed it)."""
     text = row.text
     variants = sorted(
         ((variant, label) for label in labels for variant in label.variants),
@@ -187,8 +202,18 @@ def find_labels(row: Row, labels: Sequence[Label]) -> list[tuple[int, Label, str
                 continue
             if any(text.startswith(other, at) for other in label.not_before):
                 continue
-            hit = (at, label, variant)
+            hit = (at, label, text[at : at + len(variant)])
             break
+        if hit is None and row.chars[at].box_start and _box_length(row, at) == 1:
+            lone = text[at]
+            hit = next(
+                (
+                    (at, label, lone)
+                    for label in labels
+                    if label.spread and any(len(v) == 2 and lone in v for v in label.variants)
+                ),
+                None,
+            )
         if hit is None:
             at += 1
             continue
@@ -211,6 +236,11 @@ def read_labels(rows_: Sequence[Row], labels: Sequence[Label]) -> list[Found]:
             end = hits[n + 1][0] if n + 1 < len(hits) else len(text)
             value_start = at + len(variant)
             x0 = row.chars[at].x
+            end = _column_end(row, value_start, end, x0, open_)
+            if label.below and value_start < end:
+                gap = row.chars[value_start].x - row.chars[value_start - 1].x
+                if gap > 4 * row.height:  # not its value: something else on the line, far off
+                    end = value_start
             limit = row.chars[end].x if end < len(text) else math.inf
             x1 = (
                 row.chars[value_start].x
@@ -221,8 +251,18 @@ def read_labels(rows_: Sequence[Row], labels: Sequence[Label]) -> list[Found]:
             for k in range(at, end):
                 consumed[k] = True
             # A label in a column ends the values still running in that column.
-            open_ = [f for f in open_ if not (f.x0 - row.height <= x0 < f.limit)]
-            item = Found(label, variant, index, x0, x1, value_x, limit, last_row=index)
+            open_ = [f for f in open_ if not (f.x0 - row.height <= x0 < f.limit - row.height)]
+            item = Found(
+                label,
+                variant,
+                row=index,
+                x0=x0,
+                x1=x1,
+                value_x=value_x,
+                y1=row.chars[at].y1,
+                limit=limit,
+                last_row=index,
+            )
             item.parts.append(text[value_start:end])
             found.append(item)
             if label.multiline or (label.below and not item.value.strip(":")):
@@ -242,6 +282,20 @@ def read_labels(rows_: Sequence[Row], labels: Sequence[Label]) -> list[Found]:
     return found
 
 
+def _column_end(row: Row, start: int, end: int, x0: float, open_: list[Found]) -> int:
+    """Where a label's value on this row ends: at ``end``, or sooner at a box that starts in
+    the column of a value still running from a row above, in a column to the right (two
+    columns' lines read as one row: the right one's text is that value's next line)."""
+    columns = [f.x0 for f in open_ if f.x0 > x0 + row.height]
+    if not columns:
+        return end
+    edge = min(columns) - row.height
+    for k in range(start + 1, end):
+        if row.chars[k].box_start and row.chars[k].x >= edge:
+            return k
+    return end
+
+
 def _runs(consumed: list[bool], row: Row) -> list[tuple[int, int]]:
     """The stretches of a row's text no label took, each within one OCR box (boxes apart on a
     line are apart on the page: two columns' next lines)."""
@@ -259,15 +313,17 @@ def _runs(consumed: list[bool], row: Row) -> list[tuple[int, int]]:
 def _home(open_: list[Found], x: float, row: Row, rows_: Sequence[Row]) -> Found | None:
     """The running value a piece of text at ``x`` continues: the one whose column it starts
     in (rightmost first), not more than a line and a half below that value's last part."""
-    tolerance = row.height
     best = None
     for item in open_:
         last = rows_[item.last_row]
+        # The tolerance of the smaller print: a large title beside is no wider a column.
+        tolerance = min(row.height, rows_[item.row].height)
         if row.y0 - last.y1 > 1.5 * max(last.height, row.height):
             continue
         if item.label.below and not item.value.strip(":"):
-            # A value under its label starts under the label.
-            fits = item.x0 - tolerance <= x <= item.x1 + tolerance
+            # A value under its label starts under the label, and below it.
+            below = row.y0 >= item.y1 - 0.3 * tolerance
+            fits = below and item.x0 - tolerance <= x <= item.x1 + tolerance
         else:
             fits = item.value_x - tolerance <= x < item.limit
         if fits and (best is None or item.value_x > best.value_x):

@@ -30,7 +30,8 @@ PDF_DPI = 150
 # Phone photos are shrunk so their longer side is at most this many pixels before reading.
 MAX_SIDE = 2400
 # What the text detector sees: the page scaled so its longer side is this long. 1280 finds the
-# small print of an A4 page at 150 dpi; 960 (twice as fast) starts to lose it.
+# small print of an A4 page at 150 dpi; 960 costs a quarter less CPU but lost a whole line of
+# a diploma's text now and then in bench/bench_precheck.py.
 DETECT_SIDE = 1280
 # Pages of a PDF that are read: the material's content is on its first pages (a contract's
 # parties, a diploma, a certificate); more would only cost time.
@@ -103,6 +104,9 @@ def _make_engine() -> Any:
             "Global.max_side_len": MAX_SIDE,
             "Det.limit_type": "max",
             "Det.limit_side_len": DETECT_SIDE,
+            # Boxes the detector is less sure of are kept: a lone character of a spread label
+            # (名　　称) on a blurred page scores about 0.45, and losing it loses the field.
+            "Det.box_thresh": 0.4,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads(),
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }

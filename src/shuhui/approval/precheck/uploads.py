@@ -105,11 +105,7 @@ def _check_image(content: bytes, shown: str, kind: str) -> None:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels(shown) from None
         except Exception:  # any decoder's error means the same to the person
-            raise _refuse(
-                "unsupported-media-type",
-                f"文件“{shown}”无法作为{EXTENSIONS[kind].upper()}图片打开（文件可能已损坏）。",
-                "图片已损坏或不完整",
-            ) from None
+            raise _damaged(shown, kind) from None
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and width * height > limit:
         raise _too_many_pixels(shown)
@@ -119,6 +115,23 @@ def _check_image(content: bytes, shown: str, kind: str) -> None:
             f"图片“{shown}”只有 {width}×{height} 像素，太小，看不清内容。",
             f"图片至少应为 {MIN_SIDE}×{MIN_SIDE} 像素",
         )
+    if kind == JPEG:
+        # verify() reads a JPEG's header only: the whole stream is decoded, at an eighth of
+        # its size (cheap in time and memory), so a file cut short is refused here, not kept.
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+        except Exception:  # any decoder's error means the same to the person
+            raise _damaged(shown, kind) from None
+
+
+def _damaged(shown: str, kind: str) -> Problem:
+    return _refuse(
+        "unsupported-media-type",
+        f"文件“{shown}”无法作为{EXTENSIONS[kind].upper()}图片打开（文件可能已损坏或不完整）。",
+        "图片已损坏或不完整",
+    )
 
 
 def _too_many_pixels(shown: str) -> Problem:
