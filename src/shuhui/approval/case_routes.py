@@ -34,6 +34,7 @@ from shuhui.approval.schemas import (
 )
 from shuhui.core.bounds import Day, Id, Limit, Offset
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.http import problem_answer
 from shuhui.core.i18n import Text
 from shuhui.core.requestbody import accepts
 from shuhui.datacore.store import DataCore
@@ -70,18 +71,6 @@ def _datacore(request: Request) -> DataCore:
 def _data_dir(request: Request) -> FilePath:
     data_dir: FilePath = request.app.state.settings.data_dir
     return data_dir
-
-
-def _answer(request: Request, problem: Problem) -> JSONResponse:
-    """A refusal already recorded in the ledger, answered rather than raised, so the request's
-    transaction commits the record."""
-    return JSONResponse(
-        problem.body(
-            instance=request.url.path, request_id=getattr(request.state, "request_id", None)
-        ),
-        status_code=problem.http_status,
-        media_type="application/problem+json",
-    )
 
 
 def _own_case(db: DB, user: User, code: str) -> Case:
@@ -160,7 +149,7 @@ def start(request: Request, db: DB, user: Applicant, body: ApplicationIn) -> Cas
     except Problem as refused:
         if refused.slug != "mandate-refused":
             raise
-        return _answer(request, refused)
+        return problem_answer(request, refused)
     return cases.case_out(case)
 
 

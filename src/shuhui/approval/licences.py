@@ -485,6 +485,26 @@ def _loaded_recorder(
     return record
 
 
+def published_entries(actor: str, licences: Sequence[Licence], purpose: str) -> list[ledger.Entry]:
+    """One ``approval.licence.published`` entry per licence the data core now holds, naming the
+    table version that holds it."""
+    return [
+        ledger.Entry(
+            actor,
+            "approval.licence.published",
+            subject=lic.holder_id,
+            purpose=purpose,
+            detail={
+                "certificate_no": lic.certificate_no,
+                "certificate_type": lic.certificate_type,
+                "table": CERTIFICATES.name,
+                "version": lic.datacore_version,
+            },
+        )
+        for lic in licences
+    ]
+
+
 def write_licences(
     db: Session, datacore: DataCore, licences: Sequence[Licence], *, actor: str
 ) -> int:
@@ -503,22 +523,7 @@ def write_licences(
     for licence in licences:
         licence.datacore_version = result.version
     ledger.record_many(
-        db,
-        [
-            ledger.Entry(
-                actor,
-                "approval.licence.published",
-                subject=lic.holder_id,
-                purpose="e-certificate written to the data core",
-                detail={
-                    "certificate_no": lic.certificate_no,
-                    "certificate_type": lic.certificate_type,
-                    "table": CERTIFICATES.name,
-                    "version": result.version,
-                },
-            )
-            for lic in licences
-        ],
+        db, published_entries(actor, licences, "e-certificate written to the data core")
     )
     db.flush()
     return result.version

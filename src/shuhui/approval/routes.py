@@ -14,7 +14,7 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from shuhui.approval import prefill as prefilling
 from shuhui.approval.items import Catalogue, ServiceItem, load_catalogue
@@ -22,6 +22,7 @@ from shuhui.approval.lookups import lookups_for
 from shuhui.approval.schemas import PrefilledFormOut
 from shuhui.core.clock import local_today
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.http import problem_answer
 from shuhui.core.i18n import Text
 from shuhui.datacore.store import DataCore
 from shuhui.trust.identity.deps import DB, load_user
@@ -82,18 +83,6 @@ def item_in_force(items: Callable[[str], ServiceItem | None], code: str, on: dat
             ],
         )
     return item
-
-
-def _answer(request: Request, problem: Problem) -> JSONResponse:
-    """A refusal the service has recorded in the ledger, answered rather than raised: a
-    handler that returns commits the request's transaction, one that raises rolls it back."""
-    return JSONResponse(
-        problem.body(
-            instance=request.url.path, request_id=getattr(request.state, "request_id", None)
-        ),
-        status_code=problem.http_status,
-        media_type="application/problem+json",
-    )
 
 
 # SQLite lets one transaction write at a time, and a writer that finds it locked waits in
@@ -173,7 +162,7 @@ def prefilled_form(
                 db.rollback()
                 raise
             db.commit()
-            return _answer(request, refused)
+            return problem_answer(request, refused)
         except BaseException:
             db.rollback()
             raise

@@ -83,22 +83,7 @@ def sync_licences(
         done.found.append(lic.certificate_no)
     if found:
         ledger.record_many(
-            db,
-            [
-                ledger.Entry(
-                    actor,
-                    "approval.licence.published",
-                    subject=lic.holder_id,
-                    purpose="e-certificate found in the data core",
-                    detail={
-                        "certificate_no": lic.certificate_no,
-                        "certificate_type": lic.certificate_type,
-                        "table": CERTIFICATES.name,
-                        "version": lic.datacore_version,
-                    },
-                )
-                for lic in found
-            ],
+            db, licences.published_entries(actor, found, "e-certificate found in the data core")
         )
     missing = [lic for lic in pending if lic.datacore_version is None]
     if progress is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -153,3 +153,19 @@ def wants_html(request: Request) -> bool:
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept
+
+
+def problem_answer(
+    request: Request, problem: Problem, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A refusal answered, not raised: a handler that returns commits the request's
+    transaction, so what the refusal wrote (its ledger entry, a counted attempt) is kept; one
+    that raises rolls it back."""
+    return JSONResponse(
+        problem.body(
+            instance=request.url.path, request_id=getattr(request.state, "request_id", None)
+        ),
+        status_code=problem.http_status,
+        media_type="application/problem+json",
+        headers=headers,
+    )

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.http import problem_answer
 from shuhui.trust.authorisations import context
 from shuhui.trust.authorisations import service as authz
 from shuhui.trust.authorisations.context import (
@@ -95,18 +96,7 @@ def _refused(request: Request, decision: authz.Decision) -> JSONResponse:
         errors=[FieldError("authorisation", decision.reason[0])],
         extra={"chain": list(decision.chain), "at_fault": decision.at_fault},
     )
-    return _answer(request, problem)
-
-
-def _answer(request: Request, problem: Problem) -> JSONResponse:
-    """A refusal the service has recorded, answered (see ``_refused``)."""
-    return JSONResponse(
-        problem.body(
-            instance=request.url.path, request_id=getattr(request.state, "request_id", None)
-        ),
-        status_code=problem.http_status,
-        media_type="application/problem+json",
-    )
+    return problem_answer(request, problem)
 
 
 @api.post("/mandates", response_model=AuthorisationOut, status_code=201, summary="Draft a mandate")
@@ -143,7 +133,7 @@ def sign(request: Request, db: DB, user: CurrentUser, code: str, body: SignIn) -
     try:
         signed = context.sign(request, db, user, code, body)
     except context.RecordedRefusal as refusal:
-        return _answer(request, refusal)
+        return problem_answer(request, refusal)
     return JSONResponse(_out(signed).model_dump(mode="json"))
 
 
@@ -159,7 +149,7 @@ def register_key(request: Request, db: DB, user: CurrentUser, body: KeyIn) -> Re
         # Whoever set the password could otherwise register a key of theirs in the person's name.
         context.own_password_first(db, user, None, signatory_of(user), "")
     except context.RecordedRefusal as refusal:
-        return _answer(request, refusal)
+        return problem_answer(request, refusal)
     row = authz.register_holder_key(
         db, signatory_of(user), body.public_key_pem, actor=user.username
     )

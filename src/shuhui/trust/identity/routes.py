@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from shuhui.core.bounds import Id
 from shuhui.core.errors import Problem
-from shuhui.core.http import SESSION_COOKIE, rotate_csrf
+from shuhui.core.http import SESSION_COOKIE, problem_answer, rotate_csrf
 from shuhui.trust.identity import bindings, service, throttle
 from shuhui.trust.identity.deps import (
     DB,
@@ -44,15 +44,7 @@ UsernamePath = Annotated[str, Path(max_length=64)]
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
     """A refusal answered, not raised: the request's transaction then commits what the refusal
     wrote (the wrong password counted, the lockout recorded)."""
-    body = problem.body(
-        instance=request.url.path, request_id=getattr(request.state, "request_id", None)
-    )
-    return JSONResponse(
-        body,
-        status_code=problem.http_status,
-        media_type=PROBLEM_JSON,
-        headers=retry_after_headers(problem.extra),
-    )
+    return problem_answer(request, problem, retry_after_headers(problem.extra))
 
 
 @api.post(
