@@ -25,7 +25,9 @@ The flow
    taken by their printed labels per material kind, and checked: the kind asked for, the
    fields present, identifier check characters, dates, agreement with the form and with the
    registers. The applicant sees every issue before submitting; ``shuhui approval precheck``
-   runs the same check. ``samples`` renders test documents (clean, degraded, wrong).
+   runs the same check (``cli``). ``samples`` makes test documents' contents and
+   ``sample_pages`` draws them in WenQuanYi Zen Hei (clean, degraded, wrong); ``hall_samples``
+   makes a person's own sample documents from the registers for trying the demo.
 4. **Cases** (``cases`` with ``drafts``, ``access``, ``queues``, ``journal``, ``formcheck``):
    draft → submitted → accepted (or one correction request listing everything at once,
    一次性告知, which pauses the clock) → review (countersign) → approved / rejected with
@@ -49,7 +51,12 @@ The flow
 ``service`` puts these in the order a person meets them (apply, save, upload, send, decide,
 issue) and makes the views the pages and the API show; ``routes`` (the pre-filled form of an
 item) and ``case_routes`` (cases, tasks, licences, the pre-check, metrics) are the API;
-``pages`` (the service hall), ``officer_pages`` and ``admin_pages`` the pages; ``diagram``
-draws a process from its BPMN layout with the current step; ``workbench`` puts the to-dos on
-each role's workbench.
+``pages`` (the service hall), ``officer_pages`` (the officers' workbench and case page) and
+``admin_pages`` (item administration, metrics) the pages; ``diagram`` draws a process from its
+BPMN layout with the current step; ``workbench`` and ``desk_workbench`` put the to-dos on each
+role's workbench (cases to correct, steps waiting, bad ratings to answer).
+
+Applying is read first, written after: a form's reads (``prefill.read_form``) and an upload's
+OCR (``service.read_upload``) take no write lock, so on SQLite one slow request does not hold
+up the others' writes.
 """
