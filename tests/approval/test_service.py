@@ -196,3 +196,9 @@ def test_apply_precheck_approve_issue_and_the_next_application_waives_the_certif
             db.scalars(select(LedgerEntry.action).where(LedgerEntry.subject == who["citizen_id"]))
         )
     assert "approval.form.prefilled" in steps and "approval.case.issued" in steps
+
+
+def test_actors_without_an_account_are_named_in_words() -> None:
+    assert service.actor_shown("demo:history") == "演示申请人（演示数据）"
+    assert service.actor_shown("system") == "系统"
+    assert service.actor_shown("someone") == "someone"

@@ -559,13 +559,23 @@ def licence_out(licence: Licence, case: Case, *, viewer: User) -> LicenceOut:
     )
 
 
+def actor_shown(actor: str) -> str:
+    """An actor without an account, as people read it: the demo's made-up applicants say they
+    are demo data, the platform's own steps say so."""
+    if actor.startswith("demo:"):
+        return "演示申请人（演示数据）"
+    if actor == "system":
+        return "系统"
+    return actor
+
+
 def events_view(db: Session, case: Case) -> list[EventView]:
     events = cases.events_of(db, case)
     names = actor_names(db, {e.actor for e in events})
     return [
         EventView(
             at=format_local(e.at),
-            actor=names.get(e.actor, e.actor),
+            actor=names.get(e.actor) or actor_shown(e.actor),
             action=str(action_name(f"approval.case.{e.action}")),
             note=e.note or "",
         )
@@ -635,6 +645,7 @@ __all__ = [
     "OfficerView",
     "Reading",
     "TaskView",
+    "actor_shown",
     "attach_reading",
     "decide",
     "diagram_of",
