@@ -60,7 +60,7 @@ from shuhui.trust.identity import pages as identity_pages
 from shuhui.trust.identity import routes as identity_routes
 from shuhui.trust.identity import service as identity_service
 from shuhui.trust.identity import workbench as identity_workbench
-from shuhui.trust.identity.deps import load_user, require_role
+from shuhui.trust.identity.deps import load_user, viewer_with_role
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import pages as ledger_pages
 from shuhui.trust.ledger import publish as ledger_publish
@@ -217,9 +217,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router, dependencies=guarded)
     # The ledger sits below identity (which records into it), so the app says who audits it.
-    app.dependency_overrides[ledger_routes.auditor] = require_role(Role.admin, Role.data_operator)
-    app.dependency_overrides[ledger_pages.admin] = require_role(Role.admin)
-    app.dependency_overrides[ledger_pages.actor_names] = lambda: identity_service.actor_names
+    app.state.ledger_guards = {
+        "auditor": viewer_with_role(Role.admin, Role.data_operator),
+        "admin": viewer_with_role(Role.admin),
+    }
+    app.state.ledger_actor_names = identity_service.actor_names
 
     static = Path(str(files("shuhui.web") / "static"))
     app.mount("/static/docs", StaticFiles(directory=web_routes.DOCS_STATIC), name="docs-static")

@@ -68,6 +68,23 @@ def require_role(*roles: Role) -> Callable[[User], User]:
     return check
 
 
+def viewer_with_role(*roles: Role) -> Callable[[Request], Viewer]:
+    """The same check as :func:`require_role`, on the viewer ``load_user`` (a dependency of
+    every mounted router) put on the request: for a package below identity that the app hands
+    a plain guard (the ledger's routes and pages)."""
+    allowed = frozenset(roles)
+
+    def check(request: Request) -> Viewer:
+        viewer: Viewer | None = getattr(request.state, "user", None)
+        if viewer is None:
+            raise Problem("unauthenticated")
+        if not (viewer.roles & allowed):
+            raise Problem("forbidden", detail=roles_needed(*roles))
+        return viewer
+
+    return check
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(load_user)]
 DB = DBSession

@@ -10,7 +10,8 @@ entries so a request stays short; a bigger ledger is verified by the command.
 
 Who is an admin and what an account is called are the identity layer's to say, and identity sits
 above the ledger: :func:`admin` refuses everyone and :func:`actor_names` names nobody until the
-app binds them (``app.dependency_overrides``, in ``shuhui.web.app``), as for the API's auditor.
+app binds them (``app.state.ledger_guards`` and ``ledger_actor_names``, in ``shuhui.web.app``),
+as for the API's auditor.
 """
 
 from __future__ import annotations
@@ -48,18 +49,24 @@ VERIFY_LIMIT = 100_000
 ActorNames = Callable[[Session, Iterable[str]], Mapping[str, str]]
 
 
-def admin() -> object:
-    """Lets admins through, once the app binds it to identity's role check; unbound, nobody."""
-    raise Problem("forbidden", detail="账本页面未配置访问控制 (no admin check bound)")
+def admin(request: Request) -> object:
+    """Lets admins through, once the app binds identity's role check in
+    ``app.state.ledger_guards["admin"]``; unbound, nobody."""
+    guard = getattr(request.app.state, "ledger_guards", {}).get("admin")
+    if guard is None:
+        raise Problem("forbidden", detail="账本页面未配置访问控制 (no admin check bound)")
+    return guard(request)
 
 
 def _no_names(db: Session, actors: Iterable[str]) -> Mapping[str, str]:
     return {}
 
 
-def actor_names() -> ActorNames:
-    """How accounts and institutions are named; the app binds identity's lookup."""
-    return _no_names
+def actor_names(request: Request) -> ActorNames:
+    """How accounts and institutions are named: the lookup the app binds in
+    ``app.state.ledger_actor_names`` (identity's), else none."""
+    names: ActorNames = getattr(request.app.state, "ledger_actor_names", _no_names)
+    return names
 
 
 Admin = Annotated[object, Depends(admin)]

@@ -2,7 +2,7 @@
 
 Who is an auditor is the identity layer's to say, and identity records into this ledger, so this
 module cannot ask it: :func:`auditor` refuses everyone until the app binds it to identity's role
-check (``app.dependency_overrides[auditor]``, in ``shuhui.web.app``)."""
+check (``app.state.ledger_guards["auditor"]``, in ``shuhui.web.app``)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,16 @@ from shuhui.trust.ledger.publish import add_checkpoint_body
 api = APIRouter(prefix="/api/v1/ledger", tags=["audit ledger"])
 
 
-def auditor() -> object:
-    """Lets auditors through (admins and data-bureau operators, as bound by the app); unbound, it
-    lets nobody through, so a router mounted without it leaks no entries."""
-    raise Problem("forbidden", detail="审计接口未配置访问控制 (no auditor check bound)")
+def auditor(request: Request) -> object:
+    """Lets auditors through: the check the app puts in ``app.state.ledger_guards["auditor"]``
+    (admins and data-bureau operators); unbound, it lets nobody through, so a router mounted
+    without it leaks no entries. Bound through the app's state rather than
+    ``app.dependency_overrides``, whose mere presence makes FastAPI re-read every dependency of
+    every route on every request."""
+    guard = getattr(request.app.state, "ledger_guards", {}).get("auditor")
+    if guard is None:
+        raise Problem("forbidden", detail="审计接口未配置访问控制 (no auditor check bound)")
+    return guard(request)
 
 
 Auditor = Annotated[object, Depends(auditor)]
