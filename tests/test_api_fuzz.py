@@ -80,7 +80,7 @@ WAIVED = (
     # fields an item's form has, a correction list only with a correction request, a file
     # that is an image or PDF the pre-check can read.
     Waived(
-        r"PUT /api/v1/approval/cases/\{code\}/form$",
+        r"(PUT /api/v1/approval/cases/\{code\}/form|POST /api/v1/approval/submissions)$",
         "positive_data_acceptance",
         "the fields of the item's form",
     ),
@@ -135,7 +135,7 @@ ROLES = {
     "citizen": Role(
         "citizen",
         r"^/api/v1/(authorisations|programs/(offers|grants)|messages"
-        r"|approval/(items|cases|precheck|licences))",
+        r"|approval/(items|cases|precheck|licences|submissions))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/assets"),
 }

@@ -212,3 +212,66 @@ def test_apply_decide_issue_fetch_the_sealed_licence_and_rate(
     stranger = as_user(city_app, "citizen")
     assert stranger.get(f"/api/v1/approval/cases/{code}").status_code == 404
     assert stranger.get(f"/api/v1/approval/licences/{number}/pdf").status_code == 404
+
+
+def test_a_submission_in_one_request_with_invalid_fields_names_every_one_and_makes_no_case(
+    city_app: FastAPI,
+) -> None:
+    (who,) = _residents(city_app, 1)
+    _account(city_app, "resident", who)
+    client = as_user(city_app, "resident")
+    refused = client.post(
+        "/api/v1/approval/submissions",
+        json={
+            "item": "QD-MZ-0001",  # its one material, the 残疾人证, is not held: named too
+            "values": {"sex": "未知", "birth_date": "1990-02-30", "applicant_name": ""},
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    named = {e["field"] for e in refused.json()["errors"]}
+    assert {"sex", "birth_date", "applicant_name", "materials.disability-card"} <= named
+    assert _cases(city_app) == 0
+    with transaction(city_app.state.session_factory) as db:
+        reads = db.scalar(
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(
+                LedgerEntry.subject == who["citizen_id"],
+                LedgerEntry.action == "approval.form.prefilled",
+            )
+        )
+    assert reads == 1  # the read of the applicant's data is in the ledger all the same
+    unknown = client.post(
+        "/api/v1/approval/submissions", json={"item": ITEM, "values": {"no_such_field": "x"}}
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "no_such_field"
+    assert _cases(city_app) == 0
+
+
+def test_a_holder_of_the_certificate_applies_in_one_request(city_app: FastAPI) -> None:
+    from shuhui.approval.items import load_catalogue
+
+    with city_app.state.datacore.connect() as con:
+        row = con.execute(
+            """SELECT r.citizen_id, r.name, r.sex, r.birth_date FROM residents r
+               JOIN e_certificates c ON c.holder_citizen_id = r.citizen_id
+               WHERE c.certificate_type = '残疾人证' AND c.status = '有效'
+               ORDER BY r.citizen_id LIMIT 1"""
+        ).fetchone()
+    assert row is not None
+    who = dict(zip(("citizen_id", "name", "sex", "birth_date"), row, strict=True))
+    _account(city_app, "holder", who)
+    client = as_user(city_app, "holder")
+    form = client.get("/api/v1/approval/items/QD-MZ-0001/form").json()
+    item = load_catalogue(city_app.state.settings.city_content).items["QD-MZ-0001"]
+    missing = {
+        f["name"]: item.form.field(f["name"]).schema["examples"][0]  # type: ignore[union-attr]
+        for f in form["fields"]
+        if f["required"] and f["value"] in (None, "")
+    }
+    made = client.post(
+        "/api/v1/approval/submissions", json={"item": "QD-MZ-0001", "values": missing}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["state"] == "submitted"
+    assert _cases(city_app) == 1

@@ -30,6 +30,7 @@ from shuhui.approval.schemas import (
     MetricRow,
     RatingIn,
     RatingOut,
+    SubmissionIn,
     TaskDecisionIn,
 )
 from shuhui.core.bounds import Day, Id, Limit, Offset
@@ -149,6 +150,37 @@ def start(request: Request, db: DB, user: Applicant, body: ApplicationIn) -> Cas
     except Problem as refused:
         if refused.slug != "mandate-refused":
             raise
+        return problem_answer(request, refused)
+    return cases.case_out(case)
+
+
+@api.post(
+    "/submissions",
+    status_code=201,
+    response_model=CaseOut,
+    summary="Apply and submit in one request (items whose materials e-certificates waive)",
+    responses={
+        403: {"description": "no mandate covers applying for this applicant"},
+        422: {"description": "every faulty field and missing material named; no case made"},
+    },
+)
+def submit_whole(
+    request: Request, db: DB, user: Applicant, body: SubmissionIn
+) -> CaseOut | JSONResponse:
+    try:
+        case = service.submit_whole(
+            db,
+            _datacore(request),
+            _catalogue(request),
+            user=user,
+            item_code=body.item,
+            values=body.values,
+            applicant_id=body.applicant,
+        )
+    except Problem as refused:
+        if refused.slug not in ("mandate-refused", "validation"):
+            raise
+        # Answered, not raised: the pre-fill's read (or the mandate's refusal) stays recorded.
         return problem_answer(request, refused)
     return cases.case_out(case)
 

@@ -536,6 +536,15 @@ class ApplicationIn(BaseModel):
     applicant: str | None = Field(default=None, min_length=18, max_length=18)
 
 
+class SubmissionIn(ApplicationIn):
+    """An application in one request: the item, the principal for an agent, and the values of
+    the fields the platform does not fill (or the applicant changes), by field name."""
+
+    values: dict[Annotated[str, Field(pattern=FIELD_NAME)], JsonValue] = Field(
+        default_factory=dict, max_length=MAX_FORM_FIELDS
+    )
+
+
 class CaseFieldOut(BaseModel):
     name: str
     title: str
