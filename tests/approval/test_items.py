@@ -16,7 +16,7 @@ import yaml
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 
 from shuhui.approval.items import PROCESSES, Catalogue, ServiceItem, load_catalogue
 from shuhui.core.content import ContentError, load_items

@@ -435,8 +435,8 @@ def test_a_pdf_of_too_many_pages_is_refused() -> None:
 
 
 def test_a_password_protected_pdf_is_refused_clearly() -> None:
-    from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
-    from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
 
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, encrypt="secret")

@@ -10,11 +10,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pypdfium2 as pdfium  # type: ignore[import-untyped]
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageChops
 
-from shuhui.approval import sample_pages, samples
+from shuhui.approval import fonts, sample_pages, samples
 from shuhui.approval.precheck import FIELDS, KINDS
 from shuhui.core import ids
 from tests.approval.precheck_docs import TODAY, document, page
@@ -36,14 +36,14 @@ def test_the_font_is_wenquanyi_zen_hei() -> None:
 
 
 def test_a_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    sample_pages.font_path.cache_clear()
-    monkeypatch.setattr(sample_pages, "FONT_FILES", (tmp_path / "none.ttc",))
+    fonts.font_path.cache_clear()
+    monkeypatch.setattr(fonts, "FONT_FILES", (tmp_path / "none.ttc",))
     monkeypatch.setenv("PATH", str(tmp_path))  # no fc-match either
     try:
         with pytest.raises(samples.FontMissing, match="fonts-wqy-zenhei"):
             samples.font_path()
     finally:
-        sample_pages.font_path.cache_clear()
+        fonts.font_path.cache_clear()
 
 
 @pytest.mark.parametrize("kind", KINDS)

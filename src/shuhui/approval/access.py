@@ -92,6 +92,15 @@ def case_for(db: Session, user: User, code: str) -> Case:
     raise Problem("not-found", detail=NOT_FOUND)
 
 
+def party_case(db: Session, user: User, code: str) -> Case:
+    """The case if ``user`` is its applicant, the agent or the account that made it; else 404
+    (whether it exists is not told). What an applicant's routes and pages act on."""
+    case = get_case(db, code[:32])
+    if case is None or not is_party(user, case):
+        raise Problem("not-found", detail=NOT_FOUND)
+    return case
+
+
 def cases_of(
     db: Session, user: User, *, limit: int = 20, offset: int = 0, state: str | None = None
 ) -> list[Case]:
@@ -168,5 +177,6 @@ __all__ = [
     "is_officer_of",
     "is_party",
     "materials_of",
+    "party_case",
     "tasks_of",
 ]

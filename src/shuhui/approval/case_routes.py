@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import JSONResponse, Response
 
 from shuhui.approval import cases, licences, metrics, ratings, service
-from shuhui.approval.access import NOT_FOUND
 from shuhui.approval.items import Catalogue
 from shuhui.approval.models import Case
 from shuhui.approval.precheck import kinds, precheck, record_lookups
@@ -72,14 +71,6 @@ def _datacore(request: Request) -> DataCore:
 def _data_dir(request: Request) -> FilePath:
     data_dir: FilePath = request.app.state.settings.data_dir
     return data_dir
-
-
-def _own_case(db: DB, user: User, code: str) -> Case:
-    """The user's case as applicant or agent (an officer's look goes through the desk)."""
-    case = cases.case_for(db, user, code)
-    if not cases.is_party(user, case):
-        raise Problem("not-found", detail=NOT_FOUND)
-    return case
 
 
 def _form_out(view: service.FormView) -> CaseFormOut:
@@ -217,7 +208,7 @@ def case_form(request: Request, db: DB, user: Anyone, code: CaseCode) -> CaseFor
 def save_form(
     request: Request, db: DB, user: Applicant, code: CaseCode, body: FormValuesIn
 ) -> CaseFormOut:
-    case = _own_case(db, user, code)
+    case = cases.party_case(db, user, code)
     service.save(db, _catalogue(request), case, body.values, actor=user.username)
     return _form_out(service.form_view(db, _catalogue(request), case))
 
@@ -240,7 +231,7 @@ def upload_material(
     material: MaterialCode,
     file: Annotated[UploadFile, File(description="the scanned or photographed document")],
 ) -> CaseMaterialOut:
-    case = _own_case(db, user, code)
+    case = cases.party_case(db, user, code)
     content = file.file.read(MAX_BYTES + 1)
     service.upload(
         db,
@@ -263,13 +254,13 @@ def upload_material(
     summary="Submit a draft, or resubmit after a correction request (422 names every fault)",
 )
 def submit(request: Request, db: DB, user: Applicant, code: CaseCode) -> CaseOut:
-    case = _own_case(db, user, code)
+    case = cases.party_case(db, user, code)
     return cases.case_out(service.send(db, _catalogue(request), case, actor=user.username))
 
 
 @api.post("/cases/{code}/withdraw", response_model=CaseOut, summary="Withdraw a case of mine")
 def withdraw(db: DB, user: Applicant, code: CaseCode) -> CaseOut:
-    case = _own_case(db, user, code)
+    case = cases.party_case(db, user, code)
     return cases.case_out(service.withdraw(db, case, actor=user.username))
 
 

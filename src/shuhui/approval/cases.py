@@ -53,6 +53,7 @@ from shuhui.approval.access import (
     is_officer_of,
     is_party,
     materials_of,
+    party_case,
     tasks_of,
 )
 from shuhui.approval.drafts import (
@@ -312,7 +313,7 @@ def _close(db: Session, task: CaseTask, actor: str, outcome: str, at: datetime) 
         .values(closed_at=at, closed_by=actor, outcome=outcome)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if int(getattr(done, "rowcount", 0) or 0) != 1:
         raise taken()
     set_committed_value(task, "closed_at", at)
     set_committed_value(task, "closed_by", actor)
@@ -539,6 +540,7 @@ __all__ = [
     "is_party",
     "mark_issued",
     "materials_of",
+    "party_case",
     "queue",
     "queue_counts",
     "resubmit",

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 # jsonschema ships no type information (and its stubs are not a dependency here).
-from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
-from jsonschema.exceptions import (  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import (
     SchemaError,
 )
 from jsonschema.exceptions import ValidationError as FormError

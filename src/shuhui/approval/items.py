@@ -35,8 +35,8 @@ from typing import Any, Final, Literal, NoReturn, cast
 import yaml
 
 # jsonschema ships no type information (and its stubs are not among the project's pins).
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from shuhui.approval.itemsearch import ItemIndex
 from shuhui.core.content import ContentError, Item, Items, load_items

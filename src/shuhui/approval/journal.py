@@ -76,7 +76,7 @@ def take(db: Session, case: Case, states: Sequence[str], detail: Text = TAKEN) -
         .values(version=read + 1)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if int(getattr(done, "rowcount", 0) or 0) != 1:
         raise taken(detail)
     set_committed_value(case, "version", read + 1)
 

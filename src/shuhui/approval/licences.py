@@ -46,8 +46,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,6 +59,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shuhui.approval import fonts
 from shuhui.approval.items import ServiceItem
 from shuhui.approval.models import Case, Licence
 from shuhui.catalog.publishing import record_loaded
@@ -81,14 +80,8 @@ log = logging.getLogger(__name__)
 LICENCE_DIR: Final = Path("approval") / "licences"
 SEALS_FILE: Final = "licence-seals.yaml"
 SEALS_KIND: Final = "licence-seals"
-# The font the certificate is set in; the paths where Debian, Fedora and a local install put it.
+# The name reportlab registers the certificate's font under (``fonts.font_path``'s file).
 FONT_NAME: Final = "WenQuanYiZenHei"
-FONT_FILE: Final = "wqy-zenhei.ttc"
-FONT_PATHS: Final = (
-    Path("/usr/share/fonts/truetype/wqy") / FONT_FILE,
-    Path("/usr/share/fonts/wqy-zenhei") / FONT_FILE,
-    Path("/usr/local/share/fonts") / FONT_FILE,
-)
 # 持证主体类型 as the data core spells it, by the case's applicant kind.
 HOLDER_TYPES: Final = {"person": "个人", "enterprise": "企业"}
 # How the real certificate labels its holder: a person's name and ID, an entity's name and code.
@@ -161,26 +154,12 @@ def _next_number(db: Session, prefix: str, year: int) -> str:
 
 
 def font_path() -> Path:
-    """The WenQuanYi Zen Hei TrueType collection: the usual places, then fontconfig's answer.
-    A clear refusal (503) when it is not installed: the certificate cannot be set without it."""
-    for path in FONT_PATHS:
-        if path.is_file():
-            return path
-    fc_match = shutil.which("fc-match")
-    if fc_match is not None:
-        try:
-            found = subprocess.run(  # noqa: S603 - a fixed command, no input of anyone's
-                [fc_match, "-f", "%{file}", "WenQuanYi Zen Hei"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            found = ""
-        # fontconfig answers with its nearest font when the one asked for is missing.
-        if found.endswith(FONT_FILE) and Path(found).is_file():
-            return Path(found)
+    """The font the certificate is set in (``fonts.font_path``); a clear refusal (503) when it
+    is not installed: the certificate cannot be set without it."""
+    try:
+        return fonts.font_path()
+    except fonts.FontMissing:
+        pass
     raise Problem(
         "not-ready",
         detail=Text(
@@ -194,8 +173,8 @@ def font_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-    from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
 
     # subfontIndex 0 of the collection is Zen Hei itself (1 is Sharp, 2 is Mono).
     pdfmetrics.registerFont(TTFont(FONT_NAME, str(font_path()), subfontIndex=0))
@@ -225,7 +204,7 @@ def chinese_date(day: date) -> str:
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Lines of ``text`` no wider than ``width``: Chinese breaks between any two characters, a
     run of Latin letters, digits and punctuation (a code, a path) only where it must."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     lines: list[str] = []
     line = ""
@@ -290,8 +269,8 @@ def _draw_seal(canvas: Any, cx: float, cy: float, radius: float, seal: LicenceSe
 def render_pdf(text: LicenceText) -> bytes:
     """The certificate as a one-page A4 PDF. The same text gives the same bytes (reportlab's
     invariant mode: no creation time or random document id), so a stored copy can be checked."""
-    from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
-    from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
 
     font = _register_font()
     out = BytesIO()

@@ -294,15 +294,6 @@ async def apply(request: Request, db: DB, user: Applicant, code: str) -> Respons
 # --- the case's form ---------------------------------------------------------------------------
 
 
-def party_case(db: Session, user: User, code: str) -> Case:
-    """The case if ``user`` is its applicant, the agent or the account that made it; else 404
-    (whether it exists is not told)."""
-    case = cases.get_case(db, code[:32])
-    if case is None or not cases.is_party(user, case):
-        raise Problem("not-found", detail=Text("没有找到这个办件", "no such case"))
-    return case
-
-
 def form_labels(view: service.FormView) -> dict[str, tuple[str, str]]:
     """Each field's and material's label, by the name a refusal or a correction gives it."""
     labels: dict[str, tuple[str, str]] = {}
@@ -362,7 +353,7 @@ def _form_page(
 
 @pages.get("/approval/cases/{code}/form", response_class=HTMLResponse)
 def case_form(request: Request, db: DB, user: Applicant, code: str, done: str = "") -> Response:
-    case = party_case(db, user, code)
+    case = cases.party_case(db, user, code)
     return _form_page(request, db, case, notice=FORM_NOTICES.get(done[:16]))
 
 
@@ -417,7 +408,7 @@ async def case_form_post(request: Request, db: DB, user: Applicant, code: str) -
     catalogue = catalogue_of(request)
     form = await request.form()
     action = _text(form, "action", 80)
-    case = party_case(db, user, code)
+    case = cases.party_case(db, user, code)
     view = service.form_view(db, catalogue, case)
     typed = _values(form, view)
     try:
@@ -551,7 +542,7 @@ def _case_page(
 
 @pages.get("/approval/cases/{code}", response_class=HTMLResponse)
 def case_page(request: Request, db: DB, user: Applicant, code: str, done: str = "") -> Response:
-    case = party_case(db, user, code)
+    case = cases.party_case(db, user, code)
     return _case_page(request, db, user, case, notice=CASE_NOTICES.get(done[:16]))
 
 
@@ -574,7 +565,7 @@ def _ask_withdraw(case: Case) -> Ask:
 @pages.post("/approval/cases/{code}/withdraw", response_class=HTMLResponse)
 async def withdraw(request: Request, db: DB, user: Applicant, code: str) -> Response:
     form = await request.form()
-    case = party_case(db, user, code)
+    case = cases.party_case(db, user, code)
     try:
         if not confirmed(form):
             editable(case)  # a case past withdrawing is told so, not asked about
@@ -589,7 +580,7 @@ async def withdraw(request: Request, db: DB, user: Applicant, code: str) -> Resp
 @pages.post("/approval/cases/{code}/rating", response_class=HTMLResponse)
 async def rate(request: Request, db: DB, user: Applicant, code: str) -> Response:
     form = await request.form()
-    case = party_case(db, user, code)
+    case = cases.party_case(db, user, code)
     typed = {"stars": _text(form, "stars", 4), "comment": _text(form, "comment", MAX_COMMENT + 1)}
     try:
         ratings.rate(db, user, case.code, validate_form(RatingIn, form))
@@ -663,7 +654,7 @@ def sample(
     read for it are ledger entries about their subjects."""
     today = local_today()
     if case:
-        found = party_case(db, user, case)
+        found = cases.party_case(db, user, case)
         holder_kind, holder_id = found.applicant_kind, found.applicant_id
     elif user.credit_code and Role.enterprise in user.role_set:
         holder_kind, holder_id = "enterprise", user.credit_code

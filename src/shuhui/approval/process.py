@@ -30,16 +30,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from SpiffWorkflow.bpmn.serializer import (  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.serializer import (
     BpmnWorkflowSerializer,
 )
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
-from SpiffWorkflow.spiff.parser import (  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser import (
     VALIDATOR,
     SpiffBpmnParser,
 )
-from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG  # type: ignore[import-untyped]
-from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 from shuhui.core.content import DEFAULT_DIR, ContentError
 

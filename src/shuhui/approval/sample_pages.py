@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from shuhui.approval.fonts import font_path
 from shuhui.approval.precheck import kinds
 from shuhui.approval.precheck.values import capital_text
 
@@ -31,36 +29,6 @@ if TYPE_CHECKING:
         LabourContract,
         MedicalCertificate,
         SitePlan,
-    )
-
-FONT_FAMILY = "WenQuanYi Zen Hei"
-FONT_FILES = (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),)
-
-
-class FontMissing(RuntimeError):
-    """The Chinese font is not installed: documents cannot be rendered."""
-
-
-@cache
-def font_path() -> Path:
-    """The WenQuanYi Zen Hei font file: its Debian path, else where fontconfig finds it."""
-    for path in FONT_FILES:
-        if path.is_file():
-            return path
-    fc_match = shutil.which("fc-match")
-    if fc_match:
-        found = subprocess.run(  # noqa: S603 (fixed arguments)
-            [fc_match, "-f", "%{file}\n%{family}", FONT_FAMILY],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.splitlines()
-        # fc-match always answers, with a fallback font when the family is missing.
-        if len(found) == 2 and FONT_FAMILY.lower() in found[1].lower():
-            return Path(found[0])
-    raise FontMissing(
-        "没有找到中文字体文泉驿正黑（WenQuanYi Zen Hei）：请运行 scripts/system-deps.sh，"
-        "或 apt-get install fonts-wqy-zenhei"
     )
 
 

@@ -20,14 +20,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from shuhui.approval.fonts import FontMissing, font_path
 from shuhui.approval.precheck import kinds
 from shuhui.approval.precheck.values import capital_text
 from shuhui.approval.sample_pages import (
     DEGRADATIONS,
     Degradation,
-    FontMissing,
     degrade,
-    font_path,
     jpeg,
     pdf,
     photo,

@@ -120,7 +120,7 @@ def _without_spinning(ocr: Any) -> None:
     spin: ONNX Runtime's threads otherwise busy-wait between operators, which on a machine whose
     cores are shared takes CPU from everything else (about 15 % more CPU a page here, for the
     same time). rapidocr has no setting for it, so its sessions are made again."""
-    import onnxruntime as ort  # type: ignore[import-untyped]
+    import onnxruntime as ort
 
     for model in (ocr._load_det_model(), ocr._load_cls_model(), ocr._load_rec_model()):
         holder = getattr(model, "session", None)
@@ -206,7 +206,7 @@ def page_images(
         except (OSError, ValueError, SyntaxError) as exc:
             raise Unreadable(str(exc)) from exc
         return [image]
-    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+    import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(content)

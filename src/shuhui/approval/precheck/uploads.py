@@ -147,7 +147,7 @@ def _too_many_pixels(shown: str) -> Problem:
 
 
 def _check_pdf(content: bytes, shown: str) -> None:
-    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+    import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(content)
