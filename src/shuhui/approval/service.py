@@ -117,7 +117,8 @@ def submit_whole(
             detail=Text("该事项当前不在办理期内", "the item is not open for applications"),
             errors=[FieldError("item", Text("不在办理期内", "not in force"))],
         )
-    unknown = [name for name in values if item.form.field(name) is None]
+    specs = {f.name: f for f in item.form.fields}
+    unknown = [name for name in values if name not in specs]
     if unknown:
         raise Problem(
             "validation",
@@ -127,7 +128,7 @@ def submit_whole(
             ],
         )
     filled = prefill.prefill(db, datacore, item, user=user, applicant_id=applicant_id, now=now)
-    typed = {name: _typed(item.form.field(name), given) for name, given in values.items()}  # type: ignore[arg-type]
+    typed = {name: _typed(specs[name], given) for name, given in values.items()}
     merged = {n: f.value for n, f in filled.fields.items() if f.value is not None}
     for name, value in typed.items():
         if value in ("", None):
