@@ -123,7 +123,9 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))  # portal | sms
     title: Mapped[str] = mapped_column(String(256))
     body: Mapped[str] = mapped_column(String(2048))
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("program_candidates.id"))
+    # The campaign's candidate the message offers to; None for a message of another program
+    # (a certification notice, ``programs.certification``).
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("program_candidates.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

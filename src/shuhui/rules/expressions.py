@@ -30,6 +30,12 @@ FUNCTIONS: dict[str, tuple[tuple[Type, ...], Type]] = {
     "add_years": (("date", "int"), "date"),
     "start_of_year": (("date",), "date"),
     "start_of_month": (("date",), "date"),
+    # known(b): true where b is known to be true, false where b is false *or unknown*. The one
+    # way a rule may read an unknown as something: counting evidence, where a sample that shows
+    # nothing proves nothing but adds nothing either (a certification's score of the sources
+    # found, ``policies/pension-certification.yaml``). Never unknown itself, so it never names a
+    # missing input; use it for evidence that counts when found, not for conditions of a right.
+    "known": (("bool",), "bool"),
 }
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
@@ -294,6 +300,9 @@ def _function(name: str, args: list[exp.Expr]) -> exp.Expr:
         return _as_date(_trunc(args[0], "YEAR"))
     if name == "start_of_month":
         return _as_date(_trunc(args[0], "MONTH"))
+    if name == "known":
+        # IS TRUE is never NULL (DuckDB and Spark alike): unknown and false both give false.
+        return exp.paren(exp.Is(this=exp.paren(args[0]), expression=exp.true()))
     raise AssertionError(name)
 
 

@@ -273,6 +273,28 @@ def candidates(
     return _rows(con, rule, query.sql(dialect="duckdb"))
 
 
+def values_query(compiled: Compiled, names: Sequence[str]) -> exp.Select:
+    """Every entity's ``key``, ``outcome`` and the values of the variables ``names`` (columns
+    named after them): a batch run a program joins to its own tables in SQL (the certification
+    cycle joins the pensions to its rule's evidence), so the rows never pass through Python
+    one entity at a time."""
+    rule = compiled.rule
+    unknown = [n for n in names if n not in rule.variables]
+    if unknown:
+        raise ValueError(f"{rule.code} has no variable {', '.join(unknown)}")
+    r = "r"
+    return exp.select(
+        exp.alias_(exp.column(KEY, r, quoted=True), "key", quoted=True),
+        exp.column("outcome", r, quoted=True),
+        *(exp.alias_(exp.column(v(n), r, quoted=True), n, quoted=True) for n in names),
+    ).from_(compiled.query.subquery(r), copy=False)  # subquery() copies the rule's query
+
+
+def values_sql(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, names: Sequence[str]) -> str:
+    """:func:`values_query` as DuckDB SQL, once the rule can run on ``on`` (:func:`prepare`)."""
+    return values_query(prepare(con, rule, on), names).sql(dialect="duckdb")
+
+
 @dataclass(frozen=True)
 class StoredRun:
     """A batch run written to Parquet: one row per entity (key, outcome, amount, missing)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, cast
 
 from sqlglot import exp
@@ -456,6 +456,10 @@ def read_variables(
         if built is None:
             errs.failed.add(draft.name)
         else:
+            if built.kind == "expr" and any(i in taken for i in built.inputs):
+                # A parameter read by a variable's expression is inlined with its value on the
+                # date: it is no variable's input (the compiler orders variables by inputs).
+                built = replace(built, inputs=tuple(i for i in built.inputs if i not in taken))
             variables[built.name] = built
             env[built.name] = built.type
     return variables

@@ -125,6 +125,23 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "programs.application_approved": ("部门批准申请", "Application approved"),
     "programs.application_rejected": ("部门未批准申请", "Application rejected"),
     "programs.granted": ("开始享受政策待遇", "Benefit granted"),
+    # pension certification (养老保险待遇资格认证, programs.certification)
+    "certification.cycle_run": ("开展养老保险待遇资格认证（数据比对）", "Certification cycle run"),
+    "certification.certified": ("比对到生存信息，通过资格认证", "Certified by data"),
+    "certification.notified": ("通知本人完成资格认证", "Told to certify"),
+    "certification.visit_assigned": ("派发上门认证任务", "Home visit assigned"),
+    "certification.visited": ("记录上门认证结果", "Home visit recorded"),
+    "certification.suspended": ("逾期未认证，暂停发放养老金", "Pension suspended"),
+    "certification.resumed": ("恢复发放养老金并补发", "Pension resumed with back pay"),
+    "certification.stopped": ("因死亡终止发放养老金", "Pension stopped: death"),
+    "certification.overpayment": ("核定死亡后多发的养老金", "Overpayment after death found"),
+    "certification.recovered": ("追回多发的养老金", "Overpayment recovered"),
+    "certification.signed": ("本人签署声明完成资格认证", "Certified by own signed declaration"),
+    "certification.self_refused": (
+        "他人代为资格认证被拒绝",
+        "Certification by someone else refused",
+    ),
+    "certification.viewed": ("工作人员查看资格认证证据", "Officer viewed certification evidence"),
     # approval cases (办件, shuhui.approval.cases)
     "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
     "approval.case.saved": ("保存申请表", "Application form saved"),
