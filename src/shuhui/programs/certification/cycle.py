@@ -703,3 +703,36 @@ def run_cycle(
     if progress is not None:
         progress(total, total)
     return CycleResult(on, False, dict(record.counts), record.ms, record.id, versions)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a cycle on a date would find, per recipient (citizen IDs), written nowhere: the
+    evaluation's view (``evaluation.evaluate``)."""
+
+    recipients: frozenset[str]
+    certified: frozenset[str]
+    undetermined: frozenset[str]
+    deceased: frozenset[str]
+
+
+def findings(library: Library, cycle: Cycle, on: date) -> Findings:
+    rule = library.rule(cycle.rule)
+    check_against(cycle, rule, on)
+    with library.connection() as con:
+        rows = con.execute(_evidence_sql(con, rule, cycle, on)).fetchall()
+    everyone: set[str] = set()
+    certified: set[str] = set()
+    undetermined: set[str] = set()
+    deceased: set[str] = set()
+    for p in _people(rows, cycle):
+        everyone.add(p.citizen_id)
+        if p.died:
+            deceased.add(p.citizen_id)
+        elif p.certified:
+            certified.add(p.citizen_id)
+        else:
+            undetermined.add(p.citizen_id)
+    return Findings(
+        frozenset(everyone), frozenset(certified), frozenset(undetermined), frozenset(deceased)
+    )
