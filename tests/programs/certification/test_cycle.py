@@ -267,6 +267,7 @@ def test_death_stops_from_the_next_month_and_the_overpayment_is_tracked(cert: Ce
     result = cert.run(FIRST)
     dead = certs(cert, "deceased")
     assert result.counts["deceased"] == len(dead) >= 1
+    assert result.counts["stopped"] >= 1 and result.counts["overpayments"] >= 1
     person = dead[0]
     assert person.died_on is not None and person.method is None
     with transaction(cert.factory) as db:

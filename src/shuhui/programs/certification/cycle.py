@@ -601,6 +601,7 @@ class _Run:
                 then(ids[key])
         if self.messages:
             self.db.execute(insert(OutboxMessage), self.messages)
+        run.counts = dict(self.counts)  # with what was done once the new rows had their ids
         counts: dict[str, JsonValue] = {k: int(n) for k, n in self.counts.items()}
         self.entries.insert(
             0,
