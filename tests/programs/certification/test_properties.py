@@ -1,7 +1,8 @@
 """Properties of the cycle's evidence over random small worlds (hypothesis): no pensioner with a
 recorded death or cremation is ever certified; a pensioner is certified exactly when alive and
 a source that counts was found within its recency; a trip not found (a sample) never counts
-against anyone; the overpayment is what was paid for months after the month of death."""
+against anyone; a household's power alone is not enough; the overpayment is what was paid for
+months after the month of death."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ person = st.fixed_dictionaries(
         "cremation": st.one_of(st.none(), days),
         "visits": st.lists(days, max_size=3),
         "trips": st.lists(days, max_size=3),
+        "metered": st.lists(st.integers(0, 8), max_size=3),  # months back the household used power
     }
 )
 
@@ -57,6 +59,7 @@ def world(people: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             "medical_visits",
             "transit_trips",
             "pension_payments",
+            "utility_usage",
         )
     }
     for i, p in enumerate(people):
@@ -90,6 +93,16 @@ def world(people: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             tables["medical_visits"].append({"citizen_id": cid, "visit_date": day})
         for day in p["trips"]:
             tables["transit_trips"].append({"citizen_id": cid, "trip_date": day})
+        for back in sorted(set(p["metered"])):
+            tables["utility_usage"].append(
+                {
+                    "household_id": f"h{i}",
+                    "month": add_months(ON, -back),
+                    "water_m3": 2,
+                    "electricity_kwh": 50,
+                    "gas_m3": 0,
+                }
+            )
     return tables
 
 
@@ -100,7 +113,8 @@ def test_no_deceased_pensioner_is_ever_certified(people: list[dict[str, Any]]) -
     tables = world(people)
     con = duckdb.connect()
     try:
-        input_tables(con, tables, (*rule.tables, "pension_payments"), SPECS)
+        wanted = tuple(dict.fromkeys((*rule.tables, "pension_payments", "utility_usage")))
+        input_tables(con, tables, wanted, SPECS)
         found = {
             p.citizen_id: p
             for p in _people(con.execute(_evidence_sql(con, rule, cycle, ON)).fetchall(), cycle)
@@ -125,10 +139,13 @@ def test_no_deceased_pensioner_is_ever_certified(people: list[dict[str, Any]]) -
             assert got.pensions[0].paid_after_death == owed
             assert got.pensions[0].overpaid_fen == owed * 300_000
         else:
-            # Alive: certified exactly when a visit or a trip was found in the window; no trip
-            # found (a sample) is never held against anyone.
+            # Alive: certified exactly when a visit or a trip was found in the window (the
+            # household's power alone weighs too little); no trip found (a sample) is never
+            # held against anyone.
+            metered = any(back <= 2 for back in p["metered"])  # Aug–Oct: from 31 July on
             assert got.certified == bool(seen)
             assert set(got.fired) == {
                 *(["medical"] if any(year_ago <= d <= ON for d in p["visits"]) else []),
                 *(["transit"] if any(year_ago <= d <= ON for d in p["trips"]) else []),
+                *(["utility"] if metered else []),
             }
