@@ -95,7 +95,9 @@ ls/check/run/explain/test`). No routes or pages yet.
   may read the rule's parameters (inlined with their value on the date; they are no
   variable's inputs). ``service.values_sql`` returns every entity's key, outcome and named
   variables' values as SQL, for a program that joins them to its own tables in DuckDB (the
-  certification cycle: pensions, payments after death) instead of fetching entities one by one.
+  certification cycle: pensions, payments after death) instead of fetching entities one by one;
+  with ``among`` (a query of keys: the pensioners) only those entities enter the first layer
+  (``compile_rule(…, among=…)``), so every layer carries only them.
 - **Not yet:** reads for `rules explain` on the command line are not written to the
   audit ledger (campaigns record theirs); `supplied` inputs are unknown in batch runs
   (an application supplies them for one entity); rules run on DuckDB only (the Spark

@@ -429,12 +429,15 @@ def compile_rule(
     key: str | None = None,
     by_key: bool = False,
     supplied: Mapping[str, Any] | None = None,
+    among: exp.Query | None = None,
 ) -> Compiled:
     """The rule on ``on`` for every entity, or for the one whose key is ``key``; with
     ``by_key``, for the one whose key is the query's parameter (``$1``), so one compiled query
     serves every explanation on that date. ``supplied`` gives variables a value from outside
     the data core (an applicant's answers, checked by :func:`parse_value`): each replaces the
-    variable's own value, and what depends on it follows."""
+    variable's own value, and what depends on it follows. ``among`` (a query of keys) keeps
+    only those entities from the first layer on, so a program's batch over part of the entity
+    (the pensioners among the residents) carries its fewer rows through every layer."""
     entity = rule.entity
 
     def resolve_from(alias: str) -> _Resolver:
@@ -460,6 +463,9 @@ def compile_rule(
         # $1, not ?: the key is compared in s0 and again in every aggregate's source.
         wanted = exp.Placeholder(this="1") if by_key else exp.Literal.string(str(key))
         s0 = s0.where(exp.EQ(this=col(entity.key, "e"), expression=wanted.copy()), copy=False)
+    if among is not None:
+        subset = exp.Subquery(this=among.copy())
+        s0 = s0.where(exp.In(this=col(entity.key, "e"), query=subset), copy=False)
     ctes.append(("s0", s0))
 
     depth = _depths(rule)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 
 from shuhui.core.errors import FieldError, Problem
@@ -290,9 +291,22 @@ def values_query(compiled: Compiled, names: Sequence[str]) -> exp.Select:
     ).from_(compiled.query.subquery(r), copy=False)  # subquery() copies the rule's query
 
 
-def values_sql(con: duckdb.DuckDBPyConnection, rule: Rule, on: date, names: Sequence[str]) -> str:
-    """:func:`values_query` as DuckDB SQL, once the rule can run on ``on`` (:func:`prepare`)."""
-    return values_query(prepare(con, rule, on), names).sql(dialect="duckdb")
+def values_sql(
+    con: duckdb.DuckDBPyConnection,
+    rule: Rule,
+    on: date,
+    names: Sequence[str],
+    *,
+    among: str | None = None,
+) -> str:
+    """:func:`values_query` as DuckDB SQL, once the rule can run on ``on`` (:func:`prepare`);
+    ``among``: a DuckDB query of the keys to evaluate (the others are left out from the
+    entity's first layer on, so every layer carries only them)."""
+    prepare(con, rule, on)
+    subset = None if among is None else sqlglot.parse_one(among, dialect="duckdb")
+    if subset is not None and not isinstance(subset, exp.Query):
+        raise ValueError(f"among: a query of keys, not {among!r}")
+    return values_query(compile_rule(rule, on, among=subset), names).sql(dialect="duckdb")
 
 
 @dataclass(frozen=True)

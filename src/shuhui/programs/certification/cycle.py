@@ -155,7 +155,11 @@ def _evidence_sql(con: Any, rule: Rule, cycle: Cycle, on: date) -> str:
         *cycle.death_dates,
         *(s.variable for s in cycle.sources),
     ]
-    values = rules_service.values_sql(con, rule, on, list(dict.fromkeys(names)))
+    # The rule for the pensioners only: every layer of its query then carries a quarter of the
+    # residents (the sources are still grouped whole, then joined to them).
+    day = on.isoformat()
+    among = f"SELECT DISTINCT citizen_id FROM pension_recipients WHERE status = '正常发放' AND start_date <= DATE '{day}'"  # noqa: E501, S608
+    values = rules_service.values_sql(con, rule, on, list(dict.fromkeys(names)), among=among)
     died = " OR ".join(f'coalesce(r."{n}", false)' for n in cycle.death_variables)
     died_on = ", ".join(f'r."{n}"' for n in cycle.death_dates)
     fired = ", ".join(f'coalesce(r."{s.variable}", false)' for s in cycle.sources)
