@@ -318,6 +318,7 @@ def _chunk(
             collected,
             pay.scheme >= 0,
             window,
+            chunk,
         ),
     )
 
