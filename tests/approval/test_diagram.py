@@ -79,6 +79,17 @@ def test_names_are_wrapped_and_flows_labelled() -> None:
     assert f3_label[0].get("x") == "518" and f3_label[0].get("y") == "227"  # its DI label bounds
 
 
+def test_a_gateway_or_event_name_stands_where_the_layout_places_it() -> None:
+    root = parsed(render_svg(BPMN, current=set(), done=set()))
+    # The gateway's BPMNLabel (x 440, y 95, 80 × 14): its name is centred there, clear of the
+    # flows leaving it, not below the diamond where they run.
+    named = [t for t in step(root, "accepted").iter(SVG + "tspan")]
+    assert [(t.text, t.get("x"), t.get("y")) for t in named] == [("是否受理", "480", "102")]
+    # The start event has no label bounds: its name goes below the circle (bottom at y 168).
+    below = [t for t in step(root, "start").iter(SVG + "tspan")]
+    assert below[0].text == "申请提交" and float(below[0].get("y") or 0) > 168
+
+
 def test_the_current_step_is_outlined_and_named_for_screen_readers() -> None:
     svg = render_svg(BPMN, current={"review"}, done={"start", "accept", "accepted"})
     root = parsed(svg)

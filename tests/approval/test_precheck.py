@@ -525,14 +525,33 @@ def test_pages_read_at_once_from_two_threads_read_as_they_do_alone() -> None:
     assert [[x.text for x in read] for read in both] == [[x.text for x in alone]] * 2
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [("", 2), ("1", 1), ("2", 2), ("64", 2), ("zero", 2), ("0", 2)]
-)
+@pytest.mark.parametrize(("value", "expected"), [(None, 2), ("1", 1), ("2", 2), ("64", 2)])
 def test_the_engine_takes_few_threads(
-    monkeypatch: pytest.MonkeyPatch, value: str, expected: int
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int
 ) -> None:
     from shuhui.approval.precheck import ocr
+    from shuhui.core.settings import get_settings
+
+    if value is None:
+        monkeypatch.delenv("SHUHUI_OCR_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("SHUHUI_OCR_THREADS", value)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    get_settings.cache_clear()
+    try:
+        assert ocr.threads() == expected
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("value", ["zero", "0", "65", "-1"])
+def test_a_bad_thread_count_is_refused_when_the_settings_are_read(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from pydantic import ValidationError
+
+    from shuhui.core.settings import Settings
 
     monkeypatch.setenv("SHUHUI_OCR_THREADS", value)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert ocr.threads() == expected
+    with pytest.raises(ValidationError, match="ocr_threads"):
+        Settings()

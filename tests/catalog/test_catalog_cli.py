@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shuhui.datacore.store import DataCore
+from shuhui.standard import TABLES
 from shuhui.synth import CityConfig
 from shuhui.synth.cli import build_city
 
@@ -37,7 +38,7 @@ def test_a_data_load_updates_the_catalog_and_its_quality(
     build_city(core, CityConfig(residents=800, seed=4, chunk=800), show_progress=False)
     synced = shuhui(tmp_path, "catalog", "sync", "--json")
     assert synced.returncode == 0, synced.stderr
-    assert len(json.loads(synced.stdout)["registered"]) == 20
+    assert len(json.loads(synced.stdout)["registered"]) == len(TABLES)
 
     pq.write_table(
         core.sql("SELECT * FROM enterprise_electricity LIMIT 100"), tmp_path / "e.parquet"

@@ -39,6 +39,9 @@ def test_search_with_chinese_and_facets(catalogued: FastAPI) -> None:
         "insurance_contributions",
         "pension_recipients",
         "pension_payments",
+        "benefit_accounts",
+        "social_security_card_uses",
+        "benefit_collections",
     }
     # The navigation now links to the catalog.
     assert 'href="/catalog" data-module="catalog"' in home.text

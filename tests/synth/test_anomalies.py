@@ -7,14 +7,19 @@ normal data has no false positives.
 
 from __future__ import annotations
 
+import dataclasses
+
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shuhui.standard.vocabularies import RETIREMENT_CATEGORIES
+from shuhui.synth import CityConfig, generate_city
 from shuhui.synth.context import day_number
 from shuhui.synth.retirement import statutory_start
 from shuhui.synth.vocab import CONTRIBUTION_BASE_FLOOR_YUAN
-from tests.synth.conftest import City
+from tests.synth.conftest import City, RecordingSink
 
 LIVING_PENSIONERS = """
     SELECT DISTINCT p.citizen_id FROM pension_recipients p
@@ -272,3 +277,61 @@ def test_enterprise_distress(demo_db: duckdb.DuckDBPyConnection) -> None:
            WHERE credit_code NOT IN (SELECT credit_code FROM truth_enterprise_distress)"""
     ).fetchone()
     assert arrears_elsewhere is not None and arrears_elsewhere[0] < 0.01
+
+
+def _table(sink: RecordingSink, name: str) -> pa.Table:
+    return pa.Table.from_batches([b for n, b in sink.batches if n == name])
+
+
+def test_pensioners_silenced_beyond_the_residents_draw() -> None:
+    # With no residents' no-record draw, every silent pensioner is added after the fact: their
+    # visits and trips are dropped, a lone one's meters read zero, and nobody else's rows move.
+    base = CityConfig(residents=3_000, seed=11, chunk=1_000, no_record_share=0.0)
+    quiet, loud = RecordingSink(), RecordingSink()
+    generate_city(quiet, dataclasses.replace(base, no_record_pensioner_share=0.05))
+    generate_city(loud, dataclasses.replace(base, no_record_pensioner_share=0.0))
+    silent = _table(quiet, "truth_no_record").column("citizen_id")
+    assert len(silent) > 20
+    assert len(_table(loud, "truth_no_record")) == 0
+    for name in ("medical_visits", "transit_trips"):
+        kept = _table(loud, name).filter(
+            pc.invert(pc.is_in(_table(loud, name)["citizen_id"], silent))
+        )
+        assert _table(quiet, name).equals(kept), name
+        assert len(kept) < len(_table(loud, name)), name
+    for name in ("social_security_card_uses", "benefit_collections"):
+        assert not pc.any(pc.is_in(_table(quiet, name)["citizen_id"], silent)).as_py(), name
+
+    con = duckdb.connect()
+    for name in ("residents", "utility_usage", "pension_recipients", "death_registrations"):
+        con.register(name, _table(quiet, name))
+        con.register(f"loud_{name}", _table(loud, name))
+    con.register("silent", pa.table({"citizen_id": silent}))
+    lone, shared = con.execute(
+        """SELECT count(*) FILTER (n = 1), count(*) FILTER (n > 1) FROM (
+             SELECT (SELECT count(*) FROM residents o WHERE o.household_id = r.household_id) n
+             FROM residents r JOIN silent USING (citizen_id))"""
+    ).fetchone() or (0, 0)
+    assert lone > 0 and shared > 0
+    # Lone silent pensioners' households are still metered, and read zero all year; every
+    # other household's readings are as they were.
+    zero = con.execute(
+        """SELECT count(*), sum(water_m3 + electricity_kwh + gas_m3) FROM utility_usage u
+           WHERE u.household_id IN (SELECT household_id FROM residents JOIN silent
+           USING (citizen_id)) AND (SELECT count(*) FROM residents o
+           WHERE o.household_id = u.household_id) = 1"""
+    ).fetchone()
+    assert zero is not None and zero[0] > 0 and zero[1] == 0
+    moved = con.execute(
+        """SELECT count(*) FROM utility_usage q JOIN loud_utility_usage l
+           USING (household_id, month) WHERE (q.water_m3, q.electricity_kwh, q.gas_m3)
+           <> (l.water_m3, l.electricity_kwh, l.gas_m3)"""
+    ).fetchone()
+    assert moved is not None and moved[0] == zero[0]
+    # They are all living pensioners.
+    outsiders = con.execute(
+        """SELECT count(*) FROM silent WHERE citizen_id NOT IN
+           (SELECT citizen_id FROM pension_recipients) OR citizen_id IN
+           (SELECT citizen_id FROM death_registrations)"""
+    ).fetchone()
+    assert outsiders == (0,)

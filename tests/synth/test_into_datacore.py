@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -201,3 +202,21 @@ def test_a_failed_build_records_nothing(tmp_path: Path, monkeypatch: pytest.Monk
         build_city(core, CITY, show_progress=False, ledger=ledger)
     assert ledger.recorded == []
     assert core.tables() == []
+
+
+def test_the_source_names_a_pensioner_share_only_when_set() -> None:
+    assert "no_record_pensioner_share" not in synth_cli.source_detail(CITY)
+    quieter = dataclasses.replace(CITY, no_record_pensioner_share=0.05)
+    assert synth_cli.source_detail(quieter)["no_record_pensioner_share"] == "0.05"
+
+
+def test_the_command_refuses_a_share_outside_zero_to_one() -> None:
+    from typer.testing import CliRunner
+
+    from shuhui.cli import app
+
+    result = CliRunner().invoke(
+        app, ["synth", "--residents", "10", "--no-record-pensioner-share", "1.5"]
+    )
+    assert result.exit_code == 2
+    assert "no-record-pensioner-share" in result.output

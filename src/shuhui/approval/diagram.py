@@ -190,7 +190,13 @@ def _tick(x: float, y: float) -> str:
 
 
 def _node(
-    kind: str, element_id: str, name: str, box: Box, current: set[str], done: set[str]
+    kind: str,
+    element_id: str,
+    name: str,
+    box: Box,
+    current: set[str],
+    done: set[str],
+    label: Box | None = None,
 ) -> str:
     fill, stroke, width = _state_style(element_id, current, done)
     state = " 当前环节" if element_id in current else " 已完成" if element_id in done else ""
@@ -239,8 +245,14 @@ def _node(
             f' fill="{stroke}" text-anchor="middle" dominant-baseline="central">'
             f"{escape(GATEWAYS.get(kind, ''))}</text>"
         )
-    # Events' and gateways' names stand below them, as modellers draw them.
-    if name:
+    # Events' and gateways' names stand where the modeller placed them (the shape's
+    # BPMNLabel, kept clear of the flows' labels), else below them.
+    if name and label is not None:
+        lines = _wrap(name, max(label.w, 80), 12)
+        body += _text_block(
+            lines, label.x + label.w / 2, label.y + label.h / 2, 12, COLOURS["muted"]
+        )
+    elif name:
         lines = _wrap(name, max(box.w * 2.2, 80), 12)
         body += _text_block(lines, cx, box.y + box.h + 8 + len(lines) * 7, 12, COLOURS["muted"])
     return head + body + "</g>"
@@ -328,9 +340,13 @@ def render_svg(bpmn_path: Path, *, current: set[str], done: set[str]) -> str:
             "save the process from a BPMN modeller so its shapes and edges are kept"
         )
     shapes: dict[str, Box] = {}
+    labels: dict[str, Box] = {}
     for shape in plane.findall("bpmndi:BPMNShape", NS):
         ref = shape.get("bpmnElement", "")
         shapes[ref] = _bounds(shape, bpmn_path, ref)
+        placed = shape.find("bpmndi:BPMNLabel", NS)
+        if placed is not None and placed.find("dc:Bounds", NS) is not None:
+            labels[ref] = _bounds(placed, bpmn_path, ref)
     nodes = [el for el in elements.values() if _local(el.tag) in FLOW_NODES]
     unplaced = sorted(el.attrib["id"] for el in nodes if el.attrib["id"] not in shapes)
     if unplaced:
@@ -346,6 +362,9 @@ def render_svg(bpmn_path: Path, *, current: set[str], done: set[str]) -> str:
     xs: list[float] = []
     ys: list[float] = []
     bands: list[str] = []
+    for box in labels.values():
+        xs += [box.x, box.x + box.w]
+        ys += [box.y, box.y + box.h]
     for ref, box in shapes.items():
         xs += [box.x, box.x + box.w]
         ys += [box.y, box.y + box.h]
@@ -370,7 +389,15 @@ def render_svg(bpmn_path: Path, *, current: set[str], done: set[str]) -> str:
         ys += [y for _, y in points]
         flows.append(_edge(edge, flow, bpmn_path, ref, points))
     drawn = [
-        _node(_local(el.tag), el.attrib["id"], _name(el), shapes[el.attrib["id"]], current, done)
+        _node(
+            _local(el.tag),
+            el.attrib["id"],
+            _name(el),
+            shapes[el.attrib["id"]],
+            current,
+            done,
+            labels.get(el.attrib["id"]),
+        )
         for el in nodes
     ]
 

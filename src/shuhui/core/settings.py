@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     ledger_witnesses: str = Field(
         default="", description="'<URL> <witness vkey>' pairs, comma-separated, to push to"
     )
+    ocr_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="ONNX Runtime threads for the pre-check's OCR (at most the cores are used)",
+    )
 
     @field_validator("data_dir", "content_dir")
     @classmethod

@@ -360,7 +360,9 @@ CARD_USES = TableSpec(
     department=_HRSS,
     kind="event",
     description="实体社会保障卡的用卡记录：就医购药、老年乘车、金融缴费、身份核验、待遇领取。",
+    primary_key=("use_id",),
     columns=(
+        Column("use_id", "string", "用卡流水号"),
         columns.citizen(),
         Column("used_on", "date", "用卡日期"),
         Column("purpose", "string", "用卡用途", values=vocabularies.CARD_USE_PURPOSES),

@@ -13,10 +13,38 @@ its `TableSpec` and publishes all tables together at the end. Enterprises are dr
 first (small arrays kept in memory); then each chunk of residents yields its rows of
 every person-level table, so memory stays flat as N grows. Every random draw comes
 from `numpy.random.default_rng([seed, stream, chunk])`: the same config gives
-byte-identical Parquet files. Injected anomalies (pensions after death, double
-pensions, benefits while employed, enterprises in distress, residents with no record)
-show in the data tables only as the data a detector would see; which rows they are is
-written to `truth_*` tables, which the data core keeps in its separate truth folder.
+byte-identical Parquet files, and a new kind of data gets a new stream
+(:class:`context.Stream`) so the existing tables keep their values for a seed.
+
+What a chunk writes, module by module: residents and households (`population`,
+`households`); deaths and cremations, certificates, graduates, disability (`civil`);
+employment spells, contributions, unemployment (`work`); pensions, their payments and
+enrolments (`pensions`), each pension's retirement category against the statutory ages
+before and after the 2025 reform (`retirement`), the accounts they are paid into
+(`payees`: `benefit_accounts`, `pension_payments.payee_account`); the traces of daily
+life a passive certification reads — medical visits, sampled transit taps, household
+meters (`behaviour`), social-security card uses and pensions collected in person
+(`cards`). Enterprises and their monthly tax and electricity come last (`enterprises`).
+
+Injected anomalies show in the data tables only as the data a detector would see; which
+rows they are is written to `truth_*` tables (:mod:`truth`), which the data core keeps in
+its separate truth folder: pensions paid after death, double pensions, unemployment
+benefit while employed, enterprises in distress, one account paid several unrelated
+pensioners (`truth_shared_account`; couples and carers sharing an account within a
+household are normal), pensions begun before the recorded category's statutory age
+(`truth_early_retirement`, computed by the rule over every row, so exact),
+contributions declared below the year's floor (`truth_low_contribution_base`; normal
+bases never are), and residents with no record at all (`truth_no_record`).
+
+*No record*: a share of adults (``no_record_share``) is drawn first — they hold no job,
+live alone where nothing is metered, and leave no visit, trip, card use or collection.
+Then the share of *living pensioners* with no record is set to
+``no_record_pensioner_share`` (1 % by default, `--no-record-pensioner-share`): pensioners
+beyond it among the first draw get back their card uses (every other living pensioner
+uses the card at least once a year), and if the draw holds too few, pensioners without a
+working life in the data are added — their visits and trips are dropped, and a lone one's
+household meters read zero (utility use is per household: only a household of the
+pensioner alone says anything about them).
 """
 
 from __future__ import annotations

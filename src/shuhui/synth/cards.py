@@ -28,6 +28,7 @@ from shuhui.synth.columns import (
     IntArray,
     batch,
     concat,
+    number_strings,
     pool,
     take,
     weighted_index,
@@ -121,6 +122,7 @@ def card_uses(
     collected: Collections,
     pensioner: BoolArray,
     window: Window,
+    chunk: int,
 ) -> pa.RecordBatch:
     """A year of card uses of every card holder (``visits``: the chunk's medical visits).
 
@@ -210,9 +212,12 @@ def card_uses(
     parts.append((quiet, day, _FINANCE, _branches(rng, banks[quiet], district), district))
 
     who = np.concatenate([p[0] for p in parts])
+    # A serial number per use, unique in the city: the chunk, then the row within it.
+    serial = concat("SK", number_strings(chunk * 10**10 + np.arange(who.shape[0]), 16))
     return batch(
         tables.CARD_USES,
         {
+            "use_id": serial,
             "citizen_id": take(people.citizen_id, who),
             "used_on": np.concatenate([p[1] for p in parts]),
             "purpose": take(

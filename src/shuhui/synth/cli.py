@@ -40,7 +40,9 @@ def source_label(config: CityConfig) -> str:
 
 def source_detail(config: CityConfig) -> dict[str, str | int]:
     """What the ledger says a city was built from: enough to build the same one again."""
-    return {
+    from shuhui.synth.generate import NO_RECORD_PENSIONER_SHARE
+
+    detail: dict[str, str | int] = {
         "kind": "synth",
         "label": source_label(config),
         "residents": config.residents,
@@ -49,6 +51,10 @@ def source_detail(config: CityConfig) -> dict[str, str | int]:
         "months": config.months,
         "chunk": config.chunk,
     }
+    # Named only when set, so a default city's record reads as it always has.
+    if config.no_record_pensioner_share != NO_RECORD_PENSIONER_SHARE:
+        detail["no_record_pensioner_share"] = str(config.no_record_pensioner_share)
+    return detail
 
 
 def build_city(
@@ -126,6 +132,14 @@ def synth(
     chunk: Annotated[
         int, typer.Option(min=1000, help="residents per batch (part of the city's identity)")
     ] = 100_000,
+    no_record_pensioner_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="share of living pensioners who leave no record at all in the year",
+        ),
+    ] = 0.01,
 ) -> None:
     """Build a synthetic Qingdao into the data core (replaces the tables it generates).
 
@@ -144,7 +158,14 @@ def synth(
             f"[red]--as-of must be a date like 2026-10-31, not {escape(repr(as_of))}[/red]"
         )
         raise typer.Exit(2) from None
-    config = CityConfig(residents=residents, seed=seed, as_of=reference, months=months, chunk=chunk)
+    config = CityConfig(
+        residents=residents,
+        seed=seed,
+        as_of=reference,
+        months=months,
+        chunk=chunk,
+        no_record_pensioner_share=no_record_pensioner_share,
+    )
     ledger = data_cli.attached_ledger(ctx)
     ledger.prepare()
     core = DataCore.from_settings(get_settings())

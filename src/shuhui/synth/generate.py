@@ -49,8 +49,11 @@ from shuhui.synth.sink import Sink
 from shuhui.synth.vocab import AGE_GROUP_SHARES
 
 Progress = Callable[[str, int, int], None]
+# The share of living pensioners who leave no record at all in a year: the 1 % that makes
+# "99 % of pensioners leave some record" hold on the default city.
+NO_RECORD_PENSIONER_SHARE = 0.01
 
-__all__ = ["CityConfig", "Progress", "generate_city"]
+__all__ = ["NO_RECORD_PENSIONER_SHARE", "CityConfig", "Progress", "generate_city"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class CityConfig:
     unemployment_while_employed: float = 0.02  # of unemployment-benefit recipients
     enterprise_distress: float = 0.03  # of enterprises
     no_record_share: float = 0.01  # of residents (adults alive at the as-of date)
-    no_record_pensioner_share: float = 0.01  # of pensioners alive at the as-of date
+    no_record_pensioner_share: float = NO_RECORD_PENSIONER_SHARE  # of pensioners alive at as-of
     shared_account: float = 0.0005  # accounts per pensioner
     early_retirement: float = 0.003  # of employee pensions begun before the window
     low_contribution_base: float = 0.01  # of enterprises
@@ -315,6 +318,7 @@ def _chunk(
             collected,
             pay.scheme >= 0,
             window,
+            chunk,
         ),
     )
 

@@ -89,10 +89,11 @@ _engine: Any = None
 
 
 def threads() -> int:
-    """ONNX Runtime's intra-op threads: ``SHUHUI_OCR_THREADS``, else 2 (at most the cores)."""
-    raw = os.environ.get("SHUHUI_OCR_THREADS", "")
-    wanted = int(raw) if raw.isdigit() and int(raw) > 0 else 2
-    return max(1, min(wanted, os.cpu_count() or 1))
+    """ONNX Runtime's intra-op threads: the setting ``ocr_threads`` (``SHUHUI_OCR_THREADS``,
+    default 2; a bad value is refused when the settings are read), at most the cores."""
+    from shuhui.core.settings import get_settings
+
+    return max(1, min(get_settings().ocr_threads, os.cpu_count() or 1))
 
 
 def _make_engine() -> Any:

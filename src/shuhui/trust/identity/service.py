@@ -11,7 +11,7 @@ from typing import Final
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
@@ -450,7 +450,16 @@ def start_session(db: Session, user: User, *, hours: int, user_agent: str | None
 def resolve_session(db: Session, token: str | None) -> User | None:
     if not token:
         return None
-    found = db.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    # One query: the session, its account and the account's roles (every request asks this).
+    found = (
+        db.execute(
+            select(LoginSession)
+            .options(joinedload(LoginSession.user).joinedload(User.roles))
+            .where(LoginSession.token_hash == _token_hash(token))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if found is None or found.expires_at <= utcnow() or not found.user.is_active:
         return None
     return found.user
