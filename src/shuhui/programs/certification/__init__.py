@@ -64,7 +64,10 @@ How it works
   a future or malformed date exits 2 with a Chinese message; a repeated date says nothing
   changed); :mod:`.evaluation` scores the findings against ``truth_pension_after_death`` and
   ``truth_no_record`` for ``shuhui programs evaluate``.
-- **Not yet:** social-security card use and in-person benefit collection (S's
-  ``social_security_card_uses``, ``benefit_collections``) join the sources once those tables are
-  in the data core; the routes and pages are helper P's (``certpages19``).
+- **From a page.** :func:`.tasks.start` runs a date's cycle in a thread with its own
+  transaction (a future date refused at once), its progress and result kept for the page to
+  poll (:func:`.tasks.job`).
+- **Not yet:** the routes and pages are helper P's (``certpages19``); the fast path is
+  SQLite's (on PostgreSQL every row takes the walk); the anchor on the last certification is
+  walked in Python (no fast path).
 """
