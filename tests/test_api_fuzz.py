@@ -130,14 +130,18 @@ ROLES = {
     "operator": Role("operator", r"^/api/v1/channel/(?!products|applications)"),
     "officer": Role(
         "officer",
-        r"^/api/v1/(programs/(campaigns|candidates|policies)|channel/app|approval/(tasks|metrics))",
+        r"^/api/v1/(programs/(campaigns|candidates|policies"
+        r"|certification/(cycles|dashboard|recipients|overpayments))"
+        r"|channel/app|approval/(tasks|metrics))",
     ),
     "citizen": Role(
         "citizen",
-        r"^/api/v1/(authorisations|programs/(offers|grants)|messages"
+        r"^/api/v1/(authorisations|programs/(offers|grants|certification/mine)|messages"
         r"|approval/(items|cases|precheck|licences|submissions))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/assets"),
+    # A street office's officer: the home visits of pension certification.
+    "street": Role("street", r"^/api/v1/programs/certification/visits"),
 }
 
 
