@@ -45,8 +45,15 @@ leaves = st.tuples(
     st.sampled_from(sorted(OPS)),
     st.integers(0, 4),
 )
+# known(test): true where the test is true, false where it is false or unknown (evidence).
+known_leaves = st.tuples(
+    st.just("known"),
+    st.lists(st.sampled_from(VARS), min_size=1, max_size=2, unique=True),
+    st.sampled_from(sorted(OPS)),
+    st.integers(0, 4),
+)
 trees = st.recursive(
-    leaves,
+    st.one_of(leaves, known_leaves),
     lambda kids: st.one_of(
         st.tuples(st.sampled_from(["all", "any"]), st.lists(kids, min_size=1, max_size=3)),
         st.tuples(st.just("not"), kids),
@@ -66,12 +73,17 @@ def render(node: Any, ids: list[int]) -> dict[str, Any]:
     if node[0] == "test":
         _, names, op, k = node
         return {"id": cid, "zh": cid, "test": f"{' + '.join(names)} {op} {k}"}
+    if node[0] == "known":
+        _, names, op, k = node
+        return {"id": cid, "zh": cid, "test": f"known({' + '.join(names)} {op} {k})"}
     if node[0] == "not":
         return {"id": cid, "not": render(node[1], ids)}
     return {"id": cid, node[0]: [render(child, ids) for child in node[1]]}
 
 
 def kleene(node: Any, row: dict[str, int | None]) -> bool | None:
+    if node[0] == "known":
+        return kleene(("test", *node[1:]), row) is True
     if node[0] == "test":
         _, names, op, k = node
         values = [row[n] for n in names]
@@ -91,7 +103,7 @@ def kleene(node: Any, row: dict[str, int | None]) -> bool | None:
 def blamed(node: Any, row: dict[str, int | None], out: set[str]) -> None:
     """The missing inputs of an unknown node: follow only unknown children down to leaves."""
     if kleene(node, row) is not None:
-        return
+        return  # (a known() leaf is never unknown, so never blamed)
     if node[0] == "test":
         out.update(n for n in node[1] if row[n] is None)
         return

@@ -1,6 +1,7 @@
 """``shuhui programs …``: the HR & social-security programs from the command line.
 
     shuhui programs evaluate [--date D] [--json]
+    shuhui programs certify --date D [--json]
 
 Each program adds its own commands to :data:`app` (certification, fund-risk checks, struggling
 enterprises); their modules are imported when a command runs, not to list the commands.
@@ -85,3 +86,9 @@ def evaluate_command(
             f"{result.recall:.3f}",
         )
     print_table(out, table)
+
+
+# The certification cycle (programs.certification.cli imports only typer until it runs).
+from shuhui.programs.certification.cli import certify_command  # noqa: E402
+
+app.command("certify")(certify_command)

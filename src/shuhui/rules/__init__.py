@@ -86,6 +86,16 @@ ls/check/run/explain/test`). No routes or pages yet.
   when the value itself says none did: a count of 0, exists false) (primary key and
   the columns the rule reads), with the table's data-core version; parameters in force
   with their start date and reference; a text in plain Chinese or English.
+- **Evidence, and values for programs.** ``known(b)`` is true where ``b`` is known true and
+  false where it is false *or unknown* (SQL ``b IS TRUE``): the one way a rule may read an
+  unknown as something, for counting evidence — a sample that shows nothing proves nothing and
+  adds nothing (the pension certification's score, ``policies/pension-certification.yaml``).
+  It is never unknown, so it never names a missing input; the hypothesis test's evaluator has
+  it. Use it to count what was found, never in a condition of a right. A variable's ``expr``
+  may read the rule's parameters (inlined with their value on the date; they are no
+  variable's inputs). ``service.values_sql`` returns every entity's key, outcome and named
+  variables' values as SQL, for a program that joins them to its own tables in DuckDB (the
+  certification cycle: pensions, payments after death) instead of fetching entities one by one.
 - **Not yet:** reads for `rules explain` on the command line are not written to the
   audit ledger (campaigns record theirs); `supplied` inputs are unknown in batch runs
   (an application supplies them for one entity); rules run on DuckDB only (the Spark

@@ -601,6 +601,7 @@ class _Run:
                 then(ids[key])
         if self.messages:
             self.db.execute(insert(OutboxMessage), self.messages)
+        run.counts = dict(self.counts)  # with what was done once the new rows had their ids
         counts: dict[str, JsonValue] = {k: int(n) for k, n in self.counts.items()}
         self.entries.insert(
             0,
@@ -703,3 +704,36 @@ def run_cycle(
     if progress is not None:
         progress(total, total)
     return CycleResult(on, False, dict(record.counts), record.ms, record.id, versions)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a cycle on a date would find, per recipient (citizen IDs), written nowhere: the
+    evaluation's view (``evaluation.evaluate``)."""
+
+    recipients: frozenset[str]
+    certified: frozenset[str]
+    undetermined: frozenset[str]
+    deceased: frozenset[str]
+
+
+def findings(library: Library, cycle: Cycle, on: date) -> Findings:
+    rule = library.rule(cycle.rule)
+    check_against(cycle, rule, on)
+    with library.connection() as con:
+        rows = con.execute(_evidence_sql(con, rule, cycle, on)).fetchall()
+    everyone: set[str] = set()
+    certified: set[str] = set()
+    undetermined: set[str] = set()
+    deceased: set[str] = set()
+    for p in _people(rows, cycle):
+        everyone.add(p.citizen_id)
+        if p.died:
+            deceased.add(p.citizen_id)
+        elif p.certified:
+            certified.add(p.citizen_id)
+        else:
+            undetermined.add(p.citizen_id)
+    return Findings(
+        frozenset(everyone), frozenset(certified), frozenset(undetermined), frozenset(deceased)
+    )
