@@ -94,6 +94,15 @@ WAIVED = (
         "positive_data_acceptance",
         "an image or PDF the pre-check can read",
     ),
+    # Pension certification: a cycle's or a recovery's date that has come (which depends on
+    # today), a recovery no larger than what remains, a death found on a visit with its date,
+    # a declaration signed with a password or a signature (one of them) that verifies.
+    Waived(
+        r"POST /api/v1/programs/certification/(cycles|overpayments/\{overpayment_id\}/recoveries"
+        r"|visits/\{visit_id\}|mine/certify)$",
+        "positive_data_acceptance",
+        "today, what remains, cross-field rules, a signature",
+    ),
     # Statements are issued for a month that is over: which months those are depends on today.
     Waived(
         r"POST /api/v1/channel/statements/\{month\}/issue$",
