@@ -75,6 +75,10 @@ def test_the_dashboard_runs_a_cycle_only_once_asked_and_shows_its_figures(
     assert "again=1" in again.headers["location"]
     assert 'data-again="true"' in hr.get(again.headers["location"]).text
     assert runs(city_app) == 1
+    desk = hr.get("/").text  # the workbench: the not yet certified and the overpayments
+    assert 'data-todo="certification.undetermined"' in desk
+    assert 'data-todo="certification.overpayments"' in desk
+    assert 'data-todo="certification.' not in as_user(city_app, "civil").get("/").text
 
     listing = hr.get(f"{BASE}/lists/undetermined")
     assert listing.status_code == 200
