@@ -34,10 +34,15 @@ How it works
   ``lead_days`` before the window's end, and each pension **suspended** (a
   :class:`.models.PaymentHold`) from the month after the later of the window's end and the
   notice's days — never stopped for lack of evidence. A later run certifies by data whoever has
-  evidence by then and resumes them. New certifications, messages and ledger entries are
-  written in bulk. A :class:`.models.CycleRun` per date makes the run idempotent: the same date
-  again returns its counts (``already_run``) and writes nothing; a crash writes nothing (one
-  transaction) and the next run of the date does it all.
+  evidence by then and resumes them. On SQLite with the birth-month anchor the common case
+  never enters Python: DuckDB materialises the evidence once, picks the recipients simply
+  certified by data (alive, enough evidence, nothing held, no certification yet for the year —
+  the years' keys and the held recipients handed to it as Arrow tables), places their window
+  and formats each row in SQLite's storage formats, and one ``executemany`` inserts them; only
+  the rest (~2 %) is walked. New certifications, messages and ledger entries are written in
+  bulk (Core inserts, ``record_many``). A :class:`.models.CycleRun` per date makes the run
+  idempotent: the same date again returns its counts (``already_run``) and writes nothing; a
+  crash writes nothing (one transaction) and the next run of the date does it all.
 - **After the run.** The recipient signs a declaration (:func:`.service.self_certify`, SM2 with
   the platform-held key of ``trust.authorisations.keys``, or their own key's signature) after
   re-authenticating: certified by ``self``, suspended pensions resumed with back pay (a

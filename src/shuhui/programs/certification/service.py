@@ -368,11 +368,11 @@ def _resume_all(db: Session, cert: Certification, on: date, now: datetime, actor
         resume_hold(db, hold, cert.id, on, now, actor)
 
 
-def _close_visit(cert: Certification, db: Session, now: datetime, actor: str, note: str) -> None:
-    visit = db.scalar(
-        select(HomeVisit).where(HomeVisit.certification_id == cert.id, HomeVisit.status == "open")
-    )
-    if visit is not None:
+def _close_visits(cert: Certification, db: Session, now: datetime, actor: str, note: str) -> None:
+    """Every open visit to the recipient (an earlier year's too): they are shown alive."""
+    for visit in db.scalars(
+        select(HomeVisit).where(HomeVisit.citizen_id == cert.citizen_id, HomeVisit.status == "open")
+    ):
         visit.status, visit.outcome, visit.note = "done", "certified", note
         visit.done_at, visit.done_by = now, actor
 
@@ -395,7 +395,7 @@ def self_certify(
     delegated — is refused with a ``certification.self_refused`` entry (CertificationRefused;
     commit, then answer it). The platform-held key signs (issued at the first signature), or
     the person's own key when they hand over ``signature`` over the declaration. Suspended
-    pensions resume with back pay; an open home visit is closed."""
+    pensions resume with back pay; open home visits are closed."""
     now = as_utc(now or utcnow())
     if signer_citizen_id != subject:
         ledger.record(
@@ -458,7 +458,7 @@ def self_certify(
         },
     )
     _resume_all(db, cert, today, now, actor)
-    _close_visit(cert, db, now, actor, "本人已自助认证")
+    _close_visits(cert, db, now, actor, "本人已自助认证")
     db.flush()
     return cert
 
