@@ -94,6 +94,15 @@ WAIVED = (
         "positive_data_acceptance",
         "an image or PDF the pre-check can read",
     ),
+    # Pension certification: a cycle's or a recovery's date that has come (which depends on
+    # today), a recovery no larger than what remains, a death found on a visit with its date,
+    # a declaration signed with a password or a signature (one of them) that verifies.
+    Waived(
+        r"POST /api/v1/programs/certification/(cycles|overpayments/\{overpayment_id\}/recoveries"
+        r"|visits/\{visit_id\}|mine/certify)$",
+        "positive_data_acceptance",
+        "today, what remains, cross-field rules, a signature",
+    ),
     # Statements are issued for a month that is over: which months those are depends on today.
     Waived(
         r"POST /api/v1/channel/statements/\{month\}/issue$",
@@ -130,14 +139,18 @@ ROLES = {
     "operator": Role("operator", r"^/api/v1/channel/(?!products|applications)"),
     "officer": Role(
         "officer",
-        r"^/api/v1/(programs/(campaigns|candidates|policies)|channel/app|approval/(tasks|metrics))",
+        r"^/api/v1/(programs/(campaigns|candidates|policies"
+        r"|certification/(cycles|dashboard|recipients|overpayments))"
+        r"|channel/app|approval/(tasks|metrics))",
     ),
     "citizen": Role(
         "citizen",
-        r"^/api/v1/(authorisations|programs/(offers|grants)|messages"
+        r"^/api/v1/(authorisations|programs/(offers|grants|certification/mine)|messages"
         r"|approval/(items|cases|precheck|licences|submissions))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/assets"),
+    # A street office's officer: the home visits of pension certification.
+    "street": Role("street", r"^/api/v1/programs/certification/visits"),
 }
 
 

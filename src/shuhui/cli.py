@@ -353,6 +353,7 @@ def demo(
         console.print(f"[green]demo city already built: {len(core.tables())} tables[/green]")
 
     prepared = _prepare_demo_city(settings, core, accounts, rebind=rebuild)
+    prepared |= _prepare_demo_certification(settings, core, accounts, rebind=rebuild)
     prepared |= _prepare_demo_approval(settings, core, accounts)
     synced = catalog_cli.sync_catalog(settings, core)
     console.print(
@@ -402,6 +403,37 @@ def _prepare_demo_city(
             done = prepare(session, settings, core, accounts, actor=cli_actor(), rebind=rebind)
     except LookupError as exc:
         console.print(f"[red]demo city: {escape(str(exc))}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    for p in done:
+        if p.changed:
+            console.print(
+                f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
+            )
+    return {p.username: p for p in done}
+
+
+def _prepare_demo_certification(
+    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount], *, rebind: bool
+) -> dict[str, Prepared]:
+    """Pension certification in the demo (``shuhui.demo.certification``): a cycle run weeks
+    back by the 人社局 officer, the pensioner bound to a recipient waiting to certify
+    themself, the street office's home visits."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.demo import certification
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with (
+            console.status("养老金资格认证 running the demo's certification cycle…"),
+            transaction(make_session_factory(engine)) as session,
+        ):
+            done = certification.prepare(
+                session, settings, core, accounts, actor=cli_actor(), rebind=rebind
+            )
+    except LookupError as exc:
+        console.print(f"[red]demo certification: {escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     finally:
         engine.dispose()

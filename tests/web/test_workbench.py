@@ -50,7 +50,9 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     ),
     "officer": (
         {"programs.candidates", "programs.applications", "channel.department_review"}
-        | {"assets.returned", "approval.tasks"},
+        | {"assets.returned", "approval.tasks"}
+        # pension certification: the 人社局 runs it
+        | {"certification.undetermined", "certification.overpayments"},
         "/hrss/campaigns",
     ),
     "bank": ({"channel.register"}, "/channel"),

@@ -4,7 +4,9 @@ loaded), the password they share is :data:`DEMO_PASSWORD`.
 An account may name what it does in the demo city (``demo_city``): ``{offer: <policy>}`` for the
 citizen and the enterprise (``shuhui demo`` binds the account to a member of the city eligible for
 that policy and offers it), ``{grant: <product>}`` for a data consumer (the demo onboards it up to
-a grant of that product). The IDs the file gives are the account's until then: the test apps,
+a grant of that product), ``{certify: <rule>}`` for a pensioner (the demo binds the account to a
+pension recipient the certification cycle found without evidence, ``shuhui.demo.certification``).
+The IDs the file gives are the account's until then: the test apps,
 which have no city, keep them. ``shuhui.demo`` does the binding. Every binding, the file's and
 the city's, is requested by the demo admin and approved by the demo identity reviewer
 (``trust.identity.bindings``), so the content names one of each.
@@ -42,7 +44,7 @@ CONTENT: Final = ("demo-accounts.yaml", "demo-accounts")
 USERNAME: Final = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code", "demo_city"})
 # What an account may be given in the demo city (see the module's docstring).
-DEMO_CITY_ROLES: Final = frozenset({"offer", "grant"})
+DEMO_CITY_ROLES: Final = frozenset({"offer", "grant", "certify"})
 # What a consumer's grant may say of its application (else a bank's credit checks).
 USE: Final = frozenset({"purpose", "legal_basis", "usage"})
 SLUG: Final = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
@@ -58,7 +60,8 @@ class DemoAccount:
     department: str | None = None
     citizen_id: str | None = None
     credit_code: str | None = None
-    # ("offer", policy) or ("grant", product): what `shuhui demo` gives the account in the city.
+    # ("offer", policy), ("grant", product) or ("certify", rule): what `shuhui demo` gives the
+    # account in the city.
     demo_city: tuple[str, str] | None = None
     # A consumer's application for its grant: purpose, legal basis and usage (None: the file's
     # defaults for a bank's credit checks, see shuhui.demo.city).
