@@ -85,3 +85,9 @@ def evaluate_command(
             f"{result.recall:.3f}",
         )
     print_table(out, table)
+
+
+# Each program's commands, attached here (their work is imported when they run).
+from shuhui.programs.fundrisk.cli import detect_command  # noqa: E402
+
+app.command("detect")(detect_command)
