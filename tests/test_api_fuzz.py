@@ -138,6 +138,7 @@ ROLES = {
         r"|approval/(items|cases|precheck|licences|submissions))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/assets"),
+    "auditor": Role("auditor", r"^/api/v1/fundrisk"),
 }
 
 

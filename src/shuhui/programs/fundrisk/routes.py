@@ -3,7 +3,7 @@ alert with its evidence, and the lifecycle's steps. The HRSS bureau's officers o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -80,8 +80,9 @@ def detect(body: DetectIn, request: Request, db: DB, user: Supervisor) -> dict[s
 def alerts(
     db: DB,
     user: Supervisor,
-    chain: Annotated[str | None, Query(max_length=16)] = None,
-    state: Annotated[str | None, Query(max_length=16)] = None,
+    chain: Literal["policy", "funds", "business", "information"] | None = None,
+    state: Literal["new", "checking", "confirmed", "dismissed", "recovering", "recovered"]
+    | None = None,
     rule: Annotated[str | None, Query(max_length=64)] = None,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
