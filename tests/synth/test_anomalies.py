@@ -1,14 +1,29 @@
 """Injected anomalies: recorded only in truth tables, and visible in the data.
 
-For the three person-level anomalies a plain detection rule over the data finds exactly the
-truth rows — the truth tables are complete and the normal data has no false positives.
+For the person-level anomalies, the shared account and the low contribution base a plain
+detection rule over the data finds exactly the truth rows — the truth tables are complete and the
+normal data has no false positives.
 """
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 
+from shuhui.standard.vocabularies import RETIREMENT_CATEGORIES
+from shuhui.synth.context import day_number
+from shuhui.synth.retirement import statutory_start
+from shuhui.synth.vocab import CONTRIBUTION_BASE_FLOOR_YUAN
 from tests.synth.conftest import City
+
+LIVING_PENSIONERS = """
+    SELECT DISTINCT p.citizen_id FROM pension_recipients p
+    WHERE NOT EXISTS (SELECT 1 FROM death_registrations d WHERE d.citizen_id = p.citizen_id)"""
+PERSONAL_RECORDS = """
+    EXISTS (SELECT 1 FROM medical_visits v WHERE v.citizen_id = r.citizen_id)
+    OR EXISTS (SELECT 1 FROM transit_trips t WHERE t.citizen_id = r.citizen_id)
+    OR EXISTS (SELECT 1 FROM social_security_card_uses u WHERE u.citizen_id = r.citizen_id)
+    OR EXISTS (SELECT 1 FROM benefit_collections b WHERE b.citizen_id = r.citizen_id)"""
 
 
 def _set(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[object, ...]]:
@@ -22,9 +37,11 @@ def test_every_kind_of_anomaly_is_present(demo_city: City) -> None:
         "truth_unemployment_while_employed",
         "truth_enterprise_distress",
         "truth_no_record",
+        "truth_shared_account",
+        "truth_early_retirement",
+        "truth_low_contribution_base",
     ):
         assert demo_city.rows[name] > 0, name
-    assert demo_city.rows["truth_no_record"] == round(demo_city.config.residents * 0.01)
 
 
 def test_pension_after_death(demo_db: duckdb.DuckDBPyConnection) -> None:
@@ -87,22 +104,118 @@ def test_unemployment_while_employed(demo_db: duckdb.DuckDBPyConnection) -> None
 
 
 def test_no_record(demo_db: duckdb.DuckDBPyConnection) -> None:
+    # Nobody in the truth leaves a personal record, and those living alone no meter reading
+    # above zero either.
+    leaky = _set(
+        demo_db,
+        f"""SELECT citizen_id FROM truth_no_record JOIN residents r USING (citizen_id)
+            WHERE {PERSONAL_RECORDS}
+               OR (EXISTS (SELECT 1 FROM utility_usage u WHERE u.household_id = r.household_id
+                           AND u.water_m3 + u.electricity_kwh + u.gas_m3 > 0)
+                   AND (SELECT count(*) FROM residents o
+                        WHERE o.household_id = r.household_id) = 1)""",
+    )
+    assert not leaky
+    # Among living pensioners (whom a certification reads) the rule finds exactly the truth.
     found = _set(
         demo_db,
-        """SELECT citizen_id FROM residents r
-           WHERE NOT EXISTS (SELECT 1 FROM medical_visits v WHERE v.citizen_id = r.citizen_id)
-             AND NOT EXISTS (SELECT 1 FROM transit_trips t WHERE t.citizen_id = r.citizen_id)
-             AND NOT EXISTS (SELECT 1 FROM utility_usage u
-                             WHERE u.household_id = r.household_id)""",
+        f"""SELECT citizen_id FROM residents r WHERE citizen_id IN ({LIVING_PENSIONERS})
+            AND NOT ({PERSONAL_RECORDS})""",
     )
-    assert found == _set(demo_db, "SELECT citizen_id FROM truth_no_record")
-    # Some of them are pensioners: the people a certification campaign must reach.
-    pensioners = _set(
+    truth = _set(
+        demo_db, f"SELECT citizen_id FROM truth_no_record WHERE citizen_id IN ({LIVING_PENSIONERS})"
+    )
+    assert found == truth
+    assert truth
+    # The residents' own draw (adults with no trace, registered here and living elsewhere) is
+    # still there beside the pensioners.
+    others = _set(
         demo_db,
-        "SELECT citizen_id FROM truth_no_record"
-        " INTERSECT SELECT citizen_id FROM pension_recipients",
+        f"SELECT citizen_id FROM truth_no_record WHERE citizen_id NOT IN ({LIVING_PENSIONERS})",
     )
-    assert pensioners
+    assert others
+
+
+def test_no_record_share_of_living_pensioners(demo_city: City) -> None:
+    con = demo_city.connect()
+    living = len(_set(con, LIVING_PENSIONERS))
+    silent = len(
+        _set(
+            con, f"SELECT citizen_id FROM truth_no_record WHERE citizen_id IN ({LIVING_PENSIONERS})"
+        )
+    )
+    share = demo_city.config.no_record_pensioner_share
+    assert abs(silent / living - share) < 0.002
+    # So 99 % of living pensioners leave some record in the year.
+    assert abs((living - silent) / living - (1 - share)) < 0.002
+
+
+def test_shared_account(demo_db: duckdb.DuckDBPyConnection) -> None:
+    found = _set(
+        demo_db,
+        """SELECT p.payee_account, count(DISTINCT p.citizen_id), count(DISTINCT r.household_id)
+           FROM pension_payments p JOIN residents r USING (citizen_id)
+           GROUP BY 1 HAVING count(DISTINCT r.household_id) > 1""",
+    )
+    truth = _set(
+        demo_db, "SELECT account_no, citizen_count, household_count FROM truth_shared_account"
+    )
+    assert found == truth
+    # Sharing within a household is normal and common: counting recipients alone over-reports.
+    naive = _set(
+        demo_db,
+        "SELECT payee_account FROM pension_payments"
+        " GROUP BY 1 HAVING count(DISTINCT citizen_id) > 1",
+    )
+    assert len(naive) > 10 * len(truth)
+    # The holder of a shared account is none of the people paid into it.
+    holders = _set(
+        demo_db,
+        """SELECT t.account_no FROM truth_shared_account t JOIN pension_payments p
+           ON p.payee_account = t.account_no WHERE p.citizen_id = t.holder_citizen_id""",
+    )
+    assert not holders
+
+
+def test_early_retirement(demo_db: duckdb.DuckDBPyConnection) -> None:
+    rows = demo_db.execute(
+        """SELECT p.pension_id, r.birth_date, r.sex = '男', p.retirement_category, p.start_date
+           FROM pension_recipients p JOIN residents r USING (citizen_id)"""
+    ).fetchall()
+    birth = np.array([day_number(row[1]) for row in rows])
+    male = np.array([row[2] for row in rows])
+    category = np.array([RETIREMENT_CATEGORIES.index(row[3]) for row in rows])
+    start = np.array([day_number(row[4]) for row in rows])
+    early = start < statutory_start(birth, male, category)
+    found = {rows[i][0] for i in np.flatnonzero(early)}
+    truth = {r[0] for r in _set(demo_db, "SELECT pension_id FROM truth_early_retirement")}
+    assert found == truth
+    # Special job types and illness retire early lawfully: their starts are not in the truth.
+    lawful_early = _set(
+        demo_db,
+        """SELECT pension_id FROM pension_recipients
+           WHERE retirement_category IN ('特殊工种', '因病完全丧失劳动能力')
+           AND pension_id NOT IN (SELECT pension_id FROM truth_early_retirement)""",
+    )
+    assert len(lawful_early) > 20
+
+
+def test_low_contribution_base(demo_db: duckdb.DuckDBPyConnection) -> None:
+    floors = " ".join(
+        f"WHEN {year} THEN {yuan * 100}" for year, yuan in CONTRIBUTION_BASE_FLOOR_YUAN.items()
+    )
+    found = _set(
+        demo_db,
+        f"""SELECT credit_code, month, count(DISTINCT citizen_id)
+            FROM insurance_contributions
+            WHERE base_fen < CASE year(month) {floors} END GROUP BY ALL""",
+    )
+    truth = _set(demo_db, "SELECT credit_code, month, employees FROM truth_low_contribution_base")
+    assert found == truth
+    # Only some enterprises, and only some of their staff.
+    firms = {row[0] for row in truth}
+    total = _set(demo_db, "SELECT credit_code FROM enterprises")
+    assert 0 < len(firms) < 0.03 * len(total)
 
 
 def test_enterprise_distress(demo_db: duckdb.DuckDBPyConnection) -> None:

@@ -43,6 +43,13 @@ REFERENCES = [
     ),
     ("truth_enterprise_distress", "credit_code", "enterprises", "credit_code"),
     ("truth_no_record", "citizen_id", "residents", "citizen_id"),
+    ("pension_payments", "payee_account", "benefit_accounts", "account_no"),
+    ("benefit_accounts", "holder_citizen_id", "residents", "citizen_id"),
+    ("social_security_card_uses", "citizen_id", "residents", "citizen_id"),
+    ("benefit_collections", "pension_id", "pension_recipients", "pension_id"),
+    ("truth_shared_account", "account_no", "benefit_accounts", "account_no"),
+    ("truth_early_retirement", "pension_id", "pension_recipients", "pension_id"),
+    ("truth_low_contribution_base", "credit_code", "enterprises", "credit_code"),
 ]
 
 
@@ -109,6 +116,32 @@ def test_references_agree_beyond_keys(small_db: duckdb.DuckDBPyConnection) -> No
                          WHERE t.citizen_id = d.citizen_id AND t.trip_date > d.death_date)
               OR EXISTS (SELECT 1 FROM employment_spells s WHERE s.citizen_id = d.citizen_id
                          AND coalesce(s.end_date, DATE '9999-12-31') > d.death_date)""",
+        "collections carry their pension's citizen": """
+            SELECT count(*) FROM benefit_collections b JOIN pension_recipients r USING (pension_id)
+            WHERE b.citizen_id <> r.citizen_id""",
+        "a pension is collected only after a payment of it that month": """
+            SELECT count(*) FROM benefit_collections b WHERE NOT EXISTS (
+              SELECT 1 FROM pension_payments p WHERE p.pension_id = b.pension_id
+              AND p.month = date_trunc('month', b.collected_on)
+              AND p.pay_date <= b.collected_on)""",
+        "no card use or collection after death or before birth": """
+            SELECT count(*) FROM residents r LEFT JOIN death_registrations d USING (citizen_id)
+            WHERE EXISTS (SELECT 1 FROM social_security_card_uses u
+                          WHERE u.citizen_id = r.citizen_id
+                          AND (u.used_on < r.birth_date OR u.used_on > d.death_date))
+               OR EXISTS (SELECT 1 FROM benefit_collections b WHERE b.citizen_id = r.citizen_id
+                          AND b.collected_on > d.death_date)""",
+        "accounts open before the payments into them": """
+            SELECT count(*) FROM pension_payments p
+            JOIN benefit_accounts a ON a.account_no = p.payee_account
+            WHERE a.opened_on > p.pay_date""",
+        "accounts are opened by adults": """
+            SELECT count(*) FROM benefit_accounts a
+            JOIN residents r ON r.citizen_id = a.holder_citizen_id
+            WHERE a.opened_on < r.birth_date + INTERVAL 18 YEAR""",
+        "a pension goes into one account": """
+            SELECT count(*) FROM (SELECT pension_id FROM pension_payments
+            GROUP BY 1 HAVING count(DISTINCT payee_account) > 1)""",
         "cremation follows death": """
             SELECT count(*) FROM cremations c JOIN death_registrations d USING (citizen_id)
             WHERE c.cremation_date <= d.death_date""",
@@ -137,6 +170,8 @@ def test_events_stay_in_the_window(small_city: City, small_db: duckdb.DuckDBPyCo
         ("insurance_contributions", "month"),
         ("utility_usage", "month"),
         ("death_registrations", "death_date"),
+        ("social_security_card_uses", "used_on"),
+        ("benefit_collections", "collected_on"),
     ]:
         row = small_db.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
         assert row is not None

@@ -91,18 +91,41 @@ def test_wages_by_industry(demo_db: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_retirement_and_pensions(demo_db: duckdb.DuckDBPyConnection) -> None:
+    # Nobody starts before 45 (the earliest lawful age: women in special job types or retired
+    # through illness), and men before 60 only in those two categories — but for the injected
+    # early retirements (truth_early_retirement).
+    lawful = "pension_id NOT IN (SELECT pension_id FROM truth_early_retirement)"
     young = _one(
         demo_db,
         "SELECT count(*) FROM pension_recipients p JOIN residents r USING (citizen_id)"
-        " WHERE p.start_date < r.birth_date + INTERVAL 50 YEAR",
+        f" WHERE p.start_date < r.birth_date + INTERVAL 45 YEAR AND {lawful}",
     )
     assert young == 0
     men_early = _one(
         demo_db,
         "SELECT count(*) FROM pension_recipients p JOIN residents r USING (citizen_id)"
-        " WHERE r.sex = '男' AND p.start_date < r.birth_date + INTERVAL 60 YEAR",
+        " WHERE r.sex = '男' AND p.start_date < r.birth_date + INTERVAL 60 YEAR"
+        f" AND retirement_category NOT IN ('特殊工种', '因病完全丧失劳动能力') AND {lawful}",
     )
     assert men_early == 0
+    # Categories: 城乡居民 is exactly the residents' scheme; special job types and illness are
+    # a small part of employee pensions, women cadres fewer than women workers.
+    shares = dict(
+        demo_db.execute(
+            "SELECT retirement_category, count(*) / sum(count(*)) OVER ()"
+            " FROM pension_recipients WHERE scheme = '城镇职工基本养老保险' GROUP BY 1"
+        ).fetchall()
+    )
+    assert set(shares) == {"男职工", "女干部", "女工人", "特殊工种", "因病完全丧失劳动能力"}
+    assert 0.03 < shares["特殊工种"] < 0.1
+    assert 0.003 < shares["因病完全丧失劳动能力"] < 0.03
+    assert shares["女干部"] < shares["女工人"]
+    mismatched = _one(
+        demo_db,
+        "SELECT count(*) FROM pension_recipients"
+        " WHERE (scheme = '城乡居民基本养老保险') <> (retirement_category = '城乡居民')",
+    )
+    assert mismatched == 0
     employee, resident = demo_db.execute(
         "SELECT median(monthly_amount_fen) FILTER (scheme = '城镇职工基本养老保险'),"
         " median(monthly_amount_fen) FILTER (scheme = '城乡居民基本养老保险')"
@@ -134,6 +157,42 @@ def test_pensioners_leave_traces(demo_db: duckdb.DuckDBPyConnection) -> None:
         " FROM pension_recipients",
     )
     assert visited > 0.8
+
+
+def test_card_uses_and_collections(demo_db: duckdb.DuckDBPyConnection) -> None:
+    pensioners = "(SELECT citizen_id FROM pension_recipients)"
+    per_pensioner, per_other = demo_db.execute(
+        f"""SELECT count(*) FILTER (citizen_id IN {pensioners})
+                     / (SELECT count(DISTINCT citizen_id) FROM pension_recipients),
+                   count(*) FILTER (citizen_id NOT IN {pensioners})
+                     / (SELECT count(*) FROM residents
+                        WHERE citizen_id NOT IN {pensioners})
+            FROM social_security_card_uses"""
+    ).fetchone() or (0, 0)
+    # Pensioners use the card far more (pharmacy, senior bus pass, bank) than others.
+    assert 12 <= per_pensioner <= 40 and 2 <= per_other <= 8
+    bus_riders = _one(
+        demo_db,
+        f"""SELECT min({AGE}) FROM social_security_card_uses JOIN residents USING (citizen_id)
+            WHERE purpose = '乘车'""",
+    )
+    assert bus_riders >= 60
+    # A minority of pensioners collect in person, most of them several times a year.
+    collectors, times = demo_db.execute(
+        "SELECT count(DISTINCT citizen_id) / (SELECT count(DISTINCT citizen_id)"
+        " FROM pension_recipients), count(*) / count(DISTINCT citizen_id)"
+        " FROM benefit_collections"
+    ).fetchone() or (0, 0)
+    assert 0.1 <= collectors <= 0.35 and 3 <= times <= 10
+    # Most in-person collections also show as a card use that day at that branch.
+    matched = _one(
+        demo_db,
+        """SELECT avg((EXISTS (SELECT 1 FROM social_security_card_uses u
+                   WHERE u.citizen_id = b.citizen_id AND u.used_on = b.collected_on
+                   AND u.purpose = '待遇领取' AND u.place = b.branch))::INT)
+           FROM benefit_collections b""",
+    )
+    assert 0.8 <= matched <= 0.97
 
 
 def test_seasons(demo_db: duckdb.DuckDBPyConnection) -> None:

@@ -114,6 +114,10 @@ def test_empty_tables_still_get_a_file(tmp_path: Path) -> None:
         unemployment_while_employed=0,
         enterprise_distress=0,
         no_record_share=0,
+        no_record_pensioner_share=0,
+        shared_account=0,
+        early_retirement=0,
+        low_contribution_base=0,
     )
     with ParquetSink(tmp_path) as sink:
         rows = generate_city(sink, config)
@@ -132,6 +136,10 @@ def test_empty_tables_still_get_a_file(tmp_path: Path) -> None:
         {"seed": -1},
         {"double_pension": 1.5},
         {"no_record_share": -0.1},
+        {"no_record_pensioner_share": 1.01},
+        {"shared_account": -0.5},
+        {"early_retirement": 2},
+        {"low_contribution_base": -1},
     ],
 )
 def test_config_rejects_nonsense(bad: dict[str, int | float]) -> None:

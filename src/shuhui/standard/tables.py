@@ -16,6 +16,9 @@ from shuhui.datacore.schema import Column, TableSpec
 from shuhui.standard import columns, vocabularies
 
 __all__ = [
+    "BENEFIT_ACCOUNTS",
+    "BENEFIT_COLLECTIONS",
+    "CARD_USES",
     "CERTIFICATES",
     "COLLEGE_GRADUATES",
     "CONTRIBUTIONS",
@@ -209,6 +212,12 @@ PENSION_RECIPIENTS = TableSpec(
         Column("status", "string", "发放状态", values=vocabularies.PENSION_STATUSES),
         Column("end_date", "date", "停发日期", required=False),
         columns.district("领取地行政区划代码"),
+        Column(
+            "retirement_category",
+            "string",
+            "退休类别",
+            values=vocabularies.RETIREMENT_CATEGORIES,
+        ),
     ),
 )
 
@@ -224,6 +233,36 @@ PENSION_PAYMENTS = TableSpec(
         columns.month(),
         Column("pay_date", "date", "发放日期"),
         Column("amount_fen", "int64", "发放金额（分）", personal=True),
+        Column("payee_account", "string", "收款账号", personal=True),
+    ),
+)
+
+BENEFIT_ACCOUNTS = TableSpec(
+    name="benefit_accounts",
+    title="社保待遇发放账户",
+    department=_HRSS,
+    description="社会保险待遇发放所用的银行账户（含社会保障卡金融账户），每个账户一行。",
+    primary_key=("account_no",),
+    columns=(
+        Column("account_no", "string", "账号", personal=True),
+        Column("bank", "string", "开户银行"),
+        columns.citizen("holder_citizen_id", "账户持有人公民身份号码"),
+        Column("opened_on", "date", "开户日期"),
+    ),
+)
+
+BENEFIT_COLLECTIONS = TableSpec(
+    name="benefit_collections",
+    title="待遇柜面领取记录",
+    department=_HRSS,
+    kind="event",
+    description="领取人本人持卡持证在银行柜面或自助终端领取养老金的记录。",
+    columns=(
+        columns.citizen(),
+        Column("pension_id", "string", "待遇编号"),
+        Column("collected_on", "date", "领取日期"),
+        Column("branch", "string", "领取网点"),
+        Column("method", "string", "领取方式", values=vocabularies.COLLECTION_METHODS),
     ),
 )
 
@@ -312,6 +351,21 @@ UTILITY_USAGE = TableSpec(
         Column("water_m3", "int32", "用水量（立方米）"),
         Column("electricity_kwh", "int32", "用电量（千瓦时）"),
         Column("gas_m3", "int32", "燃气用量（立方米）"),
+    ),
+)
+
+CARD_USES = TableSpec(
+    name="social_security_card_uses",
+    title="社会保障卡用卡记录",
+    department=_HRSS,
+    kind="event",
+    description="实体社会保障卡的用卡记录：就医购药、老年乘车、金融缴费、身份核验、待遇领取。",
+    columns=(
+        columns.citizen(),
+        Column("used_on", "date", "用卡日期"),
+        Column("purpose", "string", "用卡用途", values=vocabularies.CARD_USE_PURPOSES),
+        Column("place", "string", "用卡地点"),
+        columns.district("用卡地行政区划代码"),
     ),
 )
 
@@ -418,11 +472,14 @@ TABLES: tuple[TableSpec, ...] = (
     CONTRIBUTIONS,
     PENSION_RECIPIENTS,
     PENSION_PAYMENTS,
+    BENEFIT_ACCOUNTS,
     UNEMPLOYMENT_REGISTRATIONS,
     UNEMPLOYMENT_BENEFITS,
     MEDICAL_VISITS,
     TRANSIT_TRIPS,
     UTILITY_USAGE,
+    CARD_USES,
+    BENEFIT_COLLECTIONS,
     ENTERPRISE_TAX,
     ENTERPRISE_ELECTRICITY,
     CERTIFICATES,

@@ -58,6 +58,15 @@ PENSION_SCHEMES: tuple[str, ...] = ("城镇职工基本养老保险", "城乡居
 PENSION_STATUSES: tuple[str, ...] = ("正常发放", "停发")
 UNEMPLOYMENT_REASONS: tuple[str, ...] = ("劳动合同期满", "单位裁员", "单位解除劳动合同", "单位破产")
 UNEMPLOYMENT_STATUSES: tuple[str, ...] = ("领取中", "已就业", "期满")
+# 退休类别: what a pension's statutory starting age is read against (国发〔1978〕104号 and the
+# 2024 decision on raising the statutory retirement age; 城乡居民 draw from 60).
+RETIREMENT_CATEGORIES: tuple[str, ...] = (
+    "男职工", "女干部", "女工人", "特殊工种", "因病完全丧失劳动能力", "城乡居民",
+)  # fmt: skip
+# What a social-security card was used for (社会保障卡用卡记录).
+CARD_USE_PURPOSES: tuple[str, ...] = ("就医购药", "乘车", "金融缴费", "身份核验", "待遇领取")
+# How a benefit was collected in person (待遇柜面领取记录).
+COLLECTION_METHODS: tuple[str, ...] = ("柜面", "自助终端")
 
 # --- health ----------------------------------------------------------------------------------
 

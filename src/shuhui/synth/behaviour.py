@@ -83,7 +83,7 @@ _VISIT_COST_YUAN = np.array([220.0, 480.0, 11000.0])
 _FUND_SHARE = np.array([0.5, 0.55, 0.7])
 
 
-def _event_days(
+def event_days(
     rng: np.random.Generator, window: Window, owner: IntArray, season: FloatArray | None
 ) -> IntArray:
     """A day in the window for each event, months weighted by length (and ``season``)."""
@@ -96,7 +96,7 @@ def _event_days(
     return starts[month] + (rng.random(owner.shape[0]) * lengths[month]).astype(np.int64)
 
 
-def _alive_on(people: People, who: IntArray, day: IntArray) -> BoolArray:
+def alive_on(people: People, who: IntArray, day: IntArray) -> BoolArray:
     return (day >= people.birth[who]) & (day < people.death[who])
 
 
@@ -106,8 +106,8 @@ def medical_visits(
     rate = np.interp(people.age, _VISIT_AGES, _VISITS_PER_YEAR) * window.months / 12
     count = np.where(no_record, 0, rng.poisson(rate))
     who = np.repeat(np.arange(people.size), count)
-    day = _event_days(rng, window, who, _VISIT_SEASON)
-    keep = _alive_on(people, who, day)
+    day = event_days(rng, window, who, _VISIT_SEASON)
+    keep = alive_on(people, who, day)
     who, day = who[keep], day[keep]
     k = who.shape[0]
     age = people.age[who]
@@ -138,7 +138,7 @@ def medical_visits(
 
 # --- transit -------------------------------------------------------------------------------
 
-_URBAN_CORE = np.array(
+URBAN_CORE = np.array(
     [
         code in ("370202", "370203", "370212", "370213", "370211", "370214")
         for code in DISTRICT_CODES
@@ -157,14 +157,14 @@ def transit_trips(
 ) -> pa.RecordBatch:
     n = people.size
     age = people.age
-    holder_p = np.where(_URBAN_CORE[people.district], 0.7, 0.4) * np.interp(
+    holder_p = np.where(URBAN_CORE[people.district], 0.7, 0.4) * np.interp(
         age, [0, 6, 12, 18, 60, 75, 90], [0, 0, 0.5, 0.9, 0.9, 0.6, 0.2]
     )
     holder = (rng.random(n) < holder_p) & ~no_record
     count = np.where(holder, rng.poisson(_TRIPS_PER_YEAR * window.months / 12, n), 0)
     who = np.repeat(np.arange(n), count)
-    day = _event_days(rng, window, who, None)
-    keep = _alive_on(people, who, day)
+    day = event_days(rng, window, who, None)
+    keep = alive_on(people, who, day)
     who, day = who[keep], day[keep]
     k = who.shape[0]
     district = np.where(

@@ -38,6 +38,13 @@ class Stream(IntEnum):
     ENTERPRISE_MONTHS = 15
     ADDRESSES = 16
     DEATH_RECORDS = 17
+    CARD_USES = 18
+    COLLECTIONS = 19
+    ACCOUNTS = 20
+    RETIREMENT = 21
+    SILENCE = 22
+    LOW_BASE = 23
+    LOW_BASE_FIRMS = 24
 
 
 def rng_for(seed: int, stream: Stream, chunk: int = 0) -> np.random.Generator:

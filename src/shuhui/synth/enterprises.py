@@ -79,11 +79,21 @@ class Enterprises:
     distress: IntArray  # window month the distress starts, -1 for healthy enterprises
     arrears: BoolArray  # (enterprise, window month): contributions not paid
     rep_chunk: IntArray
+    # Low-base declarations (set by mark_low_base): from which window month (-1: never), and
+    # the share of staff declared below the floor; per (enterprise, month) how many were.
+    low_base_from: IntArray = field(init=False)
+    low_base_share: FloatArray = field(init=False)
+    low_base_count: IntArray = field(init=False)
+    low_base_floor: IntArray = field(init=False)  # per window month, fen
     headcount: IntArray = field(init=False)
     wage_bill: FloatArray = field(init=False)
     _reps: list[tuple[IntArray, pa.Array, pa.Array]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
+        self.low_base_from = np.full(self.count, -1, dtype=np.int64)
+        self.low_base_share = np.zeros(self.count)
+        self.low_base_count = np.zeros(self.count * self.window.months, dtype=np.int64)
+        self.low_base_floor = np.zeros(self.window.months, dtype=np.int64)
         self.headcount = np.zeros(self.count * self.window.months, dtype=np.int64)
         self.wage_bill = np.zeros(self.count * self.window.months, dtype=np.float64)
         start, end = self.window.start, self.window.as_of
@@ -111,6 +121,28 @@ class Enterprises:
         size = self.count * self.window.months
         self.headcount += np.bincount(flat, minlength=size)
         self.wage_bill += np.bincount(flat, weights=wage_yuan, minlength=size)
+
+    def mark_low_base(self, rng: np.random.Generator, rate: float) -> None:
+        """Pick the enterprises that will declare some staff on a base below the floor.
+
+        Chosen among enterprises alive through the window, leaning to larger ones (an
+        enterprise without staff declares nothing), from a month of the window on.
+        """
+        alive = (self.established < self.window.start) & (self.deregistered > self.window.as_of)
+        eligible = np.flatnonzero(alive)
+        wanted = min(stochastic_round(rng, rate * self.count), eligible.shape[0])
+        if rate > 0 and eligible.shape[0] > 0:
+            wanted = max(wanted, 1)
+        if wanted == 0:
+            return
+        weight = np.sqrt(self.target[eligible])
+        chosen = rng.choice(eligible, size=wanted, replace=False, p=weight / weight.sum())
+        self.low_base_from[chosen] = rng.integers(0, self.window.months, wanted)
+        self.low_base_share[chosen] = rng.uniform(0.3, 1.0, wanted)
+
+    def add_low_base(self, enterprise: IntArray, month: IntArray) -> None:
+        flat = enterprise * self.window.months + month
+        self.low_base_count += np.bincount(flat, minlength=self.count * self.window.months)
 
     def set_legal_reps(self, enterprise: IntArray, citizen_id: pa.Array, name: pa.Array) -> None:
         self._reps.append((enterprise, citizen_id, name))
@@ -140,6 +172,20 @@ class Enterprises:
                 {
                     "credit_code": take(self.credit_code, distressed),
                     "distress_start": self.window.month_starts[self.distress[distressed]],
+                },
+            ),
+        )
+        counts = self.low_base_count.reshape(self.count, self.window.months)
+        firm, month = np.nonzero(counts)
+        yield (
+            truth.TRUTH_LOW_CONTRIBUTION_BASE,
+            batch(
+                truth.TRUTH_LOW_CONTRIBUTION_BASE,
+                {
+                    "credit_code": take(self.credit_code, firm),
+                    "month": self.window.month_starts[month],
+                    "employees": counts[firm, month].astype(np.int32),
+                    "floor_fen": self.low_base_floor[month],
                 },
             ),
         )

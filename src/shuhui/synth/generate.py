@@ -19,6 +19,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shuhui.datacore.schema import TableSpec
 from shuhui.standard import tables
@@ -29,8 +30,18 @@ from shuhui.standard.vocabularies import (
     RELATIONS,
     SEXES,
 )
-from shuhui.synth import behaviour, civil, households, pensions, truth, work
-from shuhui.synth.columns import NEVER, anomaly_count, batch, pick, pool, take
+from shuhui.synth import (
+    behaviour,
+    cards,
+    civil,
+    households,
+    payees,
+    pensions,
+    retirement,
+    truth,
+    work,
+)
+from shuhui.synth.columns import NEVER, BoolArray, anomaly_count, batch, pick, pool, take
 from shuhui.synth.context import Stream, Window, rng_for
 from shuhui.synth.enterprises import Enterprises, build_enterprises
 from shuhui.synth.population import Layout, People, draw_people
@@ -57,6 +68,10 @@ class CityConfig:
     unemployment_while_employed: float = 0.02  # of unemployment-benefit recipients
     enterprise_distress: float = 0.03  # of enterprises
     no_record_share: float = 0.01  # of residents (adults alive at the as-of date)
+    no_record_pensioner_share: float = 0.01  # of pensioners alive at the as-of date
+    shared_account: float = 0.0005  # accounts per pensioner
+    early_retirement: float = 0.003  # of employee pensions begun before the window
+    low_contribution_base: float = 0.01  # of enterprises
 
     def __post_init__(self) -> None:
         if self.residents < 1:
@@ -74,6 +89,10 @@ class CityConfig:
             "unemployment_while_employed",
             "enterprise_distress",
             "no_record_share",
+            "no_record_pensioner_share",
+            "shared_account",
+            "early_retirement",
+            "low_contribution_base",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -103,6 +122,9 @@ def generate_city(
         window=window,
         distress_rate=config.enterprise_distress,
         chunk_sizes=np.diff(bounds),
+    )
+    enterprises.mark_low_base(
+        rng_for(config.seed, Stream.LOW_BASE_FIRMS), config.low_contribution_base
     )
     hazard = civil.mean_hazard(np.array(AGE_GROUP_SHARES))
     report("residents", 0, config.residents)
@@ -202,6 +224,37 @@ def _chunk(
         at_least_one=first,
     )
     _legal_reps(rng_for(seed, Stream.LEGAL_REPS, chunk), people, enterprises, chunk)
+    category, truth_early = retirement.categorise(
+        rng_for(seed, Stream.RETIREMENT, chunk),
+        people,
+        pay,
+        window,
+        early_rate=config.early_retirement,
+        at_least_one=first,
+    )
+    paid_to = payees.assign(
+        rng_for(seed, Stream.ACCOUNTS, chunk),
+        people,
+        homes,
+        pay,
+        window,
+        shared_rate=config.shared_account,
+        at_least_one=first,
+    )
+    living_pensioner = (pay.scheme >= 0) & (people.death > window.as_of)
+    silent = _silence(
+        rng_for(seed, Stream.SILENCE, chunk),
+        config.no_record_pensioner_share,
+        people,
+        homes,
+        no_record,
+        living_pensioner & (jobs.career_start == NEVER),
+        living_pensioner,
+        first,
+    )
+    # Pensioners silenced beyond the first draw: their visits and trips were drawn (so nobody
+    # else's draws move) and are dropped here; a household of them alone reads zero.
+    extra = take(people.citizen_id, np.flatnonzero(silent & ~no_record))
 
     writer.write(tables.RESIDENTS, _residents(people, homes))
     writer.write(
@@ -217,22 +270,52 @@ def _chunk(
     writer.write(
         tables.ENROLMENTS, pensions.enrolments(pension_rng, people, jobs, pay, enterprises, window)
     )
-    writer.write(tables.CONTRIBUTIONS, work.contributions(people, jobs.spells, enterprises, window))
-    writer.write(tables.PENSION_RECIPIENTS, pay.recipients)
-    writer.write(tables.PENSION_PAYMENTS, pay.payments)
+    writer.write(
+        tables.CONTRIBUTIONS,
+        work.contributions(
+            rng_for(seed, Stream.LOW_BASE, chunk), people, jobs.spells, enterprises, window
+        ),
+    )
+    writer.write(tables.PENSION_RECIPIENTS, pensions.recipients_batch(pay, category))
+    writer.write(tables.PENSION_PAYMENTS, pensions.payments_batch(pay, paid_to.payee))
+    writer.write(tables.BENEFIT_ACCOUNTS, paid_to.accounts)
     writer.write(tables.UNEMPLOYMENT_REGISTRATIONS, jobs.registrations)
     writer.write(tables.UNEMPLOYMENT_BENEFITS, jobs.benefits)
-    writer.write(
-        tables.MEDICAL_VISITS,
+    visits = _without(
         behaviour.medical_visits(rng_for(seed, Stream.VISITS, chunk), people, no_record, window),
+        extra,
     )
+    writer.write(tables.MEDICAL_VISITS, visits)
     writer.write(
         tables.TRANSIT_TRIPS,
-        behaviour.transit_trips(rng_for(seed, Stream.TRIPS, chunk), people, no_record, window),
+        _without(
+            behaviour.transit_trips(rng_for(seed, Stream.TRIPS, chunk), people, no_record, window),
+            extra,
+        ),
     )
     writer.write(
         tables.UTILITY_USAGE,
-        behaviour.utility_usage(rng_for(seed, Stream.UTILITIES, chunk), people, homes, window),
+        _unused(
+            behaviour.utility_usage(rng_for(seed, Stream.UTILITIES, chunk), people, homes, window),
+            homes,
+            silent & ~no_record,
+        ),
+    )
+    collected = cards.collections(
+        rng_for(seed, Stream.COLLECTIONS, chunk), people, silent, pay, paid_to.bank, window
+    )
+    writer.write(tables.BENEFIT_COLLECTIONS, collected.rows)
+    writer.write(
+        tables.CARD_USES,
+        cards.card_uses(
+            rng_for(seed, Stream.CARD_USES, chunk),
+            people,
+            silent,
+            visits,
+            collected,
+            pay.scheme >= 0,
+            window,
+        ),
     )
 
     cert_rng = rng_for(seed, Stream.CERTIFICATES, chunk)
@@ -256,9 +339,73 @@ def _chunk(
         truth.TRUTH_NO_RECORD,
         batch(
             truth.TRUTH_NO_RECORD,
-            {"citizen_id": take(people.citizen_id, np.flatnonzero(no_record))},
+            {"citizen_id": take(people.citizen_id, np.flatnonzero(silent))},
         ),
     )
+    writer.write(truth.TRUTH_SHARED_ACCOUNT, paid_to.truth)
+    writer.write(truth.TRUTH_EARLY_RETIREMENT, truth_early)
+
+
+def _silence(
+    rng: np.random.Generator,
+    share: float,
+    people: People,
+    homes: households.Households,
+    no_record: BoolArray,
+    quiet_candidates: BoolArray,
+    living_pensioner: BoolArray,
+    first: bool,
+) -> BoolArray:
+    """Who leaves no record at all this year: ``no_record``, adjusted so that ``share`` of the
+    living pensioners are among them.
+
+    The residents' draw already holds about as many pensioners as that; if it holds more, some
+    are given back their card uses and collections (they still have no visit, trip or meter,
+    living alone where nothing is metered); if fewer, pensioners without a working life in the
+    data (no spell, no contribution) are added, those living alone more likely.
+    """
+    silent = no_record.copy()
+    target = anomaly_count(rng, share, int(living_pensioner.sum()), first)
+    have = np.flatnonzero(no_record & living_pensioner)
+    if have.shape[0] >= target:
+        silent[have] = False
+        silent[pick(rng, have, target)] = True
+        return silent
+    candidates = np.flatnonzero(quiet_candidates & ~no_record)
+    wanted = min(target - have.shape[0], candidates.shape[0])
+    if wanted == 0:
+        return silent
+    alone = homes.size[homes.member_of[candidates]] == 1
+    weight = np.where(alone, 3.0, 1.0)
+    silent[rng.choice(candidates, size=wanted, replace=False, p=weight / weight.sum())] = True
+    return silent
+
+
+def _without(rows: pa.RecordBatch, citizen_ids: pa.Array) -> pa.RecordBatch:
+    if len(citizen_ids) == 0:
+        return rows
+    return rows.filter(pc.invert(pc.is_in(rows.column("citizen_id"), value_set=citizen_ids)))
+
+
+def _unused(
+    rows: pa.RecordBatch, homes: households.Households, silenced: BoolArray
+) -> pa.RecordBatch:
+    """Meter readings of households whose every member is ``silenced`` set to zero."""
+    members = np.bincount(homes.member_of, minlength=homes.count)
+    quiet = np.bincount(homes.member_of, weights=silenced, minlength=homes.count)
+    empty = np.flatnonzero((members == quiet) & (quiet > 0))
+    if empty.shape[0] == 0:
+        return rows
+    hit = pc.is_in(rows.column("household_id"), value_set=take(homes.household_id, empty))
+    zero = pa.scalar(0, pa.int32())
+    columns = {
+        name: pc.if_else(hit, zero, rows.column(name)) if name in _METERS else rows.column(name)
+        for name in rows.schema.names
+    }
+    return pa.RecordBatch.from_arrays(list(columns.values()), schema=rows.schema)
+
+
+_METERS = ("water_m3", "electricity_kwh", "gas_m3")
 
 
 def _fix_marriages(people: People, homes: households.Households) -> None:

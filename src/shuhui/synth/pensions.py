@@ -52,8 +52,19 @@ _DISTRICT_INTS = np.array([int(c) for c in DISTRICT_CODES], dtype=np.int64)
 
 @dataclass
 class Pensions:
-    recipients: pa.RecordBatch
-    payments: pa.RecordBatch
+    """A chunk's pensions. Rows of the recipients' table are ``person`` (main pensions first,
+    then duplicates); their start dates, categories and payee accounts are settled by
+    :mod:`shuhui.synth.accounts` before the batches are built."""
+
+    person: IntArray  # per recipient row: chunk-local resident index
+    pension_id: pa.Array  # per recipient row
+    begins: IntArray  # per recipient row: start date
+    row_scheme: IntArray  # per recipient row: index into vocabularies.PENSION_SCHEMES
+    main_rows: int  # rows before this are main pensions, the rest duplicates
+    recipient_columns: dict[str, pa.Array | np.ndarray]  # all but start date and category
+    paid_row: IntArray  # per payment: recipient row
+    paid_month: IntArray  # per payment: window month
+    payment_columns: dict[str, pa.Array | np.ndarray]  # all but the payee account
     truth_after_death: pa.RecordBatch
     truth_double: pa.RecordBatch
     scheme: IntArray  # per person: pension scheme drawn, -1 for none
@@ -124,23 +135,17 @@ def simulate_pensions(
         dead & ~np.isin(np.arange(who.shape[0]), chosen), np.zeros(doubled.shape[0], bool)
     ]
     monthly = np.r_[amount, dup_amount]
-    recipients = batch(
-        tables.PENSION_RECIPIENTS,
-        {
-            "pension_id": pension_id,
-            "citizen_id": take(people.citizen_id, person),
-            "scheme": take(pool(vocabularies.PENSION_SCHEMES), all_scheme),
-            "start_date": np.r_[begins[who], dup_begin],
-            "monthly_amount_fen": monthly,
-            "status": take(
-                pool(vocabularies.PENSION_STATUSES), np.where(stopped, _STOPPED, _RUNNING)
-            ),
-            "end_date": pa.array(
-                people.death[person].astype(np.int32), type=pa.date32(), mask=~stopped
-            ),
-            "district_code": take(pool(DISTRICT_CODES), district),
-        },
-    )
+    recipients: dict[str, pa.Array | np.ndarray] = {
+        "pension_id": pension_id,
+        "citizen_id": take(people.citizen_id, person),
+        "scheme": take(pool(vocabularies.PENSION_SCHEMES), all_scheme),
+        "monthly_amount_fen": monthly,
+        "status": take(pool(vocabularies.PENSION_STATUSES), np.where(stopped, _STOPPED, _RUNNING)),
+        "end_date": pa.array(
+            people.death[person].astype(np.int32), type=pa.date32(), mask=~stopped
+        ),
+        "district_code": take(pool(DISTRICT_CODES), district),
+    }
     all_paid = np.concatenate([paid, dup_paid])
     row, month = np.nonzero(all_paid)
     # Amounts paid before the latest July were last year's, before the raise.
@@ -148,16 +153,13 @@ def simulate_pensions(
     july = day_number(date(as_of_date.year - (as_of_date.month < 7), 7, 1))
     before_raise = window.month_starts[month] < july
     paid_amount = np.where(before_raise, np.round(monthly[row] / _ANNUAL_RAISE), monthly[row])
-    payments = batch(
-        tables.PENSION_PAYMENTS,
-        {
-            "pension_id": take(pension_id, row),
-            "citizen_id": take(people.citizen_id, person[row]),
-            "month": window.month_starts[month],
-            "pay_date": window.month_starts[month] + _PAY_DAY,
-            "amount_fen": paid_amount.astype(np.int64),
-        },
-    )
+    payments: dict[str, pa.Array | np.ndarray] = {
+        "pension_id": take(pension_id, row),
+        "citizen_id": take(people.citizen_id, person[row]),
+        "month": window.month_starts[month],
+        "pay_date": window.month_starts[month] + _PAY_DAY,
+        "amount_fen": paid_amount.astype(np.int64),
+    }
     after = paid[chosen] & late[chosen]
     months_after = np.nonzero(after)
     amount_after = np.zeros(chosen.shape[0])
@@ -194,14 +196,40 @@ def simulate_pensions(
     duplicate_start = np.full(n, NEVER)
     duplicate_start[dup_person] = dup_begin
     return Pensions(
-        recipients=recipients,
-        payments=payments,
+        person=person,
+        pension_id=pension_id,
+        begins=np.r_[begins[who], dup_begin],
+        row_scheme=all_scheme,
+        main_rows=int(who.shape[0]),
+        recipient_columns=recipients,
+        paid_row=row,
+        paid_month=month,
+        payment_columns=payments,
         truth_after_death=truth_after_death,
         truth_double=truth_double,
         scheme=scheme,
         keeps_drawing=keeps,
         duplicate=duplicate,
         duplicate_start=duplicate_start,
+    )
+
+
+def recipients_batch(pensions: Pensions, category: IntArray) -> pa.RecordBatch:
+    return batch(
+        tables.PENSION_RECIPIENTS,
+        {
+            **pensions.recipient_columns,
+            "start_date": pensions.begins,
+            "retirement_category": take(pool(vocabularies.RETIREMENT_CATEGORIES), category),
+        },
+    )
+
+
+def payments_batch(pensions: Pensions, payee: pa.Array) -> pa.RecordBatch:
+    """The payments, each into the account its pension row is paid into (``payee`` per row)."""
+    return batch(
+        tables.PENSION_PAYMENTS,
+        {**pensions.payment_columns, "payee_account": take(payee, pensions.paid_row)},
     )
 
 

@@ -234,6 +234,13 @@ CREDIT_GRADE_SHARES: tuple[float, ...] = (0.25, 0.50, 0.15, 0.07, 0.03)
 CONTRIBUTION_RATES: tuple[float, float, float] = (0.24, 0.11, 0.01)
 # Monthly contribution base floor and ceiling (yuan): 60 % and 300 % of the provincial average.
 CONTRIBUTION_BASE_MIN_YUAN = 4416
+# The legal floor of the monthly base by year (yuan), the synthetic city's values (the fund-risk
+# rule's parameter holds the same): no normal declaration is below the year's floor, and the
+# declared minimum is the higher of it and CONTRIBUTION_BASE_MIN_YUAN. Years outside the table
+# take the nearest year's value.
+CONTRIBUTION_BASE_FLOOR_YUAN: dict[int, int] = {
+    2019: 3100, 2020: 3300, 2021: 3500, 2022: 3700, 2023: 3900, 2024: 4100, 2025: 4300, 2026: 4500,
+}  # fmt: skip
 CONTRIBUTION_BASE_MAX_YUAN = 22080
 MINIMUM_WAGE_YUAN = 2200
 UNEMPLOYMENT_BENEFIT_YUAN = 1980  # 90 % of the minimum wage

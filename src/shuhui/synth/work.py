@@ -31,6 +31,7 @@ from shuhui.synth.columns import (
 from shuhui.synth.context import Window, add_years, month_first_day, month_index, split_days
 from shuhui.synth.enterprises import SECTION_INJURY_RATES, Enterprises
 from shuhui.synth.population import DISTRICT_CODES, People
+from shuhui.synth.retirement import general_category, statutory_start
 from shuhui.synth.truth import TRUTH_UNEMPLOYMENT_WHILE_EMPLOYED
 
 _COLLEGE = vocabularies.EDUCATION_LEVELS.index("大学专科")
@@ -47,23 +48,13 @@ _OPEN, _TURNOVER, _LAYOFF, _CLOSURE, _RETIRED, _DIED = range(6)
 
 
 def retirement_day(birth: IntArray, male: BoolArray, education: IntArray) -> IntArray:
-    """First day of the month after reaching statutory retirement age.
+    """First day of the month after reaching statutory retirement age (:mod:`retirement`).
 
-    Men 60, women in cadre posts (approximated as college-educated) 55, other women 50; the
-    2025 reform raises these by one month per four (women at 50: two) months of birth cohort,
-    up to 63, 58 and 55, starting with those born in 1965, 1970 and 1975 respectively.
+    Men 60, women in cadre posts (approximated as college-educated) 55, other women 50, raised
+    by the 2025 reform by birth cohort.
     """
-    year, month, _day = split_days(birth)
-    cohort_month = (year - 1900) * 12 + month - 1
-    cadre = education >= _COLLEGE
-    base_years = np.where(male, 60, np.where(cadre, 55, 50))
-    reform_from = np.where(male, 1965, np.where(cadre, 1970, 1975))
-    step = np.where(male | cadre, 4, 2)
-    cap = np.where(male | cadre, 36, 60)
-    since = cohort_month - (reform_from - 1900) * 12
-    extra = np.where(since >= 0, np.minimum(since // step + 1, cap), 0)
-    months = cohort_month + base_years * 12 + extra + 1
-    return month_first_day(months + (1900 - 1970) * 12)
+    category = general_category(male, education >= _COLLEGE)
+    return statutory_start(birth, male, category)
 
 
 @dataclass
@@ -452,12 +443,36 @@ def _entitlement_over(window: Window, first_month: IntArray, entitled: IntArray)
     return last_pay <= window.as_of
 
 
+def base_floor_fen(window: Window) -> IntArray:
+    """Per window month, the lowest base a normal declaration uses (fen): the year's legal floor
+    or the city's declared minimum (vocab.CONTRIBUTION_BASE_MIN_YUAN), whichever is higher."""
+    lowest: IntArray = np.maximum(legal_floor_fen(window), _BASE_MIN_FEN).astype(np.int64)
+    return lowest
+
+
+def legal_floor_fen(window: Window) -> IntArray:
+    """Per window month, the year's legal floor of the base (fen)."""
+    years = split_days(window.month_starts)[0]
+    known = np.array(sorted(vocab.CONTRIBUTION_BASE_FLOOR_YUAN))
+    clipped = known[np.clip(np.searchsorted(known, years), 0, known.shape[0] - 1)]
+    floor: IntArray = np.array(
+        [vocab.CONTRIBUTION_BASE_FLOOR_YUAN[int(y)] for y in clipped], dtype=np.int64
+    )
+    return floor * 100
+
+
 def contributions(
-    people: People, spells: Spells, enterprises: Enterprises, window: Window
+    rng: np.random.Generator,
+    people: People,
+    spells: Spells,
+    enterprises: Enterprises,
+    window: Window,
 ) -> pa.RecordBatch:
     """Monthly contributions of every spell month in the window, four insurances each.
 
     A month counts when the spell covers its 15th. Employers in arrears owe but pay nothing.
+    Bases are the wage clipped to the year's floor and the ceiling, except at the enterprises
+    marked to declare some staff below the floor (the anomaly; ``rng`` picks which staff).
     Also records headcount and wage bill on the enterprises.
     """
     mid = window.month_starts + 14
@@ -467,7 +482,21 @@ def contributions(
     firm = spells.enterprise[row]
     wage = spells.wage[row]
     enterprises.add_employment(firm, month, wage)
-    base = np.clip(wage * 100, _BASE_MIN_FEN, _BASE_MAX_FEN)
+    base = np.clip(wage * 100, base_floor_fen(window)[month], _BASE_MAX_FEN)
+    # The anomaly: some staff of a marked enterprise declared between the minimum wage and 90 %
+    # of the legal floor, from the month it starts on.
+    legal = legal_floor_fen(window)
+    enterprises.low_base_floor[:] = legal
+    declared_low = (
+        rng.random(spells.person.shape[0]) < enterprises.low_base_share[spells.enterprise]
+    )
+    low_from = enterprises.low_base_from[firm]
+    low = declared_low[row] & (low_from >= 0) & (month >= low_from)
+    low_base = np.round(
+        legal[month] * rng.uniform(vocab.MINIMUM_WAGE_YUAN * 100 / legal[month], 0.9)
+    )
+    base = np.where(low, low_base, base)
+    enterprises.add_low_base(firm[low], month[low])
     rates = np.stack(
         [
             np.full(row.shape[0], vocab.CONTRIBUTION_RATES[0]),
