@@ -13,7 +13,14 @@ from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import as_user
 from tests.programs.fundrisk.conftest import ON
 
-DETECTORS = ("risk-pension-after-death", "risk-double-pension", "risk-unemployment-while-employed")
+DETECTORS = (
+    "risk-pension-after-death",
+    "risk-double-pension",
+    "risk-unemployment-while-employed",
+    "risk-early-retirement",
+    "risk-shared-account",
+    "risk-low-contribution-base",
+)
 
 
 def _count(app: FastAPI, model: Any, *where: Any) -> int:
@@ -79,7 +86,7 @@ def test_every_alert_carries_its_evidence_and_amount(detected: TestClient) -> No
 def test_reading_the_evidence_is_in_the_persons_ledger(
     city_app: FastAPI, detected: TestClient
 ) -> None:
-    a = _alerts(detected)["items"][0]
+    a = _alerts(detected, rule="risk-shared-account")["items"][0]
     before = _count(city_app, LedgerEntry, LedgerEntry.action == "fundrisk.explained")
     assert detected.get(f"/api/v1/fundrisk/alerts/{a['code']}/evidence").status_code == 200
     with city_app.state.session_factory() as db:
@@ -92,7 +99,8 @@ def test_reading_the_evidence_is_in_the_persons_ledger(
     assert _count(city_app, LedgerEntry, LedgerEntry.action == "fundrisk.explained") == before + 1
     with city_app.state.session_factory() as db:
         row = db.scalar(select(Alert).where(Alert.code == a["code"]))
-        assert row is not None and entry.subject == row.citizen_id
+        # The account is the finding; whose data was read is its holder's.
+        assert row is not None and row.citizen_id and entry.subject == row.citizen_id
 
 
 def test_the_lifecycle_to_recovered(city_app: FastAPI, detected: TestClient) -> None:
@@ -191,6 +199,11 @@ def test_the_queue_filters_and_counts_per_chain(detected: TestClient) -> None:
     one = _alerts(detected, rule="risk-unemployment-while-employed")
     assert one["total"] >= 1
     assert {a["rule"] for a in one["items"]} == {"risk-unemployment-while-employed"}
+    funds = _alerts(detected, chain="funds", limit="500")
+    assert {a["rule"] for a in funds["items"]} == {
+        "risk-shared-account",
+        "risk-low-contribution-base",
+    }
 
 
 def test_only_the_hrss_bureau_supervises_the_fund(city_app: FastAPI) -> None:

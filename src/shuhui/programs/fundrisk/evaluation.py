@@ -20,6 +20,9 @@ TRUTH: Final[dict[str, tuple[str, str]]] = {
     "risk-pension-after-death": ("truth_pension_after_death", "pension_id"),
     "risk-double-pension": ("truth_double_pension", "citizen_id"),
     "risk-unemployment-while-employed": ("truth_unemployment_while_employed", "registration_id"),
+    "risk-early-retirement": ("truth_early_retirement", "pension_id"),
+    "risk-shared-account": ("truth_shared_account", "account_no"),
+    "risk-low-contribution-base": ("truth_low_contribution_base", "credit_code"),
 }
 
 
