@@ -20,7 +20,7 @@ from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import FieldError, Problem, invalid
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
-from shuhui.core.money import parse_yuan
+from shuhui.core.money import MoneyError, parse_yuan
 from shuhui.programs.fundrisk import service
 from shuhui.programs.fundrisk.models import ALERT_STATES, CHAINS, SEVERITIES, Alert
 from shuhui.programs.fundrisk.routes import Supervisor
@@ -243,7 +243,10 @@ def _ask(a: Alert, body: ActionIn) -> Ask:
 def _body(form: Any) -> ActionIn:
     """The form read into the API's schema; a bad amount named by its field."""
     amount_text = _text(form, "amount").strip()
-    amount = parse_yuan(amount_text) if amount_text else None
+    try:
+        amount = parse_yuan(amount_text) if amount_text else None
+    except MoneyError as exc:
+        raise invalid("amount", str(exc), detail="追回金额填写有误") from None
     try:
         return ActionIn(
             action=_text(form, "action"),

@@ -509,9 +509,9 @@ def _recovery(a: Alert, amount_fen: int | None) -> str:
 
 def todo_counts(db: Session) -> dict[str, int]:
     """What waits for the fund supervisors: new alerts, alerts being checked, recoveries open."""
-    by_state = dict(
-        db.execute(select(Alert.state, func.count()).group_by(Alert.state)).tuples().all()
-    )
+    by_state: dict[str, int] = {}
+    for state, n in db.execute(select(Alert.state, func.count()).group_by(Alert.state)):
+        by_state[str(state)] = int(n)
     return {
         "new": int(by_state.get("new", 0)),
         "checking": int(by_state.get("checking", 0)),
