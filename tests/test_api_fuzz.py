@@ -151,6 +151,7 @@ ROLES = {
     "enterprise": Role("enterprise", r"^/api/v1/assets"),
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
+    "auditor": Role("auditor", r"^/api/v1/fundrisk"),
 }
 
 

@@ -355,6 +355,7 @@ def demo(
     prepared = _prepare_demo_city(settings, core, accounts, rebind=rebuild)
     prepared |= _prepare_demo_certification(settings, core, accounts, rebind=rebuild)
     prepared |= _prepare_demo_approval(settings, core, accounts)
+    prepared |= _prepare_demo_fundrisk(settings, core, accounts)
     synced = catalog_cli.sync_catalog(settings, core)
     console.print(
         f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
@@ -484,6 +485,27 @@ def _prepare_demo_approval(
                 f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
             )
     return {p.username: p for p in summary.prepared}
+
+
+def _prepare_demo_fundrisk(
+    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount]
+) -> dict[str, Prepared]:
+    """Fund-risk checks in the demo (``shuhui.demo.fundrisk``): today's detection run, so the
+    fund supervisor's queue has alerts waiting."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.demo import fundrisk
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            done = fundrisk.prepare(session, settings, core, accounts)
+    finally:
+        engine.dispose()
+    for p in done:
+        console.print(
+            f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
+        )
+    return {p.username: p for p in done}
 
 
 def _account_names(settings: Settings) -> dict[str, str]:

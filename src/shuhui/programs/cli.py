@@ -88,7 +88,9 @@ def evaluate_command(
     print_table(out, table)
 
 
-# The certification cycle (programs.certification.cli imports only typer until it runs).
+# Each program's commands, attached here (their modules import only typer until they run).
 from shuhui.programs.certification.cli import certify_command  # noqa: E402
+from shuhui.programs.fundrisk.cli import detect_command  # noqa: E402
 
 app.command("certify")(certify_command)
+app.command("detect")(detect_command)

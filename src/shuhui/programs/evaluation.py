@@ -67,7 +67,10 @@ class EvaluationContext:
 Evaluator = Callable[[EvaluationContext], Mapping[str, Score]]
 
 # ``module:function`` of each program's evaluator, in the order they are printed.
-EVALUATORS: tuple[str, ...] = ("shuhui.programs.certification.evaluation:evaluate",)
+EVALUATORS: tuple[str, ...] = (
+    "shuhui.programs.certification.evaluation:evaluate",
+    "shuhui.programs.fundrisk.evaluation:evaluate",
+)
 
 
 def evaluator(dotted: str) -> Evaluator:

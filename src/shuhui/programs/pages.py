@@ -145,7 +145,7 @@ def policies(request: Request, user: CurrentUser) -> Response:
         request,
         "hrss_policies.html",
         {
-            "policies": [rule_view(r) for r in book.rules.values()],
+            "policies": [rule_view(r) for r in book.rules.values() if service.offerable(r)],
             "today": today,
         },
     )
@@ -164,7 +164,9 @@ def _console(
     typed: dict[str, str] | None = None,
 ) -> Response:
     book, _ = library_of(request).book()
-    mine = [r for r in book.rules.values() if r.department == user.department]
+    mine = [
+        r for r in book.rules.values() if r.department == user.department and service.offerable(r)
+    ]
     rows = []
     for c in service.campaigns(db, user.department):
         rows.append({"c": c, "funnel": service.funnel(db, c), "at": format_local(c.created_at)})

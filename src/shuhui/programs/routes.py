@@ -123,7 +123,7 @@ def explanation_out(e: Explanation, locale: str = "zh-CN") -> dict[str, Any]:
 @api.get("/policies", summary="The city's policies: conditions, references, parameter history")
 def policies(request: Request, user: CurrentUser) -> list[dict[str, Any]]:
     book, _ = library_of(request).book()
-    return [rule_out(r) for r in book.rules.values()]
+    return [rule_out(r) for r in book.rules.values() if service.offerable(r)]
 
 
 @api.post("/campaigns", status_code=201, summary="Run a policy over the city (its department)")

@@ -147,6 +147,16 @@ class Library:
             return explain(con, rule, on, key, specs, self.versions(), supplied)
 
 
+# Rules that find wrongs rather than grant benefits (the fund-risk detectors of
+# policies/risk-*.yaml, shuhui.programs.fundrisk) are in the same rule book but are no policy
+# a campaign may offer: the library and the console leave them out, and a campaign refuses them.
+NOT_OFFERED_PREFIXES: Final = ("risk-",)
+
+
+def offerable(rule: Rule) -> bool:
+    return not rule.code.startswith(NOT_OFFERED_PREFIXES)
+
+
 # --- who may do what --------------------------------------------------------------------------
 
 
@@ -234,6 +244,12 @@ def run_campaign(
     _check_scope(scope, limit)
     now = as_utc(now or utcnow())
     rule = library.rule(rule_code)
+    if not offerable(rule):
+        raise Problem(
+            "not-found",
+            detail=f"没有政策 {rule_code}",
+            errors=[FieldError("rule", Text("没有这项政策", "no such policy"))],
+        )
     require_department(rule, department)
     on = on or local_today(now)
     already = set(db.scalars(select(BenefitGrant.subject).where(BenefitGrant.rule == rule.code)))

@@ -55,6 +55,9 @@ from shuhui.programs import workbench as programs_workbench
 from shuhui.programs.certification import pages as certification_pages
 from shuhui.programs.certification import routes as certification_routes
 from shuhui.programs.certification import workbench as certification_workbench
+from shuhui.programs.fundrisk import pages as fundrisk_pages
+from shuhui.programs.fundrisk import routes as fundrisk_routes
+from shuhui.programs.fundrisk import workbench as fundrisk_workbench
 from shuhui.trust.authorisations import context as authorisation_context
 from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
@@ -94,6 +97,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.channel",
     "shuhui.programs",
     "shuhui.programs.certification",
+    "shuhui.programs.fundrisk",
     "shuhui.approval",
 )
 
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     todo_providers: tuple[TodoProvider, ...] = (
         programs_workbench.todos,
         partial(certification_workbench.todos, library=app.state.policy_library),
+        fundrisk_workbench.todos,
         authorisation_workbench.todos,
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
@@ -212,6 +217,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_pages.pages,
         certification_routes.api,
         certification_pages.pages,
+        fundrisk_routes.api,
+        fundrisk_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
         approval_officer_pages.desk_pages,

@@ -142,6 +142,17 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "Certification by someone else refused",
     ),
     "certification.viewed": ("工作人员查看资格认证证据", "Officer viewed certification evidence"),
+    # fund-risk checks (基金监管, shuhui.programs.fundrisk)
+    "fundrisk.detection_run": ("开展基金风险检测", "Fund-risk detection run"),
+    "fundrisk.alert_opened": ("发现基金风险疑点", "A fund-risk alert was opened"),
+    "fundrisk.explained": (
+        "基金监督人员查看了风险疑点依据的个人数据",
+        "A fund supervisor read the data behind an alert",
+    ),
+    "fundrisk.checked": ("开始核查基金风险疑点", "Alert being checked"),
+    "fundrisk.confirmed": ("确认基金违规", "Alert confirmed"),
+    "fundrisk.dismissed": ("排除基金风险疑点", "Alert dismissed"),
+    "fundrisk.recovery_recorded": ("登记追回基金", "Recovery recorded"),
     # approval cases (办件, shuhui.approval.cases)
     "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
     "approval.case.saved": ("保存申请表", "Application form saved"),
