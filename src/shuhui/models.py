@@ -6,6 +6,7 @@ from shuhui.catalog import models as catalog_models
 from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
 from shuhui.programs import models as program_models
+from shuhui.programs.distress import models as distress_models
 from shuhui.trust.authorisations import models as authorisations_models
 from shuhui.trust.identity import models as identity_models
 from shuhui.trust.ledger import models as ledger_models
@@ -19,6 +20,7 @@ __all__ = [
     "authorisations_models",
     "catalog_models",
     "channel_models",
+    "distress_models",
     "identity_models",
     "ledger_models",
     "metadata",

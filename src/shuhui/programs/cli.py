@@ -85,3 +85,13 @@ def evaluate_command(
             f"{result.recall:.3f}",
         )
     print_table(out, table)
+
+
+def _attach() -> None:
+    # Each program's commands, from its own module (the commands import their work lazily).
+    from shuhui.programs.distress.cli import distress_command
+
+    app.command("distress")(distress_command)
+
+
+_attach()

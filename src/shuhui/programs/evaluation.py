@@ -67,7 +67,7 @@ class EvaluationContext:
 Evaluator = Callable[[EvaluationContext], Mapping[str, Score]]
 
 # ``module:function`` of each program's evaluator, in the order they are printed.
-EVALUATORS: tuple[str, ...] = ()
+EVALUATORS: tuple[str, ...] = ("shuhui.programs.distress.evaluation:evaluate",)
 
 
 def evaluator(dotted: str) -> Evaluator:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -222,6 +222,7 @@ def run_campaign(
     department: str | None,
     scope: str = "all",
     limit: int | None = None,
+    within: Collection[str] | None = None,
     now: datetime | None = None,
 ) -> Campaign:
     """The policy over every entity of the city on ``on`` (today by default): its candidates
@@ -230,7 +231,11 @@ def run_campaign(
 
     ``scope`` takes only the eligible (免申即享) or only the undetermined; ``limit`` at most so
     many candidates, the lowest keys, counted after leaving out those already granted. The
-    campaign's ``counts`` stay the rule's over the whole city."""
+    campaign's ``counts`` stay the rule's over the whole city.
+
+    ``within`` keeps only those entities (another program's list, e.g. the enterprises the
+    difficulty score found struggling): one campaign machinery, a narrower set of candidates.
+    The limit then counts within it."""
     _check_scope(scope, limit)
     now = as_utc(now or utcnow())
     rule = library.rule(rule_code)
@@ -242,10 +247,14 @@ def run_campaign(
     # are left out below, so the rest still holds the ``limit`` lowest keys not granted (or
     # every one there is). The grants are in memory already (``already``), so this fetches at
     # most as many extra rows as that set holds, with no bound list or temporary table.
-    fetch = None if limit is None else limit + len(already)
+    # With ``within`` the rows outside it are dropped here, so DuckDB is not asked to limit.
+    fetch = None if limit is None or within is not None else limit + len(already)
     with library.connection() as con:
         result = rules_service.run(con, rule, on, library.versions())
         found = rules_service.candidates(con, rule, on, outcomes=SCOPE_OUTCOMES[scope], limit=fetch)
+    if within is not None:
+        kept = set(within)
+        found = [e for e in found if e.key in kept]
     taken, excluded = _take(found, already, limit)
     campaign = Campaign(
         code=_code("ZC", now),
@@ -280,6 +289,17 @@ def run_campaign(
     if rows:
         db.execute(insert(Candidate), rows)
     counts: dict[str, JsonValue] = {k: int(n) for k, n in result.counts.items()}
+    detail: dict[str, JsonValue] = {
+        "evaluated_on": on.isoformat(),
+        "counts": counts,
+        "scope": scope,
+        "limit": limit,
+        "candidates": len(rows),
+        "excluded": campaign.excluded,
+        "versions": {k: int(n) for k, n in result.versions.items()},
+    }
+    if within is not None:
+        detail["within"] = len(set(within))  # how many another program's list held
     ledger.record(
         db,
         actor,
@@ -287,15 +307,7 @@ def run_campaign(
         subject=rule.code,
         purpose=PURPOSE,
         grant=campaign.code,
-        detail={
-            "evaluated_on": on.isoformat(),
-            "counts": counts,
-            "scope": scope,
-            "limit": limit,
-            "candidates": len(rows),
-            "excluded": campaign.excluded,
-            "versions": {k: int(n) for k, n in result.versions.items()},
-        },
+        detail=detail,
     )
     return campaign
 

@@ -52,6 +52,9 @@ from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
 from shuhui.programs import workbench as programs_workbench
+from shuhui.programs.distress import pages as distress_pages
+from shuhui.programs.distress import routes as distress_routes
+from shuhui.programs.distress import workbench as distress_workbench
 from shuhui.trust.authorisations import context as authorisation_context
 from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
@@ -90,6 +93,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.assets",
     "shuhui.channel",
     "shuhui.programs",
+    "shuhui.programs.distress",
     "shuhui.approval",
 )
 
@@ -165,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # What each domain puts on a person's workbench, asked in this order (``web.workbench``).
     todo_providers: tuple[TodoProvider, ...] = (
         programs_workbench.todos,
+        partial(distress_workbench.todos, content=settings.city_content),
         authorisation_workbench.todos,
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
@@ -205,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         channel_review_pages.pages,
         programs_routes.api,
         programs_pages.pages,
+        distress_routes.api,
+        distress_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
         approval_officer_pages.desk_pages,
