@@ -130,14 +130,15 @@ ROLES = {
     "operator": Role("operator", r"^/api/v1/channel/(?!products|applications)"),
     "officer": Role(
         "officer",
-        r"^/api/v1/(programs/(campaigns|candidates|policies)|channel/app|approval/(tasks|metrics))",
+        r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine))|channel/app"
+        r"|approval/(tasks|metrics))",
     ),
     "citizen": Role(
         "citizen",
         r"^/api/v1/(authorisations|programs/(offers|grants)|messages"
         r"|approval/(items|cases|precheck|licences|submissions))",
     ),
-    "enterprise": Role("enterprise", r"^/api/v1/assets"),
+    "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine)"),
 }
 
 
