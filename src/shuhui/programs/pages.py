@@ -164,7 +164,11 @@ def _console(
     typed: dict[str, str] | None = None,
 ) -> Response:
     book, _ = library_of(request).book()
-    mine = [r for r in book.rules.values() if r.department == user.department]
+    mine = [
+        r
+        for r in book.rules.values()
+        if r.department == user.department and r.code not in service.NOT_OFFERED
+    ]
     rows = []
     for c in service.campaigns(db, user.department):
         rows.append({"c": c, "funnel": service.funnel(db, c), "at": format_local(c.created_at)})

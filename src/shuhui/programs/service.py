@@ -174,6 +174,9 @@ SCOPE_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
     "undetermined": ("undetermined",),
 }
 LIMIT_MAX: Final = 1_000_000
+# Rules that score for a program instead of granting a benefit: a campaign never offers them
+# (the difficulty score of shuhui.programs.distress; other programs' detectors join here).
+NOT_OFFERED: Final = frozenset({"enterprise-difficulty"})
 
 
 def _check_scope(scope: str, limit: int | None) -> None:
@@ -239,6 +242,12 @@ def run_campaign(
     _check_scope(scope, limit)
     now = as_utc(now or utcnow())
     rule = library.rule(rule_code)
+    if rule.code in NOT_OFFERED:
+        raise invalid(
+            "rule",
+            Text("这是识别规则，不是可推送的政策", "a program's score, not a policy to offer"),
+            detail=f"{rule.name_zh}不能开展政策找人",
+        )
     require_department(rule, department)
     on = on or local_today(now)
     already = set(db.scalars(select(BenefitGrant.subject).where(BenefitGrant.rule == rule.code)))
