@@ -212,3 +212,57 @@ def test_broken_measures_content_is_refused_naming_the_item(tmp_path: Any) -> No
             parse_items(tmp_path / "m.yaml", text, "enterprise-difficulty-measures")
         )
     assert "items[0] (x).reasons" in str(caught.value)
+
+
+def test_the_score_is_never_run_as_a_campaign(hrss: TestClient) -> None:
+    refused = hrss.post("/api/v1/programs/campaigns", json={"rule": "enterprise-difficulty"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "rule"
+    console = hrss.get("/hrss/campaigns")
+    assert 'value="enterprise-difficulty"' not in console.text
+
+
+def test_the_enterprise_sees_the_measures_started_for_it(
+    city_app: FastAPI, hrss: TestClient
+) -> None:
+    from shuhui.trust.identity.demo import DEMO_PASSWORD
+    from shuhui.trust.identity.roles import Role
+    from shuhui.trust.identity.schemas import UserCreate
+    from tests.fixtures import add_account
+
+    run(hrss)
+    items = listed(hrss)["items"]
+    # A measure no policy carries: recorded as arranged for every struggling one it suits.
+    measure = next(
+        m
+        for m in ("employment-assistance", "supply-demand-matching", "shared-employment")
+        if listed(hrss, measure=m)["total"]
+    )
+    code = listed(hrss, measure=measure)["items"][0]["credit_code"]
+    board = hrss.get("/")
+    assert "待安排纾困措施的困难企业" in board.text
+    started = hrss.post(f"/api/v1/programs/distress/measures/{measure}/start", json={})
+    assert started.status_code == 201, started.text
+    assert started.json()["campaign"] is None and started.json()["enterprises"] >= 1
+    with transaction(city_app.state.session_factory) as db:
+        add_account(
+            db,
+            UserCreate(
+                username="firm",
+                display_name="困难企业",
+                password=DEMO_PASSWORD,
+                roles=[Role.enterprise],
+                credit_code=code,
+            ),
+        )
+    firm = as_user(city_app, "firm")
+    mine = firm.get("/api/v1/programs/distress/mine")
+    assert mine.status_code == 200 and [m["measure"] for m in mine.json()] == [measure]
+    page = firm.get("/hrss/distress/mine")
+    assert page.status_code == 200 and f'data-measure="{measure}"' in page.text
+    assert "为本企业安排的纾困措施" in firm.get("/").text
+    # The enterprise sees no other enterprise's signals.
+    assert firm.get("/api/v1/programs/distress/enterprises").status_code == 403
+    assert len(items) >= 1
+    page = hrss.get(f"/hrss/distress/enterprises/{code}")
+    assert "已安排对接" in page.text
