@@ -58,7 +58,7 @@ def _figure(name: str, value: Any) -> str:
     """A figure in plain words: money in 元, kWh and people with their unit."""
     if value is None:
         return "—"
-    if name.startswith("tax_") and name != "tax_last":
+    if name.startswith("tax_"):
         return yuan(int(value)) + " 元"
     if name.startswith("power_") and name != "power_last":
         return f"{int(value):,} 千瓦时"

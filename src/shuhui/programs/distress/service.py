@@ -42,10 +42,10 @@ REASONS: Final[dict[str, tuple[str, str, str]]] = {
 }
 # The figures behind each signal (the rule's variables).
 REASON_FIGURES: Final[dict[str, tuple[str, ...]]] = {
-    "arrears": ("contributions_last", "arrears_months"),
-    "headcount": ("contributions_last", "staff_before", "staff_now"),
+    "arrears": ("months_last", "arrears_months"),
+    "headcount": ("months_last", "staff_before", "staff_now"),
     "power": ("power_last", "power_before", "power_recent"),
-    "tax": ("tax_last", "tax_before", "tax_recent"),
+    "tax": ("months_last", "tax_before", "tax_recent"),
 }
 
 
