@@ -57,6 +57,6 @@ Another program may narrow a campaign to its own list: ``run_campaign(…, withi
 only those entities (the struggling enterprises a relief measure suits, ``programs.distress``;
 the ledger entry says how many the list held). A rule that scores for a program rather than
 grants a benefit (``service.NOT_OFFERED``: the enterprise-difficulty score) is never a
-campaign: the console does not offer it and ``run_campaign`` refuses it (422, ``rule``).
+campaign: the console does not offer it and ``run_campaign`` refuses it (404, ``rule``).
 Struggling enterprises and their measures are in ``programs.distress``.
 """

@@ -243,10 +243,13 @@ def run_campaign(
     now = as_utc(now or utcnow())
     rule = library.rule(rule_code)
     if rule.code in NOT_OFFERED:
-        raise invalid(
-            "rule",
-            Text("这是识别规则，不是可推送的政策", "a program's score, not a policy to offer"),
-            detail=f"{rule.name_zh}不能开展政策找人",
+        # Not a policy a campaign can offer: answered as an unknown policy is.
+        raise Problem(
+            "not-found",
+            detail=f"{rule.name_zh}是识别规则，不能开展政策找人",
+            errors=[
+                FieldError("rule", Text("这是识别规则，不是可推送的政策", "not a policy to offer"))
+            ],
         )
     require_department(rule, department)
     on = on or local_today(now)

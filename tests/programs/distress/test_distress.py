@@ -216,7 +216,7 @@ def test_broken_measures_content_is_refused_naming_the_item(tmp_path: Any) -> No
 
 def test_the_score_is_never_run_as_a_campaign(hrss: TestClient) -> None:
     refused = hrss.post("/api/v1/programs/campaigns", json={"rule": "enterprise-difficulty"})
-    assert refused.status_code == 422
+    assert refused.status_code == 404
     assert refused.json()["errors"][0]["field"] == "rule"
     console = hrss.get("/hrss/campaigns")
     assert 'value="enterprise-difficulty"' not in console.text

@@ -66,7 +66,12 @@ def _check_department(request: Request, user: User) -> None:
     programs.require_department(library_of(request).rule(service.RULE), user.department)
 
 
-@api.post("/runs", status_code=201, summary="Score every enterprise on a date (once per date)")
+@api.post(
+    "/runs",
+    status_code=201,
+    summary="Score every enterprise on a date (once per date)",
+    responses={200: {"description": "The date was run already: that run, nothing written"}},
+)
 def run(body: RunIn, request: Request, db: DB, user: Officer) -> JSONResponse:
     _check_department(request, user)
     outcome = service.run(db, library_of(request), body.evaluated_on, actor=user.username)
