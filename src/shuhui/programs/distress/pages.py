@@ -15,7 +15,7 @@ from shuhui.core import display
 from shuhui.core.bounds import Page, day_in_window
 from shuhui.core.clock import format_local, local_today
 from shuhui.core.confirm import Ask, ask_first, confirmed
-from shuhui.core.display import yuan
+from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
@@ -25,6 +25,8 @@ from shuhui.programs.distress import service
 from shuhui.programs.distress.models import DistressFinding, DistressRun
 from shuhui.programs.distress.routes import Enterprise, content_of
 from shuhui.programs.routes import Officer, library_of
+from shuhui.rules.explain import InputUse
+from shuhui.standard import TABLES
 from shuhui.trust.identity.deps import DB
 from shuhui.trust.identity.models import User
 
@@ -100,6 +102,34 @@ def reason_lines(f: DistressFinding | None, figures: dict[str, Any]) -> list[dic
             }
         )
     return lines
+
+
+SPECS = {spec.name: spec for spec in TABLES}
+
+
+def evidence(i: InputUse) -> dict[str, Any]:
+    """An input's source rows with the data standard's Chinese column titles; personal values
+    (an employee's ID) masked: the page is about the enterprise."""
+    spec = SPECS.get(i.table or "")
+    columns = {c.name: c for c in spec.columns} if spec else {}
+    rows = []
+    for row in i.rows:
+        shown = []
+        for key, value in row.items():
+            column = columns.get(key)
+            title = column.title if column else key
+            if column is not None and column.personal and isinstance(value, str):
+                value = mask_citizen_id(value)
+            shown.append((title, value))
+        rows.append(shown)
+    return {
+        "zh": i.zh,
+        "value": _figure(i.name, i.value),
+        "table": spec.title if spec else i.table,
+        "version": i.version,
+        "count": i.row_count,
+        "rows": rows,
+    }
 
 
 def _row(f: DistressFinding) -> dict[str, Any]:
@@ -239,7 +269,8 @@ def enterprise(
             "lines": reason_lines(f, figures) if f else reason_lines(None, figures),
             "held": set(f.reasons) if f else set(),
             "e": e,
-            "inputs": [i for i in e.inputs if i.rows],
+            "inputs": [evidence(i) for i in e.inputs if i.rows],
+            "parameters": e.parameters,
             "measures": [(m, st[m.code]) for m in service.measures(content).values()],
         },
     )
