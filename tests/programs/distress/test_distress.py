@@ -266,3 +266,33 @@ def test_the_enterprise_sees_the_measures_started_for_it(
     assert len(items) >= 1
     page = hrss.get(f"/hrss/distress/enterprises/{code}")
     assert "已安排对接" in page.text
+
+
+def test_a_persons_policy_reaches_the_staff_of_the_struggling(
+    city_app: FastAPI, hrss: TestClient
+) -> None:
+    run(hrss)
+    suited = [i["credit_code"] for i in listed(hrss, measure="skills-upgrading")["items"]]
+    assert suited
+    started = hrss.post("/api/v1/programs/distress/measures/skills-upgrading/start", json={})
+    assert started.status_code == 201, started.text
+    assert started.json()["policy"] == "skills-upgrading-subsidy"
+    code = started.json()["campaign"]
+    with city_app.state.policy_library.connection() as con:
+        staff = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT citizen_id FROM employment_spells "
+                "WHERE end_date IS NULL AND list_contains(?, credit_code)",
+                [suited],
+            ).fetchall()
+        }
+    with transaction(city_app.state.session_factory) as db:
+        campaign = db.scalar(select(Campaign).where(Campaign.code == code))
+        assert campaign is not None and campaign.entity == "person"
+        subjects = set(
+            db.scalars(select(Candidate.subject).where(Candidate.campaign_id == campaign.id))
+        )
+    assert subjects <= staff  # only the struggling enterprises' current staff
+    page = hrss.get(f"/hrss/distress/enterprises/{suited[0]}")
+    assert "已面向职工开展政策找人" in page.text

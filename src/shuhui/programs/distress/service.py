@@ -345,6 +345,18 @@ def _candidate_states(
     return {(str(c), str(s)): str(st) for c, s, st in rows}
 
 
+def _person_campaigns(db: Session, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    from shuhui.programs.models import Campaign
+
+    return set(
+        db.scalars(
+            select(Campaign.code).where(Campaign.code.in_(codes), Campaign.entity == "person")
+        )
+    )
+
+
 def states(
     db: Session, r: DistressRun, credit_codes: Sequence[str], content: Path
 ) -> dict[str, dict[str, MeasureState]]:
@@ -361,6 +373,8 @@ def states(
     candidate = _candidate_states(
         db, {m.campaign for m in started if m.campaign}, set(credit_codes)
     )
+    # A person's policy (skills upgrading) reached the enterprise's staff, not the enterprise.
+    staff_campaigns = _person_campaigns(db, {m.campaign for m in started if m.campaign})
     out: dict[str, dict[str, MeasureState]] = {code: {} for code in credit_codes}
     for code in credit_codes:
         for mcode in measures(content):
@@ -374,7 +388,7 @@ def states(
                 status = candidate.get((row.campaign, code))
                 if status is not None:
                     zh, en = CANDIDATE_STATES[status]
-                elif row.policy and row.policy == "skills-upgrading-subsidy":
+                elif staff_campaigns and row.campaign in staff_campaigns:
                     zh, en = "已面向职工开展政策找人", "Campaign among its staff"
                 else:
                     zh, en = "经核对暂不符合政策条件", "Not eligible for the policy"
