@@ -396,12 +396,14 @@ def _prepare_demo_city(
     (``shuhui.demo``): the citizen and the enterprise with an offer waiting, the bank with a
     grant. Said in red, not thrown, when the city cannot give them that."""
     from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.demo import distress
     from shuhui.demo.city import prepare
 
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with transaction(make_session_factory(engine)) as session:
             done = prepare(session, settings, core, accounts, actor=cli_actor(), rebind=rebind)
+            distress_done = distress.prepare(session, settings, core, accounts)
     except LookupError as exc:
         console.print(f"[red]demo city: {escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
@@ -412,6 +414,8 @@ def _prepare_demo_city(
             console.print(
                 f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
             )
+    if distress_done:
+        console.print(f"[green]demo: {escape(distress_done)}[/green]")
     return {p.username: p for p in done}
 
 

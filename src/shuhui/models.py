@@ -8,6 +8,7 @@ from shuhui.core.db import Base
 from shuhui.programs import models as program_models
 from shuhui.programs.certification import models as certification_models
 from shuhui.programs.fundrisk import models as fundrisk_models
+from shuhui.programs.distress import models as distress_models
 from shuhui.trust.authorisations import models as authorisations_models
 from shuhui.trust.identity import models as identity_models
 from shuhui.trust.ledger import models as ledger_models
@@ -23,6 +24,7 @@ __all__ = [
     "certification_models",
     "channel_models",
     "fundrisk_models",
+    "distress_models",
     "identity_models",
     "ledger_models",
     "metadata",

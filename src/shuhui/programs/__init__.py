@@ -52,4 +52,11 @@ passed over on the way to the candidates (with no limit, every one in the scope)
 API (`scope`, `limit` in `POST /api/v1/programs/campaigns`, both in every campaign
 returned), the console's run form, the campaign page and the `programs.campaign_run`
 ledger entry carry both; a bad value is a 422 naming the field.
+
+Another program may narrow a campaign to its own list: ``run_campaign(…, within=keys)`` keeps
+only those entities (the struggling enterprises a relief measure suits, ``programs.distress``;
+the ledger entry says how many the list held). A rule that scores for a program rather than
+grants a benefit (``service.NOT_OFFERED``: the enterprise-difficulty score) is never a
+campaign: the console does not offer it and ``run_campaign`` refuses it (404, ``rule``).
+Struggling enterprises and their measures are in ``programs.distress``.
 """

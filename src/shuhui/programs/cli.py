@@ -90,7 +90,9 @@ def evaluate_command(
 
 # Each program's commands, attached here (their modules import only typer until they run).
 from shuhui.programs.certification.cli import certify_command  # noqa: E402
+from shuhui.programs.distress.cli import distress_command  # noqa: E402
 from shuhui.programs.fundrisk.cli import detect_command  # noqa: E402
 
 app.command("certify")(certify_command)
 app.command("detect")(detect_command)
+app.command("distress")(distress_command)

@@ -70,6 +70,7 @@ Evaluator = Callable[[EvaluationContext], Mapping[str, Score]]
 EVALUATORS: tuple[str, ...] = (
     "shuhui.programs.certification.evaluation:evaluate",
     "shuhui.programs.fundrisk.evaluation:evaluate",
+    "shuhui.programs.distress.evaluation:evaluate",
 )
 
 

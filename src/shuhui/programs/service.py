@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -147,14 +147,17 @@ class Library:
             return explain(con, rule, on, key, specs, self.versions(), supplied)
 
 
-# Rules that find wrongs rather than grant benefits (the fund-risk detectors of
-# policies/risk-*.yaml, shuhui.programs.fundrisk) are in the same rule book but are no policy
-# a campaign may offer: the library and the console leave them out, and a campaign refuses them.
+# Rules that find wrongs or score rather than grant benefits — the fund-risk detectors of
+# policies/risk-*.yaml (shuhui.programs.fundrisk), the difficulty score (programs.distress), the
+# certification's evidence (programs.certification) — are in the same rule book but are no
+# policy a campaign may offer: the library and the console leave them out, a campaign refuses
+# them.
 NOT_OFFERED_PREFIXES: Final = ("risk-",)
+NOT_OFFERED: Final = frozenset({"enterprise-difficulty", "pension-certification"})
 
 
 def offerable(rule: Rule) -> bool:
-    return not rule.code.startswith(NOT_OFFERED_PREFIXES)
+    return rule.code not in NOT_OFFERED and not rule.code.startswith(NOT_OFFERED_PREFIXES)
 
 
 # --- who may do what --------------------------------------------------------------------------
@@ -232,6 +235,7 @@ def run_campaign(
     department: str | None,
     scope: str = "all",
     limit: int | None = None,
+    within: Collection[str] | None = None,
     now: datetime | None = None,
 ) -> Campaign:
     """The policy over every entity of the city on ``on`` (today by default): its candidates
@@ -240,15 +244,22 @@ def run_campaign(
 
     ``scope`` takes only the eligible (免申即享) or only the undetermined; ``limit`` at most so
     many candidates, the lowest keys, counted after leaving out those already granted. The
-    campaign's ``counts`` stay the rule's over the whole city."""
+    campaign's ``counts`` stay the rule's over the whole city.
+
+    ``within`` keeps only those entities (another program's list, e.g. the enterprises the
+    difficulty score found struggling): one campaign machinery, a narrower set of candidates.
+    The limit then counts within it."""
     _check_scope(scope, limit)
     now = as_utc(now or utcnow())
     rule = library.rule(rule_code)
     if not offerable(rule):
+        # Not a policy a campaign can offer: answered as an unknown policy is.
         raise Problem(
             "not-found",
-            detail=f"没有政策 {rule_code}",
-            errors=[FieldError("rule", Text("没有这项政策", "no such policy"))],
+            detail=f"{rule.name_zh}是识别规则，不能开展政策找人",
+            errors=[
+                FieldError("rule", Text("这是识别规则，不是可推送的政策", "not a policy to offer"))
+            ],
         )
     require_department(rule, department)
     on = on or local_today(now)
@@ -258,10 +269,14 @@ def run_campaign(
     # are left out below, so the rest still holds the ``limit`` lowest keys not granted (or
     # every one there is). The grants are in memory already (``already``), so this fetches at
     # most as many extra rows as that set holds, with no bound list or temporary table.
-    fetch = None if limit is None else limit + len(already)
+    # With ``within`` the rows outside it are dropped here, so DuckDB is not asked to limit.
+    fetch = None if limit is None or within is not None else limit + len(already)
     with library.connection() as con:
         result = rules_service.run(con, rule, on, library.versions())
         found = rules_service.candidates(con, rule, on, outcomes=SCOPE_OUTCOMES[scope], limit=fetch)
+    if within is not None:
+        kept = set(within)
+        found = [e for e in found if e.key in kept]
     taken, excluded = _take(found, already, limit)
     campaign = Campaign(
         code=_code("ZC", now),
@@ -296,6 +311,17 @@ def run_campaign(
     if rows:
         db.execute(insert(Candidate), rows)
     counts: dict[str, JsonValue] = {k: int(n) for k, n in result.counts.items()}
+    detail: dict[str, JsonValue] = {
+        "evaluated_on": on.isoformat(),
+        "counts": counts,
+        "scope": scope,
+        "limit": limit,
+        "candidates": len(rows),
+        "excluded": campaign.excluded,
+        "versions": {k: int(n) for k, n in result.versions.items()},
+    }
+    if within is not None:
+        detail["within"] = len(set(within))  # how many another program's list held
     ledger.record(
         db,
         actor,
@@ -303,15 +329,7 @@ def run_campaign(
         subject=rule.code,
         purpose=PURPOSE,
         grant=campaign.code,
-        detail={
-            "evaluated_on": on.isoformat(),
-            "counts": counts,
-            "scope": scope,
-            "limit": limit,
-            "candidates": len(rows),
-            "excluded": campaign.excluded,
-            "versions": {k: int(n) for k, n in result.versions.items()},
-        },
+        detail=detail,
     )
     return campaign
 

@@ -58,6 +58,9 @@ from shuhui.programs.certification import workbench as certification_workbench
 from shuhui.programs.fundrisk import pages as fundrisk_pages
 from shuhui.programs.fundrisk import routes as fundrisk_routes
 from shuhui.programs.fundrisk import workbench as fundrisk_workbench
+from shuhui.programs.distress import pages as distress_pages
+from shuhui.programs.distress import routes as distress_routes
+from shuhui.programs.distress import workbench as distress_workbench
 from shuhui.trust.authorisations import context as authorisation_context
 from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
@@ -98,6 +101,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs",
     "shuhui.programs.certification",
     "shuhui.programs.fundrisk",
+    "shuhui.programs.distress",
     "shuhui.approval",
 )
 
@@ -175,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_workbench.todos,
         partial(certification_workbench.todos, library=app.state.policy_library),
         fundrisk_workbench.todos,
+        partial(distress_workbench.todos, content=settings.city_content),
         authorisation_workbench.todos,
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
@@ -219,6 +224,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         certification_pages.pages,
         fundrisk_routes.api,
         fundrisk_pages.pages,
+        distress_routes.api,
+        distress_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
         approval_officer_pages.desk_pages,

@@ -1,7 +1,7 @@
 """fundrisk: detection runs, alerts and their lifecycle events
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-06 19:23:24.872915
 """
 

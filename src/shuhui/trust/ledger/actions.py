@@ -153,6 +153,15 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "fundrisk.confirmed": ("确认基金违规", "Alert confirmed"),
     "fundrisk.dismissed": ("排除基金风险疑点", "Alert dismissed"),
     "fundrisk.recovery_recorded": ("登记追回基金", "Recovery recorded"),
+    "programs.distress_run": ("困难企业大数据识别", "Enterprises in difficulty identified"),
+    "programs.distress_viewed": (
+        "部门查看企业经营困难信号及依据",
+        "A department read an enterprise's signs of difficulty",
+    ),
+    "programs.distress_measure_started": (
+        "部门对困难企业启动纾困措施",
+        "A department started a relief measure for an enterprise",
+    ),
     # approval cases (办件, shuhui.approval.cases)
     "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
     "approval.case.saved": ("保存申请表", "Application form saved"),
