@@ -7,8 +7,8 @@ from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
 from shuhui.programs import models as program_models
 from shuhui.programs.certification import models as certification_models
-from shuhui.programs.fundrisk import models as fundrisk_models
 from shuhui.programs.distress import models as distress_models
+from shuhui.programs.fundrisk import models as fundrisk_models
 from shuhui.trust.authorisations import models as authorisations_models
 from shuhui.trust.identity import models as identity_models
 from shuhui.trust.ledger import models as ledger_models
@@ -23,8 +23,8 @@ __all__ = [
     "catalog_models",
     "certification_models",
     "channel_models",
-    "fundrisk_models",
     "distress_models",
+    "fundrisk_models",
     "identity_models",
     "ledger_models",
     "metadata",

@@ -55,12 +55,12 @@ from shuhui.programs import workbench as programs_workbench
 from shuhui.programs.certification import pages as certification_pages
 from shuhui.programs.certification import routes as certification_routes
 from shuhui.programs.certification import workbench as certification_workbench
-from shuhui.programs.fundrisk import pages as fundrisk_pages
-from shuhui.programs.fundrisk import routes as fundrisk_routes
-from shuhui.programs.fundrisk import workbench as fundrisk_workbench
 from shuhui.programs.distress import pages as distress_pages
 from shuhui.programs.distress import routes as distress_routes
 from shuhui.programs.distress import workbench as distress_workbench
+from shuhui.programs.fundrisk import pages as fundrisk_pages
+from shuhui.programs.fundrisk import routes as fundrisk_routes
+from shuhui.programs.fundrisk import workbench as fundrisk_workbench
 from shuhui.trust.authorisations import context as authorisation_context
 from shuhui.trust.authorisations import pages as authorisation_pages
 from shuhui.trust.authorisations import routes as authorisation_routes
