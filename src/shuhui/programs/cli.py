@@ -10,13 +10,21 @@ enterprises); their modules are imported when a command runs, not to list the co
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from shuhui.core.terminal import escape, new_console, print_table, say
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shuhui.core.settings import Settings
+    from shuhui.programs.service import Library
 
 app = typer.Typer(
     help="HR & social-security programs: pension certification, fund-risk checks, enterprises.",
@@ -39,6 +47,44 @@ def parse_day(value: str | None, *, option: str = "--date") -> date:
             escape(say(f"{option} 应为 YYYY-MM-DD：{value}", f"{option} takes YYYY-MM-DD: {value}"))
         )
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def program_job(*, as_json: bool = False) -> Iterator[tuple[Settings, Library, Session, str]]:
+    """What a program's run from the command line works in: the database ready (migrated, the
+    ledger's keys), the policy library on the data core, one transaction, and the command line's
+    actor for the ledger. A refusal (a future date, a broken rule book) prints its detail and
+    the fields' reasons — as problem+json with ``--json`` — and exits 2, nothing written."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.errors import Problem
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.store import DataCore
+    from shuhui.programs.service import Library
+    from shuhui.trust.ledger.cli import cli_actor
+    from shuhui.trust.ledger.setup import ready_database
+
+    settings = get_settings()
+    actor = cli_actor()
+    try:
+        ready_database(settings, actor)
+    except ValueError as exc:
+        console.print(escape(str(exc)))
+        raise typer.Exit(2) from None
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        library = Library(settings, DataCore.from_settings(settings))
+        with transaction(make_session_factory(engine)) as db:
+            yield settings, library, db, actor
+    except Problem as problem:
+        if as_json:
+            typer.echo(json.dumps(problem.body(), ensure_ascii=False))
+        else:
+            reasons = "; ".join(f"{e.field}: {e.reason}" for e in problem.errors)
+            detail = problem.detail or problem.type.title
+            console.print(escape(detail + (f"（{reasons}）" if reasons else "")))
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
 
 
 @app.command("evaluate")

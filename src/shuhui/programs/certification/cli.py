@@ -36,54 +36,29 @@ def certify_command(
     """Run the pension certification cycle (无感认证) over every pension in payment on a date."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.core.errors import Problem
-    from shuhui.core.settings import get_settings
     from shuhui.core.terminal import escape, say
-    from shuhui.datacore.store import DataCore
     from shuhui.programs.certification import service
-    from shuhui.programs.cli import console, out, parse_day
-    from shuhui.programs.service import Library
-    from shuhui.trust.ledger.cli import cli_actor
-    from shuhui.trust.ledger.setup import ready_database
+    from shuhui.programs.cli import console, out, parse_day, program_job
 
     day = parse_day(on)
-    settings = get_settings()
-    actor = cli_actor()
-    try:
-        ready_database(settings, actor)
-    except ValueError as exc:
-        console.print(escape(str(exc)))
-        raise typer.Exit(2) from None
-    engine = make_engine(settings.sqlalchemy_url)
-    library = Library(settings, DataCore.from_settings(settings))
-    try:
-        with (
-            Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                disable=as_json,
-                transient=True,
-            ) as bar,
-            transaction(make_session_factory(engine)) as db,
-        ):
-            task = bar.add_task(say("资格认证", "certifying"), total=None)
+    with (
+        program_job(as_json=as_json) as (settings, library, db, actor),
+        Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json,
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task(say("资格认证", "certifying"), total=None)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            result = service.run(db, library, settings, day, actor=actor, progress=progress)
-    except Problem as exc:
-        reasons = "; ".join(f"{e.field}: {e.reason}" for e in exc.errors)
-        console.print(
-            escape(f"{exc.detail or exc.type.title}" + (f"（{reasons}）" if reasons else ""))
-        )
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+        result = service.run(db, library, settings, day, actor=actor, progress=progress)
     if as_json:
         typer.echo(
             json.dumps(

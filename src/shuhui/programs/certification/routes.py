@@ -6,7 +6,6 @@ Thin: the schemas are the pages' too, the acts are ``service``'s, the reads ``vi
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 from typing import Annotated, Any, Final
 
@@ -35,8 +34,7 @@ from shuhui.programs.certification.models import (
 from shuhui.programs.certification.schemas import CycleIn, RecoveryIn, SelfCertifyIn, VisitIn
 from shuhui.programs.certification.service import CertificationRefused, Standing
 from shuhui.programs.routes import explanation_out, library_of
-from shuhui.trust.authorisations.context import OWN_PASSWORD_FIRST
-from shuhui.trust.identity import service as identity
+from shuhui.trust.authorisations.context import OWN_PASSWORD_FIRST, signature_or_password
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -327,36 +325,7 @@ def self_certify(request: Request, db: Session, user: User, body: SelfCertifyIn)
             detail=OWN_PASSWORD_FIRST,
             errors=[FieldError("password", OWN_PASSWORD_FIRST)],
         )
-    if (body.password is None) == (body.signature_base64 is None):
-        raise Problem(
-            "validation",
-            errors=[
-                FieldError(
-                    "password",
-                    Text(
-                        "请输入密码，或用您的密钥签名",
-                        "give your password, or a signature made with your key",
-                    ),
-                )
-            ],
-        )
-    signature = None
-    if body.password is not None:
-        if not identity.verify_password(user.password_hash, body.password):
-            raise Problem(
-                "invalid-credentials",
-                errors=[FieldError("password", Text("密码不对", "wrong password"))],
-            )
-    else:
-        try:
-            signature = base64.b64decode(body.signature_base64 or "", validate=True)
-        except ValueError:  # binascii.Error, or a non-ASCII string
-            raise Problem(
-                "validation",
-                errors=[
-                    FieldError("signature_base64", Text("不是有效的 Base64 编码", "not base64"))
-                ],
-            ) from None
+    signature = signature_or_password(user, body.password, body.signature_base64)
     service.self_certify(
         db,
         request.app.state.settings.data_dir,

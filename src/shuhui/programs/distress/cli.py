@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shuhui.core.terminal import escape, new_console, say
-
-console = new_console(stderr=True)
+from shuhui.core.terminal import say
 
 
 def distress_command(
@@ -22,37 +20,20 @@ def distress_command(
     ] = False,
 ) -> None:
     """Identify the enterprises in difficulty (困难企业) on a date."""
-    from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.core.errors import Problem
-    from shuhui.core.settings import get_settings
-    from shuhui.datacore.store import DataCore
-    from shuhui.programs.cli import parse_day
+    from shuhui.programs.cli import parse_day, program_job
     from shuhui.programs.distress import service
-    from shuhui.programs.service import Library
-    from shuhui.trust.ledger.setup import ready_database
 
     day = parse_day(on)
-    settings = get_settings()
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        ready_database(settings, "system")
-        library = Library(settings, DataCore.from_settings(settings))
-        try:
-            with transaction(make_session_factory(engine)) as db:
-                outcome = service.run(db, library, day, actor="system")
-                r = outcome.run
-                result = {
-                    "evaluated_on": r.evaluated_on.isoformat(),
-                    "already_run": not outcome.created,
-                    "counts": r.counts,
-                    "found": r.found,
-                    "ms": r.ms,
-                }
-        except Problem as exc:
-            console.print(escape(str(exc.detail or exc.slug)))
-            raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    with program_job(as_json=as_json) as (_, library, db, actor):
+        outcome = service.run(db, library, day, actor=actor)
+        r = outcome.run
+        result = {
+            "evaluated_on": r.evaluated_on.isoformat(),
+            "already_run": not outcome.created,
+            "counts": r.counts,
+            "found": r.found,
+            "ms": r.ms,
+        }
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return

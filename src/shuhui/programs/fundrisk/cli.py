@@ -26,33 +26,13 @@ def detect_command(
     ] = False,
 ) -> None:
     """Run every fund-risk detector and open an alert for each new finding (基金监管)."""
-    from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.core.errors import Problem
-    from shuhui.core.settings import get_settings
-    from shuhui.datacore.store import DataCore
-    from shuhui.programs.cli import parse_day
+    from shuhui.programs.cli import parse_day, program_job
     from shuhui.programs.fundrisk import service
-    from shuhui.programs.service import Library
-    from shuhui.trust.ledger.cli import cli_actor
-    from shuhui.trust.ledger.setup import ready_database
 
     day = parse_day(on)
-    settings = get_settings()
-    ready_database(settings, cli_actor())
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        library = Library(settings, DataCore.from_settings(settings))
-        with transaction(make_session_factory(engine)) as db:
-            summary = service.detect(db, settings, library, day, actor=cli_actor())
-            result = summary.as_json()
-    except Problem as problem:
-        if as_json:
-            typer.echo(json.dumps(problem.body(), ensure_ascii=False))
-        else:
-            console.print(f"[red]{escape(problem.detail or problem.type.title)}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    with program_job(as_json=as_json) as (settings, library, db, actor):
+        summary = service.detect(db, settings, library, day, actor=actor)
+        result = summary.as_json()
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return

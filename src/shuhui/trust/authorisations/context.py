@@ -191,12 +191,13 @@ def own_password_first(db: Session, user: User, kind: str | None, subject: str, 
     )
 
 
-def sign(request: Request, db: Session, user: User, code: str, body: SignIn) -> Authorisation:
-    signer = signatory_of(user)
-    a = authz.get_or_404(db, code)
-    if a.signatory_id == signer:  # anyone else is refused by the service, as not the signatory
-        own_password_first(db, user, a.kind, a.principal_id, a.code)
-    if (body.password is None) == (body.signature_base64 is None):
+def signature_or_password(
+    user: User, password: str | None, signature_base64: str | None
+) -> bytes | None:
+    """What signing asks of the person, not just their session: exactly one of their password
+    again (then the platform-held key signs; None is returned) or a signature made with their own
+    key (decoded and returned). Anything else is a problem naming the field."""
+    if (password is None) == (signature_base64 is None):
         raise Problem(
             "validation",
             errors=[
@@ -209,24 +210,28 @@ def sign(request: Request, db: Session, user: User, code: str, body: SignIn) -> 
                 )
             ],
         )
-    signature = None
-    if body.password is not None:
-        # Signing with a platform-held key needs the person, not just their session cookie.
-        if not identity.verify_password(user.password_hash, body.password):
+    if password is not None:
+        if not identity.verify_password(user.password_hash, password):
             raise Problem(
                 "invalid-credentials",
                 errors=[FieldError("password", Text("密码不对", "wrong password"))],
             )
-    else:
-        try:
-            signature = base64.b64decode(body.signature_base64 or "", validate=True)
-        except ValueError:  # binascii.Error, or a non-ASCII string
-            raise Problem(
-                "validation",
-                errors=[
-                    FieldError("signature_base64", Text("不是有效的 Base64 编码", "not base64"))
-                ],
-            ) from None
+        return None
+    try:
+        return base64.b64decode(signature_base64 or "", validate=True)
+    except ValueError:  # binascii.Error, or a non-ASCII string
+        raise Problem(
+            "validation",
+            errors=[FieldError("signature_base64", Text("不是有效的 Base64 编码", "not base64"))],
+        ) from None
+
+
+def sign(request: Request, db: Session, user: User, code: str, body: SignIn) -> Authorisation:
+    signer = signatory_of(user)
+    a = authz.get_or_404(db, code)
+    if a.signatory_id == signer:  # anyone else is refused by the service, as not the signatory
+        own_password_first(db, user, a.kind, a.principal_id, a.code)
+    signature = signature_or_password(user, body.password, body.signature_base64)
     return authz.sign(
         db,
         data_dir(request),
