@@ -42,7 +42,10 @@ CITIZEN_CARDS = (
 )
 EXPECTED: dict[str, tuple[set[str], str]] = {
     "citizen": (CITIZEN_CARDS, "/me/data-uses"),
-    "enterprise": (CITIZEN_CARDS | {"assets.returned"}, "/me/authorisations/new"),
+    "enterprise": (
+        CITIZEN_CARDS | {"assets.returned", "programs.distress.mine"},
+        "/me/authorisations/new",
+    ),
     "operator": (
         {"assets.review", "assets.valuation", "assets.returned", "channel.bureau_review"}
         | {"channel.memberships"},
@@ -52,7 +55,9 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         {"programs.candidates", "programs.applications", "channel.department_review"}
         | {"assets.returned", "approval.tasks"}
         # pension certification: the 人社局 runs it
-        | {"certification.undetermined", "certification.overpayments"},
+        | {"certification.undetermined", "certification.overpayments"}
+        # fund supervision and the enterprises in difficulty: the 人社局's too
+        | {"fundrisk.new", "fundrisk.checking", "fundrisk.recovering", "programs.distress"},
         "/hrss/campaigns",
     ),
     "bank": ({"channel.register"}, "/channel"),

@@ -253,6 +253,8 @@ class Viewer(BaseModel):
     # Whom messages to this account are addressed to (the header counts the unread); never shown.
     citizen_id: str | None = None
     credit_code: str | None = None
+    # An officer's department: the navigation offers what that department runs.
+    department: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Viewer:
@@ -264,4 +266,5 @@ class Viewer(BaseModel):
             must_change_password=user.must_change_password,
             citizen_id=user.citizen_id,
             credit_code=user.credit_code,
+            department=user.department,
         )
