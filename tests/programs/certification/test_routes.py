@@ -203,6 +203,16 @@ def test_a_street_office_records_its_visits_and_only_its_own(city_app: FastAPI) 
     listed = street.get(f"{API}/visits").json()
     assert visit_id in [v["id"] for v in listed["items"]]
     assert all(v["department"] == office for v in listed["items"])
+    # Whom to visit and where, from the population register; each read is in the ledger.
+    mine = next(v for v in listed["items"] if v["id"] == visit_id)
+    with city_app.state.datacore.connect() as con:
+        name, address = con.execute(
+            "SELECT r.name, h.address FROM residents r JOIN households h USING (household_id)"
+            " WHERE r.citizen_id = ?",
+            [citizen],
+        ).fetchone()
+    assert (mine["name"], mine["address"]) == (name, address)
+    assert entries(city_app, "certification.visit_read", citizen) == 1
     assert hr.get(f"{API}/visits").status_code == 403
     other = as_user(city_app, "street")  # the demo's 黄岛区 office: another office's visit
     if office != "黄岛区街道办事处":

@@ -403,11 +403,25 @@ def _visits(
     rows, total = views.visits(
         db, user.department, chosen, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
+    # Whom to visit, for the open tasks only: a done visit needs no one's address again.
+    whom = views.whom_to_visit(
+        db,
+        library_of(request),
+        [v.citizen_id for v in rows if v.status == "open"],
+        actor=user.username,
+    )
     return render(
         request,
         "cert_visits.html",
         {
-            "rows": [{"v": v, "masked": display.mask_citizen_id(v.citizen_id)} for v in rows],
+            "rows": [
+                {
+                    "v": v,
+                    "masked": display.mask_citizen_id(v.citizen_id),
+                    "whom": whom.get(v.citizen_id),
+                }
+                for v in rows
+            ],
             "total": total,
             "open": views.count_open_visits(db, user.department),
             "status": chosen or "all",

@@ -351,6 +351,7 @@ def certify(body: SelfCertifyIn, request: Request, db: DB, user: Citizen) -> Res
 
 @api.get("/visits", summary="The home visits asked of my street office")
 def visits(
+    request: Request,
     db: DB,
     user: Officer,
     status: Annotated[str, Query(pattern="^(open|done|all)$")] = "open",
@@ -361,7 +362,20 @@ def visits(
     rows, total = views.visits(
         db, user.department, None if status == "all" else status, offset=offset, limit=limit
     )
-    return {"total": total, "items": [visit_out(v) for v in rows]}
+    # The open tasks name whom to visit and where (each read a ledger entry about the person).
+    whom = views.whom_to_visit(
+        db,
+        library_of(request),
+        [v.citizen_id for v in rows if v.status == "open"],
+        actor=user.username,
+    )
+    items = []
+    for v in rows:
+        item = visit_out(v)
+        found = whom.get(v.citizen_id)
+        item["name"], item["address"] = (found.name, found.address) if found else (None, None)
+        items.append(item)
+    return {"total": total, "items": items}
 
 
 def record_visit(

@@ -6,9 +6,10 @@ every decision and write (and the ledger entry of an officer's look) is ``servic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,10 @@ from shuhui.programs.certification.models import (
     PaymentHold,
 )
 from shuhui.programs.certification.service import Standing
+from shuhui.trust.ledger import service as ledger
+
+if TYPE_CHECKING:
+    from shuhui.programs.service import Library
 
 PAGE_MAX: Final = 200
 # The lists the dashboard links to, each a filter over the year's certifications or holds.
@@ -248,3 +253,44 @@ def plain_words(standing: Standing, cycle: Cycle) -> tuple[str, str]:
 
 def _day(value: date | None) -> str:
     return value.isoformat() if value else "—"
+
+
+@dataclass(frozen=True)
+class Whom:
+    """What a street office needs to find a pensioner at home."""
+
+    name: str
+    address: str
+
+
+VISIT_PURPOSE: Final = "养老保险待遇资格认证上门核实（人社厅发〔2018〕54号）"
+
+
+def whom_to_visit(
+    db: Session, library: Library, citizen_ids: Sequence[str], *, actor: str
+) -> dict[str, Whom]:
+    """The name and home address of each person an open visit is for, from the population
+    register (``residents`` and their ``households``). The street office reads personal data
+    to do the visit: one ``certification.visit_read`` entry per person, in the request's
+    transaction, so each person sees it at 谁用了我的数据."""
+    wanted = sorted(set(citizen_ids))
+    if not wanted:
+        return {}
+    with library.connection() as con:
+        rows = con.execute(
+            "SELECT r.citizen_id, r.name, h.address FROM residents r"
+            " LEFT JOIN households h ON h.household_id = r.household_id"
+            " WHERE list_contains($ids, r.citizen_id)",
+            {"ids": wanted},
+        ).fetchall()
+    found = {str(c): Whom(str(n), str(a or "")) for c, n, a in rows}
+    for citizen_id in found:
+        ledger.record(
+            db,
+            actor,
+            "certification.visit_read",
+            subject=citizen_id,
+            purpose=VISIT_PURPOSE,
+            detail={"read": ["name", "address"]},
+        )
+    return found

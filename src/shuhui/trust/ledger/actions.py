@@ -142,6 +142,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "Certification by someone else refused",
     ),
     "certification.viewed": ("工作人员查看资格认证证据", "Officer viewed certification evidence"),
+    "certification.visit_read": (
+        "街道工作人员为上门认证查看姓名和住址",
+        "A street office read a name and address for a home visit",
+    ),
     # fund-risk checks (基金监管, shuhui.programs.fundrisk)
     "fundrisk.detection_run": ("开展基金风险检测", "Fund-risk detection run"),
     "fundrisk.alert_opened": ("发现基金风险疑点", "A fund-risk alert was opened"),
