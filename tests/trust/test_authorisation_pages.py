@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.core.clock import local_today
+from shuhui.core.db import transaction
 from shuhui.trust.identity.demo import DEMO_PASSWORD
+from shuhui.trust.ledger import service as ledger
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import csrf_from, login
 from tests.trust.test_authorisations import AGENT_ID, CITIZEN_ID, PENSION, people
@@ -151,6 +153,18 @@ def test_who_used_my_data_lists_every_entry_about_me(people: FastAPI) -> None:
     # Someone else's page does not show it.
     assert code not in browser(people, "subagent").get("/me/data-uses").text
     assert CITIZEN_ID  # the subject of those entries
+    # A purpose the platform wrote in English is named in Chinese, as on the ledger's page.
+    with transaction(people.state.session_factory) as db:
+        ledger.record(
+            db,
+            "citizen",
+            "key.issued",
+            subject=CITIZEN_ID,
+            purpose="personal signing key (platform custody)",
+        )
+    named = citizen.get("/me/data-uses").text
+    assert "个人签名密钥（由平台保管）" in named
+    assert "personal signing key (platform custody)" not in named
 
 
 def test_the_officer_verifies_a_code_and_nobody_else_can(people: FastAPI) -> None:

@@ -37,7 +37,7 @@ from shuhui.trust.authorisations.schemas import (
 from shuhui.trust.identity.deps import DB, CurrentUser
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
-from shuhui.trust.ledger.actions import action_name
+from shuhui.trust.ledger.actions import action_name, purpose_name
 
 pages = APIRouter(include_in_schema=False)
 
@@ -384,6 +384,7 @@ def data_uses(
             "next_before": rows[-1].seq if more else None,
             "ledger_size": ledger.committed_size(db),
             "action_name": action_name,
+            "purpose_name": purpose_name,
             **_page_user(user),
         },
     )
