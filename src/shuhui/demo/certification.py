@@ -29,8 +29,8 @@ from shuhui.datacore.store import DataCore
 from shuhui.demo.city import HOME_PREFIX, Prepared
 from shuhui.programs import service as programs
 from shuhui.programs.certification import service as certification
-from shuhui.programs.certification.cycle import add_months
 from shuhui.programs.certification.models import Certification
+from shuhui.programs.certification.windows import add_months
 from shuhui.trust.identity.demo import DemoAccount, bind_demo_account, demo_staff
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role

@@ -11,7 +11,7 @@ import yaml
 
 from shuhui.core.content import DEFAULT_DIR, ContentError
 from shuhui.programs.certification.config import FILE, check_against, cycle_on, load_cycles
-from shuhui.programs.certification.cycle import add_months, months_between, window_of
+from shuhui.programs.certification.windows import add_months, months_between, window_of
 from shuhui.rules.language import Rule
 from shuhui.rules.loader import load_book
 from shuhui.standard import TABLES

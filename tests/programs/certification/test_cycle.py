@@ -14,7 +14,6 @@ from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
 from shuhui.programs.certification import cycle as cycle_module
 from shuhui.programs.certification import service
-from shuhui.programs.certification.cycle import add_months, months_between
 from shuhui.programs.certification.models import (
     Certification,
     CycleRun,
@@ -23,6 +22,7 @@ from shuhui.programs.certification.models import (
     PaymentHold,
     Resumption,
 )
+from shuhui.programs.certification.windows import add_months, months_between
 from shuhui.programs.models import OutboxMessage
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.programs.certification.conftest import FIRST, Cert, at

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from shuhui.core.content import DEFAULT_DIR
 from shuhui.programs.certification.config import Cycle, check_against, load_cycles
-from shuhui.programs.certification.cycle import _evidence_sql, _people, add_months
+from shuhui.programs.certification.cycle import _evidence_sql, _people
+from shuhui.programs.certification.windows import add_months
 from shuhui.rules.language import Rule
 from shuhui.rules.loader import load_book
 from shuhui.rules.testing import input_tables

@@ -35,7 +35,7 @@ How it works
   :class:`.models.PaymentHold`) from the month after the later of the window's end and the
   notice's days — never stopped for lack of evidence. A later run certifies by data whoever has
   evidence by then and resumes them. On SQLite with the birth-month anchor the common case
-  never enters Python: DuckDB materialises the evidence once, picks the recipients simply
+  never enters Python (:mod:`.fastpath`): DuckDB materialises the evidence once, picks the recipients simply
   certified by data (alive, enough evidence, nothing held, no certification yet for the year —
   the years' keys and the held recipients handed to it as Arrow tables), places their window
   and formats each row in SQLite's storage formats, and one ``executemany`` inserts them; only
@@ -67,7 +67,11 @@ How it works
 - **From a page.** :func:`.tasks.start` runs a date's cycle in a thread with its own
   transaction (a future date refused at once), its progress and result kept for the page to
   poll (:func:`.tasks.job`).
-- **Not yet:** the routes and pages are helper P's (``certpages19``); the fast path is
-  SQLite's (on PostgreSQL every row takes the walk); the anchor on the last certification is
-  walked in Python (no fast path).
+- **Pages and API** (:mod:`.routes`, :mod:`.pages`, the same schemas): the 人社局's dashboard
+  and lists, a recipient's evidence, overpayments and recoveries; 我的养老金资格认证 for the
+  pensioner; the street office's visit tasks, each naming whom to visit and where (name and
+  address read from the population register for the open tasks, a ``certification.visit_read``
+  entry per person). Windows, months and the street office are :mod:`.windows`.
+- **Not yet:** the fast path is SQLite's (on PostgreSQL every row takes the walk); the anchor on
+  the last certification is walked in Python (no fast path).
 """

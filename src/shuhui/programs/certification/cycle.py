@@ -15,16 +15,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from shuhui.core.clock import as_utc, local_today, utcnow
-from shuhui.core.errors import FieldError, Problem
-from shuhui.core.i18n import Text
-from shuhui.core.regions import region_by_code
+from shuhui.programs.certification import fastpath
 from shuhui.programs.certification.config import Cycle, check_against
 from shuhui.programs.certification.models import (
     Certification,
@@ -33,6 +31,13 @@ from shuhui.programs.certification.models import (
     Overpayment,
     PaymentHold,
     Resumption,
+)
+from shuhui.programs.certification.windows import (
+    add_months,
+    check_date,
+    months_between,
+    street_office,
+    window_of,
 )
 from shuhui.programs.models import OutboxMessage
 from shuhui.programs.service import Library
@@ -72,58 +77,6 @@ class CycleResult:
     ms: int
     run_id: int
     versions: dict[str, int] = field(default_factory=dict)
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(day: date, months: int) -> date:
-    """The first of the month ``months`` after ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: date, end: date) -> int:
-    """Months from ``start``'s month to ``end``'s month, both counted (Mar → May is 3)."""
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def window_of(
-    cycle: Cycle, birth: date, on: date, last_certified: date | None = None
-) -> tuple[int, date, date]:
-    """The certification year, first and last day of the window open (or last opened) on
-    ``on``: from the first of the birth month (or of the month a year after the last
-    certification), ``window_months`` long."""
-    if cycle.anchor == "last_certification" and last_certified is not None:
-        start = add_months(last_certified, 12)
-        if start > on:  # the next window has not opened: the one the certification was in
-            start = add_months(last_certified, 0)
-    else:
-        start = date(on.year, birth.month, 1)
-        if start > on:
-            start = date(on.year - 1, birth.month, 1)
-    end = add_months(start, cycle.window_months) - timedelta(days=1)
-    return start.year, start, end
-
-
-def street_office(district_code: str | None) -> str:
-    """The department a home visit goes to: the street office (街道办事处) of the recipient's
-    district, as a department string (the data core does not hold streets)."""
-    region = region_by_code(district_code) if district_code else None
-    return f"{region.name if region else '青岛市'}街道办事处"
-
-
-def check_date(on: date, now: datetime) -> None:
-    if on > local_today(now):
-        raise Problem(
-            "validation",
-            detail=Text(
-                f"认证日期 {on.isoformat()} 晚于今天，不能提前开展认证",
-                f"the cycle date {on} is in the future",
-            ),
-            errors=[FieldError("date", Text("认证日期不能晚于今天", "must not be in the future"))],
-        )
 
 
 @dataclass
@@ -601,7 +554,7 @@ class _Run:
             # Core's executemany: the ORM's bulk path costs ~10x more a row.
             self.db.connection().execute(insert(CERTIFICATIONS), self.new_certs)
         if self.fast:
-            _insert_fast(self.db, self.fast, run.id)
+            fastpath.insert_fast(self.db, self.fast, run.id)
         if self.after_insert:
             keys = [k for k, _ in self.after_insert]
             ids: dict[tuple[str, int], int] = {}
@@ -685,132 +638,6 @@ def resume_hold(
     return back
 
 
-# The columns a certification by data fills (the rest are NULL; run_id is the run's).
-FAST_COLUMNS: Final = (
-    "citizen_id",
-    "year",
-    "window_start",
-    "window_end",
-    "outcome",
-    "method",
-    "evidence",
-    "score",
-    "rule",
-    "evaluated_on",
-    "certified_on",
-    "district_code",
-    "updated_at",
-)
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _split(
-    con: Any,
-    db: Session,
-    evidence: str,
-    cycle: Cycle,
-    rule: Rule,
-    on: date,
-    now: datetime,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The evidence split in DuckDB: the recipients simply certified by data (alive, enough
-    evidence, nothing held, no certification yet for the year — nearly all of them) as rows
-    ready for SQLite's executemany, formatted in SQL; everyone else as evidence rows for the
-    walk in Python. The years' certifications and the held pensions' recipients are handed to
-    DuckDB as Arrow tables (registered under names of this run only)."""
-    import uuid
-
-    import pyarrow as pa
-
-    tag = uuid.uuid4().hex[:12]
-    ev, fast, known, held = (f"cert_{x}_{tag}" for x in ("ev", "fast", "known", "held"))
-    keys = db.execute(
-        select(Certification.citizen_id, Certification.year).where(
-            Certification.year.in_((on.year - 1, on.year))
-        )
-    ).all()
-    known_rows = pa.table(
-        {
-            "citizen_id": pa.array([k[0] for k in keys], pa.string()),
-            "year": pa.array([k[1] for k in keys], pa.int32()),
-        }
-    )
-    held_rows = pa.table(
-        {
-            "citizen_id": pa.array(
-                list(db.scalars(select(PaymentHold.citizen_id).distinct())), pa.string()
-            )
-        }
-    )
-    con.register(known, known_rows)
-    con.register(held, held_rows)
-    day = _sql_text(on.isoformat())
-    stamp = _sql_text(now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
-    on_sql = f"DATE '{on.isoformat()}'"
-    start = f"make_date({on.year}, month(birth_date), 1)"
-    try:
-        con.execute(f"CREATE TEMP TABLE {ev} AS {evidence}")
-        con.execute(
-            f"""
-            CREATE TEMP TABLE {fast} AS
-            WITH person AS (
-                SELECT citizen_id, any_value(birth_date) AS birth_date,
-                       arg_min(district_code, pension_id) AS district_code,
-                       any_value(evidence) AS score, any_value(codes) AS codes
-                FROM {ev}
-                GROUP BY citizen_id
-                HAVING bool_and(outcome = 'eligible' AND NOT died)
-                   AND bool_and(birth_date IS NOT NULL)
-            ),
-            placed AS (
-                SELECT *, CASE WHEN {start} <= {on_sql} THEN {start}
-                               ELSE make_date({on.year - 1}, month(birth_date), 1) END AS ws
-                FROM person
-            )
-            SELECT citizen_id, year(ws)::INTEGER AS year,
-                   strftime(ws, '%Y-%m-%d') AS window_start,
-                   strftime(ws + INTERVAL {cycle.window_months} MONTH - INTERVAL 1 DAY,
-                            '%Y-%m-%d') AS window_end,
-                   'certified' AS outcome, 'data' AS method, to_json(codes)::VARCHAR AS evidence,
-                   score, {_sql_text(rule.code)} AS rule, {day} AS evaluated_on,
-                   {day} AS certified_on, district_code, {stamp} AS updated_at
-            FROM placed p
-            WHERE NOT EXISTS (SELECT 1 FROM {held} h WHERE h.citizen_id = p.citizen_id)
-              AND NOT EXISTS (
-                  SELECT 1 FROM {known} k
-                  WHERE k.citizen_id = p.citizen_id AND k.year = year(p.ws)
-              )
-            """  # noqa: S608 - names of this run, checked codes, ISO dates
-        )
-        rows = con.execute(
-            f"SELECT {', '.join(FAST_COLUMNS)} FROM {fast}"  # noqa: S608
-        ).fetchall()
-        rest = con.execute(
-            f"SELECT * EXCLUDE (codes) FROM {ev} "  # noqa: S608
-            f"WHERE citizen_id NOT IN (SELECT citizen_id FROM {fast}) "
-            "ORDER BY citizen_id, pension_id"
-        ).fetchall()
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {ev}")
-        con.execute(f"DROP TABLE IF EXISTS {fast}")
-        con.unregister(known)
-        con.unregister(held)
-    return rows, rest
-
-
-def _insert_fast(db: Session, rows: list[tuple[Any, ...]], run_id: int) -> None:
-    """The certifications by data, one executemany of rows DuckDB formatted (SQLite)."""
-    marks = ", ".join("?" for _ in FAST_COLUMNS)
-    db.connection().exec_driver_sql(
-        f"INSERT INTO cert_certifications ({', '.join(FAST_COLUMNS)}, run_id) "  # noqa: S608
-        f"VALUES ({marks}, {int(run_id)})",
-        rows,
-    )
-
-
 def run_cycle(
     db: Session,
     library: Library,
@@ -839,7 +666,7 @@ def run_cycle(
         # last-certification anchor, whose windows need the database's dates) takes every row
         # through the walk.
         if db.get_bind().dialect.name == "sqlite" and cycle.anchor == "birthday_month":
-            fast, rows = _split(con, db, evidence, cycle, rule, on, now)
+            fast, rows = fastpath.split(con, db, evidence, cycle, rule, on, now)
         else:
             rows = con.execute(evidence).fetchall()
     run = _Run(db, cycle, rule, on, now, actor)

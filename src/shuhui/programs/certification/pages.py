@@ -21,7 +21,6 @@ from shuhui.core.forms import validate_form
 from shuhui.core.http import render
 from shuhui.programs.certification import routes, service, views
 from shuhui.programs.certification.config import Cycle
-from shuhui.programs.certification.cycle import check_date
 from shuhui.programs.certification.models import (
     METHODS,
     OUTCOMES,
@@ -33,6 +32,7 @@ from shuhui.programs.certification.models import (
 from shuhui.programs.certification.routes import Citizen, Officer
 from shuhui.programs.certification.schemas import CycleIn, RecoveryIn, SelfCertifyIn, VisitIn
 from shuhui.programs.certification.service import CertificationRefused
+from shuhui.programs.certification.windows import check_date
 from shuhui.programs.pages import explanation_view
 from shuhui.programs.routes import library_of
 from shuhui.trust.identity.deps import DB, CurrentUser

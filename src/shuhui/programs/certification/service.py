@@ -36,8 +36,6 @@ from shuhui.programs.certification.cycle import (
     PURPOSE,
     CycleResult,
     Progress,
-    add_months,
-    check_date,
     resume_hold,
     run_cycle,
 )
@@ -50,6 +48,7 @@ from shuhui.programs.certification.models import (
     Recovery,
     Resumption,
 )
+from shuhui.programs.certification.windows import add_months, check_date
 from shuhui.programs.service import Library, require_department
 from shuhui.rules.explain import Explanation
 from shuhui.trust.authorisations.keys import active_key, issue_platform_key, platform_private_key

@@ -21,7 +21,8 @@ from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
 from shuhui.core.settings import Settings
 from shuhui.programs.certification import service
-from shuhui.programs.certification.cycle import CycleResult, check_date
+from shuhui.programs.certification.cycle import CycleResult
+from shuhui.programs.certification.windows import check_date
 from shuhui.programs.service import Library
 
 
