@@ -35,8 +35,8 @@ How it works
   :class:`.models.PaymentHold`) from the month after the later of the window's end and the
   notice's days — never stopped for lack of evidence. A later run certifies by data whoever has
   evidence by then and resumes them. On SQLite with the birth-month anchor the common case
-  never enters Python (:mod:`.fastpath`): DuckDB materialises the evidence once, picks the recipients simply
-  certified by data (alive, enough evidence, nothing held, no certification yet for the year —
+  never enters Python (:mod:`.fastpath`): DuckDB materialises the evidence once, picks the
+  recipients simply certified by data (alive, enough evidence, nothing held, no certification yet for the year —
   the years' keys and the held recipients handed to it as Arrow tables), places their window
   and formats each row in SQLite's storage formats, and one ``executemany`` inserts them; only
   the rest (~2 %) is walked. New certifications, messages and ledger entries are written in
