@@ -20,26 +20,26 @@ How it works
   suspension's grace, the threshold and the sources (rule variable, weight, recency), each
   version dated and referenced (人社厅发〔2018〕54号, 人社部发〔2015〕32号); a source that disagrees
   with the rule (weight, recency window, threshold) is refused naming the file, item and field.
-- **The run** (:func:`.service.run` → :mod:`.cycle`, one transaction). One DuckDB query joins the
-  rule's values for every person (``rules.service.values_sql``) to the pensions in payment
-  (``pension_recipients``, 正常发放, started) and to the payments made for months after a
-  recorded death. Python walks the pensioners once against what the database holds for the
-  years concerned (read in a few queries): the year is the one whose window opened last; a
-  recipient already certified for it is skipped; otherwise dead → ``deceased`` (each pension
-  stopped from the month after death, an :class:`.models.Overpayment` opened when the data core
-  shows payments after that month); enough evidence → ``certified`` by ``data`` (the sources that
+- **The run** (:func:`.service.run` → :mod:`.cycle`, one transaction). One DuckDB query joins
+  the rule's values for every person (``rules.service.values_sql``) to the pensions in payment
+  (``pension_recipients``, 正常发放, started) and to the payments made for months after a recorded
+  death. Python walks the pensioners once against what the database holds for the years
+  concerned (read in a few queries): the year is the one whose window opened last; a recipient
+  already certified for it is skipped; otherwise dead → ``deceased`` (each pension stopped from
+  the month after death, an :class:`.models.Overpayment` opened when the data core shows
+  payments after that month); enough evidence → ``certified`` by ``data`` (the sources that
   fired, the score, the rule and evaluation date kept; the run keeps the table versions);
   otherwise ``undetermined``: told at once (portal + SMS in ``program_outbox``), a home visit
   for the street office (街道办事处 of the recipient's district, a department string) from
   ``lead_days`` before the window's end, and each pension **suspended** (a
   :class:`.models.PaymentHold`) from the month after the later of the window's end and the
   notice's days — never stopped for lack of evidence. A later run certifies by data whoever has
-  evidence by then and resumes them. On SQLite with the birth-month anchor the common case
-  never enters Python (:mod:`.fastpath`): DuckDB materialises the evidence once, picks the
-  recipients simply certified by data (alive, enough evidence, nothing held, no certification yet for the year —
-  the years' keys and the held recipients handed to it as Arrow tables), places their window
-  and formats each row in SQLite's storage formats, and one ``executemany`` inserts them; only
-  the rest (~2 %) is walked. New certifications, messages and ledger entries are written in
+  evidence by then and resumes them. On SQLite with the birth-month anchor the common case never
+  enters Python (:mod:`.fastpath`): DuckDB materialises the evidence once, picks the recipients
+  simply certified by data (alive, enough evidence, nothing held, no certification yet for the
+  year — the years' keys and the held recipients handed to it as Arrow tables), places their
+  window and formats each row in SQLite's storage formats, and one ``executemany`` inserts them;
+  only the rest (~2 %) is walked. New certifications, messages and ledger entries are written in
   bulk (Core inserts, ``record_many``). A :class:`.models.CycleRun` per date makes the run
   idempotent: the same date again returns its counts (``already_run``) and writes nothing; a
   crash writes nothing (one transaction) and the next run of the date does it all.
