@@ -82,8 +82,7 @@ def main() -> None:
             with transaction(factory) as db:
                 outcome = service.run(db, library, AS_OF, actor="bench")
             run_seconds = time.perf_counter() - started
-            with factory() as db:
-                scores = evaluate(EvaluationContext(core, db, AS_OF))
+            scores = evaluate(EvaluationContext(core, AS_OF))
         finally:
             engine.dispose()
     s = scores["enterprise_distress"]

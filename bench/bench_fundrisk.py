@@ -47,7 +47,7 @@ def main() -> None:
     for line in machine():
         print(line)
     started = time.perf_counter()
-    scores = evaluate(EvaluationContext(core, None, args.date))  # type: ignore[arg-type]
+    scores = evaluate(EvaluationContext(core, args.date))
     seconds = time.perf_counter() - started
     print(json.dumps({k: v.as_json() for k, v in scores.items()}, ensure_ascii=False, indent=1))
     print(f"every detector over the city, with the truth read: {seconds:.1f} s")

@@ -99,22 +99,14 @@ def evaluate_command(
         ),
     ] = False,
 ) -> None:
-    """Score every detector and the certification against the synthetic city's ground truth."""
-    from shuhui.core.db import make_engine, make_session_factory
+    """Score every detector and the certification against the synthetic city's ground truth
+    (read-only: the data core alone, nothing written)."""
     from shuhui.core.settings import get_settings
     from shuhui.datacore.store import DataCore
     from shuhui.programs.evaluation import EvaluationContext, evaluate
 
     day = parse_day(on)
-    settings = get_settings()
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        with make_session_factory(engine)() as db:
-            context = EvaluationContext(DataCore.from_settings(settings), db, day)
-            scores = evaluate(context)
-            db.rollback()  # an evaluation writes nothing
-    finally:
-        engine.dispose()
+    scores = evaluate(EvaluationContext(DataCore.from_settings(get_settings()), day))
     if as_json:
         typer.echo(json.dumps({k: v.as_json() for k, v in scores.items()}, ensure_ascii=False))
         return

@@ -2,7 +2,7 @@
 
 A detector, the certification cycle or the enterprise-difficulty score never reads a truth
 table: only this evaluation does. Each program contributes an *evaluator*: a function that is
-given the data core, a database session and the evaluation date, runs the program's own findings
+given the data core and the evaluation date, runs the program's own findings
 as the program would (read-only: nothing is written, no alert is opened), reads the truth
 tables it is scored against, and returns one :class:`Score` per detector or outcome.
 
@@ -19,8 +19,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from shuhui.datacore.store import DataCore
 
 
@@ -60,7 +58,6 @@ def score(found: Iterable[str], true: Iterable[str]) -> Score:
 @dataclass(frozen=True)
 class EvaluationContext:
     datacore: DataCore
-    db: Session
     on: date
 
 

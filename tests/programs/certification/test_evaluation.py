@@ -4,7 +4,6 @@ living — the data-certified rate within one point of that share."""
 
 from __future__ import annotations
 
-from shuhui.core.db import transaction
 from shuhui.programs.certification.evaluation import evaluate
 from shuhui.programs.evaluation import EVALUATORS, EvaluationContext
 from shuhui.programs.evaluation import evaluate as evaluate_all
@@ -14,9 +13,8 @@ from tests.programs.certification.conftest import FIRST, Cert
 def test_scores_against_the_truth(cert: Cert) -> None:
     assert "shuhui.programs.certification.evaluation:evaluate" in EVALUATORS
     core = cert.app.state.datacore
-    with transaction(cert.factory) as db:
-        scores = evaluate(EvaluationContext(core, db, FIRST))
-        assert set(evaluate_all(EvaluationContext(core, db, FIRST))) >= set(scores)
+    scores = evaluate(EvaluationContext(core, FIRST))
+    assert set(evaluate_all(EvaluationContext(core, FIRST))) >= set(scores)
     dead = scores["certification.deceased"]
     assert dead.true >= 1 and dead.precision >= 0.95 and dead.recall >= 0.95
     assert scores["certification.deceased_certified"].found == 0

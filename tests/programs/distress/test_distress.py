@@ -192,8 +192,7 @@ def _csrf(client: TestClient, path: str) -> str:
 
 def test_the_evaluation_meets_its_floors_on_the_small_city(city_app: FastAPI) -> None:
     settings: Settings = city_app.state.settings
-    with transaction(city_app.state.session_factory) as db:
-        scores = evaluate(EvaluationContext(city_app.state.datacore, db, date(2026, 10, 31)))
+    scores = evaluate(EvaluationContext(city_app.state.datacore, date(2026, 10, 31)))
     s = scores["enterprise_distress"]
     assert s.true >= 1
     assert s.precision >= 0.6 and s.recall >= 0.6, (s, settings.data_dir)

@@ -25,8 +25,7 @@ def test_the_evaluator_is_registered() -> None:
 
 
 def test_every_detector_finds_what_was_injected(city_app: FastAPI) -> None:
-    with city_app.state.session_factory() as db:
-        scores = evaluate(EvaluationContext(city_app.state.datacore, db, ON))
+    scores = evaluate(EvaluationContext(city_app.state.datacore, ON))
     for detector, floor in FLOORS.items():
         result = scores[detector]
         assert result.true >= 1, detector  # the small city injects at least one of each
