@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         le=64,
         description="ONNX Runtime threads for the pre-check's OCR (at most the cores are used)",
     )
+    # The safety-risk monitoring's MQTT broker (shuhui.monitor.telemetry): sensors publish to
+    # shuhui/<device id>/telemetry there; `shuhui monitor consume` subscribes.
+    mqtt_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        pattern=r"^mqtts?://[^\s/]{1,200}(:[0-9]{1,5})?$",
+        description="the MQTT broker sensors publish readings to",
+    )
 
     @field_validator("data_dir", "content_dir")
     @classmethod
