@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the platform needs, only when they are missing: a Chinese font
-# (pages, e-licence PDFs, the pre-check's sample documents) and OpenSSL to verify signatures;
+# (pages, e-licence PDFs, the pre-check's sample documents), OpenSSL to verify signatures and
+# Mosquitto with its clients (the MQTT broker of the sensors);
 # for the tests (`scripts/system-deps.sh test`, what `make test` runs) also Chromium.
 set -euo pipefail
 
@@ -10,6 +11,10 @@ if [ "${1:-test}" = "test" ]; then
 fi
 fc-list 2>/dev/null | grep -qi "wenquanyi zen hei" || missing+=(fonts-wqy-zenhei fontconfig)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The MQTT broker sensors publish to (shuhui.monitor.telemetry): the tests start a private one,
+# the demo one under its data dir when nothing listens at SHUHUI_MQTT_URL.
+{ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -159,6 +159,8 @@ ROLES = {
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
     "auditor": Role("auditor", r"^/api/v1/fundrisk"),
+    # The monitoring centre's duty officer: telemetry ingest, series, rejections.
+    "duty": Role("duty", r"^/api/v1/monitor"),
 }
 
 

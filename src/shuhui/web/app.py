@@ -48,6 +48,8 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.monitor.telemetry import pages as telemetry_pages
+from shuhui.monitor.telemetry import routes as telemetry_routes
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
@@ -103,6 +105,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.fundrisk",
     "shuhui.programs.distress",
     "shuhui.approval",
+    "shuhui.monitor.telemetry",
 )
 
 
@@ -231,6 +234,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approval_officer_pages.desk_pages,
         approval_admin_pages.admin_pages,
         approval_pages.pages,
+        telemetry_routes.api,
+        telemetry_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
