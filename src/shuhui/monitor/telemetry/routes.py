@@ -3,12 +3,11 @@ admin), a device's series and the rejection counts (any officer, data operator o
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
-from shuhui.core.bounds import Moment
 from shuhui.core.clock import utcnow
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.requestbody import accepts
@@ -25,6 +24,16 @@ api = APIRouter(prefix="/api/v1/monitor", tags=["monitoring: telemetry (监测�
 
 Reader = Annotated[User, Depends(require_role(Role.officer, Role.data_operator, Role.admin))]
 DeviceId = Annotated[str, Path(pattern=DEVICE_ID.pattern, max_length=64)]
+# A time in a query: ISO 8601 with its offset, in the platform's year window. A string checked
+# here rather than pydantic's datetime, which also takes a Unix timestamp the schema does not name.
+TIME_PATTERN = (
+    r"^(19[0-9]{2}|20[0-9]{2}|2100)-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-][01][0-9]:[0-5][0-9])$"
+)
+QueryTime = Annotated[
+    str | None,
+    Query(pattern=TIME_PATTERN, max_length=35, json_schema_extra={"format": "date-time"}),
+]
 # 5,000 items with their units and long ids: more than the platform's 1 MiB default.
 MAX_BODY = 4 * 1024 * 1024
 
@@ -35,6 +44,17 @@ def _sender(user: Annotated[User, Depends(require_role(Role.officer, Role.admin)
 
 
 Sender = Annotated[User, Depends(_sender)]
+
+
+def _time(field: str, raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Problem(
+            "validation", "时间格式不对", errors=[FieldError(field, "须为带时区的 ISO 8601 时间")]
+        ) from exc
 
 
 def directory_of(request: Request) -> Directory:
@@ -95,22 +115,22 @@ def series(
     user: Reader,
     device_id: DeviceId,
     metric: Annotated[str, Query(max_length=32)],
-    start: Moment | None = None,
-    end: Moment | None = None,
+    start: QueryTime = None,
+    end: QueryTime = None,
     resolution: Literal["raw", "minute", "hour", "day"] | None = None,
 ) -> dict[str, Any]:
+    until = _time("end", end) or utcnow()
+    since = _time("start", start) or until - timedelta(days=service.CHART_DAYS)
     device = service.device_or_404(directory_of(request), device_id)
     service.metric_or_422(device, metric)
-    end = end or utcnow()
-    start = start or end - timedelta(days=service.CHART_DAYS)
-    if start >= end:
+    if since >= until:
         raise Problem(
             "validation", "起始时间须早于截止时间", errors=[FieldError("start", "须早于 end")]
         )
     chosen = resolution or store.pick_resolution(
-        db, device_id, metric, store.micros(start), store.micros(end)
+        db, device_id, metric, store.micros(since), store.micros(until)
     )
-    points = store.series(db, device_id, metric, start, end, chosen)
+    points = store.series(db, device_id, metric, since, until, chosen)
     return {
         "device": device_id,
         "metric": metric,
@@ -120,9 +140,11 @@ def series(
     }
 
 
-@api.get("/rejections", summary="Messages refused, by reason, since a time (default 7 days)")
-def rejections(db: DB, user: Reader, since: Moment | None = None) -> dict[str, Any]:
-    since = since or utcnow() - timedelta(days=7)
+@api.get("/rejections", summary="Messages refused, by reason, over the last days (UTC dates)")
+def rejections(
+    db: DB, user: Reader, days: Annotated[int, Query(ge=1, le=366)] = 7
+) -> dict[str, Any]:
+    since = utcnow() - timedelta(days=days - 1)
     return {
         "since": since.isoformat(),
         "reasons": reason_names(store.rejection_counts(db, since)),
