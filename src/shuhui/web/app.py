@@ -51,6 +51,9 @@ from shuhui.datacore.store import DataCore
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
+from shuhui.monitor.alarms import pages as monitor_alarm_pages
+from shuhui.monitor.alarms import routes as monitor_alarm_routes
+from shuhui.monitor.alarms import workbench as monitor_alarm_workbench
 from shuhui.programs import workbench as programs_workbench
 from shuhui.programs.certification import pages as certification_pages
 from shuhui.programs.certification import routes as certification_routes
@@ -103,6 +106,8 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.fundrisk",
     "shuhui.programs.distress",
     "shuhui.approval",
+    "shuhui.monitor",
+    "shuhui.monitor.alarms",
 )
 
 
@@ -186,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity_workbench.todos,
         approval_workbench.todos,
         approval_desk_workbench.todos,
+        partial(monitor_alarm_workbench.todos, settings=settings),
     )
     app.state.todo_providers = todo_providers
 
@@ -231,6 +237,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approval_officer_pages.desk_pages,
         approval_admin_pages.admin_pages,
         approval_pages.pages,
+        monitor_alarm_routes.api,
+        monitor_alarm_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
