@@ -622,9 +622,15 @@ class Engine:
             .where(Alarm.state == "raised", Alarm.escalate_at <= now)
             .with_for_update(of=Alarm)
         ).all()
+        # An alarm whose condition has cleared waits for clearing, not for someone to hurry.
+        states = _read(db, [a.open_key for a in due if a.open_key])
+        done = 0
         for alarm in due:
+            if alarm.open_key and not states[alarm.open_key].active:
+                continue
             lifecycle.escalate(db, alarm, self.rules.get(alarm.rule), self.units, now)
-        return len(due)
+            done += 1
+        return done
 
     def _clearing(self, db: Session, now: datetime) -> int:
         rows = db.execute(
