@@ -48,12 +48,12 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
-from shuhui.programs import pages as programs_pages
-from shuhui.programs import routes as programs_routes
-from shuhui.programs import service as programs_service
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
 from shuhui.monitor.alarms import routes as monitor_alarm_routes
 from shuhui.monitor.alarms import workbench as monitor_alarm_workbench
+from shuhui.programs import pages as programs_pages
+from shuhui.programs import routes as programs_routes
+from shuhui.programs import service as programs_service
 from shuhui.programs import workbench as programs_workbench
 from shuhui.programs.certification import pages as certification_pages
 from shuhui.programs.certification import routes as certification_routes

@@ -20,7 +20,6 @@ from tests.monitor.alarms.conftest import (
     T0,
     TANK,
     Feed,
-    new_engine,
     reading,
 )
 
