@@ -65,16 +65,6 @@ EVENT_NAMES: Final[dict[str, tuple[str, str]]] = {
     "deescalate": ("条件恢复，降级", "De-escalated: condition cleared"),
     "auto_close": ("条件恢复，自动关闭", "Closed: condition cleared"),
 }
-LEDGER_ACTIONS: Final[dict[str, str]] = {
-    "raise": "monitor.alarm_raised",
-    "acknowledge": "monitor.alarm_acknowledged",
-    "dispatch": "monitor.alarm_dispatched",
-    "resolve": "monitor.alarm_resolved",
-    "close": "monitor.alarm_closed",
-    "auto_close": "monitor.alarm_closed",
-    "escalate": "monitor.alarm_escalated",
-    "deescalate": "monitor.alarm_deescalated",
-}
 
 
 def level_name(level: int) -> str:
@@ -118,7 +108,13 @@ def _event(
     ledger.record(
         db,
         actor,
-        LEDGER_ACTIONS[action],
+        {
+            "acknowledge": "monitor.alarm_acknowledged",
+            "dispatch": "monitor.alarm_dispatched",
+            "resolve": "monitor.alarm_resolved",
+            "escalate": "monitor.alarm_escalated",
+            "deescalate": "monitor.alarm_deescalated",
+        }.get(action, "monitor.alarm_closed"),
         subject=alarm.source,
         purpose=PURPOSE,
         grant=alarm.code,
