@@ -159,8 +159,10 @@ ROLES = {
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
     "auditor": Role("auditor", r"^/api/v1/fundrisk"),
-    # The monitoring centre's duty officer: telemetry ingest, series, rejections.
-    "duty": Role("duty", r"^/api/v1/monitor"),
+    # The monitoring centre's duty officer: telemetry (ingest, series, rejections), the alarm
+    # queue and its steps; a responder unit's officer: its inbox.
+    "duty": Role("duty", r"^/api/v1/monitor/(?!inbox)"),
+    "fire": Role("fire", r"^/api/v1/monitor/inbox"),
 }
 
 

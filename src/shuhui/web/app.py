@@ -50,6 +50,9 @@ from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
 from shuhui.monitor.telemetry import pages as telemetry_pages
 from shuhui.monitor.telemetry import routes as telemetry_routes
+from shuhui.monitor.alarms import pages as monitor_alarm_pages
+from shuhui.monitor.alarms import routes as monitor_alarm_routes
+from shuhui.monitor.alarms import workbench as monitor_alarm_workbench
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
@@ -106,6 +109,8 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.distress",
     "shuhui.approval",
     "shuhui.monitor.telemetry",
+    "shuhui.monitor",
+    "shuhui.monitor.alarms",
 )
 
 
@@ -189,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity_workbench.todos,
         approval_workbench.todos,
         approval_desk_workbench.todos,
+        partial(monitor_alarm_workbench.todos, settings=settings),
     )
     app.state.todo_providers = todo_providers
 
@@ -236,6 +242,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approval_pages.pages,
         telemetry_routes.api,
         telemetry_pages.pages,
+        monitor_alarm_routes.api,
+        monitor_alarm_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,

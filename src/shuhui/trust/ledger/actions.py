@@ -146,6 +146,14 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "街道工作人员为上门认证查看姓名和住址",
         "A street office read a name and address for a home visit",
     ),
+    # monitoring alarms (监测告警, shuhui.monitor.alarms)
+    "monitor.alarm_raised": ("产生监测告警", "Monitoring alarm raised"),
+    "monitor.alarm_acknowledged": ("确认监测告警", "Alarm acknowledged"),
+    "monitor.alarm_dispatched": ("派发监测告警给处置单位", "Alarm dispatched to a unit"),
+    "monitor.alarm_resolved": ("登记告警处置完毕", "Alarm resolved"),
+    "monitor.alarm_closed": ("关闭监测告警", "Alarm closed"),
+    "monitor.alarm_escalated": ("告警超时未确认，升级", "Alarm escalated"),
+    "monitor.alarm_deescalated": ("监测条件恢复，告警降级", "Alarm de-escalated"),
     # fund-risk checks (基金监管, shuhui.programs.fundrisk)
     "fundrisk.detection_run": ("开展基金风险检测", "Fund-risk detection run"),
     "fundrisk.alert_opened": ("发现基金风险疑点", "A fund-risk alert was opened"),
