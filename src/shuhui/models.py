@@ -5,8 +5,8 @@ from shuhui.assets import models as asset_models
 from shuhui.catalog import models as catalog_models
 from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
-from shuhui.monitor.telemetry import models as telemetry_models
 from shuhui.monitor.alarms import models as monitor_alarm_models
+from shuhui.monitor.telemetry import models as telemetry_models
 from shuhui.programs import models as program_models
 from shuhui.programs.certification import models as certification_models
 from shuhui.programs.distress import models as distress_models

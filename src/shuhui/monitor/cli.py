@@ -14,10 +14,14 @@ import typer
 from rich.table import Table
 
 from shuhui.core.terminal import escape, new_console, print_table, say
+from shuhui.monitor.alarms import cli as alarms_cli
 
-app = typer.Typer(help="安全监测 Safety monitoring: sensors, telemetry.", no_args_is_help=True)
+app = typer.Typer(
+    help="安全监测 Safety monitoring: sensors, telemetry, alarms.", no_args_is_help=True
+)
 console = new_console(stderr=True)
 out = new_console()
+app.add_typer(alarms_cli.app, name="alarms")
 
 
 @app.command("consume")
@@ -42,6 +46,7 @@ def consume(
     from shuhui.core.db import make_engine, make_session_factory
     from shuhui.core.settings import get_settings
     from shuhui.datacore.store import DataCore
+    from shuhui.monitor.alarms import engine as alarms_engine
     from shuhui.monitor.telemetry import broker, service
     from shuhui.monitor.telemetry.consumer import Config, Consumer, Stats
     from shuhui.monitor.telemetry.retention import Retention
@@ -65,12 +70,13 @@ def consume(
         batch_size=batch_size,
         batch_ms=batch_ms,
     )
-    # FIXME(integrator): evaluators=[alarms.engine.evaluate], tickers=[alarms.engine.tick].
     consumer = Consumer(
         make_session_factory(engine),
         lambda: service.load_directory(core, settings.content_dir, settings.city),
         config,
         retention=Retention.from_env(),
+        evaluators=[alarms_engine.evaluate],
+        tickers=[alarms_engine.tick],
     )
     console.print(
         escape(

@@ -48,11 +48,12 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
-from shuhui.monitor.telemetry import pages as telemetry_pages
-from shuhui.monitor.telemetry import routes as telemetry_routes
+from shuhui.monitor.alarms import engine as monitor_alarm_engine
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
 from shuhui.monitor.alarms import routes as monitor_alarm_routes
 from shuhui.monitor.alarms import workbench as monitor_alarm_workbench
+from shuhui.monitor.telemetry import pages as telemetry_pages
+from shuhui.monitor.telemetry import routes as telemetry_routes
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
@@ -197,6 +198,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partial(monitor_alarm_workbench.todos, settings=settings),
     )
     app.state.todo_providers = todo_providers
+    # Readings sent over HTTP go through the same evaluators as the MQTT consumer's.
+    app.state.monitor_evaluators = (monitor_alarm_engine.evaluate,)
 
     # Liveness must not depend on the database, so health routes skip the per-request user.
     app.include_router(web_routes.health)

@@ -38,8 +38,11 @@ QueryTime = Annotated[
 MAX_BODY = 4 * 1024 * 1024
 
 
-def _sender(user: Annotated[User, Depends(require_role(Role.officer, Role.admin))]) -> User:
-    service.require_ingest(user)
+def _sender(
+    request: Request, user: Annotated[User, Depends(require_role(Role.officer, Role.admin))]
+) -> User:
+    settings = request.app.state.settings
+    service.require_ingest(user, service.centre_department(settings.content_dir, settings.city))
     return user
 
 

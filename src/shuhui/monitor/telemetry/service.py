@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.core.errors import FieldError, Problem
 from shuhui.datacore.store import DataCore
+from shuhui.monitor.alarms.rules import centre_of, load_units
 from shuhui.monitor.devices import Device, Directory, sensor_types
 from shuhui.monitor.readings import Reading
 from shuhui.monitor.telemetry import store
@@ -30,10 +32,6 @@ log = logging.getLogger(__name__)
 
 Evaluator = Callable[[Session, Directory, Sequence[Reading], datetime], object]
 
-# FIXME(integrator): replace with the centre named in content/qingdao/monitor/units.yaml
-# (alarms' units) once it is merged. The monitoring centre's department may send telemetry
-# over HTTP; admin may too.
-CENTRE_DEPARTMENT = "青岛市应急管理局指挥中心"
 MAX_ITEMS = 5_000
 CHART_DAYS = 30
 
@@ -88,15 +86,20 @@ class DirectoryCache:
             self._value, self._at = directory, time.monotonic()
 
 
-def may_ingest(user: User) -> bool:
+@lru_cache(maxsize=8)
+def centre_department(content_dir: Path, city: str) -> str:
+    """The monitoring centre's department (``monitor/units.yaml``): its officers, and admin,
+    may send telemetry over HTTP."""
+    return centre_of(load_units(content_dir, city)).department
+
+
+def may_ingest(user: User, centre: str) -> bool:
     roles = user.role_set
-    return Role.admin in roles or (
-        Role.officer in roles and (user.department or "") == CENTRE_DEPARTMENT
-    )
+    return Role.admin in roles or (Role.officer in roles and (user.department or "") == centre)
 
 
-def require_ingest(user: User) -> None:
-    if not may_ingest(user):
+def require_ingest(user: User, centre: str) -> None:
+    if not may_ingest(user, centre):
         raise Problem("forbidden", "只有监测中心的工作人员可以上报监测数据")
 
 
