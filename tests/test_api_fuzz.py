@@ -159,6 +159,8 @@ ROLES = {
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
     "auditor": Role("auditor", r"^/api/v1/fundrisk"),
+    # The development and reform commission's planner: the infrastructure registry, NGSI-LD.
+    "planner": Role("ndrc", r"^/(api/v1/monitor/infrastructure|ngsi-ld/v1)"),
 }
 
 

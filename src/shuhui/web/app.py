@@ -48,6 +48,9 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.monitor.registry import ngsi_routes as registry_ngsi_routes
+from shuhui.monitor.registry import pages as registry_pages
+from shuhui.monitor.registry import routes as registry_routes
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
@@ -102,6 +105,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.certification",
     "shuhui.programs.fundrisk",
     "shuhui.programs.distress",
+    "shuhui.monitor.registry",
     "shuhui.approval",
 )
 
@@ -226,6 +230,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fundrisk_pages.pages,
         distress_routes.api,
         distress_pages.pages,
+        registry_routes.api,
+        registry_ngsi_routes.api,
+        registry_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
         approval_officer_pages.desk_pages,
