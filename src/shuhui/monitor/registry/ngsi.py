@@ -53,7 +53,7 @@ GEO_ATTRIBUTE = "location"
 ALL_ATTRIBUTES = (*ATTRIBUTES, GEO_ATTRIBUTE)
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
 _ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,15})(\.[0-9]{1,15})?([eE][+-]?[0-9]{1,3})?")
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,3})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID = re.compile(r"urn:ngsi-ld:([A-Za-z][A-Za-z0-9_]{0,63}):([A-Za-z0-9_.-]{1,64})")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
@@ -231,7 +231,7 @@ def parse_id(text: str) -> tuple[str, str] | None:
 
 
 def split_list(text: str, what: str, limit: int = MAX_IDS) -> list[str]:
-    items = [part.strip() for part in text.split(",")]
+    items = text.split(",")
     if not all(items) or len(items) > limit:
         raise bad_request(f"{what} 须为逗号分隔的列表（最多{limit}项，不能有空项）")
     return items

@@ -38,6 +38,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (406, "NotAcceptable: Accept names neither application/json nor application/ld+json"),
     )
 }
+OPTIONS = ["keyValues", "simplified", "normalized", "concise", "sysAttrs"]
+# What the schema tells a client of ``attrs``: up to 50 names, comma-separated, none empty.
+ATTRS_PATTERN = r"^[^,]{1,64}(,[^,]{1,64}){0,49}$"
 _ENTITIES = {"content": {JSON: {}, JSON_LD: {}}, "description": "The entities (an array)"}
 
 
@@ -178,9 +181,25 @@ def query_entities(
 def one_entity(
     request: Request,
     user: Reader,
-    entity_id: Annotated[str, Path(max_length=200, description="urn:ngsi-ld:<Type>:<asset id>")],
-    attrs: Annotated[str | None, Query(description="attributes to return, comma-separated")] = None,
-    options: Annotated[str | None, Query(description="keyValues (or simplified)")] = None,
+    entity_id: Annotated[
+        str,
+        Path(
+            max_length=200,
+            description="urn:ngsi-ld:<Type>:<asset id>",
+            json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$"},
+        ),
+    ],
+    attrs: Annotated[
+        str | None,
+        Query(
+            description="attributes to return, comma-separated",
+            json_schema_extra={"pattern": ATTRS_PATTERN, "maxLength": 1000},
+        ),
+    ] = None,
+    options: Annotated[
+        str | None,
+        Query(description="keyValues (or simplified)", json_schema_extra={"enum": OPTIONS}),
+    ] = None,
 ) -> JSONResponse:
     try:
         media = _media(request)
@@ -204,7 +223,12 @@ def one_entity(
 def types(
     request: Request,
     user: Reader,
-    details: Annotated[str | None, Query(description="true: EntityType objects")] = None,
+    details: Annotated[
+        str | None,
+        Query(
+            description="true: EntityType objects", json_schema_extra={"enum": ["true", "false"]}
+        ),
+    ] = None,
 ) -> JSONResponse:
     try:
         media = _media(request)

@@ -38,9 +38,11 @@ FIRST_MONTH = date(2015, 1, 1)
 @contextmanager
 def registry(core: DataCore) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB over the registry's tables, or the refusal saying the data core has none."""
-    present = {info.name for info in core.tables()}
+    con = core.connect(tables=progress.TABLES)
+    present = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     missing = [name for name in progress.TABLES if name not in present]
     if missing:
+        con.close()
         raise Problem(
             "not-found",
             Text(
@@ -48,7 +50,6 @@ def registry(core: DataCore) -> Iterator[duckdb.DuckDBPyConnection]:
                 f"the data core holds no {', '.join(missing)} yet: load the registry first",
             ),
         )
-    con = core.connect(tables=progress.TABLES)
     try:
         yield con
     finally:
