@@ -63,7 +63,7 @@ POSTGRES_URL = os.environ.get("SHUHUI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 # The small city of the catalog, channel and programs tests.
-CITY = CityConfig(residents=1_500, seed=7, chunk=1_500)
+CITY = CityConfig(residents=1_500, seed=7, chunk=1_500, infrastructure_scale=0.05)
 # The demo accounts of the repository's city, as the test apps create them.
 DEMO_ACCOUNTS = demo_accounts(DEFAULT_CONTENT_DIR / "qingdao")
 # The ledger entries creating them writes: each account's creation, and for each account the

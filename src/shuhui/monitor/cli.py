@@ -47,7 +47,8 @@ def consume(
     from shuhui.core.settings import get_settings
     from shuhui.datacore.store import DataCore
     from shuhui.monitor.alarms import engine as alarms_engine
-    from shuhui.monitor.telemetry import broker, service
+    from shuhui.monitor.registry import service as registry_service
+    from shuhui.monitor.telemetry import broker
     from shuhui.monitor.telemetry.consumer import Config, Consumer, Stats
     from shuhui.monitor.telemetry.retention import Retention
 
@@ -72,7 +73,7 @@ def consume(
     )
     consumer = Consumer(
         make_session_factory(engine),
-        lambda: service.load_directory(core, settings.content_dir, settings.city),
+        lambda: registry_service.directory(core, settings.content_dir, settings.city),
         config,
         retention=Retention.from_env(),
         evaluators=[alarms_engine.evaluate],
@@ -117,10 +118,11 @@ def devices(
     from shuhui.core.db import make_engine, make_session_factory, transaction
     from shuhui.core.settings import get_settings
     from shuhui.datacore.store import DataCore
+    from shuhui.monitor.registry import service as registry_service
     from shuhui.monitor.telemetry import service
 
     settings = get_settings()
-    directory = service.load_directory(
+    directory = registry_service.directory(
         DataCore.from_settings(settings), settings.content_dir, settings.city
     )
     engine = make_engine(settings.sqlalchemy_url)

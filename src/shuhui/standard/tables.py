@@ -16,6 +16,7 @@ from shuhui.datacore.schema import Column, TableSpec
 from shuhui.standard import columns, vocabularies
 
 __all__ = [
+    "ADMINISTRATIVE_VILLAGES",
     "BENEFIT_ACCOUNTS",
     "BENEFIT_COLLECTIONS",
     "CARD_USES",
@@ -25,12 +26,14 @@ __all__ = [
     "CREMATIONS",
     "DEATHS",
     "DISABLED_PERSONS",
+    "DISTRICT_POPULATION",
     "EMPLOYMENT_SPELLS",
     "ENROLMENTS",
     "ENTERPRISES",
     "ENTERPRISE_ELECTRICITY",
     "ENTERPRISE_TAX",
     "HOUSEHOLDS",
+    "INFRASTRUCTURE_ASSETS",
     "MEDICAL_VISITS",
     "PENSION_PAYMENTS",
     "PENSION_RECIPIENTS",
@@ -46,6 +49,8 @@ _POLICE = "市公安局"
 _CIVIL = "市民政局"
 _MARKET = "市市场监督管理局"
 _HRSS = "市人力资源和社会保障局"
+_NDRC = "市发展和改革委员会"
+_STATS = "市统计局"
 
 
 RESIDENTS = TableSpec(
@@ -463,6 +468,67 @@ DISABLED_PERSONS = TableSpec(
     ),
 )
 
+# --- digital infrastructure (shuhui.monitor.registry) -----------------------------------------
+
+INFRASTRUCTURE_ASSETS = TableSpec(
+    name="infrastructure_assets",
+    title="数字基础设施及感知设备台账",
+    department=_NDRC,
+    description=(
+        "5G基站、万兆无源光网络（10G-PON）端口组、数据中心机架组、电动汽车充电桩、多功能智能杆、"
+        "智能交通信号灯和安全风险监测感知设备，每项一行；由运营商和主管部门报送，发改委汇总。"
+        "未投用（建设中）的投用日期为空；停用的有停用日期。"
+    ),
+    primary_key=("asset_id",),
+    columns=(
+        Column("asset_id", "string", "设施编号"),
+        Column("asset_type", "string", "设施类型", values=vocabularies.ASSET_TYPES),
+        Column("name", "string", "设施名称"),
+        columns.district("所在行政区划代码"),
+        Column("street", "string", "所在街道（镇）或道路", required=False),
+        Column("village_code", "string", "所在行政村代码", required=False),
+        Column("lon", "float64", "经度（WGS-84）"),
+        Column("lat", "float64", "纬度（WGS-84）"),
+        Column("operator", "string", "运营单位"),
+        Column("status", "string", "状态", values=vocabularies.ASSET_STATUSES),
+        Column("commissioned_on", "date", "投用日期", required=False),
+        Column("retired_on", "date", "停用日期", required=False),
+        Column("capacity", "int32", "容量（端口数、机架数）", required=False),
+        Column("sensor_type", "string", "感知设备类型", required=False),
+        Column("site_id", "string", "监测对象编号（建筑、林区、化工企业）", required=False),
+        Column("site_name", "string", "监测对象名称", required=False),
+    ),
+)
+
+ADMINISTRATIVE_VILLAGES = TableSpec(
+    name="administrative_villages",
+    title="行政村名录",
+    department=_CIVIL,
+    description="行政村及其村委会位置；统计用区划代码12位（区县6位＋乡镇3位＋村3位）。",
+    primary_key=("village_code",),
+    columns=(
+        Column("village_code", "string", "行政村代码"),
+        Column("name", "string", "行政村名称"),
+        columns.district(),
+        Column("town", "string", "所属乡镇（街道）"),
+        Column("lon", "float64", "村委会经度（WGS-84）"),
+        Column("lat", "float64", "村委会纬度（WGS-84）"),
+    ),
+)
+
+DISTRICT_POPULATION = TableSpec(
+    name="district_population",
+    title="分区（市）年末常住人口",
+    department=_STATS,
+    description="统计部门公布的年末常住人口（人），按区（市）和年份；每万人指标以此为分母。",
+    primary_key=("year", "district_code"),
+    columns=(
+        Column("year", "int16", "年份"),
+        columns.district(),
+        Column("population", "int64", "年末常住人口（人）"),
+    ),
+)
+
 TABLES: tuple[TableSpec, ...] = (
     RESIDENTS,
     HOUSEHOLDS,
@@ -487,4 +553,7 @@ TABLES: tuple[TableSpec, ...] = (
     CERTIFICATES,
     COLLEGE_GRADUATES,
     DISABLED_PERSONS,
+    INFRASTRUCTURE_ASSETS,
+    ADMINISTRATIVE_VILLAGES,
+    DISTRICT_POPULATION,
 )

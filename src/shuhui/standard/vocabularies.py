@@ -124,3 +124,17 @@ HOLDER_TYPES: tuple[str, ...] = ("个人", "企业")
 
 DISABILITY_TYPES: tuple[str, ...] = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
 DISABILITY_LEVELS: tuple[str, ...] = ("一级", "二级", "三级", "四级")
+
+# --- digital infrastructure (shuhui.monitor.registry) -----------------------------------------
+
+# The registry's asset types, as content/<city>/monitor/asset-types.yaml names them.
+ASSET_TYPES: tuple[str, ...] = (
+    "5g-base-station",
+    "pon-port-group",
+    "dc-rack-group",
+    "ev-charger",
+    "smart-pole",
+    "traffic-signal",
+    "sensor",
+)
+ASSET_STATUSES: tuple[str, ...] = ("在用", "建设中", "停用")

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 console = new_console(stderr=True)
 
-STAGES = {"residents": "居民 residents", "enterprises": "企业 enterprises"}
+STAGES = {
+    "residents": "居民 residents",
+    "enterprises": "企业 enterprises",
+    "infrastructure": "基础设施 infrastructure",
+}
 
 
 def _specs() -> dict[str, TableSpec]:

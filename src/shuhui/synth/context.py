@@ -45,6 +45,7 @@ class Stream(IntEnum):
     SILENCE = 22
     LOW_BASE = 23
     LOW_BASE_FIRMS = 24
+    INFRASTRUCTURE = 25
 
 
 def rng_for(seed: int, stream: Stream, chunk: int = 0) -> np.random.Generator:

@@ -35,6 +35,7 @@ from shuhui.synth import (
     cards,
     civil,
     households,
+    infrastructure,
     payees,
     pensions,
     retirement,
@@ -75,6 +76,9 @@ class CityConfig:
     shared_account: float = 0.0005  # accounts per pensioner
     early_retirement: float = 0.003  # of employee pensions begun before the window
     low_contribution_base: float = 0.01  # of enterprises
+    # The digital-infrastructure registry's size against Qingdao's (1.0: about 150,000 assets);
+    # independent of ``residents``, since the registry is the real city's, not the sample's.
+    infrastructure_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.residents < 1:
@@ -85,6 +89,8 @@ class CityConfig:
             raise ValueError("months must be between 1 and 120")
         if self.seed < 0:
             raise ValueError("seed must not be negative")
+        if not 0.0 < self.infrastructure_scale <= 10.0:
+            raise ValueError("infrastructure_scale must be above 0 and at most 10")
         for name in (
             "enterprises_per_resident",
             "pension_after_death",
@@ -141,6 +147,12 @@ def generate_city(
         if spec is tables.ENTERPRISES:
             done += rows.num_rows
             report("enterprises", done, enterprises.count)
+    report("infrastructure", 0, 1)
+    for spec, rows in infrastructure.generate(
+        config.infrastructure_scale, config.seed, config.as_of
+    ):
+        writer.write(spec, rows)
+    report("infrastructure", 1, 1)
     writer.finish()
     return writer.rows
 

@@ -52,6 +52,9 @@ from shuhui.monitor.alarms import engine as monitor_alarm_engine
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
 from shuhui.monitor.alarms import routes as monitor_alarm_routes
 from shuhui.monitor.alarms import workbench as monitor_alarm_workbench
+from shuhui.monitor.registry import ngsi_routes as registry_ngsi_routes
+from shuhui.monitor.registry import pages as registry_pages
+from shuhui.monitor.registry import routes as registry_routes
 from shuhui.monitor.telemetry import pages as telemetry_pages
 from shuhui.monitor.telemetry import routes as telemetry_routes
 from shuhui.programs import pages as programs_pages
@@ -108,6 +111,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.certification",
     "shuhui.programs.fundrisk",
     "shuhui.programs.distress",
+    "shuhui.monitor.registry",
     "shuhui.approval",
     "shuhui.monitor.telemetry",
     "shuhui.monitor",
@@ -238,6 +242,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fundrisk_pages.pages,
         distress_routes.api,
         distress_pages.pages,
+        registry_routes.api,
+        registry_ngsi_routes.api,
+        registry_pages.pages,
         approval_routes.api,
         approval_case_routes.api,
         approval_officer_pages.desk_pages,

@@ -1,7 +1,7 @@
 """monitor.telemetry: the raw readings' partition list, roll-ups, latest values, rejections
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-08 10:00:00.000000
 """
 
@@ -16,7 +16,7 @@ import shuhui.core.db
 
 revision: str = "0025"
 # The integrator renumbers at merge: 0024 is the registry's (monitor_registry), on its branch.
-down_revision: str | None = "0023"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

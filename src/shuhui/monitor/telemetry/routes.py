@@ -13,6 +13,7 @@ from shuhui.core.errors import FieldError, Problem
 from shuhui.core.requestbody import accepts
 from shuhui.datacore.store import DataCore
 from shuhui.monitor.devices import Directory
+from shuhui.monitor.registry import service as registry_service
 from shuhui.monitor.telemetry import service, store
 from shuhui.monitor.telemetry.ingest import DEVICE_ID, reason_names
 from shuhui.monitor.telemetry.retention import Retention
@@ -67,7 +68,7 @@ def directory_of(request: Request) -> Directory:
     if cache is None:
         settings = state.settings
         cache = service.DirectoryCache(
-            lambda: service.load_directory(
+            lambda: registry_service.directory(
                 DataCore.from_settings(settings), settings.content_dir, settings.city
             )
         )

@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shuhui.core.errors import FieldError, Problem
-from shuhui.datacore.store import DataCore
 from shuhui.monitor.alarms.rules import centre_of, load_units
-from shuhui.monitor.devices import Device, Directory, sensor_types
+from shuhui.monitor.devices import Device, Directory
 from shuhui.monitor.readings import Reading
 from shuhui.monitor.telemetry import store
 from shuhui.monitor.telemetry.ingest import REASONS, Rejected, parse_item
@@ -34,36 +33,6 @@ Evaluator = Callable[[Session, Directory, Sequence[Reading], datetime], object]
 
 MAX_ITEMS = 5_000
 CHART_DAYS = 30
-
-
-def load_directory(core: DataCore, content_dir: Path, city: str) -> Directory:
-    """The sensors of the data core's ``infrastructure_assets`` (empty when it has none).
-
-    FIXME(integrator): a stand-in, replaced by ``registry.service.directory`` at merge."""
-    types = sensor_types(content_dir, city)
-    try:
-        table = core.sql("SELECT * FROM infrastructure_assets").to_pylist()
-    except Exception:  # no such table yet, or another shape: no devices
-        log.info("no infrastructure_assets in the data core: the directory is empty")
-        return Directory({}, types)
-    devices: list[Device] = []
-    for row in table:
-        kind = row.get("sensor_type")
-        ident = row.get("asset_id") or row.get("id")
-        if not isinstance(kind, str) or kind not in types or not isinstance(ident, str):
-            continue
-        devices.append(
-            Device(
-                ident,
-                types[kind],
-                str(row.get("site_id") or row.get("site") or ""),
-                str(row.get("district_code") or row.get("district") or ""),
-                float(row.get("lon") or 0.0),
-                float(row.get("lat") or 0.0),
-                str(row.get("name") or ""),
-            )
-        )
-    return Directory.of(devices, types)
 
 
 class DirectoryCache:
