@@ -9,7 +9,7 @@ the table, never a 500.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -285,7 +285,13 @@ def directory(core: DataCore, content_dir: Path, city: str) -> Directory:
     A sensor whose type the content does not know is left out (its readings are then rejected
     as ``unknown_device``), so a registry ahead of the content never breaks the consumer."""
     types = sensor_types(content_dir, city)
-    with registry(core) as con:
+    with ExitStack() as stack:
+        try:
+            con = stack.enter_context(registry(core))
+        except Problem:
+            # A data core without the registry (a city not loaded yet): no devices, so every
+            # reading is refused as from an unknown device, and the consumer keeps running.
+            return Directory({}, types)
         rows = con.execute(
             f"SELECT asset_id, sensor_type, site_id, district_code, lon, lat, name "  # noqa: S608
             f"FROM {progress.ASSETS} WHERE asset_type = 'sensor' AND status <> '停用' "
