@@ -453,6 +453,25 @@ def as_user(app: FastAPI, username: str) -> TestClient:
     return client
 
 
+# --- which backends -----------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leaves out the PostgreSQL half of the tests marked ``sqlite_only``: tests of HTTP itself
+    (status codes, headers, CSRF, bounds, error pages) or of what a command prints, where the
+    database under them is incidental. What reads and writes data is tested on both by each
+    domain's service and API tests; the suite's time (CI's limit) goes there."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_postgres = spec is not None and spec.params.get("database_url") == "postgres"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 # --- xdist ------------------------------------------------------------------------------------
 
 # Folders whose tests share session fixtures that cost far more than a test (tests/browser: a
