@@ -96,6 +96,10 @@ class Stats:
     batches: int = 0
     retries: int = 0
     connected: bool = False
+    # Where the worker's time went, seconds by stage (parse, store, evaluate, commit), and the
+    # receiving process's CPU seconds (known once it has closed): the bench's breakdown.
+    seconds: Counter[str] = field(default_factory=Counter)
+    receiver_cpu: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +109,7 @@ class Stats:
             "rejected": dict(self.rejected),
             "batches": self.batches,
             "retries": self.retries,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
 
@@ -221,6 +226,7 @@ class Consumer:
             self.stats.connected = bool(body)
         elif kind == "closed":
             self._closed = True
+            self.stats.receiver_cpu += float(body or 0.0)
 
     def _take(self, most: int, wait_ms: int) -> list[Raw]:
         """What has arrived, at least one message (within ``idle`` seconds) and at most
@@ -272,6 +278,7 @@ class Consumer:
             log.exception("ticker failed; next tick in %s s", self.config.tick_seconds)
 
     def _commit(self, batch: Sequence[Raw]) -> tuple[int, int, Counter[str]]:
+        began = time.perf_counter()
         now = self.clock()
         oldest = self.retention.oldest_raw(now)
         readings: list[Reading] = []
@@ -284,11 +291,19 @@ class Consumer:
             else:
                 taken += 1
                 readings += outcome
+        parsed = time.perf_counter()
         with transaction(self.factory) as db:
             new = store.write(db, readings, now)
             store.count_rejections(db, rejected, now.date())
+            stored = time.perf_counter()
             for evaluate in self.evaluators:
                 evaluate(db, self.directory, new, now)
+            evaluated = time.perf_counter()
+        seconds = self.stats.seconds
+        seconds["parse"] += parsed - began
+        seconds["store"] += stored - parsed
+        seconds["evaluate"] += evaluated - stored
+        seconds["commit"] += time.perf_counter() - evaluated
         return taken, len(new), rejected
 
     def _ack(self, batch: Sequence[Raw]) -> None:

@@ -18,7 +18,7 @@ two private methods of paho-mqtt 2 (``_sock_recv``, ``_create_socket``); the con
 run through it, so a paho release that changes them shows there.
 
 Messages on the pipe, to the consumer: ``("messages", [(topic, payload, mid, qos), …])``,
-``("connected", bool)``, ``("closed", None)`` (the last one: nothing follows). From the consumer:
+``("connected", bool)``, ``("closed", cpu seconds)`` (the last one: nothing follows). From the consumer:
 ``("ack", [(mid, qos), …])`` and ``("stop", None)``. When the consumer's process dies the pipe
 ends, and this process disconnects and exits (unacknowledged QoS 1 messages stay with the
 broker for the persistent session).
@@ -30,6 +30,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -178,5 +179,5 @@ def run(link: Link, conn: Connection, parent: int) -> None:
         client.disconnect()
         client.loop_stop()
         if flush():
-            send("closed", None)
+            send("closed", time.process_time())
         conn.close()
