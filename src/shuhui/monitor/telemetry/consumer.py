@@ -98,7 +98,9 @@ class Stats:
     connected: bool = False
     # Where the worker's time went, seconds by stage (parse, store, evaluate, commit), and the
     # receiving process's CPU seconds (known once it has closed): the bench's breakdown.
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("parse", "store", "evaluate", "commit"), 0.0)
+    )
     receiver_cpu: float = 0.0
 
     def as_json(self) -> dict[str, Any]:

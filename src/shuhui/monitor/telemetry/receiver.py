@@ -18,10 +18,10 @@ two private methods of paho-mqtt 2 (``_sock_recv``, ``_create_socket``); the con
 run through it, so a paho release that changes them shows there.
 
 Messages on the pipe, to the consumer: ``("messages", [(topic, payload, mid, qos), …])``,
-``("connected", bool)``, ``("closed", cpu seconds)`` (the last one: nothing follows). From the consumer:
-``("ack", [(mid, qos), …])`` and ``("stop", None)``. When the consumer's process dies the pipe
-ends, and this process disconnects and exits (unacknowledged QoS 1 messages stay with the
-broker for the persistent session).
+``("connected", bool)``, ``("closed", cpu seconds)`` (the last one: nothing follows). From
+the consumer: ``("ack", [(mid, qos), …])`` and ``("stop", None)``. When the consumer's process
+dies the pipe ends, and this process disconnects and exits (unacknowledged QoS 1 messages stay
+with the broker for the persistent session).
 """
 
 from __future__ import annotations
