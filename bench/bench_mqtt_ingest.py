@@ -146,7 +146,8 @@ def bare(port: int, count: int, result: Any, ready: Any) -> None:
     cpu = time.process_time()
     idle_since = time.monotonic()
     last_n = 0
-    while seen["n"] < count and time.monotonic() - idle_since < 5:
+    # Idle for 5 s once messages flow (up to 300 s before the first: the publisher prepares).
+    while seen["n"] < count and time.monotonic() - idle_since < (5 if seen["n"] else 300):
         time.sleep(0.05)
         if seen["n"] != last_n:
             last_n, idle_since = seen["n"], time.monotonic()
@@ -214,7 +215,7 @@ def consumer(
     first = last = 0.0
     idle_since = time.monotonic()
     done = 0
-    while done < count and time.monotonic() - idle_since < 10:
+    while done < count and time.monotonic() - idle_since < (10 if c.stats.received else 300):
         time.sleep(0.01)
         now = time.perf_counter()
         if c.stats.received and not first:

@@ -44,11 +44,12 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.clock import utcnow
-from shuhui.core.db import transaction
+from shuhui.core.db import checkpoint_in_background, transaction
 from shuhui.monitor.devices import Directory
 from shuhui.monitor.readings import Reading
 from shuhui.monitor.telemetry import receiver, store
@@ -99,9 +100,10 @@ class Stats:
     # Where the worker's time went, seconds by stage (parse, store, evaluate, commit), and the
     # receiving process's CPU seconds (known once it has closed): the bench's breakdown.
     seconds: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("parse", "store", "evaluate", "commit"), 0.0)
+        default_factory=lambda: dict.fromkeys(("parse", "store", "evaluate", "commit", "tick"), 0.0)
     )
     receiver_cpu: float = 0.0
+    ticks: list[float] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -163,6 +165,12 @@ class Consumer:
     def start(self) -> None:
         """Starts the receiving process (it connects, retrying until the broker answers) and
         the worker."""
+        bind = self.factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            # SQLite: the commit that fills the write-ahead log past its limit would copy it into
+            # the database and sync it (100 ms to seconds on a busy machine), holding that
+            # batch's alarms; a thread checkpoints instead, without blocking the commits.
+            checkpoint_in_background(bind)
         self._spawn()
         self._worker = threading.Thread(target=self._work, name="telemetry-worker", daemon=True)
         self._worker.start()
@@ -272,12 +280,16 @@ class Consumer:
             log.exception("device directory not reloaded; keeping the previous one")
 
     def _tick(self) -> None:
+        began = time.perf_counter()
         try:
             with transaction(self.factory) as db:
                 for ticker in self.tickers:
                     ticker(db, self.directory, self.clock())
         except Exception:
             log.exception("ticker failed; next tick in %s s", self.config.tick_seconds)
+        spent = time.perf_counter() - began
+        self.stats.seconds["tick"] += spent
+        self.stats.ticks.append(spent)
 
     def _commit(self, batch: Sequence[Raw]) -> tuple[int, int, Counter[str]]:
         began = time.perf_counter()
