@@ -38,8 +38,18 @@ def consume(
         str | None,
         typer.Option("--client-id", help="the persistent session's id (distinct per consumer)"),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=20_000)] = 2_000,
-    batch_ms: Annotated[int, typer.Option("--batch-ms", min=1, max=10_000)] = 200,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", min=1, max=20_000, help="most messages a transaction (what is waiting)"
+        ),
+    ] = 10_000,
+    batch_ms: Annotated[
+        int,
+        typer.Option(
+            "--batch-ms", min=1, max=10_000, help="how long a small batch waits for more (ms)"
+        ),
+    ] = 100,
     quiet: Annotated[bool, typer.Option("--quiet", help="no status line")] = False,
 ) -> None:
     """Store sensor readings from MQTT until SIGTERM or Ctrl-C (消费监测数据)."""

@@ -14,6 +14,8 @@ stored in day partitions with roll-ups and retention.
 - ``consumer``: the MQTT consumer (paho-mqtt 2): a persistent QoS 1 session, batches, manual
   acknowledgements sent only after the batch's transaction commits, evaluators and tickers
   passed in (the alarm rules), an optional shared subscription group.
+- ``receiver``: the consumer's receiving process (paho's network loop, raw messages handed
+  over a pipe, QoS 1 acknowledged when the consumer reports the batch committed).
 - ``broker``: the Mosquitto the demo starts when nothing listens at ``SHUHUI_MQTT_URL`` (its
   configuration under ``<data dir>/mosquitto/``).
 - ``service``: the device directory until the registry's lands, the HTTP batch ingest, who may

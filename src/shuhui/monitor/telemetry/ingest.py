@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from shuhui.monitor.devices import Directory
 from shuhui.monitor.readings import Reading
 
@@ -94,6 +96,15 @@ def parse_json(payload: bytes) -> Any | Rejected:
     levels, no NaN or Infinity."""
     if len(payload) > MAX_PAYLOAD:
         return Rejected("malformed", f"larger than {MAX_PAYLOAD} bytes")
+    # The fast path (the consumer's ~1 µs a message instead of ~15): orjson, and the depth
+    # scan only when the payload holds more brackets than levels allowed. Whatever orjson
+    # refuses is judged again by the standard library below, so the verdicts and details stay
+    # those of ``json`` (big integers, lone surrogates, NaN).
+    if payload.count(b"{") + payload.count(b"[") <= MAX_DEPTH:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

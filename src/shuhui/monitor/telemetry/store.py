@@ -54,6 +54,8 @@ from shuhui.monitor.telemetry.models import (
 
 Resolution = Literal["raw", "minute", "hour", "day"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_DAY = EPOCH.date()
+ONE_US = timedelta(microseconds=1)
 MINUTE_US = 60_000_000
 HOUR_US = 60 * MINUTE_US
 DAY_US = 24 * HOUR_US
@@ -75,7 +77,7 @@ _lock = threading.Lock()
 
 
 def micros(ts: datetime) -> int:
-    return (ts - EPOCH) // timedelta(microseconds=1)
+    return (ts - EPOCH) // ONE_US
 
 
 def from_micros(us: int) -> datetime:
@@ -252,22 +254,39 @@ def _insert_new(
 def write(db: Session, readings: Iterable[Reading], now: datetime | None = None) -> list[Reading]:
     """Stores the readings not stored before, keeps the roll-ups and latest values, and
     returns the readings newly stored (in the caller's transaction)."""
-    by_day: dict[date, dict[tuple[str, str, int], Reading]] = {}
+    # Keyed by the UTC day's number since the epoch; a message's readings share one datetime,
+    # so its microseconds are worked out once a message, not once a reading.
+    by_day: dict[int, dict[tuple[str, str, int], Reading]] = {}
+    last: datetime | None = None
+    at = day = 0
+    unique: dict[tuple[str, str, int], Reading] = {}
     for r in readings:
-        at = micros(r.ts)
-        by_day.setdefault(r.ts.astimezone(UTC).date(), {}).setdefault((r.device, r.metric, at), r)
+        if r.ts is not last:
+            last = r.ts
+            at = (last - EPOCH) // ONE_US
+            if at // DAY_US != day or not by_day:
+                day = at // DAY_US
+                unique = by_day.setdefault(day, {})
+        key = (r.device, r.metric, at)
+        if key not in unique:
+            unique[key] = r
     if not by_day:
         return []
     stored: list[Reading] = []
     rows: list[tuple[str, str, int, float]] = []
     connection = db.connection()
     try:
-        for day, unique in sorted(by_day.items()):
-            table = ensure_partition(db, day, now)
+        for number, unique in sorted(by_day.items()):
+            table = ensure_partition(db, EPOCH_DAY + timedelta(days=number), now)
             params = [(d, m, at, r.value) for (d, m, at), r in unique.items()]
             for start in range(0, len(params), CHUNK):
                 chunk = params[start : start + CHUNK]
-                for device, metric, at in _insert_new(connection, table.name, chunk):
+                new = _insert_new(connection, table.name, chunk)
+                if len(new) == len(chunk):  # nothing stored before: the usual case
+                    rows += chunk
+                    stored += [unique[(d, m, at)] for d, m, at, _v in chunk]
+                    continue
+                for device, metric, at in new:
                     reading = unique[(device, metric, at)]
                     stored.append(reading)
                     rows.append((device, metric, at, reading.value))
