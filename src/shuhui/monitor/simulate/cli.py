@@ -39,6 +39,9 @@ def simulate(
         bool,
         typer.Option("--consume", help="run a consumer with the alarm rules on the run's clock"),
     ] = False,
+    skip_alarmed: Annotated[
+        bool, typer.Option("--skip-alarmed", help="leave out the sites with an open alarm")
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="print the run (and score) as JSON")
     ] = False,
@@ -78,6 +81,16 @@ def simulate(
             escape(say("设施台账中没有传感器：请先运行 shuhui demo", "no sensors: run shuhui demo"))
         )
         raise typer.Exit(1)
+    engine = make_engine(settings.sqlalchemy_url)
+    factory = make_session_factory(engine)
+    alarmed: frozenset[str] = frozenset()
+    if skip_alarmed:
+        from sqlalchemy import select
+
+        from shuhui.monitor.alarms.models import OPEN_STATES, Alarm
+
+        with transaction(factory) as db:
+            alarmed = frozenset(db.scalars(select(Alarm.site).where(Alarm.state.in_(OPEN_STATES))))
     started = broker.ensure(settings.mqtt_url, settings.data_dir)
     now = utcnow()
     start = now - timedelta(minutes=minutes * (1 - 1 / speed))
@@ -92,6 +105,7 @@ def simulate(
         near_misses=near_misses if not incident_every else count // 3,
         seed=seed,
         run_id=run_id,
+        exclude_sites=alarmed,
     )
     truth = runner.truth_path(settings.data_dir, run_id)
     console.print(
@@ -108,8 +122,6 @@ def simulate(
     previous = {
         s: signal.signal(s, lambda _n, _f: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)
     }
-    engine = make_engine(settings.sqlalchemy_url)
-    factory = make_session_factory(engine)
     clock = runner.SimClock(start, speed)
     consumer = None
     if consume:

@@ -189,12 +189,16 @@ class Plan:
         return found
 
 
-def pick_devices(directory: Directory, count: int, rng: random.Random) -> list[Device]:
-    """Whole sites, taken in turn from each scenario, until ``count`` devices (0: all)."""
+def pick_devices(
+    directory: Directory, count: int, rng: random.Random, exclude: frozenset[str] = frozenset()
+) -> list[Device]:
+    """Whole sites (not those in ``exclude``), taken in turn from each scenario, until
+    ``count`` devices (0: all)."""
     sites: dict[str, list[Device]] = {}
     for d in sorted(directory.devices.values(), key=lambda d: d.id):
-        sites.setdefault(d.site, []).append(d)
-    if count <= 0 or count >= len(directory):
+        if d.site not in exclude:
+            sites.setdefault(d.site, []).append(d)
+    if count <= 0 or count >= sum(len(g) for g in sites.values()):
         return [d for group in sites.values() for d in group]
     by_scenario: dict[str, list[list[Device]]] = {}
     for group in sites.values():
@@ -242,11 +246,12 @@ def plan(
     near_misses: int,
     seed: int,
     run_id: str,
+    exclude_sites: frozenset[str] = frozenset(),
 ) -> Plan:
     """The run's devices and its incidents: the kinds taken in turn (every kind of incident
     before any repeats), spread over the run after the warm-up, at sites free at the time."""
     rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
-    chosen = pick_devices(directory, devices, rng)
+    chosen = pick_devices(directory, devices, rng, exclude_sites)
     end = start + timedelta(minutes=minutes)
     made = Plan(start, end, chosen)
     wanted = [INCIDENTS[i % len(INCIDENTS)] for i in range(incidents)]
