@@ -83,14 +83,17 @@ def simulate(
         raise typer.Exit(1)
     engine = make_engine(settings.sqlalchemy_url)
     factory = make_session_factory(engine)
-    alarmed: frozenset[str] = frozenset()
-    if skip_alarmed:
-        from sqlalchemy import select
+    from sqlalchemy import func, select
 
-        from shuhui.monitor.alarms.models import OPEN_STATES, Alarm
+    from shuhui.monitor.alarms.models import OPEN_STATES, Alarm
 
-        with transaction(factory) as db:
-            alarmed = frozenset(db.scalars(select(Alarm.site).where(Alarm.state.in_(OPEN_STATES))))
+    with transaction(factory) as db:
+        alarms_before = int(db.scalar(select(func.max(Alarm.id))) or 0)
+        alarmed = frozenset(
+            db.scalars(select(Alarm.site).where(Alarm.state.in_(OPEN_STATES)))
+            if skip_alarmed
+            else ()
+        )
     started = broker.ensure(settings.mqtt_url, settings.data_dir)
     now = utcnow()
     start = now - timedelta(minutes=minutes * (1 - 1 / speed))
@@ -156,6 +159,7 @@ def simulate(
             consumer=consumer,
             clock=clock,
             stop=stop,
+            alarms_before=alarms_before,
         )
         result: dict[str, object] = {
             "run": run_id,

@@ -1,13 +1,13 @@
 """Scoring a run: the truth file against the alarms raised during the run.
 
 An alarm belongs to the run when it was raised between the run's start and end (plus
-``GRACE``) on one of its devices or sites. It **explains** an incident when it is on the
-incident's site or one of its devices and raised between the incident's start and its end plus
-``GRACE``. An incident is **detected** when an alarm of one of its ``expect`` rules explains it;
-its time to alarm is from the incident's start to the first such alarm. A **false alarm** is an
-alarm of the run that explains no real incident (an alarm a near-miss raised is one, counted
-apart too). A **duplicate** is an alarm raised for a rule and source while another alarm of
-that rule and source was open."""
+``GRACE``) on one of its devices or sites, and was not in the database before the run began.
+It **explains** an incident when it is on the incident's site or one of its devices and raised
+between the incident's start and its end plus ``GRACE``. An incident is **detected** when an
+alarm of one of its ``expect`` rules explains it; its time to alarm is from the incident's
+start to the first such alarm. A **false alarm** is an alarm of the run that explains no real
+incident (an alarm a near-miss raised is one, counted apart too). A **duplicate** is an alarm
+raised for a rule and source while another alarm of that rule and source was open."""
 
 from __future__ import annotations
 
@@ -125,6 +125,8 @@ def _explains(a: Alarm, incident: dict[str, Any]) -> bool:
 def score(db: Session, truth: Truth) -> Score:
     devices, sites = set(truth.run["devices"]), set(truth.run["sites"])
     start, end = truth.start_at, truth.end_at + GRACE
+    # A sped-up run's times lie in the past: an alarm already there when it began is not its.
+    floor = int(truth.run.get("alarms_before") or 0)
     alarms = [
         a
         for a in db.scalars(
@@ -132,7 +134,7 @@ def score(db: Session, truth: Truth) -> Score:
             .where(Alarm.raised_at >= start, Alarm.raised_at <= end)
             .order_by(Alarm.raised_at, Alarm.id)
         )
-        if a.site in sites or (a.device or "") in devices
+        if a.id > floor and (a.site in sites or (a.device or "") in devices)
     ]
     out = Score(truth.run["run"], alarms=len(alarms))
     explained: set[int] = set()

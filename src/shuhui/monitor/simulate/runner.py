@@ -207,6 +207,7 @@ def run(
     clock: SimClock | None = None,
     stop: threading.Event | None = None,
     drain_seconds: float = 60.0,
+    alarms_before: int = 0,
 ) -> Run:
     """Writes the truth, publishes the plan, and with a ``consumer`` (a telemetry ``Consumer``
     whose clock is ``clock.now``) waits until it has taken every message and ticked once more
@@ -216,7 +217,14 @@ def run(
         truth,
         run_id,
         made,
-        {"speed": speed, "rate": rate, "qos": qos, "seed": seed, "mqtt": mqtt_url},
+        {
+            "speed": speed,
+            "rate": rate,
+            "qos": qos,
+            "seed": seed,
+            "mqtt": mqtt_url,
+            "alarms_before": alarms_before,
+        },
     )
     sender = Sender(mqtt_url, qos, f"shuhui-simulator-{run_id}")
     if consumer is not None:
