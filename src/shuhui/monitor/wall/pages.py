@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -28,7 +26,6 @@ def wall_page(request: Request, db: DB, scope: Centre) -> Response:
         "monitor_wall.html",
         {
             "wall": shown,
-            "wall_json": json.dumps(shown, ensure_ascii=False),
             "levels": {
                 str(n): {"zh": zh, "en": en, "colour": colour}
                 for n, (zh, en, colour) in LEVEL_NAMES.items()
