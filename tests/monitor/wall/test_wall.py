@@ -72,7 +72,11 @@ def test_who_sees_the_wall(app: FastAPI) -> None:
     for who in ("fire", "ndrc", "citizen"):
         assert as_user(app, who).get("/api/v1/monitor/wall").status_code == 403
         assert as_user(app, who).get("/api/v1/monitor/stream?seconds=1").status_code == 403
-    assert as_user(app, "fire").get("/monitor").status_code == 403
+    # The module's entry in the navigation: the others are sent to their own page.
+    unit = as_user(app, "fire").get("/monitor", follow_redirects=False)
+    assert unit.status_code == 303 and unit.headers["location"] == "/monitor/inbox"
+    planner = as_user(app, "ndrc").get("/monitor", follow_redirects=False)
+    assert planner.headers["location"] == "/monitor/infrastructure"
 
 
 def test_the_stream_sends_each_step_after_the_cursor(app: FastAPI) -> None:
