@@ -123,6 +123,9 @@ def test_a_consumer_killed_mid_burst_loses_no_alarm_and_raises_none_twice(
             second.wait(30)
     finally:
         sender.close()
+        if first.poll() is None:  # a failure before the kill: never left running
+            first.kill()
+            first.wait(10)
     with factory() as db:
         alarms = db.execute(select(Alarm.rule, Alarm.source, Alarm.state)).all()
     counts = Counter((rule, source) for rule, source, _ in alarms)
