@@ -358,6 +358,7 @@ def demo(
     prepared |= _prepare_demo_certification(settings, core, accounts, rebind=rebuild)
     prepared |= _prepare_demo_approval(settings, core, accounts)
     prepared |= _prepare_demo_fundrisk(settings, core, accounts)
+    prepared |= _prepare_demo_monitor(settings, core, accounts)
     synced = catalog_cli.sync_catalog(settings, core)
     console.print(
         f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
@@ -388,7 +389,12 @@ def demo(
         )
     )
     if serve_after:
-        serve(host=host, port=port)
+        from shuhui.demo import monitor as demo_monitor
+
+        # The monitoring wall live: a broker, a consumer and a gentle simulator beside the
+        # server, stopped with it.
+        with demo_monitor.live(settings):
+            serve(host=host, port=port)
 
 
 def _prepare_demo_city(
@@ -505,6 +511,27 @@ def _prepare_demo_fundrisk(
     try:
         with transaction(make_session_factory(engine)) as session:
             done = fundrisk.prepare(session, settings, core, accounts)
+    finally:
+        engine.dispose()
+    for p in done:
+        console.print(
+            f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
+        )
+    return {p.username: p for p in done}
+
+
+def _prepare_demo_monitor(
+    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount]
+) -> dict[str, Prepared]:
+    """Safety monitoring in the demo (``shuhui.demo.monitor``): alarms in different states for
+    the monitoring centre and the responder units."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.demo import monitor
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            done = monitor.prepare(session, settings, core, accounts)
     finally:
         engine.dispose()
     for p in done:

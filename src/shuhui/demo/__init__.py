@@ -25,6 +25,11 @@ it), waiting for each deciding department's demo officer at every step, and the 
 one version afterwards (``publish_licences``, a transaction of its own). The uploaded materials
 are sample pages with real pre-checks kept beside the code (``shuhui.demo.prechecks``).
 
+Safety monitoring (``shuhui.demo.monitor``) raises three alarms through the telemetry store and
+the alarm engine and takes them to different states as ``duty``, ``forestry`` would (one
+waiting to be acknowledged, one dispatched to the fire brigade, one closed); ``live`` runs the
+broker, a consumer and a gentle simulator beside ``shuhui demo --serve``.
+
 Everything goes through the domains' ``service`` functions, with the ledger entries the same
 clicks would write, in the caller's transaction. It reads the data core through ``DataCore``
 only (never the generator). Run again, it changes nothing: an account already bound and

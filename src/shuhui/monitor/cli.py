@@ -15,6 +15,7 @@ from rich.table import Table
 
 from shuhui.core.terminal import escape, new_console, print_table, say
 from shuhui.monitor.alarms import cli as alarms_cli
+from shuhui.monitor.simulate import cli as simulate_cli
 
 app = typer.Typer(
     help="安全监测 Safety monitoring: sensors, telemetry, alarms.", no_args_is_help=True
@@ -22,6 +23,8 @@ app = typer.Typer(
 console = new_console(stderr=True)
 out = new_console()
 app.add_typer(alarms_cli.app, name="alarms")
+app.command("simulate")(simulate_cli.simulate)
+app.command("evaluate")(simulate_cli.evaluate_command)
 
 
 @app.command("consume")

@@ -57,6 +57,8 @@ from shuhui.monitor.registry import pages as registry_pages
 from shuhui.monitor.registry import routes as registry_routes
 from shuhui.monitor.telemetry import pages as telemetry_pages
 from shuhui.monitor.telemetry import routes as telemetry_routes
+from shuhui.monitor.wall import pages as wall_pages
+from shuhui.monitor.wall import routes as wall_routes
 from shuhui.programs import pages as programs_pages
 from shuhui.programs import routes as programs_routes
 from shuhui.programs import service as programs_service
@@ -116,6 +118,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.monitor.telemetry",
     "shuhui.monitor",
     "shuhui.monitor.alarms",
+    "shuhui.monitor.wall",
 )
 
 
@@ -254,6 +257,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry_pages.pages,
         monitor_alarm_routes.api,
         monitor_alarm_pages.pages,
+        wall_routes.api,
+        wall_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,

@@ -23,7 +23,7 @@ from shuhui.core.errors import FieldError, Problem, invalid
 from shuhui.core.i18n import Text, codes
 from shuhui.core.settings import Settings
 from shuhui.monitor.alarms import lifecycle
-from shuhui.monitor.alarms.models import OPEN_STATES, STATES, Alarm, UnitMessage
+from shuhui.monitor.alarms.models import OPEN_STATES, STATES, Alarm, AlarmEvent, UnitMessage
 from shuhui.monitor.alarms.rules import LEVELS, Rule, Unit, centre_of, load_rules, load_units
 from shuhui.monitor.devices import SCENARIOS, sensor_types
 from shuhui.trust.identity.models import User
@@ -353,3 +353,49 @@ def todo_counts(db: Session, unit: str | None) -> dict[str, int]:
         .where(Alarm.unit == unit, Alarm.state == "dispatched")
     )
     return {"dispatched": int(dispatched or 0), "unread": unread_count(db, unit)}
+
+
+# --- for the monitoring wall (``monitor.wall``) -----------------------------------------------
+
+
+def open_counts(db: Session, scope: Scope) -> dict[str, dict[str, int]]:
+    """Open alarms per level (``"1"``…``"4"``) and per scenario, zeros included: one query."""
+    levels = {str(level): 0 for level in LEVELS}
+    scenarios = dict.fromkeys(SCENARIOS, 0)
+    query = select(Alarm.level, Alarm.scenario, func.count()).where(Alarm.state.in_(OPEN_STATES))
+    if scope.unit is not None:
+        query = query.where(Alarm.unit == scope.unit)
+    for level, scenario, n in db.execute(query.group_by(Alarm.level, Alarm.scenario)):
+        levels[str(level)] = levels.get(str(level), 0) + int(n)
+        scenarios[scenario] = scenarios.get(scenario, 0) + int(n)
+    return {"levels": levels, "scenarios": scenarios}
+
+
+def latest_open(db: Session, scope: Scope, limit: int = 20) -> list[Alarm]:
+    """The open alarms most recently raised, newest first (the wall's list)."""
+    query = select(Alarm).where(Alarm.state.in_(OPEN_STATES))
+    if scope.unit is not None:
+        query = query.where(Alarm.unit == scope.unit)
+    return list(db.scalars(query.order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit)))
+
+
+def last_event_id(db: Session) -> int:
+    """The newest step of any alarm (the wall's cursor: what it has seen)."""
+    return int(db.scalar(select(func.max(AlarmEvent.id))) or 0)
+
+
+def events_since(
+    db: Session, scope: Scope, after: int, limit: int = 200
+) -> list[tuple[AlarmEvent, Alarm]]:
+    """The alarms' steps after event ``after``, oldest first, each with its alarm: a cheap
+    "what changed" for the wall's live stream (the events' primary key is the cursor)."""
+    query = (
+        select(AlarmEvent, Alarm)
+        .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
+        .where(AlarmEvent.id > after)
+        .order_by(AlarmEvent.id)
+        .limit(limit)
+    )
+    if scope.unit is not None:
+        query = query.where(Alarm.unit == scope.unit)
+    return [(e, a) for e, a in db.execute(query)]
