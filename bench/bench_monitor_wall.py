@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_alarms import NORMAL
 from bench_alarms import directory as bench_directory
 from bench_merkle import machine, peak_rss_mib
 from fastapi.testclient import TestClient
@@ -48,19 +49,6 @@ from shuhui.monitor.telemetry.models import HourRollup
 from shuhui.monitor.telemetry.service import DirectoryCache
 from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
 from shuhui.web.app import create_app
-
-NORMAL = {
-    "smoke": 0.3,
-    "temperature": 22.0,
-    "water_pressure": 0.35,
-    "tilt": 0.02,
-    "strain": 120.0,
-    "humidity": 55.0,
-    "wind_speed": 3.0,
-    "gas_lel": 0.5,
-    "pressure": 0.8,
-    "level": 60.0,
-}
 
 
 def fill(url: str, d: Directory, days: int, now: datetime) -> int:
