@@ -24,7 +24,7 @@ def test_search_facet_and_open_a_dataset(page: Page, server_url: str) -> None:
 
     page.goto(f"{server_url}/catalog")
     page.locator("ul[data-facet='open_level']").get_by_role("link", name="无条件开放").click()
-    expect(page.locator("#result-count")).to_have_text("找到 2 个数据集")
+    expect(page.locator("#result-count")).to_have_text("找到 4 个数据集")
     page.get_by_role("link", name="企业登记信息").click()
     expect(page.locator("h1")).to_have_text("企业登记信息")
     expect(page.locator("#items tr[data-personal='true']")).to_have_count(2)

@@ -51,7 +51,7 @@ def test_home_page_shows_the_modules_and_loads_its_assets(page: Page, server_url
     assert page.evaluate("typeof htmx") == "object"
     assert failed == []
     # `shuhui demo` built the demo city; the home page counts its tables and rows.
-    expect(page.locator("#table-count")).to_have_text("23")
+    expect(page.locator("#table-count")).to_have_text("26")
     rows = int(page.locator("#row-total").inner_text().replace(",", ""))
     assert rows > 500_000
 

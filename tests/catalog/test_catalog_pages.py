@@ -31,7 +31,14 @@ def test_search_with_chinese_and_facets(catalogued: FastAPI) -> None:
     assert {"insurance_enrolments", "insurance_contributions"} <= set(names_on(found.text))
     assert "transit_trips" not in names_on(found.text)
     opened = client.get("/catalog", params={"open_level": "open"})
-    assert set(names_on(opened.text)) == {"enterprises", "enterprise_electricity"}
+    # Open without conditions: enterprise registrations and their electricity, and the
+    # statistics of villages and district population the infrastructure registry counts by.
+    assert set(names_on(opened.text)) == {
+        "enterprises",
+        "enterprise_electricity",
+        "administrative_villages",
+        "district_population",
+    }
     assert 'class="chosen"' in opened.text
     themed = client.get("/catalog", params={"groups": "04"})
     assert set(names_on(themed.text)) == {
@@ -53,7 +60,7 @@ def test_paging_covers_every_dataset_once(scaled: FastAPI) -> None:
     page = 1
     while True:
         response = client.get(
-            "/catalog", params={"q": "养老保险", "sort": "title_string asc", "page": page}
+            "/catalog", params={"q": "社会保险", "sort": "title_string asc", "page": page}
         )
         names = names_on(response.text)
         seen += names

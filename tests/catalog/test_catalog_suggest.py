@@ -22,11 +22,13 @@ def test_chinese_pinyin_and_initials_suggest_the_same_titles(catalogued: FastAPI
     assert all(isinstance(t, str) and t for t in chinese)
     assert "社会保险缴费明细" in chinese
     # Pinyin and its initials find it too (ranked by the page's search); half-typed pinyin
-    # finds titles among the same ones (社保待遇发放账户 spells 社保 itself, and comes first).
+    # finds titles among the same ones (社保待遇发放账户 spells 社保 itself, and comes first),
+    # and those of 设备 (shebei), which "sheb" begins as well.
     for typed in ("shebao", "sb"):
         assert "社会保险缴费明细" in suggest(client, typed), typed
     half = suggest(client, "sheb")
-    assert half and set(half) <= set(chinese)
+    assert half and set(half) & set(chinese)
+    assert set(half) <= set(chinese) | set(suggest(client, "设备"))
     # Each suggestion is a dataset the page finds and links.
     first = client.get("/api/v1/catalog/suggest", params={"q": "社保"}).json()["suggestions"][0]
     assert client.get(f"/catalog/datasets/{first['name']}").status_code == 200
