@@ -53,8 +53,10 @@ def alarms_command(
     finally:
         engine.dispose()
 
-    def at(value: object) -> str | None:
-        return None if value is None else value.isoformat()  # type: ignore[attr-defined]
+    from datetime import datetime
+
+    def at(value: datetime | None) -> str | None:
+        return None if value is None else value.isoformat()
 
     if as_json:
         items = [

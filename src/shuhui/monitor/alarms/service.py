@@ -9,6 +9,7 @@ them resolved; anyone else is refused (403).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -106,8 +107,8 @@ def is_centre(user: User, cat: Catalogue) -> bool:
         return False
 
 
-def _choice(field: str, value: object, allowed: object) -> None:
-    names = [str(a) for a in allowed]  # type: ignore[attr-defined]
+def _choice(field: str, value: object, allowed: Iterable[object]) -> None:
+    names = [str(a) for a in allowed]
     if value is not None and str(value) not in names:
         raise invalid(field, Text("必须是以下之一：" + codes(names), f"one of {', '.join(names)}"))
 
