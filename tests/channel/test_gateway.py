@@ -7,11 +7,14 @@ import hashlib
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from shuhui.trust.authorisations.service import entries_about
 from tests.channel.conftest import PURPOSE, Channel, grant_for, register
 from tests.fixtures import add_account, as_user
+
+pytestmark = pytest.mark.both_backends
 
 UNDERWRITING = "/api/v1/channel/products/underwriting-health-check"
 
@@ -187,9 +190,18 @@ def test_a_revoked_or_expired_authorisation_refuses_the_check(channel: Channel) 
     assert code != again
 
 
-def test_rate_limit_is_429_with_retry_after(channel: Channel) -> None:
+def test_rate_limit_is_429_with_retry_after(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit counts calls by the clock's minute: the gateway's clock is held still, so
+    that the 32 calls cannot straddle two minutes (on a loaded machine they took over one)."""
+    from datetime import UTC, datetime, timedelta
+
     ch = channel
     consent(ch)
+    # After the consent was signed (it is valid from then), mid-minute.
+    held = (datetime.now(UTC) + timedelta(minutes=1)).replace(second=30, microsecond=0)
+    monkeypatch.setattr("shuhui.channel.gateway.utcnow", lambda: held)
     statuses = [check(ch).status_code for _ in range(31)]
     assert statuses[:30] == [200] * 30  # the grant's 30 a minute
     last = check(ch)

@@ -1,10 +1,14 @@
 """A consumer process for test_once: evaluates every other reading of a fixed stream (its
-half), batch by batch, each batch in a transaction, against the database given."""
+half), batch by batch, each batch in a transaction, against the database given. A batch that
+PostgreSQL aborts to break a deadlock with the other process is tried again, as the consumer
+tries again any batch the database refused (``telemetry.consumer``)."""
 
 from __future__ import annotations
 
 import sys
 from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
 
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from tests.monitor.alarms.conftest import (
@@ -39,8 +43,14 @@ def main(url: str, half: int, of: int) -> None:
     mine = stream()[half::of]
     for start in range(0, len(mine), 20):
         batch = mine[start : start + 20]
-        with transaction(factory) as db:
-            alarms.evaluate(db, DIRECTORY, batch, batch[-1].ts + timedelta(seconds=1))
+        for attempt in range(5):
+            try:
+                with transaction(factory) as db:
+                    alarms.evaluate(db, DIRECTORY, batch, batch[-1].ts + timedelta(seconds=1))
+                break
+            except DBAPIError as e:
+                if getattr(e.orig, "sqlstate", None) != "40P01" or attempt == 4:
+                    raise
     engine.dispose()
 
 

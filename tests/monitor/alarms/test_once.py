@@ -9,6 +9,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.settings import Settings
@@ -22,6 +23,8 @@ from tests.monitor.alarms.conftest import (
     Feed,
     reading,
 )
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_a_burst_in_one_batch_and_across_batches_is_one_alarm(feed: Feed) -> None:
@@ -68,10 +71,13 @@ def test_two_processes_on_interleaved_halves_raise_one_alarm_each(migrated: Sett
         subprocess.Popen(
             [sys.executable, "-m", "tests.monitor.alarms.stream_worker", url, str(half), "2"],
             cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for half in (0, 1)
     ]
-    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    ended = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _out, err in ended]
     from shuhui.core.db import make_engine, make_session_factory
 
     engine = make_engine(url)
