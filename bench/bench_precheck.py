@@ -140,6 +140,7 @@ def main() -> None:
         ocr.DETECT_SIDE = args.detect_side  # read when the engine is made, below
     kinds = [k for k in args.kinds.split(",") if k]
     rng = random.Random(args.seed)
+    ocr.REMEMBER = 0  # every page read, none answered from memory
 
     print(
         f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPU"

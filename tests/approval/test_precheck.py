@@ -513,12 +513,17 @@ def test_a_refused_upload_is_not_stored(tmp_path: Path) -> None:
 # --- the engine ---------------------------------------------------------------------------------
 
 
-def test_pages_read_at_once_from_two_threads_read_as_they_do_alone() -> None:
+def test_pages_read_at_once_from_two_threads_read_as_they_do_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from shuhui.approval.precheck import ocr
 
     alone = lines("id-card")
+    # Both threads read the page, not the memory of it.
+    monkeypatch.setattr(ocr, "REMEMBER", 0)
+    ocr.forget()
     with ThreadPoolExecutor(max_workers=2) as pool:
         both = list(pool.map(lambda _: ocr.read(upload("id-card"), "image/png"), range(2)))
 
@@ -555,3 +560,19 @@ def test_a_bad_thread_count_is_refused_when_the_settings_are_read(
     monkeypatch.setenv("SHUHUI_OCR_THREADS", value)
     with pytest.raises(ValidationError, match="ocr_threads"):
         Settings()
+
+
+def test_an_upload_read_again_is_answered_from_memory_as_it_was_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shuhui.approval.precheck import ocr
+
+    ocr.forget()
+    content = upload("id-card")
+    first = ocr.read(content, "image/png")
+    pages: list[int] = []
+    monkeypatch.setattr(ocr, "read_image", lambda image, page=0: pages.append(page) or [])
+    assert ocr.read(content, "image/png") == first and pages == []
+    # Other bytes are read.
+    assert ocr.read(upload("diploma"), "image/png") == [] and pages == [0]
+
