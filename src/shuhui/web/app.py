@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -122,12 +123,16 @@ TEMPLATE_PACKAGES = (
 )
 
 
-def _template_env(mounted: set[str]) -> Environment:
+@functools.cache
+def _template_env(mounted: frozenset[str]) -> Environment:
+    """One environment per process and set of mounted paths: its compiled templates are kept
+    (auto_reload is off), so an app made again — each test makes one — compiles none anew."""
     loaders = [FileSystemLoader(str(files(pkg) / "templates")) for pkg in TEMPLATE_PACKAGES]
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(),
         auto_reload=False,
+        cache_size=400,  # more than the platform has (about 80), so none is compiled twice
         # A message made as core.i18n.Text shows in the page's language.
         finalize=i18n.shown,
     )
@@ -295,7 +300,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for router in (*routers, ckan_routes.api, gateway)
         for r in router.routes
     }
-    app.state.templates = _template_env(mounted)
+    app.state.templates = _template_env(frozenset(mounted))
     return app
 
 
