@@ -22,6 +22,7 @@ import re
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ import anyio
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
@@ -58,6 +60,52 @@ from shuhui.trust.identity.schemas import UserCreate
 # in some thousands of times and checks who may log in, not the work factor (which
 # tests/trust/test_passwords.py holds to the default). The cheapest argon2id here saves minutes.
 identity_service.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def _share_route_analysis_between_apps() -> None:
+    """Each test makes an app, and FastAPI analyses each route's signature (its dependencies,
+    parameters and body) anew per app, on the route's first request: about 2 ms a route, and
+    a test's few requests walk past hundreds of routes — measured, half the suite's time. The
+    analysis depends only on the path, the endpoint and the router's dependencies, so it is
+    made once per process here and shared by the apps of the tests (a server makes one app,
+    and pays it once). The endpoints' overrides are still the app's own: they are looked up
+    at each request."""
+    name = "_build_dependant_with_parameterless_dependencies"
+    analyse = getattr(fastapi_routing, name)  # AttributeError: FastAPI moved it; drop this
+    made: dict[tuple[Any, ...], Any] = {}
+
+    def shared(*, path: str, call: Callable[..., Any], dependencies: Any) -> Any:
+        key = (
+            path,
+            call,
+            tuple(
+                (type(d), d.dependency, d.use_cache, d.scope, d.max_concurrency)
+                for d in dependencies
+            ),
+        )
+        if key not in made:
+            made[key] = analyse(path=path, call=call, dependencies=dependencies)
+        return made[key]
+
+    setattr(fastapi_routing, name, shared)
+
+    # Likewise each route's response model, made a pydantic field per app.
+    field = fastapi_routing.create_model_field
+    fields: dict[tuple[Any, ...], Any] = {}
+
+    def shared_field(*, name: str, type_: Any, mode: Any = "validation") -> Any:
+        key = (name, type_, mode)
+        try:
+            if key not in fields:
+                fields[key] = field(name=name, type_=type_, mode=mode)
+            return fields[key]
+        except TypeError:  # a type that cannot be a key: made anew
+            return field(name=name, type_=type_, mode=mode)
+
+    fastapi_routing.create_model_field = shared_field
+
+
+_share_route_analysis_between_apps()
 
 POSTGRES_URL = os.environ.get("SHUHUI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -456,17 +504,28 @@ def as_user(app: FastAPI, username: str) -> TestClient:
 # --- which backends -----------------------------------------------------------------------------
 
 
+# Every database test runs on SQLite; those marked ``both_backends`` run on PostgreSQL too (all
+# of them when SHUHUI_TEST_POSTGRES=all, as before a release).
+POSTGRES_FOR_ALL = os.environ.get("SHUHUI_TEST_POSTGRES", "") == "all"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leaves out the PostgreSQL half of the tests marked ``sqlite_only``: tests of HTTP itself
-    (status codes, headers, CSRF, bounds, error pages) or of what a command prints, where the
-    database under them is incidental. What reads and writes data is tested on both by each
-    domain's service and API tests; the suite's time (CI's limit) goes there."""
+    """Leaves out the PostgreSQL half of the tests not marked ``both_backends``. The marked
+    ones are where the two databases differ: locking and concurrent writers, upserts and
+    counters, the ledger's chain, migrations, the services' own reads and writes. Pages, the
+    API's HTTP, what a command prints and the domain rules above the services run on SQLite
+    only: run on PostgreSQL too, they doubled the suite's time (CI's limit) and met nothing
+    the marked tests do not."""
+    if POSTGRES_FOR_ALL:
+        return
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         spec = getattr(item, "callspec", None)
         on_postgres = spec is not None and spec.params.get("database_url") == "postgres"
-        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+        (dropped if on_postgres and not item.get_closest_marker("both_backends") else kept).append(
+            item
+        )
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -474,21 +533,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # --- xdist ------------------------------------------------------------------------------------
 
-# Folders whose tests share session fixtures that cost far more than a test (tests/browser: a
-# served demo city and a Chromium): with ``--dist loadgroup`` each goes whole to one worker,
-# which makes them once; every other test goes wherever a worker is free.
-ONE_WORKER_FOLDERS = ("tests/browser/",)
+# The browser tests share session fixtures that cost far more than a test (a served demo and a
+# Chromium): with ``--dist loadgroup`` each group goes whole to one worker, which makes them
+# once; every other test goes wherever a worker is free. Two groups of about equal time, so
+# that the two workers of a 2-core machine share the browser tests instead of one taking all
+# (the second served demo is a copy, not a second ``shuhui demo``).
+BROWSER = "tests/browser/"
+BROWSER_SECOND_GROUP = (
+    "test_layout.py",
+    "test_asset_pages.py",
+    "test_certification_flow.py",
+    "test_channel_pages.py",
+)
+
+
+def browser_group(nodeid: str) -> str | None:
+    if not nodeid.startswith(BROWSER):
+        return None
+    module = nodeid[len(BROWSER) :].split("::", 1)[0]
+    return "browser-2" if module in BROWSER_SECOND_GROUP else "browser-1"
 
 
 class FolderGroupScheduling(LoadGroupScheduling):
-    """xdist's loadgroup, grouping by folder here: the ``xdist_group`` mark it reads is lost on
-    pytest 9.2, whose node IDs xdist 3.8 can no longer suffix (pytest-xdist issue 1386)."""
+    """xdist's loadgroup, grouping the browser tests here: the ``xdist_group`` mark it reads is
+    lost on pytest 9.2, whose node IDs xdist 3.8 can no longer suffix (pytest-xdist issue
+    1386)."""
 
     def _split_scope(self, nodeid: str) -> str:
-        for folder in ONE_WORKER_FOLDERS:
-            if nodeid.startswith(folder):
-                return folder
-        return super()._split_scope(nodeid)
+        return browser_group(nodeid) or super()._split_scope(nodeid)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
@@ -503,3 +575,25 @@ def run_apart(func: Callable[..., Awaitable[Any]], *args: Any) -> None:
     would refuse."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(anyio.run, func, *args).result()
+
+
+# --- the machine's speed, beside the suite's time ---------------------------------------------
+
+
+def _speed_index() -> float:
+    """Seconds for 10 million Python additions: docs/benchmarks.md's speed index, so that the
+    suite's time can be read against how fast the (shared) machine was at the moment."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    terminalreporter.write_line(
+        f"machine speed index after the run: {_speed_index():.2f} s "
+        "(10M Python additions; about 0.3 s when this VM is quiet)"
+    )

@@ -17,8 +17,6 @@ from shuhui.core.bounds import MAX_ID, Day, Id, Moment, day_in_window, id_from
 from shuhui.core.errors import Problem
 from tests.fixtures import as_user
 
-pytestmark = pytest.mark.sqlite_only
-
 BIG = 2**64
 OVERFLOWING = "0001-01-01T00:00:00+23:59"
 LATER = "2100-12-31T23:00:00+08:00"

@@ -3,14 +3,11 @@ before login or from a session since ended is refused, and the request changes n
 
 from __future__ import annotations
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shuhui.core.http import CSRF_COOKIE
 from tests.fixtures import as_user, csrf_from, login
-
-pytestmark = pytest.mark.sqlite_only
 
 
 def logout_with(client: TestClient, token: str) -> int:

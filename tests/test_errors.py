@@ -10,8 +10,6 @@ from httpx2 import Response
 
 from shuhui.core.errors import PROBLEM_TYPES
 
-pytestmark = pytest.mark.sqlite_only
-
 PROBLEM = "application/problem+json"
 
 

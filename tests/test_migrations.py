@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -12,6 +13,8 @@ from shuhui.core.migrate import current_revision, head_revision, upgrade
 from shuhui.core.settings import Settings
 from shuhui.models import metadata
 from shuhui.web.app import create_app
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_models_and_migrations_agree(migrated: Settings) -> None:

@@ -21,14 +21,11 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from tests.fixtures import DEMO_ACCOUNTS, login
-
-pytestmark = pytest.mark.sqlite_only
 
 # Names, abbreviations and units people read as they are in a Chinese interface.
 ALLOWED = frozenset(

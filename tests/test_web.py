@@ -11,8 +11,6 @@ from fastapi.testclient import TestClient
 from shuhui.web.nav import MODULES
 from tests.fixtures import login
 
-pytestmark = pytest.mark.sqlite_only
-
 NAV_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "安全监测", "领导驾驶舱"]
 
 

@@ -41,6 +41,8 @@ from tests.approval.case_items import (
     user,
 )
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_an_application_from_the_prefilled_draft_to_the_licence(app: FastAPI) -> None:
     with tx(app) as db:

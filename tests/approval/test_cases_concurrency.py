@@ -34,6 +34,8 @@ from tests.approval.case_items import (
 )
 from tests.fixtures import POSTGRES_URL, add_account
 
+pytestmark = pytest.mark.both_backends
+
 BACKENDS = [
     "sqlite",
     pytest.param(

@@ -33,6 +33,8 @@ from shuhui.trust.identity.service import get_user_by_username
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import DEMO_PASSWORD, add_account
 
+pytestmark = pytest.mark.both_backends
+
 
 def _resident_without_certificate(core: DataCore) -> dict[str, Any]:
     query = """

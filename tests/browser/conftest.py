@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browser.server import launch_chromium, running_server
+from tests.browser.server import launch_chromium, prepare_demo, running_server
+
+
+@pytest.fixture(scope="session")
+def prepared_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo as ``shuhui demo`` leaves it, made once per worker and copied for each server
+    (the session's, and a module's own where its tests must not meet the others')."""
+    made = tmp_path_factory.mktemp("shuhui-demo")
+    prepare_demo(made)
+    return made
 
 
 @pytest.fixture(scope="session")
@@ -18,8 +27,8 @@ def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_url(server_dir: Path) -> Iterator[str]:
-    with running_server(server_dir) as url:
+def server_url(server_dir: Path, prepared_demo: Path) -> Iterator[str]:
+    with running_server(server_dir, prepared=prepared_demo) as url:
         yield url
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -80,9 +81,8 @@ def _status(url: str) -> int | None:
         return None
 
 
-@contextlib.contextmanager
-def running_server(data_dir: Path, workers: int = 2) -> Iterator[str]:
-    """Prepares the demo in ``data_dir``, serves it, and yields the base URL."""
+def prepare_demo(data_dir: Path) -> None:
+    """``shuhui demo`` in ``data_dir``, as an operator runs it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = server_env(data_dir)
     # The data directory as working directory: a developer's ./.env is not read either.
@@ -97,6 +97,19 @@ def running_server(data_dir: Path, workers: int = 2) -> Iterator[str]:
     )
     if demo.returncode != 0:
         raise ServerError(f"`shuhui demo` exited {demo.returncode}:\n{demo.stdout}\n{demo.stderr}")
+
+
+@contextlib.contextmanager
+def running_server(
+    data_dir: Path, workers: int = 2, *, prepared: Path | None = None
+) -> Iterator[str]:
+    """Prepares the demo in ``data_dir`` — or copies ``prepared``, a data directory that
+    ``prepare_demo`` made and nothing has served (a data directory holds no path of its own) —
+    serves it, and yields the base URL."""
+    if prepared is None:
+        prepare_demo(data_dir)
+    else:
+        shutil.copytree(prepared, data_dir, dirs_exist_ok=True)
     with serving(data_dir, workers=workers) as (base_url, _):
         yield base_url
 

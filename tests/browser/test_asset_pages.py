@@ -41,10 +41,10 @@ CENT = Decimal("0.01")
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(tmp_path_factory: pytest.TempPathFactory, prepared_demo: Path) -> Iterator[str]:
     """A server of this module's own: these tests add an operator account, which tests elsewhere
     that count the demo accounts must not see."""
-    with running_server(tmp_path_factory.mktemp("shuhui-assets")) as url:
+    with running_server(tmp_path_factory.mktemp("shuhui-assets"), prepared=prepared_demo) as url:
         yield url
 
 

@@ -16,6 +16,8 @@ from shuhui.core.content import ContentError, parse_items
 from shuhui.core.db import transaction
 from shuhui.standard import TABLES
 
+pytestmark = pytest.mark.both_backends
+
 
 def index_of(app: FastAPI) -> search.SearchIndex:
     with app.state.session_factory() as db:

@@ -18,8 +18,6 @@ from shuhui.standard import TABLES
 from shuhui.synth import CityConfig
 from shuhui.synth.cli import build_city
 
-pytestmark = pytest.mark.sqlite_only
-
 
 def shuhui(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -24,6 +24,8 @@ from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import PURPOSE, Channel
 from tests.channel.test_gateway import consent
 
+pytestmark = pytest.mark.both_backends
+
 PRODUCT = "underwriting-health-check"
 
 

@@ -28,6 +28,8 @@ from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import grant_for, register
 from tests.fixtures import add_account, as_user
 
+pytestmark = pytest.mark.both_backends
+
 STATS = "district-statistics"
 PATH = f"/api/v1/channel/products/{STATS}"
 PURPOSE = "人口老龄化研究"

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 
 from shuhui.channel import billing
@@ -27,6 +28,8 @@ from shuhui.trust.seals import service as seals
 from tests.channel.conftest import Channel
 from tests.channel.test_gateway import check, consent
 from tests.fixtures import as_user, csrf_from
+
+pytestmark = pytest.mark.both_backends
 
 
 def last_month() -> date:

@@ -21,8 +21,6 @@ from shuhui.trust.crypto.sm import sm3_hex
 from tests.datacore.test_store import PEOPLE, as_table, people_rows, write_csv
 from tests.trust.test_keys import ledger_entries
 
-pytestmark = pytest.mark.sqlite_only
-
 
 def shuhui(
     data_dir: Path, *args: str, env: dict[str, str] | None = None

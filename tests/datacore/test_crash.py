@@ -190,6 +190,7 @@ def catalogued_versions(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+@pytest.mark.both_backends
 def test_the_server_recovers_as_it_starts(people_dir: Settings) -> None:
     data_dir = people_dir.data_dir
     step = "datacore.after_switch"

@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from shuhui.core.db import transaction
@@ -18,6 +19,8 @@ from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import add_account, as_user
 from tests.programs.conftest import City, resident
+
+pytestmark = pytest.mark.both_backends
 
 ELDERLY = "elderly-allowance"
 HARDSHIP = "hardship-disability-living-subsidy"

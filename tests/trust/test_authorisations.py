@@ -32,6 +32,8 @@ from shuhui.trust.identity.schemas import UserCreate
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import add_account, as_user
 
+pytestmark = pytest.mark.both_backends
+
 CITIZEN_ID = "370202199003151233"  # the demo account "citizen"
 AGENT_ID = "370212193805117155"
 SUBAGENT_ID = "370215195511196992"

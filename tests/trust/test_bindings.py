@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from shuhui.core.db import transaction
 from shuhui.trust.identity.models import BindingRequest, User
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import as_user, csrf_from, login
+
+pytestmark = pytest.mark.both_backends
 
 HTML = {"accept": "text/html"}
 PERSON = "11010519491231002X"  # no account has it

@@ -23,6 +23,8 @@ from shuhui.trust.crypto.sm import SM2PrivateKey
 from shuhui.trust.ledger.keys import KEY_FILE, ensure_platform_key, platform_key
 from shuhui.trust.ledger.models import LedgerEntry
 
+pytestmark = pytest.mark.both_backends
+
 
 def ledger_entries(url: str, action: str | None = None) -> list[dict[str, Any]]:
     """The ledger's entries as recorded (the hashed JSON), oldest first; of one action if given."""

@@ -29,6 +29,8 @@ from shuhui.trust.ledger.audit import FILE
 from shuhui.trust.ledger.publish import Publisher
 from tests.fixtures import DEMO_ENTRIES, login
 
+pytestmark = pytest.mark.both_backends
+
 NEW_USER = {
     "username": "audit.me",
     "display_name": "审计",

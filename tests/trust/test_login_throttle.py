@@ -22,6 +22,8 @@ from shuhui.trust.identity.throttle import POLICIES, Scope
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import csrf_from
 
+pytestmark = pytest.mark.both_backends
+
 ACCOUNT = POLICIES[Scope.account]
 ADDRESS = POLICIES[Scope.address]
 

@@ -20,8 +20,6 @@ from shuhui.trust.seals.schemas import MAX_UPLOAD_BODY
 from tests.fixtures import run_apart
 from tests.trust.test_seals import DOCUMENT, create_seal, sign
 
-pytestmark = pytest.mark.sqlite_only
-
 MiB = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
 GATEWAY = "/api/v1/channel/products/underwriting-health-check"

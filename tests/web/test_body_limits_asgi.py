@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi import APIRouter
 from starlette.types import Message, Receive, Scope, Send
 
 from shuhui.core.requestbody import BodyRule, accepts
 from shuhui.web.limits import BodyLimitMiddleware, BodyRules, body_rules
 from tests.fixtures import run_apart
-
-pytestmark = pytest.mark.sqlite_only
 
 
 def http_scope(content_type: str, length: int | None = None) -> Scope:

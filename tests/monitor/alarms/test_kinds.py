@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.monitor.alarms.conftest import (
     GAS,
     GAS_FAR,
@@ -20,6 +22,8 @@ from tests.monitor.alarms.conftest import (
     Feed,
     reading,
 )
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_threshold_raises_at_the_crossing_reading(feed: Feed) -> None:

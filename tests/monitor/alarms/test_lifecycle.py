@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import as_user
 from tests.monitor.alarms.conftest import SMOKE, Feed, reading
+
+pytestmark = pytest.mark.both_backends
 
 
 def _raise_one(app: FastAPI) -> str:

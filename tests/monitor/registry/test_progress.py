@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import pytest
 from fastapi import FastAPI
 
 from shuhui.core.content import DEFAULT_DIR
 from shuhui.datacore.store import DataCore
 from shuhui.monitor.registry import content, service
+
+pytestmark = pytest.mark.both_backends
 
 MONTHS = (date(2022, 12, 31), date(2023, 6, 30), date(2024, 12, 31))
 

@@ -26,6 +26,8 @@ from shuhui.monitor.telemetry.broker import Broker
 from tests.monitor.broker import private_broker, wait_for
 from tests.monitor.simulate.conftest import small_city
 
+pytestmark = pytest.mark.both_backends
+
 BURST = 4_000
 STEP = timedelta(milliseconds=20)
 

@@ -31,6 +31,8 @@ from shuhui.monitor.telemetry.models import MinuteRollup
 from tests.monitor.broker import publish, wait_for
 from tests.monitor.telemetry.conftest import small_directory
 
+pytestmark = pytest.mark.both_backends
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

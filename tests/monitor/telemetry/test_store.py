@@ -17,6 +17,8 @@ from shuhui.monitor.readings import Reading
 from shuhui.monitor.telemetry import retention, store
 from shuhui.monitor.telemetry.models import Partition
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
 
 

@@ -6,12 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.fixtures import Templates, copy_city
 from tests.test_cli import run
-
-pytestmark = pytest.mark.sqlite_only
 
 
 def test_certify_from_the_command_line(

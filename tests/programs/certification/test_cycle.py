@@ -27,6 +27,8 @@ from shuhui.programs.models import OutboxMessage
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.programs.certification.conftest import FIRST, Cert, at
 
+pytestmark = pytest.mark.both_backends
+
 
 def count(cert: Cert, model: Any) -> int:
     with transaction(cert.factory) as db:

@@ -22,6 +22,8 @@ from shuhui.programs.models import Campaign, Candidate
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import as_user
 
+pytestmark = pytest.mark.both_backends
+
 DAY = "2026-10-31"  # the small city's as-of date
 POINTS = {"arrears": 40, "headcount": 20, "power": 25, "tax": 15}
 THRESHOLD = 55

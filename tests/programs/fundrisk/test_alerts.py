@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -12,6 +13,8 @@ from shuhui.programs.fundrisk.models import Alert, AlertEvent, DetectionRun
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import as_user
 from tests.programs.fundrisk.conftest import ON
+
+pytestmark = pytest.mark.both_backends
 
 DETECTORS = (
     "risk-pension-after-death",

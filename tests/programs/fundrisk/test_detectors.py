@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fastapi import FastAPI
 
 from shuhui.programs.evaluation import EVALUATORS, EvaluationContext, evaluate
@@ -45,7 +44,6 @@ def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.sqlite_only
 def test_detect_from_the_command_line_twice(
     tmp_path: Path, templates: Templates, database_url: str
 ) -> None:
