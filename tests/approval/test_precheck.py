@@ -575,4 +575,3 @@ def test_an_upload_read_again_is_answered_from_memory_as_it_was_read(
     assert ocr.read(content, "image/png") == first and pages == []
     # Other bytes are read.
     assert ocr.read(upload("diploma"), "image/png") == [] and pages == [0]
-
