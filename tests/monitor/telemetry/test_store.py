@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
+from shuhui.core.clock import SHANGHAI
 from shuhui.core.db import make_engine, make_session_factory, transaction
 from shuhui.core.settings import Settings
 from shuhui.monitor.readings import Reading
@@ -78,11 +79,13 @@ def test_rollups_equal_sql_over_the_raw_rows(factory: object) -> None:
     with transaction(factory) as db:  # type: ignore[arg-type]
         raw = _raw_union(db)
         for name, (width, table) in store.ROLLUPS.items():
+            offset = store.OFFSETS.get(name, 0)
             expected = {
                 (d, m, b): (n, round(total, 6), low, high)
                 for d, m, b, n, total, low, high in db.execute(
                     text(
-                        f"SELECT device, metric, ts - ts % {width} AS b, count(*), sum(value),"
+                        f"SELECT device, metric, ts - (ts + {offset}) % {width} AS b, count(*),"
+                        " sum(value),"
                         f" min(value), max(value) FROM ({raw}) r GROUP BY device, metric, b"
                     )
                 )
@@ -101,6 +104,20 @@ def test_rollups_equal_sql_over_the_raw_rows(factory: object) -> None:
                     {"d": r.device, "m": r.metric, "b": r.bucket, "e": r.bucket + width},
                 ).one()
                 assert (r.last_at, r.last_value) == tuple(last)
+
+
+def test_a_day_is_qingdaos_day_from_local_midnight(factory: object) -> None:
+    # 23:30 and 00:30 in Qingdao are 15:30 and 16:30 UTC: two days to a person, one in UTC.
+    before = datetime(2026, 12, 5, 15, 30, tzinfo=UTC)
+    after = datetime(2026, 12, 5, 16, 30, tzinfo=UTC)
+    with transaction(factory) as db:  # type: ignore[arg-type]
+        store.write(
+            db, [Reading("D1", before, "smoke", 1.0), Reading("D1", after, "smoke", 3.0)], NOW
+        )
+    with transaction(factory) as db:  # type: ignore[arg-type]
+        daily = store.series(db, "D1", "smoke", before - timedelta(days=1), NOW, "day")
+    local = [(at.astimezone(SHANGHAI).isoformat(), value) for at, value in daily]
+    assert local == [("2026-12-05T00:00:00+08:00", 1.0), ("2026-12-06T00:00:00+08:00", 3.0)]
 
 
 def test_latest_series_and_rejections(factory: object) -> None:

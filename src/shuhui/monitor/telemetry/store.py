@@ -11,7 +11,9 @@ the readings newly stored: the roll-ups and the evaluators (the alarm rules) see
 
 **Roll-ups** (minute, hour, day: count, sum, min, max, the last value and its time) are kept
 incrementally from those newly stored readings, aggregated per batch in Python and upserted, so
-a 30-day chart reads at most 720 hour rows of one device's metric, never the raw rows.
+a 30-day chart reads at most 720 hour rows of one device's metric, never the raw rows. A day
+roll-up is Qingdao's day (from local midnight, 16:00 UTC; China keeps UTC+8 all year), as a
+person reads "that day" on the chart.
 
 **Latest values** per device and metric (the wall, "last seen") and **rejection counts** per
 UTC day and reason sit beside them. Times are microseconds since the epoch (see ``models``).
@@ -64,6 +66,17 @@ ROLLUPS: dict[str, tuple[int, Any]] = {
     "hour": (HOUR_US, HourRollup.__table__),
     "day": (DAY_US, DayRollup.__table__),
 }
+# Where each roll-up's buckets begin, past the epoch's boundaries: a day at Qingdao's midnight.
+LOCAL_OFFSET_US = 8 * HOUR_US
+OFFSETS: dict[str, int] = {"day": LOCAL_OFFSET_US}
+
+
+def bucket_start(at: int, resolution: str) -> int:
+    """The start of the roll-up bucket holding the moment ``at`` (µs since the epoch)."""
+    width, _ = ROLLUPS[resolution]
+    return at - (at + OFFSETS.get(resolution, 0)) % width
+
+
 # A chart is drawn from at most about this many points (the design's "≤ ~1,500").
 MAX_POINTS = 1_500
 # Rows per INSERT statement: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
@@ -181,10 +194,11 @@ def _upsert_rollups(connection: Connection, rows: Sequence[tuple[str, str, int, 
     # Aggregated here, then one upsert per bucket: count and sum add up, min and max compare,
     # the last value is the one with the latest time. The driver's executemany with plain
     # tuples: SQLAlchemy's per-row parameter handling cost more than SQLite's work.
-    for width, table in ROLLUPS.values():
+    for name, (width, table) in ROLLUPS.items():
+        offset = OFFSETS.get(name, 0)
         buckets: dict[tuple[str, str, int], list[Any]] = {}
         for device, metric, at, value in rows:
-            key = (device, metric, at - at % width)
+            key = (device, metric, at - (at + offset) % width)
             b = buckets.get(key)
             if b is None:
                 buckets[key] = [1, value, value, value, at, value]
@@ -419,11 +433,12 @@ def series(
     chosen = resolution or pick_resolution(db, device, metric, lo, hi)
     if chosen == "raw":
         return [(from_micros(at), v) for at, v in _raw_series(db, device, metric, lo, hi)]
-    width, table = ROLLUPS[chosen]
+    _, table = ROLLUPS[chosen]
     c = table.c
+    first = bucket_start(lo, chosen)
     rows = db.execute(
         select(c.bucket, c.total, c.n)
-        .where(c.device == device, c.metric == metric, c.bucket >= lo - lo % width, c.bucket < hi)
+        .where(c.device == device, c.metric == metric, c.bucket >= first, c.bucket < hi)
         .order_by(c.bucket)
     )
     return [(from_micros(bucket), total / n) for bucket, total, n in rows]
