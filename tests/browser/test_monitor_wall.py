@@ -107,6 +107,16 @@ def test_a_published_reading_raises_one_alarm_shown_live_on_the_wall(
     page = _context(browser).new_page()
     log_in(page, server_url, "duty", DEMO_PASSWORD)
     _subscribed(page, live, server_url)
+    # A smoke detector not reporting now (silent, or never heard): its reading moves its point.
+    points = _api(page, server_url, "/api/v1/monitor/wall?points=true")["points"]
+    detectors = {d["id"] for d in live.devices if d["type"] == "smoke-detector"}
+    quiet = [
+        k for k, (i, s) in enumerate(zip(points["ids"], points["status"], strict=True))
+        if s != 0 and i in detectors
+    ]  # fmt: skip
+    assert quiet, "every smoke detector of the demo reports"
+    smoke = points["ids"][quiet[-1]]
+    where = [points["lon"][quiet[-1]], points["lat"][quiet[-1]]]
     page.goto(f"{server_url}/monitor")
     expect(page.locator("#live")).to_have_attribute("data-state", "live")
     page.wait_for_function(
@@ -114,8 +124,8 @@ def test_a_published_reading_raises_one_alarm_shown_live_on_the_wall(
         "!!echarts.getInstanceByDom(document.getElementById('wall-map'))"
     )
     problems = check_page(page, "monitor-wall")
+    assert where not in _reporting_points(page)
 
-    smoke = live.device("smoke-detector")
     topic = f"shuhui/{smoke}/telemetry"
     before = _rejected(page, server_url, "malformed")
     publish(live.broker.port, topic, _message(smoke=9.0, temperature=24.0), qos=1)
@@ -141,7 +151,21 @@ def test_a_published_reading_raises_one_alarm_shown_live_on_the_wall(
     expect(shown).to_have_count(1)
     link = shown.get_by_role("link")
     expect(link).to_have_attribute("href", f"/monitor/alarms/{mine[0]['code']}")
+    # The next status summary counts one more reporting device: the map's points follow.
+    wall_map = page.locator("#wall-map")
+    expect(wall_map).to_have_attribute(
+        "data-points-refreshed", re.compile(r"^[1-9]"), timeout=45_000
+    )
+    assert where in _reporting_points(page)
     assert problems == []
+
+
+def _reporting_points(page: Page) -> list[list[float]]:
+    series: list[list[float]] = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('wall-map')).getOption()"
+        ".series.find(s => s.id === 'devices-0').data"
+    )
+    return series
 
 
 def _step(page: Page, action: str, *, unit: str | None = None, note: str | None = None) -> None:
