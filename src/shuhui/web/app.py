@@ -98,6 +98,7 @@ from shuhui.web.middleware import RequestContextMiddleware
 from shuhui.web.nav import MODULES
 from shuhui.web.purposes import ChannelPurposes
 from shuhui.web.registry import DataCoreEnterprises
+from shuhui.web.routing import quick_reject
 from shuhui.web.workbench import TodoProvider
 
 # Each domain brings its own templates; the web package brings the layout they extend.
@@ -301,6 +302,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for r in router.routes
     }
     app.state.templates = _template_env(frozenset(mounted))
+    quick_reject(app)
     return app
 
 
