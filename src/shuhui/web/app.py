@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -124,7 +123,7 @@ TEMPLATE_PACKAGES = (
 )
 
 
-@functools.cache
+@cache
 def _template_env(mounted: frozenset[str]) -> Environment:
     """One environment per process and set of mounted paths: its compiled templates are kept
     (auto_reload is off), so an app made again — each test makes one — compiles none anew."""
