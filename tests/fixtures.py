@@ -97,11 +97,12 @@ def _share_route_analysis_between_apps() -> None:
     def shared_field(*, name: str, type_: Any, mode: Any = "validation") -> Any:
         key = (name, type_, mode)
         try:
-            if key not in fields:
-                fields[key] = field(name=name, type_=type_, mode=mode)
-            return fields[key]
+            hash(key)
         except TypeError:  # a type that cannot be a key: made anew
             return field(name=name, type_=type_, mode=mode)
+        if key not in fields:
+            fields[key] = field(name=name, type_=type_, mode=mode)
+        return fields[key]
 
     fastapi_routing.create_model_field = shared_field
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.core.clock import SHANGHAI
 from shuhui.core.db import make_engine, make_session_factory, transaction
@@ -24,7 +24,7 @@ NOW = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def factory(migrated: Settings) -> Iterator[object]:
+def factory(migrated: Settings) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(migrated.sqlalchemy_url)
     store.forget_partitions()
     yield make_session_factory(engine)
@@ -44,17 +44,19 @@ def readings(count: int, seed: int = 1) -> list[Reading]:
     ]
 
 
-def test_readings_are_stored_once_and_only_new_ones_returned(factory: object) -> None:
+def test_readings_are_stored_once_and_only_new_ones_returned(
+    factory: sessionmaker[Session],
+) -> None:
     batch = readings(3_000)
     unique = {(r.device, r.metric, r.ts) for r in batch}
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         first = store.write(db, batch, NOW)
     assert len(first) == len(unique)
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         again = store.write(db, batch[:100] + readings(50, seed=2), NOW)
     assert {(r.device, r.metric, r.ts) for r in again}.isdisjoint(unique)
     assert len(again) == len({(r.device, r.metric, r.ts) for r in readings(50, seed=2)} - unique)
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         days = store.partition_days(db)
         assert len(days) in (3, 4)
         total = sum(
@@ -70,13 +72,13 @@ def _raw_union(db: Session) -> str:
     )
 
 
-def test_rollups_equal_sql_over_the_raw_rows(factory: object) -> None:
+def test_rollups_equal_sql_over_the_raw_rows(factory: sessionmaker[Session]) -> None:
     # In several batches, out of order, with repeats: the incremental roll-ups must agree.
     batch = readings(4_000, seed=3)
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         for start in range(0, len(batch), 700):
             store.write(db, batch[start : start + 700] + batch[:50], NOW)
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         raw = _raw_union(db)
         for name, (width, table) in store.ROLLUPS.items():
             offset = store.OFFSETS.get(name, 0)
@@ -106,29 +108,29 @@ def test_rollups_equal_sql_over_the_raw_rows(factory: object) -> None:
                 assert (r.last_at, r.last_value) == tuple(last)
 
 
-def test_a_day_is_qingdaos_day_from_local_midnight(factory: object) -> None:
+def test_a_day_is_qingdaos_day_from_local_midnight(factory: sessionmaker[Session]) -> None:
     # 23:30 and 00:30 in Qingdao are 15:30 and 16:30 UTC: two days to a person, one in UTC.
     before = datetime(2026, 12, 5, 15, 30, tzinfo=UTC)
     after = datetime(2026, 12, 5, 16, 30, tzinfo=UTC)
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         store.write(
             db, [Reading("D1", before, "smoke", 1.0), Reading("D1", after, "smoke", 3.0)], NOW
         )
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         daily = store.series(db, "D1", "smoke", before - timedelta(days=1), NOW, "day")
     local = [(at.astimezone(SHANGHAI).isoformat(), value) for at, value in daily]
     assert local == [("2026-12-05T00:00:00+08:00", 1.0), ("2026-12-06T00:00:00+08:00", 3.0)]
 
 
-def test_latest_series_and_rejections(factory: object) -> None:
+def test_latest_series_and_rejections(factory: sessionmaker[Session]) -> None:
     t0 = NOW - timedelta(hours=2)
     batch = [Reading("D1", t0 + timedelta(minutes=i), "smoke", float(i)) for i in range(90)]
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         store.write(db, batch, NOW)
         store.write(db, [Reading("D1", t0, "temperature", 21.5)], NOW)
         store.count_rejections(db, {"malformed": 2, "unknown_device": 1}, NOW.date())
         store.count_rejections(db, {"malformed": 3}, NOW.date())
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         last = store.latest(db, ["D1", "D9"])
         assert set(last) == {"D1"}
         assert last["D1"].ts == t0 + timedelta(minutes=89)
@@ -142,16 +144,16 @@ def test_latest_series_and_rejections(factory: object) -> None:
         assert store.rejection_counts(db, NOW + timedelta(days=1)) == {}
 
 
-def test_retention_drops_old_day_tables_and_rollups(factory: object) -> None:
+def test_retention_drops_old_day_tables_and_rollups(factory: sessionmaker[Session]) -> None:
     policy = retention.Retention(raw_days=2, minute_days=3, hour_days=10, day_days=100)
     old = [Reading("D1", NOW - timedelta(days=d), "smoke", 1.0) for d in range(6)]
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         store.write(db, old, NOW)
         assert len(store.partition_days(db)) == 6
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         applied = retention.apply(db, policy, NOW)
     assert len(applied.dropped) == 4 and applied.minute_rows == 3 and applied.hour_rows == 0
-    with transaction(factory) as db:  # type: ignore[arg-type]
+    with transaction(factory) as db:
         assert store.partition_days(db) == [NOW.date() - timedelta(days=1), NOW.date()]
         tables = set(inspect(db.connection()).get_table_names())
         assert {n for n in tables if n.startswith("monitor_readings_")} == {
