@@ -21,6 +21,7 @@ from shuhui.approval import cli as approval_cli
 from shuhui.catalog import cli as catalog_cli
 from shuhui.core.terminal import escape, name_column, new_console, say
 from shuhui.datacore import cli as data_cli
+from shuhui.hrss import cli as hrss_cli
 from shuhui.monitor import cli as monitor_cli
 from shuhui.programs import cli as programs_cli
 from shuhui.rules import cli as rules_cli
@@ -52,6 +53,7 @@ app.add_typer(seal_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(approval_cli.app, name="approval")
+app.add_typer(hrss_cli.app, name="hrss")
 app.add_typer(programs_cli.app, name="programs")
 app.add_typer(monitor_cli.app, name="monitor")
 app.add_typer(users_cli.app, name="users", callback=lambda: _watch_passwords())

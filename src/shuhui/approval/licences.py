@@ -172,7 +172,7 @@ def font_path() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _register_font() -> str:
+def register_font() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
@@ -201,7 +201,7 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
     """Lines of ``text`` no wider than ``width``: Chinese breaks between any two characters, a
     run of Latin letters, digits and punctuation (a code, a path) only where it must."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -222,12 +222,12 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return [*lines, line] if line else lines or [""]
 
 
-def _draw_seal(canvas: Any, cx: float, cy: float, radius: float, seal: LicenceSeal) -> None:
+def draw_seal(canvas: Any, cx: float, cy: float, radius: float, seal: LicenceSeal) -> None:
     """The department's seal as ``trust.seals`` draws its image: a red ring, a five-pointed star,
     the seal's name along the upper rim and its code below."""
     import math
 
-    font = _register_font()
+    font = register_font()
     scale = radius / 100.0
     canvas.saveState()
     # A stamp's ink lets the text under it show through.
@@ -272,7 +272,7 @@ def render_pdf(text: LicenceText) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    font = _register_font()
+    font = register_font()
     out = BytesIO()
     width, height = A4
     c = Canvas(out, pagesize=A4, invariant=True, pageCompression=1)
@@ -307,7 +307,7 @@ def render_pdf(text: LicenceText) -> bytes:
     for label, value in rows:
         c.setFont(font, size)
         c.drawString(label_x, y, label)
-        for line in _wrap(value, font, size, width - value_x - 90):
+        for line in wrap_text(value, font, size, width - value_x - 90):
             c.drawString(value_x, y, line)
             y -= size * 1.6
         y -= size * 0.9
@@ -316,7 +316,7 @@ def render_pdf(text: LicenceText) -> bytes:
     c.setFont(font, 14)
     c.drawCentredString(sign_x, sign_y + 22, text.issuer)
     c.drawCentredString(sign_x, sign_y, chinese_date(text.issued_on))
-    _draw_seal(c, sign_x, sign_y + 14, 62, text.seal)
+    draw_seal(c, sign_x, sign_y + 14, 62, text.seal)
     c.setFont(font, 9)
     c.setFillColorRGB(0.3, 0.3, 0.3)
     note = (
@@ -325,7 +325,7 @@ def render_pdf(text: LicenceText) -> bytes:
         "上传本文件及其签章文件。"
     )
     y = 110
-    for line in _wrap(note, font, 9, width - 180):
+    for line in wrap_text(note, font, 9, width - 180):
         c.drawString(90, y, line)
         y -= 14
     c.showPage()
@@ -347,6 +347,13 @@ def _store(data_dir: Path, certificate_no: str, content: bytes) -> str:
     step; returns its path under ``<data dir>/approval/``. A file left by an issue whose
     transaction rolled back, under a number given again, is replaced."""
     path = licence_path(data_dir, certificate_no)
+    write_owner_only(path, content)
+    return str(path.relative_to(data_dir / "approval"))
+
+
+def write_owner_only(path: Path, content: bytes) -> None:
+    """Writes ``content`` readable by the owner alone, flushed, then put in place in one step
+    (a reader sees the old file or the whole new one, never part of it)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     staged.unlink(missing_ok=True)
@@ -356,7 +363,6 @@ def _store(data_dir: Path, certificate_no: str, content: bytes) -> str:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(staged, path)
-    return str(path.relative_to(data_dir / "approval"))
 
 
 def licence_pdf(db: Session, data_dir: Path, certificate_no: str) -> bytes:

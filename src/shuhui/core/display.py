@@ -6,6 +6,7 @@ filters ``yuan`` and ``masked_id`` that the app factory registers from here)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -51,6 +52,29 @@ def with_unit(value: object, unit: str | None) -> str:
     ):
         return f"{yuan(value)} {shown_unit(unit)}"
     return f"{value} {unit}" if unit else str(value)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+    except ValueError:
+        return None
+
+
+def local_date(value: date | str | None) -> str:
+    """A date as people write it here: 2024年5月1日 (an ISO string or a date); "—" if none."""
+    day = _as_date(value)
+    return NONE_SHOWN if day is None else f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_text(value: date | str | None) -> str:
+    """A month (its first day, or ``YYYY-MM``) as people write it: 2024年5月; "—" if none."""
+    day = _as_date(value)
+    return NONE_SHOWN if day is None else f"{day.year}年{day.month}月"
 
 
 def mask_citizen_id(value: str | None) -> str:

@@ -48,6 +48,8 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.hrss import pages as hrss_pages
+from shuhui.hrss import routes as hrss_routes
 from shuhui.monitor.alarms import engine as monitor_alarm_engine
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
 from shuhui.monitor.alarms import routes as monitor_alarm_routes
@@ -114,6 +116,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.certification",
     "shuhui.programs.fundrisk",
     "shuhui.programs.distress",
+    "shuhui.hrss",
     "shuhui.monitor.registry",
     "shuhui.approval",
     "shuhui.monitor.telemetry",
@@ -148,6 +151,8 @@ def _template_env(mounted: frozenset[str]) -> Environment:
     env.filters["masked_id"] = display.mask_citizen_id
     env.filters["with_unit"] = display.with_unit
     env.filters["yuan_text"] = display.yuan_text
+    env.filters["local_date"] = display.local_date
+    env.filters["month_text"] = display.month_text
     env.filters["shown_unit"] = shown_unit
     return env
 
@@ -250,6 +255,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fundrisk_pages.pages,
         distress_routes.api,
         distress_pages.pages,
+        hrss_routes.api,
+        hrss_pages.pages,
         registry_routes.api,
         registry_ngsi_routes.api,
         registry_pages.pages,

@@ -41,6 +41,7 @@ def _s(zh: str, en: str, href: str) -> Shortcut:
 # Where each role goes most often; a person with several roles gets each link once.
 SHORTCUTS: dict[Role, tuple[Shortcut, ...]] = {
     Role.citizen: (
+        _s("我的社保", "My social insurance", "/hrss/record"),
         _s("为我推荐的政策", "Policies for me", "/hrss/offers"),
         _s("我的授权", "My authorisations", "/me/authorisations"),
         _s("新建授权", "New authorisation", "/me/authorisations/new"),

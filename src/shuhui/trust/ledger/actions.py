@@ -174,6 +174,12 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "部门对困难企业启动纾困措施",
         "A department started a relief measure for an enterprise",
     ),
+    # HR & social-security services (shuhui.hrss)
+    "hrss.record_viewed": ("人社工作人员查询了我的社保记录", "An HRSS officer read my record"),
+    "hrss.certificate_issued": (
+        "开具参保证明（加盖电子印章）",
+        "Certificate of insured status issued",
+    ),
     # approval cases (办件, shuhui.approval.cases)
     "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
     "approval.case.saved": ("保存申请表", "Application form saved"),

@@ -1,0 +1,118 @@
+"""``shuhui hrss …``: the HR & social-security services from the command line.
+
+    shuhui hrss certificate CITIZEN_ID --out DIR [--from YYYY-MM] [--to YYYY-MM]
+
+writes the person's 参保证明 (``<number>.pdf``) and its seal envelope (``<number>.pdf.seal.json``)
+into DIR; ``shuhui seal verify DIR/<number>.pdf DIR/<number>.pdf.seal.json`` accepts them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shuhui.core.terminal import escape, new_console, say
+
+app = typer.Typer(
+    help="HR & social-security services: certificates of insured status.", no_args_is_help=True
+)
+console = new_console(stderr=True)
+
+
+@app.command("certificate")
+def certificate_command(
+    citizen_id: Annotated[str, typer.Argument(help="the person's citizen ID (18 characters)")],
+    out: Annotated[
+        Path, typer.Option("--out", file_okay=False, help="the folder to write the two files to")
+    ],
+    months_from: Annotated[
+        str | None, typer.Option("--from", help="first month stated, YYYY-MM")
+    ] = None,
+    months_to: Annotated[
+        str | None, typer.Option("--to", help="last month stated, YYYY-MM")
+    ] = None,
+    purpose: Annotated[
+        str, typer.Option(help="why it is issued (kept in the ledger; the person sees it)")
+    ] = "按本人申请开具参保证明（命令行）",
+    as_json: Annotated[bool, typer.Option("--json", help="print the certificate as JSON")] = False,
+) -> None:
+    """Issue a person's certificate of insured status, sealed, into a folder."""
+    from shuhui.approval.lookups import lookups_for
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.core.errors import Problem
+    from shuhui.core.forms import validate
+    from shuhui.core.settings import get_settings
+    from shuhui.datacore.store import DataCore
+    from shuhui.hrss import certificates
+    from shuhui.hrss.schemas import OfficerCertificateIn
+    from shuhui.hrss.service import period_of
+    from shuhui.hrss.views import certificate_out
+    from shuhui.trust.ledger.cli import cli_actor
+    from shuhui.trust.ledger.setup import ready_database
+
+    settings = get_settings()
+    actor = cli_actor()
+    engine = None
+    try:
+        asked = validate(
+            OfficerCertificateIn,
+            {
+                "citizen_id": citizen_id,
+                "purpose": purpose,
+                **({"months_from": months_from} if months_from else {}),
+                **({"months_to": months_to} if months_to else {}),
+            },
+        )
+        start, end = period_of(asked.months_from, asked.months_to)
+        ready_database(settings, actor)
+        engine = make_engine(settings.sqlalchemy_url)
+        lookups = lookups_for(DataCore.from_settings(settings))
+        with transaction(make_session_factory(engine)) as db:
+            made = certificates.issue(
+                db,
+                settings.data_dir,
+                lookups,
+                citizen_id=asked.citizen_id,
+                months_from=start,
+                months_to=end,
+                requested_by=actor,
+                purpose=asked.purpose,
+                city_content=settings.city_content,
+            )
+            pdf = certificates.certificate_pdf(settings.data_dir, made)
+            shown = certificate_out(made)
+            envelope = made.envelope
+    except Problem as problem:
+        if as_json:
+            typer.echo(json.dumps(problem.body(), ensure_ascii=False))
+        else:
+            reasons = "; ".join(f"{e.field}: {e.reason}" for e in problem.errors)
+            detail = problem.detail or problem.type.title
+            console.print(escape(detail + (f"（{reasons}）" if reasons else "")))
+        raise typer.Exit(2) from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{shown['number']}.pdf"
+    target.write_bytes(pdf)
+    seal_file = target.with_name(target.name + ".seal.json")
+    seal_file.write_text(
+        json.dumps(envelope, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {**shown, "file": str(target), "seal_file": str(seal_file)}, ensure_ascii=False
+            )
+        )
+        return
+    typer.echo(
+        say(
+            f"已开具参保证明 {shown['number']}：{target}（签章文件 {seal_file}）",
+            f"issued {shown['number']}: {target} (seal envelope {seal_file})",
+        )
+    )

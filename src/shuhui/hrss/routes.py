@@ -1,0 +1,156 @@
+"""The HR & social-security services over HTTP (``/api/v1/hrss/…``): one's own record and
+certificates of insured status; an officer's reads of a person's record, with a purpose."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from shuhui.approval.lookups import Lookups, lookups_for
+from shuhui.core.bounds import Month
+from shuhui.hrss import certificates, service
+from shuhui.hrss.schemas import CertificateIn, CitizenId, OfficerCertificateIn, Purpose
+from shuhui.hrss.views import certificate_out, record_out
+from shuhui.trust.identity.deps import DB, require_role
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role
+
+api = APIRouter(prefix="/api/v1/hrss", tags=["HR & social-security services (一网通办)"])
+Citizen = Annotated[User, Depends(require_role(Role.citizen))]
+Officer = Annotated[User, Depends(require_role(Role.officer))]
+Holder = Annotated[User, Depends(require_role(Role.citizen, Role.officer))]
+Number = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Z]{1,12}-\d{4}-\d{6,}$")]
+MonthFrom = Annotated[Month | None, Query(description="first month, YYYY-MM")]
+MonthTo = Annotated[Month | None, Query(description="last month, YYYY-MM")]
+
+
+def lookups_of(request: Request) -> Lookups:
+    return lookups_for(request.app.state.datacore)
+
+
+def data_dir_of(request: Request) -> FilePath:
+    path: FilePath = request.app.state.settings.data_dir
+    return path
+
+
+def content_of(request: Request) -> FilePath | None:
+    path: FilePath | None = request.app.state.settings.city_content
+    return path
+
+
+@api.get("/me/record", summary="My social-insurance record: enrolments, months, benefits paid")
+def my_record(
+    request: Request, user: Citizen, months_from: MonthFrom = None, months_to: MonthTo = None
+) -> JSONResponse:
+    record = service.my_record(lookups_of(request), user, months_from, months_to)
+    return JSONResponse(record_out(record))
+
+
+@api.get(
+    "/people/{citizen_id}/record",
+    summary="A person's record, read by an HR & social-security officer (in the ledger)",
+)
+def person_record(
+    request: Request,
+    db: DB,
+    user: Officer,
+    citizen_id: Annotated[CitizenId, Path()],
+    purpose: Annotated[Purpose, Query()],
+    months_from: MonthFrom = None,
+    months_to: MonthTo = None,
+) -> JSONResponse:
+    record = service.officer_record(
+        db,
+        lookups_of(request),
+        user,
+        citizen_id,
+        purpose=purpose,
+        months_from=months_from,
+        months_to=months_to,
+        city_content=content_of(request),
+    )
+    return JSONResponse(record_out(record))
+
+
+@api.post("/me/certificates", status_code=201, summary="Issue my certificate of insured status")
+def issue_mine(request: Request, db: DB, user: Citizen, body: CertificateIn) -> dict[str, Any]:
+    made = service.issue_own_certificate(
+        db,
+        data_dir_of(request),
+        lookups_of(request),
+        user,
+        months_from=body.months_from,
+        months_to=body.months_to,
+        city_content=content_of(request),
+    )
+    return certificate_out(made)
+
+
+@api.get("/me/certificates", summary="My certificates of insured status, newest first")
+def list_mine(db: DB, user: Citizen) -> list[dict[str, Any]]:
+    return [certificate_out(c) for c in service.my_certificates(db, user)]
+
+
+@api.post(
+    "/certificates",
+    status_code=201,
+    summary="Issue a person's certificate at the counter (an officer, with a purpose)",
+)
+def issue_for(
+    request: Request, db: DB, user: Officer, body: OfficerCertificateIn
+) -> dict[str, Any]:
+    made = service.issue_certificate_for(
+        db,
+        data_dir_of(request),
+        lookups_of(request),
+        user,
+        citizen_id=body.citizen_id,
+        purpose=body.purpose,
+        months_from=body.months_from,
+        months_to=body.months_to,
+        city_content=content_of(request),
+    )
+    return certificate_out(made)
+
+
+@api.get("/certificates/{number}", summary="One certificate (its holder or an HRSS officer)")
+def certificate(request: Request, db: DB, user: Holder, number: Number) -> dict[str, Any]:
+    return certificate_out(service.certificate_for(db, user, number, content_of(request)))
+
+
+@api.get(
+    "/certificates/{number}/pdf",
+    summary="The sealed PDF; verify it with its envelope at /seals/verify",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def certificate_pdf(request: Request, db: DB, user: Holder, number: Number) -> Response:
+    found = service.certificate_for(db, user, number, content_of(request))
+    return Response(
+        certificates.certificate_pdf(data_dir_of(request), found),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{found.number}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@api.get(
+    "/certificates/{number}/envelope",
+    summary="The certificate's seal envelope (SM2 signature over the PDF)",
+)
+def certificate_envelope(request: Request, db: DB, user: Holder, number: Number) -> Response:
+    found = service.certificate_for(db, user, number, content_of(request))
+    return Response(
+        json.dumps(found.envelope, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.number}.seal.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )
