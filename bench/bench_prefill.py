@@ -105,9 +105,23 @@ class Accounts:
     tokens: list[str]
 
 
-def prepare_accounts(data_dir: Path, residents: int, count: int) -> Accounts:
-    """N citizen accounts bound to random residents (kept in the data directory, topped up),
-    and a fresh login session for each."""
+# Whom the accounts are bound to: residents in a random but stable order (a hash of the ID).
+RANDOM_RESIDENTS = "SELECT citizen_id, name FROM residents ORDER BY hash(citizen_id) LIMIT ?"
+
+
+def prepare_accounts(
+    data_dir: Path,
+    residents: int,
+    count: int,
+    *,
+    chooser: str = RANDOM_RESIDENTS,
+    tables: tuple[str, ...] = ("residents",),
+    tag: str = "p",
+) -> Accounts:
+    """N citizen accounts bound to residents ``chooser`` picks (a query over ``tables`` giving
+    citizen ID and name, its one parameter the number wanted), kept in the data directory and
+    topped up, and a fresh login session for each. ``tag`` keeps one benchmark's accounts
+    apart from another's."""
     from argon2 import PasswordHasher
     from sqlalchemy import select
 
@@ -126,7 +140,7 @@ def prepare_accounts(data_dir: Path, residents: int, count: int) -> Accounts:
     settings = Settings(_env_file=None)
     engine = make_engine(settings.sqlalchemy_url)
     factory = make_session_factory(engine)
-    path = data_dir / "bench-prefill-setup.json"
+    path = data_dir / ("bench-prefill-setup.json" if tag == "p" else f"bench-{tag}-setup.json")
     kept: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     if kept.get("residents") != residents:
         kept = {"residents": residents, "accounts": []}
@@ -137,12 +151,9 @@ def prepare_accounts(data_dir: Path, residents: int, count: int) -> Accounts:
         with factory() as db:
             bound = {c for c in db.scalars(select(User.citizen_id)) if c}
         core = DataCore.from_settings(settings)
-        con = core.connect(tables=["residents"])
+        con = core.connect(tables=list(tables))
         try:
-            rows = con.execute(
-                "SELECT citizen_id, name FROM residents ORDER BY hash(citizen_id) LIMIT ?",
-                [count + len(bound) + len(have)],
-            ).fetchall()
+            rows = con.execute(chooser, [count + len(bound) + len(have)]).fetchall()
         finally:
             con.close()
         known = {c for _, c in have} | bound
@@ -150,7 +161,7 @@ def prepare_accounts(data_dir: Path, residents: int, count: int) -> Accounts:
         print(f"creating {len(chosen):,} citizen accounts …", flush=True)
         for start in range(0, len(chosen), 250):
             batch = [
-                (f"bench-p{len(have) + i:05d}", citizen, name)
+                (f"bench-{tag}{len(have) + i:05d}", citizen, name)
                 for i, (citizen, name) in enumerate(chosen[start : start + 250])
             ]
             with transaction(factory) as db:

@@ -146,6 +146,11 @@ def test_only_the_holder_and_the_bureau_open_it(city_app: FastAPI, people: Peopl
             == 200
         )
     assert other.get(f"/hrss/certificates/{number}").status_code == 404
+    with transaction(city_app.state.session_factory) as db:
+        looks = list(
+            db.scalars(select(LedgerEntry).where(LedgerEntry.action == "hrss.certificate_read"))
+        )
+    assert len(looks) == 3 and {e.subject for e in looks} == {people.worker}
     assert worker.get("/api/v1/hrss/certificates/not-a-number").status_code == 422
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from shuhui.approval import prefill as prefilling
 from shuhui.approval.items import Catalogue, ServiceItem, load_catalogue
-from shuhui.approval.lookups import lookups_for
+from shuhui.approval.lookups import Key, lookups_for
 from shuhui.approval.schemas import PrefilledFormOut
 from shuhui.core.clock import local_today
 from shuhui.core.errors import FieldError, Problem
@@ -159,8 +159,12 @@ def prefilled_form(
     return Response(body, media_type="application/json")
 
 
-def prepare_later(datacore: DataCore, city_content: FilePath) -> None:
-    """At server start: the key indexes every item's form reads, built (or mapped) in the
-    background, so the first forms do not wait for them."""
+def prepare_later(
+    datacore: DataCore, city_content: FilePath, also: Iterable[tuple[str, Key]] = ()
+) -> None:
+    """At server start: the key indexes every item's form reads, and those of ``also`` (the
+    services above approval that read by key), built (or mapped) in the background, so the
+    first forms and queries do not wait for them."""
     catalogue = _catalogue(str(city_content))
-    lookups_for(datacore).prepare_later(prefilling.lookup_needs(catalogue.items.values()))
+    needs = prefilling.lookup_needs(catalogue.items.values())
+    lookups_for(datacore).prepare_later([*needs, *also])

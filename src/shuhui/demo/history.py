@@ -347,7 +347,10 @@ def plan(
         if applicant is None:
             continue
         fate = _weighted(rng, FATES.get(item.process, FATES["approval-standard"]))
-        prechecked = rng.random() < 0.5
+        # An applicant still waiting on a correction for an identity card is the one who ran
+        # the pre-check and sent the card it flagged (the story the officers' queue shows).
+        card = next((m for m in item.materials if m.kind == "id-card"), None)
+        prechecked = rng.random() < 0.5 or (fate == "wait_correction" and card is not None)
         corrected = fate not in ("wait_accept", "wait_correction") and (
             rng.random() < CORRECTED[prechecked]
         )
@@ -364,9 +367,11 @@ def plan(
         extra = 0.0 if item.zero_submission else OPTIONAL
         uploads = tuple(m for m in item.materials if m.required or rng.random() < extra)
         wrong = None
-        if prechecked and (corrected or fate == "wait_correction"):
-            # The card the pre-check flagged, sent anyway: the department asks for it again.
-            wrong = next((m.code for m in uploads if m.kind == "id-card"), None)
+        if card is not None and prechecked and (corrected or fate == "wait_correction"):
+            # The card the pre-check flagged, sent anyway (even where the card is optional):
+            # the department asks for it again.
+            uploads = tuple(m for m in item.materials if m in uploads or m is card)
+            wrong = card.code
         typed = {
             f.name: f.schema["examples"][0]
             for f in item.form.fields

@@ -322,7 +322,7 @@ def render_pdf(
             y -= 10
             c.setFont(font, 10)
             c.drawString(
-                left, y, "注：标 * 的月份应缴未足额缴纳（欠缴）；累计缴费月数按足额缴纳的月份计。"
+                left, y, "注：标 * 的月份应缴未足额缴纳（欠缴）；缴费月数按足额缴纳的月份计。"
             )
             sign_x, sign_y = width - 170, max(120, min(y - 70, 200))
             c.setFont(font, 13)
@@ -370,12 +370,12 @@ def _enrolment_table(
         y -= 14
     y -= 10
     c.setFont(font, 11)
-    c.drawString(left, y, "累计缴费情况")
+    c.drawString(left, y, "缴费月数（按现存缴费明细统计）")
     y -= 18
     c.setFont(font, 9)
     heads2 = [
         ("险种", 0),
-        ("累计缴费月数", 60),
+        ("足额缴费月数", 60),
         ("首次缴费", 150),
         ("最近缴费", 240),
         ("欠缴月数", 330),

@@ -4,8 +4,9 @@ Who may. A person reads their own record (the account's bound citizen ID) and as
 own 参保证明; reading it is their own business and writes no ledger entry, as reading one's own
 messages does not. An officer of a department the document names as a reader (``readers`` in
 ``hrss/documents.yaml``) reads anyone's record and issues their certificate at the counter,
-always with a purpose: each such read is an ``hrss.record_viewed`` entry and each certificate
-an ``hrss.certificate_issued`` entry, so the person sees them under 谁用了我的数据. Anyone else
+always with a purpose: each such read is an ``hrss.record_viewed`` entry, each certificate an
+``hrss.certificate_issued`` entry and an officer's look at one an ``hrss.certificate_read``
+entry, so the person sees them under 谁用了我的数据. Anyone else
 gets a 404 for another person's certificate and a 403 for the record: the refusal does not
 say whether the person exists.
 """
@@ -170,8 +171,8 @@ def issue_certificate_for(
 def certificate_for(
     db: Session, user: User, number: str, city_content: Path | None = None
 ) -> InsuredCertificate:
-    """A certificate its holder or a reader officer may open; a 404 for anyone else, as for a
-    number never issued."""
+    """A certificate its holder or a reader officer may open (the officer's look is an
+    ``hrss.certificate_read`` entry); a 404 for anyone else, as for a number never issued."""
     found = certificates.get(db, number)
     if found is not None:
         if Role.citizen in user.role_set and user.citizen_id == found.citizen_id:
@@ -179,6 +180,14 @@ def certificate_for(
         if Role.officer in user.role_set:
             kind = certificates.document_kind(local_today(), city_content)
             if user.department in kind.readers:
+                ledger.record(
+                    db,
+                    user.username,
+                    "hrss.certificate_read",
+                    subject=found.citizen_id,
+                    purpose="officer opened a certificate of insured status",
+                    detail={"number": found.number, "department": user.department or ""},
+                )
                 return found
     raise Problem(
         "not-found",

@@ -49,6 +49,7 @@ from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
 from shuhui.hrss import pages as hrss_pages
+from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
 from shuhui.monitor.alarms import engine as monitor_alarm_engine
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
@@ -322,5 +323,7 @@ def create_served_app() -> FastAPI:
     checkpoint_in_background(app.state.engine)
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
-    approval_routes.prepare_later(app.state.datacore, app.state.settings.city_content)
+    approval_routes.prepare_later(
+        app.state.datacore, app.state.settings.city_content, also=hrss_records.KEYED
+    )
     return app

@@ -176,6 +176,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     ),
     # HR & social-security services (shuhui.hrss)
     "hrss.record_viewed": ("人社工作人员查询了我的社保记录", "An HRSS officer read my record"),
+    "hrss.certificate_read": (
+        "人社工作人员查看了我的参保证明",
+        "An HRSS officer opened my certificate",
+    ),
     "hrss.certificate_issued": (
         "开具参保证明（加盖电子印章）",
         "Certificate of insured status issued",
