@@ -167,7 +167,7 @@ ROLES = {
     "citizen": Role(
         "citizen",
         r"^/api/v1/(authorisations|programs/(offers|grants|certification/mine)|messages"
-        r"|approval/(items|cases|precheck|licences|submissions)|hrss/me)",
+        r"|approval/(items|cases|precheck|licences|submissions)|hrss/(me|bundles|bundle-cases))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine)"),
     # A street office's officer: the home visits of pension certification.

@@ -84,7 +84,7 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> RuleBook:
 def test_the_city_book_declares_died_once(book: RuleBook) -> None:
     died = book.entities["person"].variables["died"]
     users = [r.code for r in book.rules.values() if "died" in r.variables]
-    assert len(users) == 6  # with pension-certification
+    assert len(users) == 7  # with pension-certification and the retirement reminder
     assert all(book.rules[code].variables["died"] is died for code in users)
 
 

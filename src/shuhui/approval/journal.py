@@ -1,10 +1,15 @@
 """What every step of a case writes, and how a step takes the case: the case event and the
 ledger entry about the applicant (in the caller's transaction), and the conditional UPDATE of
-the case's version that lets exactly one of two concurrent steps through."""
+the case's version that lets exactly one of two concurrent steps through.
+
+Services above approval that must act when a case ends (a one-thing bundle sending its one
+result notice, ``hrss``) register with :func:`on_case_finished`: approval cannot import them,
+and they learn it in the transaction that ends the case, so the notice exists exactly if the
+ending does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +29,18 @@ CHANGED = Text("办件已在别处更新，请刷新后再试", "the case change
 def taken(detail: Text = TAKEN) -> Problem:
     """The 409 of a case someone else changed first."""
     return Problem("conflict", detail=detail)
+
+
+# The states a case ends in (``cases.FINISHED`` says the same; journal sits below cases).
+ENDED = ("rejected", "issued", "withdrawn")
+CaseFinished = Callable[[Session, Case], None]
+_finished_listeners: dict[str, CaseFinished] = {}
+
+
+def on_case_finished(name: str, listener: CaseFinished) -> None:
+    """Calls ``listener(db, case)`` in the step's transaction whenever a case reaches an end
+    state; registering a name again replaces its listener."""
+    _finished_listeners[name] = listener
 
 
 def state_name(state: str) -> str:
@@ -64,6 +81,9 @@ def record_step(
         purpose=f"办理{case.item_name}",
         detail={"case": case.code, "item": case.item_code, "state": case.state, **(detail or {})},
     )
+    if case.state in ENDED and from_state not in ENDED:
+        for listener in list(_finished_listeners.values()):
+            listener(db, case)
 
 
 def take(db: Session, case: Case, states: Sequence[str], detail: Text = TAKEN) -> None:

@@ -24,7 +24,7 @@ from shuhui.approval.items import Catalogue, FormField, Material, ServiceItem
 from shuhui.approval.models import FILL_KINDS, Case, CaseField, CaseMaterial, Licence
 from shuhui.approval.precheck import PrecheckResult, precheck, record_lookups, store_upload
 from shuhui.approval.precheck.uploads import StoredUpload
-from shuhui.approval.provenance import Refusal
+from shuhui.approval.provenance import Prefill, Refusal
 from shuhui.approval.queues import days_left
 from shuhui.approval.schemas import CaseOut, LicenceOut, RatingOut, TaskDecisionIn
 from shuhui.core.clock import format_local, local_today
@@ -117,6 +117,16 @@ def submit_whole(
             detail=Text("该事项当前不在办理期内", "the item is not open for applications"),
             errors=[FieldError("item", Text("不在办理期内", "not in force"))],
         )
+    typed = typed_values(item, values)
+    filled = prefill.prefill(db, datacore, item, user=user, applicant_id=applicant_id, now=now)
+    errors = whole_errors(item, filled, typed)
+    if errors:
+        raise Problem("validation", detail=formcheck.summary(item, errors), errors=errors)
+    return file_prefilled(db, item, filled, typed, actor=user.username, now=now)
+
+
+def typed_values(item: ServiceItem, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values given for ``item``'s form as its schema's types; a 422 for a field not on it."""
     specs = {f.name: f for f in item.form.fields}
     unknown = [name for name in values if name not in specs]
     if unknown:
@@ -127,23 +137,42 @@ def submit_whole(
                 FieldError(n, Text("不是本事项表单的字段", "not on this form")) for n in unknown
             ],
         )
-    filled = prefill.prefill(db, datacore, item, user=user, applicant_id=applicant_id, now=now)
-    typed = {name: _typed(specs[name], given) for name, given in values.items()}
+    return {name: _typed(specs[name], given) for name, given in values.items()}
+
+
+def whole_errors(item: ServiceItem, filled: Prefill, typed: Mapping[str, Any]) -> list[FieldError]:
+    """What would refuse the pre-filled form with ``typed`` over it: every faulty field and
+    missing material (none: it may be filed)."""
     merged = {n: f.value for n, f in filled.fields.items() if f.value is not None}
     for name, value in typed.items():
         if value in ("", None):
             merged.pop(name, None)
         else:
             merged[name] = value
-    errors = formcheck.submission_errors(item, merged, {code: True for code in filled.waived})
-    if errors:
-        raise Problem("validation", detail=formcheck.summary(item, errors), errors=errors)
-    # A savepoint: should anything still refuse, the case goes and the pre-fill's entry stays.
+    return formcheck.submission_errors(item, merged, {code: True for code in filled.waived})
+
+
+def file_prefilled(
+    db: Session,
+    item: ServiceItem,
+    filled: Prefill,
+    typed: Mapping[str, Any],
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> Case:
+    """The case made, saved and submitted from a pre-fill checked by :func:`whole_errors`. A
+    savepoint: should anything still refuse, the case goes and the pre-fill's entry stays."""
     with db.begin_nested():
-        case = cases.create_draft(db, item=item, prefill=filled, actor=user.username, now=now)
+        case = cases.create_draft(db, item=item, prefill=filled, actor=actor, now=now)
         if typed:
-            cases.save_form(db, case, typed, actor=user.username, now=now)
-        return cases.submit(db, case, item, actor=user.username, now=now)
+            cases.save_form(db, case, dict(typed), actor=actor, now=now)
+        return cases.submit(db, case, item, actor=actor, now=now)
+
+
+def case_by_code(db: Session, code: str) -> Case | None:
+    """A case by its code, for a service above approval that keeps the codes it made."""
+    return cases.get_case(db, code)
 
 
 def _typed(spec: FormField, text: Any) -> Any:

@@ -417,7 +417,12 @@ def _corrections(db: Session, case: Any, item: ServiceItem) -> list[tuple[str, s
         reason = "扫描件不清晰、缺少签字页，请上传完整清晰的扫描件"
         return [(f"materials.{uploaded[0].material}", reason)]
     filled = {row.field for row in cases.fields_of(db, case) if row.filled_value is not None}
-    typed = next(f.name for f in item.form.fields if f.name not in filled)
+    # A field the applicant typed; where the platform filled every one, one they may correct
+    # (an earlier value they chose, else the last).
+    typed = next((f.name for f in item.form.fields if f.name not in filled), None)
+    if typed is None:
+        fields = item.form.fields
+        typed = next((f.name for f in fields if f.history), fields[-1].name)
     return [(typed, "填写内容与现场核查情况不一致，请核实后重新填写")]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuhui.core.db import Base, UTCDateTime
@@ -34,3 +34,40 @@ class InsuredCertificate(Base):
     envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
     stored_as: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class BundleCase(Base):
+    """One filing of a one-thing bundle (一件事): the person (or enterprise) who filed, the union
+    form as filed, and when the one result notice went out."""
+
+    __tablename__ = "hrss_bundle_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # YJS-YYYYMMDD-NNNNNN
+    bundle: Mapped[str] = mapped_column(String(64))
+    bundle_name: Mapped[str] = mapped_column(String(128))
+    applicant_id: Mapped[str] = mapped_column(String(32), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BundlePart(Base):
+    """One item of a bundle filing: the approval case it became, or why it was refused."""
+
+    __tablename__ = "hrss_bundle_parts"
+    __table_args__ = (UniqueConstraint("bundle_case_id", "item_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bundle_case_id: Mapped[int] = mapped_column(ForeignKey("hrss_bundle_cases.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(128))
+    case_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # detail and field errors
+    # The sub-case's end state once it ended (rejected, issued, withdrawn), so the combined
+    # status needs no approval read per part.
+    ended: Mapped[str | None] = mapped_column(String(16))

@@ -3,7 +3,7 @@ what they give is made by ``views`` (plain dicts, read by the pages as by the AP
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -58,3 +58,23 @@ class OfficerCertificateIn(Period):
 
     citizen_id: CitizenId
     purpose: Purpose
+
+
+# A form value as a page or a client sends it: text (bounded), a number, a yes/no, or nothing.
+FORM_VALUE_MAX = 2000
+FormValue = Annotated[str, Field(max_length=FORM_VALUE_MAX)] | int | float | bool | None
+
+
+class BundleFiling(BaseModel):
+    """The one form of a bundle (一件事), field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[Annotated[str, Field(min_length=1, max_length=64)], FormValue] = Field(
+        max_length=200, description="the union form's fields by name"
+    )
+
+
+def given(values: dict[str, Any]) -> dict[str, Any]:
+    """The values a person filled in (an empty box is not an answer)."""
+    return {k: v for k, v in values.items() if v not in ("", None)}

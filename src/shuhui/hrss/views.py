@@ -7,6 +7,8 @@ from typing import Any
 
 from shuhui.core.display import mask_citizen_id
 from shuhui.hrss import records
+from shuhui.hrss.bundle_cases import STATE_NAMES, Status, UnionField
+from shuhui.hrss.bundles import Bundle
 from shuhui.hrss.models import InsuredCertificate
 from shuhui.standard.tables import TABLES
 
@@ -88,3 +90,66 @@ def certificate_out(c: InsuredCertificate) -> dict[str, Any]:
         "envelope": f"/api/v1/hrss/certificates/{c.number}/envelope",
         "page": f"/hrss/certificates/{c.number}",
     }
+
+
+def bundle_out(b: Bundle) -> dict[str, Any]:
+    return {
+        "code": b.code,
+        "name": b.name_zh,
+        "name_en": b.name_en,
+        "holder": b.holder,
+        "items": [{"code": i.code, "name": i.name_zh, "department": i.department} for i in b.items],
+        "fields": len(b.fields),
+        "fields_asked_separately": sum(len(i.form.fields) for i in b.items),
+        "reference": b.reference,
+    }
+
+
+def union_out(fields: list[UnionField]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f.name,
+            "title": f.title_zh,
+            "title_en": f.title_en,
+            "schema": f.schema,
+            "required": f.required,
+            "value": f.value,
+            "source": f.source,
+            "source_title": TABLE_TITLES.get(f.source, f.source) if f.source else None,
+            "items": list(f.items),
+        }
+        for f in fields
+    ]
+
+
+def status_out(s: Status) -> dict[str, Any]:
+    c = s.bundle_case
+    return {
+        "code": c.code,
+        "bundle": c.bundle,
+        "name": c.bundle_name,
+        "overall": s.overall,
+        "overall_name": OVERALL_NAMES[s.overall][0],
+        "filed_at": c.filed_at.isoformat(),
+        "finished_at": c.finished_at.isoformat() if c.finished_at else None,
+        "notified": c.notified_at is not None,
+        "parts": [
+            {
+                "item": p.item_code,
+                "name": p.item_name,
+                "department": p.department,
+                "case": p.case_code,
+                "state": p.state,
+                "state_name": STATE_NAMES.get(p.state, (p.state, p.state))[0],
+                "refusal": p.refusal,
+            }
+            for p in s.parts
+        ],
+    }
+
+
+OVERALL_NAMES: dict[str, tuple[str, str]] = {
+    "in_progress": ("办理中", "In progress"),
+    "done": ("已全部办结", "All done"),
+    "partly_refused": ("部分事项未能提交", "Some items not filed"),
+}

@@ -132,3 +132,25 @@ def mark_all_read(db: Session, who: Addressee, *, now: datetime | None = None) -
     )
     db.expire_all()
     return int(getattr(done, "rowcount", 0) or 0)
+
+
+def send(
+    db: Session,
+    recipient: str,
+    title: str,
+    body: str,
+    *,
+    sms: bool = True,
+    now: datetime | None = None,
+) -> int:
+    """Puts a message for ``recipient`` (a citizen ID or credit code) in the outbox: the
+    portal's copy, which is their 站内消息, and an SMS copy for the gateway unless ``sms`` is
+    False. Returns the portal message's id. The act that sends it writes its own ledger entry."""
+    at = as_utc(now or utcnow())
+    kept = {"recipient": recipient, "title": title[:256], "body": body[:2048], "created_at": at}
+    portal = OutboxMessage(channel=PORTAL, **kept)
+    db.add(portal)
+    if sms:
+        db.add(OutboxMessage(channel="sms", **kept))
+    db.flush()
+    return portal.id

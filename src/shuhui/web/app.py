@@ -48,6 +48,8 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.hrss import bundle_pages as hrss_bundle_pages
+from shuhui.hrss import bundle_routes as hrss_bundle_routes
 from shuhui.hrss import pages as hrss_pages
 from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
@@ -258,6 +260,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         distress_pages.pages,
         hrss_routes.api,
         hrss_pages.pages,
+        hrss_bundle_routes.api,
+        hrss_bundle_pages.pages,
         registry_routes.api,
         registry_ngsi_routes.api,
         registry_pages.pages,

@@ -176,6 +176,8 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     ),
     # HR & social-security services (shuhui.hrss)
     "hrss.record_viewed": ("人社工作人员查询了我的社保记录", "An HRSS officer read my record"),
+    "hrss.bundle_filed": ("提交“一件事”联办申请", "One-thing bundle filed"),
+    "hrss.bundle_finished": ("“一件事”全部办结并告知结果", "Bundle finished, result sent"),
     "hrss.certificate_read": (
         "人社工作人员查看了我的参保证明",
         "An HRSS officer opened my certificate",
