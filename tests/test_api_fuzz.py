@@ -116,6 +116,12 @@ WAIVED = (
         "positive_data_acceptance",
         "a day the score is in force and not in the future; a run with enterprises to reach",
     ),
+    # A reminder runs on a day not after today and within its rule's validity (from 2025).
+    Waived(
+        r"POST /api/v1/hrss/reminders/\{code\}/runs$",
+        "positive_data_acceptance",
+        "a day the reminder is in force and not in the future",
+    ),
     # A citizen ID's last character is a check digit (GB 11643) no schema pattern expresses.
     Waived(
         r"(GET /api/v1/hrss/people/\{citizen_id\}/record|POST /api/v1/hrss/certificates)$",
@@ -162,7 +168,7 @@ ROLES = {
         "officer",
         r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine)"
         r"|certification/(cycles|dashboard|recipients|overpayments))"
-        r"|channel/app|approval/(tasks|metrics)|hrss/(people|certificates))",
+        r"|channel/app|approval/(tasks|metrics)|hrss/(people|certificates|reminders))",
     ),
     "citizen": Role(
         "citizen",

@@ -13,6 +13,7 @@ from shuhui.channel import onboarding
 from shuhui.core.db import transaction
 from shuhui.datacore.store import DataCore
 from shuhui.demo.city import prepare
+from shuhui.hrss import reminders
 from shuhui.programs import recipients
 from shuhui.programs import service as programs
 from shuhui.trust.identity.service import get_user_by_username
@@ -46,9 +47,15 @@ def test_the_demo_people_become_members_of_the_city_with_their_flows_started(
     city_app: FastAPI,
 ) -> None:
     consumers = ("bank", "institute")
-    assert _prepare(city_app) == {"citizen": True, "enterprise": True} | dict.fromkeys(
-        consumers, True
-    )
+    prepared = _prepare(city_app)
+    # The retiree is bound only on a day the small city has someone reaching retirement age
+    # within three months (the demo's city of 20,000 always has): then they have the reminder.
+    reminded = prepared.pop("retiree")
+    assert prepared == {"citizen": True, "enterprise": True} | dict.fromkeys(consumers, True)
+    with city_app.state.session_factory() as db:
+        retiree = get_user_by_username(db, "retiree")
+        assert retiree is not None and retiree.citizen_id is not None
+        assert bool(reminders.of_person(db, retiree.citizen_id)) == reminded
     core = DataCore.from_settings(city_app.state.settings)
     con = core.connect()
     with city_app.state.session_factory() as db:
@@ -101,7 +108,9 @@ def test_the_demo_people_become_members_of_the_city_with_their_flows_started(
 
     # Run again: nothing changes, not even the ledger.
     before = _entries(city_app)
-    unchanged = {"citizen": False, "enterprise": False} | dict.fromkeys(consumers, False)
+    unchanged = {"citizen": False, "enterprise": False, "retiree": False} | dict.fromkeys(
+        consumers, False
+    )
     assert _prepare(city_app) == unchanged
     assert _entries(city_app) == before
     # Rebinding on the same city chooses the same members, who have their offers already.

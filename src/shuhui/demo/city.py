@@ -18,6 +18,7 @@ from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
+from shuhui.hrss import reminders
 from shuhui.programs import recipients
 from shuhui.programs import service as programs
 from shuhui.rules import service as rules_service
@@ -82,6 +83,20 @@ def prepare(
             )
         elif kind == "certify":
             continue  # a pensioner: shuhui.demo.certification, after the cycle has run
+        elif kind == "remind":
+            done.append(
+                _remind(
+                    db,
+                    library,
+                    settings,
+                    accounts,
+                    account,
+                    code,
+                    actor=actor,
+                    rebind=rebind,
+                    now=now,
+                )
+            )
         else:
             channel = city_channel(settings.city_content)
             done.append(_grant(db, channel, accounts, account, code, now=now))
@@ -158,6 +173,54 @@ def _offer(
         _run_and_confirm(db, library, accounts, rule, key, now)
         changed = True
     return Prepared(user.username, _member(name, key, person), waiting, changed)
+
+
+# --- a reminder waiting -------------------------------------------------------------------------
+
+
+def _remind(
+    db: Session,
+    library: programs.Library,
+    settings: Settings,
+    accounts: Sequence[DemoAccount],
+    account: DemoAccount,
+    code: str,
+    *,
+    actor: str,
+    rebind: bool,
+    now: datetime,
+) -> Prepared:
+    """The account bound to a member the reminder finds, and the reminder sent to them."""
+    user = get_user_by_username(db, account.username)
+    if user is None:
+        raise LookupError(f"demo account {account.username} missing: create the accounts first")
+    kind = reminders.kind_of(code, settings.city_content)
+    waiting = f"“{kind.name}”消息待查看"
+    if not rebind and user.citizen_id and reminders.of_person(db, user.citizen_id):
+        return Prepared(
+            user.username, _member(user.display_name, user.citizen_id, True), waiting, False
+        )
+    taken = {u.citizen_id for u in list_users(db) if u.id != user.id and u.citizen_id}
+    rule = library.rule(kind.rule)
+    with library.connection() as con:
+        found = rules_service.candidates(con, rule, local_today(now), outcomes=("eligible",))
+        keys = sorted((e.key for e in found), key=lambda k: (not k.startswith(HOME_PREFIX), k))
+        member = _person(con, keys, taken)
+    if member is None:  # a city too small to have anyone due today (the tests' small one)
+        shown = _member(user.display_name, user.citizen_id, True)
+        return Prepared(user.username, shown, f"今日没有需要“{kind.name}”的人员", False)
+    key, name, citizen_id = member
+    changed = bind_demo_account(
+        db,
+        user.username,
+        name=name,
+        actor=actor,
+        staff=demo_staff(db, accounts),
+        citizen_id=citizen_id,
+        credit_code=None,
+    )
+    sent = reminders.run(db, library, kind, local_today(now), actor=actor, within={key}, now=now)
+    return Prepared(user.username, _member(name, key, True), waiting, changed or sent.sent > 0)
 
 
 def _member(name: str, key: str | None, person: bool) -> str:

@@ -116,3 +116,35 @@ def certificate_command(
             f"issued {shown['number']}: {target} (seal envelope {seal_file})",
         )
     )
+
+
+@app.command("remind")
+def remind_command(
+    reminder: Annotated[str, typer.Argument(help="the reminder's code (hrss/reminders.yaml)")] = (
+        "retirement"
+    ),
+    on: Annotated[str | None, typer.Option("--date", help="as on this day (YYYY-MM-DD)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the run as JSON")] = False,
+) -> None:
+    """Send a proactive reminder to everyone its rule finds today (once per person and due
+    date, however often it runs)."""
+    from dataclasses import asdict
+
+    from shuhui.hrss import reminders
+    from shuhui.programs.cli import parse_day, program_job
+
+    day = parse_day(on)
+    with program_job(as_json=as_json) as (settings, library, db, actor):
+        kind = reminders.kind_of(reminder, settings.city_content)
+        outcome = reminders.run(db, library, kind, day, actor=actor)
+    if as_json:
+        typer.echo(json.dumps({**asdict(outcome), "evaluated_on": day.isoformat()}))
+        return
+    typer.echo(
+        say(
+            f"{kind.name}（{day}）：规则找到 {outcome.found} 人，本次提醒 {outcome.sent} 人，"
+            f"此前已提醒 {outcome.already} 人",
+            f"{kind.name} ({day}): {outcome.found} found, {outcome.sent} reminded now, "
+            f"{outcome.already} before",
+        )
+    )

@@ -71,3 +71,20 @@ class BundlePart(Base):
     # The sub-case's end state once it ended (rejected, issued, withdrawn), so the combined
     # status needs no approval read per part.
     ended: Mapped[str | None] = mapped_column(String(16))
+
+
+class Reminder(Base):
+    """A proactive reminder sent (事前主动提醒): to whom, of what, for which due month; one per
+    person, reminder and due month, however often the reminders run."""
+
+    __tablename__ = "hrss_reminders"
+    __table_args__ = (UniqueConstraint("reminder", "recipient", "due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(32), index=True)
+    due: Mapped[date] = mapped_column(Date)  # what the reminder is about falls due then
+    rule: Mapped[str] = mapped_column(String(64))
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    message_id: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,9 +12,16 @@ from fastapi.responses import JSONResponse, Response
 
 from shuhui.approval.lookups import Lookups, lookups_for
 from shuhui.core.bounds import Month
-from shuhui.hrss import certificates, service
-from shuhui.hrss.schemas import CertificateIn, CitizenId, OfficerCertificateIn, Purpose
+from shuhui.hrss import certificates, reminders, service
+from shuhui.hrss.schemas import (
+    CertificateIn,
+    CitizenId,
+    OfficerCertificateIn,
+    Purpose,
+    ReminderRunIn,
+)
 from shuhui.hrss.views import certificate_out, record_out
+from shuhui.programs import service as programs_service
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -154,3 +161,28 @@ def certificate_envelope(request: Request, db: DB, user: Holder, number: Number)
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@api.post(
+    "/reminders/{code}/runs",
+    status_code=201,
+    summary="Send a proactive reminder to everyone its rule finds (an HRSS officer)",
+)
+def run_reminder(
+    request: Request,
+    db: DB,
+    user: Officer,
+    code: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")],
+    body: ReminderRunIn,
+) -> dict[str, Any]:
+    service.check_officer(user, content_of(request))
+    kind = reminders.kind_of(code, content_of(request))
+    library = programs_service.Library(request.app.state.settings, request.app.state.datacore)
+    outcome = reminders.run(db, library, kind, body.evaluated_on, actor=user.username)
+    return {
+        "reminder": outcome.reminder,
+        "evaluated_on": outcome.evaluated_on.isoformat(),
+        "found": outcome.found,
+        "sent": outcome.sent,
+        "already": outcome.already,
+    }

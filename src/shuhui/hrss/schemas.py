@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from shuhui.core.bounds import Month
+from shuhui.core.bounds import Day, Month
 from shuhui.core.ids import InvalidIdentifier, parse_citizen_id
 
 
@@ -78,3 +78,11 @@ class BundleFiling(BaseModel):
 def given(values: dict[str, Any]) -> dict[str, Any]:
     """The values a person filled in (an empty box is not an answer)."""
     return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+class ReminderRunIn(BaseModel):
+    """A run of a reminder: as on a day (today by default; not after today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evaluated_on: Day | None = Field(default=None, description="default: today (Asia/Shanghai)")

@@ -14,6 +14,7 @@ one ``COUNT`` over the ``(recipient, channel, read_at)`` index.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
@@ -26,6 +27,8 @@ from shuhui.core.errors import Problem
 from shuhui.programs.models import OutboxMessage
 
 PORTAL: Final = "portal"
+# A message's link: a path of this site (never another site's, nor a scheme).
+LOCAL_PATH: Final = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.?=&%]{0,255}$")
 PAGE_MAX: Final = 100
 
 
@@ -48,10 +51,14 @@ class Message:
     body: str
     sent_at: datetime
     read_at: datetime | None
+    link: str | None = None  # a path of this site where one click acts on it
+    link_label: str | None = None
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Message:
-        return cls(row.id, row.title, row.body, row.created_at, row.read_at)
+        return cls(
+            row.id, row.title, row.body, row.created_at, row.read_at, row.link, row.link_label
+        )
 
 
 def recipients(who: Addressee) -> list[str]:
@@ -141,14 +148,23 @@ def send(
     body: str,
     *,
     sms: bool = True,
+    link: tuple[str, str] | None = None,
     now: datetime | None = None,
 ) -> int:
     """Puts a message for ``recipient`` (a citizen ID or credit code) in the outbox: the
-    portal's copy, which is their 站内消息, and an SMS copy for the gateway unless ``sms`` is
-    False. Returns the portal message's id. The act that sends it writes its own ledger entry."""
+    portal's copy, which is their 站内消息, with ``link`` (a path of this site and the button's
+    words) as its one-click action, and an SMS copy for the gateway unless ``sms`` is False.
+    Returns the portal message's id. The act that sends it writes its own ledger entry."""
+    if link is not None and not LOCAL_PATH.match(link[0]):
+        raise ValueError(f"a message links to a path of this site, not {link[0]!r}")
     at = as_utc(now or utcnow())
     kept = {"recipient": recipient, "title": title[:256], "body": body[:2048], "created_at": at}
-    portal = OutboxMessage(channel=PORTAL, **kept)
+    portal = OutboxMessage(
+        channel=PORTAL,
+        link=link[0] if link else None,
+        link_label=link[1][:64] if link else None,
+        **kept,
+    )
     db.add(portal)
     if sms:
         db.add(OutboxMessage(channel="sms", **kept))

@@ -129,3 +129,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where one click takes the reader to act on it (a reminder's item or bundle): a path of
+    # this site, and the button's words.
+    link: Mapped[str | None] = mapped_column(String(256))
+    link_label: Mapped[str | None] = mapped_column(String(64))

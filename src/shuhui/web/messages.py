@@ -89,6 +89,8 @@ class MessageOut(BaseModel):
     sent_at: datetime
     read_at: datetime | None
     read: bool
+    link: str | None = None
+    link_label: str | None = None
 
     @classmethod
     def of(cls, m: messages.Message) -> MessageOut:
@@ -99,6 +101,8 @@ class MessageOut(BaseModel):
             sent_at=m.sent_at,
             read_at=m.read_at,
             read=m.read_at is not None,
+            link=m.link,
+            link_label=m.link_label,
         )
 
 

@@ -5,7 +5,9 @@ An account may name what it does in the demo city (``demo_city``): ``{offer: <po
 citizen and the enterprise (``shuhui demo`` binds the account to a member of the city eligible for
 that policy and offers it), ``{grant: <product>}`` for a data consumer (the demo onboards it up to
 a grant of that product), ``{certify: <rule>}`` for a pensioner (the demo binds the account to a
-pension recipient the certification cycle found without evidence, ``shuhui.demo.certification``).
+pension recipient the certification cycle found without evidence, ``shuhui.demo.certification``),
+``{remind: <reminder>}`` for a person a proactive reminder finds (the demo binds the account to
+such a member and sends it, ``shuhui.hrss.reminders``).
 The IDs the file gives are the account's until then: the test apps,
 which have no city, keep them. ``shuhui.demo`` does the binding. Every binding, the file's and
 the city's, is requested by the demo admin and approved by the demo identity reviewer
@@ -44,7 +46,7 @@ CONTENT: Final = ("demo-accounts.yaml", "demo-accounts")
 USERNAME: Final = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code", "demo_city"})
 # What an account may be given in the demo city (see the module's docstring).
-DEMO_CITY_ROLES: Final = frozenset({"offer", "grant", "certify"})
+DEMO_CITY_ROLES: Final = frozenset({"offer", "grant", "certify", "remind"})
 # What a consumer's grant may say of its application (else a bank's credit checks).
 USE: Final = frozenset({"purpose", "legal_basis", "usage"})
 SLUG: Final = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
