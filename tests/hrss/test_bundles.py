@@ -5,8 +5,11 @@ the one result notice goes out exactly once, when the last part ends."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from shuhui.core.content import ContentError
 from shuhui.core.db import transaction
 from shuhui.core.errors import Problem
 from shuhui.datacore.store import DataCore
+from shuhui.hrss import bundle_cases
 from shuhui.hrss.bundles import load_bundles, union_of
 from shuhui.hrss.models import BundleCase, BundlePart
 from shuhui.trust.ledger.models import LedgerEntry
@@ -233,3 +237,31 @@ def test_the_pages_file_a_bundle(city_app: FastAPI) -> None:
     done = person.post("/hrss/bundles/retirement", data=data, follow_redirects=False)
     assert done.status_code == 303, done.text
     assert person.get(done.headers["location"]).status_code == 200
+
+
+@pytest.mark.both_backends
+def test_two_departments_ending_the_last_parts_at_once_send_one_notice(
+    city_app: FastAPI,
+) -> None:
+    """Each in a session and thread of its own, the last two parts end together: the filing's
+    row lock has them take turns, so exactly one notice goes out (without it, each would see
+    the other's part open and none would)."""
+    person = resident(city_app, "retiree6", _near_retirement(city_app))
+    status = file_retirement(city_app, person)
+    parts = status["parts"]
+    for part in parts[:2]:
+        decide_all(city_app, part["case"], part["department"])
+    barrier = threading.Barrier(2)
+
+    def ends(case_code: str) -> None:
+        with transaction(city_app.state.session_factory) as db:
+            # Both have read the filing's parts before either ends its own.
+            assert len(db.scalars(select(BundlePart)).all()) >= 4
+            barrier.wait(timeout=10)
+            bundle_cases.case_finished(db, SimpleNamespace(code=case_code, state="issued"))
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(ends, p["case"]) for p in parts[2:]]:
+            done.result(timeout=30)
+    assert len(entries(city_app, "hrss.bundle_finished")) == 1
+    assert person.get("/api/v1/messages").json()["total"] == 1

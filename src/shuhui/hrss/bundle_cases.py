@@ -366,9 +366,14 @@ def case_finished(db: Session, case: Any) -> None:
     part = db.scalar(select(BundlePart).where(BundlePart.case_code == case.code))
     if part is None or part.ended is not None:
         return
+    # The filing's row locked first: two departments ending the last two parts at once take
+    # turns here, so the second sees the first's part ended and sends the one notice (else
+    # each would see the other's still open, and none would).
+    bundle_case = db.scalar(
+        select(BundleCase).where(BundleCase.id == part.bundle_case_id).with_for_update()
+    )
     part.ended = case.state
     db.flush()
-    bundle_case = db.get(BundleCase, part.bundle_case_id)
     if bundle_case is None or bundle_case.notified_at is not None:
         return
     parts = parts_of(db, bundle_case)
