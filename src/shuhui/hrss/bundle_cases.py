@@ -381,6 +381,6 @@ def case_finished(db: Session, case: Any) -> None:
         _finish(db, bundle_case, parts, utcnow())
 
 
-# Whichever process can file a bundle learns when its cases end: importing this module is
-# enough (the app's routes and the demo import it).
-on_case_finished("hrss.bundles", case_finished)
+def listen() -> None:
+    """Registers :func:`case_finished` with approval (the app factory calls it)."""
+    on_case_finished("hrss.bundles", case_finished)

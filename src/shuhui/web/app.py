@@ -48,8 +48,10 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.hrss import bundle_cases as hrss_bundle_cases
 from shuhui.hrss import bundle_pages as hrss_bundle_pages
 from shuhui.hrss import bundle_routes as hrss_bundle_routes
+from shuhui.hrss import feedback as hrss_feedback
 from shuhui.hrss import pages as hrss_pages
 from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
@@ -282,6 +284,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, dependencies=guarded)
+    # What follows a case's end in the services above approval (a bundle's one notice, the
+    # result pushed to the applicant), in the transaction that ends it.
+    hrss_bundle_cases.listen()
+    hrss_feedback.listen()
     # The ledger sits below identity (which records into it), so the app says who audits it.
     app.state.ledger_guards = {
         "auditor": viewer_with_role(Role.admin, Role.data_operator),

@@ -176,6 +176,7 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     ),
     # HR & social-security services (shuhui.hrss)
     "hrss.record_viewed": ("人社工作人员查询了我的社保记录", "An HRSS officer read my record"),
+    "hrss.result_sent": ("办件办结，结果已告知本人", "Case result sent to the applicant"),
     "hrss.reminded": ("主动提醒：即将需要办理的事项", "Reminded of something to do soon"),
     "hrss.bundle_filed": ("提交“一件事”联办申请", "One-thing bundle filed"),
     "hrss.bundle_finished": ("“一件事”全部办结并告知结果", "Bundle finished, result sent"),
