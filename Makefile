@@ -22,14 +22,14 @@ test: install-test system-deps
 
 # Static checks, run by CI beside `make test`.
 check: install-test
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts docs
+	$(BIN)/ruff format --check src tests bench scripts docs
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: install-test
-	$(BIN)/ruff format src tests bench scripts
-	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts docs
+	$(BIN)/ruff check --fix src tests bench scripts docs
 
 serve: install runtime-deps
 	$(BIN)/shuhui serve

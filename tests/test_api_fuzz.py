@@ -122,6 +122,12 @@ WAIVED = (
         "positive_data_acceptance",
         "a day the reminder is in force and not in the future",
     ),
+    # A direct-link batch needs the enterprise system's key and an SM2 signature over its body.
+    Waived(
+        r"POST /api/v1/hrss/link/batches$",
+        "positive_data_acceptance",
+        "a key and an SM2 signature over the body",
+    ),
     # A citizen ID's last character is a check digit (GB 11643) no schema pattern expresses.
     Waived(
         r"(GET /api/v1/hrss/people/\{citizen_id\}/record|POST /api/v1/hrss/certificates)$",
@@ -175,7 +181,7 @@ ROLES = {
         r"^/api/v1/(authorisations|programs/(offers|grants|certification/mine)|messages"
         r"|approval/(items|cases|precheck|licences|submissions)|hrss/(me|bundles|bundle-cases))",
     ),
-    "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine)"),
+    "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine|hrss/link)"),
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
     "auditor": Role("auditor", r"^/api/v1/fundrisk"),

@@ -88,3 +88,59 @@ class Reminder(Base):
     evaluated_on: Mapped[date] = mapped_column(Date)
     message_id: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkClient(Base):
+    """An enterprise's HR system connected over the direct link (人社政企直连): its API key
+    (only its hash kept) bound to the enterprise's credit code, and the SM2 public key its
+    batches are signed with."""
+
+    __tablename__ = "hrss_link_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))  # shown to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SM3 of the key
+    public_key_pem: Mapped[str] = mapped_column(String(1024))
+    key_id: Mapped[str] = mapped_column(String(64))  # the SM2 key's fingerprint
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkBatch(Base):
+    """One batch an enterprise's system sent: its own id (idempotent on it), what it held and
+    the SM3 of its body, and how many records were accepted and refused."""
+
+    __tablename__ = "hrss_link_batches"
+    __table_args__ = (UniqueConstraint("credit_code", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    batch_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # hire | departure | base
+    body_sm3: Mapped[str] = mapped_column(String(64))
+    records: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkRecord(Base):
+    """One record of a batch and its result. An accepted record's ``fact`` (kind, person, date)
+    is unique: the same hire sent again, in this batch or a later one, is refused, so a good
+    record is kept exactly once."""
+
+    __tablename__ = "hrss_link_records"
+    __table_args__ = (UniqueConstraint("batch_pk", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_pk: Mapped[int] = mapped_column(ForeignKey("hrss_link_batches.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # the record's place in the batch, from 1
+    citizen_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # accepted | refused
+    field: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(256))
+    # credit code|kind|citizen id|date for an accepted record; NULL for a refused one.
+    fact: Mapped[str | None] = mapped_column(String(96), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -52,6 +52,8 @@ from shuhui.hrss import bundle_cases as hrss_bundle_cases
 from shuhui.hrss import bundle_pages as hrss_bundle_pages
 from shuhui.hrss import bundle_routes as hrss_bundle_routes
 from shuhui.hrss import feedback as hrss_feedback
+from shuhui.hrss import link_pages as hrss_link_pages
+from shuhui.hrss import link_routes as hrss_link_routes
 from shuhui.hrss import pages as hrss_pages
 from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
@@ -229,6 +231,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Matched early: routes are tried in order, and its callers send the most requests.
     gateway = channel_routes.gateway_router(app.state.city_channel)
     app.include_router(gateway, dependencies=[Depends(csrf_protect)])
+    # The enterprise direct link's batches come from the enterprises' own systems: a key and a
+    # signature, no session (hrss.link).
+    app.include_router(hrss_link_routes.api, dependencies=[Depends(csrf_protect)])
     # The CKAN API is public and read-only: who is asking changes nothing in its answers, so its
     # hot path does not look the session up (and it is matched before the many page routes).
     app.include_router(ckan_routes.api, dependencies=[Depends(csrf_protect)])
@@ -264,6 +269,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hrss_pages.pages,
         hrss_bundle_routes.api,
         hrss_bundle_pages.pages,
+        hrss_link_routes.console,
+        hrss_link_pages.pages,
         registry_routes.api,
         registry_ngsi_routes.api,
         registry_pages.pages,
@@ -305,7 +312,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         default_max=settings.max_body_bytes,
-        rules=body_rules((*routers, ckan_routes.api, gateway)),
+        rules=body_rules((*routers, ckan_routes.api, gateway, hrss_link_routes.api)),
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -315,7 +322,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Included routers are not flattened into app.routes, so the paths come from the routers.
     mounted = {
         getattr(r, "path", "")
-        for router in (*routers, ckan_routes.api, gateway)
+        for router in (*routers, ckan_routes.api, gateway, hrss_link_routes.api)
         for r in router.routes
     }
     app.state.templates = _template_env(frozenset(mounted))
