@@ -174,7 +174,7 @@ ROLES = {
         "officer",
         r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine)"
         r"|certification/(cycles|dashboard|recipients|overpayments))"
-        r"|channel/app|approval/(tasks|metrics)|hrss/(people|certificates|reminders))",
+        r"|channel/app|approval/(tasks|metrics)|hrss/(people|certificates|reminders|injury))",
     ),
     "citizen": Role(
         "citizen",

@@ -74,6 +74,7 @@ def case(
     state: str = "approved",
     created_by: str = "enterprise",
     submitted_at: datetime | None = None,
+    form: dict[str, Any] | None = None,
     **columns: Any,
 ) -> Case:
     now = utcnow()
@@ -91,7 +92,7 @@ def case(
         state=state,
         version=1,
         process=service.process,
-        form={},
+        form=form or {},
         created_at=submitted_at or now,
         submitted_at=submitted_at or now,
         **columns,

@@ -57,7 +57,13 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         # pension certification: the 人社局 runs it
         | {"certification.undetermined", "certification.overpayments"}
         # fund supervision and the enterprises in difficulty: the 人社局's too
-        | {"fundrisk.new", "fundrisk.checking", "fundrisk.recovering", "programs.distress"},
+        | {
+            "fundrisk.new",
+            "fundrisk.checking",
+            "fundrisk.recovering",
+            "programs.distress",
+            "hrss.injury",
+        },
         "/hrss/campaigns",
     ),
     "bank": ({"channel.register"}, "/channel"),

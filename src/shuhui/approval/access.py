@@ -6,6 +6,8 @@ the applicant's own look is not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -180,3 +182,15 @@ __all__ = [
     "party_case",
     "tasks_of",
 ]
+
+
+def cases_of_item(
+    db: Session, item_code: str, states: Sequence[str], *, limit: int = 200
+) -> list[Case]:
+    query = (
+        select(Case)
+        .where(Case.item_code == item_code, Case.state.in_(list(states)))
+        .order_by(Case.submitted_at, Case.id)
+        .limit(limit)
+    )
+    return list(db.scalars(query))

@@ -10,7 +10,7 @@ results into views.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -168,6 +168,14 @@ def file_prefilled(
         if typed:
             cases.save_form(db, case, dict(typed), actor=actor, now=now)
         return cases.submit(db, case, item, actor=actor, now=now)
+
+
+def cases_of_item(
+    db: Session, item_code: str, states: Sequence[str], *, limit: int = 200
+) -> list[Case]:
+    """An item's cases in ``states``, the oldest submitted first (a service above approval
+    that watches one item's statutory clocks)."""
+    return cases.cases_of_item(db, item_code, states, limit=limit)
 
 
 def case_by_code(db: Session, code: str) -> Case | None:

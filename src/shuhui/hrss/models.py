@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuhui.core.db import Base, UTCDateTime
@@ -144,3 +144,17 @@ class LinkRecord(Base):
     # credit code|kind|citizen id|date for an accepted record; NULL for a refused one.
     fact: Mapped[str | None] = mapped_column(String(96), unique=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class InjuryCase(Base):
+    """What an officer decided about a work-injury application's clock: that its facts are
+    clear and the rights and duties plain (事实清楚、权利义务明确), so it is decided within the
+    shorter time. The clocks themselves are computed from the approval case."""
+
+    __tablename__ = "hrss_injury_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_code: Mapped[str] = mapped_column(String(32), unique=True)
+    facts_clear: Mapped[bool] = mapped_column(Boolean)
+    marked_by: Mapped[str] = mapped_column(String(128))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,14 +13,24 @@ from shuhui.core import display
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render
-from shuhui.hrss import service
-from shuhui.hrss.routes import Citizen, Holder, Number, Officer, content_of, data_dir_of, lookups_of
+from shuhui.hrss import injury, service
+from shuhui.hrss.routes import (
+    Citizen,
+    Holder,
+    Number,
+    Officer,
+    content_of,
+    data_dir_of,
+    injury_out,
+    lookups_of,
+)
 from shuhui.hrss.schemas import CertificateIn, OfficerCertificateIn, Period
 from shuhui.hrss.views import certificate_out, record_out
 from shuhui.trust.identity.deps import DB
 from shuhui.trust.identity.models import User
 
 pages = APIRouter(include_in_schema=False)
+CaseCode = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")]
 
 LABELS: dict[str, tuple[str, str]] = {
     "months_from": ("起始月份", "First month"),
@@ -187,3 +197,44 @@ async def counter_issue(request: Request, db: DB, user: Officer) -> Response:
         db.rollback()
         return _counter(request, asked=asked, failed="read", refusal=exc)
     return RedirectResponse(f"/hrss/certificates/{made.number}", status_code=303)
+
+
+# --- work-injury clocks -----------------------------------------------------------------------
+
+
+def _injury_page(request: Request, db: Session, refusal: Problem | None = None) -> Response:
+    rules = injury.clocks(content_of(request))
+    return render(
+        request,
+        "hrss_injury.html",
+        {
+            "applications": [
+                injury_out(a) for a in injury.open_applications(db, content_of(request))
+            ],
+            "rules": rules,
+            **_shown("clear" if refusal else None, refusal),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@pages.get("/hrss/injury", response_class=HTMLResponse)
+def injury_page(request: Request, db: DB, user: Officer) -> Response:
+    service.check_officer(user, content_of(request))
+    return _injury_page(request, db)
+
+
+@pages.post("/hrss/injury/{code}/clear", response_class=HTMLResponse)
+def injury_clear_page(request: Request, db: DB, user: Officer, code: CaseCode) -> Response:
+    try:
+        injury.mark_clear(
+            db,
+            code,
+            actor=user.username,
+            department=user.department,
+            city_content=content_of(request),
+        )
+    except Problem as exc:
+        db.rollback()
+        return _injury_page(request, db, exc)
+    return RedirectResponse(f"/hrss/injury#case-{code}", status_code=303)

@@ -4,6 +4,7 @@ certificates of insured status; an officer's reads of a person's record, with a 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from shuhui.approval.lookups import Lookups, lookups_for
 from shuhui.core.bounds import Month
-from shuhui.hrss import certificates, reminders, service
+from shuhui.hrss import certificates, injury, reminders, service
 from shuhui.hrss.schemas import (
     CertificateIn,
     CitizenId,
@@ -186,3 +187,49 @@ def run_reminder(
         "sent": outcome.sent,
         "already": outcome.already,
     }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def injury_out(a: injury.Application) -> dict[str, Any]:
+    day = _iso
+    return {
+        "case": a.case_code,
+        "applicant_name": a.applicant_name,
+        "state": a.state,
+        "relation": a.relation,
+        "accident": day(a.accident),
+        "filed": day(a.filed),
+        "filing_deadline": day(a.filing_deadline),
+        "filed_late": a.filed_late,
+        "accepted": day(a.accepted),
+        "facts_clear": a.facts_clear,
+        "decision_due": day(a.decision_due),
+        "days_left": a.days_left,
+        "warning": a.warning,
+        "overdue": a.overdue,
+    }
+
+
+@api.get("/injury/applications", summary="Open work-injury applications with their clocks")
+def injury_applications(request: Request, db: DB, user: Officer) -> list[dict[str, Any]]:
+    service.check_officer(user, content_of(request))
+    return [injury_out(a) for a in injury.open_applications(db, content_of(request))]
+
+
+@api.post(
+    "/injury/applications/{code}/clear",
+    summary="Mark an accepted application's facts clear (decided within 15 days)",
+)
+def injury_clear(
+    request: Request,
+    db: DB,
+    user: Officer,
+    code: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")],
+) -> dict[str, Any]:
+    marked = injury.mark_clear(
+        db, code, actor=user.username, department=user.department, city_content=content_of(request)
+    )
+    return injury_out(marked)

@@ -57,6 +57,7 @@ from shuhui.hrss import link_routes as hrss_link_routes
 from shuhui.hrss import pages as hrss_pages
 from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
+from shuhui.hrss import workbench as hrss_workbench
 from shuhui.monitor.alarms import engine as monitor_alarm_engine
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
 from shuhui.monitor.alarms import routes as monitor_alarm_routes
@@ -213,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partial(certification_workbench.todos, library=app.state.policy_library),
         fundrisk_workbench.todos,
         partial(distress_workbench.todos, content=settings.city_content),
+        partial(hrss_workbench.todos, content=settings.city_content),
         authorisation_workbench.todos,
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),

@@ -180,6 +180,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "hrss.link_batch": ("企业通过政企直连报送批次", "Direct-link batch received"),
     "hrss.link_record": ("单位通过政企直连报送了我的信息", "My employer reported me over the link"),
     "hrss.link_refused": ("政企直连批次签名验证失败", "Direct-link batch refused: signature"),
+    "hrss.injury_marked": (
+        "工伤认定：认定事实清楚，15日内决定",
+        "Work injury: facts clear, 15 days",
+    ),
     "hrss.result_sent": ("办件办结，结果已告知本人", "Case result sent to the applicant"),
     "hrss.reminded": ("主动提醒：即将需要办理的事项", "Reminded of something to do soon"),
     "hrss.bundle_filed": ("提交“一件事”联办申请", "One-thing bundle filed"),
