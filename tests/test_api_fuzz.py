@@ -174,12 +174,14 @@ ROLES = {
         "officer",
         r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine)"
         r"|certification/(cycles|dashboard|recipients|overpayments))"
-        r"|channel/app|approval/(tasks|metrics)|hrss/(people|certificates|reminders|injury))",
+        r"|channel/app|approval/(tasks|metrics)"
+        r"|hrss/(people|certificates|reminders|injury|help/(queue|\{code\}/take)))",
     ),
     "citizen": Role(
         "citizen",
         r"^/api/v1/(authorisations|programs/(offers|grants|certification/mine)|messages"
-        r"|approval/(items|cases|precheck|licences|submissions)|hrss/(me|bundles|bundle-cases))",
+        r"|approval/(items|cases|precheck|licences|submissions)"
+        r"|hrss/(me|bundles|bundle-cases|help$|help/\{code\}/close))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine|hrss/link)"),
     # A street office's officer: the home visits of pension certification.

@@ -35,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # WebRTC in the tests: a fake camera and microphone, and no permission prompt.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 SECRET_KEY = "test-secret"
 READY_TIMEOUT = 30.0

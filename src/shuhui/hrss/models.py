@@ -158,3 +158,41 @@ class InjuryCase(Base):
     facts_clear: Mapped[bool] = mapped_column(Boolean)
     marked_by: Mapped[str] = mapped_column(String(128))
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HelpRequest(Base):
+    """A request for video help (社保视联办: 问 + 帮 + 办): who asked from which page, the agent
+    who took it, when it was asked, taken and closed, and how it ended."""
+
+    __tablename__ = "hrss_help_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    citizen_id: Mapped[str] = mapped_column(String(18), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    page: Mapped[str] = mapped_column(String(256))
+    topic: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # waiting | active | closed
+    agent: Mapped[str | None] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    picked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(500))
+    proposals: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HelpSignal(Base):
+    """One message between the two sides of a help session (WebRTC offer, answer and ICE
+    candidates; the form as filled; a proposed value and its acceptance), kept until the
+    session closes: each side's socket, in whichever server process it landed, reads the
+    other's messages after the last it saw."""
+
+    __tablename__ = "hrss_help_signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hrss_help_requests.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(8))  # citizen | agent
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -52,6 +52,7 @@ from shuhui.hrss import bundle_cases as hrss_bundle_cases
 from shuhui.hrss import bundle_pages as hrss_bundle_pages
 from shuhui.hrss import bundle_routes as hrss_bundle_routes
 from shuhui.hrss import feedback as hrss_feedback
+from shuhui.hrss import help_routes as hrss_help_routes
 from shuhui.hrss import link_pages as hrss_link_pages
 from shuhui.hrss import link_routes as hrss_link_routes
 from shuhui.hrss import pages as hrss_pages
@@ -236,6 +237,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The enterprise direct link's batches come from the enterprises' own systems: a key and a
     # signature, no session (hrss.link).
     app.include_router(hrss_link_routes.api, dependencies=[Depends(csrf_protect)])
+    # The video help's signalling socket checks its origin and reads the session itself.
+    app.include_router(hrss_help_routes.socket)
     # The CKAN API is public and read-only: who is asking changes nothing in its answers, so its
     # hot path does not look the session up (and it is matched before the many page routes).
     app.include_router(ckan_routes.api, dependencies=[Depends(csrf_protect)])
@@ -272,6 +275,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hrss_bundle_routes.api,
         hrss_bundle_pages.pages,
         hrss_link_routes.console,
+        hrss_help_routes.api,
+        hrss_help_routes.pages,
         hrss_link_pages.pages,
         registry_routes.api,
         registry_ngsi_routes.api,

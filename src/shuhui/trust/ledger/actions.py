@@ -184,6 +184,12 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "工伤认定：认定事实清楚，15日内决定",
         "Work injury: facts clear, 15 days",
     ),
+    "hrss.help_asked": ("发起视频帮办", "Video help asked"),
+    "hrss.help_taken": (
+        "人社工作人员接听视频帮办，查看我正在填写的表单",
+        "An HRSS agent took my video help",
+    ),
+    "hrss.help_closed": ("视频帮办结束", "Video help ended"),
     "hrss.result_sent": ("办件办结，结果已告知本人", "Case result sent to the applicant"),
     "hrss.reminded": ("主动提醒：即将需要办理的事项", "Reminded of something to do soon"),
     "hrss.bundle_filed": ("提交“一件事”联办申请", "One-thing bundle filed"),
