@@ -130,7 +130,8 @@ WAIVED = (
     ),
     # A citizen ID's last character is a check digit (GB 11643) no schema pattern expresses.
     Waived(
-        r"(GET /api/v1/hrss/people/\{citizen_id\}/record|POST /api/v1/hrss/certificates)$",
+        r"(GET /api/v1/hrss/(people/\{citizen_id\}/record|injury/benefits)"
+        r"|POST /api/v1/hrss/certificates)$",
         "positive_data_acceptance",
         "a citizen ID's check digit",
     ),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from shuhui.approval.items import load_catalogue
 from shuhui.core.clock import SHANGHAI, local_today, utcnow
 from shuhui.core.db import transaction
+from shuhui.datacore.store import DataCore
 from shuhui.hrss import injury
 from tests.approval.made_cases import case as made_case
 from tests.fixtures import as_user
@@ -111,3 +112,37 @@ def test_the_officer_sees_the_clocks_marks_facts_clear_and_is_warned(city_app: F
     assert approver.get("/hrss/injury").status_code == 403
     workbench = officer.get("/")
     assert "即将到期的工伤认定" in workbench.text
+
+
+def test_the_disability_subsidy_follows_the_grade_by_the_rule_book(city_app: FastAPI) -> None:
+    core = DataCore.from_settings(city_app.state.settings)
+    row = core.sql(
+        "SELECT citizen_id, arg_max(monthly_wage_fen, start_date) AS wage FROM employment_spells"
+        " GROUP BY citizen_id ORDER BY citizen_id LIMIT 1"
+    ).to_pylist()[0]
+    officer = as_user(city_app, "officer")
+    path = "/api/v1/hrss/injury/benefits"
+    months = {1: 27, 4: 21, 5: 18, 7: 13, 10: 7}  # 工伤保险条例 第三十五至三十七条
+    for grade, expected in months.items():
+        got = officer.get(
+            path,
+            params={"citizen_id": row["citizen_id"], "grade": grade, "purpose": "核定伤残待遇"},
+        )
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert (body["outcome"], body["months"], body["wage_fen"]) == (
+            "eligible",
+            expected,
+            row["wage"],
+        )
+        assert body["subsidy_fen"] == expected * row["wage"]
+    refused = officer.get(
+        path, params={"citizen_id": row["citizen_id"], "grade": 11, "purpose": "x1"}
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"].endswith("grade")
+    assert (
+        as_user(city_app, "approver")
+        .get(path, params={"citizen_id": row["citizen_id"], "grade": 5, "purpose": "想看看"})
+        .status_code
+        == 403
+    )

@@ -34,6 +34,7 @@ from shuhui.core.content import DEFAULT_DIR, load_items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.i18n import Text
 from shuhui.hrss.models import InjuryCase
+from shuhui.rules import service as rules_service
 from shuhui.trust.ledger import service as ledger
 
 FILE: Final = Path("hrss") / "work-injury.yaml"
@@ -214,3 +215,66 @@ def mark_clear(
             detail={"case": case_code},
         )
     return application(case, rules, True, local_today(at))
+
+
+# --- disability benefits by grade -------------------------------------------------------------
+
+BENEFITS_RULE: Final = "injury-disability-benefits"
+
+
+@dataclass(frozen=True)
+class Benefits:
+    """What the rule says for a grade: the months, the wage it read, the one-time subsidy (fen),
+    the parameters' version and the data read."""
+
+    citizen_id: str
+    grade: int
+    outcome: str
+    months: int | None
+    wage_fen: int | None
+    subsidy_fen: int | None
+    versions: dict[str, int]
+
+
+def disability_benefits(
+    db: Session,
+    library: Any,
+    citizen_id: str,
+    grade: int,
+    *,
+    actor: str,
+    purpose: str,
+    on: date | None = None,
+) -> Benefits:
+    """The one-time disability subsidy for ``grade`` (1-10, the assessment's conclusion) and the
+    person's own wage in the employment register, computed by the rule book's
+    ``injury-disability-benefits`` (the months per grade dated and referenced there). Reading the
+    wage is an ``hrss.injury_benefits`` ledger entry with its purpose."""
+    if not 1 <= grade <= 10:
+        raise Problem(
+            "validation",
+            errors=[FieldError("grade", Text("伤残等级应为1至10级", "a grade 1 to 10"))],
+        )
+    on = on or local_today()
+    rule = library.rule(BENEFITS_RULE)
+    with library.connection() as con:
+        found = rules_service.evaluate_one(con, rule, on, citizen_id, {"grade": grade})
+    months = found.variables.get("months")
+    wage = found.variables.get("wage")
+    ledger.record(
+        db,
+        actor,
+        "hrss.injury_benefits",
+        subject=citizen_id,
+        purpose=purpose,
+        detail={"grade": grade, "outcome": found.outcome, "rule": rule.code},
+    )
+    return Benefits(
+        citizen_id=citizen_id,
+        grade=grade,
+        outcome=found.outcome,
+        months=int(months) if months is not None else None,
+        wage_fen=int(wage) if wage is not None else None,
+        subsidy_fen=int(found.amount) if found.amount is not None else None,
+        versions=dict(library.versions()),
+    )

@@ -233,3 +233,31 @@ def injury_clear(
         db, code, actor=user.username, department=user.department, city_content=content_of(request)
     )
     return injury_out(marked)
+
+
+@api.get(
+    "/injury/benefits",
+    summary="The one-time disability subsidy for a grade, by the rule book (an HRSS officer)",
+)
+def injury_benefits(
+    request: Request,
+    db: DB,
+    user: Officer,
+    citizen_id: Annotated[CitizenId, Query()],
+    grade: Annotated[int, Query(ge=1, le=10, description="the assessment's grade, 1 to 10")],
+    purpose: Annotated[Purpose, Query()],
+) -> dict[str, Any]:
+    service.check_officer(user, content_of(request))
+    library = programs_service.Library(request.app.state.settings, request.app.state.datacore)
+    found = injury.disability_benefits(
+        db, library, citizen_id, grade, actor=user.username, purpose=purpose
+    )
+    return {
+        "citizen_id": found.citizen_id,
+        "grade": found.grade,
+        "outcome": found.outcome,
+        "months": found.months,
+        "wage_fen": found.wage_fen,
+        "subsidy_fen": found.subsidy_fen,
+        "rule": injury.BENEFITS_RULE,
+    }

@@ -152,7 +152,7 @@ class Library:
 # certification's evidence (programs.certification) — are in the same rule book but are no
 # policy a campaign may offer: the library and the console leave them out, a campaign refuses
 # them.
-NOT_OFFERED_PREFIXES: Final = ("risk-", "reminder-")
+NOT_OFFERED_PREFIXES: Final = ("risk-", "reminder-", "injury-")
 NOT_OFFERED: Final = frozenset({"enterprise-difficulty", "pension-certification"})
 
 

@@ -190,6 +190,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "An HRSS agent took my video help",
     ),
     "hrss.help_closed": ("视频帮办结束", "Video help ended"),
+    "hrss.injury_benefits": (
+        "人社工作人员核算了我的工伤伤残待遇",
+        "An HRSS officer computed my injury benefits",
+    ),
     "hrss.result_sent": ("办件办结，结果已告知本人", "Case result sent to the applicant"),
     "hrss.reminded": ("主动提醒：即将需要办理的事项", "Reminded of something to do soon"),
     "hrss.bundle_filed": ("提交“一件事”联办申请", "One-thing bundle filed"),
