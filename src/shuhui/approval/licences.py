@@ -370,20 +370,29 @@ def licence_pdf(db: Session, data_dir: Path, certificate_no: str) -> bytes:
     licence = get_licence(db, certificate_no)
     if licence is None:
         raise Problem("not-found", detail=f"电子证照 {certificate_no} 不存在")
-    base = (data_dir / "approval").resolve()
-    path = (base / licence.stored_as).resolve()
-    if not path.is_relative_to(base):
-        raise Problem("internal", detail=f"电子证照 {certificate_no} 的存储位置不正确")
+    return read_checked(
+        data_dir / "approval", licence.stored_as, licence.sha256, f"电子证照 {certificate_no}"
+    )
+
+
+def read_checked(base: Path, stored_as: str, sha256: str, what: str) -> bytes:
+    """A stored document's bytes, read only from under ``base`` and only if they are the bytes
+    issued (their SHA-256); ``what`` names it in the refusal (a server fault, never the
+    reader's: a 500 problem saying which document and why)."""
+    root = base.resolve()
+    path = (root / stored_as).resolve()
+    if not path.is_relative_to(root):
+        raise Problem("internal", detail=f"{what} 的存储位置不正确")
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise Problem("internal", detail=f"电子证照 {certificate_no} 的文件缺失") from None
-    if hashlib.sha256(content).hexdigest() != licence.sha256:
+        raise Problem("internal", detail=f"{what} 的文件缺失") from None
+    if hashlib.sha256(content).hexdigest() != sha256:
         raise Problem(
             "internal",
             detail=Text(
-                f"电子证照 {certificate_no} 的文件与签发时不一致，已拒绝提供",
-                f"certificate {certificate_no}: the stored file does not match its hash",
+                f"{what} 的文件与签发时不一致，已拒绝提供",
+                f"{what}: the stored file does not match its hash",
             ),
         )
     return content

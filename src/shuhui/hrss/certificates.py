@@ -527,20 +527,9 @@ def of_person(db: Session, citizen_id: str, limit: int = 20) -> list[InsuredCert
 
 def certificate_pdf(data_dir: Path, certificate: InsuredCertificate) -> bytes:
     """The stored PDF, after checking it is the one issued (its SHA-256)."""
-    base = data_dir.resolve()
-    path = (base / certificate.stored_as).resolve()
-    if not path.is_relative_to(base / FOLDER):
-        raise Problem("internal", detail=f"证明 {certificate.number} 的存储位置不正确")
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise Problem("internal", detail=f"证明 {certificate.number} 的文件缺失") from None
-    if hashlib.sha256(content).hexdigest() != certificate.sha256:
-        raise Problem(
-            "internal",
-            detail=Text(
-                f"证明 {certificate.number} 的文件与开具时不一致，已拒绝提供",
-                f"certificate {certificate.number}: the stored file does not match its hash",
-            ),
-        )
-    return content
+    return licences.read_checked(
+        data_dir / FOLDER,
+        Path(certificate.stored_as).name,
+        certificate.sha256,
+        f"证明 {certificate.number}",
+    )

@@ -14,12 +14,11 @@ from typing import Annotated
 
 import typer
 
-from shuhui.core.terminal import escape, new_console, say
+from shuhui.core.terminal import say
 
 app = typer.Typer(
     help="HR & social-security services: certificates of insured status.", no_args_is_help=True
 )
-console = new_console(stderr=True)
 
 
 @app.command("certificate")
@@ -41,61 +40,33 @@ def certificate_command(
 ) -> None:
     """Issue a person's certificate of insured status, sealed, into a folder."""
     from shuhui.approval.lookups import lookups_for
-    from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.core.errors import Problem
     from shuhui.core.forms import validate
-    from shuhui.core.settings import get_settings
     from shuhui.datacore.store import DataCore
     from shuhui.hrss import certificates
     from shuhui.hrss.schemas import OfficerCertificateIn
     from shuhui.hrss.service import period_of
     from shuhui.hrss.views import certificate_out
-    from shuhui.trust.ledger.cli import cli_actor
-    from shuhui.trust.ledger.setup import ready_database
+    from shuhui.programs.cli import program_job
 
-    settings = get_settings()
-    actor = cli_actor()
-    engine = None
-    try:
-        asked = validate(
-            OfficerCertificateIn,
-            {
-                "citizen_id": citizen_id,
-                "purpose": purpose,
-                **({"months_from": months_from} if months_from else {}),
-                **({"months_to": months_to} if months_to else {}),
-            },
-        )
+    given = {"citizen_id": citizen_id, "purpose": purpose}
+    given |= {k: v for k, v in (("months_from", months_from), ("months_to", months_to)) if v}
+    with program_job(as_json=as_json) as (settings, _, db, actor):
+        asked = validate(OfficerCertificateIn, given)
         start, end = period_of(asked.months_from, asked.months_to)
-        ready_database(settings, actor)
-        engine = make_engine(settings.sqlalchemy_url)
-        lookups = lookups_for(DataCore.from_settings(settings))
-        with transaction(make_session_factory(engine)) as db:
-            made = certificates.issue(
-                db,
-                settings.data_dir,
-                lookups,
-                citizen_id=asked.citizen_id,
-                months_from=start,
-                months_to=end,
-                requested_by=actor,
-                purpose=asked.purpose,
-                city_content=settings.city_content,
-            )
-            pdf = certificates.certificate_pdf(settings.data_dir, made)
-            shown = certificate_out(made)
-            envelope = made.envelope
-    except Problem as problem:
-        if as_json:
-            typer.echo(json.dumps(problem.body(), ensure_ascii=False))
-        else:
-            reasons = "; ".join(f"{e.field}: {e.reason}" for e in problem.errors)
-            detail = problem.detail or problem.type.title
-            console.print(escape(detail + (f"（{reasons}）" if reasons else "")))
-        raise typer.Exit(2) from None
-    finally:
-        if engine is not None:
-            engine.dispose()
+        made = certificates.issue(
+            db,
+            settings.data_dir,
+            lookups_for(DataCore.from_settings(settings)),
+            citizen_id=asked.citizen_id,
+            months_from=start,
+            months_to=end,
+            requested_by=actor,
+            purpose=asked.purpose,
+            city_content=settings.city_content,
+        )
+        pdf = certificates.certificate_pdf(settings.data_dir, made)
+        shown = certificate_out(made)
+        envelope = made.envelope
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{shown['number']}.pdf"
     target.write_bytes(pdf)
