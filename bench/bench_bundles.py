@@ -26,6 +26,7 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from bench_catalog_search import env_for
 from bench_channel import configure, speed_index
@@ -94,7 +95,9 @@ def main() -> None:
         finally:
             spans.append(time.perf_counter() - start)
 
-    approval.file_prefilled = timed  # type: ignore[assignment]
+    # Each sub-case timed where it is made: the bundle's own code runs unchanged around it.
+    timing = mock.patch.object(approval, "file_prefilled", timed)
+    timing.start()
     refused = 0
     for username, _ in accounts:
         with transaction(factory) as db:
@@ -124,6 +127,7 @@ def main() -> None:
                 continue
             whole.append((time.perf_counter() - start) * 1000)
             fanout.append(sum(spans) * 1000)
+    timing.stop()
     engine.dispose()
     print()
     print(

@@ -40,18 +40,17 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench_catalog_search import env_for, free_port, process_tree, wait_ready
+from bench_catalog_search import env_for, free_port, wait_ready
 from bench_channel import configure, speed_index
 from bench_merkle import machine
 from bench_prefill import (
     Accounts,
     Run,
     build_city,
-    get_form,
-    lines_with,
-    measure,
     percentiles,
     prepare_accounts,
+    wait_for_lookups,
+    warm_and_measure,
 )
 
 TARGET_RATE = 500.0
@@ -119,34 +118,13 @@ def drive(
     try:
         wait_ready(base, server, timeout=120)
         print("server ready; waiting for every worker's key indexes …", flush=True)
-        began = time.perf_counter()
-        while len(lines_with(log_path, "approval lookups prepared")) < args.workers:
-            if time.perf_counter() - began > 900:
-                raise SystemExit("the key indexes were not prepared in 900 s")
-            time.sleep(0.5)
-        for entry in lines_with(log_path, "approval lookups prepared"):
-            print(
-                f"  a worker mapped {entry.get('indexes')} key indexes in {entry.get('seconds')} s"
-            )
-        status, body = get_form(base, PATH, accounts.tokens[0])
-        if status != 200:
-            raise SystemExit(f"the record answered {status}: {body}")
+        wait_for_lookups(log_path, args.workers, timeout=900)
+        body, runs, ceiling = warm_and_measure(server.pid, port, PATH, accounts.tokens, args, sweep)
         print(
             f"one record: {len(body['months'])} months, {len(body['enrolments'])} enrolments, "
             f"sources {[(s['table'], s['version']) for s in body['sources']]}",
             flush=True,
         )
-        for token in accounts.tokens[1:200]:  # warm-up, one at a time
-            status, body = get_form(base, PATH, token)
-            if status != 200:
-                raise SystemExit(f"the record answered {status}: {body}")
-        pids = process_tree(server.pid)
-        print(f"server processes: {pids}; load average {os.getloadavg()}", flush=True)
-        ceiling = measure("healthz", pids, port, args.clients, args.seconds, "/healthz", [])
-        runs = [
-            measure("record", pids, port, clients, args.seconds, PATH, accounts.tokens)
-            for clients in (*sweep, args.clients)
-        ]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -442,6 +442,47 @@ def lines_with(log: Path, message: str) -> list[dict[str, Any]]:
     return found
 
 
+def wait_for_lookups(log_path: Path, workers: int, *, timeout: float) -> None:
+    """Until every worker of the server has mapped its key indexes (from its log)."""
+    began = time.perf_counter()
+    while len(lines_with(log_path, "approval lookups prepared")) < workers:
+        if time.perf_counter() - began > timeout:
+            raise SystemExit(f"the key indexes were not prepared in {timeout:.0f} s")
+        time.sleep(0.5)
+    for entry in lines_with(log_path, "approval lookups prepared"):
+        indexes, seconds = entry.get("indexes"), entry.get("seconds")
+        print(f"  a worker mapped its {indexes} key indexes in {seconds} s")
+
+
+def warm_and_measure(
+    server_pid: int,
+    port: int,
+    path: str,
+    tokens: list[str],
+    args: argparse.Namespace,
+    sweep: list[int],
+) -> tuple[dict[str, Any], list[Run], Run]:
+    """One answer (returned, to show), 200 more one at a time to warm up, then ``/healthz`` as
+    the ceiling and ``path`` at each concurrency, rotating the sessions."""
+    base = f"http://127.0.0.1:{port}"
+    status, first = get_form(base, path, tokens[0])
+    if status != 200:
+        raise SystemExit(f"{path} answered {status}: {first}")
+    for token in tokens[1:200]:
+        status, body = get_form(base, path, token)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}: {body}")
+    pids = process_tree(server_pid)
+    print(f"server processes: {pids}; load average {os.getloadavg()}", flush=True)
+    ceiling = measure("healthz", pids, port, args.clients, args.seconds, "/healthz", [])
+    name = path.rstrip("/").rsplit("/", 1)[-1][:8]
+    runs = [
+        measure(name, pids, port, clients, args.seconds, path, tokens)
+        for clients in (*sweep, args.clients)
+    ]
+    return first, runs, ceiling
+
+
 def drive(
     data_dir: Path, item: Any, accounts: Accounts, args: argparse.Namespace, sweep: list[int]
 ) -> tuple[list[Run], Run]:
@@ -483,34 +524,14 @@ def drive(
             "server ready; waiting for every worker's data products and key indexes …", flush=True
         )
         waited = settle(log_path, args.workers, products)
-        began = time.perf_counter()
-        while len(lines_with(log_path, "approval lookups prepared")) < args.workers:
-            if time.perf_counter() - began > 600:
-                raise SystemExit("the approval lookups were not prepared in 600 s")
-            time.sleep(0.5)
-        for entry in lines_with(log_path, "approval lookups prepared"):
-            indexes, seconds = entry.get("indexes"), entry.get("seconds")
-            print(f"  a worker mapped its {indexes} key indexes in {seconds} s")
+        wait_for_lookups(log_path, args.workers, timeout=600)
         print(f"  data products prepared ({waited:.1f} s)", flush=True)
-        status, body = get_form(base, path, accounts.tokens[0])
-        if status != 200:
-            raise SystemExit(f"the form answered {status}: {body}")
+        body, runs, ceiling = warm_and_measure(server.pid, port, path, accounts.tokens, args, sweep)
         print(
             f"one form: {body['counts']}; versions {body['versions']}; "
             f"filled: {[f['name'] for f in body['fields'] if f['fill']]}",
             flush=True,
         )
-        for token in accounts.tokens[1:200]:  # warm-up, one at a time
-            status, body = get_form(base, path, token)
-            if status != 200:
-                raise SystemExit(f"the form answered {status}: {body}")
-        pids = process_tree(server.pid)
-        print(f"server processes: {pids}; load average {os.getloadavg()}", flush=True)
-        ceiling = measure("healthz", pids, port, args.clients, args.seconds, "/healthz", [])
-        runs = [
-            measure("form", pids, port, clients, args.seconds, path, accounts.tokens)
-            for clients in (*sweep, args.clients)
-        ]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -26,7 +26,7 @@ from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
-from shuhui.demo.city import HOME_PREFIX, Prepared
+from shuhui.demo.city import HOME_PREFIX, Prepared, account_user
 from shuhui.programs import service as programs
 from shuhui.programs.certification import service as certification
 from shuhui.programs.certification.models import Certification
@@ -116,9 +116,7 @@ def _pensioner(
     rebind: bool,
     now: datetime,
 ) -> Prepared:
-    user = get_user_by_username(db, account.username)
-    if user is None:
-        raise LookupError(f"demo account {account.username} missing: create the accounts first")
+    user = account_user(db, account)
     waiting = "养老金资格认证待本人完成"
     if not rebind and user.citizen_id:
         mine = certification.standing(db, user.citizen_id)

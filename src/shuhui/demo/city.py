@@ -125,6 +125,25 @@ def _bureau_operator(db: Session, accounts: Sequence[DemoAccount]) -> User:
 # --- an offer waiting ---------------------------------------------------------------------------
 
 
+def account_user(db: Session, account: DemoAccount) -> User:
+    """The demo account's user, which ``shuhui demo`` created first."""
+    user = get_user_by_username(db, account.username)
+    if user is None:
+        raise LookupError(f"demo account {account.username} missing: create the accounts first")
+    return user
+
+
+def _first_found(
+    db: Session, library: programs.Library, rule: Rule, user: User, now: datetime, *, person: bool
+) -> tuple[str, str, str] | None:
+    """The first member the rule finds today (Qingdao's own first) whom no other account is."""
+    taken = {u.citizen_id for u in list_users(db) if u.id != user.id and u.citizen_id}
+    with library.connection() as con:
+        found = rules_service.candidates(con, rule, local_today(now), outcomes=("eligible",))
+        keys = sorted((e.key for e in found), key=lambda k: (not k.startswith(HOME_PREFIX), k))
+        return _person(con, keys, taken) if person else _enterprise(con, keys, taken)
+
+
 def _offered(db: Session, subject: str | None, rule: str) -> bool:
     if not subject:
         return False
@@ -142,9 +161,7 @@ def _offer(
     rebind: bool,
     now: datetime,
 ) -> Prepared:
-    user = get_user_by_username(db, account.username)
-    if user is None:
-        raise LookupError(f"demo account {account.username} missing: create the accounts first")
+    user = account_user(db, account)
     rule = library.rule(policy)
     person = rule.entity.code == "person"
     subject = user.citizen_id if person else user.credit_code
@@ -152,11 +169,7 @@ def _offer(
     if not rebind and _offered(db, subject, rule.code):
         return Prepared(user.username, _member(user.display_name, subject, person), waiting, False)
 
-    taken = {u.citizen_id for u in list_users(db) if u.id != user.id and u.citizen_id}
-    with library.connection() as con:
-        found = rules_service.candidates(con, rule, local_today(now), outcomes=("eligible",))
-        keys = sorted((e.key for e in found), key=lambda k: (not k.startswith(HOME_PREFIX), k))
-        member = _person(con, keys, taken) if person else _enterprise(con, keys, taken)
+    member = _first_found(db, library, rule, user, now, person=person)
     if member is None:
         raise LookupError(f"nobody in the demo city is eligible for {rule.code} today")
     key, name, citizen_id = member
@@ -191,21 +204,14 @@ def _remind(
     now: datetime,
 ) -> Prepared:
     """The account bound to a member the reminder finds, and the reminder sent to them."""
-    user = get_user_by_username(db, account.username)
-    if user is None:
-        raise LookupError(f"demo account {account.username} missing: create the accounts first")
+    user = account_user(db, account)
     kind = reminders.kind_of(code, settings.city_content)
     waiting = f"“{kind.name}”消息待查看"
     if not rebind and user.citizen_id and reminders.of_person(db, user.citizen_id):
         return Prepared(
             user.username, _member(user.display_name, user.citizen_id, True), waiting, False
         )
-    taken = {u.citizen_id for u in list_users(db) if u.id != user.id and u.citizen_id}
-    rule = library.rule(kind.rule)
-    with library.connection() as con:
-        found = rules_service.candidates(con, rule, local_today(now), outcomes=("eligible",))
-        keys = sorted((e.key for e in found), key=lambda k: (not k.startswith(HOME_PREFIX), k))
-        member = _person(con, keys, taken)
+    member = _first_found(db, library, library.rule(kind.rule), user, now, person=True)
     if member is None:  # a city too small to have anyone due today (the tests' small one)
         shown = _member(user.display_name, user.citizen_id, True)
         return Prepared(user.username, shown, f"今日没有需要“{kind.name}”的人员", False)
