@@ -226,6 +226,9 @@
     var choose = document.getElementById("help-field");
     var value = document.getElementById("help-value");
     var labels = {};
+    // Fields the citizen accepted a proposal for: the form is drawn again on each of its
+    // messages (one follows every acceptance), so the mark is kept here, not in the row.
+    var accepted = {};
     var session = new Session(
       code,
       document.getElementById("help-local"),
@@ -239,6 +242,7 @@
             labels[f.name] = f.label;
             var row = table.insertRow();
             row.setAttribute("data-field", f.name);
+            if (accepted[f.name]) row.setAttribute("data-accepted", "true");
             row.insertCell().textContent = f.label;
             var cell = row.insertCell();
             cell.className = "value";
@@ -251,6 +255,7 @@
           if (chosen) choose.value = chosen;
           root.setAttribute("data-page", payload.page || "");
         } else if (kind === "accept") {
+          accepted[payload.name] = true;
           var row = table.querySelector('tr[data-field="' + CSS.escape(payload.name) + '"]');
           if (row) row.setAttribute("data-accepted", "true");
         }
