@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import shuhui
-from shuhui.trust.ledger.actions import ACTION_NAMES, action_name
+from shuhui.trust.ledger.actions import ACTION_NAMES, action_name, purpose_name
 
 SOURCE = Path(shuhui.__file__).parent
 # Arguments that are not a literal but a name whose value the test knows.
@@ -121,3 +121,28 @@ def test_each_decision_a_reviewer_can_take_has_its_own_name() -> None:
     assert decisions == ("approve", "reject", "return")
     for decision in decisions:
         assert str(action_name(f"channel.application.{decision}")) != UNNAMED[0], decision
+
+
+def test_every_english_purpose_the_code_records_has_a_name_for_people() -> None:
+    """A purpose written in English in the code (``purpose="…"``, or a ``purpose`` parameter's
+    default) is shown to the person in 谁用了我的数据 through its Chinese name, so it must have
+    one; a Chinese purpose is shown as it is."""
+    missing = []
+    for path in SOURCE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals: list[ast.expr] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "purpose":
+                literals.append(node.value)
+            elif isinstance(node, ast.arguments):
+                names = [a.arg for a in node.args + node.kwonlyargs]
+                defaults = [None] * (len(node.args) - len(node.defaults)) + list(node.defaults)
+                defaults += list(node.kw_defaults)
+                literals += [
+                    d for n, d in zip(names, defaults, strict=True) if n == "purpose" and d
+                ]
+        for value in literals:
+            text = value.value if isinstance(value, ast.Constant) else None
+            if isinstance(text, str) and text and purpose_name(text) is None:
+                missing.append(f"{path.relative_to(SOURCE)}:{value.lineno}: {text!r}")
+    assert not missing, "\n".join(missing)

@@ -287,6 +287,33 @@ PURPOSE_NAMES: dict[str, tuple[str, str]] = {
     ),
     "key issued": ("签发密钥", "Key issued"),
     "document sealed": ("加盖电子印章", "Document sealed"),
+    "enterprise HR system connected to the direct link": (
+        "企业人事系统接入政企直连",
+        "Enterprise HR system connected to the direct link",
+    ),
+    "a batch whose signature does not verify": (
+        "政企直连批次签名验证未通过",
+        "A batch whose signature does not verify",
+    ),
+    "officer opened a certificate of insured status": (
+        "人社工作人员查看参保证明",
+        "Officer opened a certificate of insured status",
+    ),
+    "password set by someone other than the holder": (
+        "密码由本人以外的人设置，平台保管的签名密钥随之作废",
+        "Password set by someone other than the holder",
+    ),
+    "e-licence issued for an approved case": ("办件准予许可，签发电子证照", "E-licence issued"),
+    "service evaluation": ("办事评价（好差评）", "Service evaluation"),
+    "bad rating followed up by the department": (
+        "部门跟进差评整改",
+        "Bad rating followed up by the department",
+    ),
+    "department answered a bad rating": ("部门答复差评", "Department answered a bad rating"),
+    "certificate of insured status issued at the holder's request": (
+        "应本人申请开具参保证明",
+        "Certificate of insured status issued at the holder's request",
+    ),
 }
 
 
