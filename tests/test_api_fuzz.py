@@ -175,7 +175,7 @@ ROLES = {
         "officer",
         r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine)"
         r"|certification/(cycles|dashboard|recipients|overpayments))"
-        r"|channel/app|approval/(tasks|metrics)"
+        r"|channel/app|approval/(tasks|metrics|counter)"
         r"|hrss/(people|certificates|reminders|injury|help/(queue|\{code\}/take)))",
     ),
     "citizen": Role(

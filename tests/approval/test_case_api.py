@@ -1,6 +1,7 @@
 """Cases through the API on the small city: refusals that name every faulty field and change
 nothing, uploads that are not images or too large, an agent without a mandate (refused, and the
-refusal in the ledger), and the whole flow to the sealed e-licence, its envelope and a rating."""
+refusal in the ledger), the whole flow to the sealed e-licence, its envelope and a rating, and an
+officer filing at a service-hall window (the channel ``counter``; another department refused)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ def test_the_api_refuses_bad_input_naming_every_field_and_keeps_nothing(city_app
 
     made = client.post("/api/v1/approval/cases", json={"item": ITEM})
     assert made.status_code == 201, made.text
+    assert (made.json()["channel"], made.json()["channel_zh"]) == ("online", "网上自助办理")
     code = made.json()["code"]
     # Wrong values in three fields and a required field cleared: every one named, no case sent.
     saved = client.put(
@@ -274,4 +276,68 @@ def test_a_holder_of_the_certificate_applies_in_one_request(city_app: FastAPI) -
     )
     assert made.status_code == 201, made.text
     assert made.json()["state"] == "submitted"
+    assert made.json()["channel"] == "online"
     assert _cases(city_app) == 1
+
+
+def _holder(app: FastAPI) -> dict[str, Any]:
+    """A resident holding a valid 残疾人证, which waives the subsidy's one material."""
+    with app.state.datacore.connect() as con:
+        row = con.execute(
+            """SELECT r.citizen_id, r.name, r.sex, r.birth_date FROM residents r
+               JOIN e_certificates c ON c.holder_citizen_id = r.citizen_id
+               WHERE c.certificate_type = '残疾人证' AND c.status = '有效'
+               ORDER BY r.citizen_id LIMIT 1"""
+        ).fetchone()
+    assert row is not None
+    return dict(zip(("citizen_id", "name", "sex", "birth_date"), row, strict=True))
+
+
+def test_an_officer_files_at_the_window_for_the_applicant_present(city_app: FastAPI) -> None:
+    who = _holder(city_app)
+    body = {
+        "item": "QD-MZ-0001",  # 青岛市民政局 accepts it
+        "applicant": who["citizen_id"],
+        "identity_checked": True,
+        "purpose": "申请人到窗口现场申请",
+        "values": {},
+    }
+    path = "/api/v1/approval/counter/cases"
+    # Another department's officer, and anyone who is no officer: refused, nothing written.
+    refused = as_user(city_app, "approver").post(path, json=body)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "item" and "青岛市民政局" in error["reason"]
+    assert as_user(city_app, "citizen").post(path, json=body).status_code == 403
+    civil = as_user(city_app, "civil")
+    # A purpose of blanks, and an identity not checked: named, in Chinese.
+    for field, bad in (("purpose", "   "), ("identity_checked", False)):
+        answer = civil.post(path, json={**body, field: bad})
+        assert answer.status_code == 422, answer.text
+        (error,) = answer.json()["errors"]
+        assert error["field"] == field and any("\u4e00" <= ch <= "\u9fff" for ch in error["reason"])
+    assert _cases(city_app) == 0
+    filed = civil.post(path, json=body)
+    assert filed.status_code == 201, filed.text
+    case = filed.json()
+    assert (case["channel"], case["channel_zh"], case["state"]) == (
+        "counter",
+        "窗口办理",
+        "submitted",
+    )
+    assert case["applicant_name"] == who["name"]
+    with transaction(city_app.state.session_factory) as db:
+        entry = db.scalar(
+            select(LedgerEntry).where(LedgerEntry.action == "approval.case.filed_at_counter")
+        )
+    assert entry is not None
+    assert (entry.subject, entry.actor, entry.purpose) == (
+        who["citizen_id"],
+        "civil",
+        "申请人到窗口现场申请",
+    )
+    # The applicant follows it from their own account.
+    _account(city_app, "present", who)
+    mine = as_user(city_app, "present").get(f"/api/v1/approval/cases/{case['code']}")
+    assert mine.status_code == 200 and mine.json()["channel"] == "counter"

@@ -1,8 +1,9 @@
 """The officers' and administrators' approval pages through HTTP, as a browser posts them: who
 sees what (403 for other roles, 404 for another department's case), the workbench's queues and
 follow-ups, the case page with its provenance and its steps (一次性告知 with several items, a
-refusal without reason refused naming the field, a step someone else took), the item
-administration, and the metrics page showing metrics()' own numbers."""
+refusal without reason refused naming the field, a step someone else took), the window's filing
+(窗口受理: the department's items, a refusal beside its field, the case filed with its channel),
+the item administration, and the metrics page showing metrics()' own numbers (网办率 too)."""
 
 from __future__ import annotations
 
@@ -174,18 +175,19 @@ def seed_metrics(app: FastAPI) -> None:
     holder = credit_code(11)
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
     with tx(app) as db:
-        for n, (service, state, checked, first) in enumerate(
+        for n, (service, state, checked, first, channel) in enumerate(
             [
-                (food, "issued", True, True),
-                (food, "review", False, False),
-                (other, "rejected", True, True),
-                (food, "submitted", False, None),
+                (food, "issued", True, True, "online"),
+                (food, "review", False, False, "agent"),
+                (other, "rejected", True, True, "counter"),
+                (food, "submitted", False, None, "link"),
             ]
         ):
             made = case(
                 db,
                 service,
                 applicant_id=holder,
+                channel=channel,
                 state=state,
                 submitted_at=now,
                 accepted_at=now if state != "submitted" else None,
@@ -276,6 +278,15 @@ def test_the_metrics_page_shows_the_figures_of_metrics(app: FastAPI, by: str) ->
         assert cells["on_time"] == f"{pct(r.on_time_promised)} / {pct(r.on_time_statutory)}"
         assert cells["overdue"] == str(r.overdue)
         assert cells["ratings"].startswith(str(r.ratings))
+        assert cells["online_share"] == pct(r.online_share)
+        assert cells["channels"] == (
+            f"{r.channel_online} / {r.channel_agent} / {r.channel_link} / {r.channel_counter}"
+        )
+    headers = [text(th) for th in doc.xpath("//table[@id='metrics-table']//th")]
+    assert "网办率" in headers
+    # Online, by an agent and over the link: three of four; the window's one is offline.
+    assert text(doc.xpath("//*[@id='total-online-share']")[0]) == pct(total.online_share)
+    assert total.online_share == 0.75
     assert text(doc.xpath("//*[@id='total-cases']")[0]) == str(total.cases) == "4"
     assert text(doc.xpath("//*[@id='total-fields-spared']")[0]) == str(total.fields_spared)
     assert text(doc.xpath("//*[@id='total-first-pass']")[0]) == pct(total.first_pass_with_precheck)
@@ -789,3 +800,54 @@ def test_the_pages_speak_english_when_asked(app: FastAPI) -> None:
     ):
         answer = client.get(f"{path}{'&' if '?' in path else '?'}lang=en")
         assert answer.status_code == 200 and heading in text(page(answer).xpath("//h1")[0])
+
+
+# --- 窗口受理: filing at a service-hall window ---------------------------------------------------
+
+
+def test_an_officer_files_at_the_window_through_the_page(city_app: FastAPI) -> None:
+    with city_app.state.datacore.connect() as con:
+        row = con.execute(
+            "SELECT r.citizen_id, r.name FROM residents r JOIN e_certificates c "
+            "ON c.holder_citizen_id = r.citizen_id AND c.certificate_type = '残疾人证' "
+            "AND c.status = '有效' ORDER BY r.citizen_id LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    applicant, name = str(row[0]), str(row[1])
+    civil = as_user(city_app, "civil")
+    listed = page(civil.get("/approval/desk/counter"))
+    offered = listed.xpath("//select[@id='counter-item-select']/option/@value")
+    assert "QD-MZ-0001" in offered and "QD-SP-0003" not in offered  # the bureau's, not civil's
+    form = page(civil.get("/approval/desk/counter?item=QD-MZ-0001"))
+    assert form.xpath("//form[@id='counter-form']//input[@name='purpose']")
+    # Another department's officer is not offered the item, and is refused if they post it.
+    other = as_user(city_app, "approver")
+    assert page(other.get("/approval/desk/counter?item=QD-MZ-0001")).xpath("//*[@id='not-offered']")
+    posted = {
+        "item": "QD-MZ-0001",
+        "applicant": applicant,
+        "identity_checked": "yes",
+        "purpose": "申请人到窗口现场申请",
+    }
+    answer = post(other, "/approval/desk/counter", posted)
+    assert answer.status_code == 403 and "青岛市民政局" in text(page(answer))
+    assert as_user(city_app, "citizen").get("/approval/desk/counter").status_code == 403
+    # No purpose and no identity check: each named beside its field, what was typed kept.
+    answer = post(
+        civil, "/approval/desk/counter", {**posted, "purpose": " ", "identity_checked": ""}
+    )
+    assert answer.status_code == 422
+    refused = page(answer)
+    assert refused.xpath("//*[@data-field='purpose']")
+    assert "当面核验" in text(refused.xpath("//*[@data-field='identity_checked']")[0])
+    assert refused.xpath("//input[@name='applicant']/@value") == [applicant]
+    # Filed: the case page says so and names the channel.
+    answer = post(civil, "/approval/desk/counter", posted)
+    assert answer.status_code == 303, answer.text
+    where = answer.headers["location"]
+    assert where.startswith("/approval/desk/cases/") and "filed=1" in where
+    shown = page(civil.get(where))
+    assert shown.xpath("//*[@id='filed']")
+    channel = shown.xpath("//*[@id='case-channel']")[0]
+    assert channel.get("data-channel") == "counter" and text(channel) == "窗口办理"
+    assert name in text(shown.xpath("//*[@id='case-facts']")[0])

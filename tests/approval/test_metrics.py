@@ -1,7 +1,8 @@
 """Metrics: exact figures over cases made as rows — fields and materials spared, zero submission,
 first-pass rates with and without the pre-check, working days against the limits (across the
-National Day holiday and its adjusted working days), ratings — per item, department, domain and
-overall, with the date range and the local-date boundaries where UTC would get them wrong."""
+National Day holiday and its adjusted working days), ratings, the channels and the online share
+(网办率) — per item, department, domain and overall, with the date range and the local-date
+boundaries where UTC would get them wrong."""
 
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ def cities(db: Session) -> None:
 
     # c1: accepted the Friday before National Day, issued the Friday after (5 working days:
     # the adjusted Sunday 28 September, 29 and 30 September, 9 and 10 October); one day after
-    # the promised date, well within the statutory one; pre-checked, accepted at once.
+    # the promised date, well within the statutory one; pre-checked, accepted at once; filed
+    # online by the enterprise itself.
     c1 = add(
         "c1",
         A,
@@ -143,7 +145,8 @@ def cities(db: Session) -> None:
     material(db, c1, "m2", waived=False)
     rating(db, c1, 5)
     # c2: rejected after 3 working days, one of them waiting for the applicant; nothing typed or
-    # uploaded (zero submission); not pre-checked, sent back for correction once.
+    # uploaded (zero submission); not pre-checked, sent back for correction once; filed by an
+    # agent under a mandate.
     c2 = add(
         "c2",
         A,
@@ -156,12 +159,16 @@ def cities(db: Session) -> None:
         paused_days=1,
         precheck_used=False,
         first_pass=False,
+        agent_id="370202199003151233",
+        mandate_code="WT2025090100001",
+        channel="agent",
     )
     field(db, c2, "name", "identity", True)
     field(db, c2, "capital", "shared", True)
     material(db, c2, "m1", waived=True)
     rating(db, c2, 1)
-    # c3: under review past its statutory date (overdue, still open); one field typed.
+    # c3: under review past its statutory date (overdue, still open); one field typed; filed
+    # at a service-hall window.
     c3 = add(
         "c3",
         B,
@@ -172,10 +179,11 @@ def cities(db: Session) -> None:
         statutory_due=date(2025, 10, 15),
         precheck_used=True,
         first_pass=True,
+        channel="counter",
     )
     field(db, c3, "name", "typed", None)
     # c4: issued at 00:30 on 1 November in Qingdao — still 31 October in UTC — one day after
-    # its statutory date: late, and 9 working days.
+    # its statutory date: late, and 9 working days. Sent over the enterprise direct link.
     add(
         "c4",
         C,
@@ -185,10 +193,11 @@ def cities(db: Session) -> None:
         issued_at=local(2025, 11, 1, 0, 30),
         promised_due=date(2025, 10, 24),
         statutory_due=date(2025, 10, 31),
+        channel="link",
     )
     # Range edges in local time: 00:30 on 1 September is in, 23:30 on 31 August is not; 00:10 on
-    # 1 November is after the range. A draft was never submitted.
-    add("c7", C, local(2025, 9, 1, 0, 30), state="submitted")
+    # 1 November is after the range. A draft was never submitted. c7 was filed at a window.
+    add("c7", C, local(2025, 9, 1, 0, 30), state="submitted", channel="counter")
     add("c6", A, local(2025, 8, 31, 23, 30), state="submitted")
     add("c8", C, local(2025, 11, 1, 0, 10), state="submitted")
     add("c5", A, None, state="draft")
@@ -223,6 +232,11 @@ MARKET = {
     "ratings": 2,
     "stars_avg": 3.0,
     "bad_ratings": 1,
+    "channel_online": 1,
+    "channel_agent": 1,
+    "channel_link": 0,
+    "channel_counter": 1,
+    "online_share": 2 / 3,  # online and agent of three: the window is offline
 }
 HEALTH_FIGURES = {
     "cases": 2,
@@ -248,6 +262,11 @@ HEALTH_FIGURES = {
     "ratings": 0,
     "stars_avg": None,
     "bad_ratings": 0,
+    "channel_online": 0,
+    "channel_agent": 0,
+    "channel_link": 1,
+    "channel_counter": 1,
+    "online_share": 0.5,  # the direct link is online
 }
 
 
@@ -282,6 +301,8 @@ def test_by_department_and_overall(db: Session) -> None:
     assert overall["working_days_avg"] == pytest.approx((5 + 2 + 9) / 3)
     assert overall["on_time_promised"] == pytest.approx(1 / 3)
     assert overall["on_time_statutory"] == pytest.approx(2 / 3)
+    assert overall["online_share"] == pytest.approx(3 / 5)
+    assert [overall[f"channel_{c}"] for c in ("online", "agent", "link", "counter")] == [1, 1, 1, 2]
 
 
 def test_by_item(db: Session) -> None:
@@ -293,6 +314,7 @@ def test_by_item(db: Session) -> None:
     assert (b["cases"], b["fields_typed"], b["overdue"], b["finished"]) == (1, 1, 1, 0)
     assert b["working_days_avg"] is None and b["on_time_promised"] is None
     assert (a["ratings"], a["stars_avg"], a["bad_ratings"]) == (2, 3.0, 1)
+    assert (a["online_share"], b["online_share"], got["QD-C"]["online_share"]) == (1.0, 0.0, 0.5)
 
 
 def test_the_range_and_no_catalogue(db: Session) -> None:

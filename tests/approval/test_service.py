@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuhui.approval import cases, service
+from shuhui.approval import cases, officer_views, service
 from shuhui.approval.items import Catalogue, load_catalogue
 from shuhui.approval.models import Case
 from shuhui.approval.sample_pages import png, render
@@ -201,6 +201,6 @@ def test_apply_precheck_approve_issue_and_the_next_application_waives_the_certif
 
 
 def test_actors_without_an_account_are_named_in_words() -> None:
-    assert service.actor_shown("demo:history") == "演示申请人（演示数据）"
-    assert service.actor_shown("system") == "系统"
-    assert service.actor_shown("someone") == "someone"
+    assert officer_views.actor_shown("demo:history") == "演示申请人（演示数据）"
+    assert officer_views.actor_shown("system") == "系统"
+    assert officer_views.actor_shown("someone") == "someone"

@@ -45,13 +45,21 @@ The flow
    interrupted.
 6. **Ratings and metrics** (``ratings``, ``metrics``): 好差评 on finished cases, a bad rating
    opening a follow-up for the department; fields and materials spared, zero-submission items,
-   first-pass rates with and without the pre-check, handling time against the limits, by item,
-   department and domain.
+   first-pass rates with and without the pre-check, handling time against the limits, the
+   cases by channel and the online share (网办率), by item, department and domain.
+
+Every case records the channel it came through (``Case.channel``): ``online`` (the applicant on
+the web or the API), ``agent`` (under a mandate), ``link`` (the enterprise direct link, which
+names it when it files) and ``counter`` (a service-hall window). At the window (``counter``) an
+officer of a department that accepts the item files the application for the applicant present,
+their identity document checked in person and a purpose stated (an
+``approval.case.filed_at_counter`` entry about the applicant).
 
 ``service`` puts these in the order a person meets them (apply, save, upload, send, decide,
 issue) and makes the views the pages and the API show; ``routes`` (the pre-filled form of an
-item) and ``case_routes`` (cases, tasks, licences, the pre-check, metrics) are the API;
-``pages`` (the service hall), ``officer_pages`` (the officers' workbench and case page) and
+item) and ``case_routes`` (cases, tasks, the window's filing, licences, the pre-check, metrics)
+are the API; ``pages`` (the service hall), ``officer_pages`` (the officers' workbench, the
+window's filing and the case page) and
 ``admin_pages`` (item administration, metrics) the pages; ``diagram`` draws a process from its
 BPMN layout with the current step; ``workbench`` and ``desk_workbench`` put the to-dos on each
 role's workbench (cases to correct, steps waiting, bad ratings to answer).

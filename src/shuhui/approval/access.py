@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from shuhui.approval import process
 from shuhui.approval.models import (
+    CASE_CHANNELS,
     CASE_STATES,
     Case,
     CaseEvent,
@@ -50,11 +51,12 @@ def _own_ids(user: User) -> list[str]:
 
 
 def is_party(user: User, case: Case) -> bool:
-    """The applicant, the agent who applied, or the account that made the draft."""
+    """The applicant, the agent who applied, or the account that made the draft — but not the
+    officer who filed it at a window: that officer sees it as an officer of the department."""
     return (
         case.applicant_id in _own_ids(user)
         or (user.citizen_id is not None and case.agent_id == user.citizen_id)
-        or case.created_by == user.username
+        or (case.created_by == user.username and case.channel != "counter")
     )
 
 
@@ -108,7 +110,10 @@ def cases_of(
 ) -> list[Case]:
     """The cases a person made or is the applicant of (as a person, an enterprise or an
     agent), newest first."""
-    mine = [Case.applicant_id.in_(_own_ids(user)), Case.created_by == user.username]
+    mine = [
+        Case.applicant_id.in_(_own_ids(user)),
+        and_(Case.created_by == user.username, Case.channel != "counter"),
+    ]
     if user.citizen_id:
         mine.append(Case.agent_id == user.citizen_id)
     query = select(Case).where(or_(*mine))
@@ -142,6 +147,8 @@ def case_out(case: Case) -> CaseOut:
         state_zh=CASE_STATES[case.state][0],
         applicant_kind=case.applicant_kind,
         applicant_name=case.applicant_name,
+        channel=case.channel,
+        channel_zh=CASE_CHANNELS[case.channel][0],
         created_at=case.created_at,
         submitted_at=case.submitted_at,
         accepted_at=case.accepted_at,

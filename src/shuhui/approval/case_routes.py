@@ -1,8 +1,9 @@
 """Cases over HTTP (``/api/v1/approval/…``): an applicant starts, fills, uploads to and submits
-a case, withdraws or rates it; an officer works the department's queue, decides steps and
-issues the result; the e-licence is fetched with its seal envelope; the pre-check runs on its
-own; the metrics. Thin: each route parses with ``schemas``, calls ``service`` (or the module
-that holds the step) and returns a schema."""
+a case, withdraws or rates it; an officer works the department's queue, decides steps, issues
+the result and files an application at a service-hall window (``counter``); the e-licence is
+fetched with its seal envelope; the pre-check runs on its own; the metrics. Thin: each route
+parses with ``schemas``, calls ``service`` (or the module that holds the step) and returns a
+schema."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from shuhui.approval import cases, licences, metrics, ratings, service
+from shuhui.approval import cases, counter, licences, metrics, officer_views, ratings, service
 from shuhui.approval.items import Catalogue
 from shuhui.approval.models import Case
 from shuhui.approval.precheck import kinds, precheck, record_lookups
@@ -24,6 +25,7 @@ from shuhui.approval.schemas import (
     CaseMaterialOut,
     CaseOut,
     CaseTaskOut,
+    CounterFilingIn,
     FormValuesIn,
     LicenceOut,
     MetricRow,
@@ -307,6 +309,36 @@ def decide(db: DB, officer: Officer, task_id: Id, body: TaskDecisionIn) -> CaseO
     return cases.case_out(service.decide(db, task_id, officer=officer, decision=body))
 
 
+@api.post(
+    "/counter/cases",
+    status_code=201,
+    response_model=CaseOut,
+    summary="File an application at a service-hall window for the applicant present (窗口办理)",
+    responses={
+        403: {"description": "not an officer of a department that accepts the item, or own"},
+        422: {"description": "the applicant's ID, or every faulty field and missing material"},
+    },
+)
+def file_at_counter(
+    request: Request, db: DB, officer: Officer, body: CounterFilingIn
+) -> CaseOut | JSONResponse:
+    try:
+        case = counter.file_at_counter(
+            db,
+            _datacore(request),
+            _catalogue(request),
+            officer=officer,
+            given=body,
+            content_dir=request.app.state.settings.city_content,
+        )
+    except Problem as refused:
+        if refused.slug != "validation":
+            raise
+        # Answered, not raised: the pre-fill's read of the applicant's data stays recorded.
+        return problem_answer(request, refused)
+    return cases.case_out(case)
+
+
 class IssuedOut(CaseOut):
     licence: LicenceOut | None = None
 
@@ -327,7 +359,7 @@ def issue(request: Request, db: DB, officer: Officer, code: CaseCode) -> IssuedO
         officer=officer,
         city_content=request.app.state.settings.city_content,
     )
-    shown = None if licence is None else service.licence_out(licence, case, viewer=officer)
+    shown = None if licence is None else officer_views.licence_out(licence, case, viewer=officer)
     return IssuedOut(**cases.case_out(case).model_dump(), licence=shown)
 
 
@@ -346,7 +378,7 @@ def _licence_for(db: DB, user: User, number: str) -> tuple[Any, Case]:
 @api.get("/licences/{number}", response_model=LicenceOut, summary="An e-licence's particulars")
 def licence(db: DB, user: Anyone, number: CertificateNo) -> LicenceOut:
     found, case = _licence_for(db, user, number)
-    return service.licence_out(found, case, viewer=user)
+    return officer_views.licence_out(found, case, viewer=user)
 
 
 @api.get(

@@ -4,6 +4,10 @@ waived by an e-certificate (免提交). A draft, and a case sent back for correc
 applicant's to change; anything else is refused with a 409.
 
 A case's code is ``SP`` + the local date + a five-digit sequence of the day (``SP2026092800001``).
+
+A case's channel (``models.CASE_CHANNELS``) is set when its draft is made, by the caller that
+knows it (the direct link, the counter); left out, it follows from the pre-fill: ``agent`` where
+an agent applies under a mandate, else ``online``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from sqlalchemy.orm import Session
 from shuhui.approval.access import fields_of
 from shuhui.approval.items import ServiceItem
 from shuhui.approval.journal import record_step, state_name
-from shuhui.approval.models import CASE_STATES, Case, CaseField, CaseMaterial
+from shuhui.approval.models import (
+    CASE_CHANNELS,
+    CASE_STATES,
+    Case,
+    CaseChannel,
+    CaseField,
+    CaseMaterial,
+)
 from shuhui.approval.provenance import Prefill
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.errors import FieldError, Problem
@@ -55,13 +66,29 @@ def _insert_with_code(db: Session, case: Case, at: datetime) -> None:
     raise Problem("conflict", detail=Text("办件编号繁忙，请重试", "case numbers busy: try again"))
 
 
+def channel_of(prefill: Prefill) -> CaseChannel:
+    """The channel of a case no caller named: an agent's under a mandate, else the applicant's
+    own online application."""
+    return "agent" if prefill.agent_id or prefill.mandate_code else "online"
+
+
 def create_draft(
-    db: Session, *, item: ServiceItem, prefill: Prefill, actor: str, now: datetime | None = None
+    db: Session,
+    *,
+    item: ServiceItem,
+    prefill: Prefill,
+    actor: str,
+    now: datetime | None = None,
+    channel: CaseChannel | None = None,
 ) -> Case:
     """A draft case from a pre-filled form: each field's offered value with where it came from
-    (kept undecided until the applicant saves), and each material an e-certificate waives."""
+    (kept undecided until the applicant saves), and each material an e-certificate waives.
+    ``channel`` says how it came in (by default :func:`channel_of` the pre-fill)."""
     if prefill.item_code != item.code:
         raise ValueError(f"the pre-fill is for {prefill.item_code}, not {item.code}")
+    chosen = channel or channel_of(prefill)
+    if chosen not in CASE_CHANNELS:
+        raise ValueError(f"not a case channel: {chosen!r}")
     if prefill.applicant_kind != item.holder:
         who = "企业" if item.holder == "enterprise" else "个人"
         raise Problem(
@@ -82,6 +109,7 @@ def create_draft(
         created_by=actor,
         agent_id=prefill.agent_id,
         mandate_code=prefill.mandate_code,
+        channel=chosen,
         state="draft",
         version=1,
         process=item.process,
@@ -140,6 +168,7 @@ def create_draft(
             "materials_waived": len(prefill.waived),
             "agent": prefill.agent_id,
             "mandate": prefill.mandate_code,
+            "channel": chosen,
         },
     )
     return case
@@ -259,4 +288,12 @@ def attach_material(
     return row
 
 
-__all__ = ["CODE_PREFIX", "EDITABLE", "attach_material", "create_draft", "editable", "save_form"]
+__all__ = [
+    "CODE_PREFIX",
+    "EDITABLE",
+    "attach_material",
+    "channel_of",
+    "create_draft",
+    "editable",
+    "save_form",
+]

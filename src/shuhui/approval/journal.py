@@ -58,8 +58,10 @@ def record_step(
     step: str | None = None,
     note: str | None = None,
     detail: dict[str, Any] | None = None,
+    purpose: str | None = None,
 ) -> None:
-    """The step as a case event and a ledger entry about the applicant, in one transaction."""
+    """The step as a case event and a ledger entry about the applicant, in one transaction; the
+    entry's purpose is handling the item unless the actor stated another (``purpose``)."""
     db.add(
         CaseEvent(
             case_id=case.id,
@@ -78,7 +80,7 @@ def record_step(
         actor,
         f"approval.case.{verb}",
         subject=case.applicant_id,
-        purpose=f"办理{case.item_name}",
+        purpose=purpose or f"办理{case.item_name}",
         detail={"case": case.code, "item": case.item_code, "state": case.state, **(detail or {})},
     )
     if case.state in ENDED and from_state not in ENDED:

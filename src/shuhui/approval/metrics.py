@@ -17,6 +17,9 @@ overall, over the cases submitted in a date range (local dates, both ends includ
   the applicant; the share finished by the promised and by the statutory date; and the overdue
   cases — finished after the statutory date, or still open past it today.
 - **Ratings** (好差评): how many, the average stars, the bad ones (1–2 stars).
+- **Channels** (办理渠道): the cases by the channel they came through (``Case.channel``: online,
+  agent, link, counter) and the online share (网办率): online + agent + link over all cases, the
+  service-hall window being the one offline channel. Counted in the query that counts the cases.
 
 Every figure is one SQL query aggregating in the database (GROUP BY the item, department or
 domain); none loads the cases. Working days need the calendar, which SQL does not know: that
@@ -53,7 +56,14 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from shuhui.approval.calendar import working_days_between
 from shuhui.approval.items import Domain, ServiceItem
-from shuhui.approval.models import Case, CaseField, CaseMaterial, Rating
+from shuhui.approval.models import (
+    CASE_CHANNELS,
+    ONLINE_CHANNELS,
+    Case,
+    CaseField,
+    CaseMaterial,
+    Rating,
+)
 from shuhui.approval.schemas import BAD_STARS, MetricRow
 from shuhui.core.clock import SHANGHAI, local_today
 
@@ -173,7 +183,12 @@ def metrics(
     today = today or local_today()
     keys = _key(by)
     where = _in_range(since, until)
-    cases = _grouped(db, by, _select(*keys, func.count(), func.max(Case.item_name)).where(*where))
+    by_channel = [_count_if(Case.channel == channel) for channel in CASE_CHANNELS]
+    cases = _grouped(
+        db,
+        by,
+        _select(*keys, func.count(), func.max(Case.item_name), *by_channel).where(*where),
+    )
     fields = _grouped(
         db,
         by,
@@ -274,12 +289,15 @@ def metrics(
         r = ratings.get(key, (0, None, 0))
         timed = spans.get(key, [])
         timed_cases = sum(n for _, n in timed)
+        counted = cases.get(key, (0, None, *(0 for _ in CASE_CHANNELS)))
+        total = _count(counted[0])
+        channels = dict(zip(CASE_CHANNELS, (_count(v) for v in counted[2:]), strict=True))
         rows.append(
             MetricRow(
                 by=by,
                 key=key,
                 name=names.get(key, key),
-                cases=_count(cases.get(key, (0,))[0]),
+                cases=total,
                 fields_identity=identity,
                 fields_history=history,
                 fields_shared=shared,
@@ -304,6 +322,11 @@ def metrics(
                 ratings=_count(r[0]),
                 stars_avg=None if r[1] is None else float(r[1]),
                 bad_ratings=_count(r[2]),
+                channel_online=channels["online"],
+                channel_agent=channels["agent"],
+                channel_link=channels["link"],
+                channel_counter=channels["counter"],
+                online_share=_share(sum(channels[c] for c in ONLINE_CHANNELS), total),
             )
         )
     return rows

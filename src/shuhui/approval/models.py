@@ -2,7 +2,8 @@
 the open steps of their process, their events, e-licences, ratings and follow-ups.
 
 A case (办件) is one application for one service item (事项) by one applicant (a person by
-citizen ID, an enterprise by credit code), possibly made by an agent under a mandate. Its process
+citizen ID, an enterprise by credit code), possibly made by an agent under a mandate; its
+channel (``CASE_CHANNELS``) says how it came in, for the online share (网办率). Its process
 runs in SpiffWorkflow; the workflow's serialised state lives on the case, and the user tasks it
 has open are rows of ``approval_case_tasks`` (the officers' queues). Closing a task is one
 conditional UPDATE on that row, so of two officers deciding one case at once exactly one wins.
@@ -12,7 +13,7 @@ Dates of time limits are local calendar dates; times are UTC.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 from sqlalchemy import (
     JSON,
@@ -50,6 +51,17 @@ FILL_KINDS: dict[str, tuple[str, str]] = {
     "shared": ("共享系统填", "Filled from shared data"),
     "typed": ("申请人填写", "Typed by the applicant"),
 }
+# How a case came in (办理渠道): the applicant on the web or the API, an agent under a signed
+# mandate, an enterprise's HR system over the direct link (人社政企直连), or a service-hall window
+# where an officer files for the applicant present. The first three are online (网上办理).
+CaseChannel = Literal["online", "agent", "link", "counter"]
+CASE_CHANNELS: dict[str, tuple[str, str]] = {
+    "online": ("网上自助办理", "Online, by the applicant"),
+    "agent": ("委托代理人网上代办", "Online, by an agent under a mandate"),
+    "link": ("政企直连", "Enterprise direct link"),
+    "counter": ("窗口办理", "At a service-hall window"),
+}
+ONLINE_CHANNELS: Final = ("online", "agent", "link")
 HOLDER_KINDS: dict[str, tuple[str, str]] = {
     "person": ("个人", "Person"),
     "enterprise": ("企业", "Enterprise"),
@@ -79,6 +91,10 @@ class Case(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     agent_id: Mapped[str | None] = mapped_column(String(32))  # the agent's citizen ID
     mandate_code: Mapped[str | None] = mapped_column(String(32))
+    # CASE_CHANNELS; set when the case is made (``drafts.create_draft``), never changed.
+    channel: Mapped[CaseChannel] = mapped_column(
+        String(16), default="online", server_default="online"
+    )
     state: Mapped[str] = mapped_column(String(16), index=True)  # CASE_STATES
     # Bumped by every change of state: a writer that read version n updates WHERE version = n.
     version: Mapped[int] = mapped_column(Integer, default=1)

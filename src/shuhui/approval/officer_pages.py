@@ -1,8 +1,10 @@
 """The officers' pages of smart approval: the workbench (审批工作台, ``/approval/workbench``) with
-the department's queues by role, the cases due soon and the follow-ups of bad ratings; and the
+the department's queues by role, the cases due soon and the follow-ups of bad ratings; the
 officer's case page (``/approval/desk/cases/{code}``) where the form is read with each field's
 source, the materials with their pre-check, the process with its current step, and the open
-steps this officer may take are taken.
+steps this officer may take are taken; and the window's filing (窗口受理,
+``/approval/desk/counter``), where an officer files an application for the applicant present
+(``counter``).
 
 Who sees what: only officers (others get 403); a case is shown to an officer of a department
 with a part in it (the deciding one, or the countersigning one), to everyone else it does not
@@ -25,11 +27,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from shuhui.approval import access, queues, ratings, service
-from shuhui.approval.items import Catalogue
-from shuhui.approval.models import Case, CaseTask
+from shuhui.approval import access, counter, officer_views, queues, ratings, service
+from shuhui.approval.items import Catalogue, ServiceItem
+from shuhui.approval.models import CASE_CHANNELS, Case, CaseTask
 from shuhui.approval.process import ROLES
-from shuhui.approval.schemas import MAX_CORRECTIONS, FollowUpReply, TaskDecisionIn
+from shuhui.approval.schemas import (
+    MAX_CORRECTIONS,
+    CounterFilingIn,
+    FollowUpReply,
+    TaskDecisionIn,
+)
 from shuhui.core import display
 from shuhui.core.bounds import Id, Page
 from shuhui.core.clock import format_local
@@ -59,6 +66,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "case": ("办件", "Case"),
     "state": ("状态", "State"),
     "item": ("事项", "Item"),
+    "applicant": ("申请人证件号码", "Applicant's ID"),
+    "identity_checked": ("当面核验身份证件", "Identity checked in person"),
+    "purpose": ("代为申请事由", "Why it is filed here"),
 }
 
 
@@ -238,7 +248,7 @@ def _case_page(
 ) -> Response:
     case = officer_case(db, user, code)
     catalogue = catalogue_of(request)
-    view = service.officer_view(
+    view = officer_views.officer_view(
         db, catalogue, case, officer=user, city_content=content_dir_of(request)
     )
     item = catalogue.get(case.item_code)
@@ -260,6 +270,8 @@ def _case_page(
             "outcome_names": service.OUTCOME_NAMES,
             "typed": typed or {},
             "issued": request.query_params.get("issued", "") == "1",
+            "filed": request.query_params.get("filed", "") == "1",
+            "channel": CASE_CHANNELS.get(case.channel, (case.channel, case.channel)),
             "done": request.query_params.get("done", "")[:16],
             **shown_errors(failed, refusal, names),
         },
@@ -440,3 +452,124 @@ def material_file(request: Request, db: DB, user: Officer, code: str, material: 
         media_type=row.content_type,
         headers=_file_headers(row.file_name or f"{row.material}"),
     )
+
+
+# --- 窗口受理: filing at a service-hall window ----------------------------------------------------
+
+COUNTER_FORM = "counter"
+VALUE_PREFIX = "v."  # a form field's input, apart from the filing's own inputs
+
+
+@dataclass(frozen=True)
+class CounterField:
+    """A field of the item's form as the window's page asks for it: typed by the officer, or
+    filled by the platform from the registers (left empty, it is)."""
+
+    name: str
+    title: str
+    required: bool
+    filled: bool  # the platform fills it from the data core
+    input: str
+    options: list[tuple[str, str]]
+    max_length: int | None
+    help: str
+
+
+def counter_fields(item: ServiceItem) -> list[CounterField]:
+    return [
+        CounterField(
+            name=f.name,
+            title=f.title_zh,
+            required=f.required,
+            filled=f.fill is not None,
+            input=service.input_kind(f),
+            options=service.options_of(f),
+            max_length=f.schema.get("maxLength"),
+            help=f.help_zh,
+        )
+        for f in item.form.fields
+    ]
+
+
+def _counter_page(
+    request: Request,
+    db: Session,
+    user: User,
+    item_code: str,
+    *,
+    refusal: Problem | None = None,
+    typed: dict[str, Any] | None = None,
+) -> Response:
+    offered = counter.items_for(user, catalogue_of(request), content_dir=content_dir_of(request))
+    item = next((i for i in offered if i.code == item_code), None)
+    names: dict[str, str] = {}
+    if item is not None:
+        names = {f.name: f.title_zh for f in item.form.fields}
+        names.update({f"materials.{m.code}": m.name_zh for m in item.materials})
+    return render(
+        request,
+        "approval_desk_counter.html",
+        {
+            "items": offered,
+            "item": item,
+            "asked": item_code,
+            "fields": [] if item is None else counter_fields(item),
+            "department": user.department,
+            "typed": typed or {},
+            **shown_errors(COUNTER_FORM if refusal else None, refusal, names),
+        },
+        status=refusal.http_status if refusal else 200,
+    )
+
+
+@desk_pages.get("/approval/desk/counter", response_class=HTMLResponse)
+def counter_page(request: Request, user: Officer, db: DB, item: str = "") -> Response:
+    return _counter_page(request, db, user, item[:64])
+
+
+@desk_pages.post("/approval/desk/counter", response_class=HTMLResponse)
+async def file_at_counter(request: Request, db: DB, user: Officer) -> Response:
+    """Files the application for the applicant present; a refusal shows the form again with
+    what was typed, each fault beside its field (the pre-fill's read stays in the ledger)."""
+    form = await request.form()
+    item_code = _text(form, "item")[:64]
+    values = {
+        name.removeprefix(VALUE_PREFIX): value.strip()
+        for name, value in form.multi_items()
+        if name.startswith(VALUE_PREFIX) and isinstance(value, str) and value.strip()
+    }
+    applicant = _text(form, "applicant").strip()[:32]
+    purpose = _text(form, "purpose")[:200]
+    checked = _text(form, "identity_checked") == "yes"
+    typed = {
+        "applicant": applicant,
+        "purpose": purpose,
+        "identity_checked": checked,
+        "values": values,
+    }
+    try:
+        given = validate(
+            CounterFilingIn,
+            {
+                "item": item_code,
+                "applicant": applicant.upper(),
+                "identity_checked": checked,
+                "purpose": purpose,
+                "values": values,
+            },
+        )
+        case = counter.file_at_counter(
+            db,
+            request.app.state.datacore,
+            catalogue_of(request),
+            officer=user,
+            given=given,
+            content_dir=content_dir_of(request),
+        )
+    except Problem as exc:
+        if exc.slug == "validation":
+            db.commit()  # the read of the applicant's data, if made, stays recorded
+        else:
+            db.rollback()
+        return _counter_page(request, db, user, item_code, refusal=exc, typed=typed)
+    return RedirectResponse(f"/approval/desk/cases/{case.code}?filed=1#top", status_code=303)

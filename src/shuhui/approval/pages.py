@@ -29,7 +29,16 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from shuhui.approval import cases, diagram, hall_samples, licences, process, ratings, service
+from shuhui.approval import (
+    cases,
+    diagram,
+    hall_samples,
+    licences,
+    officer_views,
+    process,
+    ratings,
+    service,
+)
 from shuhui.approval.drafts import editable
 from shuhui.approval.items import Catalogue, Scenario, ServiceItem
 from shuhui.approval.lookups import lookups_for
@@ -523,10 +532,12 @@ def _case_page(
             "c": view.case,
             "item": view.item,
             "labels": {name: zh for name, (zh, _) in form_labels(view).items()},
-            "events": service.events_view(db, case),
+            "events": officer_views.events_view(db, case),
             "diagram": process_svg(request, case.process, current, done),
             "current_steps": [t.name for t in cases.tasks_of(db, case) if t.closed_at is None],
-            "licence": None if licence is None else service.licence_out(licence, case, viewer=user),
+            "licence": None
+            if licence is None
+            else officer_views.licence_out(licence, case, viewer=user),
             "rating": None if rating is None else ratings.rating_out(db, rating),
             "may_rate": case.state in FINISHED and rating is None and ratings.may_rate(user, case),
             "editable": view.editable,

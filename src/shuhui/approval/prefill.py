@@ -9,6 +9,9 @@ service item:
   counted and recorded (``mandate.used`` / ``mandate.refused``) before anything is read; a
   refusal then raises ``Problem("mandate-refused", 403)`` — the caller must commit the
   transaction anyway (answer the problem, do not let it roll back), or the refusal is lost.
+  At a service-hall window (``at_counter``) the user is the officer filing for the applicant
+  present, whose identity document was checked in person: no mandate, nothing of the officer's
+  own (``counter`` checks first that the officer's department may accept the item).
 - **Identity fields** (``x-fill`` kind ``identity``) come from the applicant's register row
   (``residents`` by citizen ID, ``enterprises`` by credit code); **shared fields** (kind
   ``shared``) from any data-core table keyed by the applicant's ID, the row with the greatest
@@ -202,6 +205,7 @@ class FormRead:
     waived: dict[str, WaivedMaterial]
     holder_uses: tuple[_HolderUse, ...]
     versions: dict[str, int]
+    counter: bool = False  # an officer filing at a service-hall window
 
 
 def prefill(
@@ -212,14 +216,17 @@ def prefill(
     user: User,
     applicant_id: str | None = None,
     now: datetime | None = None,
+    at_counter: bool = False,
 ) -> Prefill:
-    """The item's form filled for the applicant (the user, or a principal under a mandate).
+    """The item's form filled for the applicant (the user, or a principal under a mandate; at
+    a window, ``at_counter``, the applicant present for whom the officer files).
 
     Raises ``Problem("mandate-refused")`` after recording the refusal: the caller must commit.
     """
-    return record_form(
-        db, read_form(db, datacore, item, user=user, applicant_id=applicant_id, now=now)
+    read = read_form(
+        db, datacore, item, user=user, applicant_id=applicant_id, now=now, at_counter=at_counter
     )
+    return record_form(db, read)
 
 
 def read_form(
@@ -230,16 +237,23 @@ def read_form(
     user: User,
     applicant_id: str | None = None,
     now: datetime | None = None,
+    at_counter: bool = False,
 ) -> FormRead:
     """Everything :func:`prefill` reads and decides, writing nothing; :func:`record_form` then
     writes (a caller that must keep its writes short, like the form's route on SQLite, takes
-    its write lock between the two). An agent's refused mandate reads nothing else."""
+    its write lock between the two). An agent's refused mandate reads nothing else. At a
+    window (``at_counter``) ``applicant_id`` is the applicant present, and nothing is the
+    officer's own."""
     now = as_utc(now or utcnow())
     kind = item.holder
-    own = own_id(user, kind)
+    own = None if at_counter else own_id(user, kind)
     agent: authz.Party | None = None
     mandate: authz.Decision | None = None
-    if applicant_id is None or applicant_id == own:
+    if at_counter:
+        if applicant_id is None:
+            raise ValueError("a counter filing names its applicant")
+        applicant = _checked_applicant(kind, applicant_id)
+    elif applicant_id is None or applicant_id == own:
         if own is None:
             what = "公民身份号码" if kind == "person" else "统一社会信用代码"
             raise Problem(
@@ -294,7 +308,7 @@ def read_form(
             holder = str(given.value) if given is not None and given.value else ""
         if not holder:
             continue  # the applicant names the holder; the case asks again then
-        if holder == applicant or holder in _own_ids(user):
+        if holder == applicant or (not at_counter and holder in _own_ids(user)):
             certificate = _valid_certificate(reads.certificates(holder), material.replaced_by)
             if certificate is not None:
                 waived[material.code] = WaivedMaterial(
@@ -314,6 +328,7 @@ def read_form(
         waived,
         tuple(uses),
         dict(reads.versions),
+        at_counter,
     )
 
 
@@ -360,6 +375,8 @@ def record_form(db: Session, read: FormRead) -> Prefill:
     }
     if read.agent is not None:  # 谁用了我的数据 names the agent
         detail["agent"] = read.agent.as_json()
+    if read.counter:  # and the window's department
+        detail["counter"] = user.department or ""
     ledger.record(
         db,
         user.username,

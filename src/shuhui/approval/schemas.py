@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from shuhui.approval.items import ServiceItem
-from shuhui.approval.models import FILL_KINDS, HOLDER_KINDS
+from shuhui.approval.models import FILL_KINDS, HOLDER_KINDS, CaseChannel
 from shuhui.approval.provenance import Prefill, Provenance
 from shuhui.core.bounds import Id
 from shuhui.core.display import mask_citizen_id
@@ -138,6 +138,11 @@ class CaseOut(BaseModel):
     state_zh: str
     applicant_kind: str
     applicant_name: str
+    channel: CaseChannel = Field(
+        description="how the case came in: online, agent (under a mandate), link (the "
+        "enterprise direct link), counter (a service-hall window)"
+    )
+    channel_zh: str = Field(description="网上自助办理 / 委托代理人网上代办 / 政企直连 / 窗口办理")
     created_at: datetime
     submitted_at: datetime | None = None
     accepted_at: datetime | None = None
@@ -518,6 +523,13 @@ class MetricRow(BaseModel):
     ratings: int
     stars_avg: float | None
     bad_ratings: int  # 1–2 stars
+    # The cases by the channel they came through (models.CASE_CHANNELS), and the online share
+    # (网办率): online, agent and link over all cases; the counter is the offline channel.
+    channel_online: int
+    channel_agent: int
+    channel_link: int
+    channel_counter: int
+    online_share: float | None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,6 +555,61 @@ class SubmissionIn(ApplicationIn):
     values: dict[Annotated[str, Field(pattern=FIELD_NAME)], JsonValue] = Field(
         default_factory=dict, max_length=MAX_FORM_FIELDS
     )
+
+
+PURPOSE_MIN, PURPOSE_MAX = 2, 200
+PURPOSE_PATTERN = r"\S[\s\S]*\S"  # two characters at least that are not blanks
+NEEDS_PURPOSE = Text("请写明在窗口代为申请的事由", "say why the application is filed here")
+NEEDS_IDENTITY_CHECK = Text(
+    "须当面核验申请人的身份证件后才能代为申请", "check the applicant's identity document first"
+)
+
+
+class CounterFilingIn(BaseModel):
+    """An officer at a service-hall window files an application for the applicant present (窗口
+    办理): the item, the applicant's citizen ID or credit code as their document shows it, that
+    the document was checked in person, why the officer files it, and the values of the fields
+    the platform does not fill, by field name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    applicant: str = Field(
+        min_length=18,
+        max_length=18,
+        description="the applicant's citizen ID (a person's item) or credit code (an "
+        "enterprise's), read from the document shown at the window",
+    )
+    identity_checked: bool = Field(
+        description="the applicant's identity document was checked in person (must be true)",
+        json_schema_extra={"const": True},
+    )
+    purpose: str = Field(
+        min_length=PURPOSE_MIN,
+        max_length=PURPOSE_MAX,
+        description="why the officer files it, two characters or more besides blanks (kept in "
+        "the ledger; the applicant sees it under 谁用了我的数据)",
+        # What the validator below holds it to, for clients; the validator says why in Chinese.
+        json_schema_extra={"pattern": PURPOSE_PATTERN},
+    )
+    values: dict[Annotated[str, Field(pattern=FIELD_NAME)], JsonValue] = Field(
+        default_factory=dict, max_length=MAX_FORM_FIELDS
+    )
+
+    @field_validator("identity_checked")
+    @classmethod
+    def _checked(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(NEEDS_IDENTITY_CHECK)
+        return value
+
+    @field_validator("purpose")
+    @classmethod
+    def _purpose_said(cls, value: str) -> str:
+        text = " ".join(value.split())
+        if len(text) < PURPOSE_MIN:
+            raise ValueError(NEEDS_PURPOSE)
+        return text
 
 
 class CaseFieldOut(BaseModel):

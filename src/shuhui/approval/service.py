@@ -12,21 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
-from shuhui.approval import cases, diagram, formcheck, licences, prefill, process, ratings
+from shuhui.approval import cases, formcheck, licences, prefill
 from shuhui.approval.drafts import editable
 from shuhui.approval.items import Catalogue, FormField, Material, ServiceItem
-from shuhui.approval.models import FILL_KINDS, Case, CaseField, CaseMaterial, Licence
+from shuhui.approval.models import (
+    FILL_KINDS,
+    Case,
+    CaseChannel,
+    CaseField,
+    CaseMaterial,
+    Licence,
+)
 from shuhui.approval.precheck import PrecheckResult, precheck, record_lookups, store_upload
 from shuhui.approval.precheck.uploads import StoredUpload
 from shuhui.approval.provenance import Prefill, Refusal
-from shuhui.approval.queues import days_left
-from shuhui.approval.schemas import CaseOut, LicenceOut, RatingOut, TaskDecisionIn
+from shuhui.approval.schemas import CaseOut, TaskDecisionIn
 from shuhui.core.clock import format_local, local_today
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.errors import FieldError, Problem
@@ -34,8 +40,6 @@ from shuhui.core.i18n import Text
 from shuhui.datacore.store import DataCore
 from shuhui.standard.tables import TABLES
 from shuhui.trust.identity.models import User
-from shuhui.trust.identity.service import actor_names
-from shuhui.trust.ledger.actions import action_name
 
 TABLE_TITLES: Final = {spec.name: spec.title for spec in TABLES}
 # What an officer's choice at a step is called on a button.
@@ -79,10 +83,12 @@ def start_application(
     item_code: str,
     applicant_id: str | None = None,
     now: datetime | None = None,
+    channel: CaseChannel | None = None,
 ) -> Case:
     """A draft with the item's form filled for the applicant (the user, or a principal under
     the user's mandate). A refused mandate raises ``Problem("mandate-refused")`` after the
-    refusal's ledger entry: the caller commits before answering."""
+    refusal's ledger entry: the caller commits before answering. ``channel`` says how the case
+    came in; left out, ``agent`` under a mandate, else ``online``."""
     item = _item(catalogue, item_code)
     if not item.in_force(local_today(now)):
         raise Problem(
@@ -91,7 +97,9 @@ def start_application(
             errors=[FieldError("item", Text("不在办理期内", "not in force"))],
         )
     filled = prefill.prefill(db, datacore, item, user=user, applicant_id=applicant_id, now=now)
-    return cases.create_draft(db, item=item, prefill=filled, actor=user.username, now=now)
+    return cases.create_draft(
+        db, item=item, prefill=filled, actor=user.username, now=now, channel=channel
+    )
 
 
 def submit_whole(
@@ -104,12 +112,14 @@ def submit_whole(
     values: Mapping[str, Any],
     applicant_id: str | None = None,
     now: datetime | None = None,
+    channel: CaseChannel | None = None,
 ) -> Case:
     """An application in one request, for an item whose materials e-certificates waive (or
     which needs none): the form pre-filled, the given values over it, and the whole checked
     before anything is kept — a 422 names every faulty field and missing material, and no case
     is made. The pre-fill's read of the applicant's data stays in the ledger either way: the
-    caller commits, answering the refusal rather than raising it."""
+    caller commits, answering the refusal rather than raising it. ``channel`` as for
+    :func:`start_application`."""
     item = _item(catalogue, item_code)
     if not item.in_force(local_today(now)):
         raise Problem(
@@ -122,7 +132,7 @@ def submit_whole(
     errors = whole_errors(item, filled, typed)
     if errors:
         raise Problem("validation", detail=formcheck.summary(item, errors), errors=errors)
-    return file_prefilled(db, item, filled, typed, actor=user.username, now=now)
+    return file_prefilled(db, item, filled, typed, actor=user.username, now=now, channel=channel)
 
 
 def typed_values(item: ServiceItem, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,11 +170,16 @@ def file_prefilled(
     *,
     actor: str,
     now: datetime | None = None,
+    channel: CaseChannel | None = None,
 ) -> Case:
     """The case made, saved and submitted from a pre-fill checked by :func:`whole_errors`. A
-    savepoint: should anything still refuse, the case goes and the pre-fill's entry stays."""
+    savepoint: should anything still refuse, the case goes and the pre-fill's entry stays.
+    ``channel`` says how the case came in (``link`` from the enterprise direct link); left
+    out, ``agent`` where the pre-fill was an agent's under a mandate, else ``online``."""
     with db.begin_nested():
-        case = cases.create_draft(db, item=item, prefill=filled, actor=actor, now=now)
+        case = cases.create_draft(
+            db, item=item, prefill=filled, actor=actor, now=now, channel=channel
+        )
         if typed:
             cases.save_form(db, case, dict(typed), actor=actor, now=now)
         return cases.submit(db, case, item, actor=actor, now=now)
@@ -176,6 +191,11 @@ def cases_of_item(
     """An item's cases in ``states``, the oldest submitted first (a service above approval
     that watches one item's statutory clocks)."""
     return cases.cases_of_item(db, item_code, states, limit=limit)
+
+
+def materials_of(db: Session, case: Case) -> list[CaseMaterial]:
+    """A case's materials as held: uploaded, or waived for an e-certificate."""
+    return cases.materials_of(db, case)
 
 
 def case_by_code(db: Session, code: str) -> Case | None:
@@ -398,6 +418,70 @@ def issue(
     return licence
 
 
+# What an officer's step is taken with when a case ends approved on a decision made elsewhere
+# on the platform (``finish_approved``).
+APPROVING_OUTCOMES: Final = {
+    "accept": "accept",
+    "review": "pass",
+    "countersign": "agree",
+    "decide": "approve",
+    "issue": "issue",
+}
+
+
+def finish_approved(
+    db: Session,
+    data_dir: Path,
+    datacore: DataCore | None,
+    catalogue: Catalogue,
+    case: Case,
+    *,
+    officer: User,
+    reason: str,
+    city_content: Path | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Takes a running case through its open steps to the end, approved with ``reason``: for a
+    decision a body made elsewhere on the platform (a labour-capacity assessment's conclusion),
+    each step the officer's, journalled and in the ledger as if taken at the desk. A step of
+    another department (a countersign) is left for that department."""
+    for _ in range(8):  # a process has a handful of steps; a loop past that is a defect
+        if case.state in cases.FINISHED:
+            return case
+        open_steps = [
+            t
+            for t in cases.tasks_of(db, case)
+            if t.closed_at is None and t.department == officer.department
+        ]
+        if not open_steps:
+            return case
+        task = open_steps[0]
+        if task.role == "issue" and item_of(catalogue, case).issues is not None:
+            if datacore is None:
+                raise ValueError("an item that issues an e-certificate needs the data core")
+            issue(
+                db,
+                data_dir,
+                datacore,
+                catalogue,
+                case,
+                officer=officer,
+                city_content=city_content,
+                now=now,
+            )
+            continue
+        outcome = APPROVING_OUTCOMES.get(task.role, "pass")
+        cases.complete_task(
+            db,
+            task.id,
+            officer=officer,
+            outcome=outcome,
+            reason=reason if outcome in ("approve", "agree") else None,
+            now=now,
+        )
+    raise RuntimeError(f"case {case.code} did not end within its steps")
+
+
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -462,7 +546,8 @@ class FormView:
     corrections: dict[str, str] = field(default_factory=dict)
 
 
-def _input(spec: FormField) -> Literal["text", "date", "number", "select", "textarea"]:
+def input_kind(spec: FormField) -> Literal["text", "date", "number", "select", "textarea"]:
+    """How a page asks for the field's value."""
     schema = spec.schema
     if "enum" in schema:
         return "select"
@@ -504,7 +589,8 @@ def _corrections(case: Case) -> dict[str, str]:
     return out
 
 
-def _options(spec: FormField) -> list[tuple[str, str]]:
+def options_of(spec: FormField) -> list[tuple[str, str]]:
+    """A choice field's (value, label) pairs."""
     labels = spec.schema.get("x-enum-titles") or {}
     return [(str(v), str(labels.get(str(v), v))) for v in spec.schema.get("enum", [])]
 
@@ -534,8 +620,8 @@ def form_view(
             title=spec.title_zh,
             value=case.form.get(spec.name, "" if row is None else row.value),
             required=spec.required,
-            input=_input(spec),
-            options=_options(spec),
+            input=input_kind(spec),
+            options=options_of(spec),
             max_length=spec.schema.get("maxLength"),
             pattern=spec.schema.get("pattern"),
             help=spec.help_zh,
@@ -591,159 +677,20 @@ def _material_view(
     )
 
 
-@dataclass(frozen=True)
-class TaskView:
-    id: int
-    step: str
-    name: str
-    role: str
-    department: str
-    outcomes: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class EventView:
-    at: str
-    actor: str
-    action: str
-    note: str
-
-
-@dataclass(frozen=True)
-class DueView:
-    promised: date | None
-    statutory: date | None
-    days_left: int | None
-    warning: str | None  # overdue | due_soon
-    paused: bool
-
-
-@dataclass(frozen=True)
-class OfficerView:
-    form: FormView
-    tasks: list[TaskView]  # the open steps this officer may take
-    events: list[EventView]
-    diagram_svg: str
-    licence: LicenceOut | None
-    rating: RatingOut | None
-    due: DueView
-
-
-def licence_out(licence: Licence, case: Case, *, viewer: User) -> LicenceOut:
-    """A licence as ``viewer`` may see it: the holder's ID in full for the holder only."""
-    own = licence.holder_id in (viewer.citizen_id, viewer.credit_code)
-    shown = licence.holder_id if own or licence.holder_kind == "enterprise" else None
-    return LicenceOut(
-        certificate_no=licence.certificate_no,
-        certificate_type=licence.certificate_type,
-        case_code=case.code,
-        holder_kind="enterprise" if licence.holder_kind == "enterprise" else "person",
-        holder_name=licence.holder_name,
-        holder_id=shown or mask_citizen_id(licence.holder_id),
-        issuer=licence.issuer,
-        issued_on=licence.issued_on,
-        seal_code=licence.seal_code,
-        sha256=licence.sha256,
-        datacore_version=licence.datacore_version,
-    )
-
-
-def actor_shown(actor: str) -> str:
-    """An actor without an account, as people read it: the demo's made-up applicants say they
-    are demo data, the platform's own steps say so."""
-    if actor.startswith("demo:"):
-        return "演示申请人（演示数据）"
-    if actor == "system":
-        return "系统"
-    return actor
-
-
-def events_view(db: Session, case: Case) -> list[EventView]:
-    events = cases.events_of(db, case)
-    names = actor_names(db, {e.actor for e in events})
-    return [
-        EventView(
-            at=format_local(e.at),
-            actor=names.get(e.actor) or actor_shown(e.actor),
-            action=str(action_name(f"approval.case.{e.action}")),
-            note=e.note or "",
-        )
-        for e in events
-    ]
-
-
-def diagram_of(case: Case, city_content: Path | None = None) -> str:
-    current, done = cases.diagram_state(case)
-    return diagram.render_svg(
-        process.process_path(case.process, city_content), current=current, done=done
-    )
-
-
-def officer_view(
-    db: Session,
-    catalogue: Catalogue,
-    case: Case,
-    *,
-    officer: User,
-    city_content: Path | None = None,
-) -> OfficerView:
-    """What an officer of a department with a part in the case sees and may do."""
-    spec = process.load_process(case.process, city_content)
-    tasks = [
-        TaskView(
-            id=t.id,
-            step=t.step,
-            name=t.name,
-            role=t.role,
-            department=t.department,
-            outcomes=[
-                (o, OUTCOME_NAMES.get(o, (o, o))[0])
-                for o in (spec.steps[t.step].outcomes if t.step in spec.steps else ())
-            ],
-        )
-        for t in cases.tasks_of(db, case)
-        if t.closed_at is None and t.department == officer.department
-    ]
-    licence = licences.licence_of(db, case)
-    rating = ratings.rating_of(db, case)
-    return OfficerView(
-        form=form_view(db, catalogue, case),
-        tasks=tasks,
-        events=events_view(db, case),
-        diagram_svg=diagram_of(case, city_content),
-        licence=None if licence is None else licence_out(licence, case, viewer=officer),
-        rating=None if rating is None else ratings.rating_out(db, rating),
-        due=DueView(
-            promised=case.promised_due,
-            statutory=case.statutory_due,
-            days_left=days_left(case),
-            warning=cases.warning(case),
-            paused=case.paused_since is not None,
-        ),
-    )
-
-
 __all__ = [
     "OUTCOME_NAMES",
-    "DueView",
-    "EventView",
     "FieldView",
     "FormView",
     "GroupView",
     "MaterialView",
-    "OfficerView",
     "Reading",
-    "TaskView",
-    "actor_shown",
     "attach_reading",
     "decide",
-    "diagram_of",
-    "events_view",
     "form_view",
+    "input_kind",
     "issue",
     "item_of",
-    "licence_out",
-    "officer_view",
+    "options_of",
     "read_upload",
     "save",
     "send",

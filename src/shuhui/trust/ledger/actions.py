@@ -224,6 +224,10 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "approval.case.issued": ("办结出证", "Result issued"),
     "approval.case.withdrawn": ("撤回办件申请", "Application withdrawn"),
     "approval.case.viewed": ("部门工作人员查看了办件", "An officer looked at the application"),
+    "approval.case.filed_at_counter": (
+        "窗口工作人员当面核验身份后代为提交申请",
+        "Filed at a service-hall window for me, my identity checked in person",
+    ),
     # smart approval (智审慧办): pre-filled forms, the pre-check of materials
     "approval.material.read": (
         "部门工作人员查看了我的申请材料",
