@@ -146,3 +146,26 @@ def test_the_disability_subsidy_follows_the_grade_by_the_rule_book(city_app: Fas
         .status_code
         == 403
     )
+
+
+def test_the_employers_application_runs_on_its_30_days_and_names_the_employee(
+    city_app: FastAPI,
+) -> None:
+    item = load_catalogue().items["QD-RS-0018"]
+    assert item.holder == "enterprise" and "QD-RS-0018" in RULES.items
+    accident = local_today() - timedelta(days=40)
+    with transaction(city_app.state.session_factory) as db:
+        late = made_case(
+            db, item, applicant_id="91370202MAMQR5UY0W", applicant_name="青岛示范餐饮管理有限公司",
+            state="accepted", accepted_at=utcnow(),
+            form={"injury_date": accident.isoformat(), "employee_name": "王某",
+                  "employee_citizen_id": "370202199003151233"},
+        )  # fmt: skip
+        code = late.code
+    rows = {a["case"]: a for a in as_user(city_app, "officer").get(
+        "/api/v1/hrss/injury/applications").json()}  # fmt: skip
+    row = rows[code]
+    assert row["relation"] == "用人单位"
+    assert row["filing_deadline"] == (accident + timedelta(days=30)).isoformat()
+    assert row["filed_late"] is True  # 40 days after the accident: past the employer's 30
+    assert row["applicant_name"].startswith("王某")

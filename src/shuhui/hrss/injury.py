@@ -1,9 +1,10 @@
 """Work-injury recognition (工伤认定): the statutory clocks of each application, as the bureau's
 officers watch them.
 
-An application is an approval case of the content's item (``hrss/work-injury.yaml``: by default
-QD-RS-0003). Its clocks, in calendar days as 《工伤保险条例》 writes them, are computed from the
-case and its form, never stored (a decision, a correction or a withdrawal moves them at once):
+An application is an approval case of one of the content's items (``hrss/work-injury.yaml``: the
+worker's QD-RS-0003 and the employer's QD-RS-0018). Its clocks, in calendar days as
+《工伤保险条例》 writes them, are computed from the case and its form, never stored (a decision, a
+correction or a withdrawal moves them at once):
 
 - **the filing clock** (第十七条): from the accident (the form's ``injury_date``) to the day the
   application was submitted — 30 days for the employer, one year for the worker, a close
@@ -45,7 +46,7 @@ EMPLOYER: Final = "用人单位"
 
 @dataclass(frozen=True)
 class Clocks:
-    item: str
+    items: tuple[str, ...]
     employer_days: int
     worker_years: int
     decision_days: int
@@ -59,7 +60,7 @@ def clocks(city_content: Path | None = None) -> Clocks:
     entry = load_items(path, KIND).by_code["recognition"]
     a = entry.attrs
     return Clocks(
-        item=str(a["item"]),
+        items=tuple(str(i) for i in a["items"]),
         employer_days=int(a["employer_days"]),
         worker_years=int(a["worker_years"]),
         decision_days=int(a["decision_days"]),
@@ -127,10 +128,11 @@ def application(case: Any, rules: Clocks, facts_clear: bool, today: date) -> App
         days = rules.clear_decision_days if facts_clear else rules.decision_days
         due = accepted + timedelta(days=days)
     left = (due - today).days if due is not None else None
+    worker = form.get("employee_name")  # the employer's application names its employee
     return Application(
         case_code=case.code,
-        applicant_name=case.applicant_name,
-        applicant_id=case.applicant_id,
+        applicant_name=f"{worker}（{case.applicant_name}申请）" if worker else case.applicant_name,
+        applicant_id=str(form.get("employee_citizen_id") or case.applicant_id),
         state=case.state,
         relation=relation,
         accident=accident,
@@ -163,7 +165,7 @@ def open_applications(
     """The open applications, the nearest deadline first (those not accepted yet last)."""
     rules = clocks(city_content)
     today = today or local_today()
-    found = approval.cases_of_item(db, rules.item, OPEN)
+    found = [c for item in rules.items for c in approval.cases_of_item(db, item, OPEN)]
     clear = _marked(db, [c.code for c in found])
     out = [application(c, rules, c.code in clear, today) for c in found]
     return sorted(out, key=lambda a: (a.days_left is None, a.days_left or 0, a.case_code))
@@ -187,7 +189,7 @@ def mark_clear(
     time. Only the deciding department's officer; once."""
     rules = clocks(city_content)
     case = approval.case_by_code(db, case_code)
-    if case is None or case.item_code != rules.item:
+    if case is None or case.item_code not in rules.items:
         raise Problem(
             "not-found", detail=Text(f"没有工伤认定申请 {case_code}", "no such application")
         )

@@ -201,9 +201,14 @@ async def counter_issue(request: Request, db: DB, user: Officer) -> Response:
 
 # --- work-injury clocks -----------------------------------------------------------------------
 
+# What a refusal to mark an application names (the application itself, as ``case``).
+INJURY_LABELS: dict[str, tuple[str, str]] = {"case": ("办件", "Case")}
+
 
 def _injury_page(request: Request, db: Session, refusal: Problem | None = None) -> Response:
     rules = injury.clocks(content_of(request))
+    label = display.labels_from(INJURY_LABELS)
+    shown = display.shown_errors(refusal, label, "clear" if refusal else None)
     return render(
         request,
         "hrss_injury.html",
@@ -212,7 +217,7 @@ def _injury_page(request: Request, db: Session, refusal: Problem | None = None) 
                 injury_out(a) for a in injury.open_applications(db, content_of(request))
             ],
             "rules": rules,
-            **_shown("clear" if refusal else None, refusal),
+            **shown,
         },
         status=refusal.http_status if refusal else 200,
     )
