@@ -176,7 +176,7 @@ ROLES = {
         r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine)"
         r"|certification/(cycles|dashboard|recipients|overpayments))"
         r"|channel/app|approval/(tasks|metrics|counter)"
-        r"|hrss/(people|certificates|reminders|injury|help/(queue|\{code\}/take)))",
+        r"|hrss/(people|certificates|reminders|injury|assessments|help/(queue|\{code\}/take)))",
     ),
     "citizen": Role(
         "citizen",

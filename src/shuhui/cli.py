@@ -493,6 +493,10 @@ def _prepare_demo_approval(
             f"{approval.WORKING_DAYS} working days ({escape(states)}); "
             f"{published} e-licences written to the data core[/green]"
         )
+    if summary.counter:
+        console.print(
+            f"[green]demo approval: {summary.counter} applications filed at a window[/green]"
+        )
     for p in summary.prepared:
         if p.changed:
             console.print(

@@ -63,6 +63,7 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
             "fundrisk.recovering",
             "programs.distress",
             "hrss.injury",
+            "hrss.assessment",
         },
         "/hrss/campaigns",
     ),

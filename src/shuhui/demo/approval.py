@@ -17,7 +17,8 @@ badly (each bad rating opens the department's follow-up).
 
 The applicants are the city's own residents (person items) and live enterprises (enterprise
 items), drawn with a fixed seed, never one that a demo account is bound to: the demo accounts'
-own case lists stay empty, and the demo citizen holds no 残疾人证 from this history (the
+own case lists hold none of the history (only the work-injury demo's two applications,
+``shuhui.demo.injury``), and the demo citizen holds no 残疾人证 from this history (the
 Chromium test applies for one, then for the subsidy it opens). An applicant without an account
 is an unsaved ``User`` named :data:`HISTORY_ACTOR` (``demo:history``: no account can take a
 name with a colon) bearing the applicant's ID, so every ledger entry the applicant's steps
@@ -28,6 +29,9 @@ what was made as demo data. The officers' steps are the demo officers', as their
 mandate (委托授权) for several of its delegable items: drafted and signed by the enterprise's
 registered legal representative, the account ``enterprise`` (``trust.authorisations``), so the
 agent can apply for the enterprise (``POST /api/v1/approval/cases {item, applicant}``).
+
+**The window.** A few residents' applications filed at a service-hall window by the
+department's demo officer (``shuhui.demo.counter``), so the online share is measured over a mix.
 
 Run again, nothing changes: the history is made once (it exists when any case was made by
 :data:`HISTORY_ACTOR`), the mandate once (while one covering the items is in force).
@@ -54,7 +58,9 @@ from shuhui.core.clock import SHANGHAI, as_utc, local_today, utcnow
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
+from shuhui.demo import counter as demo_counter
 from shuhui.demo import history
+from shuhui.demo import injury as demo_injury
 from shuhui.demo.city import Prepared
 from shuhui.demo.prechecks import WRONG_ID_CARD, SamplePage, plain_page, sample_pages
 from shuhui.trust.authorisations import service as authz
@@ -100,6 +106,7 @@ class Summary:
     cases: int = 0
     states: Counter[str] = field(default_factory=Counter)
     licences: int = 0
+    counter: int = 0  # applications filed at a window by this run (shuhui.demo.counter)
     prepared: list[Prepared] = field(default_factory=list)  # the officers and the agent
 
 
@@ -133,7 +140,11 @@ def prepare(
     agent = _agent_mandate(db, settings, core, catalogue, accounts, now=now)
     if agent is not None:
         summary.prepared.append(agent)
+    summary.counter = demo_counter.prepare(db, settings, core, catalogue, officers, now=now)
+    # The injury demo's applications wait in the officer's queue too: made before it is counted.
+    injured = demo_injury.prepare(db, settings, core, catalogue, accounts, actor=actor, now=now)
     summary.prepared.extend(_waiting(db, officers, made_now=summary.made))
+    summary.prepared.extend(injured)
     return summary
 
 
@@ -400,6 +411,8 @@ class _History:
                 valid_from=self.since,
                 valid_to=utcnow() + timedelta(days=SEAL_DAYS),
                 actor=HISTORY_SEALS,
+                # A run that failed after writing the key left it: this run adopts it.
+                adopt=seals.leftover_key(self.settings.data_dir, seal.code),
             )
             return at
         return max(at, as_utc(found.valid_from) + timedelta(minutes=1))

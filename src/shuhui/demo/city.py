@@ -83,6 +83,8 @@ def prepare(
             )
         elif kind == "certify":
             continue  # a pensioner: shuhui.demo.certification, after the cycle has run
+        elif kind == "assess":
+            continue  # an injured worker: shuhui.demo.injury, with the approval history
         elif kind == "remind":
             done.append(
                 _remind(

@@ -63,7 +63,9 @@ def ask(
         )
     open_one = db.scalar(
         select(HelpRequest).where(
-            HelpRequest.citizen_id == user.citizen_id, HelpRequest.state != CLOSED
+            HelpRequest.citizen_id == user.citizen_id,
+            HelpRequest.state != CLOSED,
+            HelpRequest.scheduled_for.is_(None),
         )
     )
     if open_one is not None:
@@ -93,6 +95,47 @@ def ask(
     return made
 
 
+def schedule(
+    db: Session,
+    *,
+    citizen_id: str,
+    username: str,
+    agent: str,
+    page: str,
+    topic: str,
+    at: datetime,
+    now: datetime | None = None,
+) -> HelpRequest:
+    """A video session the bureau arranges for ``at`` between the person and ``agent`` (an
+    assessment's examination): not in the help queue; the person joins it from ``page``. The
+    arranging act writes its own ledger entry."""
+    if not PAGE.match(page):
+        raise ValueError(f"a session is joined from a path of this site, not {page!r}")
+    made = HelpRequest(
+        code=_next_code(db, as_utc(now or utcnow())),
+        citizen_id=citizen_id,
+        username=username,
+        page=page,
+        topic=topic[:128],
+        state=ACTIVE,
+        agent=agent,
+        asked_at=as_utc(now or utcnow()),
+        scheduled_for=as_utc(at),
+        proposals=0,
+        accepted=0,
+    )
+    db.add(made)
+    db.flush()
+    return made
+
+
+def begin(db: Session, found: HelpRequest, now: datetime | None = None) -> None:
+    """The agent opened the call: the talk's time counts from the first time."""
+    if found.picked_at is None and found.state == ACTIVE:
+        found.picked_at = as_utc(now or utcnow())
+        db.flush()
+
+
 def check_agent(user: User, readers: tuple[str, ...]) -> None:
     if Role.officer not in user.role_set or user.department not in readers:
         raise Problem(
@@ -104,7 +147,7 @@ def queue(db: Session) -> list[HelpRequest]:
     return list(
         db.scalars(
             select(HelpRequest)
-            .where(HelpRequest.state.in_((WAITING, ACTIVE)))
+            .where(HelpRequest.state.in_((WAITING, ACTIVE)), HelpRequest.scheduled_for.is_(None))
             .order_by(HelpRequest.asked_at)
         )
     )

@@ -114,14 +114,17 @@ def call_page(request: Request, db: DB, user: CurrentUser, code: Code) -> Respon
     found = help.get(db, code)
     if found is None or help.side_of(found, user) != "agent":
         raise Problem("not-found", detail=f"没有视频帮办 {code}")
+    help.begin(db, found)
     return render(request, "hrss_help_call.html", {"r": found})
 
 
 @pages.post("/hrss/help/{code}/close", response_class=HTMLResponse)
 async def close_page(request: Request, db: DB, user: CurrentUser, code: Code) -> Response:
     body = validate_form(CloseIn, await request.form())
-    help.close(db, user, code, outcome=body.outcome)
-    return RedirectResponse("/hrss/help", status_code=303)
+    found = help.close(db, user, code, outcome=body.outcome)
+    # An arranged session (an assessment's examination) ends back on the page it belongs to.
+    back = found.page if found.scheduled_for is not None else "/hrss/help"
+    return RedirectResponse(back, status_code=303)
 
 
 # --- the signalling socket --------------------------------------------------------------------

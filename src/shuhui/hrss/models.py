@@ -180,6 +180,9 @@ class HelpRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(500))
     proposals: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
+    # Set for a session the bureau arranged (an assessment's video examination): it is not in
+    # the help queue, and the citizen joins it from the assessment's page.
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HelpSignal(Base):
@@ -196,3 +199,51 @@ class HelpSignal(Base):
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Assessment(Base):
+    """A labour-capacity assessment (劳动能力鉴定) of an accepted application (an approval case):
+    the expert panel drawn at random from the pool (both kept, so the draw can be checked), the
+    video examination and its findings, and the conclusion — the grade (0: no grade reached),
+    the self-care level, the benefits the rule computed, the sealed PDF's envelope and hash."""
+
+    __tablename__ = "hrss_assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_code: Mapped[str] = mapped_column(String(32), unique=True)
+    citizen_id: Mapped[str] = mapped_column(String(18), index=True)
+    worker_name: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # panel | scheduled | examined | concluded
+    pool: Mapped[list[str]] = mapped_column(JSON)
+    panel: Mapped[list[str]] = mapped_column(JSON)  # the first is the examining expert (组长)
+    drawn_by: Mapped[str] = mapped_column(String(64))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    exam_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exam_session: Mapped[str | None] = mapped_column(String(32))  # the video session's code
+    findings: Mapped[str | None] = mapped_column(String(2000))
+    examined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    grade: Mapped[int | None] = mapped_column(Integer)
+    self_care: Mapped[str | None] = mapped_column(String(16))
+    concluded_by: Mapped[str | None] = mapped_column(String(64))
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conclusion_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    benefits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    stored_as: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class AssessmentOpinion(Base):
+    """One panel expert's signed opinion (鉴定意见): the grade, the self-care level and the
+    clauses of GB/T 16180 it rests on. An expert may revise it until the conclusion."""
+
+    __tablename__ = "hrss_assessment_opinions"
+    __table_args__ = (UniqueConstraint("assessment_id", "expert"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("hrss_assessments.id"))
+    expert: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[int] = mapped_column(Integer)
+    self_care: Mapped[str] = mapped_column(String(16))
+    basis: Mapped[str] = mapped_column(String(1000))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)

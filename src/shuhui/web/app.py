@@ -48,6 +48,7 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.hrss import assessment_routes as hrss_assessment_routes
 from shuhui.hrss import bundle_cases as hrss_bundle_cases
 from shuhui.hrss import bundle_pages as hrss_bundle_pages
 from shuhui.hrss import bundle_routes as hrss_bundle_routes
@@ -277,6 +278,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hrss_link_routes.console,
         hrss_help_routes.api,
         hrss_help_routes.pages,
+        hrss_assessment_routes.api,
+        hrss_assessment_routes.pages,
         hrss_link_pages.pages,
         registry_routes.api,
         registry_ngsi_routes.api,

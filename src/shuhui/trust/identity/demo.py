@@ -7,7 +7,8 @@ that policy and offers it), ``{grant: <product>}`` for a data consumer (the demo
 a grant of that product), ``{certify: <rule>}`` for a pensioner (the demo binds the account to a
 pension recipient the certification cycle found without evidence, ``shuhui.demo.certification``),
 ``{remind: <reminder>}`` for a person a proactive reminder finds (the demo binds the account to
-such a member and sends it, ``shuhui.hrss.reminders``).
+such a member and sends it, ``shuhui.hrss.reminders``); ``{assess: <kind>}`` for an injured
+employee whose labour-capacity assessment the demo files (``shuhui.demo.injury``).
 The IDs the file gives are the account's until then: the test apps,
 which have no city, keep them. ``shuhui.demo`` does the binding. Every binding, the file's and
 the city's, is requested by the demo admin and approved by the demo identity reviewer
@@ -46,7 +47,7 @@ CONTENT: Final = ("demo-accounts.yaml", "demo-accounts")
 USERNAME: Final = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 FIELDS: Final = frozenset({"roles", "department", "citizen_id", "credit_code", "demo_city"})
 # What an account may be given in the demo city (see the module's docstring).
-DEMO_CITY_ROLES: Final = frozenset({"offer", "grant", "certify", "remind"})
+DEMO_CITY_ROLES: Final = frozenset({"offer", "grant", "certify", "remind", "assess"})
 # What a consumer's grant may say of its application (else a bank's credit checks).
 USE: Final = frozenset({"purpose", "legal_basis", "usage"})
 SLUG: Final = re.compile(r"^[a-z][a-z0-9-]{1,63}$")

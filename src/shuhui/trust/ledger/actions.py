@@ -206,6 +206,27 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "开具参保证明（加盖电子印章）",
         "Certificate of insured status issued",
     ),
+    "hrss.assessment_panel_drawn": (
+        "劳动能力鉴定：随机抽取鉴定专家组",
+        "Assessment: the expert panel drawn",
+    ),
+    "hrss.assessment_exam_scheduled": (
+        "劳动能力鉴定：安排视频检查",
+        "Assessment: video examination arranged",
+    ),
+    "hrss.assessment_records_read": (
+        "劳动能力鉴定专家或工作人员查阅了我的申请材料和病历",
+        "Assessment: my records read",
+    ),
+    "hrss.assessment_examined": ("劳动能力鉴定：完成视频检查", "Assessment: examined over video"),
+    "hrss.assessment_opinion": (
+        "劳动能力鉴定：专家签署鉴定意见",
+        "Assessment: an expert's signed opinion",
+    ),
+    "hrss.assessment_concluded": (
+        "劳动能力鉴定：作出鉴定结论（加盖电子印章）",
+        "Assessment: concluded and sealed",
+    ),
     # approval cases (办件, shuhui.approval.cases)
     "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
     "approval.case.saved": ("保存申请表", "Application form saved"),

@@ -242,6 +242,13 @@ def create_seal(
     return seal
 
 
+def leftover_key(data_dir: Path, code: str) -> SM2PrivateKey | None:
+    """The key file a first registration of ``code`` left when its transaction rolled back
+    after the key was written (nothing sealed with it lasted), or None: what registering the
+    seal again adopts rather than be refused for good."""
+    return keystore.read(key_path(data_dir, code))
+
+
 def ensure_seal(
     db: Session, data_dir: Path, *, code: str, name: str, department: str, actor: str
 ) -> str:
@@ -262,7 +269,7 @@ def ensure_seal(
             valid_from=start - timedelta(minutes=1),
             valid_to=end,
             actor=actor,
-            adopt=keystore.read(key_path(data_dir, code)),
+            adopt=leftover_key(data_dir, code),
         )
     return code
 

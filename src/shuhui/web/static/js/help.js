@@ -160,6 +160,30 @@
       item.appendChild(yes);
       list.appendChild(item);
     }
+    function start(made, waiting, connected) {
+      code = made.code;
+      panel.hidden = false;
+      panel.setAttribute("data-code", code);
+      status.textContent = waiting;
+      session = new Session(
+        code,
+        document.getElementById("help-local"),
+        document.getElementById("help-remote"),
+        function (kind, payload) {
+          if (kind === "propose") propose(payload);
+          if (kind === "hello") sendForm();
+        },
+        function (state) {
+          status.textContent = state === "connected" ? connected : "已结束";
+          panel.setAttribute("data-state", state);
+        }
+      );
+      session.ws.onopen = sendForm;
+      if (form) {
+        form.addEventListener("input", sendForm);
+        form.addEventListener("change", sendForm);
+      }
+    }
     button.addEventListener("click", function () {
       if (session) return;
       fetch("/api/v1/hrss/help", {
@@ -173,33 +197,19 @@
           return r.json();
         })
         .then(function (made) {
-          code = made.code;
-          panel.hidden = false;
-          panel.setAttribute("data-code", code);
-          status.textContent = "已发出请求（" + code + "），等待工作人员接听……";
-          session = new Session(
-            code,
-            document.getElementById("help-local"),
-            document.getElementById("help-remote"),
-            function (kind, payload) {
-              if (kind === "propose") propose(payload);
-              if (kind === "hello") sendForm();
-            },
-            function (state) {
-              status.textContent = state === "connected" ? "已接通，工作人员可以看到您正在填写的表单" : "帮办已结束";
-              panel.setAttribute("data-state", state);
-            }
-          );
-          session.ws.onopen = sendForm;
-          if (form) {
-            form.addEventListener("input", sendForm);
-            form.addEventListener("change", sendForm);
-          }
+          start(made, "已发出请求（" + made.code + "），等待工作人员接听……", "已接通，工作人员可以看到您正在填写的表单");
         })
         .catch(function () {
           status.textContent = "暂时无法发起视频帮办，请稍后再试";
           panel.hidden = false;
         });
+    });
+    // A session the bureau arranged (an assessment's video examination) is joined, not asked.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-help-join]"), function (join) {
+      join.addEventListener("click", function () {
+        if (session) return;
+        start({ code: join.getAttribute("data-help-join") }, "正在等待鉴定专家进入视频检查……", "已接通视频检查");
+      });
     });
     document.getElementById("help-close").addEventListener("click", function () {
       if (!code) return;
