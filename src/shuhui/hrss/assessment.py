@@ -185,6 +185,18 @@ def _conflict(zh: str, en: str, field: str = "state") -> Problem:
     return Problem("conflict", detail=Text(zh, en), errors=[FieldError(field, Text(zh, en))])
 
 
+def _as_office(
+    db: Session, case_code: str, officer: User, city_content: Path | None, doing: str
+) -> tuple[Rules, Any]:
+    """The rules and the application, for an officer of its deciding department (the
+    committee's office) about to do ``doing``; a 403 saying so for anyone else."""
+    r = rules(city_content)
+    case = _case(db, case_code, r)
+    if not is_office(officer, case):
+        raise _forbidden(f"只有鉴定委员会办公室的工作人员可以{doing}", "the office only")
+    return r, case
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 
@@ -384,10 +396,7 @@ def draw_panel(
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Assessment:
-    r = rules(city_content)
-    case = _case(db, case_code, r)
-    if not is_office(user=officer, case=case):
-        raise _forbidden("只有鉴定委员会办公室的工作人员可以组建专家组", "the office only")
+    r, case = _as_office(db, case_code, officer, city_content, "组建专家组")
     if case.state not in ACCEPTED or case.accepted_at is None:
         raise _conflict("申请受理后才能组建专家组", "the application is not accepted")
     if get(db, case_code) is not None:
@@ -432,10 +441,7 @@ def schedule_exam(
     now: datetime | None = None,
 ) -> Assessment:
     """Arranges (or moves) the video examination; the worker is told with a link to join."""
-    r = rules(city_content)
-    case = _case(db, case_code, r)
-    if not is_office(officer, case):
-        raise _forbidden("只有鉴定委员会办公室的工作人员可以安排视频检查", "the office only")
+    r, case = _as_office(db, case_code, officer, city_content, "安排视频检查")
     found = get(db, case_code)
     if found is None or found.state not in (PANEL, SCHEDULED):
         raise _conflict("组建专家组后、检查完成前才能安排视频检查", "not in a state to schedule")
@@ -623,10 +629,7 @@ def conclude(
     city_content: Path | None = None,
     now: datetime | None = None,
 ) -> Assessment:
-    r = rules(city_content)
-    case = _case(db, case_code, r)
-    if not is_office(officer, case):
-        raise _forbidden("只有鉴定委员会办公室的工作人员可以作出结论", "the office only")
+    r, case = _as_office(db, case_code, officer, city_content, "作出结论")
     found = db.scalar(select(Assessment).where(Assessment.case_code == case_code).with_for_update())
     if found is None or found.state != EXAMINED:
         raise _conflict("专家组出具意见后才能作出结论", "the panel has not given its opinions")
