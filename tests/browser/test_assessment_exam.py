@@ -1,9 +1,9 @@
 """Labour-capacity assessment done remotely, in Chromium with its fake camera and microphone:
 the demo worker's application (accepted, its panel drawn, its examination arranged by the
 demo) — the examining expert opens the call, the worker joins from the assessment's page and
-the media flow peer to peer; the expert writes the findings, which ends the call; the panel
-signs its opinions; the office concludes after confirming; the worker reads the grade and the
-benefits, and the sealed conclusion is served."""
+the media flow peer to peer, recorded for the panel; the expert ends the call (the recording
+saved) and writes the findings; the panel signs its opinions; the office concludes after
+confirming; the worker reads the grade and the benefits, and the sealed conclusion is served."""
 
 from __future__ import annotations
 
@@ -57,13 +57,21 @@ def test_the_panel_examines_over_video_and_the_office_concludes(
     person.wait_for_function(PLAYING, arg="help-remote")
     expect(person.locator("#help-panel")).to_have_attribute("data-state", "connected")
 
-    expert.goto(page_url)
+    # The call is recorded for the panel; ending it saves the recording, then the call page
+    # returns to the assessment.
+    expect(expert.locator("#help-agent")).to_have_attribute("data-recording", "true")
+    expert.wait_for_timeout(1500)  # a second or two of video
+    expert.locator("#help-end button[type=submit]").click()
+    expect(expert).to_have_url(page_url)
+    expect(person.locator("#help-panel")).to_have_attribute("data-state", "ended")
+    recorded = expert.request.get(f"{server_url}/api/v1/hrss/assessments/{code}/recording")
+    assert recorded.ok and recorded.body().startswith(b"\x1a\x45\xdf\xa3")  # WebM
+    expect(expert.locator("#exam-recording")).to_be_visible()
     expert.locator("#findings-form textarea[name=findings]").fill(
         "右手食指末节缺失，掌指关节屈伸功能部分受限。"
     )
     expert.locator("#findings-form button[type=submit]").click()
     expect(expert.locator("#stage")).to_have_text("专家出具意见")
-    expect(person.locator("#help-panel")).to_have_attribute("data-state", "ended")
 
     for username in panel:
         member = expert if username == lead else new_page(browser, username, server_url)

@@ -202,8 +202,26 @@ def test_a_remote_assessment_from_acceptance_to_the_sealed_conclusion(city_app: 
         as_user(city_app, others[0]).post(f"{API}/{code}/findings", json=findings).status_code
         == 403
     )
+    # The call page sends the recording (WebM) when the call ends: the examiner's alone,
+    # bounded, checked to be WebM; the panel and the worker may watch it, a look in the ledger.
+    webm = assessment.WEBM_MAGIC + b"\x00" * 2048
+    video = {"content": webm, "headers": {"content-type": "video/webm"}}
+    not_video = examiner.post(f"{API}/{code}/recording", content=b"GIF89a" + b"\x00" * 64)
+    assert not_video.status_code == 415
+    assert not_video.json()["errors"][0]["field"] == "recording"
+    assert as_user(city_app, others[0]).post(f"{API}/{code}/recording", **video).status_code == 403
+    too_big = examiner.post(f"{API}/{code}/recording", content=webm + b"\x00" * 64 * 2**20)
+    assert too_big.status_code == 413
+    kept = examiner.post(f"{API}/{code}/recording", **video)
+    assert kept.status_code == 200 and kept.json()["bytes"] == len(webm), kept.text
+    watched = as_user(city_app, others[1]).get(f"{API}/{code}/recording")
+    assert watched.status_code == 200 and watched.content == webm
+    assert worker.get(f"{API}/{code}/recording").content == webm
+    assert as_user(city_app, outsider).get(f"{API}/{code}/recording").status_code == 404
     examined = examiner.post(f"{API}/{code}/findings", json=findings)
     assert examined.status_code == 200 and examined.json()["state"] == "examined"
+    # Past the findings the record is closed: no recording replaces the one kept.
+    assert examiner.post(f"{API}/{code}/recording", **video).status_code == 409
     with transaction(city_app.state.session_factory) as db:
         call = db.scalar(select(HelpRequest).where(HelpRequest.code == session))
         assert call is not None and call.state == "closed" and call.picked_at is not None
@@ -273,6 +291,8 @@ def test_a_remote_assessment_from_acceptance_to_the_sealed_conclusion(city_app: 
         "hrss.assessment_exam_scheduled",
         "hrss.assessment_records_read",
         "hrss.assessment_examined",
+        "hrss.assessment_recorded",
+        "hrss.assessment_recording_viewed",
         "hrss.assessment_opinion",
         "hrss.assessment_concluded",
     }

@@ -11,13 +11,15 @@ filed and accepted as any other. From acceptance the committee's work runs here:
    ``hrss.assessment_panel_drawn`` entry. The first drawn examines the worker;
 2. **the video examination** (``schedule_exam``): a time, and a video session between the
    worker and the examining expert (the video help's signalling and call page, arranged rather
-   than asked: ``help.schedule``); the worker is told in their message box with a link to join;
+   than asked: ``help.schedule``); the worker is told in their message box with a link to join.
+   The expert's call page records the worker's video and sends it when the call ends
+   (``store_recording``), so the rest of the panel reviews the examination itself;
 3. **the records**: each panel member's look at the application, its materials and the
    worker's medical records is an ``hrss.assessment_records_read`` entry;
 4. **the findings** (``record_findings``), by the examining expert once the call has happened;
 5. **the opinions** (``give_opinion``): every panel member signs a grade, a self-care level and
    the clauses of the standard it rests on, and may revise it until the conclusion;
-6. **the conclusion** (``conclude``), by the office once every member has given an opinion and
+6. **the conclusion** (``assessment_conclusion.conclude``), by the office once every member has given an opinion and
    a majority agrees (少数服从多数; without one the panel confers again): the one-time
    disability subsidy computed by the rule book (``injury.disability_benefits``), the
    conclusion as a PDF under the committee's e-seal (``assessment_pdf``), the approval case
@@ -49,14 +51,12 @@ from shuhui.core.clock import SHANGHAI, as_utc, local_today, utcnow
 from shuhui.core.content import DEFAULT_DIR, load_items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.i18n import Text
-from shuhui.datacore.store import DataCore
-from shuhui.hrss import assessment_pdf, help, injury
+from shuhui.hrss import help
 from shuhui.hrss.models import Assessment, AssessmentOpinion
 from shuhui.programs import messages
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import service as ledger
-from shuhui.trust.seals import service as seals
 
 FILE: Final = Path("hrss") / "assessment.yaml"
 KIND: Final = "hrss-assessment"
@@ -72,10 +72,6 @@ STATE_NAMES: Final = {
 # GB/T 16180-2014 4.2: 生活自理障碍 — none, partial, most, complete.
 SELF_CARE: Final = ("无", "部分", "大部分", "完全")
 ACCEPTED: Final = ("accepted", "review", "approved")
-APPEAL: Final = (
-    "申请鉴定的单位或者个人对本结论不服的，可以在收到本结论之日起15日内向山东省劳动能力鉴定委员会"
-    "提出再次鉴定申请（《工伤保险条例》第二十六条）。"
-)
 
 
 @dataclass(frozen=True)
@@ -181,11 +177,11 @@ def _forbidden(zh: str, en: str) -> Problem:
     return Problem("forbidden", detail=Text(zh, en))
 
 
-def _conflict(zh: str, en: str, field: str = "state") -> Problem:
+def conflict(zh: str, en: str, field: str = "state") -> Problem:
     return Problem("conflict", detail=Text(zh, en), errors=[FieldError(field, Text(zh, en))])
 
 
-def _as_office(
+def office_case(
     db: Session, case_code: str, officer: User, city_content: Path | None, doing: str
 ) -> tuple[Rules, Any]:
     """The rules and the application, for an officer of its deciding department (the
@@ -396,11 +392,11 @@ def draw_panel(
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Assessment:
-    r, case = _as_office(db, case_code, officer, city_content, "组建专家组")
+    r, case = office_case(db, case_code, officer, city_content, "组建专家组")
     if case.state not in ACCEPTED or case.accepted_at is None:
-        raise _conflict("申请受理后才能组建专家组", "the application is not accepted")
+        raise conflict("申请受理后才能组建专家组", "the application is not accepted")
     if get(db, case_code) is not None:
-        raise _conflict("该申请已组建专家组", "a panel was drawn already")
+        raise conflict("该申请已组建专家组", "a panel was drawn already")
     site = str((case.form or {}).get("injury_site", ""))
     panel = draw(r.experts, site, r.panel_size, rng)
     at = as_utc(now or utcnow())
@@ -419,7 +415,7 @@ def draw_panel(
             db.add(made)
             db.flush()
     except IntegrityError:
-        raise _conflict("该申请已组建专家组", "a panel was drawn already") from None
+        raise conflict("该申请已组建专家组", "a panel was drawn already") from None
     ledger.record(
         db,
         officer.username,
@@ -441,10 +437,10 @@ def schedule_exam(
     now: datetime | None = None,
 ) -> Assessment:
     """Arranges (or moves) the video examination; the worker is told with a link to join."""
-    r, case = _as_office(db, case_code, officer, city_content, "安排视频检查")
+    r, case = office_case(db, case_code, officer, city_content, "安排视频检查")
     found = get(db, case_code)
     if found is None or found.state not in (PANEL, SCHEDULED):
-        raise _conflict("组建专家组后、检查完成前才能安排视频检查", "not in a state to schedule")
+        raise conflict("组建专家组后、检查完成前才能安排视频检查", "not in a state to schedule")
     current = as_utc(now or utcnow())
     at = as_utc(at)
     if at < current - timedelta(minutes=5) or at > current + timedelta(days=r.conclusion_days):
@@ -513,10 +509,10 @@ def record_findings(
     if found is None or not is_panel(expert, found) or found.panel[0] != expert.username:
         raise _forbidden("只有主检专家可以填写检查所见", "the examining expert only")
     if found.state != SCHEDULED or found.exam_session is None:
-        raise _conflict("安排视频检查后才能填写检查所见", "no examination arranged")
+        raise conflict("安排视频检查后才能填写检查所见", "no examination arranged")
     session = help.get(db, found.exam_session)
     if session is None or session.picked_at is None:
-        raise _conflict("视频检查尚未开始：请先进入视频检查", "the examination has not begun")
+        raise conflict("视频检查尚未开始：请先进入视频检查", "the examination has not begun")
     at = as_utc(now or utcnow())
     if session.state != help.CLOSED:
         help.close(db, expert, session.code, outcome="视频检查完成", now=at)
@@ -531,6 +527,94 @@ def record_findings(
         detail={"case": case.code, "session": session.code},
     )
     return found
+
+
+# A WebM file starts with the EBML header's magic number.
+WEBM_MAGIC: Final = b"\x1a\x45\xdf\xa3"
+MAX_RECORDING: Final = 64 * 2**20  # a quarter of an hour at a modest bitrate
+RECORDINGS: Final = FOLDER / "recordings"
+
+
+def store_recording(
+    db: Session,
+    data_dir: Path,
+    case_code: str,
+    content: bytes,
+    *,
+    expert: User,
+    city_content: Path | None = None,
+) -> Assessment:
+    """The examination's recording (WebM, the worker as the examining expert saw them), sent by
+    the examining expert's call page when the call ends, kept owner-only with its hash for the
+    panel's review. Refused past the findings (the record is then closed), when it is not WebM
+    or larger than :data:`MAX_RECORDING`."""
+    r = rules(city_content)
+    case = _case(db, case_code, r)
+    found = get(db, case_code)
+    if found is None or not is_panel(expert, found) or found.panel[0] != expert.username:
+        raise _forbidden("只有主检专家可以上传检查录像", "the examining expert only")
+    if found.state != SCHEDULED:
+        raise conflict("视频检查进行中才能上传录像", "only during the examination")
+    if len(content) > MAX_RECORDING:
+        raise Problem(
+            "content-too-large",
+            errors=[FieldError("recording", Text("录像超过 64 MiB 的上限", "over 64 MiB"))],
+        )
+    if not content.startswith(WEBM_MAGIC):
+        raise Problem(
+            "unsupported-media-type",
+            errors=[FieldError("recording", Text("录像应为 WebM 视频", "a WebM video"))],
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    name = f"{case.code}.webm"
+    licences.write_owner_only(data_dir / RECORDINGS / name, content)
+    found.recording_as = str(RECORDINGS / name)
+    found.recording_sha256, found.recording_bytes = digest, len(content)
+    db.flush()
+    ledger.record(
+        db,
+        expert.username,
+        "hrss.assessment_recorded",
+        subject=case.applicant_id,
+        purpose="劳动能力鉴定：保存视频检查录像，供专家组评定",
+        detail={"case": case.code, "bytes": len(content), "sha256": digest},
+    )
+    return found
+
+
+def recording(
+    db: Session,
+    data_dir: Path,
+    case_code: str,
+    user: User,
+    *,
+    city_content: Path | None = None,
+) -> bytes:
+    """The stored recording, checked against its hash, for the panel, the office or the worker;
+    a look by the panel or the office is an ``hrss.assessment_recording_viewed`` entry."""
+    r = rules(city_content)
+    case = _case(db, case_code, r)
+    found = get(db, case_code)
+    if not (is_office(user, case) or is_panel(user, found) or is_worker(user, case)):
+        raise _not_found(case_code)
+    if found is None or found.recording_as is None or found.recording_sha256 is None:
+        raise Problem("not-found", detail=Text("没有视频检查录像", "no recording"))
+    content = licences.read_checked(
+        data_dir / RECORDINGS,
+        Path(found.recording_as).name,
+        found.recording_sha256,
+        f"检查录像 {case.code}",
+    )
+    if not is_worker(user, case):
+        ledger.record(
+            db,
+            user.username,
+            "hrss.assessment_recording_viewed",
+            subject=case.applicant_id,
+            purpose="劳动能力鉴定：观看视频检查录像",
+            detail={"case": case.code},
+        )
+    return content
 
 
 def give_opinion(
@@ -551,7 +635,7 @@ def give_opinion(
     if found is None or not is_panel(expert, found):
         raise _forbidden("只有专家组成员可以出具鉴定意见", "panel members only")
     if found.state != EXAMINED:
-        raise _conflict("视频检查完成后、作出结论前才能出具意见", "not in a state for opinions")
+        raise conflict("视频检查完成后、作出结论前才能出具意见", "not in a state for opinions")
     if not 0 <= grade <= 10:
         raise Problem(
             "validation",
@@ -598,164 +682,3 @@ def majority(opinions: Sequence[AssessmentOpinion], panel: Sequence[str]) -> tup
     if votes <= half or care_votes <= half:
         return None
     return grade, care
-
-
-# --- the conclusion -------------------------------------------------------------------------------
-
-
-def conclusion_path(data_dir: Path, number: str) -> Path:
-    if not licences.NUMBER.match(number):
-        raise ValueError(f"bad conclusion number {number!r}")
-    return data_dir / FOLDER / f"{number}.pdf"
-
-
-def _next_number(db: Session, prefix: str, year: int) -> str:
-    stem = f"{prefix}-{year}-"
-    latest = db.scalar(
-        select(func.max(Assessment.conclusion_no)).where(Assessment.conclusion_no.like(f"{stem}%"))
-    )
-    return f"{stem}{(int(latest[len(stem) :]) + 1) if latest else 1:06d}"
-
-
-def conclude(
-    db: Session,
-    data_dir: Path,
-    datacore: DataCore,
-    catalogue: Catalogue,
-    library: Any,
-    case_code: str,
-    *,
-    officer: User,
-    city_content: Path | None = None,
-    now: datetime | None = None,
-) -> Assessment:
-    r, case = _as_office(db, case_code, officer, city_content, "作出结论")
-    found = db.scalar(select(Assessment).where(Assessment.case_code == case_code).with_for_update())
-    if found is None or found.state != EXAMINED:
-        raise _conflict("专家组出具意见后才能作出结论", "the panel has not given its opinions")
-    agreed = majority(opinions_of(db, found), found.panel)
-    if agreed is None:
-        raise _conflict(
-            "专家组成员尚未全部出具意见，或意见未形成多数：请专家组复议",
-            "every member's opinion, and a majority, are needed",
-            field="opinions",
-        )
-    grade, care = agreed
-    at = as_utc(now or utcnow())
-    today = local_today(at)
-    benefits: dict[str, Any] = {"outcome": "none"}
-    if grade >= 1:
-        found_benefits = injury.disability_benefits(
-            db,
-            library,
-            case.applicant_id,
-            grade,
-            actor=officer.username,
-            purpose="劳动能力鉴定结论：按伤残等级计算一次性伤残补助金",
-            on=today,
-        )
-        benefits = {
-            "outcome": found_benefits.outcome,
-            "months": found_benefits.months,
-            "wage_fen": found_benefits.wage_fen,
-            "subsidy_fen": found_benefits.subsidy_fen,
-            "rule": injury.BENEFITS_RULE,
-            "versions": found_benefits.versions,
-        }
-    seal = licences.licence_seal(r.committee, today, city_content)
-    seals.ensure_seal(
-        db,
-        data_dir,
-        code=seal.code,
-        name=seal.name,
-        department=seal.department,
-        actor=officer.username,
-    )
-    form = case.form or {}
-    number = _next_number(db, r.prefix, today.year)
-    statement = assessment_pdf.Conclusion(
-        number=number,
-        worker_name=case.applicant_name,
-        citizen_id=case.applicant_id,
-        employer=str(form.get("employer_credit_code", "")),
-        decision_no=str(form.get("injury_decision_no", "")),
-        diagnosis=str(form.get("diagnosis", "")),
-        site=str(form.get("injury_site", "")),
-        kind=r.name,
-        standard=r.standard,
-        panel=tuple(e.shown for u in found.panel if (e := r.expert(u)) is not None),
-        findings=found.findings or "",
-        grade=grade,
-        self_care=care,
-        months=benefits.get("months"),
-        subsidy_fen=benefits.get("subsidy_fen"),
-        issuer=r.committee,
-        issued_on=today,
-        appeal=APPEAL,
-    )
-    pdf = assessment_pdf.render(statement, seal)
-    found.grade, found.self_care = grade, care
-    found.concluded_by, found.concluded_at, found.state = officer.username, at, CONCLUDED
-    found.conclusion_no, found.benefits = number, benefits
-    found.stored_as = str(FOLDER / f"{number}.pdf")
-    found.sha256 = hashlib.sha256(pdf).hexdigest()
-    db.flush()  # the number is unique: a conclusion racing for it fails here, nothing written
-    found.envelope = seals.sign_document(
-        db, data_dir, seal.code, pdf, signer=officer.username, at=at
-    )
-    licences.write_owner_only(conclusion_path(data_dir, number), pdf)
-    shown = assessment_pdf.grade_text(grade)
-    approval.finish_approved(
-        db,
-        data_dir,
-        datacore,
-        catalogue,
-        case,
-        officer=officer,
-        reason=f"劳动能力鉴定结论：{shown}（{number}）",
-        city_content=city_content,
-        now=at,
-    )
-    ledger.record(
-        db,
-        officer.username,
-        "hrss.assessment_concluded",
-        subject=case.applicant_id,
-        purpose="劳动能力鉴定：作出鉴定结论并送达",
-        detail={
-            "case": case.code,
-            "number": number,
-            "grade": grade,
-            "self_care": care,
-            "panel": list(found.panel),
-            "sha256": found.sha256,
-            "seal": seal.code,
-        },
-    )
-    body = (
-        f"劳动能力鉴定结论（{number}）：{shown}，"
-        f"{assessment_pdf.self_care_text(care)}。"
-        "结论书已加盖电子印章，可在鉴定页面查看下载；不服的，可在收到之日起15日内申请再次鉴定。"
-    )
-    link = (f"/hrss/assessments/{case.code}", "查看鉴定结论")
-    messages.send(db, case.applicant_id, "劳动能力鉴定结论", body, link=link, now=at)
-    employer = str(form.get("employer_credit_code", ""))
-    if employer:
-        messages.send(
-            db,
-            employer,
-            f"职工{case.applicant_name}的劳动能力鉴定结论",
-            body,
-            link=None,
-            now=at,
-        )
-    return found
-
-
-def conclusion_pdf(data_dir: Path, found: Assessment) -> bytes:
-    """The stored conclusion, after checking it is the one sealed (its SHA-256)."""
-    if found.stored_as is None or found.sha256 is None:
-        raise _conflict("尚未作出鉴定结论", "no conclusion yet")
-    return licences.read_checked(
-        data_dir / FOLDER, Path(found.stored_as).name, found.sha256, f"结论书 {found.conclusion_no}"
-    )

@@ -19,7 +19,8 @@ from shuhui.core.clock import SHANGHAI
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render
-from shuhui.hrss import assessment
+from shuhui.core.requestbody import accepts
+from shuhui.hrss import assessment, assessment_conclusion
 from shuhui.hrss.assessment_pdf import grade_text, self_care_text
 from shuhui.hrss.routes import content_of, data_dir_of
 from shuhui.programs import service as programs_service
@@ -191,7 +192,7 @@ def opinion(
 
 def _conclude(request: Request, db: Session, user: User, code: str) -> None:
     state = request.app.state
-    assessment.conclude(
+    assessment_conclusion.conclude(
         db,
         data_dir_of(request),
         state.datacore,
@@ -225,7 +226,7 @@ def _concluded(request: Request, db: Session, user: User, code: str) -> Any:
 def conclusion_pdf(request: Request, db: DB, user: Member, code: CaseCode) -> Response:
     found = _concluded(request, db, user, code)
     return Response(
-        assessment.conclusion_pdf(data_dir_of(request), found),
+        assessment_conclusion.conclusion_pdf(data_dir_of(request), found),
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{found.conclusion_no}.pdf"',
@@ -244,6 +245,43 @@ def conclusion_envelope(request: Request, db: DB, user: Member, code: CaseCode) 
             "Content-Disposition": f'attachment; filename="{found.conclusion_no}.pdf.seal.json"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+@api.post(
+    "/{code}/recording",
+    summary="The examination's recording (WebM), sent by the examining expert's call page",
+    openapi_extra={
+        "requestBody": {
+            "content": {"video/webm": {"schema": {"type": "string", "format": "binary"}}}
+        }
+    },
+)
+@accepts(max_bytes=assessment.MAX_RECORDING)
+async def upload_recording(
+    request: Request, db: DB, user: Officer, code: CaseCode
+) -> dict[str, Any]:
+    content = await request.body()
+    found = assessment.store_recording(
+        db, data_dir_of(request), code, content, expert=user, city_content=content_of(request)
+    )
+    return {"case": code, "bytes": found.recording_bytes, "sha256": found.recording_sha256}
+
+
+@api.get(
+    "/{code}/recording",
+    summary="The examination's recording, for the panel, the office and the worker",
+    response_class=Response,
+    responses={200: {"content": {"video/webm": {}}}},
+)
+def get_recording(request: Request, db: DB, user: Member, code: CaseCode) -> Response:
+    content = assessment.recording(
+        db, data_dir_of(request), code, user, city_content=content_of(request)
+    )
+    return Response(
+        content,
+        media_type="video/webm",
+        headers={"Cache-Control": "private, no-store"},
     )
 
 

@@ -222,6 +222,11 @@ class Assessment(Base):
     exam_session: Mapped[str | None] = mapped_column(String(32))  # the video session's code
     findings: Mapped[str | None] = mapped_column(String(2000))
     examined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The examination as the examining expert's browser recorded the worker (WebM), for the
+    # panel's review: where it is stored, its SHA-256 and size.
+    recording_as: Mapped[str | None] = mapped_column(String(255))
+    recording_sha256: Mapped[str | None] = mapped_column(String(64))
+    recording_bytes: Mapped[int | None] = mapped_column(Integer)
     grade: Mapped[int | None] = mapped_column(Integer)
     self_care: Mapped[str | None] = mapped_column(String(16))
     concluded_by: Mapped[str | None] = mapped_column(String(64))

@@ -219,6 +219,14 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "Assessment: my records read",
     ),
     "hrss.assessment_examined": ("劳动能力鉴定：完成视频检查", "Assessment: examined over video"),
+    "hrss.assessment_recorded": (
+        "劳动能力鉴定：保存视频检查录像",
+        "Assessment: the examination recorded",
+    ),
+    "hrss.assessment_recording_viewed": (
+        "劳动能力鉴定专家或工作人员观看了我的视频检查录像",
+        "Assessment: my examination's recording watched",
+    ),
     "hrss.assessment_opinion": (
         "劳动能力鉴定：专家签署鉴定意见",
         "Assessment: an expert's signed opinion",

@@ -279,6 +279,57 @@
       session.send("hello", {});
       session.call();
     };
+    // An arranged examination is recorded for the panel: the remote video from when it plays,
+    // sent when the agent ends the call (before the page leaves).
+    var recordTo = root.getAttribute("data-record");
+    var recorder = null;
+    var chunks = [];
+    var remote = document.getElementById("help-remote");
+    if (recordTo && window.MediaRecorder) {
+      remote.addEventListener("playing", function () {
+        if (recorder || !remote.srcObject) return;
+        try {
+          recorder = new MediaRecorder(remote.srcObject, { mimeType: "video/webm" });
+        } catch (e) {
+          return;
+        }
+        recorder.ondataavailable = function (e) {
+          if (e.data && e.data.size) chunks.push(e.data);
+        };
+        recorder.start(1000);
+        root.setAttribute("data-recording", "true");
+      });
+      var end = document.getElementById("help-end");
+      var saved = false;
+      var send = function () {
+        fetch(recordTo, {
+          method: "POST",
+          headers: { "Content-Type": "video/webm", "X-CSRF-Token": csrf() },
+          body: new Blob(chunks, { type: "video/webm" }),
+          credentials: "same-origin",
+        })
+          .then(function (r) {
+            if (!r.ok) throw new Error(String(r.status));
+            saved = true;
+            end.submit();
+          })
+          .catch(function () {
+            // Kept in the page: ending again tries again, nothing recorded is lost.
+            status.textContent = "检查录像未能保存，请再次点击“结束视频检查”重试";
+          });
+      };
+      end.addEventListener("submit", function (e) {
+        if (!recorder || saved) return;
+        e.preventDefault();
+        status.textContent = "正在保存检查录像……";
+        if (recorder.state !== "inactive") {
+          recorder.onstop = send;
+          recorder.stop();
+        } else {
+          send();
+        }
+      });
+    }
     document.getElementById("help-propose").addEventListener("submit", function (e) {
       e.preventDefault();
       if (!choose.value) return;
