@@ -19,9 +19,9 @@ filed and accepted as any other. From acceptance the committee's work runs here:
 4. **the findings** (``record_findings``), by the examining expert once the call has happened;
 5. **the opinions** (``give_opinion``): every panel member signs a grade, a self-care level and
    the clauses of the standard it rests on, and may revise it until the conclusion;
-6. **the conclusion** (``assessment_conclusion.conclude``), by the office once every member has given an opinion and
-   a majority agrees (少数服从多数; without one the panel confers again): the one-time
-   disability subsidy computed by the rule book (``injury.disability_benefits``), the
+6. **the conclusion** (``assessment_conclusion.conclude``), by the office once every member has
+   given an opinion and a majority agrees (少数服从多数; without one the panel confers again): the
+   one-time disability subsidy computed by the rule book (``injury.disability_benefits``), the
    conclusion as a PDF under the committee's e-seal (``assessment_pdf``), the approval case
    ended approved (``approval.service.finish_approved``), the worker and the employer told.
 

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shuhui.approval import licences
 from shuhui.approval import service as approval
 from shuhui.approval.items import Catalogue
 from shuhui.core.clock import as_utc, local_today, utcnow
+from shuhui.core.errors import Problem
+from shuhui.core.i18n import Text
 from shuhui.datacore.store import DataCore
 from shuhui.hrss import assessment_pdf, injury
 from shuhui.hrss.assessment import (
@@ -112,34 +115,46 @@ def conclude(
         actor=officer.username,
     )
     form = case.form or {}
-    number = _next_number(db, r.prefix, today.year)
-    statement = assessment_pdf.Conclusion(
-        number=number,
-        worker_name=case.applicant_name,
-        citizen_id=case.applicant_id,
-        employer=str(form.get("employer_credit_code", "")),
-        decision_no=str(form.get("injury_decision_no", "")),
-        diagnosis=str(form.get("diagnosis", "")),
-        site=str(form.get("injury_site", "")),
-        kind=r.name,
-        standard=r.standard,
-        panel=tuple(e.shown for u in found.panel if (e := r.expert(u)) is not None),
-        findings=found.findings or "",
-        grade=grade,
-        self_care=care,
-        months=benefits.get("months"),
-        subsidy_fen=benefits.get("subsidy_fen"),
-        issuer=r.committee,
-        issued_on=today,
-        appeal=APPEAL,
-    )
-    pdf = assessment_pdf.render(statement, seal)
+    pdf = b""
+    number = ""
+    for _attempt in range(licences.NUMBER_ATTEMPTS):
+        number = _next_number(db, r.prefix, today.year)
+        statement = assessment_pdf.Conclusion(
+            number=number,
+            worker_name=case.applicant_name,
+            citizen_id=case.applicant_id,
+            employer=str(form.get("employer_credit_code", "")),
+            decision_no=str(form.get("injury_decision_no", "")),
+            diagnosis=str(form.get("diagnosis", "")),
+            site=str(form.get("injury_site", "")),
+            kind=r.name,
+            standard=r.standard,
+            panel=tuple(e.shown for u in found.panel if (e := r.expert(u)) is not None),
+            findings=found.findings or "",
+            grade=grade,
+            self_care=care,
+            months=benefits.get("months"),
+            subsidy_fen=benefits.get("subsidy_fen"),
+            issuer=r.committee,
+            issued_on=today,
+            appeal=APPEAL,
+        )
+        pdf = assessment_pdf.render(statement, seal)
+        try:
+            with db.begin_nested():
+                found.conclusion_no = number
+                db.flush()
+        except IntegrityError:
+            continue  # another conclusion took the number first: the next one
+        break
+    else:
+        raise Problem("conflict", detail=Text("结论书编号分配冲突，请稍后重试", "try again"))
     found.grade, found.self_care = grade, care
     found.concluded_by, found.concluded_at, found.state = officer.username, at, CONCLUDED
-    found.conclusion_no, found.benefits = number, benefits
+    found.benefits = benefits
     found.stored_as = str(FOLDER / f"{number}.pdf")
     found.sha256 = hashlib.sha256(pdf).hexdigest()
-    db.flush()  # the number is unique: a conclusion racing for it fails here, nothing written
+    db.flush()
     found.envelope = seals.sign_document(
         db, data_dir, seal.code, pdf, signer=officer.username, at=at
     )
