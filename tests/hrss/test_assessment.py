@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,11 +20,11 @@ from sqlalchemy import select
 from shuhui.approval import cases, service
 from shuhui.approval.items import Catalogue
 from shuhui.approval.precheck import store_upload
-from shuhui.core.clock import SHANGHAI
+from shuhui.core.clock import SHANGHAI, local_today, utcnow
 from shuhui.core.db import transaction
 from shuhui.datacore.store import DataCore
-from shuhui.hrss import assessment
-from shuhui.hrss.models import HelpRequest
+from shuhui.hrss import assessment, assessment_conclusion
+from shuhui.hrss.models import Assessment, HelpRequest
 from shuhui.programs.models import OutboxMessage
 from shuhui.trust.identity import service as identity
 from shuhui.trust.identity.roles import Role
@@ -143,7 +144,9 @@ def _actions(app: FastAPI, prefix: str) -> list[str]:
         return [e.action for e in rows]
 
 
-def test_a_remote_assessment_from_acceptance_to_the_sealed_conclusion(city_app: FastAPI) -> None:
+def test_a_remote_assessment_from_acceptance_to_the_sealed_conclusion(
+    city_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     who = _worker(city_app)
     code = _filed(city_app)
     office = as_user(city_app, "officer")
@@ -247,9 +250,23 @@ def test_a_remote_assessment_from_acceptance_to_the_sealed_conclusion(city_app: 
     assert revised.json()["majority"] == [7, "无"]
     assert as_user(city_app, lead).post(f"{API}/{code}/conclusion").status_code == 403
 
+    # Another conclusion took the number this one reads as next (two at once): it takes the
+    # next number rather than fail.
+    year = local_today().year
+    taken, free = f"LJ-{year}-000001", f"LJ-{year}-000002"
+    with transaction(city_app.state.session_factory) as db:
+        db.add(
+            Assessment(
+                case_code="SP-RACE", citizen_id="x", worker_name="甲", state="concluded",
+                pool=[], panel=[], drawn_by="x", drawn_at=utcnow(), conclusion_no=taken,
+            )
+        )  # fmt: skip
+    numbers = iter([taken, free])
+    monkeypatch.setattr(assessment_conclusion, "_next_number", lambda *_: next(numbers))
     concluded = office.post(f"{API}/{code}/conclusion")
     assert concluded.status_code == 200, concluded.text
     c = concluded.json()["conclusion"]
+    assert c["number"] == free
     assert (c["grade"], c["grade_text"]) == (7, "七级伤残")
     assert c["benefits"]["months"] == 13  # 工伤保险条例 第三十七条
     assert c["benefits"]["subsidy_fen"] == 13 * who["wage"]
