@@ -10,7 +10,6 @@ import json
 import re
 import runpy
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -60,7 +59,7 @@ def test_the_operator_connects_and_sees_each_record_result_in_chinese(
 ) -> None:
     settings = Settings(data_dir=server_dir, secret_key=SECRET_KEY)
     # Residents of the served demo city, as the API tests pick them.
-    _, _, people = city(SimpleNamespace(state=SimpleNamespace(settings=settings)))  # type: ignore[arg-type]
+    _, _, people = city(settings)
     private = SM2PrivateKey.generate()
     private_pem = tmp_path / "sm2.pem"
     private_pem.write_text(private.to_pem())

@@ -28,7 +28,7 @@ from tests.browser.test_layout import _context, check_page
 
 RULES = injury.clocks()
 OFFICER = "officer"  # 人社局 李科员: the department that decides QD-RS-0003
-TODO = "li[data-todo='hrss.injury'] .todo-count"
+INJURY_CARD = "li[data-todo='hrss.injury'] .todo-count"
 # The mark's form as a page showed it while the application was accepted, sent now.
 STALE_MARK = """([action, token]) => {
   const form = Object.assign(document.createElement("form"), {method: "post", action});
@@ -109,7 +109,7 @@ def cells(page: Page, code: str) -> dict[str, str]:
 
 def due_soon(page: Page, server_url: str) -> int:
     page.goto(f"{server_url}/")
-    return int(page.locator(TODO).get_attribute("data-count") or "-1")
+    return int(page.locator(INJURY_CARD).get_attribute("data-count") or "-1")
 
 
 @pytest.mark.browser

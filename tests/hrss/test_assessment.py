@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shuhui.approval import cases, service
+from shuhui.approval import service
 from shuhui.approval.items import Catalogue
 from shuhui.approval.precheck import store_upload
 from shuhui.core.clock import SHANGHAI, local_today, utcnow
@@ -120,20 +120,8 @@ def _filed(app: FastAPI) -> str:
             stored = store_upload(
                 state.settings.data_dir, made.code, m.code, png_page(n), f"{m.code}.png"
             )
-            cases.attach_material(
-                db,
-                made,
-                m.code,
-                file_name=stored.file_name,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                stored_as=stored.stored_as,
-                precheck={"material": m.kind, "fields": {}, "issues": []},
-                precheck_ok=True,
-                actor="injured",
-                item=item,
-            )
+            reading = service.Reading(m.code, stored, None)  # a plain page: nothing to read
+            service.attach_reading(db, catalogue, made, reading, actor="injured")
         service.send(db, catalogue, made, actor="injured")
         return made.code
 
@@ -180,8 +168,17 @@ def test_a_remote_assessment_from_acceptance_to_the_sealed_conclusion(
     )
     arranged = office.post(f"{API}/{code}/exam", json={"exam_at": at.isoformat()})
     assert arranged.status_code == 200, arranged.text
-    session = arranged.json()["exam_session"]
+    first = arranged.json()["exam_session"]
     assert arranged.json()["state"] == "scheduled"
+    # Moved an hour on: a new session, the first ended as moved.
+    moved = office.post(
+        f"{API}/{code}/exam", json={"exam_at": (at + timedelta(hours=1)).isoformat()}
+    )
+    session = moved.json()["exam_session"]
+    assert moved.status_code == 200 and session != first
+    with transaction(city_app.state.session_factory) as db:
+        old = db.scalar(select(HelpRequest).where(HelpRequest.code == first))
+        assert old is not None and (old.state, old.outcome) == ("closed", "已改期")
     with transaction(city_app.state.session_factory) as db:
         told = db.scalars(
             select(OutboxMessage).where(OutboxMessage.recipient == who["citizen_id"])

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from shuhui.core.db import transaction
+from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
 from shuhui.hrss.models import LinkBatch, LinkRecord
 from shuhui.trust.crypto.sm import SM2PrivateKey
@@ -30,9 +31,10 @@ from tests.fixtures import add_account, as_user
 PATH = "/api/v1/hrss/link/batches"
 
 
-def city(app: FastAPI) -> tuple[str, str, list[str]]:
-    """A live enterprise, another one, and residents who never worked at the first."""
-    core = DataCore.from_settings(app.state.settings)
+def city(settings: Settings) -> tuple[str, str, list[str]]:
+    """A live enterprise, another one, and residents who never worked at the first (of the city
+    ``settings`` name: a test app's, or the served demo's)."""
+    core = DataCore.from_settings(settings)
     firms = [
         str(r["credit_code"])
         for r in core.sql(
@@ -97,7 +99,7 @@ def count(app: FastAPI, model: Any, *where: Any) -> int:
 
 
 def test_each_record_gets_its_reason_and_the_good_ones_are_kept_once(city_app: FastAPI) -> None:
-    own, other, people = city(city_app)
+    own, other, people = city(city_app.state.settings)
     _, private, key = connected(city_app, own)
     bad_check = people[1][:17] + ("0" if people[1][17] != "0" else "1")
     unknown_firm = "91370200MA" + "0" * 7
@@ -155,7 +157,7 @@ def test_each_record_gets_its_reason_and_the_good_ones_are_kept_once(city_app: F
 
 
 def test_a_wrong_signature_or_key_is_refused_recorded_and_nothing_kept(city_app: FastAPI) -> None:
-    own, _, people = city(city_app)
+    own, _, people = city(city_app.state.settings)
     _, private, key = connected(city_app, own)
     body = json.dumps({"batch_id": "B-1", "kind": "hire", "records": [hire(people[0])]}).encode()
     forged = send(city_app, key, SM2PrivateKey.generate(), body)
@@ -177,7 +179,7 @@ def test_a_wrong_signature_or_key_is_refused_recorded_and_nothing_kept(city_app:
 
 
 def test_a_batch_signed_with_the_openssl_cli_verifies(city_app: FastAPI, tmp_path: Path) -> None:
-    own, _, people = city(city_app)
+    own, _, people = city(city_app.state.settings)
     _, private, key = connected(city_app, own)
     (tmp_path / "key.pem").write_text(private.to_pem())
     body = json.dumps({"batch_id": "O-1", "kind": "hire", "records": [hire(people[0])]}).encode()
@@ -207,7 +209,7 @@ def test_a_batch_signed_with_the_openssl_cli_verifies(city_app: FastAPI, tmp_pat
 
 
 def test_only_an_enterprise_connects_and_sees_its_batches(city_app: FastAPI) -> None:
-    own, _, _ = city(city_app)
+    own, _, _ = city(city_app.state.settings)
     operator, _, _ = connected(city_app, own)
     assert operator.get("/api/v1/hrss/link/batches").json() == []
     citizen = as_user(city_app, "citizen")
@@ -223,7 +225,7 @@ def test_the_batch_bound_is_named(
     from shuhui.hrss import link
 
     monkeypatch.setattr(link, "MAX_RECORDS", 2)
-    own, _, people = city(city_app)
+    own, _, people = city(city_app.state.settings)
     _, private, key = connected(city_app, own)
     body = json.dumps(
         {"batch_id": f"M-{size}", "kind": "hire", "records": [hire(p) for p in people[:size]]}
@@ -239,7 +241,7 @@ def test_the_sample_client_builds_a_request_the_platform_accepts(
     city_app: FastAPI, tmp_path: Path
 ) -> None:
     sample = runpy.run_path(str(Path(__file__).parents[2] / "docs" / "hrss_link_client.py"))
-    own, _, people = city(city_app)
+    own, _, people = city(city_app.state.settings)
     _, private, key = connected(city_app, own)
     (tmp_path / "sm2.pem").write_text(private.to_pem())
     body = (

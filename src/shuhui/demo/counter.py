@@ -13,7 +13,6 @@ day. Run again, nothing changes: the filings are made once (when no case came by
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
@@ -111,4 +110,4 @@ def prepare(
     return made
 
 
-__all__: Sequence[str] = ("WANTED", "prepare")
+__all__ = ["WANTED", "prepare"]

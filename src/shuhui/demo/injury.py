@@ -92,21 +92,9 @@ def _file(
             continue
         page = plain_page(m.code, m.name)
         stored = store_upload(settings.data_dir, made.code, m.code, page.content, page.name)
-        cases.attach_material(
-            db,
-            made,
-            m.code,
-            file_name=stored.file_name,
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            stored_as=stored.stored_as,
-            precheck=None,
-            precheck_ok=None,
-            actor=applicant.username,
-            item=item,
-            now=now,
-        )
+        # A demo page, not read: attached as kept, as an upload the pre-check has no reader for.
+        reading = approval.Reading(m.code, stored, None)
+        approval.attach_reading(db, catalogue, made, reading, actor=applicant.username, now=now)
     approval.send(db, catalogue, made, actor=applicant.username, now=now)
     return made
 

@@ -260,12 +260,16 @@ def worklist(
     r = rules(city_content)
     today = today or local_today()
     found_cases = approval.cases_of_item(db, r.item, (*ACCEPTED, "issued"))
-    by_code = {a.case_code: a for a in db.scalars(select(Assessment))}
+    codes = [c.code for c in found_cases]
+    by_code = {
+        a.case_code: a
+        for a in db.scalars(select(Assessment).where(Assessment.case_code.in_(codes)))
+    }
     counts = dict(
         db.execute(
-            select(AssessmentOpinion.assessment_id, func.count()).group_by(
-                AssessmentOpinion.assessment_id
-            )
+            select(AssessmentOpinion.assessment_id, func.count())
+            .where(AssessmentOpinion.assessment_id.in_([a.id for a in by_code.values()]))
+            .group_by(AssessmentOpinion.assessment_id)
         ).all()
     )
     rows = []
@@ -278,10 +282,6 @@ def worklist(
         given = counts.get(found.id, 0) if found is not None else 0
         rows.append(_row(case, found, r, today, int(given)))
     return sorted(rows, key=lambda x: (x.days_left is None, x.days_left or 0, x.case_code))
-
-
-def due_soon(db: Session, user: User, city_content: Path | None = None) -> int:
-    return sum(x.warning or x.overdue for x in worklist(db, user, city_content))
 
 
 @dataclass(frozen=True)
@@ -457,9 +457,7 @@ def schedule_exam(
             ],
         )
     if found.exam_session is not None:
-        earlier = help.get(db, found.exam_session)
-        if earlier is not None and earlier.state != help.CLOSED:
-            earlier.state, earlier.closed_at, earlier.outcome = help.CLOSED, current, "已改期"
+        help.cancel_arranged(db, found.exam_session, outcome="已改期", now=current)
     session = help.schedule(
         db,
         citizen_id=case.applicant_id,

@@ -4,9 +4,9 @@ validate through the schemas here; the work is in ``assessment``."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,7 +22,7 @@ from shuhui.core.http import render
 from shuhui.core.requestbody import accepts
 from shuhui.hrss import assessment, assessment_conclusion
 from shuhui.hrss.assessment_pdf import grade_text, self_care_text
-from shuhui.hrss.routes import content_of, data_dir_of
+from shuhui.hrss.routes import content_of, data_dir_of, seal_envelope, sealed_pdf
 from shuhui.programs import service as programs_service
 from shuhui.trust.identity.deps import DB, require_role
 from shuhui.trust.identity.models import User
@@ -60,6 +60,8 @@ class OpinionIn(BaseModel):
         min_length=2, max_length=1000, description="the clauses of GB/T 16180 it rests on"
     )
 
+
+BodyIn = TypeVar("BodyIn", bound=BaseModel)
 
 LABELS: dict[str, tuple[str, str]] = {
     "exam_at": ("检查时间", "Examination time"),
@@ -156,28 +158,22 @@ def panel(request: Request, db: DB, user: Officer, code: CaseCode) -> dict[str, 
     return view_out(_view(request, db, user, code))
 
 
-@api.post("/{code}/exam", summary="Arrange or move the video examination (the office)")
-def exam(request: Request, db: DB, user: Officer, code: CaseCode, body: ExamIn) -> dict[str, Any]:
+# What the API and the pages both do with a validated body (the pages then show the page again).
+
+
+def _schedule(request: Request, db: Session, user: User, code: str, body: ExamIn) -> None:
     assessment.schedule_exam(
         db, code, _local(body.exam_at), officer=user, city_content=content_of(request)
     )
-    return view_out(_view(request, db, user, code))
 
 
-@api.post("/{code}/findings", summary="The examining expert's findings after the video")
-def findings(
-    request: Request, db: DB, user: Officer, code: CaseCode, body: FindingsIn
-) -> dict[str, Any]:
+def _findings(request: Request, db: Session, user: User, code: str, body: FindingsIn) -> None:
     assessment.record_findings(
         db, code, body.findings, expert=user, city_content=content_of(request)
     )
-    return view_out(_view(request, db, user, code))
 
 
-@api.post("/{code}/opinion", summary="A panel member's signed opinion (given or revised)")
-def opinion(
-    request: Request, db: DB, user: Officer, code: CaseCode, body: OpinionIn
-) -> dict[str, Any]:
+def _opinion(request: Request, db: Session, user: User, code: str, body: OpinionIn) -> None:
     assessment.give_opinion(
         db,
         code,
@@ -187,6 +183,27 @@ def opinion(
         basis=body.basis,
         city_content=content_of(request),
     )
+
+
+@api.post("/{code}/exam", summary="Arrange or move the video examination (the office)")
+def exam(request: Request, db: DB, user: Officer, code: CaseCode, body: ExamIn) -> dict[str, Any]:
+    _schedule(request, db, user, code, body)
+    return view_out(_view(request, db, user, code))
+
+
+@api.post("/{code}/findings", summary="The examining expert's findings after the video")
+def findings(
+    request: Request, db: DB, user: Officer, code: CaseCode, body: FindingsIn
+) -> dict[str, Any]:
+    _findings(request, db, user, code, body)
+    return view_out(_view(request, db, user, code))
+
+
+@api.post("/{code}/opinion", summary="A panel member's signed opinion (given or revised)")
+def opinion(
+    request: Request, db: DB, user: Officer, code: CaseCode, body: OpinionIn
+) -> dict[str, Any]:
+    _opinion(request, db, user, code, body)
     return view_out(_view(request, db, user, code))
 
 
@@ -225,27 +242,15 @@ def _concluded(request: Request, db: Session, user: User, code: str) -> Any:
 )
 def conclusion_pdf(request: Request, db: DB, user: Member, code: CaseCode) -> Response:
     found = _concluded(request, db, user, code)
-    return Response(
-        assessment_conclusion.conclusion_pdf(data_dir_of(request), found),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{found.conclusion_no}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
+    return sealed_pdf(
+        assessment_conclusion.conclusion_pdf(data_dir_of(request), found), found.conclusion_no
     )
 
 
 @api.get("/{code}/conclusion.seal.json", summary="The conclusion's seal envelope")
 def conclusion_envelope(request: Request, db: DB, user: Member, code: CaseCode) -> Response:
     found = _concluded(request, db, user, code)
-    return Response(
-        json.dumps(found.envelope, ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.conclusion_no}.pdf.seal.json"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return seal_envelope(found.envelope, f"{found.conclusion_no}.pdf.seal.json")
 
 
 @api.post(
@@ -333,7 +338,9 @@ def one_page(request: Request, db: DB, user: Member, code: CaseCode) -> Response
     return _page(request, db, user, code)
 
 
-def _after(request: Request, db: Session, user: User, code: str, form: str, act: Any) -> Response:
+def _after(
+    request: Request, db: Session, user: User, code: str, form: str, act: Callable[[], object]
+) -> Response:
     try:
         act()
     except Problem as exc:
@@ -354,49 +361,39 @@ def panel_page(request: Request, db: DB, user: Officer, code: CaseCode) -> Respo
     )
 
 
+async def _posted(
+    request: Request,
+    db: Session,
+    user: User,
+    code: str,
+    form_name: str,
+    schema: type[BodyIn],
+    act: Callable[[Request, Session, User, str, BodyIn], None],
+) -> Response:
+    form = await request.form()
+    return _after(
+        request,
+        db,
+        user,
+        code,
+        form_name,
+        lambda: act(request, db, user, code, validate_form(schema, form)),
+    )
+
+
 @pages.post("/hrss/assessments/{code}/exam", response_class=HTMLResponse)
 async def exam_page(request: Request, db: DB, user: Officer, code: CaseCode) -> Response:
-    form = await request.form()
-
-    def act() -> None:
-        body = validate_form(ExamIn, form)
-        assessment.schedule_exam(
-            db, code, _local(body.exam_at), officer=user, city_content=content_of(request)
-        )
-
-    return _after(request, db, user, code, "exam", act)
+    return await _posted(request, db, user, code, "exam", ExamIn, _schedule)
 
 
 @pages.post("/hrss/assessments/{code}/findings", response_class=HTMLResponse)
 async def findings_page(request: Request, db: DB, user: Officer, code: CaseCode) -> Response:
-    form = await request.form()
-
-    def act() -> None:
-        body = validate_form(FindingsIn, form)
-        assessment.record_findings(
-            db, code, body.findings, expert=user, city_content=content_of(request)
-        )
-
-    return _after(request, db, user, code, "findings", act)
+    return await _posted(request, db, user, code, "findings", FindingsIn, _findings)
 
 
 @pages.post("/hrss/assessments/{code}/opinion", response_class=HTMLResponse)
 async def opinion_page(request: Request, db: DB, user: Officer, code: CaseCode) -> Response:
-    form = await request.form()
-
-    def act() -> None:
-        body = validate_form(OpinionIn, form)
-        assessment.give_opinion(
-            db,
-            code,
-            expert=user,
-            grade=body.grade,
-            self_care=body.self_care,
-            basis=body.basis,
-            city_content=content_of(request),
-        )
-
-    return _after(request, db, user, code, "opinion", act)
+    return await _posted(request, db, user, code, "opinion", OpinionIn, _opinion)
 
 
 @pages.post("/hrss/assessments/{code}/conclusion", response_class=HTMLResponse)

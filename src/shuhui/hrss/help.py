@@ -129,6 +129,17 @@ def schedule(
     return made
 
 
+def cancel_arranged(db: Session, code: str, *, outcome: str, now: datetime | None = None) -> None:
+    """Ends an arranged session the bureau moves or drops (neither side ended it), its signals
+    deleted as at any close; the arranging act writes its own ledger entry."""
+    found = get(db, code)
+    if found is None or found.scheduled_for is None or found.state == CLOSED:
+        return
+    found.state, found.closed_at, found.outcome = CLOSED, as_utc(now or utcnow()), outcome[:500]
+    db.execute(delete(HelpSignal).where(HelpSignal.request_id == found.id))
+    db.flush()
+
+
 def begin(db: Session, found: HelpRequest, now: datetime | None = None) -> None:
     """The agent opened the call: the talk's time counts from the first time."""
     if found.picked_at is None and found.state == ACTIVE:

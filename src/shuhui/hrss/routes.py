@@ -45,6 +45,31 @@ def data_dir_of(request: Request) -> FilePath:
     return path
 
 
+def sealed_pdf(content: bytes, name: str) -> Response:
+    """A sealed document's PDF, shown in the browser, never cached."""
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{name}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def seal_envelope(envelope: Any, filename: str) -> Response:
+    """A sealed document's envelope (the SM2 signature over its PDF), as the file ``shuhui seal
+    verify`` and ``/seals/verify`` take beside it."""
+    return Response(
+        json.dumps(envelope, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 def content_of(request: Request) -> FilePath | None:
     path: FilePath | None = request.app.state.settings.city_content
     return path
@@ -138,14 +163,7 @@ def certificate(request: Request, db: DB, user: Holder, number: Number) -> dict[
 )
 def certificate_pdf(request: Request, db: DB, user: Holder, number: Number) -> Response:
     found = service.certificate_for(db, user, number, content_of(request))
-    return Response(
-        certificates.certificate_pdf(data_dir_of(request), found),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{found.number}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return sealed_pdf(certificates.certificate_pdf(data_dir_of(request), found), found.number)
 
 
 @api.get(
@@ -154,14 +172,7 @@ def certificate_pdf(request: Request, db: DB, user: Holder, number: Number) -> R
 )
 def certificate_envelope(request: Request, db: DB, user: Holder, number: Number) -> Response:
     found = service.certificate_for(db, user, number, content_of(request))
-    return Response(
-        json.dumps(found.envelope, ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.number}.seal.json"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return seal_envelope(found.envelope, f"{found.number}.seal.json")
 
 
 @api.post(
