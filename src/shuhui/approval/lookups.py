@@ -33,15 +33,16 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
 
-from shuhui.core.clock import utcnow
+from shuhui.core.clock import local_today, utcnow
 from shuhui.core.locks import flocked
 from shuhui.datacore.storage import Manifest
 from shuhui.datacore.store import DataCore
@@ -61,6 +62,9 @@ HOLDER_KEY: Final = ("holder_citizen_id", "holder_credit_code")
 STALE_ROWS: Final = 100_000
 
 Key = tuple[str, ...]  # the key column, or the columns whose first non-null value is the key
+# A derived table's version is its sources' versions, each in six digits (no table of a data
+# core reaches a millionth version): one number per combination, larger when any source is newer.
+VERSION_DIGITS: Final = 10**6
 
 
 def key_of(columns: str | Sequence[str]) -> Key:
@@ -132,6 +136,27 @@ class _Index:
         return tuple(found)
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A table computed from data-core tables (an aggregate a page reads per enterprise, say),
+    found by key like a table of the data core: ``build`` makes its rows from the data core,
+    once per versions of ``sources``, and the rows are kept as an index file like a table's."""
+
+    name: str
+    sources: tuple[str, ...]
+    build: Callable[[DataCore], pa.Table]
+    # Made again each day (Qingdao's): rows evaluated "as of today", a rule's, say.
+    daily: bool = False
+
+    def version(self, versions: dict[str, int]) -> int | None:
+        combined = local_today().toordinal() if self.daily else 0
+        for source in self.sources:
+            if source not in versions:
+                return None
+            combined = combined * VERSION_DIGITS + versions[source]
+        return combined
+
+
 def _file_name(version: int, key: Key) -> str:
     return f"v{version:06d}.{'+'.join(key)}.arrow"
 
@@ -148,6 +173,7 @@ class Lookups:
         self._indexes: dict[tuple[str, Key], _Index] = {}
         self._catalog: tuple[tuple[int, int], dict[str, int]] | None = None
         self._later: dict[tuple[str, Key], threading.Thread] = {}
+        self._derived: dict[str, Derived] = {}
 
     # --- versions ---------------------------------------------------------------------------
 
@@ -163,10 +189,21 @@ class Lookups:
 
     # --- reads ------------------------------------------------------------------------------
 
+    def derive(self, derived: Derived) -> None:
+        """Makes a derived table readable with :meth:`rows` under its name."""
+        with self._lock:
+            self._derived[derived.name] = derived
+
+    def _version(self, table: str) -> int | None:
+        derived = self._derived.get(table)
+        if derived is not None:
+            return derived.version(self.versions())
+        return self.versions().get(table)
+
     def rows(self, table: str, key: str | Sequence[str], value: str) -> Rows | None:
         """The rows of ``table`` whose ``key`` column (or first non-null of several) equals
         ``value``; None when the data core has no such table or the table no such column."""
-        version = self.versions().get(table)
+        version = self._version(table)
         if version is None:
             return None
         index = self._index(table, key_of(key), version)
@@ -190,7 +227,7 @@ class Lookups:
         """Builds (or maps) the indexes of the current versions now, so the first form does
         not wait for them."""
         for table, key in wanted:
-            version = self.versions().get(table)
+            version = self._version(table)
             if version is not None:
                 self._index(table, key, version)
 
@@ -272,16 +309,22 @@ class Lookups:
         opened = _open(path, table, version, key)
         if opened is not None:
             return opened
-        manifest = self.core.main.read_manifest(table, version)
-        if any(k not in {c.name for c in manifest.spec.columns} for k in key):
-            return None  # no such column: nothing to find
+        derived = self._derived.get(table)
+        make: Callable[[], pa.Table]
+        if derived is None:
+            manifest = self.core.main.read_manifest(table, version)
+            if any(k not in {c.name for c in manifest.spec.columns} for k in key):
+                return None  # no such column: nothing to find
+            make = partial(self._sorted, manifest, key)
+        else:
+            make = partial(self._derive, derived, version, key)
         try:
             # One process builds; another one waiting here then finds the file made.
             with flocked(folder / f".{'+'.join(key)}.lock"):
                 opened = _open(path, table, version, key)
                 if opened is not None:
                     return opened
-                _write(self._sorted(manifest, key), path)
+                _write(make(), path)
                 self._drop_older(folder, key, version)
         except OSError:
             # A data directory this process cannot write in (read-only, full): the index is
@@ -291,13 +334,28 @@ class Lookups:
                 extra={"table": table, "version": version, "path": str(path)},
                 exc_info=True,
             )
-            return _index_of(self._sorted(manifest, key), table, version, key)
+            return _index_of(make(), table, version, key)
         return _open(path, table, version, key)
 
+    def _derive(self, derived: Derived, version: int, key: Key) -> pa.Table:
+        began = time.perf_counter()
+        data = derived.build(self.core)
+        columns = tuple(data.column_names)
+        keyed = _keyed(data, derived.name, version, key, columns)
+        seconds = round(time.perf_counter() - began, 3)
+        log.info(
+            "derived lookup table built",
+            extra={
+                "table": derived.name,
+                "version": version,
+                "rows": keyed.num_rows,
+                "seconds": seconds,
+            },
+        )
+        return keyed
+
     def _sorted(self, manifest: Manifest, key: Key) -> pa.Table:
-        """The version's rows with their key (rows without one left out), sorted by it, in one
-        chunk, the index's identity in the schema's metadata."""
-        import pyarrow.compute as pc
+        """The version's rows, keyed and sorted (:func:`_keyed`)."""
         import pyarrow.parquet as pq
 
         table, version = manifest.spec.name, manifest.version
@@ -305,24 +363,13 @@ class Lookups:
         files = [str(self.core.main.table_dir(table) / f) for f in manifest.files]
         schema = manifest.spec.arrow_schema
         data = pq.read_table(files, schema=schema) if files else schema.empty_table()
-        keys = data.column(key[0])
-        for other in key[1:]:
-            keys = pc.coalesce(keys, data.column(other))
-        data = data.append_column(KEY, keys.cast(pa.string()))
-        data = data.filter(pc.is_valid(data.column(KEY))).sort_by(KEY).combine_chunks()
-        meta = {
-            b"format": FORMAT.encode(),
-            b"table": table.encode(),
-            b"version": str(version).encode(),
-            b"key": "+".join(key).encode(),
-            b"columns": ",".join(c.name for c in manifest.spec.columns).encode(),
-        }
+        data = _keyed(data, table, version, key, tuple(c.name for c in manifest.spec.columns))
         seconds = round(time.perf_counter() - began, 3)
         log.info(
             "approval lookup index built",
             extra={"table": table, "version": version, "rows": data.num_rows, "seconds": seconds},
         )
-        return data.replace_schema_metadata(meta)
+        return data
 
     @staticmethod
     def _drop_older(folder: Path, key: Key, version: int) -> None:
@@ -335,6 +382,26 @@ class Lookups:
             pid = stale.name.rsplit(".", 2)[-2]
             if pid.isdigit() and not _alive(int(pid)):
                 stale.unlink(missing_ok=True)
+
+
+def _keyed(data: pa.Table, table: str, version: int, key: Key, columns: Sequence[str]) -> pa.Table:
+    """The rows with their key (rows without one left out), sorted by it, in one chunk, the
+    index's identity in the schema's metadata."""
+    import pyarrow.compute as pc
+
+    keys = data.column(key[0])
+    for other in key[1:]:
+        keys = pc.coalesce(keys, data.column(other))
+    data = data.append_column(KEY, keys.cast(pa.string()))
+    data = data.filter(pc.is_valid(data.column(KEY))).sort_by(KEY).combine_chunks()
+    meta = {
+        b"format": FORMAT.encode(),
+        b"table": table.encode(),
+        b"version": str(version).encode(),
+        b"key": "+".join(key).encode(),
+        b"columns": ",".join(columns).encode(),
+    }
+    return data.replace_schema_metadata(meta)
 
 
 def _alive(pid: int) -> bool:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuhui.approval import cases, formcheck, licences, prefill
@@ -191,6 +192,18 @@ def cases_of_item(
     """An item's cases in ``states``, the oldest submitted first (a service above approval
     that watches one item's statutory clocks)."""
     return cases.cases_of_item(db, item_code, states, limit=limit)
+
+
+def cases_of_applicant(db: Session, applicant_id: str, *, limit: int = 20) -> list[Case]:
+    """A person's or an enterprise's cases as applicant (drafts left out), newest first: for a
+    service above approval that shows them in a file it keeps (the enterprise's 一企一档)."""
+    query = (
+        select(Case)
+        .where(Case.applicant_id == applicant_id, Case.state != "draft")
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
 
 
 def materials_of(db: Session, case: Case) -> list[CaseMaterial]:

@@ -324,6 +324,11 @@ def _conditions(node: Condition, values: Mapping[str, bool | None]) -> Condition
     )
 
 
+def conditions_of(rule: Rule, evaluation: Evaluation) -> ConditionResult:
+    """The rule's conditions as an evaluation found them, the tree an explanation shows."""
+    return _conditions(rule.condition, evaluation.conditions)
+
+
 def explain(
     con: duckdb.DuckDBPyConnection,
     rule: Rule,

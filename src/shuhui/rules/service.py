@@ -191,6 +191,18 @@ def _evaluation(rule: Rule, row: dict[str, Any]) -> Evaluation:
     )
 
 
+def evaluation_of(rule: Rule, row: Mapping[str, Any]) -> Evaluation:
+    """One entity's row of the rule's whole query (:func:`whole_query`), as an evaluation."""
+    return _evaluation(rule, dict(row))
+
+
+def whole_query(con: duckdb.DuckDBPyConnection, rule: Rule, on: date) -> str:
+    """The rule on ``on`` for every entity, each row with its outcome, amount, variables,
+    conditions and missing inputs (what :func:`evaluation_of` reads): for a service that keeps
+    the whole city's evaluation and reads it back one entity at a time."""
+    return prepare(con, rule, on).query.sql(dialect="duckdb")
+
+
 def evaluate(
     con: duckdb.DuckDBPyConnection,
     rule: Rule,

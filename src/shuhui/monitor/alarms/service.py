@@ -9,7 +9,7 @@ them resolved; anyone else is refused (403).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -25,7 +25,15 @@ from shuhui.core.i18n import Text, codes
 from shuhui.core.settings import Settings
 from shuhui.monitor.alarms import lifecycle
 from shuhui.monitor.alarms.models import OPEN_STATES, STATES, Alarm, AlarmEvent, UnitMessage
-from shuhui.monitor.alarms.rules import LEVELS, Rule, Unit, centre_of, load_rules, load_units
+from shuhui.monitor.alarms.rules import (
+    LEVEL_NAMES,
+    LEVELS,
+    Rule,
+    Unit,
+    centre_of,
+    load_rules,
+    load_units,
+)
 from shuhui.monitor.devices import SCENARIOS, sensor_types
 from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
@@ -149,6 +157,33 @@ def alarms(
         .limit(limit)
     )
     return list(rows), total
+
+
+def at_sites(db: Session, sites: Sequence[str], *, limit: int = 20) -> list[dict[str, Any]]:
+    """The alarms raised at some monitored sites (an enterprise's own plants, for its file),
+    newest first, as plain facts: another domain shows them without the alarm's tables."""
+    if not sites:
+        return []
+    rows = db.scalars(
+        select(Alarm)
+        .where(Alarm.site.in_(list(sites)))
+        .order_by(Alarm.raised_at.desc(), Alarm.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "code": a.code,
+            "site": a.site,
+            "scenario": a.scenario,
+            "level": a.level,
+            "level_name": LEVEL_NAMES[a.level][0],
+            "state": a.state,
+            "state_name": STATES[a.state][0],
+            "raised_at": a.raised_at,
+            "closed_at": a.closed_at,
+        }
+        for a in rows
+    ]
 
 
 def board(db: Session, scope: Scope) -> dict[int, dict[str, int]]:
