@@ -124,7 +124,8 @@ def test_csv_with_a_bad_row_in_the_middle_fails_with_its_row_and_keeps_the_old_v
     error = caught.value.errors[0]
     # The 25th data row is row 26 as a spreadsheet shows the file, under its header.
     assert (error.row, error.column) == (26, "citizen_id")
-    assert "校验位" in error.reason
+    # Said in Chinese for people (a page, an API answer), in English for the command line.
+    assert "校验位" in error.said and "check character" in error.said.en
     assert "row 26" in str(caught.value)
     # The previous version is still the one served, untouched.
     assert core.table("people").version == 1

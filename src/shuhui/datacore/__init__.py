@@ -76,4 +76,15 @@ Layout and loads
   published files never change. Ground-truth tables are in a separate folder that is
   neither viewed nor allowed unless the core is opened with `truth=True` (`--truth` on
   the CLI).
+- **Hosted tables** (数据托管: an organisation's own data, `hosted_<credit code>_<name>`,
+  `TableSpec.hosted`) are loaded, checked and published like any table, into a tree of their
+  own (`<data dir>/datacore/hosted/tables/…`) and a section of their own in the same
+  `catalog.json` ("hosted", written once it holds a table). `tables()`, `table()`, `spec()`
+  and `connect()` never see them — no listing, rule, product, catalog sync or query of the
+  city's data — except by name: `hosted_table(name)`, and `connect(hosted=[name])`, which
+  views each named one as `hosted."<name>"` and allows its folder alone. Recovery tidies
+  and records them as it does the others. `sources.csv_upload` reads a small CSV handed over
+  in a request (UTF-8 or GB18030, bounded rows and values) with every row numbered as a
+  spreadsheet numbers it; each refusal (`RowError`) says why in English and, for people, in
+  Chinese (`RowError.said`).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -13,8 +14,16 @@ class RowError:
     # first data row is row 2; Arrow and Parquet have no header row. None: the whole file.
     row: int | None
     column: str | None
-    reason: str
+    reason: str  # English: what the command line prints and the load's log keeps
     value: str | None = None
+    # The reason in Chinese, for a page or an API answer (a person uploading a file); None
+    # where only the English was written.
+    zh: str | None = None
+
+    @property
+    def said(self) -> Text:
+        """The reason as a message for people: Chinese first, with its English."""
+        return Text(self.zh or self.reason, self.reason)
 
     def __str__(self) -> str:
         where = [f"row {self.row}" if self.row is not None else "file"]
@@ -46,7 +55,7 @@ class LoadError(Exception):
             errors=[
                 FieldError(
                     f"row {e.row}.{e.column}" if e.row is not None else (e.column or "file"),
-                    e.reason,
+                    e.said,
                 )
                 for e in self.errors
             ],

@@ -42,6 +42,10 @@ TYPE_TITLES: dict[str, tuple[str, str]] = {
 
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+# Tables an organisation hosts in the data core (数据托管) are named so, and only they: they are
+# kept apart from the city's tables (their own storage and catalog section), seen by no query,
+# rule or listing of the data core unless asked for by name (``DataCore.connect(hosted=…)``).
+HOSTED_PREFIX = "hosted_"
 
 # Value checks a column may ask for, beyond its type.
 Check = Literal["citizen_id", "credit_code", "division"]
@@ -91,6 +95,11 @@ class TableSpec:
         for key in self.primary_key:
             if key not in names:
                 raise ValueError(f"{self.name}: primary key column {key!r} is not a column")
+
+    @property
+    def hosted(self) -> bool:
+        """An organisation's own table held in custody, apart from the city's."""
+        return self.name.startswith(HOSTED_PREFIX)
 
     @property
     def arrow_schema(self) -> pa.Schema:

@@ -10,6 +10,8 @@
     <root>/tables/<name>/.staging-….lock  its owner's flock (and PID): gone owner, stale folder
     <truth root>/tables/…               the same layout for ground-truth tables; their current
                                         versions are in the same catalog.json ("truth")
+    <root>/hosted/tables/…              the same layout for the tables organisations host
+                                        (``hosted_…``); in the same catalog.json ("hosted")
 
 Versions are immutable. A load writes new parts into staging, and publishing renames them in,
 writes their manifests and replaces ``catalog.json`` in one ``os.replace`` (then fsyncs the
@@ -36,7 +38,10 @@ from shuhui.core.locks import flocked
 from shuhui.datacore.schema import Column, TableSpec
 
 KEEP_VERSIONS = 3
-SECTIONS = ("tables", "truth")  # the catalog's sections: data tables, ground-truth tables
+# The catalog's sections: data tables, ground-truth tables, tables organisations host.
+SECTIONS = ("tables", "truth", "hosted")
+# Written even when empty (the file's shape before hosted tables); other sections when in use.
+ALWAYS_WRITTEN = ("tables", "truth")
 STAGING = ".staging-"
 
 
@@ -181,7 +186,14 @@ class Catalog:
         return sections
 
     def publish(self, sections: dict[str, dict[str, int]]) -> None:
-        write_json_atomically(self.path, {s: dict(sorted(sections[s].items())) for s in SECTIONS})
+        write_json_atomically(
+            self.path,
+            {
+                s: dict(sorted(sections[s].items()))
+                for s in SECTIONS
+                if s in ALWAYS_WRITTEN or sections[s]
+            },
+        )
         if self.legacy_truth is not None:
             self.legacy_truth.unlink(missing_ok=True)  # superseded by the truth section
 

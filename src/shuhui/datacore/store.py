@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 PART_ROWS = 4_000_000  # rows per Parquet file: several files let DuckDB scan in parallel
 TRUTH_SCHEMA = "truth"
+HOSTED_SCHEMA = "hosted"  # where a connection asked for hosted tables sees them
 KEY_CHECK_MEMORY = "2GB"
 # An entity table is written sorted by its primary key in row groups this small: Parquet keeps
 # each group's min and max, so finding one person or enterprise reads one group, not the table
@@ -393,6 +394,9 @@ class DataCore:
         self.catalog = Catalog(root / "catalog.json", legacy_truth=truth_root / "catalog.json")
         self.main = Storage(root, self.catalog, "tables")
         self.truth_store = Storage(truth_root, self.catalog, "truth")
+        # Organisations' own tables (数据托管), in a tree and a section of their own: never
+        # listed, viewed or allowed with the city's tables (see :meth:`connect`).
+        self.hosted_store = Storage(root / "hosted", self.catalog, "hosted")
         self.truth = truth
         self._manifests: dict[tuple[str, str, int], Manifest] = {}
 
@@ -401,7 +405,13 @@ class DataCore:
         return cls(settings.data_dir / "datacore", settings.data_dir / "truth", truth=truth)
 
     def storage_for(self, spec: TableSpec) -> Storage:
+        if spec.hosted:
+            return self.hosted_store
         return self.truth_store if spec.truth else self.main
+
+    def _all_stores(self) -> tuple[Storage, ...]:
+        """Every tree, for what keeps the files in order (recovery), whoever they belong to."""
+        return (self.main, self.truth_store, self.hosted_store)
 
     def _stores(self) -> list[tuple[Storage, bool]]:
         return [(self.main, False)] + ([(self.truth_store, True)] if self.truth else [])
@@ -442,6 +452,13 @@ class DataCore:
         storage = self.truth_store if info.truth else self.main
         return self._manifest(storage, name, info.version).spec
 
+    def hosted_table(self, name: str) -> TableInfo:
+        """A hosted table as currently published (:meth:`table` never finds one)."""
+        version = self.hosted_store.read_catalog().get(name)
+        if version is None:
+            raise TableNotFound(name)
+        return TableInfo.of(self._manifest(self.hosted_store, name, version))
+
     # --- loading ------------------------------------------------------------------------
 
     def session(
@@ -459,19 +476,24 @@ class DataCore:
         today: date | None = None,
         progress: Callable[[int], None] | None = None,
         recorder: Recorder | None = None,
+        header_rows: int | None = None,
     ) -> LoadResult:
         """Replaces (or, for event tables, appends to) one table, all or nothing.
 
         ``progress`` is told the rows read so far after each batch (a command's progress bar);
-        ``recorder`` is told the result once published (see :meth:`LoadSession.commit`).
+        ``recorder`` is told the result once published (see :meth:`LoadSession.commit`);
+        ``header_rows``: rows above the data in the file it came from (1 for a CSV read by
+        :func:`~shuhui.datacore.sources.csv_upload`), so that errors name the rows people see.
         """
         from shuhui.datacore.sources import FORMATS
 
         label = source or (str(data) if isinstance(data, Path) else "arrow")
         session = self.session(label, today=today)
         # A CSV file's first row is its header: row numbers in errors count it, as a
-        # spreadsheet opening the file does.
+        # spreadsheet opening the file does (``header_rows`` says so for data read already).
         header = 1 if isinstance(data, Path) and FORMATS.get(data.suffix.lower()) == "csv" else 0
+        if header_rows is not None:
+            header = header_rows
         read = 0
         try:
             if append:
@@ -565,7 +587,7 @@ class DataCore:
         core opened the truth), oldest first per table."""
         found: list[PublishedVersion] = []
         sections = self.catalog.read()
-        for storage in (self.main, self.truth_store):
+        for storage in self._all_stores():
             for name, current in sorted(sections[storage.section].items()):
                 for version in storage.versions(name):
                     if version <= current:
@@ -589,7 +611,7 @@ class DataCore:
         removed: list[Path] = []
         with self.catalog.locked():
             sections = self.catalog.read()
-            for storage in (self.main, self.truth_store):
+            for storage in self._all_stores():
                 current = sections[storage.section]
                 for name in storage.table_names():
                     removed += storage.clean_staging(name)
@@ -611,7 +633,7 @@ class DataCore:
         sections = self.catalog.read()
         current = {name: v for section in sections.values() for name, v in section.items()}
         found: list[str] = []
-        for storage in (self.main, self.truth_store):
+        for storage in self._all_stores():
             for name, version in sorted(sections[storage.section].items()):
                 manifest = self._manifest(storage, name, version)
                 for other, expected in sorted(manifest.published_with.items()):
@@ -627,12 +649,18 @@ class DataCore:
     # --- querying -----------------------------------------------------------------------
 
     def connect(
-        self, writable: Path | None = None, *, tables: Iterable[str] | None = None
+        self,
+        writable: Path | None = None,
+        *,
+        tables: Iterable[str] | None = None,
+        hosted: Iterable[str] = (),
     ) -> duckdb.DuckDBPyConnection:
         """A fresh DuckDB that sees the current tables as views, and no other file; with
         ``writable``, it may also write in that folder (a batch run's results, written by
         DuckDB straight from the query); with ``tables``, it sees only those (a rule's run: it
-        needs no other, and each view costs its files' footers read when it is made)."""
+        needs no other, and each view costs its files' footers read when it is made). Hosted
+        tables are seen only when named in ``hosted`` (as ``hosted."<name>"``), each allowed
+        alone: a query of the city's data cannot reach an organisation's, even by its path."""
         import duckdb
 
         con = duckdb.connect(":memory:")
@@ -650,6 +678,21 @@ class DataCore:
                 target = f"{TRUTH_SCHEMA}.{_quote(name)}" if is_truth else _quote(name)
                 con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{listing}])")
             allowed.append(str(storage.tables_dir) + "/")
+        served = self.hosted_store.read_catalog()
+        for i, name in enumerate(dict.fromkeys(hosted)):
+            if name not in served:
+                con.close()
+                raise TableNotFound(name)
+            if i == 0:
+                con.execute(f"CREATE SCHEMA {HOSTED_SCHEMA}")
+            manifest = self._manifest(self.hosted_store, name, served[name])
+            folder = self.hosted_store.table_dir(name)
+            listing = ", ".join(_sql_string(str(folder / f)) for f in manifest.files)
+            con.execute(
+                f"CREATE VIEW {HOSTED_SCHEMA}.{_quote(name)} AS "
+                f"SELECT * FROM read_parquet([{listing}])"
+            )
+            allowed.append(str(folder) + "/")
         # Only the published tables are readable: no other file, no truth unless opened, no
         # extensions, and the settings cannot be changed back by a query. DuckDB allows its
         # temp directory too (by default ``.tmp`` under the working directory): it is set to

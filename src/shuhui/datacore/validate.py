@@ -14,9 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shuhui.core import ids
+from shuhui.core.i18n import Text
 from shuhui.core.ids_arrays import citizen_id_mask, credit_code_mask, division_mask
 from shuhui.datacore.errors import RowError
-from shuhui.datacore.schema import Column, TableSpec
+from shuhui.datacore.schema import CHECK_TITLES, TYPE_TITLES, Column, TableSpec
 
 MAX_ERRORS = 20
 
@@ -54,17 +55,27 @@ def _failing_cast_rows(array: pa.Array, target: pa.DataType, limit: int) -> list
     return bad
 
 
-def _id_reason(column: Column, value: str, today: date) -> str:
+def _id_reason(column: Column, value: str, today: date) -> Text:
+    title = CHECK_TITLES[column.check][0] if column.check else ""
     try:
         if column.check == "citizen_id":
             ids.parse_citizen_id(value, today=today)
         elif column.check == "credit_code":
             ids.parse_credit_code(value)
         else:
-            return "not a 6-digit GB/T 2260 division code under a known province"
+            return Text(
+                f"不是有效的{title}：应为已知省份下的 6 位数字",
+                "not a 6-digit GB/T 2260 division code under a known province",
+            )
     except ids.InvalidIdentifier as exc:
-        return f"invalid {column.check.replace('_', ' ') if column.check else ''}: {exc.reason}"
-    return "invalid"
+        kind = column.check.replace("_", " ") if column.check else ""
+        return Text(f"不是有效的{title}：{exc.reason}", f"invalid {kind}: {exc.reason.en}")
+    return Text(f"不是有效的{title}", "invalid")
+
+
+def _error(row: int | None, column: str, reason: Text, value: object | None = None) -> RowError:
+    shown = None if value is None else show_value(value)
+    return RowError(row, column, reason.en, shown, zh=str(reason))
 
 
 _MASKS: dict[str, Callable[[pa.Array, date], np.ndarray]] = {
@@ -84,10 +95,16 @@ def conform(
     wanted = [c.name for c in spec.columns]
     for name in wanted:
         if name not in names:
-            errors.append(RowError(None, name, "missing column"))
+            errors.append(_error(None, name, Text("文件中缺少这一列", "missing column")))
     for name in names:
         if name not in wanted:
-            errors.append(RowError(None, name, "unknown column (not in the table's schema)"))
+            errors.append(
+                _error(
+                    None,
+                    name,
+                    Text("表中没有这一列（未声明）", "unknown column (not in the table's schema)"),
+                )
+            )
     if errors:
         return None, errors
 
@@ -102,36 +119,32 @@ def conform(
         try:
             array = raw if raw.type == column.arrow_type else pc.cast(raw, column.arrow_type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            kind = Text(f"不是有效的{TYPE_TITLES[column.type][0]}", f"not a valid {column.type}")
             for i in _failing_cast_rows(raw, column.arrow_type, MAX_ERRORS - len(errors)):
-                errors.append(
-                    RowError(
-                        first_row + i, column.name, f"not a valid {column.type}", show_value(raw[i])
-                    )
-                )
+                errors.append(_error(first_row + i, column.name, kind, raw[i]))
             continue
         if column.required and array.null_count:
+            missing = Text("必填，不能为空", "required value is missing")
             for i in _first_bad(np.asarray(array.is_null()), MAX_ERRORS - len(errors)):
-                errors.append(RowError(first_row + i, column.name, "required value is missing"))
+                errors.append(_error(first_row + i, column.name, missing))
         present = np.asarray(array.is_valid())
         if column.check is not None:
             ok = _MASKS[column.check](array, today)
             for i in _first_bad(present & ~ok, MAX_ERRORS - len(errors)):
                 value = array[i].as_py()
+                reason = _id_reason(column, value, today)
                 errors.append(
-                    RowError(first_row + i, column.name, _id_reason(column, value, today), value)
+                    RowError(first_row + i, column.name, reason.en, value, zh=str(reason))
                 )
         if column.values is not None:
             allowed = pc.is_in(array, value_set=pa.array(column.values, column.arrow_type))
             bad = present & ~np.asarray(allowed.to_numpy(zero_copy_only=False))
+            one_of = Text(
+                f"只能是以下之一：{'、'.join(column.values)}",
+                f"not one of {', '.join(column.values)}",
+            )
             for i in _first_bad(bad, MAX_ERRORS - len(errors)):
-                errors.append(
-                    RowError(
-                        first_row + i,
-                        column.name,
-                        f"not one of {', '.join(column.values)}",
-                        show_value(array[i].as_py()),
-                    )
-                )
+                errors.append(_error(first_row + i, column.name, one_of, array[i].as_py()))
         arrays.append(array)
         if len(errors) >= MAX_ERRORS:
             break
