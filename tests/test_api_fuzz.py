@@ -77,6 +77,13 @@ WAIVED = (
         "IDs, codes, keys and signatures the platform checks",
     ),
     Waived(r"POST /api/v1/assets$", "positive_data_acceptance", "a catalogued dataset"),
+    # An enterprise's file is opened by its credit code, with its registration authority,
+    # division and check character (GB 32100), of an enterprise the data core holds.
+    Waived(
+        r"POST /api/v1/enterprise/profiles$",
+        "positive_data_acceptance",
+        "a credit code's check character, of an enterprise the city has",
+    ),
     # A binding names a citizen ID or a credit code (one at least) with its check digit, and a
     # rejection of one says why: IDs the platform checks and a rule across two fields.
     Waived(
@@ -130,6 +137,13 @@ WAIVED = (
         "positive_data_acceptance",
         "a day the reminder is in force and not in the future",
     ),
+    # Hosting a file: the city's catalog categories and channel zones, and a file whose header
+    # and rows fit the declared columns — the content's and the file's, not the schema's.
+    Waived(
+        r"POST /api/v1/enterprise/custody/datasets$",
+        "positive_data_acceptance",
+        "the city's categories and zones; a file that fits its declared columns",
+    ),
     # A direct-link batch needs the enterprise system's key and an SM2 signature over its body.
     Waived(
         r"POST /api/v1/hrss/link/batches$",
@@ -142,6 +156,13 @@ WAIVED = (
         r"|POST /api/v1/hrss/certificates)$",
         "positive_data_acceptance",
         "a citizen ID's check digit",
+    ),
+    # The digital-level assessment's answers: a question of the questionnaire each, with one of
+    # its options, every question that applies answered — the content's, not the schema's.
+    Waived(
+        r"POST /api/v1/enterprise/assessment$",
+        "positive_data_acceptance",
+        "the questionnaire's questions and their options",
     ),
     # The registry's filters: a box is given whole or not at all, a span of months runs forwards
     # and lasts at most ten years; an NGSI-LD query needs one of type, id, idPattern, q or
@@ -193,6 +214,20 @@ ROLES = {
         r"|hrss/(me|bundles|bundle-cases|help$|help/\{code\}/close))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine|hrss/link)"),
+    # The enterprise's file and its needs (enterprise.routes).
+    "enterprise needs": Role(
+        "enterprise", r"^/api/v1/enterprise/(me/|needs(/preview)?$|needs/\{code\}(/rating)?$)"
+    ),
+    # The industry and IT bureau: files opened with a purpose, needs worked, the console.
+    "industry": Role(
+        "industry",
+        r"^/api/v1/enterprise/(profiles|platforms|enablement|industry"
+        r"|needs/\{code\}/(take|close))",
+    ),
+    # The enterprise's digital-level assessment (enterprise.assessment_routes).
+    "enterprise assessment": Role("enterprise", r"^/api/v1/enterprise/assessment"),
+    # The enterprise's data custody (enterprise.custody_routes): host, review, earn, withdraw.
+    "enterprise custody": Role("enterprise", r"^/api/v1/enterprise/custody"),
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
     "auditor": Role("auditor", r"^/api/v1/fundrisk"),

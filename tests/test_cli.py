@@ -87,7 +87,7 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     assert first.returncode == 0, first.stderr
     accounts = len(DEMO_ACCOUNTS)
     assert f"{accounts} created" in first.stderr
-    assert "demo city: 26 tables" in first.stderr
+    assert "demo city: 29 tables" in first.stderr
     assert "http://127.0.0.1:8000/login" in first.stderr
     assert "citizen" in first.stderr
     # The demo citizen and enterprise become members of the city, each with an offer waiting.
@@ -100,7 +100,7 @@ def test_db_upgrade_and_demo_are_repeatable(tmp_path: Path, database_url: str) -
     assert "demo citizen:" not in " ".join(second.stderr.split())  # bound once, kept
     assert "demo approval:" not in " ".join(second.stderr.split())  # made once
     assert f"0 created, {accounts} already there" in second.stderr
-    assert "demo city already built: 26 tables" in second.stderr
+    assert "demo city already built: 29 tables" in second.stderr
     assert "demo enterprise account:" not in " ".join(second.stderr.split())
     current = run("db", "current", env=env)
     revisions = json.loads(current.stdout)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from shuhui.web.nav import MODULES
 from tests.fixtures import login
 
-NAV_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "安全监测", "领导驾驶舱"]
+NAV_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "企业服务", "安全监测", "领导驾驶舱"]
 
 
 def test_home_page_is_chinese_with_the_module_navigation(client: TestClient) -> None:

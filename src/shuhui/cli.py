@@ -21,6 +21,7 @@ from shuhui.approval import cli as approval_cli
 from shuhui.catalog import cli as catalog_cli
 from shuhui.core.terminal import escape, name_column, new_console, say
 from shuhui.datacore import cli as data_cli
+from shuhui.enterprise import cli as enterprise_cli
 from shuhui.hrss import cli as hrss_cli
 from shuhui.monitor import cli as monitor_cli
 from shuhui.programs import cli as programs_cli
@@ -54,6 +55,7 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(approval_cli.app, name="approval")
 app.add_typer(hrss_cli.app, name="hrss")
+app.add_typer(enterprise_cli.app, name="enterprise")
 app.add_typer(programs_cli.app, name="programs")
 app.add_typer(monitor_cli.app, name="monitor")
 app.add_typer(users_cli.app, name="users", callback=lambda: _watch_passwords())
@@ -366,6 +368,8 @@ def demo(
         f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
         f"{len(synced.unchanged)} already there[/green]"
     )
+    # After the catalog: the enterprise's hosted data joins it as the enterprise's own.
+    prepared |= _prepare_demo_enterprise(settings, core, accounts)
 
     base = f"http://{host}:{port}"
     names = _account_names(settings)
@@ -397,6 +401,31 @@ def demo(
         # server, stopped with it.
         with demo_monitor.live(settings):
             serve(host=host, port=port)
+
+
+def _prepare_demo_enterprise(
+    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount]
+) -> dict[str, Prepared]:
+    """The enterprise platform in the demo (``shuhui.demo.enterprise``): the enterprise's needs,
+    one closed to rate and one waiting at the commerce bureau; its orders hosted, the bank's
+    application to use them waiting for its review."""
+    from shuhui.core.db import make_engine, make_session_factory, transaction
+    from shuhui.demo import enterprise
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            done = enterprise.prepare(session, settings, core, accounts)
+        with transaction(make_session_factory(engine)) as session:
+            hosted = enterprise.host_orders(session, settings, core, accounts)
+    finally:
+        engine.dispose()
+    for p in (*done, *hosted):
+        if p.changed:
+            console.print(
+                f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
+            )
+    return {p.username: p for p in done}
 
 
 def _prepare_demo_city(

@@ -5,6 +5,7 @@ from shuhui.assets import models as asset_models
 from shuhui.catalog import models as catalog_models
 from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
+from shuhui.enterprise import models as enterprise_models
 from shuhui.hrss import models as hrss_models
 from shuhui.monitor.alarms import models as monitor_alarm_models
 from shuhui.monitor.telemetry import models as telemetry_models
@@ -27,6 +28,7 @@ __all__ = [
     "certification_models",
     "channel_models",
     "distress_models",
+    "enterprise_models",
     "fundrisk_models",
     "hrss_models",
     "identity_models",

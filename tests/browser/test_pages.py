@@ -17,7 +17,7 @@ from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import REPO_ROOT, demo_identity, log_in, submit
 from tests.fixtures import DEMO_ACCOUNTS
 
-MODULES_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "安全监测", "领导驾驶舱"]
+MODULES_ZH = ["数据目录", "数据通道", "智慧审批", "智慧人社", "企业服务", "安全监测", "领导驾驶舱"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
@@ -51,7 +51,7 @@ def test_home_page_shows_the_modules_and_loads_its_assets(page: Page, server_url
     assert page.evaluate("typeof htmx") == "object"
     assert failed == []
     # `shuhui demo` built the demo city; the home page counts its tables and rows.
-    expect(page.locator("#table-count")).to_have_text("26")
+    expect(page.locator("#table-count")).to_have_text("29")
     rows = int(page.locator("#row-total").inner_text().replace(",", ""))
     assert rows > 500_000
 

@@ -43,7 +43,9 @@ CITIZEN_CARDS = (
 EXPECTED: dict[str, tuple[set[str], str]] = {
     "citizen": (CITIZEN_CARDS, "/me/data-uses"),
     "enterprise": (
-        CITIZEN_CARDS | {"assets.returned", "programs.distress.mine"},
+        CITIZEN_CARDS
+        | {"assets.returned", "programs.distress.mine"}
+        | {"enterprise.rate", "enterprise.custody_reviews"},
         "/me/authorisations/new",
     ),
     "operator": (
@@ -64,6 +66,8 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
             "programs.distress",
             "hrss.injury",
             "hrss.assessment",
+            # the enterprises' talent needs are routed to the 人社局
+            "enterprise.needs",
         },
         "/hrss/campaigns",
     ),

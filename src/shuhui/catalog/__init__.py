@@ -45,4 +45,10 @@ How it works
   (`quality.checks.assess`, set-based SQL in DuckDB, one scan per column group) and
   the report is kept with the dataset.
 - The data-asset registry (`shuhui.assets`) keeps applications in `catalog_assets`.
+- Enterprise data (企业数据, data custody): `service.register_hosted` lists a table an
+  enterprise hosts in the data core as that enterprise's (the organisation made from its
+  credit code), open or open on conditions as it chose, its one distribution the data
+  channel's product; the dataset names no data-core table, so samples, downloads and the CKAN
+  datastore never read it. `service.close_hosted` closes it when withdrawn (不予开放, kept on
+  record). Both bump the revision and record a `catalog.hosted_*` entry.
 """

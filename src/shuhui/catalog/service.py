@@ -30,11 +30,12 @@ from shuhui.catalog.models import (
     Organisation,
     ResourceClass,
 )
-from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.clock import as_utc, local_today, utcnow
 from shuhui.core.content import ContentError, Item, Items, load_items
-from shuhui.core.errors import Problem
+from shuhui.core.errors import FieldError, Problem
+from shuhui.core.i18n import Text
 from shuhui.core.regions import QINGDAO_CITY_CODE
-from shuhui.datacore.schema import CHECK_TITLES, Column, TableSpec
+from shuhui.datacore.schema import CHECK_TITLES, HOSTED_PREFIX, Column, TableSpec
 from shuhui.datacore.store import DataCore, TableInfo
 from shuhui.quality import checks as quality_checks
 from shuhui.quality.masking import mask
@@ -350,6 +351,181 @@ def _register(
     db.flush()
     dataset.distributions = _distributions(dataset, cls.open_level)
     db.flush()
+    return dataset
+
+
+# --- data organisations host (数据托管) ------------------------------------------------------
+
+HOSTED_OPEN_LEVELS: Final = ("open", "conditional")
+HOSTED_PURPOSE: Final = "enterprise data custody"
+HOSTED_KEYWORDS: Final = ("企业数据", "数据托管")
+
+
+def _organisation_of(db: Session, code: str, name: str) -> Organisation:
+    """The catalog's organisation for a providing organisation named by its credit code (an
+    enterprise hosting its data), made the first time it provides."""
+    org = db.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        org = Organisation(
+            code=code, slug=slug_for(code), short=name, title=name, title_en=f"Enterprise {code}"
+        )
+        db.add(org)
+    org.short = org.title = name  # a renamed enterprise is listed under its name now
+    db.flush()
+    return org
+
+
+def register_hosted(
+    db: Session,
+    catalog: CityCatalog,
+    *,
+    name: str,
+    title: str,
+    description: str,
+    category: str,
+    provider_code: str,
+    provider_name: str,
+    open_level: str,
+    open_condition: str | None,
+    columns: Sequence[Column],
+    rows: int,
+    version: int,
+    access_url: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Dataset:
+    """Lists a table an organisation hosts in the data core as its own data (企业数据), on its
+    own terms: ``open`` (无条件开放: any member of the channel's zone may be granted it without
+    the provider's review) or ``conditional`` (有条件开放, ``open_condition`` saying on what).
+
+    Whatever the terms, its rows leave only through the data channel (``access_url``, the
+    product's page): the dataset names no data-core table (``table_name`` is None), so the
+    catalog's samples, downloads and CKAN datastore, which read open data-core tables, never
+    read it. Registering the same ``name`` again (a new version) updates the entry."""
+    now = as_utc(now or utcnow())
+    if catalog.categories.get(category) is None:
+        raise Problem(
+            "validation",
+            detail="没有这个数据目录分类",
+            errors=[FieldError("category", Text("没有这个分类", "no such category"))],
+        )
+    if open_level not in HOSTED_OPEN_LEVELS:
+        raise Problem(
+            "validation",
+            detail="开放方式只能是无条件开放或有条件开放",
+            errors=[FieldError("terms", Text("请选择开放方式", "open or conditional"))],
+        )
+    org = _organisation_of(db, provider_code, provider_name)
+    code = class_code(category, name)
+    cls = db.scalar(select(ResourceClass).where(ResourceClass.code == code))
+    if cls is None:
+        cls = ResourceClass(code=code, created_at=now, release_date=local_today(now))
+        db.add(cls)
+    cls.title = title
+    cls.title_en = f"{title} (enterprise data)"
+    cls.summary = description
+    cls.category = category
+    cls.organisation_id = org.id
+    cls.share_type = "conditional"
+    cls.share_condition = "经数据提供企业同意，通过数据通道申请使用"
+    cls.open_level = open_level
+    cls.open_condition = open_condition if open_level == "conditional" else None
+    cls.frequency = "IRREG"
+    cls.formats = json.dumps(["API"])
+    cls.keywords = json.dumps([*HOSTED_KEYWORDS, provider_name], ensure_ascii=False)
+    cls.related = json.dumps([])
+    cls.record_count = rows
+    cls.has_personal = any(c.personal for c in columns)
+    cls.updated_at = now
+    cls.items.clear()
+    db.flush()
+    cls.items = [
+        DataItem(
+            position=i,
+            name=c.name,
+            title=c.title,
+            type=c.type,
+            description="个人信息：经数据通道提供时脱敏" if c.personal else "",
+            personal=c.personal,
+            required=c.required,
+        )
+        for i, c in enumerate(columns)
+    ]
+    db.flush()
+    dataset = find_dataset(db, name)
+    if dataset is None:
+        dataset = Dataset(name=name, table_name=None, issued=local_today(now))
+        db.add(dataset)
+    dataset.title = title
+    dataset.title_en = cls.title_en
+    dataset.description = description
+    dataset.class_id = cls.id
+    dataset.version = version
+    dataset.rows = rows
+    dataset.modified = now
+    dataset.spatial = QINGDAO_CITY_CODE
+    dataset.distributions.clear()
+    db.flush()
+    dataset.distributions = [
+        Distribution(
+            uid=str(uuid.uuid5(RESOURCE_NAMESPACE, f"{name}/channel")),
+            kind="api",
+            title=f"{title}（数据通道，{OPEN_LEVELS[open_level][0]}）",
+            format="API",
+            media_type="application/json",
+            url=access_url,
+        )
+    ]
+    db.flush()
+    bump(db)
+    ledger.record(
+        db,
+        actor,
+        "catalog.hosted_registered",
+        subject=provider_code,
+        purpose=HOSTED_PURPOSE,
+        detail={
+            "dataset": name,
+            "class": code,
+            "provider": provider_code,
+            "open_level": open_level,
+            "version": version,
+            "rows": rows,
+        },
+    )
+    return dataset
+
+
+def close_hosted(
+    db: Session, name: str, *, reason: str, actor: str, now: datetime | None = None
+) -> Dataset:
+    """Closes the entry of a hosted table its provider withdrew (不予开放, nothing to reach
+    it by): it stays listed, saying when and why, so what was offered remains on record."""
+    now = as_utc(now or utcnow())
+    dataset = get_dataset(db, name)
+    cls = dataset.resource_class
+    if dataset.table_name is not None or not name.startswith(HOSTED_PREFIX):
+        raise Problem("conflict", detail=f"数据集 {name} 不是企业托管数据")
+    if cls.open_level == "closed":
+        raise Problem("conflict", detail=f"数据集 {name} 已关闭")
+    cls.open_level = "closed"
+    cls.open_condition = f"数据提供方已于 {local_today(now).isoformat()} 撤回：{reason}"[:512]
+    cls.share_type = "none"
+    cls.share_condition = None
+    cls.formats = json.dumps([])
+    cls.updated_at = now
+    dataset.modified = now
+    dataset.distributions.clear()
+    db.flush()
+    bump(db)
+    ledger.record(
+        db,
+        actor,
+        "catalog.hosted_closed",
+        subject=cls.organisation.code,
+        purpose=HOSTED_PURPOSE,
+        detail={"dataset": name, "reason": reason},
+    )
     return dataset
 
 

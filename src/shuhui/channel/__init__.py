@@ -70,9 +70,28 @@ How it works
   隐私预算 剩余 x / 共 y. The lookups and the spend are part of the gateway's group write:
   two indexed reads per group, a conditional upsert on the version's and the month's budget
   per new query, no extra commit.
-- Each providing department of an application's (non-open) products approves it before
-  the bureau does; a returned application starts again from that first step when
-  resubmitted.
+- Each providing department of an application's (non-open) products — and each organisation
+  whose hosted product asks for its review — approves it before the bureau does; a returned
+  application starts again from that first step when resubmitted.
+- Hosted products (`hosted`; 数据托管): an organisation's own table in the data core's hosted
+  section, offered at run time (`offer`, `withdraw`; `channel_hosted_products`, migration
+  0038) rather than declared in content, and then a product like the others (kind `hosted`):
+  applied for, reviewed, granted, keyed, called, metered and billed the same way. Its rows are
+  prepared from that one table (the preparing DuckDB sees nothing else), filtered per call by
+  the key columns the provider declared (indexed; a personal column may not be one), a page at
+  a time; personal columns leave masked. Its provider is an organisation named by credit code
+  (`Product.provider_code`): with conditional terms it reviews each application first (the
+  `provider` step, beside the departments' `department` steps), then the bureau approves and
+  the grant follows; with open terms the bureau alone. The provider sees its products' calls
+  and amounts per consumer and month (`billing.provider_statement`, the consumers' own
+  statement figures, sealed ones once issued). Offering and withdrawing bump the channel's
+  revision; each process keeps the hosted products as of a revision (`HostedProducts`), and
+  the gateway looks one up at the revision its key cache read already, so a hosted product
+  adds no database round trip to a call. `CityChannel.current(db)` (`deps.city_now`) is the
+  city with them, for everything else that names products. Withdrawn, a product stays known
+  (its calls stay billed) but the next call is refused (403 `product-withdrawn`, metered and in
+  the ledger) and no one may apply for it. A hosted product's call entries name its provider
+  as their subject, so the provider finds every use of its data in the ledger.
 - Statements price a month's answered calls per product: cumulative tiers for industry
   use (the first tier's price up to its bound, and so on), the product's
   public-governance price (zero) otherwise. Until the month is issued they are

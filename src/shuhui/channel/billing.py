@@ -1,14 +1,14 @@
 """Billing and the bureau's figures: a consumer's statement for a month, computed from the
 metered calls and the products' price tiers, and issued once the month is over as a document
-sealed with the billing seal the city's content names; calls per day, and the bureau's
-dashboard."""
+sealed with the billing seal the city's content names; a hosted product's provider's view of
+the same calls (:func:`provider_statement`); calls per day, and the bureau's dashboard."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter as Tally
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shuhui.channel.city import BillingSeal, CityChannel
 from shuhui.channel.common import ANSWERED, LOCAL, month_of, new_code
-from shuhui.channel.grants import DEFAULT_MONTHLY_QUOTA, grants
+from shuhui.channel.grants import DEFAULT_MONTHLY_QUOTA, application_products, grants
 from shuhui.channel.limits import month_windows
 from shuhui.channel.models import USAGES, ApiKey, Call, Consumer, Counter, IssuedStatement
 from shuhui.channel.products import Product
@@ -150,6 +150,100 @@ def _from_document(consumer: Consumer, issued: IssuedStatement) -> Statement:
         for x in body["lines"]
     ]
     return Statement(consumer, issued.month, lines, body["refused_calls"], issued)
+
+
+def usage_title(usage: str) -> tuple[str, str]:
+    """How a usage is named to people (zh, en)."""
+    return USAGES.get(usage, (usage, usage))
+
+
+@dataclass(frozen=True)
+class ProviderLine:
+    """A consumer's answered calls of one of a provider's products in a month, and what they
+    come to: the consumer's sealed statement's line once the month is issued, else computed
+    as that statement computes it."""
+
+    consumer: Consumer
+    product: str
+    usage: str
+    calls: int
+    fen: int
+    issued: bool  # taken from the consumer's issued (sealed) statement
+
+
+@dataclass(frozen=True)
+class ProviderStatement:
+    """What a hosted data's provider is owed for a month: its products' calls per consumer."""
+
+    provider: str  # credit code
+    month: date
+    lines: list[ProviderLine]
+    refused: int  # calls its consumers made of its products that were refused (not billed)
+
+    @property
+    def fen(self) -> int:
+        return sum(line.fen for line in self.lines)
+
+    @property
+    def calls(self) -> int:
+        return sum(line.calls for line in self.lines)
+
+
+def _month_span(month: date) -> tuple[datetime, datetime]:
+    """The month (local, Asia/Shanghai) as UTC instants: [its first moment, the next's)."""
+    after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    start, end = (datetime.combine(d, time(), LOCAL) for d in (month, after))
+    return as_utc(start), as_utc(end)
+
+
+def provider_statement(
+    db: Session, city: CityChannel, provider_code: str, month: date
+) -> ProviderStatement:
+    """The calls of a provider's hosted products in a month, per consumer, product and usage,
+    with the amounts the consumers are billed for them (``city``: the current city, which
+    knows the hosted products, withdrawn ones too). Read through the consumers that hold or
+    held a grant of them, by the metering's consumer-and-time index: the gateway's metering
+    has no index by product, and gets none for this page."""
+    codes = {p.code for p in city.products if p.provider_code == provider_code}
+    holders = {g.consumer_id for g in grants(db) if codes.intersection(application_products(g))}
+    if not codes or not holders:
+        return ProviderStatement(provider_code, month, [], 0)
+    start, end = _month_span(month)
+    rows = db.execute(
+        select(Call.consumer_id, Call.product, Call.usage, Call.status, func.count())
+        .where(
+            Call.consumer_id.in_(holders),
+            Call.at >= start,
+            Call.at < end,
+            Call.month == month,
+            Call.product.in_(codes),
+        )
+        .group_by(Call.consumer_id, Call.product, Call.usage, Call.status)
+    ).all()
+    # Which consumers called what: the figures are their statements' (one way to count).
+    answered: set[tuple[int, str, str]] = set()
+    refused = 0
+    for consumer_id, product, usage, status, n in rows:
+        if status != ANSWERED:
+            refused += n
+        elif consumer_id is not None:
+            answered.add((consumer_id, product, usage or "industry"))
+    lines: list[ProviderLine] = []
+    consumers: dict[int, Statement] = {}
+    for consumer_id, code, usage in sorted(answered):
+        if consumer_id not in consumers:
+            consumers[consumer_id] = statement(db, city, db.get_one(Consumer, consumer_id), month)
+        billed = consumers[consumer_id]
+        line = next((x for x in billed.lines if (x.product, x.usage) == (code, usage)), None)
+        if line is None:  # not in the consumer's statement (a product no longer known)
+            continue
+        lines.append(
+            ProviderLine(
+                billed.consumer, code, usage, line.calls, line.fen, billed.issued is not None
+            )
+        )
+    lines.sort(key=lambda x: (x.consumer.name, x.product, x.usage))
+    return ProviderStatement(provider_code, month, lines, refused)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Refusal(StrEnum):
     DATASET_NOT_OPEN = "dataset-not-open"
     PRODUCT_UNAVAILABLE = "product-unavailable"
     PRIVACY_BUDGET_SPENT = "privacy-budget-spent"
+    PRODUCT_WITHDRAWN = "product-withdrawn"  # a hosted product its provider withdrew
 
 
 # Refusals that count against the key's rate limit and quota: every call made with a valid key.
@@ -59,6 +60,7 @@ COUNTED: Final = frozenset(
         Refusal.CONSENT_REFUSED,
         Refusal.DATASET_NOT_OPEN,
         Refusal.PRODUCT_UNAVAILABLE,
+        Refusal.PRODUCT_WITHDRAWN,
     }
 )
 REASONS: Final[dict[str, str]] = {
@@ -78,6 +80,7 @@ REASONS: Final[dict[str, str]] = {
     Refusal.DATASET_NOT_OPEN: "数据集不是无条件开放数据",
     Refusal.PRODUCT_UNAVAILABLE: "数据产品暂不可用",
     Refusal.PRIVACY_BUDGET_SPENT: "该数据产品在当前数据版本上的隐私预算已用完",
+    Refusal.PRODUCT_WITHDRAWN: "数据提供方已撤回该数据，不再提供",
 }
 
 

@@ -2,17 +2,23 @@
 (``channel-zones.yaml``), the data products (``data-products.yaml``), the certificate types a
 product may need the subject's authorisation for, the providing departments by their short
 names (``departments.yaml``) and the seal the channel's statements are issued under
-(``channel-billing.yaml``)."""
+(``channel-billing.yaml``); and, beside the content, the products organisations host
+(:mod:`shuhui.channel.hosted`), which change at run time: :meth:`CityChannel.current` is the
+city with them as the database holds them now."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from shuhui.channel import products as product_defs
+from shuhui.channel.common import REVISION
 from shuhui.channel.engine import Engine
-from shuhui.channel.products import Products
+from shuhui.channel.hosted import HostedProducts
+from shuhui.channel.products import Product, Products
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.content import ContentError, Item, Items, load_items
 
@@ -28,13 +34,28 @@ class BillingSeal:
 
 @dataclass(frozen=True)
 class CityChannel:
-    """The city's channel configuration, as the app holds it (``app.state.city_channel``)."""
+    """The city's channel configuration, as the app holds it (``app.state.city_channel``):
+    ``products`` are the content's; :meth:`current` adds the hosted ones."""
 
     zones: Items
     products: Products
     certificate_types: Items
     departments: Items
     billing: Items
+    hosted: HostedProducts  # the hosted products, as of the channel's revision
+
+    def current(self, db: Session) -> CityChannel:
+        """The city with every product in force or once offered, content and hosted, as
+        ``db``'s transaction sees them: one read of the channel's revision, and of the hosted
+        products when it moved. What a request that names products reads them from."""
+        revision = int(db.execute(REVISION).scalar_one())
+        return replace(self, products=self.hosted.at(db, revision))
+
+    def product_at(self, db: Session, revision: int, code: str) -> Product | None:
+        """A product, content or hosted, at a revision read already (the gateway's: its key
+        cache reads it for every call, so this reads nothing more while it stands)."""
+        found = self.products.get(code)
+        return found if found is not None else self.hosted.at(db, revision).get(code)
 
     def department(self, name: str) -> str:
         """The short name (``departments.yaml``) of a department named in full or short, as
@@ -71,13 +92,8 @@ def city_channel(content: Path) -> CityChannel:
     billing = load_items(content / "channel-billing.yaml", "channel-billing")
     for item in billing:  # refused at start, not when the first statement is issued
         _biller(departments, billing, item)
-    return CityChannel(
-        zones,
-        product_defs.load(content, {z.code for z in zones}, holders),
-        types,
-        departments,
-        billing,
-    )
+    products = product_defs.load(content, {z.code for z in zones}, holders)
+    return CityChannel(zones, products, types, departments, billing, HostedProducts(products))
 
 
 def prepare_products_later(engine: Engine, city: CityChannel) -> None:

@@ -26,8 +26,16 @@ Reviewer = Annotated[User, Depends(require_role(Role.data_operator, Role.officer
 
 
 def city_of(request: Request) -> CityChannel:
+    """The city's channel as its content configures it (zones, departments, content
+    products); :func:`city_now` when hosted products matter."""
     found: CityChannel = request.app.state.city_channel
     return found
+
+
+def city_now(request: Request, db: Session) -> CityChannel:
+    """The city's channel with the hosted products as the request's transaction sees them:
+    what anything naming, pricing or reviewing products reads them from."""
+    return city_of(request).current(db)
 
 
 def engine_of(app: FastAPI) -> Engine:

@@ -8,6 +8,10 @@ indexed by the subject. The split is for speed: DuckDB scans the data core's hun
 millions of rows; SQLite answers a keyed query over a few rows in about 15 µs, where a DuckDB
 query costs 0.4–3 ms of setup whatever its size.
 
+A hosted product (:mod:`shuhui.channel.hosted`) is prepared the same way from its one hosted
+table, by a DuckDB that sees that table alone; each of its key columns is indexed, and a call
+reads the rows whose keys equal the ones it gives, a page at a time, in the table's order.
+
 Nothing here decides who may call; :mod:`shuhui.channel.gateway` does, before asking.
 """
 
@@ -43,6 +47,7 @@ INSERT_PREPARED = "INSERT INTO prepared VALUES ({marks})"
 OPEN_ROWS = (
     "SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset"
 )
+HOSTED_ROWS = "SELECT {columns} FROM prepared WHERE {where} ORDER BY rowid LIMIT ? OFFSET ?"
 
 
 def ident(name: str) -> str:
@@ -136,8 +141,9 @@ class Engine:
         self._guard = threading.Lock()
 
     def _key(self, product: Product, today: date) -> tuple[Any, ...]:
+        table = self.core.hosted_table if product.kind == "hosted" else self.core.table
         try:
-            return (*(self.core.table(t).version for t in product.tables), today)
+            return (*(table(t).version for t in product.tables), today)
         except Exception as exc:  # the data core says which table, in its own words
             raise ProductUnavailable(f"{product.code}: {exc}") from exc
 
@@ -206,7 +212,11 @@ class Engine:
 
     def _build(self, product: Product, today: date, key: tuple[Any, ...]) -> Prepared:
         began = time.perf_counter()
-        source = self.core.connect()
+        if product.kind == "hosted":
+            # Its own table and nothing else: not the city's tables, not another's.
+            source = self.core.connect(tables=(), hosted=product.tables)
+        else:
+            source = self.core.connect()
         try:
             wanted = duckdb.extract_statements(product.prepare)[0].named_parameters
             params = {"today": today} if "today" in wanted else {}
@@ -229,6 +239,8 @@ class Engine:
             sql = SUBJECT_ANSWER.format(column=column, answer=product.answer)
         else:
             sql = product.answer
+        for i, filtered in enumerate(product.keys):  # hosted products: what a call filters by
+            con.execute(f"CREATE INDEX prepared_key_{i} ON prepared ({ident(filtered)})")
         con.commit()
         con.execute("PRAGMA query_only = ON")  # the answer SQL reads; it cannot change the table
         seconds = time.perf_counter() - began
@@ -248,6 +260,8 @@ class Engine:
         itself only for a query not yet released (:func:`shuhui.channel.privacy.release`),
         since OpenDP's exact sampler takes milliseconds for an answer's counts."""
         prepared = self.prepared(product, today)
+        if product.kind == "hosted":
+            return self._hosted_rows(product, prepared, params)
         values = {**params, "today": today.isoformat()}
         if product.kind == "subject":
             assert product.subject_param is not None
@@ -279,6 +293,23 @@ class Engine:
             versions=tuple(prepared.key[:-1]),
             day=today if prepared.daily else None,
         )
+
+    def _hosted_rows(self, product: Product, prepared: Prepared, params: dict[str, Any]) -> Answer:
+        """A page of a hosted product's rows, those whose keys equal the ones given: the
+        statement names only the keys given, so SQLite uses their indexes."""
+        given = [k for k in product.keys if params.get(k) is not None]
+        sql = HOSTED_ROWS.format(
+            columns=", ".join(ident(f.name) for f in product.output),
+            where=" AND ".join(f"{ident(k)} = ?" for k in given) or "1",
+        )
+        values = [_sqlite_value(params[k]) for k in given]
+        with prepared.lock:
+            fetched = prepared.con.execute(sql, [*values, params["limit"], params["offset"]])
+            rows = [
+                {f.name: _output(v, f) for f, v in zip(product.output, r, strict=True)}
+                for r in fetched.fetchall()
+            ]
+        return Answer(product.output_names, rows, versions=tuple(prepared.key[:-1]))
 
     def open_rows(
         self, db: Session, product: Product, filters: dict[str, Any], limit: int, offset: int

@@ -2,12 +2,13 @@
 
 Who may call what is decided in this order, and each refusal is metered and written to the
 audit ledger before it is answered: the key, the rate limit and the monthly quota, the product
-and the purpose against the key's grants and the zone membership, the parameters, the
-subject's certificate-use authorisation for products about one person or enterprise. Only then
-is the product computed; a noised product's answer is then released or replayed against the
-consumer's privacy budget (:mod:`shuhui.channel.privacy`) when the call is recorded. What a
-call comes to is an :class:`~shuhui.channel.calls.Outcome`: the answer, or a
-:class:`~shuhui.channel.calls.Refusal` with its problem details, and the key's
+(content, or hosted: looked up at the channel revision the key cache read, and refused once its
+provider withdrew it) and the purpose against the key's grants and the zone membership, the
+parameters, the subject's certificate-use authorisation for products about one person or
+enterprise. Only then is the product computed; a noised product's answer is then released or
+replayed against the consumer's privacy budget (:mod:`shuhui.channel.privacy`) when the call
+is recorded. What a call comes to is an :class:`~shuhui.channel.calls.Outcome`: the answer, or
+a :class:`~shuhui.channel.calls.Refusal` with its problem details, and the key's
 :class:`~shuhui.channel.calls.Limits` (counted by :mod:`shuhui.channel.limits`); the routes
 turn it into an HTTP response.
 """
@@ -83,6 +84,17 @@ def _actor(c: CallState) -> str:
     return f"consumer:{c.key.consumer.credit_code}" if c.key else "anonymous"
 
 
+def _subject(c: CallState) -> str | None:
+    """Whom a call's entry is about: the person or enterprise a subject product answered
+    about, or for a hosted product its provider (whose data it was: it finds every use of
+    its data in the ledger, as a person finds theirs)."""
+    if c.subject is not None:
+        return c.subject
+    if c.product is not None and c.product.kind == "hosted":
+        return c.product.provider_code
+    return None
+
+
 def _meter(
     writes: _Writes,
     c: CallState,
@@ -129,7 +141,7 @@ def _refuse(
             ledger.Entry(
                 _actor(c),
                 "channel.refused",
-                subject=c.subject,
+                subject=_subject(c),
                 purpose=c.purpose,
                 grant=c.grant.code if c.grant else None,
                 detail={
@@ -264,6 +276,7 @@ def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
             ledger.Entry(
                 _actor(c),
                 "channel.answered",
+                subject=_subject(c),
                 purpose=c.purpose,
                 grant=c.grant.code,
                 detail=_call_detail(c, digest),
@@ -378,7 +391,8 @@ def _read_phase(
     if c.now >= key.expires_at:
         return unauthenticated(Refusal.KEY_EXPIRED)
     c.held = facts.grants
-    product = city.products.get(c.product_code)
+    # Content or hosted, at the revision the key cache read: nothing more is read for it.
+    product = city.product_at(db, facts.revision, c.product_code)
     today = local_today(c.now)
     if product is None or not product.item.in_force(today):
         unknown_product = Problem("not-found", detail=REASONS[Refusal.PRODUCT_UNKNOWN])
@@ -408,6 +422,10 @@ def _read_phase(
     if not covering:
         return forbidden(Refusal.PRODUCT_NOT_GRANTED, product.code)
     matching = [g for g in covering if g.purpose == c.purpose]
+    if product.withdrawn_at is not None:
+        # Whatever the grant says: its provider took the data back.
+        c.grant = (matching or covering)[0]
+        return forbidden(Refusal.PRODUCT_WITHDRAWN, product.code)
     if not matching:
         c.grant = covering[0]
         return forbidden(Refusal.PURPOSE_MISMATCH, product.code)

@@ -1,5 +1,13 @@
 """Access to data products: applications for a purpose, reviewed by each providing department
-and then by the data bureau, whose approval makes the grant; grants revoked."""
+and then by the data bureau, whose approval makes the grant; grants revoked.
+
+A hosted product's provider is an organisation, not a department (:mod:`shuhui.channel.hosted`):
+with conditional terms it reviews in the same first round as the departments (the
+``provider`` step, taken by an account acting for that organisation's credit code), and the
+bureau decides after every provider has agreed. The bureau keeps the last word for hosted data
+too: the channel is the city's, and its grant is what checks the consumer's zone, purpose and
+legal basis and sets its rate and quota — the provider decides whether its data is used, the
+bureau whether the channel carries that use."""
 
 from __future__ import annotations
 
@@ -23,6 +31,9 @@ from shuhui.trust.identity.models import User
 from shuhui.trust.identity.roles import Role
 from shuhui.trust.ledger import service as ledger
 
+# How a providing organisation (a hosted product's, by credit code) stands among the reviewers
+# an application waits for, beside the departments (named by their short names).
+ORGANISATION: Final = "org:"
 DEFAULT_RATE_PER_MINUTE: Final = 600
 DEFAULT_MONTHLY_QUOTA: Final = 1_000_000
 MAX_PRIVACY_BUDGET: Final = 100.0  # ε per product and table version a reviewer may grant
@@ -101,7 +112,7 @@ def _check_products(city: CityChannel, products: Sequence[str], today: date) -> 
         raise invalid("products", Text("至少选择一个产品", "at least one product"))
     for code in wanted:
         product = city.products.get(code)
-        if product is None or not product.item.in_force(today):
+        if product is None or not product.in_force(today):
             raise invalid("products", Text(f"没有编号为 {code} 的产品", f"{code}: no such product"))
     return wanted
 
@@ -151,20 +162,36 @@ def _approved_by(short: str, recorded: str) -> bool:
     return bool(recorded) and (recorded == short or short.endswith(recorded))
 
 
+def organisation_reviewer(credit_code: str) -> str:
+    """A providing organisation as :func:`providers_to_review` names it."""
+    return ORGANISATION + credit_code
+
+
 def providers_to_review(city: CityChannel, application: AccessApplication) -> set[str]:
-    """The providing departments that must still approve: those of its products that are not
-    open data, less those that approved since the application was last submitted."""
-    needed = {
-        city.department(product.provider)
-        for code in application_products(application)
-        if (product := city.products.by_code.get(code)) is not None and product.kind != "open"
-    }
+    """The providers that must still approve: the departments of its products that are not
+    open data (short names), and the organisations of its hosted products whose terms ask
+    for their review (:func:`organisation_reviewer`), less those that approved since the
+    application was last submitted."""
+    needed: set[str] = set()
+    for code in application_products(application):
+        product = city.products.by_code.get(code)
+        if product is None or product.kind == "open":
+            continue
+        if product.kind == "hosted":
+            if product.provider_reviews and product.provider_code:
+                needed.add(organisation_reviewer(product.provider_code))
+        else:
+            needed.add(city.department(product.provider))
     for step in reversed(application_history(application)):
         if step.get("step") in ("submitted", "resubmitted"):
             break
-        if step.get("step") == "department" and step.get("decision") == "approve":
+        if step.get("decision") != "approve":
+            continue
+        if step.get("step") == "department":
             recorded = str(step.get("department", ""))
             needed = {d for d in needed if not _approved_by(d, recorded)}
+        elif step.get("step") == "provider":
+            needed.discard(organisation_reviewer(str(step.get("organisation", ""))))
     return needed
 
 
@@ -173,16 +200,33 @@ def providing_departments(city: CityChannel, application: AccessApplication) -> 
     return {
         city.department(product.provider)
         for code in application_products(application)
+        if (product := city.products.by_code.get(code)) is not None and product.kind != "hosted"
+    }
+
+
+def providing_organisations(city: CityChannel, application: AccessApplication) -> set[str]:
+    """The organisations (credit codes) whose hosted data the application's products are."""
+    return {
+        product.provider_code
+        for code in application_products(application)
         if (product := city.products.by_code.get(code)) is not None
+        and product.provider_code is not None
     }
 
 
 def visible_to(
-    city: CityChannel, application: AccessApplication, department: str | None, is_bureau: bool
+    city: CityChannel,
+    application: AccessApplication,
+    department: str | None,
+    is_bureau: bool,
+    organisation: str | None = None,
 ) -> bool:
     """Whether a reviewer may see an application, its purpose and legal basis: the data bureau
-    (the channel's owner) every one, an officer those made of their department's data."""
+    (the channel's owner) every one, an officer those made of their department's data, an
+    organisation those made of the data it hosts."""
     if is_bureau:
+        return True
+    if organisation and organisation in providing_organisations(city, application):
         return True
     return bool(department) and city.department(department or "") in providing_departments(
         city, application
@@ -197,19 +241,28 @@ def reviewer_scope(user: User) -> tuple[str | None, bool]:
 
 
 def reviewer_applications(
-    db: Session, city: CityChannel, department: str | None, is_bureau: bool
+    db: Session,
+    city: CityChannel,
+    department: str | None,
+    is_bureau: bool,
+    organisation: str | None = None,
 ) -> list[AccessApplication]:
     """The applications a reviewer sees (:func:`visible_to`), newest first."""
-    return [a for a in applications(db) if visible_to(city, a, department, is_bureau)]
+    return [a for a in applications(db) if visible_to(city, a, department, is_bureau, organisation)]
 
 
 def reviewer_application(
-    db: Session, city: CityChannel, code: str, department: str | None, is_bureau: bool
+    db: Session,
+    city: CityChannel,
+    code: str,
+    department: str | None,
+    is_bureau: bool,
+    organisation: str | None = None,
 ) -> AccessApplication:
     """One application as a reviewer may see it: another department's is not found, as if
     it did not exist (its code says nothing to an officer it does not concern)."""
     application = application_by_code(db, code)
-    if not visible_to(city, application, department, is_bureau):
+    if not visible_to(city, application, department, is_bureau, organisation):
         raise Problem("not-found", detail=f"没有申请 {code}")
     return application
 
@@ -220,17 +273,26 @@ def first_status(city: CityChannel, application: AccessApplication) -> str:
 
 
 def reviewer_step(
-    city: CityChannel, application: AccessApplication, department: str | None, is_bureau: bool
+    city: CityChannel,
+    application: AccessApplication,
+    department: str | None,
+    is_bureau: bool,
+    organisation: str | None = None,
 ) -> str | None:
     """Which step this reviewer may take now: 'department' for an officer of a providing
-    department that has not approved yet, while the application awaits the departments (each
-    of them must approve); 'bureau' for the data bureau after that."""
+    department that has not approved yet, 'provider' for an organisation whose hosted data
+    it is and whose review its terms ask for, while the application awaits the providers
+    (each of them must approve); 'bureau' for the data bureau after that."""
     if application.status == "bureau_review" and is_bureau:
         return "bureau"
-    if application.status != "department_review" or not department:
+    if application.status != "department_review" or not (department or organisation):
         return None
     needed = providers_to_review(city, application)
-    return "department" if city.department(department) in needed else None
+    if organisation and organisation_reviewer(organisation) in needed:
+        return "provider"
+    if department and city.department(department) in needed:
+        return "department"
+    return None
 
 
 def review_access(
@@ -243,17 +305,20 @@ def review_access(
     actor: str,
     department: str | None,
     is_bureau: bool,
+    organisation: str | None = None,
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
     monthly_quota: int = DEFAULT_MONTHLY_QUOTA,
     privacy_budget: float | None = None,
     now: datetime | None = None,
 ) -> AccessApplication:
-    """approve | reject | return, by the providing department and then the data bureau; the
-    bureau's approval makes the grant. ``privacy_budget``: the ε the consumer may spend on
-    each noised product per version of its tables (None: each product's default)."""
+    """approve | reject | return, by the providing departments and organisations
+    (``organisation``: the credit code a hosted product's provider reviews for) and then the
+    data bureau; the bureau's approval makes the grant. ``privacy_budget``: the ε the consumer
+    may spend on each noised product per version of its tables (None: each product's
+    default)."""
     now = as_utc(now or utcnow())
-    application = reviewer_application(db, city, code, department, is_bureau)
-    step = reviewer_step(city, application, department, is_bureau)
+    application = reviewer_application(db, city, code, department, is_bureau, organisation)
+    step = reviewer_step(city, application, department, is_bureau, organisation)
     if step is None:
         raise Problem(
             "forbidden",
@@ -282,14 +347,17 @@ def review_access(
     if step == "department":
         assert department is not None
         entry["department"] = city.department(department)
+    elif step == "provider":
+        assert organisation is not None
+        entry["organisation"] = organisation
     history.append(entry)
     application.history = as_json(history)
     if decision == "reject":
         application.status = "rejected"
     elif decision == "return":
         application.status = "returned"
-    elif step == "department":
-        # The bureau reviews once every providing department has approved.
+    elif step in ("department", "provider"):
+        # The bureau reviews once every providing department and organisation has approved.
         if not providers_to_review(city, application):
             application.status = "bureau_review"
     else:

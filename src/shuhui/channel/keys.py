@@ -157,11 +157,13 @@ def rotate_key(
 
 @dataclass(frozen=True)
 class KeyFacts:
-    """A key as the gateway needs it: the key, its consumer, its grants, the zones joined."""
+    """A key as the gateway needs it: the key, its consumer, its grants, the zones joined, and
+    the channel's revision the call found (what the hosted products are read at)."""
 
     key: ApiKey
     grants: list[Grant]
     zones: frozenset[str]
+    revision: int = 0
 
 
 class KeyCache:
@@ -181,14 +183,14 @@ class KeyCache:
             if revision != self._revision:
                 self._keys.clear()
                 self._revision = revision
-            if prefix in self._keys:
+            if prefix in self._keys:  # read at this very revision: they carry it
                 return self._keys[prefix]
         key = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         found = None
         if key is not None:
             codes = set(json.loads(key.grants))
             held = [g for g in grants(db, key.consumer_id) if g.code in codes]
-            found = KeyFacts(key, held, frozenset(member_zones(db, key.consumer_id)))
+            found = KeyFacts(key, held, frozenset(member_zones(db, key.consumer_id)), revision)
         with self._lock:
             if revision == self._revision:
                 if len(self._keys) >= self.capacity:

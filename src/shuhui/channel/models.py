@@ -1,7 +1,8 @@
 """The data channel's tables.
 
 Zones and products are content (``content/<city>/channel-zones.yaml``, ``data-products.yaml``)
-and are referred to by code. Money is integer fen (分).
+and are referred to by code; the products organisations host are rows here
+(``channel_hosted_products``), referred to by code the same way. Money is integer fen (分).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -53,6 +55,10 @@ APPLICATION_STATES: dict[str, tuple[str, str]] = {
 GRANT_STATES: dict[str, tuple[str, str]] = {
     "active": ("有效", "Active"),
     "revoked": ("已撤销", "Revoked"),
+}
+HOSTED_STATES: dict[str, tuple[str, str]] = {
+    "offered": ("提供中", "Offered"),
+    "withdrawn": ("已撤回", "Withdrawn"),
 }
 
 
@@ -263,3 +269,34 @@ class PrivacyRelease(Base):
     epsilon_micro: Mapped[int] = mapped_column(BigInteger)
     answer: Mapped[str] = mapped_column(Text)  # JSON: rows and suppression counts
     released_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HostedProduct(Base):
+    """A data product made of an organisation's own table in the data core (数据托管): the
+    table's rows, optionally filtered by the key columns it declared, personal columns masked,
+    priced per call by the provider, who reviews each application unless its terms are open.
+    Withdrawn, it stays (its calls are billed and named) but answers no call."""
+
+    __tablename__ = "channel_hosted_products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # the hosted table's name
+    provider_code: Mapped[str] = mapped_column(String(18), index=True)  # credit code
+    provider_name: Mapped[str] = mapped_column(String(256))
+    name_zh: Mapped[str] = mapped_column(String(256))
+    name_en: Mapped[str] = mapped_column(String(256))
+    summary: Mapped[str] = mapped_column(String(2048))
+    zone: Mapped[str] = mapped_column(String(32))
+    dataset: Mapped[str] = mapped_column(String(64))  # the data-core table (hosted_…)
+    # JSON [{name, title, type, personal}]: the table's columns, the product's output.
+    columns: Mapped[str] = mapped_column(Text)
+    keys: Mapped[str] = mapped_column(String(1024))  # JSON list: the columns a call may filter by
+    review: Mapped[bool] = mapped_column(Boolean)  # the provider approves each application
+    price_fen: Mapped[int] = mapped_column(Integer)  # per answered call, industry use
+    public_governance_fen: Mapped[int] = mapped_column(Integer)  # per call, public governance
+    status: Mapped[str] = mapped_column(String(16))  # offered | withdrawn
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    offered_by: Mapped[str] = mapped_column(String(128))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128))
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(1024))

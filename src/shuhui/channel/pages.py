@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from shuhui.channel import asks, billing, grants, keys, onboarding, privacy
 from shuhui.channel.city import CityChannel
 from shuhui.channel.common import month_of
-from shuhui.channel.deps import ConsumerUser, city_of, consumer_of, engine_of, parse_month
+from shuhui.channel.deps import ConsumerUser, city_now, consumer_of, engine_of, parse_month
 from shuhui.channel.engine import ProductUnavailable
 from shuhui.channel.models import CONSUMER_TYPES, USAGES, ApiKey, Consumer
 from shuhui.channel.schemas import (
@@ -159,7 +159,7 @@ def _console(
     refusal: Problem | None = None,
     typed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    city = city_of(request)
+    city = city_now(request, db)
     now = utcnow()
     today = local_today(now)
     held = {m.zone: m for m in onboarding.memberships(db, consumer.id)}
@@ -229,7 +229,7 @@ def _budgets_left(
 ) -> None:
     """Adds to each noised product of the consumer's active grants what is left of its privacy
     budget on the current versions of its tables (隐私预算 剩余 x / 共 y)."""
-    city, engine = city_of(request), engine_of(request.app)
+    city, engine = city_now(request, db), engine_of(request.app)
     for g in held:
         if g["shown_status"] != "active":
             continue
@@ -340,7 +340,7 @@ async def join_zone(request: Request, db: DB, user: ConsumerUser) -> Response:
     try:
         joined = validate_form(MembershipIn, form, LIST_FIELDS)
         onboarding.apply_membership(
-            db, city_of(request), consumer, joined.zone, joined.statement, actor=user.username
+            db, city_now(request, db), consumer, joined.zone, joined.statement, actor=user.username
         )
     except Problem as exc:
         db.rollback()
@@ -376,7 +376,7 @@ async def apply(request: Request, db: DB, user: ConsumerUser) -> Response:
     try:
         body = validate_form(ApplicationIn, _chosen_purpose(db, consumer, form), LIST_FIELDS)
         grants.apply_access(
-            db, city_of(request), consumer, actor=user.username, **body.model_dump()
+            db, city_now(request, db), consumer, actor=user.username, **body.model_dump()
         )
     except Problem as exc:
         db.rollback()
@@ -393,7 +393,7 @@ async def resubmit(request: Request, db: DB, user: ConsumerUser, code: str) -> R
         completed = validate_form(ResubmitIn, form, LIST_FIELDS)
         grants.resubmit(
             db,
-            city_of(request),
+            city_now(request, db),
             code,
             consumer,
             legal_basis=completed.legal_basis,

@@ -2,15 +2,18 @@
 parameters, their two SQL steps, their output, privacy controls and price list.
 
 Loading checks every product whole (a product that would not run is refused at start, naming
-the item and the field), so the gateway only ever runs products that can answer.
+the item and the field), so the gateway only ever runs products that can answer. A product an
+organisation hosts (kind ``hosted``) is the same :class:`Product`, made from its row by
+:mod:`shuhui.channel.hosted` rather than from content.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -23,14 +26,24 @@ from shuhui.core.ids import InvalidIdentifier, parse_citizen_id, parse_credit_co
 from shuhui.core.regions import region_by_code
 
 KIND: Final = "data-products"
-KINDS: Final = ("subject", "aggregate", "open")
-PARAM_TYPES: Final = ("citizen_id", "credit_code", "division", "integer", "choice", "date")
+KINDS: Final = ("subject", "aggregate", "open")  # what content may declare; see ProductKind
+PARAM_TYPES: Final = (
+    "citizen_id",
+    "credit_code",
+    "division",
+    "integer",
+    "choice",
+    "date",
+    "string",
+)
+MAX_STRING_PARAM: Final = 256  # characters of a string parameter (a hosted table's key value)
 OUTPUT_TYPES: Final = ("string", "integer", "number", "boolean", "list", "date")
 NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Names a product's SQL may use besides its own parameters.
 BUILTIN_PARAMS: Final = ("today",)
 
-ProductKind = Literal["subject", "aggregate", "open"]
+# hosted: rows of an organisation's own table (数据托管), never declared in content.
+ProductKind = Literal["subject", "aggregate", "open", "hosted"]
 PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
@@ -72,6 +85,16 @@ class Param:
             return value
         if not isinstance(value, str):
             raise _invalid(where, "must be a string")
+        if self.type == "string":
+            if len(value) > MAX_STRING_PARAM:
+                raise _invalid(
+                    where,
+                    Text(
+                        f"最多 {MAX_STRING_PARAM} 个字",
+                        f"at most {MAX_STRING_PARAM} characters",
+                    ),
+                )
+            return value
         try:
             if self.type == "citizen_id":
                 return parse_citizen_id(value, today=today).number
@@ -109,6 +132,8 @@ class Param:
             schema.update(type="string", enum=list(self.choices))
         elif self.type == "date":
             schema.update(type="string", format="date")
+        elif self.type == "string":
+            schema.update(type="string", maxLength=MAX_STRING_PARAM)
         else:
             schema.update(type="string", minLength=18, maxLength=18)
             if self.type == "division":
@@ -171,12 +196,24 @@ class Product:
     subject_column: str | None = None
     holder: str | None = None  # person | enterprise
     consent: str | None = None  # the certificate-use type the subject must authorise
-    dataset: str | None = None  # open products: the data-core table
+    dataset: str | None = None  # open and hosted products: the data-core table
     privacy: Privacy = field(default_factory=Privacy)
+    # Hosted products: the providing organisation's credit code (who reviews applications
+    # unless ``provider_reviews`` is False, and whose statements bill the calls), the columns
+    # a call may filter by, and when the provider withdrew it (it then answers no call).
+    provider_code: str | None = None
+    provider_reviews: bool = True
+    keys: tuple[str, ...] = ()
+    withdrawn_at: datetime | None = None
 
     @property
     def output_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.output)
+
+    def in_force(self, on: date) -> bool:
+        """Whether it may be applied for and called on a day: in force by its content's dates
+        and, for a hosted product, not withdrawn."""
+        return self.withdrawn_at is None and self.item.in_force(on)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -185,7 +222,9 @@ class Product:
 @dataclass(frozen=True)
 class Products:
     items: Items
-    by_code: dict[str, Product]
+    # The content's products by code; with the hosted ones, a chain over both (see
+    # shuhui.channel.hosted), so the content's stay the very mapping the city loaded.
+    by_code: Mapping[str, Product]
 
     def get(self, code: str) -> Product | None:
         return self.by_code.get(code)
@@ -194,7 +233,7 @@ class Products:
         return iter(self.by_code.values())
 
     def in_force(self, on: date) -> list[Product]:
-        return [p for p in self.by_code.values() if p.item.in_force(on)]
+        return [p for p in self.by_code.values() if p.in_force(on)]
 
 
 def load(content: Path, zones: set[str], certificate_types: dict[str, str]) -> Products:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from shuhui.channel import asks, billing, grants, onboarding
 from shuhui.channel.calls import REASONS
 from shuhui.channel.common import month_of
-from shuhui.channel.deps import Bureau, Reviewer, city_of, parse_month
+from shuhui.channel.deps import Bureau, Reviewer, city_now, parse_month
 from shuhui.channel.models import Membership
 from shuhui.channel.schemas import (
     ApplicationReviewIn,
@@ -65,7 +65,7 @@ def _review(
     refusal: Problem | None = None,
     typed: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    city = city_of(request)
+    city = city_now(request, db)
     department, is_bureau = grants.reviewer_scope(user)
     now = utcnow()
     queue: list[dict[str, Any]] = []
@@ -121,7 +121,7 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
     try:
         review = validate_form(ApplicationReviewIn, form, LIST_FIELDS)
         if review.decision == "reject" and not confirmed(form):
-            city = city_of(request)
+            city = city_now(request, db)
             application = grants.reviewer_application(db, city, code, department, is_bureau)
             if grants.reviewer_step(city, application, department, is_bureau) is None:
                 raise Problem("forbidden", detail="该申请不在您的审核步骤")
@@ -130,7 +130,7 @@ async def review_application(request: Request, db: DB, user: Reviewer, code: str
             return ask_first(request, asks.reject_application(city, application), form)
         grants.review_access(
             db,
-            city_of(request),
+            city_now(request, db),
             code,
             actor=user.username,
             department=department,
@@ -155,7 +155,7 @@ async def review_membership(request: Request, db: DB, user: Bureau, membership_i
                 raise Problem("conflict", detail="该申请已审核")
             if not review.reason.strip():
                 raise invalid("reason", "请写明不予通过的理由")
-            zone = city_of(request).zones.get(held.zone)
+            zone = city_now(request, db).zones.get(held.zone)
             names = (zone.name_zh, zone.name_en) if zone else (held.zone, held.zone)
             return ask_first(request, asks.reject_membership(held, names), form)
         onboarding.review_membership(
@@ -181,7 +181,7 @@ async def revoke_grant(request: Request, db: DB, user: Bureau, code: str) -> Res
             grant = grants.grant_by_code(db, code)
             if grant.status != "active":
                 raise Problem("conflict", detail="该授权已撤销")
-            ask = asks.revoke_grant(city_of(request), grant, revoked.reason.strip())
+            ask = asks.revoke_grant(city_now(request, db), grant, revoked.reason.strip())
             return ask_first(request, ask, form)
         grants.revoke_grant(db, code, reason=revoked.reason, actor=user.username)
     except Problem as exc:
@@ -228,7 +228,7 @@ async def issue_statements(request: Request, db: DB, user: Bureau) -> Response:
             return ask_first(request, asks.issue_statements(month, len(todo)), form)
         done = billing.issue_statements(
             db,
-            city_of(request),
+            city_now(request, db),
             Path(request.app.state.settings.data_dir),
             month,
             actor=user.username,
@@ -260,7 +260,7 @@ def _dashboard(
     refusal: Problem | None = None,
     typed: dict[str, Any] | None = None,
 ) -> Response:
-    city = city_of(request)
+    city = city_now(request, db)
     chosen = 30
     if refusal is None:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from shuhui.channel.deps import (
     Bureau,
     ConsumerUser,
     Reviewer,
+    city_now,
     city_of,
     consumer_of,
     engine_of,
@@ -63,8 +64,9 @@ PROBLEM_JSON = "application/problem+json"
 
 
 @api.get("/products", summary="The data products, their parameters, output and prices")
-def list_products(request: Request) -> list[dict[str, Any]]:
-    return [product_out(p) for p in city_of(request).products.in_force(date.today())]
+def list_products(request: Request, db: DB) -> list[dict[str, Any]]:
+    today = local_today(utcnow())
+    return [product_out(p) for p in city_now(request, db).products.in_force(today)]
 
 
 @api.get("/zones", summary="The zones and who may join them")
@@ -106,7 +108,7 @@ def me(db: DB, user: ConsumerUser) -> dict[str, Any]:
 def join(body: MembershipIn, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     consumer = consumer_of(db, user)
     held = onboarding.apply_membership(
-        db, city_of(request), consumer, body.zone, body.statement, actor=user.username
+        db, city_now(request, db), consumer, body.zone, body.statement, actor=user.username
     )
     return membership_out(held)
 
@@ -137,7 +139,7 @@ def review_join(
 @api.post("/applications", status_code=201, summary="Apply to use data products")
 def apply(body: ApplicationIn, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
     application = grants.apply_access(
-        db, city_of(request), consumer_of(db, user), actor=user.username, **body.model_dump()
+        db, city_now(request, db), consumer_of(db, user), actor=user.username, **body.model_dump()
     )
     return application_out(application)
 
@@ -161,7 +163,7 @@ def list_applications(request: Request, db: DB, user: CurrentUser) -> list[dict[
         found = grants.applications(db, consumer_id=consumer_of(db, user).id)
         return [application_out(a) for a in found]
     department, is_bureau = _reviewer(user)
-    city = city_of(request)
+    city = city_now(request, db)
     return [
         {**application_out(a), "my_step": grants.reviewer_step(city, a, department, is_bureau)}
         for a in grants.reviewer_applications(db, city, department, is_bureau)
@@ -179,7 +181,7 @@ def get_application(code: str, request: Request, db: DB, user: CurrentUser) -> d
             raise Problem("not-found", detail=f"没有申请 {code}")
         return application_out(found)
     department, is_bureau = _reviewer(user)
-    city = city_of(request)
+    city = city_now(request, db)
     found = grants.reviewer_application(db, city, code, department, is_bureau)
     return {
         **application_out(found),
@@ -193,7 +195,7 @@ def review(
 ) -> dict[str, Any]:
     application = grants.review_access(
         db,
-        city_of(request),
+        city_now(request, db),
         code,
         decision=body.decision,
         reason=body.reason,
@@ -213,7 +215,7 @@ def resubmit(
 ) -> dict[str, Any]:
     application = grants.resubmit(
         db,
-        city_of(request),
+        city_now(request, db),
         code,
         consumer_of(db, user),
         legal_basis=body.legal_basis,
@@ -274,7 +276,7 @@ def usage(db: DB, user: ConsumerUser, days: ShownDays = 30) -> list[dict[str, An
 
 @api.get("/statements/{month}", summary="A month's statement (YYYY-MM)")
 def statement(month: Month, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    found = billing.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
+    found = billing.statement(db, city_now(request, db), consumer_of(db, user), parse_month(month))
     return statement_out(found)
 
 
@@ -283,7 +285,7 @@ def statement(month: Month, request: Request, db: DB, user: ConsumerUser) -> dic
     summary="An issued statement as sealed: the document's exact text and its e-seal envelope",
 )
 def sealed_statement(month: Month, request: Request, db: DB, user: ConsumerUser) -> dict[str, Any]:
-    found = billing.statement(db, city_of(request), consumer_of(db, user), parse_month(month))
+    found = billing.statement(db, city_now(request, db), consumer_of(db, user), parse_month(month))
     if found.issued is None:
         raise Problem("not-found", detail=f"{month} 的对账单尚未出具 (not issued yet)")
     return {
@@ -300,7 +302,7 @@ def sealed_statement(month: Month, request: Request, db: DB, user: ConsumerUser)
 def issue_statements(month: Month, request: Request, db: DB, user: Bureau) -> dict[str, Any]:
     done = billing.issue_statements(
         db,
-        city_of(request),
+        city_now(request, db),
         Path(request.app.state.settings.data_dir),
         parse_month(month),
         actor=user.username,
@@ -346,7 +348,8 @@ def _decides_at_once(app: FastAPI, code: str) -> bool:
     data — goes to the channel's threads."""
     if not app.state.channel_local_db:
         return False
-    product = app.state.city_channel.products.get(code)
+    city = app.state.city_channel
+    product = city.products.get(code) or city.hosted.peek(code)
     if product is None or product.kind == "open":
         return False
     return engine_of(app).ready(product, local_today(utcnow()))

@@ -278,6 +278,9 @@ def product_out(p: Product) -> dict[str, Any]:
         "provider": p.provider,
         "summary": p.summary,
         "consent": p.consent,
+        # Hosted products: the providing organisation's credit code, and whether it reviews.
+        "provider_code": p.provider_code,
+        "provider_reviews": p.provider_reviews if p.kind == "hosted" else None,
         "params": [
             {"name": x.name, "type": x.type, "required": x.required, "title": x.title_zh}
             for x in p.params

@@ -10,7 +10,12 @@ from typing import Any, Final
 
 from shuhui.channel.billing import QuotaUse
 from shuhui.channel.city import CityChannel
-from shuhui.channel.grants import application_products, grant_active
+from shuhui.channel.grants import (
+    ORGANISATION,
+    application_products,
+    grant_active,
+    providers_to_review,
+)
 from shuhui.channel.keys import KEY_PREFIX
 from shuhui.channel.models import (
     APPLICATION_STATES,
@@ -39,6 +44,10 @@ KIND_TITLES: dict[str, tuple[str, str]] = {
     ),
     "aggregate": ("统计汇总（小组抑制、差分隐私）", "Aggregate statistics (privacy-protected)"),
     "open": ("开放数据", "Open data"),
+    "hosted": (
+        "企业托管数据（按行查询，个人信息脱敏）",
+        "Data hosted by its provider (rows; personal values masked)",
+    ),
 }
 PARAM_TYPES: dict[str, tuple[str, str]] = {
     "citizen_id": ("公民身份号码", "citizen ID"),
@@ -47,10 +56,12 @@ PARAM_TYPES: dict[str, tuple[str, str]] = {
     "integer": ("整数", "integer"),
     "choice": ("选项", "choice"),
     "date": ("日期", "date"),
+    "string": ("文本", "text"),
 }
 STEP_TITLES: dict[str, tuple[str, str]] = {
     "submitted": ("提交申请", "Submitted"),
     "department": ("提供部门审核", "Providing department"),
+    "provider": ("数据提供方审核", "Providing organisation"),
     "bureau": ("大数据局审核", "Data bureau"),
     "resubmitted": ("补充后重新提交", "Resubmitted"),
 }
@@ -195,6 +206,8 @@ def product_view(city: CityChannel, p: Product) -> dict[str, Any]:
         "summary": p.summary,
         "consent": p.consent,
         "dataset": p.dataset,
+        "provider_reviews": p.kind == "hosted" and p.provider_reviews,
+        "withdrawn": p.withdrawn_at is not None,
         "params": [
             {
                 "name": x.name,
@@ -227,10 +240,15 @@ def application_view(city: CityChannel, a: AccessApplication) -> dict[str, Any]:
                 "reason": h.get("reason") or "",
             }
         )
+    status_title = APPLICATION_STATES[a.status]
+    waiting = providers_to_review(city, a) if a.status == "department_review" else set()
+    if waiting and all(w.startswith(ORGANISATION) for w in waiting):
+        # Only the organisations hosting the data are still to agree, not a department.
+        status_title = ("待数据提供方审核", "Awaiting the providing organisation")
     return {
         **shown,
         "consumer_type": CONSUMER_TYPES.get(a.consumer.type, (a.consumer.type,) * 2),
-        "status_title": APPLICATION_STATES[a.status],
+        "status_title": status_title,
         "usage_title": USAGES.get(a.usage, (a.usage, a.usage)),
         "product_names": product_names(city, shown["products"]),
         "privacy_default": privacy_default(city, shown["products"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Final
 
 import duckdb
@@ -15,9 +16,11 @@ from shuhui.channel import grants as channel_grants
 from shuhui.channel import onboarding
 from shuhui.channel.city import CityChannel, city_channel
 from shuhui.core.clock import as_utc, local_today, utcnow
+from shuhui.core.content import DEFAULT_DIR
 from shuhui.core.display import mask_citizen_id
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
+from shuhui.enterprise.platforms import load as load_platforms
 from shuhui.hrss import reminders
 from shuhui.programs import recipients
 from shuhui.programs import service as programs
@@ -79,7 +82,17 @@ def prepare(
         kind, code = account.demo_city
         if kind == "offer":
             done.append(
-                _offer(db, library, accounts, account, code, actor=actor, rebind=rebind, now=now)
+                _offer(
+                    db,
+                    library,
+                    accounts,
+                    account,
+                    code,
+                    actor=actor,
+                    rebind=rebind,
+                    now=now,
+                    content=settings.city_content,
+                )
             )
         elif kind == "certify":
             continue  # a pensioner: shuhui.demo.certification, after the cycle has run
@@ -136,14 +149,23 @@ def account_user(db: Session, account: DemoAccount) -> User:
 
 
 def _first_found(
-    db: Session, library: programs.Library, rule: Rule, user: User, now: datetime, *, person: bool
+    db: Session,
+    library: programs.Library,
+    rule: Rule,
+    user: User,
+    now: datetime,
+    *,
+    person: bool,
+    content: Path | None = None,
 ) -> tuple[str, str, str] | None:
     """The first member the rule finds today (Qingdao's own first) whom no other account is."""
     taken = {u.citizen_id for u in list_users(db) if u.id != user.id and u.citizen_id}
     with library.connection() as con:
         found = rules_service.candidates(con, rule, local_today(now), outcomes=("eligible",))
         keys = sorted((e.key for e in found), key=lambda k: (not k.startswith(HOME_PREFIX), k))
-        return _person(con, keys, taken) if person else _enterprise(con, keys, taken)
+        if person:
+            return _person(con, keys, taken)
+        return _enterprise(con, keys, taken, content or DEFAULT_DIR / "qingdao")
 
 
 def _offered(db: Session, subject: str | None, rule: str) -> bool:
@@ -162,6 +184,7 @@ def _offer(
     actor: str,
     rebind: bool,
     now: datetime,
+    content: Path,
 ) -> Prepared:
     user = account_user(db, account)
     rule = library.rule(policy)
@@ -171,7 +194,7 @@ def _offer(
     if not rebind and _offered(db, subject, rule.code):
         return Prepared(user.username, _member(user.display_name, subject, person), waiting, False)
 
-    member = _first_found(db, library, rule, user, now, person=person)
+    member = _first_found(db, library, rule, user, now, person=person, content=content)
     if member is None:
         raise LookupError(f"nobody in the demo city is eligible for {rule.code} today")
     key, name, citizen_id = member
@@ -256,7 +279,7 @@ def _person(
 
 
 def _enterprise(
-    con: duckdb.DuckDBPyConnection, keys: list[str], taken: set[str]
+    con: duckdb.DuckDBPyConnection, keys: list[str], taken: set[str], content: Path
 ) -> tuple[str, str, str] | None:
     """A live enterprise whose legal representative is no other account's."""
     rows = con.execute(
@@ -265,10 +288,38 @@ def _enterprise(
         [keys[:PAGE]],
     ).fetchall()
     by_code = {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
-    for key in keys[:PAGE]:
-        if key in by_code and by_code[key][1] not in taken:
-            return key, *by_code[key]
-    return None
+    free = [k for k in keys[:PAGE] if k in by_code and by_code[k][1] not in taken]
+    if not free:
+        return None
+    # One the industrial-internet platforms' solutions have taken furthest (the most
+    # capabilities), so its pages (the file, the digital-level assessment pre-filled from
+    # what the platforms did) show what they can.
+    enabled = _capabilities(con, free, content)
+    key = max(free, key=lambda k: (enabled.get(k, 0), -free.index(k)))
+    return key, *by_code[key]
+
+
+def _capabilities(con: duckdb.DuckDBPyConnection, keys: list[str], content: Path) -> dict[str, int]:
+    """Per enterprise, how many capabilities the solutions it was enabled with bring."""
+    try:
+        rows = con.execute(
+            "SELECT credit_code, list(DISTINCT solution_code) FROM platform_enablements "
+            "WHERE list_contains(?, credit_code) GROUP BY credit_code",
+            [keys],
+        ).fetchall()
+    except duckdb.CatalogException:  # a city built before the platforms' table
+        return {}
+    catalogue = load_platforms(content)
+    found: dict[str, int] = {}
+    for code, solutions in rows:
+        brought = {
+            capability
+            for s in solutions
+            if (solution := catalogue.solution(str(s))) is not None
+            for capability in solution.capabilities
+        }
+        found[str(code)] = len(brought)
+    return found
 
 
 def _run_and_confirm(

@@ -25,6 +25,7 @@ __all__ = [
     "CONTRIBUTIONS",
     "CREMATIONS",
     "DEATHS",
+    "DIGITAL_ECONOMY_OUTPUT",
     "DISABLED_PERSONS",
     "DISTRICT_POPULATION",
     "EMPLOYMENT_SPELLS",
@@ -33,10 +34,12 @@ __all__ = [
     "ENTERPRISE_ELECTRICITY",
     "ENTERPRISE_TAX",
     "HOUSEHOLDS",
+    "INDUSTRY_PROJECTS",
     "INFRASTRUCTURE_ASSETS",
     "MEDICAL_VISITS",
     "PENSION_PAYMENTS",
     "PENSION_RECIPIENTS",
+    "PLATFORM_ENABLEMENTS",
     "RESIDENTS",
     "TABLES",
     "TRANSIT_TRIPS",
@@ -51,6 +54,7 @@ _MARKET = "市市场监督管理局"
 _HRSS = "市人力资源和社会保障局"
 _NDRC = "市发展和改革委员会"
 _STATS = "市统计局"
+_INDUSTRY = "市工业和信息化局"
 
 
 RESIDENTS = TableSpec(
@@ -497,6 +501,7 @@ INFRASTRUCTURE_ASSETS = TableSpec(
         Column("sensor_type", "string", "感知设备类型", required=False),
         Column("site_id", "string", "监测对象编号（建筑、林区、化工企业）", required=False),
         Column("site_name", "string", "监测对象名称", required=False),
+        columns.credit("site_credit_code", "监测对象统一社会信用代码（企业厂区）", required=False),
     ),
 )
 
@@ -529,6 +534,65 @@ DISTRICT_POPULATION = TableSpec(
     ),
 )
 
+# --- the digital economy (shuhui.enterprise) -------------------------------------------------
+# Fields, parks, platforms and solutions are named by the codes of the city's content
+# (content/<city>/enterprise/industry.yaml, platforms.yaml), not by a closed vocabulary here.
+
+INDUSTRY_PROJECTS = TableSpec(
+    name="industry_projects",
+    title="数字经济重点项目库",
+    department=_INDUSTRY,
+    description=(
+        "数字产业化重点项目，每项一行：签约 → 开工 → 竣工 → 投产。尚未到达的阶段日期为空；"
+        "达产年产值在投产后填报。重点领域、园区按数字经济产业体系的编码。"
+    ),
+    primary_key=("project_code",),
+    columns=(
+        Column("project_code", "string", "项目编号"),
+        Column("name", "string", "项目名称"),
+        columns.credit(title="投资企业统一社会信用代码"),
+        Column("field_code", "string", "重点领域编码"),
+        Column("park_code", "string", "所在园区编码"),
+        columns.district("项目所在行政区划代码"),
+        Column("investment_fen", "int64", "计划总投资（分）"),
+        Column("signed_date", "date", "签约日期"),
+        Column("started_date", "date", "开工日期", required=False),
+        Column("completed_date", "date", "竣工日期", required=False),
+        Column("producing_date", "date", "投产日期", required=False),
+        Column("annual_output_fen", "int64", "达产年产值（分）", required=False),
+    ),
+)
+
+DIGITAL_ECONOMY_OUTPUT = TableSpec(
+    name="digital_economy_output",
+    title="数字经济核心产业企业月度主营业务收入",
+    department=_STATS,
+    kind="event",
+    description="数字经济核心产业企业按月报送的主营业务收入，每企业每月一行，按企业所属重点领域归类。",
+    primary_key=("credit_code", "month"),
+    columns=(
+        columns.credit(),
+        columns.month(),
+        Column("field_code", "string", "重点领域编码"),
+        Column("revenue_fen", "int64", "当月主营业务收入（分）"),
+    ),
+)
+
+PLATFORM_ENABLEMENTS = TableSpec(
+    name="platform_enablements",
+    title="工业互联网平台赋能企业记录",
+    department=_INDUSTRY,
+    kind="event",
+    description="工业互联网平台以其解决方案赋能企业的记录：哪家平台、哪个方案、何时赋能哪家企业。",
+    primary_key=("credit_code", "solution_code"),
+    columns=(
+        columns.credit(),
+        Column("platform_code", "string", "平台编码"),
+        Column("solution_code", "string", "解决方案编码"),
+        Column("enabled_date", "date", "赋能日期"),
+    ),
+)
+
 TABLES: tuple[TableSpec, ...] = (
     RESIDENTS,
     HOUSEHOLDS,
@@ -556,4 +620,7 @@ TABLES: tuple[TableSpec, ...] = (
     INFRASTRUCTURE_ASSETS,
     ADMINISTRATIVE_VILLAGES,
     DISTRICT_POPULATION,
+    INDUSTRY_PROJECTS,
+    DIGITAL_ECONOMY_OUTPUT,
+    PLATFORM_ENABLEMENTS,
 )

@@ -24,7 +24,11 @@ before and after the 2025 reform (`retirement`), the accounts they are paid into
 (`payees`: `benefit_accounts`, `pension_payments.payee_account`); the traces of daily
 life a passive certification reads — medical visits, sampled transit taps, household
 meters (`behaviour`), social-security card uses and pensions collected in person
-(`cards`). Enterprises and their monthly tax and electricity come last (`enterprises`).
+(`cards`). Enterprises and their monthly tax and electricity come last (`enterprises`),
+then the digital economy drawn from them (`industry`): the project pipeline (signed → started →
+completed → producing), the monthly revenue of the digital-economy enterprises by key field,
+and the enterprises the industrial-internet platforms enabled — fields, parks, platforms and
+solutions named by the codes of `content/qingdao/enterprise/`.
 
 Injected anomalies show in the data tables only as the data a detector would see; which
 rows they are is written to `truth_*` tables (:mod:`truth`), which the data core keeps in

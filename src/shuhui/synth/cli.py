@@ -27,6 +27,7 @@ console = new_console(stderr=True)
 STAGES = {
     "residents": "居民 residents",
     "enterprises": "企业 enterprises",
+    "industry": "数字经济 digital economy",
     "infrastructure": "基础设施 infrastructure",
 }
 

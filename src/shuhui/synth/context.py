@@ -46,6 +46,9 @@ class Stream(IntEnum):
     LOW_BASE = 23
     LOW_BASE_FIRMS = 24
     INFRASTRUCTURE = 25
+    INDUSTRY_PROJECTS = 26
+    DIGITAL_OUTPUT = 27
+    ENABLEMENTS = 28
 
 
 def rng_for(seed: int, stream: Stream, chunk: int = 0) -> np.random.Generator:

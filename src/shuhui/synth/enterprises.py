@@ -149,6 +149,17 @@ class Enterprises:
 
     # --- tables written at the end ---------------------------------------------------------
 
+    def plants(self) -> dict[str, list[tuple[str, str]]]:
+        """The live manufacturers (section C) by district code, by credit code: the enterprises
+        the monitored hazardous-chemicals sites can be."""
+        chosen = np.flatnonzero((self.section == _SECTIONS.index("C")) & (self.status == 0))
+        codes = self.credit_code.take(pa.array(chosen)).to_pylist()
+        names = self.name.take(pa.array(chosen)).to_pylist()
+        found: dict[str, list[tuple[str, str]]] = {}
+        for i, code, name in zip(chosen, codes, names, strict=True):
+            found.setdefault(DISTRICT_CODES[int(self.district[i])], []).append((code, name))
+        return {d: sorted(rows) for d, rows in found.items()}
+
     def batches(self) -> Iterator[tuple[TableSpec, pa.RecordBatch]]:
         rep_index = np.concatenate([e for e, _i, _n in self._reps])
         order = np.argsort(rep_index, kind="stable")

@@ -35,6 +35,7 @@ from shuhui.synth import (
     cards,
     civil,
     households,
+    industry,
     infrastructure,
     payees,
     pensions,
@@ -147,9 +148,15 @@ def generate_city(
         if spec is tables.ENTERPRISES:
             done += rows.num_rows
             report("enterprises", done, enterprises.count)
+    # The digital economy is drawn from the enterprises' arrays: every project, revenue and
+    # enablement names an enterprise of the city, alive when it acted.
+    report("industry", 0, 1)
+    for spec, rows in industry.generate(enterprises, config.seed, config.as_of):
+        writer.write(spec, rows)
+    report("industry", 1, 1)
     report("infrastructure", 0, 1)
     for spec, rows in infrastructure.generate(
-        config.infrastructure_scale, config.seed, config.as_of
+        config.infrastructure_scale, config.seed, config.as_of, enterprises.plants()
     ):
         writer.write(spec, rows)
     report("infrastructure", 1, 1)

@@ -31,6 +31,7 @@ web package's static asset, extracted from a registry package, see its README).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -595,7 +596,30 @@ def _racks(rng: np.random.Generator, out: Assets, scale: float, as_of: date) -> 
     )
 
 
-def _sensors(rng: np.random.Generator, out: Assets, scale: float, as_of: date) -> None:
+Plants = Mapping[str, Sequence[tuple[str, str]]]  # district code -> (credit code, name), ordered
+
+
+def _plants_of(
+    scenario: str, codes: list[str], plants: Plants | None
+) -> list[tuple[str, str] | None]:
+    """The enterprise each hazardous-chemicals site is, where the district has a manufacturer
+    to be it: its k-th site the district's k-th plant (no draw: the other columns' random
+    streams stay as they were). Other sites, and districts without one, are nobody's."""
+    if scenario != "hazchem" or not plants:
+        return [None] * len(codes)
+    seen: dict[str, int] = {}
+    found: list[tuple[str, str] | None] = []
+    for code in codes:
+        mine = plants.get(code, ())
+        k = seen.get(code, 0)
+        seen[code] = k + 1
+        found.append(mine[k % len(mine)] if mine else None)
+    return found
+
+
+def _sensors(
+    rng: np.random.Generator, out: Assets, scale: float, as_of: date, plants: Plants | None = None
+) -> None:
     kind = "sensor"
     taken_sites: dict[str, int] = {}
     taken_sensors: dict[str, int] = {}
@@ -610,6 +634,8 @@ def _sensors(rng: np.random.Generator, out: Assets, scale: float, as_of: date) -
         site_days = _with_building(rng, draw_days(rng, KNOTS[kind], n_sites, as_of), BUILDING)
         site_ids = _ids("SITE", site_codes, width=4, counters=taken_sites)
         site_names = _site_names(rng, scenario, site_codes, site_ids)
+        owners = _plants_of(scenario, site_codes, plants)
+        site_names = [o[1] if o else n for o, n in zip(owners, site_names, strict=True)]
         ids: list[str] = []
         rows: list[tuple[int, str]] = []
         for s in range(n_sites):
@@ -654,6 +680,7 @@ def _sensors(rng: np.random.Generator, out: Assets, scale: float, as_of: date) -
             sensor_type=[t for _, t in rows],
             site_id=[site_ids[s] for s, _ in rows],
             site_name=[site_names[s] for s, _ in rows],
+            site_credit_code=[o[0] if (o := owners[s]) else None for s, _ in rows],
         )
 
 
@@ -675,8 +702,12 @@ def _site_names(
     return [f"青岛{t}{c}{w}有限公司" for t, c, w in zip(trade, chars, words, strict=True)]
 
 
-def generate(scale: float, seed: int, as_of: date) -> list[tuple[TableSpec, pa.RecordBatch]]:
-    """The three tables' batches for a city of ``scale`` (1.0: Qingdao's)."""
+def generate(
+    scale: float, seed: int, as_of: date, plants: Plants | None = None
+) -> list[tuple[TableSpec, pa.RecordBatch]]:
+    """The three tables' batches for a city of ``scale`` (1.0: Qingdao's); ``plants``, the
+    city's live manufacturers by district, are the enterprises the hazardous-chemicals sites
+    are."""
     rng = rng_for(seed, Stream.INFRASTRUCTURE)
     population = np.array([vocab.DISTRICT_POPULATION[c] for c in DISTRICT_CODES])
     villages = draw_villages(rng, scale, as_of)
@@ -694,7 +725,7 @@ def generate(scale: float, seed: int, as_of: date) -> list[tuple[TableSpec, pa.R
     ):
         n = _count(cumulative(KNOTS[kind], as_of), scale, 2)
         _simple(rng, out, kind, prefix, n, as_of, population * URBAN_TILT, label)
-    _sensors(rng, out, scale, as_of)
+    _sensors(rng, out, scale, as_of, plants)
     return [
         (tables.INFRASTRUCTURE_ASSETS, out.batch()),
         (tables.ADMINISTRATIVE_VILLAGES, villages.batch()),

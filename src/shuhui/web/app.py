@@ -21,6 +21,7 @@ from shuhui.approval import officer_pages as approval_officer_pages
 from shuhui.approval import pages as approval_pages
 from shuhui.approval import routes as approval_routes
 from shuhui.approval import workbench as approval_workbench
+from shuhui.approval.lookups import lookups_for
 from shuhui.assets import pages as asset_pages
 from shuhui.assets import routes as asset_routes
 from shuhui.assets import service as asset_service
@@ -48,6 +49,16 @@ from shuhui.core.logging import configure_logging
 from shuhui.core.money import shown_unit
 from shuhui.core.settings import Settings, get_settings
 from shuhui.datacore.store import DataCore
+from shuhui.enterprise import assessment as enterprise_assessment
+from shuhui.enterprise import assessment_routes as enterprise_assessment_routes
+from shuhui.enterprise import console_routes as enterprise_console_routes
+from shuhui.enterprise import custody_routes as enterprise_custody_routes
+from shuhui.enterprise import matching as enterprise_matching
+from shuhui.enterprise import monthly as enterprise_monthly
+from shuhui.enterprise import pages as enterprise_pages
+from shuhui.enterprise import profile as enterprise_profile
+from shuhui.enterprise import routes as enterprise_routes
+from shuhui.enterprise import workbench as enterprise_workbench
 from shuhui.hrss import assessment_routes as hrss_assessment_routes
 from shuhui.hrss import bundle_cases as hrss_bundle_cases
 from shuhui.hrss import bundle_pages as hrss_bundle_pages
@@ -127,6 +138,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.programs.fundrisk",
     "shuhui.programs.distress",
     "shuhui.hrss",
+    "shuhui.enterprise",
     "shuhui.monitor.registry",
     "shuhui.approval",
     "shuhui.monitor.telemetry",
@@ -191,6 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger_key = platform_key(settings.data_dir)
     app.state.ledger_tree = TreeCache()
     app.state.enterprise_registry = DataCoreEnterprises(app.state.datacore)
+    # The enterprise file's monthly headcounts, read by key like a table of the data core.
+    enterprise_monthly.register(lookups_for(app.state.datacore))
     authorisation_context.check_content(settings.city_content)
     # The service items' approval catalogue, checked whole (items, forms, certificate types).
     app.state.approval_catalogue = approval_items.load_catalogue(settings.city_content)
@@ -217,6 +231,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fundrisk_workbench.todos,
         partial(distress_workbench.todos, content=settings.city_content),
         partial(hrss_workbench.todos, content=settings.city_content),
+        partial(
+            enterprise_workbench.todos,
+            content=settings.city_content,
+            city=app.state.city_channel,
+        ),
         authorisation_workbench.todos,
         asset_workbench.todos,
         partial(channel_workbench.todos, city=app.state.city_channel),
@@ -281,6 +300,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hrss_assessment_routes.api,
         hrss_assessment_routes.pages,
         hrss_link_pages.pages,
+        enterprise_routes.api,
+        enterprise_pages.pages,
+        enterprise_console_routes.api,
+        enterprise_console_routes.pages,
+        enterprise_assessment_routes.api,
+        enterprise_assessment_routes.pages,
+        enterprise_custody_routes.api,
+        enterprise_custody_routes.pages,
         registry_routes.api,
         registry_ngsi_routes.api,
         registry_pages.pages,
@@ -351,6 +378,15 @@ def create_served_app() -> FastAPI:
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
     approval_routes.prepare_later(
-        app.state.datacore, app.state.settings.city_content, also=hrss_records.KEYED
+        app.state.datacore,
+        app.state.settings.city_content,
+        also=(
+            *hrss_records.KEYED,
+            *enterprise_profile.KEYED,
+            *enterprise_assessment.KEYED,
+            *enterprise_matching.register_policies(
+                app.state.policy_library, lookups_for(app.state.datacore)
+            ),
+        ),
     )
     return app

@@ -49,6 +49,14 @@ MODULES: tuple[NavItem, ...] = (
         "Policy finds people, passive certification, fund-risk checks",
     ),
     NavItem(
+        "enterprise",
+        "/enterprise",
+        "企业服务",
+        "Enterprise services",
+        "一企一档、工业互联网平台、诉求直达、数据托管",
+        "Enterprise file, industrial-internet platforms, needs, data custody",
+    ),
+    NavItem(
         "monitor",
         "/monitor",
         "安全监测",

@@ -48,6 +48,8 @@ SHORTCUTS: dict[Role, tuple[Shortcut, ...]] = {
         _s("谁用了我的数据", "Who used my data", "/me/data-uses"),
     ),
     Role.enterprise: (
+        _s("企业首页", "Enterprise home", "/enterprise"),
+        _s("提出诉求", "Post a need", "/enterprise/needs"),
         _s("我的授权", "My authorisations", "/me/authorisations"),
         _s("新建授权", "New authorisation", "/me/authorisations/new"),
         _s("为我推荐的政策", "Policies for me", "/hrss/offers"),

@@ -111,6 +111,28 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "channel.answered": ("数据通道调用得到答复", "A data-channel call was answered"),
     "channel.refused": ("数据通道调用被拒绝", "A data-channel call was refused"),
     "channel.statement_issued": ("出具月度账单", "Monthly statement issued"),
+    # data custody (数据托管): an organisation's own data offered through the channel
+    "channel.hosted.offered": (
+        "通过数据通道提供本企业托管的数据",
+        "Our hosted data offered through the data channel",
+    ),
+    "channel.hosted.withdrawn": (
+        "本企业托管的数据停止经数据通道提供",
+        "Our hosted data withdrawn from the data channel",
+    ),
+    "catalog.hosted_registered": (
+        "本企业托管的数据登记到数据目录",
+        "Our hosted data registered in the data catalog",
+    ),
+    "catalog.hosted_closed": (
+        "数据目录关闭本企业托管数据的条目",
+        "Our hosted data's catalog entry closed",
+    ),
+    "enterprise.custody_uploaded": (
+        "企业上传数据交由平台托管",
+        "Enterprise data uploaded for custody",
+    ),
+    "enterprise.custody_withdrawn": ("企业撤回托管的数据", "Hosted enterprise data withdrawn"),
     # policy campaigns (政策找人)
     "programs.campaign_run": ("开展政策找人", "Policy campaign run"),
     "programs.explained": (
@@ -235,6 +257,20 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "劳动能力鉴定：作出鉴定结论（加盖电子印章）",
         "Assessment: concluded and sealed",
     ),
+    # the enterprise platform (shuhui.enterprise): one enterprise one file, needs (诉求)
+    "enterprise.profile_viewed": (
+        "工作人员查看了本企业的一企一档",
+        "An officer opened our enterprise file",
+    ),
+    "enterprise.need_posted": ("企业提出诉求", "Need posted"),
+    "enterprise.need_taken": ("部门受理诉求并开始办理", "Need taken by the department"),
+    "enterprise.need_closed": ("部门办结诉求", "Need closed by the department"),
+    "enterprise.need_rated": ("企业评价诉求办理", "Need's handling rated"),
+    # the digital-level assessment (数字化水平评测): answers pre-filled from the data core
+    "enterprise.assessment_submitted": (
+        "企业提交数字化水平评测（部分答案由平台预填）",
+        "Digital-level assessment submitted (answers pre-filled from our data)",
+    ),
     # approval cases (办件, shuhui.approval.cases)
     "approval.case.created": ("创建办件申请（已自动填表）", "Application drafted, form pre-filled"),
     "approval.case.saved": ("保存申请表", "Application form saved"),
@@ -298,6 +334,7 @@ PURPOSE_NAMES: dict[str, tuple[str, str]] = {
         "Register the data core's tables in the catalog",
     ),
     "monthly statement": ("出具月度账单", "Monthly statement"),
+    "enterprise data custody": ("企业数据托管", "Enterprise data custody"),
     "data-asset registration": ("数据资产登记", "Data-asset registration"),
     "data-asset registration review": ("数据资产登记审核", "Data-asset registration review"),
     "data-asset valuation": ("数据资产估值", "Data-asset valuation"),
