@@ -185,9 +185,39 @@ def _lock(db: Session, need: Need) -> Need:
     return locked
 
 
-def _require_handler(user: User, need: Need, content: Path) -> None:
+def _move(
+    db: Session,
+    user: User,
+    code: str,
+    *,
+    step: str,
+    from_state: str,
+    refused: str,
+    note: str,
+    at: datetime,
+    content: Path,
+) -> Need:
+    """One step of the department's work on a need: the need locked, the officer of its
+    department, the state the step starts from; the step recorded, in the ledger too."""
+    need = _lock(db, need_for_officer(db, user, code, content))
     if not may_handle(user, need, content):
         raise Problem("forbidden", f"这件诉求由{need.department}办理")
+    if need.state != from_state:
+        now_in = STATE_NAMES[need.state]
+        raise Problem(
+            "conflict",
+            f"这件诉求{now_in}，{refused}",
+            errors=[FieldError("state", f"当前状态：{now_in}")],
+        )
+    _step(db, need, step, user.username, note, at)
+    ledger.record(
+        db,
+        actor=f"user:{user.username}",
+        action=f"enterprise.need_{step}",
+        subject=need.credit_code,
+        detail={"need": need.code},
+    )
+    return need
 
 
 def take(
@@ -201,23 +231,18 @@ def take(
 ) -> Need:
     """受理 → 办理: an officer of the department takes the need."""
     at = as_utc(now or utcnow())
-    need = _lock(db, need_for_officer(db, user, code, content))
-    _require_handler(user, need, content)
-    if need.state != "received":
-        raise Problem(
-            "conflict",
-            f"这件诉求{STATE_NAMES[need.state]}，不能再受理",
-            errors=[FieldError("state", f"当前状态：{STATE_NAMES[need.state]}")],
-        )
-    need.state, need.handler, need.handling_at = "handling", user.username, at
-    _step(db, need, "taken", user.username, given.note, at)
-    ledger.record(
+    need = _move(
         db,
-        actor=f"user:{user.username}",
-        action="enterprise.need_taken",
-        subject=need.credit_code,
-        detail={"need": need.code},
+        user,
+        code,
+        step="taken",
+        from_state="received",
+        refused="不能再受理",
+        note=given.note,
+        at=at,
+        content=content,
     )
+    need.state, need.handler, need.handling_at = "handling", user.username, at
     return need
 
 
@@ -232,29 +257,24 @@ def close(
 ) -> Need:
     """办理 → 办结, saying what was done; the enterprise is told."""
     at = as_utc(now or utcnow())
-    need = _lock(db, need_for_officer(db, user, code, content))
-    _require_handler(user, need, content)
-    if need.state != "handling":
-        raise Problem(
-            "conflict",
-            f"这件诉求{STATE_NAMES[need.state]}，只有办理中的诉求可以办结",
-            errors=[FieldError("state", f"当前状态：{STATE_NAMES[need.state]}")],
-        )
     if len(given.note) < 5:
         raise Problem(
             "validation",
             "请写明办理结果",
             errors=[FieldError("note", "办结时请写明办理结果（至少 5 个字）")],
         )
-    need.state, need.closed_at, need.outcome = "closed", at, given.note
-    _step(db, need, "closed", user.username, given.note, at)
-    ledger.record(
+    need = _move(
         db,
-        actor=f"user:{user.username}",
-        action="enterprise.need_closed",
-        subject=need.credit_code,
-        detail={"need": need.code},
+        user,
+        code,
+        step="closed",
+        from_state="handling",
+        refused="只有办理中的诉求可以办结",
+        note=given.note,
+        at=at,
+        content=content,
     )
+    need.state, need.closed_at, need.outcome = "closed", at, given.note
     messages.send(
         db,
         need.credit_code,
