@@ -24,7 +24,7 @@ from tests.browser.test_layout import _context, check_page
 
 SLUG = "orders_browser"
 TITLE = "订单月度汇总（浏览器）"
-PURPOSE = "小微企业信贷审批中核实订单流水"
+PURPOSE = "贷前调查中核实借款企业托管的订单流水"
 COLUMNS = (
     ("month", "所属月份", "date"),
     ("region", "区域代码", "string"),
@@ -107,7 +107,7 @@ def consumer_ready(bank: Page, browser: Browser, server_url: str) -> None:
         return
     join = bank.locator("#membership-form")
     join.get_by_label("专区").select_option(label="金融专区")
-    join.get_by_label("申请说明").fill("小微企业信贷审批")
+    join.get_by_label("申请说明").fill("贷前调查核实借款企业订单流水")
     join.get_by_role("button", name="申请加入").click()
     operator = person(browser, server_url, "operator")
     operator.goto(f"{server_url}/channel/review")

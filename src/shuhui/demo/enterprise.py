@@ -35,7 +35,7 @@ from shuhui.demo.history import working_days_before
 from shuhui.enterprise import custody, monthly, needs, service
 from shuhui.enterprise.custody_schemas import ColumnIn, HostIn
 from shuhui.enterprise.platforms import load as load_platforms
-from shuhui.enterprise.schemas import NeedIn, NeedStepIn
+from shuhui.enterprise.schemas import NeedCloseIn, NeedIn, NeedStepIn
 from shuhui.programs.service import Library
 from shuhui.trust.identity.demo import DemoAccount
 from shuhui.trust.identity.service import list_users
@@ -111,7 +111,7 @@ def prepare(
         db,
         officer,
         digital.code,
-        NeedStepIn(
+        NeedCloseIn(
             note="已组织工业互联网平台服务商上门诊断，推荐设备联网与生产排产方案，"
             "企业可申报数字化转型专项资金；诉求办结。"
         ),

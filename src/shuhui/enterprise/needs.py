@@ -28,7 +28,7 @@ from shuhui.core.content import load_items
 from shuhui.core.errors import FieldError, Problem
 from shuhui.enterprise.access import CITY, NEEDS_FILE, NEEDS_KIND, is_bureau
 from shuhui.enterprise.models import Need, NeedStep
-from shuhui.enterprise.schemas import NEED_KINDS, NeedIn, NeedStepIn, RatingIn
+from shuhui.enterprise.schemas import NEED_KINDS, NeedCloseIn, NeedIn, NeedStepIn, RatingIn
 from shuhui.programs import messages
 from shuhui.trust.identity.models import User
 from shuhui.trust.ledger import service as ledger
@@ -250,19 +250,13 @@ def close(
     db: Session,
     user: User,
     code: str,
-    given: NeedStepIn,
+    given: NeedCloseIn,
     *,
     content: Path = CITY,
     now: datetime | None = None,
 ) -> Need:
     """办理 → 办结, saying what was done; the enterprise is told."""
     at = as_utc(now or utcnow())
-    if len(given.note) < 5:
-        raise Problem(
-            "validation",
-            "请写明办理结果",
-            errors=[FieldError("note", "办结时请写明办理结果（至少 5 个字）")],
-        )
     need = _move(
         db,
         user,

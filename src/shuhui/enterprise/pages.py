@@ -28,6 +28,7 @@ from shuhui.enterprise.matching import Matches
 from shuhui.enterprise.profile import Profile
 from shuhui.enterprise.schemas import (
     NEED_CODE_PATTERN,
+    NeedCloseIn,
     NeedIn,
     NeedStepIn,
     ProfileLookIn,
@@ -273,10 +274,10 @@ async def _step(request: Request, db: Session, user: User, code: str, step: str)
         if step == "rating":
             rating = validate_form(RatingIn, form)
             needs.rate(db, user, credit_code_of(user), code, rating)
+        elif step == "take":
+            needs.take(db, user, code, validate_form(NeedStepIn, form), content=content)
         else:
-            given = validate_form(NeedStepIn, form)
-            act = needs.take if step == "take" else needs.close
-            act(db, user, code, given, content=content)
+            needs.close(db, user, code, validate_form(NeedCloseIn, form), content=content)
     except Problem as refusal:
         db.rollback()
         return _need_page(request, db, user, code, failed=step, refusal=refusal)

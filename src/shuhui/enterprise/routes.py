@@ -20,6 +20,7 @@ from shuhui.enterprise.access import (
 )
 from shuhui.enterprise.schemas import (
     NEED_CODE_PATTERN,
+    NeedCloseIn,
     NeedIn,
     NeedStepIn,
     ProfileLookIn,
@@ -121,7 +122,7 @@ def take(
 
 @api.post("/needs/{code}/close", summary="The department closes the need (办结), saying how")
 def close(
-    request: Request, db: DB, user: OfficerUser, code: NeedCode, body: NeedStepIn
+    request: Request, db: DB, user: OfficerUser, code: NeedCode, body: NeedCloseIn
 ) -> dict[str, Any]:
     content = content_of(request)
     need = needs.close(db, user, code, body, content=content)

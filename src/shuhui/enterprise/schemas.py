@@ -62,6 +62,14 @@ class NeedStepIn(BaseModel):
     note: str = Field(default="", max_length=2000, description="办理情况；办结时必填")
 
 
+class NeedCloseIn(BaseModel):
+    """The department closing a need (办结): what was done, which the enterprise is told."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=5, max_length=2000, description="办理结果（至少 5 个字）")
+
+
 class RatingIn(BaseModel):
     """The enterprise's rating of a closed need."""
 
