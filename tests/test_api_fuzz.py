@@ -214,9 +214,12 @@ ROLES = {
         r"|hrss/(me|bundles|bundle-cases|help$|help/\{code\}/close))",
     ),
     "enterprise": Role("enterprise", r"^/api/v1/(assets|programs/distress/mine|hrss/link)"),
-    # The enterprise's file and its needs (enterprise.routes).
-    "enterprise needs": Role(
-        "enterprise", r"^/api/v1/enterprise/(me/|needs(/preview)?$|needs/\{code\}(/rating)?$)"
+    # The enterprise platform, as an enterprise: its file and needs (enterprise.routes), its
+    # digital-level assessment (assessment_routes), its data custody (custody_routes).
+    "enterprise platform": Role(
+        "enterprise",
+        r"^/api/v1/enterprise/(me/|needs(/preview)?$|needs/\{code\}(/rating)?$"
+        r"|assessment|custody)",
     ),
     # The industry and IT bureau: files opened with a purpose, needs worked, the console.
     "industry": Role(
@@ -224,10 +227,6 @@ ROLES = {
         r"^/api/v1/enterprise/(profiles|platforms|enablement|industry"
         r"|needs/\{code\}/(take|close))",
     ),
-    # The enterprise's digital-level assessment (enterprise.assessment_routes).
-    "enterprise assessment": Role("enterprise", r"^/api/v1/enterprise/assessment"),
-    # The enterprise's data custody (enterprise.custody_routes): host, review, earn, withdraw.
-    "enterprise custody": Role("enterprise", r"^/api/v1/enterprise/custody"),
     # A street office's officer: the home visits of pension certification.
     "street": Role("street", r"^/api/v1/programs/certification/visits"),
     "auditor": Role("auditor", r"^/api/v1/fundrisk"),

@@ -32,8 +32,6 @@ from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import register
 from tests.fixtures import as_user
 
-pytestmark = pytest.mark.both_backends
-
 ENTERPRISE = "91370202MA3C4D5E6T"  # the demo enterprise's credit code
 BANK = "9137021460181590X0"
 TABLE = "hosted_91370202ma3c4d5e6t_orders"
@@ -126,6 +124,8 @@ def call(
     )
 
 
+# On PostgreSQL too: the whole flow, and a refused file that must leave nothing behind.
+@pytest.mark.both_backends
 def test_an_enterprise_hosts_its_data_a_bank_uses_it_and_it_is_withdrawn(custody: FastAPI) -> None:
     app = custody
     enterprise = as_user(app, "enterprise")
@@ -315,6 +315,7 @@ def bad_file_left_nothing(app: FastAPI) -> None:
     ] == []
 
 
+@pytest.mark.both_backends
 def test_a_file_with_a_bad_row_is_refused_naming_row_and_column_and_nothing_is_published(
     custody: FastAPI,
 ) -> None:

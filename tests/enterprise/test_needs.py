@@ -74,6 +74,7 @@ def count(app: FastAPI, model: Any) -> int:
         return int(db.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@pytest.mark.both_backends  # the need's row is locked while an officer acts on it
 def test_a_need_is_matched_routed_worked_and_rated(city_app: FastAPI) -> None:
     firm, code = firm_client(city_app)
     posted = firm.post(NEEDS, json=DIGITAL)
