@@ -35,19 +35,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench_merkle import machine
-from fastapi import Depends
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import shuhui.web.app as factory
 from shuhui.core.content import DEFAULT_DIR
 from shuhui.core.db import make_engine, make_session_factory, transaction
-from shuhui.core.http import csrf_protect
 from shuhui.core.migrate import upgrade
 from shuhui.core.settings import Settings
 from shuhui.datacore.store import DataCore
-from shuhui.enterprise import console_routes, industry
+from shuhui.enterprise import industry
 from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
-from shuhui.trust.identity.deps import load_user
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY = DEFAULT_DIR / "qingdao"
@@ -80,7 +78,7 @@ def timed(repeat: int, work: Callable[[], object], before: Callable[[], None] | 
     return f"median {median:.1f} ms, worst {worst:.1f} ms ({verdict} {TARGET_MS:.0f} ms)"
 
 
-def bureau_client(data_dir: Path, scratch: Path) -> TestClient:
+def bureau_client(data_dir: Path, scratch: Path) -> tuple[TestClient, FastAPI]:
     url = f"sqlite:///{scratch / 'shuhui.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -96,11 +94,6 @@ def bureau_client(data_dir: Path, scratch: Path) -> TestClient:
         log_level="WARNING",
     )
     app = factory.create_app(settings)
-    # Until the app factory includes the console's routers, they are included as it would.
-    if not any(value is console_routes for value in vars(factory).values()):
-        guarded = [Depends(csrf_protect), Depends(load_user)]
-        app.include_router(console_routes.api, dependencies=guarded)
-        app.include_router(console_routes.pages, dependencies=guarded)
     client = TestClient(app, raise_server_exceptions=True)
     found = CSRF.search(client.get("/login").text)
     assert found is not None, "no CSRF token on the login page"
@@ -111,7 +104,7 @@ def bureau_client(data_dir: Path, scratch: Path) -> TestClient:
     )
     assert answer.status_code == 303, answer.text
     client.headers["x-csrf-token"] = answer.headers["x-csrf-token"]
-    return client
+    return client, app
 
 
 def get(client: TestClient, path: str) -> Callable[[], object]:
@@ -142,8 +135,13 @@ def main() -> None:
         + ", ".join(f"{rows[name]:,} {name}" for name in TABLES)
         + f" (ready in {built:.1f} s)"
     )
-    enablement = lambda: industry.enablement_figures(core, CITY)  # noqa: E731
-    figures = lambda: industry.industry_figures(core, CITY)  # noqa: E731
+
+    def enablement() -> object:
+        return industry.enablement_figures(core, CITY)
+
+    def figures() -> object:
+        return industry.industry_figures(core, CITY)
+
     cases: list[tuple[str, Callable[[], object], Callable[[], None] | None]] = [
         ("enablement figures, cold", enablement, industry.forget),
         ("industry figures, cold", figures, industry.forget),
@@ -154,7 +152,7 @@ def main() -> None:
         work()  # the Parquet footers, the content
         print(f"{name}: {timed(args.repeat, work, before)}")
     with tempfile.TemporaryDirectory(prefix="bench-console-") as scratch:
-        client = bureau_client(data_dir, Path(scratch))
+        client, app = bureau_client(data_dir, Path(scratch))
         pages: list[tuple[str, str, Callable[[], None] | None]] = [
             ("page /enterprise/console, cold", "/enterprise/console", industry.forget),
             ("page /enterprise/console, warm", "/enterprise/console", None),
@@ -168,7 +166,7 @@ def main() -> None:
             work = get(client, path)
             work()
             print(f"{name}: {timed(args.repeat, work, before)}")
-        client.app.state.engine.dispose()  # type: ignore[attr-defined]
+        app.state.engine.dispose()
 
 
 if __name__ == "__main__":

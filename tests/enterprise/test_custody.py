@@ -14,20 +14,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-import shuhui.web.app as factory
 from shuhui.catalog import service as catalog_service
 from shuhui.channel.common import month_of
 from shuhui.channel.models import Call, HostedProduct
 from shuhui.core.clock import utcnow
-from shuhui.core.http import csrf_protect
 from shuhui.datacore.errors import QueryRefused, TableNotFound
-from shuhui.enterprise import custody_routes
 from shuhui.enterprise.models import HostedData
-from shuhui.trust.identity.deps import load_user
 from shuhui.trust.ledger.models import LedgerEntry
 from tests.channel.conftest import register
 from tests.fixtures import as_user
@@ -45,17 +41,6 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "contact", "title": "联系人", "type": "string", "personal": True},
 ]
 REGIONS = ("370202", "370203", "370211")
-
-
-def with_custody(app: FastAPI) -> FastAPI:
-    """The custody routers, mounted as the app factory mounts every domain's (CSRF and the
-    session's user first), until the factory includes them itself."""
-    if not any(value is custody_routes for value in vars(factory).values()):
-        guarded = [Depends(csrf_protect), Depends(load_user)]
-        app.include_router(custody_routes.api, dependencies=guarded)
-        app.include_router(custody_routes.pages, dependencies=guarded)
-        app.openapi_schema = None
-    return app
 
 
 def csv_text(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None) -> str:
@@ -98,7 +83,7 @@ def hosting(csv_body: str, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def custody(catalogued: FastAPI) -> FastAPI:
-    return with_custody(catalogued)
+    return catalogued
 
 
 def ledger_entries(app: FastAPI, *actions: str) -> list[LedgerEntry]:

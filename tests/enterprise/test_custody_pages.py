@@ -22,7 +22,6 @@ from tests.enterprise.test_custody import (
     call,
     csv_text,
     good_rows,
-    with_custody,
 )
 from tests.fixtures import as_user
 
@@ -31,7 +30,7 @@ HTML = {"accept": "text/html"}
 
 @pytest.fixture
 def custody(catalogued: FastAPI) -> FastAPI:
-    return with_custody(catalogued)
+    return catalogued
 
 
 def fields(client: TestClient, **changes: str) -> dict[str, str]:

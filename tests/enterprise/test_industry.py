@@ -20,7 +20,6 @@ from shuhui.datacore.store import DataCore
 from shuhui.enterprise import industry, platforms
 from shuhui.enterprise.industry import INDUSTRY_FILE
 from shuhui.standard.tables import PLATFORM_ENABLEMENTS
-from tests.enterprise.console_app import with_console
 from tests.fixtures import as_user
 from tests.test_plain_chinese import page_offences
 
@@ -37,9 +36,9 @@ def test_the_system_has_three_layers_ten_fields_six_actions_and_20_tasks() -> No
     names = {f.name_zh for f in found.fields}
     # The fields the plan names, and its layers' examples.
     assert {"特色软件", "工业互联网", "虚拟现实", "数字文创", "量子科技"} <= names
-    assert found.field("integrated-circuits") is not None
-    assert found.field("integrated-circuits").layer == "emerging"  # type: ignore[union-attr]
-    assert found.field("quantum").layer == "future"  # type: ignore[union-attr]
+    chips, quantum = found.field("integrated-circuits"), found.field("quantum")
+    assert chips is not None and quantum is not None
+    assert (chips.layer, quantum.layer) == ("emerging", "future")
     assert found.actions[0].name_zh == "数字技术融合创新行动"
     park = found.park("qingdao-software-park")
     assert park is not None and park.district_code == "370202" and park.district_zh == "市南区"
@@ -243,7 +242,7 @@ def test_a_new_table_version_is_computed_afresh(core: DataCore) -> None:
 @pytest.fixture
 def site(city_app: FastAPI) -> FastAPI:
     industry.forget()
-    return with_console(city_app)
+    return city_app
 
 
 def test_the_bureau_reads_the_figures_over_the_api(site: FastAPI) -> None:
@@ -301,7 +300,7 @@ def test_the_console_page(site: FastAPI) -> None:
 
 def test_the_console_without_the_data_says_so(app: FastAPI) -> None:
     industry.forget()
-    site = with_console(app)
+    site = app
     bureau = as_user(site, "industry")
     page = bureau.get("/enterprise/console")
     assert page.status_code == 200

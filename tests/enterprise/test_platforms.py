@@ -20,7 +20,6 @@ from shuhui.enterprise import platforms
 from shuhui.enterprise.access import NEEDS_FILE, NEEDS_KIND
 from shuhui.enterprise.platforms import CAPABILITY_CODES, NEED_KINDS, PlatformCatalogue
 from shuhui.standard.vocabularies import INDUSTRY_SECTIONS
-from tests.enterprise.console_app import with_console
 from tests.fixtures import as_user
 from tests.test_plain_chinese import page_offences
 
@@ -218,7 +217,7 @@ def test_any_value_anywhere_loads_or_is_refused_by_name(
 
 @pytest.fixture
 def site(app: FastAPI) -> FastAPI:
-    return with_console(app)
+    return app
 
 
 def test_any_enterprise_or_officer_browses_the_platforms(site: FastAPI) -> None:

@@ -42,8 +42,6 @@ STEP_NAMES: Final = {
     "closed": "办结",
     "rated": "企业评价",
 }
-# How many days before the due date a need shows as close to it.
-WARN_DAYS: Final = 3
 
 
 @dataclass(frozen=True)
