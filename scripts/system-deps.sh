@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the platform needs, only when they are missing: a Chinese font
 # (pages, e-licence PDFs, the pre-check's sample documents), OpenSSL to verify signatures and
-# Mosquitto with its clients (the MQTT broker of the sensors);
-# for the tests (`scripts/system-deps.sh test`, what `make test` runs) also Chromium.
+# Mosquitto with its clients (the MQTT broker of the sensors) and PostgreSQL's client tools
+# (backups); for the tests (`scripts/system-deps.sh test`, what
+# `make test` runs) also Chromium and Java 17 (Spark, the batch engine the rules are tested on).
 set -euo pipefail
 
 missing=()
 if [ "${1:-test}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 fi
 fc-list 2>/dev/null | grep -qi "wenquanyi zen hei" || missing+=(fonts-wqy-zenhei fontconfig)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# `shuhui backup` runs PostgreSQL's pg_dump and pg_restore (Debian's pg_dump may be a wrapper
+# with no client behind it: only running it tells).
+pg_dump --version >/dev/null 2>&1 || missing+=(postgresql-client)
 # The MQTT broker sensors publish to (shuhui.monitor.telemetry): the tests start a private one,
 # the demo one under its data dir when nothing listens at SHUHUI_MQTT_URL.
 { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } || missing+=(mosquitto)

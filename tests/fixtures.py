@@ -549,7 +549,18 @@ BROWSER_SECOND_GROUP = (
 )
 
 
+# Other modules whose tests share a module fixture far dearer than a test, kept on one worker
+# the same way: two served nodes over one PostgreSQL (its ``xdist_group`` mark says so too).
+GROUPED_MODULES = {
+    "tests/test_two_nodes.py": "two_nodes",
+    "tests/rules/test_spark.py": "spark",  # one JVM: Spark's local[2] session
+}
+
+
 def browser_group(nodeid: str) -> str | None:
+    grouped = GROUPED_MODULES.get(nodeid.split("::", 1)[0])
+    if grouped is not None:
+        return grouped
     if not nodeid.startswith(BROWSER):
         return None
     module = nodeid[len(BROWSER) :].split("::", 1)[0]

@@ -6,6 +6,7 @@ directories never touch each other's state.
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64, description="web server processes (one per core serves most)"
     )
     cookie_secure: bool = True
+    forwarded_allow_ips: str = Field(
+        default="",
+        pattern=r"^[0-9A-Fa-f.:/, *]{0,500}$",
+        description="addresses of the reverse proxies whose X-Forwarded-For is believed "
+        "(comma-separated, CIDR allowed); empty: none, the client is the peer",
+    )
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     max_body_bytes: int = Field(
         default=1024 * 1024,
@@ -80,6 +87,20 @@ class Settings(BaseSettings):
         description="the MQTT broker sensors publish readings to",
     )
 
+    # The batch engine (shuhui.datacore.spark): DuckDB in this process by default; Spark reads the
+    # same published Parquet files, on ``local[N]`` or a standalone cluster's master.
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="the engine batch work (rule runs) runs on"
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        pattern=r"^(local(\[([0-9]{1,3}|\*)\])?|spark://[^\s/]{1,200}:[0-9]{1,5})$",
+        description="Spark's master: local[N] in this process, or spark://host:port",
+    )
+    spark_driver_memory: str = Field(
+        default="2g", pattern=r"^[0-9]{1,6}[mg]$", description="the Spark driver's heap"
+    )
+
     @field_validator("data_dir", "content_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -105,8 +126,19 @@ class Settings(BaseSettings):
             return self.secret_key.encode()
         path = self.ensure_data_dir() / "secret.key"
         if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_hex(32))
+            # Nodes starting together on one data directory race here: each writes a key whole
+            # beside the name and links it in, so the first one linked is every node's key and
+            # nobody reads a file before its key is in it.
+            staged = path.with_name(f".secret.key.{secrets.token_hex(8)}.tmp")
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            try:
+                os.link(staged, path)
+            except FileExistsError:
+                pass
+            finally:
+                staged.unlink()
         return path.read_text().strip().encode()
 
 

@@ -109,6 +109,16 @@ class PublishedVersion:
 
 
 @dataclass(frozen=True)
+class PublishedFiles:
+    """A table's current version and its files, absolute, in the manifest's order."""
+
+    table: str
+    version: int
+    truth: bool
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
 class Settled:
     """What :meth:`DataCore.settle` removed, and the versions it found served (or once served)
     and not being recorded by a live publish."""
@@ -647,6 +657,22 @@ class DataCore:
         return found
 
     # --- querying -----------------------------------------------------------------------
+
+    def published_files(self, tables: Iterable[str] | None = None) -> dict[str, PublishedFiles]:
+        """The current version of each of the city's tables (truth tables only when opened for
+        truth) and the Parquet files its manifest lists: what another engine reads (Spark)."""
+        wanted = None if tables is None else set(tables)
+        found: dict[str, PublishedFiles] = {}
+        for storage, is_truth in self._stores():
+            for name, version in sorted(storage.read_catalog().items()):
+                if wanted is not None and name not in wanted:
+                    continue
+                manifest = self._manifest(storage, name, version)
+                folder = storage.table_dir(name)
+                found[name] = PublishedFiles(
+                    name, version, is_truth, tuple(folder / f for f in manifest.files)
+                )
+        return found
 
     def connect(
         self,

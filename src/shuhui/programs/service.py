@@ -34,6 +34,7 @@ from shuhui.programs.models import (
     Candidate,
     OutboxMessage,
 )
+from shuhui.rules import engines
 from shuhui.rules import service as rules_service
 from shuhui.rules.explain import Explanation, explain
 from shuhui.rules.language import Rule, Variable, parse_value
@@ -114,6 +115,13 @@ class Library:
 
     def versions(self) -> dict[str, int]:
         return rules_service.versions_of(self._core)
+
+    def engine(self) -> engines.Engine:
+        """The batch engine the platform is set to (``SHUHUI_ENGINE``): DuckDB over this
+        process's shared connection, or Spark over the same versions' files."""
+        if self._settings.engine == "spark":
+            return engines.spark_engine(self._settings, self._core)
+        return engines.DuckDBEngine(self.connection, self.versions)
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -271,9 +279,9 @@ def run_campaign(
     # most as many extra rows as that set holds, with no bound list or temporary table.
     # With ``within`` the rows outside it are dropped here, so DuckDB is not asked to limit.
     fetch = None if limit is None or within is not None else limit + len(already)
-    with library.connection() as con:
-        result = rules_service.run(con, rule, on, library.versions())
-        found = rules_service.candidates(con, rule, on, outcomes=SCOPE_OUTCOMES[scope], limit=fetch)
+    engine = library.engine()
+    result = engine.run(rule, on)
+    found = engine.candidates(rule, on, outcomes=SCOPE_OUTCOMES[scope], limit=fetch)
     if within is not None:
         kept = set(within)
         found = [e for e in found if e.key in kept]

@@ -100,6 +100,14 @@ ls/check/run/explain/test`). No routes or pages yet.
   (``compile_rule(…, among=…)``), so every layer carries only them.
 - **Not yet:** reads for `rules explain` on the command line are not written to the
   audit ledger (campaigns record theirs); `supplied` inputs are unknown in batch runs
-  (an application supplies them for one entity); rules run on DuckDB only (the Spark
-  SQL is compiled and parsed back, not run).
+  (an application supplies them for one entity); `--store` writes with DuckDB only.
+- **Engines** (`engines`): a batch run, candidates and whole-city evaluations run on
+  DuckDB in this process (`DuckDBEngine`, the default) or on Spark (`SparkEngine`,
+  `SHUHUI_ENGINE=spark` or `shuhui rules run --engine spark`): the same compiled tree
+  emitted as Spark SQL, over temporary views of the very Parquet files the current
+  versions' manifests list (`datacore.spark`), on `local[N]` or a standalone cluster
+  (`scripts/spark-cluster.sh`). A run says which engine answered (`RunResult.engine`,
+  `"engine"` in `--json`). `tests/rules/test_spark.py` proves every rule of the book gives
+  every entity the same outcome, amount (to the cent), conditions, variables and missing
+  inputs on both.
 """

@@ -175,26 +175,47 @@ def run(
             "missing) to this Parquet file",
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="计算引擎 the batch engine: duckdb (in this process) or spark "
+            "(default: SHUHUI_ENGINE, else duckdb)",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a rule for every entity: counts per outcome, and the missing inputs."""
     from shuhui.core.errors import Problem
-    from shuhui.rules import service
+    from shuhui.core.settings import get_settings
+    from shuhui.rules import engines, service
     from shuhui.rules.compiler import OUTCOMES
     from shuhui.rules.explain import OUTCOME_TEXT
 
     on = _date(date_)
+    try:
+        engine_name = engines.chosen(get_settings(), engine)
+    except ValueError:
+        err.print(f"[red]--engine must be duckdb or spark, not {escape(repr(engine))}[/red]")
+        raise typer.Exit(2) from None
+    if engine_name == "spark" and store is not None:
+        err.print("[red]--store writes with DuckDB: run it without --engine spark[/red]")
+        raise typer.Exit(2)
     core = _core()
     book, _ = _book(ctx, core)
     target = _rule(book, rule)
     folder = None if store is None else store.absolute().parent
     # One set-based query: no count of rows done to show, so a spinner says it is working.
-    waiting = escape(f"计算 evaluating {target.code} · {on}…")
+    waiting = escape(f"计算 evaluating {target.code} · {on} · {engine_name}…")
     try:
-        with _connection(core, folder, tables=target.tables) as con, err.status(waiting):
-            if store is not None:
-                stored = service.store(con, target, on, store)
-            else:
-                result = service.run(con, target, on, service.versions_of(core))
+        if engine_name == "spark":
+            with err.status(waiting):
+                result = engines.spark_engine(get_settings(), core).run(target, on)
+        else:
+            with _connection(core, folder, tables=target.tables) as con, err.status(waiting):
+                if store is not None:
+                    stored = service.store(con, target, on, store)
+                else:
+                    result = service.run(con, target, on, service.versions_of(core))
     except Problem as problem:
         raise _fail(problem) from None
     if store is not None:
@@ -216,7 +237,7 @@ def run(
         out.print(escape(f"符合者{target.amount.zh}合计 total amount of the eligible: {total}"))
     for name, n in result.missing.items():
         out.print(escape(f"  缺少 {target.variables[name].zh} ({name}): {n:,}"))
-    out.print(f"{result.entities:,} entities in {result.seconds:.2f} s")
+    out.print(f"{result.entities:,} entities in {result.seconds:.2f} s on {result.engine}")
 
 
 def _stored(target: Rule, stored: service.StoredRun, as_json: bool) -> None:

@@ -49,14 +49,13 @@ def load_city_book(settings: Settings, specs: Mapping[str, TableSpec]) -> RuleBo
     return load_book(book_dir(settings), specs)
 
 
-def _missing_tables(con: duckdb.DuckDBPyConnection, rule: Rule) -> list[str]:
-    present = {
+def _present_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
         row[0]
         for row in con.execute(
             "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
         ).fetchall()
     }
-    return [t for t in rule.tables if t not in present]
 
 
 def prepare(
@@ -64,8 +63,13 @@ def prepare(
 ) -> Compiled:
     """The rule compiled for ``on``, once it is known it can run there (in force, every
     parameter valued, every table present)."""
+    return prepare_among(_present_tables(con), rule, on, key)
+
+
+def prepare_among(present: set[str], rule: Rule, on: date, key: str | None = None) -> Compiled:
+    """:func:`prepare` for an engine that says which tables it has (``present``)."""
     require_on(rule, on)
-    absent = _missing_tables(con, rule)
+    absent = [t for t in rule.tables if t not in present]
     if absent:
         raise Problem(
             "not-ready",
@@ -91,6 +95,7 @@ class RunResult:
     missing: dict[str, int]  # undetermined entities waiting on each input
     seconds: float
     versions: dict[str, int] = field(default_factory=dict)
+    engine: str = "duckdb"  # which engine answered: "duckdb" or "spark"
 
     @property
     def entities(self) -> int:
@@ -106,6 +111,7 @@ class RunResult:
             "missing": self.missing,
             "seconds": round(self.seconds, 3),
             "versions": self.versions,
+            "engine": self.engine,
         }
 
 
@@ -147,6 +153,18 @@ def run(
     started = time.perf_counter()
     rows = con.execute(summary_query(compiled).sql(dialect="duckdb")).fetchall()
     seconds = time.perf_counter() - started
+    return run_result(rule, on, rows, seconds, versions, "duckdb")
+
+
+def run_result(
+    rule: Rule,
+    on: date,
+    rows: Sequence[Sequence[Any]],
+    seconds: float,
+    versions: Mapping[str, int] | None,
+    engine: str,
+) -> RunResult:
+    """A run's result from the rows of :func:`summary_query`, whichever engine answered."""
     counts = dict.fromkeys(OUTCOMES, 0)
     missing = dict.fromkeys(rule.variables, 0)
     total: int | float | None = None
@@ -165,6 +183,7 @@ def run(
         missing={k: n for k, n in missing.items() if n},
         seconds=seconds,
         versions={t: versions[t] for t in rule.tables if versions and t in versions},
+        engine=engine,
     )
 
 
@@ -268,12 +287,19 @@ def candidates(
     The filter and the limit are in the query, so the rows left out (usually most of a city)
     never leave DuckDB.
     """
+    query = candidates_query(prepare(con, rule, on), outcomes=outcomes, limit=limit)
+    return _rows(con, rule, query.sql(dialect="duckdb"))
+
+
+def candidates_query(
+    compiled: Compiled, *, outcomes: Sequence[str] = CANDIDATE_OUTCOMES, limit: int | None = None
+) -> exp.Select:
+    """The query :func:`candidates` runs, for any engine's dialect."""
     chosen = tuple(dict.fromkeys(outcomes))  # in order, once each
     if not chosen or not set(chosen) <= set(OUTCOMES):
         raise ValueError(f"outcomes: one or more of {', '.join(OUTCOMES)}, not {outcomes!r}")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit: a whole number, 0 or more, not {limit!r}")
-    compiled = prepare(con, rule, on)
     outcome = exp.column("outcome", "r", quoted=True)
     query = (
         exp.select(exp.Star())
@@ -283,7 +309,7 @@ def candidates(
     )
     if limit is not None:
         query = query.limit(exp.Literal.number(limit), copy=False)
-    return _rows(con, rule, query.sql(dialect="duckdb"))
+    return query
 
 
 def values_query(compiled: Compiled, names: Sequence[str]) -> exp.Select:

@@ -25,7 +25,6 @@ from shuhui.core.i18n import Text
 from shuhui.programs import service as programs
 from shuhui.programs.distress.models import DistressFinding, DistressMeasure, DistressRun
 from shuhui.programs.models import CANDIDATE_STATES, Candidate
-from shuhui.rules import service as rules_service
 from shuhui.rules.explain import Explanation
 from shuhui.trust.ledger import service as ledger
 
@@ -170,10 +169,12 @@ def run(
     if done is not None:
         return RunOutcome(done, False)
     rule = library.rule(RULE)
+    engine = library.engine()
+    result = engine.run(rule, on)
+    found = engine.candidates(rule, on, outcomes=("eligible",))
+    keys = [e.key for e in found]
+    # The names of the few found: a keyed read, here whichever engine found them.
     with library.connection() as con:
-        result = rules_service.run(con, rule, on, library.versions())
-        found = rules_service.candidates(con, rule, on, outcomes=("eligible",))
-        keys = [e.key for e in found]
         about = {
             str(r[0]): (str(r[1]), str(r[2]), str(r[3]))
             for r in con.execute(

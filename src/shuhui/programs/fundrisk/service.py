@@ -136,8 +136,7 @@ def findings(
     """What every detector finds on ``on``, read-only (the evaluation uses it too)."""
     out = []
     for detector, rule in detectors_on(settings, library, on):
-        with library.connection() as con:
-            found = rules_service.candidates(con, rule, on, outcomes=("eligible",))
+        found = library.engine().candidates(rule, on, outcomes=("eligible",))
         out.append((detector, rule, found))
     return out
 
