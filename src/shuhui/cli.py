@@ -629,7 +629,11 @@ def serve(
             port=port,
             workers=workers or settings.workers,
             log_config=None,
-            proxy_headers=False,
+            # Behind a reverse proxy (several nodes), the client's address is what the proxy
+            # says in X-Forwarded-For, believed only from the proxies named: else every login
+            # from everyone would count against one address (the throttle).
+            proxy_headers=bool(settings.forwarded_allow_ips),
+            forwarded_allow_ips=settings.forwarded_allow_ips or None,
         )
     except SystemExit as exc:
         if not exc.code:

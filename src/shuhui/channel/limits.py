@@ -63,7 +63,11 @@ def count(db: Session, pending: Sequence[Pending]) -> None:
     windows: dict[tuple[int, str, str, str], list[Pending]] = {}
     for p in pending:
         windows.setdefault(_windows(p.call), []).append(p)
-    for (key_id, minute, month, refused), counted in windows.items():
+    # Keys in one order, whoever writes: two writers (workers, or nodes sharing one PostgreSQL)
+    # whose groups hold the same keys then lock their counter rows in the same order, and
+    # neither waits on a row the other holds while holding one it wants (a deadlock).
+    for key_id, minute, month, refused in sorted(windows):
+        counted = windows[key_id, minute, month, refused]
         n = len(counted)
         answers = sum(1 for p in counted if p.verdict.reason is None)
         rows = db.execute(

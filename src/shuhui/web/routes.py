@@ -3,6 +3,9 @@ identifiers, regions, API docs."""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -87,7 +90,9 @@ def readyz(request: Request) -> Response:
         checks["database"] = f"error: {type(exc).__name__}"
         ok = False
     data_dir = request.app.state.settings.data_dir
-    probe = data_dir / ".ready-probe"
+    # Each node and process its own probe file: several nodes share one data directory, and
+    # a shared name let one node's unlink fail another's check.
+    probe = data_dir / f".ready-probe.{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}"
     try:
         probe.write_text("ok")
         probe.unlink()
