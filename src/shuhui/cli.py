@@ -19,6 +19,7 @@ from rich.table import Table
 import shuhui
 from shuhui.approval import cli as approval_cli
 from shuhui.catalog import cli as catalog_cli
+from shuhui.core import backup_cli
 from shuhui.core.terminal import escape, name_column, new_console, say
 from shuhui.datacore import cli as data_cli
 from shuhui.enterprise import cli as enterprise_cli
@@ -52,6 +53,7 @@ app.command("synth")(synth_cli.synth)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(seal_cli.seal_app, name="seal")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(backup_cli.app, name="backup")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(approval_cli.app, name="approval")
 app.add_typer(hrss_cli.app, name="hrss")
