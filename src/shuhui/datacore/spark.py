@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -81,8 +81,11 @@ def unavailable() -> Problem:
     )
 
 
-def session(master: str, driver_memory: str = "2g") -> SparkSession:
-    """The process's Spark session for ``master`` (started on first use)."""
+def session(
+    master: str, driver_memory: str = "2g", conf: Mapping[str, str] | None = None
+) -> SparkSession:
+    """The process's Spark session for ``master`` (started on first use; ``conf`` is added to
+    :data:`SESSION_CONF` then, and ignored once the session runs)."""
     with _lock:
         found = _sessions.get(master)
         if found is not None and not _stopped(found):
@@ -104,7 +107,7 @@ def session(master: str, driver_memory: str = "2g") -> SparkSession:
             "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
         )
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions(master)))
-        for key, value in SESSION_CONF.items():
+        for key, value in {**SESSION_CONF, **(conf or {})}.items():
             builder = builder.config(key, value)
         started = builder.getOrCreate()
         started.sparkContext.setLogLevel("ERROR")

@@ -9,10 +9,12 @@ command may choose for itself (``shuhui rules run --engine spark``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+import sqlglot
 
 from shuhui.datacore import spark as spark_tables
 from shuhui.rules import service
@@ -46,6 +48,8 @@ class Engine(Protocol):
 
     def evaluations(self, rule: Rule, on: date) -> list[service.Evaluation]: ...
 
+    def rows(self, query: str, tables: Iterable[str]) -> list[tuple[Any, ...]]: ...
+
 
 Connect = Callable[[], AbstractContextManager["duckdb.DuckDBPyConnection"]]
 
@@ -77,6 +81,11 @@ class DuckDBEngine:
     def evaluations(self, rule: Rule, on: date) -> list[service.Evaluation]:
         with self._connect() as con:
             return service.evaluate(con, rule, on)
+
+    def rows(self, query: str, tables: Iterable[str]) -> list[tuple[Any, ...]]:
+        """A program's own query (DuckDB SQL over the data core's tables), its rows."""
+        with self._connect() as con:
+            return con.execute(query).fetchall()
 
 
 class SparkEngine:
@@ -117,11 +126,34 @@ class SparkEngine:
         compiled, _ = self._compiled(rule, on)
         return self._rows(rule, compiled.query.sql(dialect="spark"))
 
+    def rows(self, query: str, tables: Iterable[str]) -> list[tuple[Any, ...]]:
+        """A program's own query in Spark SQL over ``tables`` (the certification cycle's join
+        of a rule's values to the pensions: :func:`spark_sql` translates one written for
+        DuckDB); lists come back as lists, as DuckDB gives them."""
+        spark_tables.register(self.spark, self._core, tables)
+        return [tuple(row) for row in self.spark.sql(query).collect()]
+
     def _rows(self, rule: Rule, query: str) -> list[service.Evaluation]:
         # Rows for people to work through (a campaign's candidates, a comparison's city), not a
         # province's: collected in one job, in the query's order.
         rows = self.spark.sql(query).collect()
         return [service.evaluation_of(rule, row.asDict()) for row in rows]
+
+
+def spark_sql(duckdb_sql: str, parts: Mapping[str, str] | None = None) -> str:
+    """A query a program wrote for DuckDB, as Spark SQL (sqlglot). ``parts``: placeholder
+    subqueries (``SELECT * FROM <name>``) and the Spark SQL to put in their place (a rule's
+    values, compiled from its tree in Spark's dialect: translating DuckDB's date arithmetic
+    back from text is lossy)."""
+    translated = sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")
+    if len(translated) != 1:
+        raise ValueError("spark_sql: one query")
+    out = translated[0]
+    for placeholder, sql in (parts or {}).items():
+        if placeholder not in out:
+            raise ValueError(f"spark_sql: no {placeholder!r} in the translated query")
+        out = out.replace(placeholder, sql)
+    return out
 
 
 def chosen(settings: Settings, asked: str | None = None) -> EngineName:

@@ -336,15 +336,16 @@ def values_sql(
     names: Sequence[str],
     *,
     among: str | None = None,
+    dialect: str = "duckdb",
 ) -> str:
-    """:func:`values_query` as DuckDB SQL, once the rule can run on ``on`` (:func:`prepare`);
-    ``among``: a DuckDB query of the keys to evaluate (the others are left out from the
-    entity's first layer on, so every layer carries only them)."""
+    """:func:`values_query` as DuckDB SQL (or ``dialect``'s: "spark"), once the rule can run
+    on ``on`` (:func:`prepare`); ``among``: a DuckDB query of the keys to evaluate (the others
+    are left out from the entity's first layer on, so every layer carries only them)."""
     prepare(con, rule, on)
     subset = None if among is None else sqlglot.parse_one(among, dialect="duckdb")
     if subset is not None and not isinstance(subset, exp.Query):
         raise ValueError(f"among: a query of keys, not {among!r}")
-    return values_query(compile_rule(rule, on, among=subset), names).sql(dialect="duckdb")
+    return values_query(compile_rule(rule, on, among=subset), names).sql(dialect=dialect)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from shuhui.programs.certification.windows import (
 from shuhui.programs.models import OutboxMessage
 from shuhui.programs.service import Library
 from shuhui.rules import service as rules_service
+from shuhui.rules.engines import spark_sql
 from shuhui.rules.language import Rule
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.ledger import service as ledger
@@ -100,7 +101,11 @@ class _Person:
     pensions: list[_Pension]
 
 
-def _evidence_sql(con: Any, rule: Rule, cycle: Cycle, on: date) -> str:
+# Where the rule's values go in the query written for DuckDB, when Spark runs it.
+VALUES_PLACEHOLDER: Final = "SELECT * FROM shuhui_rule_values"
+
+
+def _evidence_sql(con: Any, rule: Rule, cycle: Cycle, on: date, engine: str = "duckdb") -> str:
     names = [
         "birth_date",
         "evidence",
@@ -112,7 +117,20 @@ def _evidence_sql(con: Any, rule: Rule, cycle: Cycle, on: date) -> str:
     # residents (the sources are still grouped whole, then joined to them).
     day = on.isoformat()
     among = f"SELECT DISTINCT citizen_id FROM pension_recipients WHERE status = '正常发放' AND start_date <= DATE '{day}'"  # noqa: E501, S608
-    values = rules_service.values_sql(con, rule, on, list(dict.fromkeys(names)), among=among)
+    values = rules_service.values_sql(
+        con, rule, on, list(dict.fromkeys(names)), among=among, dialect=engine
+    )
+    if engine != "duckdb":
+        # The rule's part compiled in the engine's dialect from its tree; the rest, written
+        # here for DuckDB, translated around it.
+        return spark_sql(
+            _evidence_around(VALUES_PLACEHOLDER, cycle, on),
+            {VALUES_PLACEHOLDER: values},
+        )
+    return _evidence_around(values, cycle, on)
+
+
+def _evidence_around(values: str, cycle: Cycle, on: date) -> str:
     died = " OR ".join(f'coalesce(r."{n}", false)' for n in cycle.death_variables)
     died_on = ", ".join(f'r."{n}"' for n in cycle.death_dates)
     fired = ", ".join(f'coalesce(r."{s.variable}", false)' for s in cycle.sources)
@@ -149,6 +167,11 @@ def _evidence_sql(con: Any, rule: Rule, cycle: Cycle, on: date) -> str:
         FROM base b LEFT JOIN after a ON a.pension_id = b.pension_id
         ORDER BY b.citizen_id, b.pension_id
     """  # noqa: S608
+
+
+def _evidence_tables(rule: Rule) -> list[str]:
+    """The tables the evidence query reads: the rule's, and the pensions and their payments."""
+    return list(dict.fromkeys([*rule.tables, "pension_recipients", "pension_payments"]))
 
 
 def _people(rows: list[tuple[Any, ...]], cycle: Cycle) -> Iterator[_Person]:
@@ -660,15 +683,20 @@ def run_cycle(
     versions = {t: n for t, n in library.versions().items() if t in rule.tables}
     versions.update({t: n for t, n in library.versions().items() if t in ("pension_payments",)})
     fast: list[tuple[Any, ...]] = []
+    rows: list[tuple[Any, ...]] = []
+    engine = library.engine()
     with library.connection() as con:
-        evidence = _evidence_sql(con, rule, cycle, on)
-        # The fast path writes SQLite's storage formats itself; another database (or the
-        # last-certification anchor, whose windows need the database's dates) takes every row
-        # through the walk.
-        if db.get_bind().dialect.name == "sqlite" and cycle.anchor == "birthday_month":
-            fast, rows = fastpath.split(con, db, evidence, cycle, rule, on, now)
-        else:
-            rows = con.execute(evidence).fetchall()
+        evidence = _evidence_sql(con, rule, cycle, on, engine.name)
+        # The fast path writes SQLite's storage formats itself, from DuckDB; another database
+        # (or the last-certification anchor, whose windows need the database's dates), or the
+        # evidence found on Spark, takes every row through the walk.
+        if engine.name == "duckdb":
+            if db.get_bind().dialect.name == "sqlite" and cycle.anchor == "birthday_month":
+                fast, rows = fastpath.split(con, db, evidence, cycle, rule, on, now)
+            else:
+                rows = con.execute(evidence).fetchall()
+    if engine.name != "duckdb":
+        rows = engine.rows(evidence, _evidence_tables(rule))
     run = _Run(db, cycle, rule, on, now, actor)
     run.fast = fast
     run.counts["recipients"] += len(fast)
@@ -700,8 +728,10 @@ class Findings:
 def findings(library: Library, cycle: Cycle, on: date) -> Findings:
     rule = library.rule(cycle.rule)
     check_against(cycle, rule, on)
+    engine = library.engine()
     with library.connection() as con:
-        rows = con.execute(_evidence_sql(con, rule, cycle, on)).fetchall()
+        evidence = _evidence_sql(con, rule, cycle, on, engine.name)
+    rows = engine.rows(evidence, _evidence_tables(rule))
     everyone: set[str] = set()
     certified: set[str] = set()
     undetermined: set[str] = set()
