@@ -205,7 +205,9 @@ ROLES = {
         r"^/api/v1/(programs/(campaigns|candidates|policies|distress/(?!mine)"
         r"|certification/(cycles|dashboard|recipients|overpayments))"
         r"|channel/app|approval/(tasks|metrics|counter)"
-        r"|hrss/(people|certificates|reminders|injury|assessments|help/(queue|\{code\}/take)))",
+        r"|hrss/(people|certificates|reminders|injury|assessments|help/(queue|\{code\}/take))"
+        # background jobs: the officer's own and the department's
+        r"|jobs)",
     ),
     "citizen": Role(
         "citizen",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,7 @@ from shuhui.core.terminal import escape, name_column, new_console, say
 from shuhui.datacore import cli as data_cli
 from shuhui.enterprise import cli as enterprise_cli
 from shuhui.hrss import cli as hrss_cli
+from shuhui.jobs import cli as jobs_cli
 from shuhui.monitor import cli as monitor_cli
 from shuhui.programs import cli as programs_cli
 from shuhui.rules import cli as rules_cli
@@ -33,10 +34,13 @@ from shuhui.trust.ledger import cli as audit_cli
 from shuhui.trust.seals import cli as seal_cli
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from shuhui.core.settings import Settings
     from shuhui.datacore.schema import TableSpec
     from shuhui.datacore.store import DataCore, LoadResult
     from shuhui.demo.city import Prepared
+    from shuhui.jobs.kinds import JobKind
     from shuhui.trust.identity.demo import DemoAccount
 
 app = typer.Typer(
@@ -61,6 +65,16 @@ app.add_typer(enterprise_cli.app, name="enterprise")
 app.add_typer(programs_cli.app, name="programs")
 app.add_typer(monitor_cli.app, name="monitor")
 app.add_typer(users_cli.app, name="users", callback=lambda: _watch_passwords())
+
+
+def _job_kinds(settings: Settings, factory: sessionmaker[Session]) -> Iterable[JobKind[Any]]:
+    """The kinds a worker runs: the domains', gathered where the app factory gathers them."""
+    from shuhui.web.jobs import worker_kinds
+
+    return worker_kinds(settings, factory)
+
+
+app.add_typer(jobs_cli.make_app(_job_kinds), name="jobs")
 
 
 class CitySpecs(Mapping[str, "TableSpec"]):

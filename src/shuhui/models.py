@@ -7,6 +7,7 @@ from shuhui.channel import models as channel_models
 from shuhui.core.db import Base
 from shuhui.enterprise import models as enterprise_models
 from shuhui.hrss import models as hrss_models
+from shuhui.jobs import models as jobs_models
 from shuhui.monitor.alarms import models as monitor_alarm_models
 from shuhui.monitor.telemetry import models as telemetry_models
 from shuhui.programs import models as program_models
@@ -32,6 +33,7 @@ __all__ = [
     "fundrisk_models",
     "hrss_models",
     "identity_models",
+    "jobs_models",
     "ledger_models",
     "metadata",
     "monitor_alarm_models",

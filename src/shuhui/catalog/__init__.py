@@ -5,8 +5,10 @@
 
 How it works
 
-- `shuhui demo`, `shuhui catalog sync`, and every `shuhui data load` / `shuhui synth`
-  (through the CLI's load recorder) register every published table of the data core:
+- `shuhui demo`, `shuhui catalog sync`, a data operator's 登记新版本并评估质量 on `/catalog`
+  (``POST /catalog/sync``: a background job, `tasks`, kind ``catalog.sync`` on
+  :mod:`shuhui.jobs`, its progress the tables done), and every `shuhui data load` /
+  `shuhui synth` (through the CLI's load recorder) register every published table of the data core:
   the class (code `QD-<theme>-<TABLE>`), its data items from the `TableSpec` (types,
   personal flags, vocabularies), the dataset (version, rows, loaded time) and its
   distributions — a CSV download and the CKAN datastore API for open data, the data

@@ -9,12 +9,12 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuhui.catalog import search, service
+from shuhui.catalog import search, service, tasks
 from shuhui.catalog.models import FREQUENCIES, OPEN_LEVELS, SHARE_TYPES, Dataset, ResourceClass
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.http import render
@@ -22,10 +22,15 @@ from shuhui.core.i18n import Text
 from shuhui.datacore.errors import TableNotFound
 from shuhui.datacore.schema import TYPE_TITLES
 from shuhui.datacore.store import DataCore
-from shuhui.trust.identity.deps import DB
+from shuhui.jobs import service as jobs_service
+from shuhui.jobs.routes import queue_of
+from shuhui.trust.identity.deps import DB, require_role
+from shuhui.trust.identity.models import User
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+
+Operator = Annotated[User, Depends(require_role(*tasks.WHO))]
 
 PAGE: Final = 20
 SAMPLE_ROWS: Final = 10
@@ -112,6 +117,14 @@ def home(
             "open_levels": OPEN_LEVELS,
         },
     )
+
+
+@pages.post("/catalog/sync", response_class=HTMLResponse)
+def sync(request: Request, db: DB, user: Operator) -> Response:
+    """Registers the data core's new versions and assesses their quality: a background job,
+    whose page follows it (a data operator's; asked again while it runs, the same job)."""
+    job, _ = jobs_service.start(db, queue_of(request), tasks.SYNC, tasks.SyncIn(), user)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 @api.get("/suggest", summary="Up to 8 dataset titles for what is typed so far (搜索建议)")

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         default="2g", pattern=r"^[0-9]{1,6}[mg]$", description="the Spark driver's heap"
     )
 
+    # Background jobs (shuhui.jobs): a Redis server's queue when set, consumed by `shuhui jobs
+    # worker`; unset, a SQLite queue in the data directory, consumed inside the served app.
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://[^\s]{1,500}$",
+        description="the Redis server whose queue background jobs go through (redis://host:6379/0)",
+    )
+
     @field_validator("data_dir", "content_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

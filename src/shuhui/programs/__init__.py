@@ -4,7 +4,11 @@ How it works
 
 A campaign (`Campaign`, code `ZC-…`) is one policy of the rule book run over the whole city
 on an evaluation date by the department that implements it (`rule.department`; an officer of
-another department gets 403). `run_campaign` asks `rules.service.run` for the counts per
+another department gets 403). From the campaign console the run is a background job
+(`tasks`, kind ``programs.campaign`` on `shuhui.jobs`: refused at once as the run would be,
+then run by a worker in one transaction, its three steps the job's progress; the job's page
+opens the campaign when done); the API's `POST /api/v1/programs/campaigns` runs it in the
+request. `run_campaign` asks `rules.service.run` for the counts per
 outcome and `rules.service.candidates` for the eligible and undetermined entities (filtered
 in DuckDB), leaves out whoever already has a `BenefitGrant` for the policy, and inserts the
 rest as `Candidate` rows (`pending`), with their amount and, for the undetermined, the

@@ -18,9 +18,12 @@ from shuhui.core.display import mask_citizen_id, yuan
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.http import render
 from shuhui.core.i18n import Text
-from shuhui.programs import recipients, service
+from shuhui.jobs import service as jobs_service
+from shuhui.jobs.routes import queue_of
+from shuhui.programs import recipients, service, tasks
 from shuhui.programs.models import CAMPAIGN_SCOPES, CANDIDATE_STATES, ENTITY_KINDS, Candidate
 from shuhui.programs.routes import Officer, Recipient, library_of, subjects_of
+from shuhui.programs.schemas import CampaignIn
 from shuhui.rules.explain import ConditionResult, Explanation
 from shuhui.rules.language import Condition, Rule
 from shuhui.trust.identity.deps import DB, CurrentUser
@@ -218,20 +221,19 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
                 raise invalid(
                     "limit", Text("必须是整数", "a whole number"), detail="最多人数须为整数"
                 ) from None
-        c = service.run_campaign(
-            db,
-            library_of(request),
-            typed["rule"],
-            on,
-            actor=user.username,
-            department=user.department,
-            scope=typed["scope"],
-            limit=limit,
+        # Refused here as the run would be; then run as a background job (jobs), whose page
+        # follows its progress and opens the campaign.
+        service.campaign_rule(
+            library_of(request), typed["rule"], user.department, typed["scope"], limit
         )
+        asked = CampaignIn.model_validate(
+            {"rule": typed["rule"], "evaluated_on": on, "scope": typed["scope"], "limit": limit}
+        )
+        job, _ = jobs_service.start(db, queue_of(request), tasks.CAMPAIGN, asked, user)
     except Problem as exc:
         db.rollback()
         return _console(request, db, user, failed="run", refusal=exc, typed=typed)
-    return RedirectResponse(f"/hrss/campaigns/{c.code}", status_code=303)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 def _variable_titles(request: Request, slug: str) -> dict[str, str]:

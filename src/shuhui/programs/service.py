@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -233,6 +233,31 @@ def _take(
     return taken, excluded
 
 
+def campaign_rule(
+    library: Library, rule_code: str, department: str | None, scope: str, limit: int | None
+) -> Rule:
+    """The policy a campaign would run, refused as a run would be (an unknown policy, a rule
+    that offers nothing, another department's, a bad scope or limit): a background run checks
+    before it is queued."""
+    _check_scope(scope, limit)
+    rule = library.rule(rule_code)
+    if not offerable(rule):
+        # Not a policy a campaign can offer: answered as an unknown policy is.
+        raise Problem(
+            "not-found",
+            detail=f"{rule.name_zh}是识别规则，不能开展政策找人",
+            errors=[
+                FieldError("rule", Text("这是识别规则，不是可推送的政策", "not a policy to offer"))
+            ],
+        )
+    require_department(rule, department)
+    return rule
+
+
+# How far a campaign's run has got (done, total, what it is doing): a background job's bar.
+CampaignProgress = Callable[[int, int, Text], None]
+
+
 def run_campaign(
     db: Session,
     library: Library,
@@ -245,6 +270,7 @@ def run_campaign(
     limit: int | None = None,
     within: Collection[str] | None = None,
     now: datetime | None = None,
+    progress: CampaignProgress | None = None,
 ) -> Campaign:
     """The policy over every entity of the city on ``on`` (today by default): its candidates
     are the eligible and the undetermined (their missing inputs named), less those already
@@ -257,19 +283,9 @@ def run_campaign(
     ``within`` keeps only those entities (another program's list, e.g. the enterprises the
     difficulty score found struggling): one campaign machinery, a narrower set of candidates.
     The limit then counts within it."""
-    _check_scope(scope, limit)
+    rule = campaign_rule(library, rule_code, department, scope, limit)
     now = as_utc(now or utcnow())
-    rule = library.rule(rule_code)
-    if not offerable(rule):
-        # Not a policy a campaign can offer: answered as an unknown policy is.
-        raise Problem(
-            "not-found",
-            detail=f"{rule.name_zh}是识别规则，不能开展政策找人",
-            errors=[
-                FieldError("rule", Text("这是识别规则，不是可推送的政策", "not a policy to offer"))
-            ],
-        )
-    require_department(rule, department)
+    step = progress or (lambda done, total, label: None)
     on = on or local_today(now)
     already = set(db.scalars(select(BenefitGrant.subject).where(BenefitGrant.rule == rule.code)))
     # The limit counts real candidates, so those already granted must not use it up. DuckDB
@@ -280,12 +296,15 @@ def run_campaign(
     # With ``within`` the rows outside it are dropped here, so DuckDB is not asked to limit.
     fetch = None if limit is None or within is not None else limit + len(already)
     engine = library.engine()
+    step(0, 3, Text("运行政策规则", "Running the policy's rule"))
     result = engine.run(rule, on)
+    step(1, 3, Text("找出候选对象", "Finding the candidates"))
     found = engine.candidates(rule, on, outcomes=SCOPE_OUTCOMES[scope], limit=fetch)
     if within is not None:
         kept = set(within)
         found = [e for e in found if e.key in kept]
     taken, excluded = _take(found, already, limit)
+    step(2, 3, Text("写入候选对象", "Writing the candidates"))
     campaign = Campaign(
         code=_code("ZC", now),
         rule=rule.code,

@@ -71,6 +71,10 @@ from shuhui.hrss import pages as hrss_pages
 from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
 from shuhui.hrss import workbench as hrss_workbench
+from shuhui.jobs import pages as jobs_pages
+from shuhui.jobs import routes as jobs_routes
+from shuhui.jobs import workbench as jobs_workbench
+from shuhui.jobs.queue import Jobs
 from shuhui.monitor.alarms import engine as monitor_alarm_engine
 from shuhui.monitor.alarms import pages as monitor_alarm_pages
 from shuhui.monitor.alarms import routes as monitor_alarm_routes
@@ -112,6 +116,7 @@ from shuhui.trust.ledger.keys import platform_key
 from shuhui.trust.ledger.service import TreeCache
 from shuhui.trust.seals import pages as seal_pages
 from shuhui.trust.seals import routes as seal_routes
+from shuhui.web import jobs as web_jobs
 from shuhui.web import messages as web_messages
 from shuhui.web import problems
 from shuhui.web import routes as web_routes
@@ -145,6 +150,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.monitor",
     "shuhui.monitor.alarms",
     "shuhui.monitor.wall",
+    "shuhui.jobs",
 )
 
 
@@ -224,6 +230,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, app.state.channel_writes, channel_gateway.record_calls
     )
     app.state.policy_library = programs_service.Library(settings, app.state.datacore)
+    # Background jobs (a campaign over the city, a certification cycle): the queue, and the
+    # kinds this platform runs; consumed by ``create_served_app`` or ``shuhui jobs worker``.
+    app.state.jobs = Jobs(
+        settings,
+        app.state.session_factory,
+        web_jobs.kinds(
+            settings, app.state.policy_library, app.state.datacore, app.state.city_catalog
+        ),
+    )
     # What each domain puts on a person's workbench, asked in this order (``web.workbench``).
     todo_providers: tuple[TodoProvider, ...] = (
         programs_workbench.todos,
@@ -243,6 +258,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approval_workbench.todos,
         approval_desk_workbench.todos,
         partial(monitor_alarm_workbench.todos, settings=settings),
+        jobs_workbench.todos,
     )
     app.state.todo_providers = todo_providers
     # Readings sent over HTTP go through the same evaluators as the MQTT consumer's.
@@ -322,6 +338,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         monitor_alarm_pages.pages,
         wall_routes.api,
         wall_pages.pages,
+        jobs_routes.api,
+        jobs_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
@@ -375,6 +393,10 @@ def create_served_app() -> FastAPI:
     app = create_app()
     publishing.recover(app.state.session_factory, app.state.datacore, app.state.city_catalog)
     checkpoint_in_background(app.state.engine)
+    # The one-box default: background jobs run in threads of each server process, from the
+    # SQLite queue in the data directory; with Redis, `shuhui jobs worker` processes run them.
+    if not app.state.settings.redis_url:
+        app.state.job_consumer = app.state.jobs.serve()
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
     approval_routes.prepare_later(

@@ -64,9 +64,11 @@ How it works
   a future or malformed date exits 2 with a Chinese message; a repeated date says nothing
   changed); :mod:`.evaluation` scores the findings against ``truth_pension_after_death`` and
   ``truth_no_record`` for ``shuhui programs evaluate``.
-- **From a page.** :func:`.tasks.start` runs a date's cycle in a thread with its own
-  transaction (a future date refused at once), its progress and result kept for the page to
-  poll (:func:`.tasks.job`).
+- **From a page.** The dashboard's run is a background job (:mod:`.tasks`, kind
+  ``certification.cycle`` on :mod:`shuhui.jobs`): refused at once for a future date or another
+  department, nothing queued; a worker runs the cycle in one transaction with the pensions
+  walked as its progress, the job's page follows it and then opens the dashboard (``?ran=``,
+  ``&again=1`` when the date had run). The same date asked again while queued is that job.
 - **Pages and API** (:mod:`.routes`, :mod:`.pages`, the same schemas): the 人社局's dashboard
   and lists, a recipient's evidence, overpayments and recoveries; 我的养老金资格认证 for the
   pensioner; the street office's visit tasks, each naming whom to visit and where (name and

@@ -19,7 +19,9 @@ from shuhui.core.confirm import Ask, carried, confirmed
 from shuhui.core.errors import Problem
 from shuhui.core.forms import validate_form
 from shuhui.core.http import render
-from shuhui.programs.certification import routes, service, views
+from shuhui.jobs import service as jobs_service
+from shuhui.jobs.routes import queue_of
+from shuhui.programs.certification import routes, service, tasks, views
 from shuhui.programs.certification.config import Cycle
 from shuhui.programs.certification.models import (
     METHODS,
@@ -201,12 +203,12 @@ async def run(request: Request, db: DB, user: Officer) -> Response:
         check_date(day, utcnow())  # a future date is refused before anything is asked
         if not confirmed(form):
             return _ask_run(request, day.isoformat(), form)
-        made, new = routes.run_cycle(request, db, user, day)
+        # A background job (jobs): the page follows its progress, then opens the dashboard.
+        job, _ = jobs_service.start(db, queue_of(request), tasks.CYCLE, CycleIn(date=day), user)
     except Problem as exc:
         db.rollback()
         return _dashboard(request, db, user, failed="run", refusal=exc, typed=typed)
-    again = "" if new else "&again=1"
-    return RedirectResponse(f"{BASE}?ran={made.run_on.isoformat()}{again}#runs", status_code=303)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 @pages.get(f"{BASE}/lists/{{which}}", response_class=HTMLResponse)

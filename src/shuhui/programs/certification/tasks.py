@@ -1,104 +1,99 @@
-"""The certification cycle as background work, for a page that starts it (the command line runs
-it in the foreground): one thread per run date, its own session and transaction, its progress
-and result kept in memory for the page to poll.
+"""The certification cycle as a background job (``certification.cycle``), for the dashboard that
+starts it (the command line runs it in the foreground): queued on the platform's job queue
+(:mod:`shuhui.jobs`), run by a worker through :func:`.service.run` in one transaction, its
+progress the pensions walked.
 
-A second start of a date while it runs returns the running job; a run that finished is started
-again only to find the date done (``already_run``), as the service makes it. State lives in
-this process: a served deployment with several workers shows a job on the worker that started
-it, and the run itself is safe everywhere (one transaction, a unique run per date).
-"""
+Refused before it is queued as the run would be: an officer of another department, a date after
+today. A date's cycle asked again while it is queued or running is that job; a date already run
+is run again only to find it done (``already_run``), as the service makes it — a cycle is
+idempotent per date, and one transaction, so a worker killed mid-run leaves nothing and the run
+taken up again does it all. The job's result page is the dashboard, saying whether this run
+changed anything."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from typing import Final
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from shuhui.core.clock import utcnow
-from shuhui.core.db import transaction
+from shuhui.core.clock import local_today, utcnow
 from shuhui.core.errors import Problem
+from shuhui.core.i18n import Text
 from shuhui.core.settings import Settings
+from shuhui.jobs.kinds import JobKind, Outcome, Prepared, Run
 from shuhui.programs.certification import service
-from shuhui.programs.certification.cycle import CycleResult
+from shuhui.programs.certification.schemas import CycleIn
 from shuhui.programs.certification.windows import check_date
 from shuhui.programs.service import Library
+from shuhui.trust.identity.models import User
+from shuhui.trust.identity.roles import Role, roles_needed
+
+CYCLE: Final = "certification.cycle"
+# The evidence rule whose department runs the cycle (``routes.RULE``; routes sit above tasks).
+RULE: Final = "pension-certification"
 
 
-@dataclass
-class Job:
-    """A cycle running (or run) in the background: ``state`` running | done | failed."""
+def cycle_kind(library: Library, settings: Settings) -> JobKind[CycleIn]:
+    def prepare(db: Session, user: User, params: CycleIn) -> Prepared[CycleIn]:
+        if Role.officer not in user.role_set:
+            raise Problem("forbidden", detail=roles_needed(Role.officer))
+        wanted = library.rule(RULE).department
+        if user.department != wanted:
+            raise Problem(
+                "forbidden",
+                detail=Text(
+                    f"养老保险待遇资格认证由{wanted}办理",
+                    f"pension certification is run by {wanted}",
+                ),
+            )
+        day = params.date or local_today()
+        check_date(day, utcnow())
+        return Prepared(
+            CycleIn(date=day),
+            Text(
+                f"养老保险待遇资格认证（比对日 {day.isoformat()}）",
+                f"Pension certification cycle ({day})",
+            ),
+            key=f"{CYCLE}:{day.isoformat()}",
+        )
 
-    run_on: date
-    actor: str
-    started_at: datetime
-    state: str = "running"
-    done: int = 0  # pensions walked so far
-    total: int = 0
-    result: CycleResult | None = None
-    problem: Problem | None = None  # a refusal (422, 403…): the page shows it
-    error: str | None = None  # anything else: the log has the traceback
-    thread: threading.Thread | None = field(default=None, repr=False)
+    def work(run: Run[CycleIn]) -> Outcome:
+        on = run.params.date
 
-    def wait(self, timeout: float | None = None) -> None:
-        if self.thread is not None:
-            self.thread.join(timeout)
+        def walked(done: int, total: int) -> None:
+            run.progress(done, total, Text("比对养老金领取人", "Checking the pensioners"))
 
+        run.progress(0, 0, Text("比对全市生存证据", "Comparing the city's evidence"))
+        result = service.run(
+            run.db,
+            library,
+            settings,
+            on,
+            actor=run.actor,
+            department=run.department,
+            progress=walked,
+        )
+        day = result.run_on.isoformat()
+        counts = {k: int(v) for k, v in result.counts.items()}
+        if result.already_run:
+            text = Text(
+                f"{day} 的认证已经运行过，本次没有改变任何记录",
+                f"the cycle of {day} had run: nothing changed",
+            )
+        else:
+            text = Text(
+                f"比对领取人 {counts.get('recipients', 0):,} 人，数据认证通过 "
+                f"{counts.get('certified', 0):,} 人，暂停发放 {counts.get('suspended', 0):,} 人",
+                f"{counts.get('recipients', 0):,} recipients, {counts.get('certified', 0):,} "
+                f"certified by data, {counts.get('suspended', 0):,} suspended",
+            )
+        again = "&again=1" if result.already_run else ""
+        return Outcome(
+            {"date": day, "already_run": result.already_run, "run": result.run_id, **counts},
+            text,
+            link=f"/hrss/certification?ran={day}{again}#runs",
+        )
 
-_jobs: dict[date, Job] = {}
-_lock = threading.Lock()
-
-
-def job(run_on: date) -> Job | None:
-    with _lock:
-        return _jobs.get(run_on)
-
-
-def start(
-    factory: sessionmaker[Session],
-    library: Library,
-    settings: Settings,
-    run_on: date,
-    *,
-    actor: str,
-    department: str | None = None,
-) -> Job:
-    """Starts the cycle of ``run_on`` in a thread (or returns the one running for that date).
-    The date is checked first, in the caller's thread, so a future date is a 422 at once."""
-    now = utcnow()
-    check_date(run_on, now)
-    with _lock:
-        running = _jobs.get(run_on)
-        if running is not None and running.state == "running":
-            return running
-        current = Job(run_on, actor, now)
-        _jobs[run_on] = current
-
-    def progress(done: int, total: int) -> None:
-        current.done, current.total = done, total
-
-    def work() -> None:
-        try:
-            with transaction(factory) as db:
-                current.result = service.run(
-                    db,
-                    library,
-                    settings,
-                    run_on,
-                    actor=actor,
-                    department=department,
-                    progress=progress,
-                )
-            current.state = "done"
-        except Problem as refused:
-            current.problem, current.state = refused, "failed"
-        except Exception as exc:  # the thread's end: recorded for the page, logged
-            import logging
-
-            logging.getLogger(__name__).exception("certification cycle %s failed", run_on)
-            current.error, current.state = type(exc).__name__, "failed"
-
-    current.thread = threading.Thread(target=work, name=f"certify-{run_on}", daemon=True)
-    current.thread.start()
-    return current
+    return JobKind(
+        CYCLE, Text("养老保险待遇资格认证", "Pension certification cycle"), CycleIn, prepare, work
+    )

@@ -133,6 +133,12 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
         "Enterprise data uploaded for custody",
     ),
     "enterprise.custody_withdrawn": ("企业撤回托管的数据", "Hosted enterprise data withdrawn"),
+    # background jobs (后台任务, shuhui.jobs): each start, attempt and end
+    "jobs.queued": ("发起后台任务", "Background job started"),
+    "jobs.started": ("后台任务开始运行", "Background job running"),
+    "jobs.done": ("后台任务完成", "Background job done"),
+    "jobs.failed": ("后台任务失败", "Background job failed"),
+    "jobs.resumed": ("后台任务中断，重新排队", "Background job interrupted, queued again"),
     # policy campaigns (政策找人)
     "programs.campaign_run": ("开展政策找人", "Policy campaign run"),
     "programs.explained": (
