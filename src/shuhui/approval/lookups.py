@@ -44,6 +44,7 @@ import pyarrow as pa
 
 from shuhui.core.clock import local_today, utcnow
 from shuhui.core.locks import flocked
+from shuhui.core.processes import alive
 from shuhui.datacore.storage import Manifest
 from shuhui.datacore.store import DataCore
 
@@ -380,7 +381,7 @@ class Lookups:
                 old.unlink(missing_ok=True)
         for stale in folder.glob(".v*.tmp"):  # a build killed before its rename
             pid = stale.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 stale.unlink(missing_ok=True)
 
 
@@ -402,16 +403,6 @@ def _keyed(data: pa.Table, table: str, version: int, key: Key, columns: Sequence
         b"columns": ",".join(columns).encode(),
     }
     return data.replace_schema_metadata(meta)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write(data: pa.Table, path: Path) -> None:

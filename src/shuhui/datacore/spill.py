@@ -17,17 +17,9 @@ import shutil
 import socket
 from pathlib import Path
 
+from shuhui.core.processes import alive
+
 SPILL_DIR = "spill"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
 
 
 def _remove_dead(parent: Path, host: str) -> None:
@@ -36,7 +28,7 @@ def _remove_dead(parent: Path, host: str) -> None:
         parts = folder.name.rsplit(".", 2)
         if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
             continue
-        if not _alive(int(parts[1])):
+        if not alive(int(parts[1])):
             shutil.rmtree(folder, ignore_errors=True)
 
 

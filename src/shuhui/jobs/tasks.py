@@ -14,7 +14,6 @@ worker that beats meanwhile keeps its job, and two recoveries never take one job
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from shuhui.core.clock import utcnow
 from shuhui.core.db import transaction
+from shuhui.core.processes import alive
 from shuhui.jobs import service
 from shuhui.jobs.kinds import Superseded
 from shuhui.jobs.models import Job
@@ -31,17 +31,6 @@ if TYPE_CHECKING:
     from shuhui.jobs.queue import Jobs
 
 log = logging.getLogger(__name__)
-
-
-def alive(pid: int) -> bool:
-    """Whether a process of this machine with this id runs (a zombie counts as running)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
