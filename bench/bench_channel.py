@@ -28,8 +28,14 @@ same way, is the ceiling (a route that does no work); the ratio is underwriting 
 healthz req/s. Server CPU per request (all processes of the server) is read from /proc.
 
 ``--data-dir DIR`` keeps the city, the key and the authorisations for the next run (more
-``--subjects`` are signed on top); ``--database-url`` is a what-if with the operational database
-elsewhere (e.g. an empty PostgreSQL database: migrated, set up and kept like the default SQLite).
+``--subjects`` are signed on top); ``--database-url`` puts the operational database elsewhere
+(e.g. an empty PostgreSQL database: migrated, set up and kept like the default SQLite).
+
+``--nodes N`` (PostgreSQL) measures app nodes instead: one ``shuhui serve --workers 1`` pinned to
+CPU 0 with ``taskset -c``, then N of them pinned to CPUs 0…N−1, on the same database and data
+directory as nodes on N machines would be; one wrk per node, the connections split between
+them, the calls summed and the slowest node's percentiles reported. wrk and PostgreSQL are not
+pinned: on a machine of N CPUs they take their share of the nodes' CPUs.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -389,9 +397,10 @@ local headers = {Accept = "application/json"}
 if #bodies > 0 then headers["Content-Type"] = "application/json" end
 if key ~= nil and key ~= "" then headers["X-API-Key"] = key end
 local threads, counter = {}, 0
+local first = tonumber(os.getenv("BENCH_OFFSET") or "0") or 0
 function setup(thread)
   counter = counter + 1
-  thread:set("offset", counter * 7919)
+  thread:set("offset", first + counter * 7919)
   table.insert(threads, thread)
 end
 function init(args) n = offset; statuses = {} end
@@ -462,7 +471,7 @@ class Run:
 def measure(
     name: str,
     servers: list[int],
-    port: int,
+    port: int | list[int],
     clients: int,
     seconds: float,
     *,
@@ -471,7 +480,11 @@ def measure(
     key: str = "",
     bodies: list[str] | None = None,
 ) -> Run:
-    """Closed loop with wrk, after a one-second warm-up at the same concurrency."""
+    """Closed loop with wrk, after a one-second warm-up at the same concurrency. With several
+    ports (app nodes), one wrk per node, the connections split between them, run together: the
+    calls are summed, the latencies are the slowest node's percentiles."""
+    ports = [port] if isinstance(port, int) else port
+    shares = [clients // len(ports) + (i < clients % len(ports)) for i in range(len(ports))]
     with tempfile.TemporaryDirectory() as tmp:
         script, listed = Path(tmp) / "channel.lua", Path(tmp) / "bodies"
         script.write_text(WRK_SCRIPT)
@@ -483,27 +496,47 @@ def measure(
             "BENCH_KEY": key,
             "BENCH_BODIES": str(listed) if bodies else "",
         }
-        url = f"http://127.0.0.1:{port}"
-        threads = f"-t{min(2, clients)}"
-        head = ["wrk", threads, f"-c{clients}", "--timeout", "10s", "-s", str(script)]
-        subprocess.run([*head, "-d1s", url], env=env, capture_output=True, check=True)
+
+        def wrk(at: int, share: int, duration: str) -> list[str]:
+            head = ["wrk", f"-t{min(2, share)}", f"-c{share}", "--timeout", "10s"]
+            return [*head, "-s", str(script), duration, f"http://127.0.0.1:{at}"]
+
+        def run_all(duration: str) -> list[str]:
+            # Each wrk starts the bodies elsewhere: the nodes' calls are about different people.
+            started = [
+                subprocess.Popen(
+                    wrk(at, share, duration),
+                    env={**env, "BENCH_OFFSET": str(i * 1009)},
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for i, (at, share) in enumerate(zip(ports, shares, strict=True))
+            ]
+            outputs = [p.communicate()[0] for p in started]
+            if any(p.returncode for p in started):
+                raise SystemExit(f"wrk failed: {[p.returncode for p in started]}")
+            return outputs
+
+        run_all("-d1s")
         before = sum(cpu_seconds(pid) for pid in servers)
-        done = subprocess.run(
-            [*head, f"-d{seconds:.0f}s", url],
-            env=env,
-            capture_output=True,
-            check=True,
-            text=True,
-        )
+        outputs = run_all(f"-d{seconds:.0f}s")
         used = sum(cpu_seconds(pid) for pid in servers) - before
-    lines = done.stdout.splitlines()
-    bench = next(x for x in lines if x.startswith("BENCH ")).split()[1:]
-    requests, micros, socket_errors = int(bench[0]), int(bench[1]), int(bench[2])
-    p50, p95, p99, p999, top, mean = (float(v) / 1000 for v in bench[4:])
+    requests = socket_errors = 0
+    micros = 0
+    ms: dict[str, float] = {}
     statuses: Counter[int] = Counter()
-    for x in lines:
-        if x.startswith("STATUS "):
-            statuses[int(x.split()[1])] += int(x.split()[2])
+    for output in outputs:
+        lines = output.splitlines()
+        bench = next(x for x in lines if x.startswith("BENCH ")).split()[1:]
+        requests += int(bench[0])
+        micros = max(micros, int(bench[1]))
+        socket_errors += int(bench[2])
+        values = [float(v) / 1000 for v in bench[4:]]
+        for label, value in zip(("p50", "p95", "p99", "p99.9", "max", "mean"), values, strict=True):
+            ms[label] = max(ms.get(label, 0.0), value)
+        for x in lines:
+            if x.startswith("STATUS "):
+                statuses[int(x.split()[1])] += int(x.split()[2])
     run = Run(
         name,
         clients,
@@ -511,7 +544,7 @@ def measure(
         micros / 1e6,
         socket_errors,
         dict(statuses),
-        {"p50": p50, "p95": p95, "p99": p99, "p99.9": p999, "max": top, "mean": mean},
+        ms,
         used * 1000 / max(1, requests),
     )
     print(run.line(), flush=True)
@@ -546,9 +579,21 @@ def main() -> None:
         "(postgresql+psycopg://postgres@127.0.0.1:5432/bench_channel); default SQLite in the "
         "data directory, as `shuhui demo` sets up",
     )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="app nodes: with N > 1, one node of one worker pinned to CPU 0 against N nodes of "
+        "one worker each pinned to CPUs 0..N-1 (taskset), on the same --database-url "
+        "(PostgreSQL) and data directory; target N nodes >= 1.6x one node for N = 2",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("this benchmark needs wrk: apt-get install wrk")
+    if args.nodes > 1 and not (args.database_url or "").startswith("postgresql"):
+        raise SystemExit("--nodes needs --database-url: nodes share one PostgreSQL")
+    if args.nodes > 1 and (shutil.which("taskset") is None or args.nodes > (os.cpu_count() or 1)):
+        raise SystemExit(f"--nodes {args.nodes} needs taskset and as many CPUs")
     sweep = sorted({int(c) for c in args.sweep.split(",") if c} - {args.clients})
     started = datetime.now().astimezone()
     print(*machine(), sep="\n")
@@ -567,10 +612,30 @@ def main() -> None:
         setup = prepare_channel(path, args.residents, args.subjects)
         if not setup.subjects:
             raise SystemExit("no consenting citizens")
-        runs, ceiling, warm, prepared = drive(data_dir, setup, args, sweep)
+        if args.nodes > 1:
+            pairs = drive_nodes(data_dir, setup, args, sweep)
+        else:
+            runs, ceiling, warm, prepared = drive(data_dir, setup, args, sweep)
     finally:
         if temporary:
             shutil.rmtree(data_dir, ignore_errors=True)
+    if args.nodes > 1:
+        print()
+        for one, many in pairs:
+            ratio = many.rate / one.rate
+            print(
+                f"underwriting, {one.clients} connections: 1 node (CPU 0) {one.rate:,.0f} calls/s "
+                f"p99 {one.ms['p99']:.1f} ms; {args.nodes} nodes (CPUs 0-{args.nodes - 1}) "
+                f"{many.rate:,.0f} calls/s p99 {many.ms['p99']:.1f} ms (slowest node's); "
+                f"{ratio:.2f}x (target >= 1.6x {'met' if ratio >= 1.6 else 'missed'}); "
+                f"non-2xx {one.not_2xx} / {many.not_2xx}"
+            )
+        print(
+            f"machine: {os.cpu_count()} CPUs ({cpu_model()}); wrk and PostgreSQL unpinned on the "
+            f"same CPUs; database {args.database_url}; load average after {os.getloadavg()}; "
+            f"speed index {speed:.2f} s before, {speed_index():.2f} s after; {started:%Y-%m-%d}"
+        )
+        return
 
     print()
     print(f"preparation: city (shuhui demo) {city}", end="")
@@ -608,16 +673,21 @@ def main() -> None:
     )
 
 
-def drive(
-    data_dir: Path, setup: Setup, args: argparse.Namespace, sweep: list[int]
-) -> tuple[list[Run], Run, float, list[dict[str, Any]]]:
+@contextmanager
+def serving(
+    data_dir: Path, setup: Setup, args: argparse.Namespace, workers: int, cpu: int | None = None
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Path, float]]:
+    """``shuhui serve --workers N`` on a free port (pinned to one CPU with ``taskset -c``),
+    ready once every worker has prepared every product: its port, process, log, and the
+    warm-up's wall time (until every worker had prepared the underwriting table)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "bench-server.log"
+    log_path = data_dir / f"bench-server-{port}.log"
     log = log_path.open("wb")
-    command = [SHUHUI, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    pin = [] if cpu is None else ["taskset", "-c", str(cpu)]
+    command = [*pin, SHUHUI, "serve", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
-        [*command, "--workers", str(args.workers)],
+        [*command, "--workers", str(workers)],
         env=shuhui_env(data_dir, args.log_level, args.database_url),
         cwd=data_dir,
         stdout=log,
@@ -625,10 +695,32 @@ def drive(
     )
     try:
         wait_ready(base, server, timeout=120)
-        print("server ready; warming up (each worker prepares the product's table) …", flush=True)
-        warm = warm_up(base, setup, log_path, args.workers)
-        waited = settle(log_path, args.workers, setup.products)
+        where = "" if cpu is None else f" on CPU {cpu}"
+        print(f"server on port {port}{where} ready; warming up …", flush=True)
+        warm = warm_up(base, setup, log_path, workers)
+        waited = settle(log_path, workers, setup.products)
         print(f"every worker has prepared every product ({waited:.1f} s more)", flush=True)
+        status, answer = post(base, setup.key, setup.subjects[0], 30)
+        if status != 200:
+            raise SystemExit(f"the check answered {status}: {answer}")
+        yield port, server, log_path, warm
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def bodies_of(setup: Setup) -> list[str]:
+    return [
+        json.dumps({"purpose": PURPOSE, "params": {"citizen_id": c, "years": 5}})
+        for c in setup.subjects
+    ]
+
+
+def drive(
+    data_dir: Path, setup: Setup, args: argparse.Namespace, sweep: list[int]
+) -> tuple[list[Run], Run, float, list[dict[str, Any]]]:
+    with serving(data_dir, setup, args, args.workers) as (port, server, log_path, warm):
         prepared = prepared_lines(log_path, None)
         for entry in prepared:
             print(
@@ -636,14 +728,9 @@ def drive(
                 f"{float(entry.get('seconds', 0)):.2f} s",
                 flush=True,
             )
-        status, answer = post(base, setup.key, setup.subjects[0], 30)
+        status, answer = post(f"http://127.0.0.1:{port}", setup.key, setup.subjects[0], 30)
         print(f"one call: {status} {json.dumps(answer.get('result'), ensure_ascii=False)}")
-        if status != 200:
-            raise SystemExit(f"the check answered {status}: {answer}")
-        bodies = [
-            json.dumps({"purpose": PURPOSE, "params": {"citizen_id": c, "years": 5}})
-            for c in setup.subjects
-        ]
+        bodies = bodies_of(setup)
         pids = process_tree(server.pid)
         print(f"server processes: {pids}; load average {os.getloadavg()}", flush=True)
         secs = args.seconds
@@ -662,11 +749,43 @@ def drive(
             )
             for clients in (*sweep, args.clients)
         ]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
     return runs, ceiling, warm, prepared
+
+
+def drive_nodes(
+    data_dir: Path, setup: Setup, args: argparse.Namespace, sweep: list[int]
+) -> list[tuple[Run, Run]]:
+    """One node of one worker pinned to CPU 0, then ``--nodes`` nodes of one worker each,
+    pinned to CPUs 0, 1, …, on the same PostgreSQL and data directory; each driven at every
+    concurrency (split between the nodes, one wrk per node). Returns (one node, N nodes) per
+    concurrency. wrk and PostgreSQL are not pinned: they share the same CPUs."""
+    bodies = bodies_of(setup)
+    concurrencies = (*sweep, args.clients)
+
+    def drive_all(name: str, cpus: list[int]) -> list[Run]:
+        with ExitStack() as stack:
+            started = [stack.enter_context(serving(data_dir, setup, args, 1, cpu)) for cpu in cpus]
+            ports = [port for port, _, _, _ in started]
+            pids = [pid for _, server, _, _ in started for pid in process_tree(server.pid)]
+            print(f"{name}: ports {ports}; load average {os.getloadavg()}", flush=True)
+            return [
+                measure(
+                    name,
+                    pids,
+                    ports,
+                    clients,
+                    args.seconds,
+                    method="POST",
+                    path=PATH,
+                    key=setup.key,
+                    bodies=bodies,
+                )
+                for clients in concurrencies
+            ]
+
+    one = drive_all("1 node", [0])
+    many = drive_all(f"{args.nodes} nodes", list(range(args.nodes)))
+    return list(zip(one, many, strict=True))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,14 @@ How it works
   ledger entry carries the consumer, product, subject, purpose, grant and the SHA-256
   of the answer; `channel_calls` holds the metering that statements and the dashboard
   read.
+- A call's round trips (issue 23; the same statements on SQLite, one after another): the
+  decision reads twice, in autocommit on PostgreSQL (`core.db.reads_factory`): the
+  channel's revision, then the authorisations with their signers' keys. The write phase
+  (`gateway.record_calls`, for the calls a worker's `writes.GroupWriter` found waiting)
+  sends in one round trip what needs an answer — each call's use (a chain of one link),
+  the key's counters, the audit ledger's head bumped for one entry a call, locked in that
+  order so that the rows every writer wants are held shortest — and the ledger entries
+  and the metering with the COMMIT (`core.db.transaction(defer=True)`), in a second.
 - No body fails a call (`payload`): one that is not JSON, nested more than 8 deep, or holds
   a lone UTF-16 surrogate or a NUL in any string or key, an integer outside 64 bits or a
   number that is not finite is refused like any malformed parameter — once the key is

@@ -27,6 +27,7 @@ from typing import Any, Final, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from shuhui.catalog import service as catalog_service
 from shuhui.channel import limits, privacy
@@ -50,13 +51,18 @@ from shuhui.channel.payload import Malformed, shown_name
 from shuhui.channel.payload import check as check_payload
 from shuhui.channel.products import Product
 from shuhui.core.clock import as_utc, local_today, utcnow
+from shuhui.core.db import execute_or_defer, pipelined
 from shuhui.core.errors import Problem, invalid
 from shuhui.core.i18n import Text
 from shuhui.trust.authorisations import service as authorisations
+from shuhui.trust.authorisations import uses
 from shuhui.trust.crypto.canonical import JsonValue
 from shuhui.trust.ledger import service as ledger
 
 CALLS: Final = cast(Table, Call.__table__)  # metering rows go in as plain INSERTs
+# Inline: a single row would otherwise ask for its id back (RETURNING), which nothing reads and
+# which a write deferred to the commit's round trip cannot give (shuhui.core.db.transaction).
+INSERT_CALLS: Final = insert(CALLS).inline()
 
 
 @dataclass
@@ -71,13 +77,15 @@ class _Writes:
 
     def flush(self, db: Session) -> None:
         self.releases.flush(db)
+        # Last: the ledger's head, the row every writer of the platform wants, is held from
+        # here to the commit, which the inserts go with (a transaction that defers them).
         seqs = ledger.record_many(db, self.entries)
         rows = [
             {**row, "ledger_seq": None if entry is None else seqs[entry]}
             for row, entry in self.meters
         ]
         if rows:
-            db.execute(insert(CALLS), rows)
+            execute_or_defer(db, INSERT_CALLS, rows)
 
 
 def _actor(c: CallState) -> str:
@@ -220,26 +228,96 @@ def record_call(db: Session, pending: Pending) -> Outcome:
 
 
 def record_calls(db: Session, pending: Sequence[Pending]) -> list[Outcome]:
-    """The write phase of calls, in order, in the caller's transaction: the rate and quota
-    counters, the uses of the subjects' authorisations, the ledger entries and the metering.
-    Several calls recorded together cost a few statements more than one (one per counter
-    window and per use; one ledger append and one metering insert for all), so a server under
-    load commits its calls in groups (:class:`shuhui.channel.writes.GroupWriter`). A call
-    over its key's limits is refused here, whatever else was decided."""
-    limits.count(db, [p for p in pending if p.verdict.counted])
+    """The write phase of calls, in order, in the caller's transaction: the uses of the
+    subjects' authorisations, the rate and quota counters, the ledger entries and the
+    metering. A call over its key's limits is refused here, whatever else was decided.
+
+    Several calls recorded together cost a few statements more than one, so a server under
+    load commits its calls in groups (:class:`shuhui.channel.writes.GroupWriter`), in three
+    round trips whatever their number: each call's use (a chain of one link) and the key's
+    counters, both answered at once; the audit ledger's head, bumped once everything else is
+    decided and written; the inserts with the COMMIT, in a transaction that defers its writes
+    (:func:`shuhui.core.db.transaction`). The rows writers contend for are locked late: the
+    key's counters after the uses, the ledger's head (which every writer of the platform
+    wants) last, held only while the entries are hashed and sent with the commit. The outcome
+    is that of the calls recorded one after another: a use counted ahead for a call its key's
+    limits refuse is given back, and a later call refused for the want of that use counts it
+    again."""
+    counting = limits.Counting([p for p in pending if p.verdict.counted])
     noised = [
         (p.call.key.consumer_id, p.verdict.private)
         for p in pending
         if p.verdict.private is not None and p.call.key is not None
     ]
+    ahead = _uses_ahead(pending)
+    batch: list[tuple[Executable, dict[str, Any]]] = [
+        (uses.COUNT_ONE_USE, {"link": code}) for _, code in ahead
+    ]
+    batch.extend(counting.statements())
+    results = pipelined(db, batch)
+    counting.settle(db, results[len(ahead) :])
+    counted = _settle_uses(db, pending, ahead, results[: len(ahead)])
     writes = _Writes(releases=privacy.Batch.read(db, noised))
-    outcomes = [_record(db, p, writes) for p in pending]
+    outcomes = [_record(db, p, writes, counted.get(i)) for i, p in enumerate(pending)]
     limits.unspend(db, pending, outcomes)
     writes.flush(db)
     return outcomes
 
 
-def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
+def _uses_ahead(pending: Sequence[Pending]) -> list[tuple[int, str]]:
+    """The calls whose use is counted ahead, with their link: every call that will be answered
+    under a decision (unless over its key's limits), when each decision is a chain of one link
+    (a chain of several is counted with its call, as it always was). Ordered by link, each
+    link's calls in their order: two writers whose groups share links then lock them in the
+    same order."""
+    ahead = []
+    for i, p in enumerate(pending):
+        decision = p.verdict.decision
+        if p.verdict.reason is None and decision is not None and decision.allowed:
+            codes = set(decision.chain)
+            if len(codes) != 1:
+                return []
+            ahead.append((i, codes.pop()))
+    return sorted(ahead, key=lambda call: call[1])
+
+
+def _settle_uses(
+    db: Session,
+    pending: Sequence[Pending],
+    ahead: Sequence[tuple[int, str]],
+    results: Sequence[Sequence[tuple[Any, ...]]],
+) -> dict[int, uses.Counted | None]:
+    """What each use counted ahead comes to, by the call's index: the count, or None where the
+    call is to count its use again (an earlier call's use, counted ahead, went back as its key's
+    limits refused that call, and this one found no use left without it)."""
+    rows = {i: (code, found) for (i, code), found in zip(ahead, results, strict=True)}
+    settled: dict[int, uses.Counted | None] = {}
+    back: dict[str, int] = {}  # uses to give back, by link
+    given: set[str] = set()  # links with uses given back before the calls after them count
+    for i in range(len(pending)):
+        if i not in rows:
+            continue
+        code, found = rows[i]
+        counted = {str(c): (int(n), None if most is None else int(most)) for c, n, most in found}
+        if pending[i].call.limited is not None:
+            if counted:
+                back[code] = back.get(code, 0) + 1
+            continue
+        if not counted and (back.get(code) or code in given):
+            if back.get(code):
+                db.execute(uses.GIVE_BACK, {"link": code, "n": back.pop(code)})
+                given.add(code)
+            settled[i] = None
+        else:
+            settled[i] = counted
+    for code, n in back.items():
+        execute_or_defer(db, uses.GIVE_BACK, {"link": code, "n": n})
+    return settled
+
+
+def _record(
+    db: Session, pending: Pending, writes: _Writes, counted: uses.Counted | None = None
+) -> Outcome:
     c, verdict = pending.call, pending.verdict
     if c.limited is not None:
         limited = c.limited
@@ -259,7 +337,7 @@ def _record(db: Session, pending: Pending, writes: _Writes) -> Outcome:
             return refused
     digest = answer_digest(body["result"])
     if decision is not None:
-        entry = _record_consent(db, c, verdict, digest, writes)
+        entry = _record_consent(db, c, verdict, digest, writes, counted)
         used = verdict.used
         assert used is not None
         if not used.allowed:  # the last use went to someone else in the meantime
@@ -339,10 +417,15 @@ def _spend(
 
 
 def _record_consent(
-    db: Session, c: CallState, verdict: Verdict, digest: str | None, writes: _Writes
+    db: Session,
+    c: CallState,
+    verdict: Verdict,
+    digest: str | None,
+    writes: _Writes,
+    counted: uses.Counted | None = None,
 ) -> int:
     """The subject's authorisation used (or its refusal), in the ledger where they see it;
-    returns the index of that entry in ``writes``."""
+    returns the index of that entry in ``writes``. ``counted``: the use counted ahead."""
     assert verdict.decision is not None and verdict.relying is not None and c.subject
     entry = len(writes.entries)
     used = authorisations.record_use(
@@ -356,6 +439,7 @@ def _record_consent(
         purpose=c.purpose,
         now=c.now,
         entries=writes.entries,
+        counted=counted,
     )
     verdict.used = used
     return entry

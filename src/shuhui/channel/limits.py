@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from shuhui.channel.calls import CallState, Limits, Outcome, Pending, Refusal
 from shuhui.channel.common import LOCAL
 from shuhui.channel.grants import DEFAULT_MONTHLY_QUOTA, DEFAULT_RATE_PER_MINUTE
+from shuhui.core.db import execute_or_defer
 
 # Standard SQL both databases take (SQLite 3.35+, PostgreSQL 9.5+); as text, it is compiled once.
 # Three windows per key: every call this minute (the rate limit), the calls answered this month
@@ -53,63 +56,85 @@ def _windows(c: CallState) -> tuple[int, str, str, str]:
     return c.key.id, f"m:{c.now.astimezone(LOCAL):%Y%m%d%H%M}", *month_windows(c.now)
 
 
-def count(db: Session, pending: Sequence[Pending]) -> None:
+class Counting:
     """Adds calls to their keys' windows, one statement per key and minute, safe with any
     number of writers (the database adds, not this process), and decides which calls are over
-    the rate limit or the monthly quota. Every call with a valid key counts in its minute;
-    only a call that will be answered counts in the month's quota, every other one in the
-    month's refusals. The k-th of n calls in a window gets the counts it would have got
-    counted alone, after the k-1 before it."""
-    windows: dict[tuple[int, str, str, str], list[Pending]] = {}
-    for p in pending:
-        windows.setdefault(_windows(p.call), []).append(p)
-    # Keys in one order, whoever writes: two writers (workers, or nodes sharing one PostgreSQL)
-    # whose groups hold the same keys then lock their counter rows in the same order, and
-    # neither waits on a row the other holds while holding one it wants (a deadlock).
-    for key_id, minute, month, refused in sorted(windows):
-        counted = windows[key_id, minute, month, refused]
-        n = len(counted)
-        answers = sum(1 for p in counted if p.verdict.reason is None)
-        rows = db.execute(
-            COUNT_CALLS,
-            {
+    the rate limit or the monthly quota; in two halves: the statements, which the caller sends
+    with others in one round trip (:func:`shuhui.core.db.pipelined`), and settling what they
+    returned. Every call with a valid key counts in its minute; only a call that will be
+    answered counts in the month's quota, every other one in the month's refusals. The k-th of
+    n calls in a window gets the counts it would have got counted alone, after the k-1 before
+    it."""
+
+    def __init__(self, pending: Sequence[Pending]) -> None:
+        windows: dict[tuple[int, str, str, str], list[Pending]] = {}
+        for p in pending:
+            windows.setdefault(_windows(p.call), []).append(p)
+        # Keys in one order, whoever writes: two writers (workers, or nodes sharing one
+        # PostgreSQL) whose groups hold the same keys then lock their counter rows in the same
+        # order, and neither waits on a row the other holds while holding one it wants.
+        self.windows = sorted(windows.items(), key=lambda window: window[0])
+
+    def statements(self) -> list[tuple[Executable, dict[str, Any]]]:
+        statements: list[tuple[Executable, dict[str, Any]]] = []
+        for (key_id, minute, month, refused), counted in self.windows:
+            answers = sum(1 for p in counted if p.verdict.reason is None)
+            params = {
                 "key": key_id,
                 "minute": minute,
                 "month": month,
                 "refused": refused,
-                "calls": n,
+                "calls": len(counted),
                 "answers": answers,
-                "refusals": n - answers,
-            },
-        )
-        totals = {str(window): int(total) for window, total in rows}
-        before_minute = totals[minute] - n
-        if before_minute == 0:
-            # The key's first calls this minute clear its minute windows before the last hour,
-            # so the table holds about an hour of them per key (the month windows stay).
-            local = counted[0].call.now.astimezone(LOCAL)
-            earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
-            db.execute(OLD_MINUTES, {"key": key_id, "before": earlier})
-        answered, refusals = totals[month] - answers, totals[refused] - (n - answers)
-        for k, p in enumerate(counted, 1):
-            c = p.call
-            # Assigned afresh: a group that failed is recorded again call by call.
-            c.limited = _over_limits(c, before_minute + k, answered)
-            c.spent = p.verdict.reason is None and c.limited is None
-            if c.spent:
-                answered += 1
-            else:
-                refusals += 1
-            assert c.limits is not None
-            c.limits = replace(
-                c.limits,
-                quota_remaining=max(0, c.limits.quota_limit - answered),
-                quota_used=answered,
-                refused=refusals,
-            )
-        unspent = answers - sum(1 for p in counted if p.call.spent)
-        if unspent:
-            db.execute(UNSPEND, {"key": key_id, "month": month, "refused": refused, "n": unspent})
+                "refusals": len(counted) - answers,
+            }
+            statements.append((COUNT_CALLS, params))
+        return statements
+
+    def settle(self, db: Session, results: Sequence[Sequence[tuple[Any, ...]]]) -> None:
+        """Decides each call's limits from what :meth:`statements` returned, in order; the
+        writes that follow (answers given back, old minutes cleared) wait for the commit in a
+        transaction that defers its writes."""
+        # Answers moved to the refusals by a window of this key and month before: a later
+        # window's statement, sent before they were, returned the month without them.
+        moved: dict[tuple[int, str], int] = {}
+        for ((key_id, minute, month, refused), counted), rows in zip(
+            self.windows, results, strict=True
+        ):
+            n = len(counted)
+            answers = sum(1 for p in counted if p.verdict.reason is None)
+            totals = {str(window): int(total) for window, total in rows}
+            carried = moved.get((key_id, month), 0)
+            totals[month], totals[refused] = totals[month] - carried, totals[refused] + carried
+            before_minute = totals[minute] - n
+            if before_minute == 0:
+                # The key's first calls this minute clear its minute windows before the last
+                # hour, so the table holds about an hour of them per key (the month's stay).
+                local = counted[0].call.now.astimezone(LOCAL)
+                earlier = f"m:{local - timedelta(hours=1):%Y%m%d%H%M}"
+                execute_or_defer(db, OLD_MINUTES, {"key": key_id, "before": earlier})
+            answered, refusals = totals[month] - answers, totals[refused] - (n - answers)
+            for k, p in enumerate(counted, 1):
+                c = p.call
+                # Assigned afresh: a group that failed is recorded again call by call.
+                c.limited = _over_limits(c, before_minute + k, answered)
+                c.spent = p.verdict.reason is None and c.limited is None
+                if c.spent:
+                    answered += 1
+                else:
+                    refusals += 1
+                assert c.limits is not None
+                c.limits = replace(
+                    c.limits,
+                    quota_remaining=max(0, c.limits.quota_limit - answered),
+                    quota_used=answered,
+                    refused=refusals,
+                )
+            unspent = answers - sum(1 for p in counted if p.call.spent)
+            if unspent:
+                moved[key_id, month] = carried + unspent
+                params = {"key": key_id, "month": month, "refused": refused, "n": unspent}
+                execute_or_defer(db, UNSPEND, params)
 
 
 def _over_limits(c: CallState, minute: int, answered: int) -> Refusal | None:
@@ -141,7 +166,8 @@ def unspend(db: Session, pending: Sequence[Pending], outcomes: list[Outcome]) ->
     for p, outcome in zip(pending, outcomes, strict=True):
         if p.call.spent and outcome.problem is not None:
             key_id, _minute, month, refused = _windows(p.call)
-            db.execute(UNSPEND, {"key": key_id, "month": month, "refused": refused, "n": 1})
+            params = {"key": key_id, "month": month, "refused": refused, "n": 1}
+            execute_or_defer(db, UNSPEND, params)
             if outcome.limits is not None:
                 limits = outcome.limits
                 outcome.limits = replace(

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
 
 from shuhui.channel import billing, calls, gateway, grants, keys, onboarding, payload, privacy
 from shuhui.channel.city import CityChannel
@@ -47,7 +48,7 @@ from shuhui.channel.schemas import (
 )
 from shuhui.core.bounds import Id, Month
 from shuhui.core.clock import local_today, utcnow
-from shuhui.core.db import transaction
+from shuhui.core.db import reads_factory, transaction
 from shuhui.core.errors import PROBLEM_TYPES, Problem, invalid
 from shuhui.core.i18n import Text
 from shuhui.core.requestbody import accepts
@@ -325,8 +326,17 @@ def dashboard(db: DB, user: Bureau, days: ShownDays = 30) -> dict[str, Any]:
 # --- the gateway ------------------------------------------------------------------------------
 
 
+def _readers(app: FastAPI) -> sessionmaker[Session]:
+    """The sessions the gateway decides in (:func:`shuhui.core.db.reads_factory`), made once
+    per app."""
+    found: sessionmaker[Session] | None = getattr(app.state, "channel_readers", None)
+    if found is None:
+        found = app.state.channel_readers = reads_factory(app.state.engine)
+    return found
+
+
 def _decide(app: FastAPI, api_key: str | None, product: str, called: Any) -> calls.Pending:
-    with transaction(app.state.session_factory) as db:
+    with transaction(_readers(app)) as db:
         return gateway.decide_call(
             db,
             app.state.city_channel,

@@ -139,7 +139,7 @@ class GroupWriter(Generic[Item, Result]):
 
     def _write(self, group: list[tuple[Item, Future[Result]]]) -> None:
         try:
-            with self._lock, transaction(self._factory) as db:
+            with self._lock, transaction(self._factory, defer=True) as db:
                 results = self._record(db, [item for item, _ in group])
         except Exception as exc:
             if len(group) == 1:

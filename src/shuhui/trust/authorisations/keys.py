@@ -11,8 +11,9 @@ the person has set their own password (``context.sign`` refuses until then)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,14 @@ PERSONAL_KEYS: Final = cast(Table, PersonalKey.__table__)
 SIGNER_KEY: Final = select(
     PERSONAL_KEYS.c.citizen_id, PERSONAL_KEYS.c.revoked_at, PERSONAL_KEYS.c.public_key_pem
 ).where(PERSONAL_KEYS.c.key_id == bindparam("key_id"))
+
+
+class Signer(NamedTuple):
+    """A signing key as a signature is checked against it (the columns of :data:`SIGNER_KEY`)."""
+
+    citizen_id: str
+    revoked_at: datetime | None
+    public_key_pem: str
 
 
 PERSONAL_KEY_DIR: Final = Path("keys") / "people"

@@ -4,7 +4,7 @@ sub-delegations, and the ends a state change records (expired, exhausted)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,7 @@ from shuhui.core.errors import FieldError, Problem
 from shuhui.core.i18n import Text
 from shuhui.trust.authorisations.keys import (
     SIGNER_KEY,
+    Signer,
     active_key,
     issue_platform_key,
     platform_private_key,
@@ -39,13 +40,20 @@ from shuhui.trust.crypto.sm import SM2PublicKey, sm3_hex, verify
 from shuhui.trust.ledger import service as ledger
 
 
-def signature_problem(db: Session, a: Link) -> tuple[str, str] | None:
-    """None if the row is exactly what its signatory signed, with a key registered to them."""
+def signature_problem(
+    db: Session, a: Link, signers: Mapping[str, Signer | None] | None = None
+) -> tuple[str, str] | None:
+    """None if the row is exactly what its signatory signed, with a key registered to them.
+    ``signers``: keys read already with the row, by key id (None: no such key)."""
     if a.document != canonical_json(document_of(a)):
         return R_TAMPERED
     if a.signature is None or a.key_id is None:
         return R_PENDING
-    key = db.execute(SIGNER_KEY, {"key_id": a.key_id}).first()
+    if signers is not None and a.key_id in signers:
+        key = signers[a.key_id]
+    else:
+        found = db.execute(SIGNER_KEY, {"key_id": a.key_id}).first()
+        key = None if found is None else Signer(*found)
     if key is None or key.citizen_id != a.signatory_id:
         return R_SIGNATURE
     revoked = None if key.revoked_at is None else as_utc(key.revoked_at)

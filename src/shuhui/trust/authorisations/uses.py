@@ -30,6 +30,28 @@ COUNT_USE: Final = (
     .values(uses=AUTHORISATIONS.c.uses + 1)
     .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
 )
+# The same for a chain of one link (``code``), for a caller that counts the uses of several
+# decisions together before recording them (:func:`record_use` with ``counted``).
+COUNT_ONE_USE: Final = (
+    update(AUTHORISATIONS)
+    .where(
+        AUTHORISATIONS.c.code == bindparam("link"),
+        or_(
+            AUTHORISATIONS.c.max_uses.is_(None),
+            AUTHORISATIONS.c.uses < AUTHORISATIONS.c.max_uses,
+        ),
+    )
+    .values(uses=AUTHORISATIONS.c.uses + 1)
+    .returning(AUTHORISATIONS.c.code, AUTHORISATIONS.c.uses, AUTHORISATIONS.c.max_uses)
+)
+# Gives back uses counted ahead for calls that were refused for other reasons in the end.
+GIVE_BACK: Final = (
+    update(AUTHORISATIONS)
+    .where(AUTHORISATIONS.c.code == bindparam("link"))
+    .values(uses=AUTHORISATIONS.c.uses - bindparam("n"))
+)
+
+Counted = dict[str, tuple[int, int | None]]  # code: (uses, max_uses) after the count
 
 
 def record_use(
@@ -44,12 +66,15 @@ def record_use(
     purpose: str | None = None,
     now: datetime | None = None,
     entries: list[ledger.Entry] | None = None,
+    counted: Counted | None = None,
 ) -> Decision:
     """Counts an allowed use on every link of its chain, or records the refusal. Either way the
     ledger has it; the caller must commit even when the decision is a refusal. With
     ``entries``, the ledger entries are added to that list, in order, for the caller to append
     with others in one :func:`ledger.record_many` in the same transaction (the data channel
-    records a batch of calls at once)."""
+    records a batch of calls at once). With ``counted``, the caller has counted the use
+    already in this transaction (:data:`COUNT_ONE_USE` on a chain of one link: the rows it
+    returned, none if the link had no use left)."""
     now = as_utc(now or utcnow())
     body: dict[str, JsonValue] = {
         "grantee": grantee.as_json(),
@@ -75,10 +100,11 @@ def record_use(
     # One conditional UPDATE counts the use on every link that has one left: atomic per row, so
     # two agents racing for the last use cannot both get it.
     codes = list(dict.fromkeys(decision.chain))
-    counted = {
-        str(code): (int(uses), None if limit is None else int(limit))
-        for code, uses, limit in db.execute(COUNT_USE, {"codes": codes})
-    }
+    if counted is None:
+        counted = {
+            str(code): (int(uses), None if limit is None else int(limit))
+            for code, uses, limit in db.execute(COUNT_USE, {"codes": codes})
+        }
     for held in db.identity_map.values():  # loaded copies no longer know the count
         if isinstance(held, Authorisation) and held.code in counted:
             db.expire(held, ["uses"])

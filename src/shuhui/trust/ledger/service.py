@@ -25,6 +25,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import NullType
 
 from shuhui.core.clock import as_utc, utcnow
+from shuhui.core.db import execute_or_defer
 from shuhui.core.errors import FieldError, Problem
 from shuhui.core.i18n import Text
 from shuhui.trust.crypto import note
@@ -52,6 +53,9 @@ BUMP_HEAD = (
     .returning(HEAD.c.size, HEAD.c.algorithm)
 )
 HEAD_KEY = identity_key(LedgerHead, 1)
+# Inline: no RETURNING of the key, which a single row would ask for (the seq is given), so the
+# INSERT may go in a pipeline with the commit (shuhui.core.db.transaction with defer).
+INSERT_ENTRIES = insert(ENTRIES).inline()
 # The string escaper of RFC 8785 as canonical_json applies it (CPython's C JSON string encoder).
 _quote = json.encoder.encode_basestring
 
@@ -93,7 +97,10 @@ def record_many(db: Session, items: Sequence[Entry]) -> range:
     """Appends entries in order in the caller's transaction; returns their seqs.
 
     The same entries as ``record`` called once per item, with one bump of the head (which takes
-    the writers' lock once) and one bulk INSERT. An empty batch touches nothing.
+    the writers' lock once) and one bulk INSERT. An empty batch touches nothing. The INSERT
+    waits for the commit in a transaction that defers its writes
+    (:func:`shuhui.core.db.transaction`): the head's lock is then held for the hashing and the
+    commit's round trip only.
     """
     rows = _append(db, items)
     return range(rows[0]["seq"], rows[-1]["seq"] + 1) if rows else range(0)
@@ -133,7 +140,7 @@ def _append(db: Session, items: Sequence[Entry]) -> list[dict[str, Any]]:
     for row, hashed in zip(rows, hashes, strict=True):
         row["leaf_hash"] = hashed
     # Core executemany on the table: one statement for the batch, no ORM unit of work per row.
-    db.execute(insert(ENTRIES), rows)
+    execute_or_defer(db, INSERT_ENTRIES, rows)
     return rows
 
 
