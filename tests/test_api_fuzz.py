@@ -238,6 +238,8 @@ ROLES = {
     "fire": Role("fire", r"^/api/v1/monitor/inbox"),
     # The development and reform commission's planner: the infrastructure registry, NGSI-LD.
     "planner": Role("ndrc", r"^/(api/v1/monitor/infrastructure|ngsi-ld/v1)"),
+    # A city leader: the maps, the indicators and the dashboard (insight), aggregates only.
+    "leader": Role("leader", r"^/api/v1/insight"),
 }
 
 

@@ -24,6 +24,7 @@ from shuhui.core.terminal import escape, name_column, new_console, say
 from shuhui.datacore import cli as data_cli
 from shuhui.enterprise import cli as enterprise_cli
 from shuhui.hrss import cli as hrss_cli
+from shuhui.insight import cli as insight_cli
 from shuhui.jobs import cli as jobs_cli
 from shuhui.monitor import cli as monitor_cli
 from shuhui.programs import cli as programs_cli
@@ -64,6 +65,7 @@ app.add_typer(hrss_cli.app, name="hrss")
 app.add_typer(enterprise_cli.app, name="enterprise")
 app.add_typer(programs_cli.app, name="programs")
 app.add_typer(monitor_cli.app, name="monitor")
+app.add_typer(insight_cli.app, name="insight")
 app.add_typer(users_cli.app, name="users", callback=lambda: _watch_passwords())
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from shuhui.catalog import service as catalog_service
 from shuhui.channel import privacy as dp_privacy
 from shuhui.channel.products import OutputField, Privacy, Product, sql_params
+from shuhui.core.suppression import withheld as below_k
 from shuhui.datacore.store import DataCore
 
 log = logging.getLogger(__name__)
@@ -358,7 +359,7 @@ def protect(columns: tuple[str, ...], rows: list[dict[str, Any]], privacy: Priva
         out = dict(row)
         for name in privacy.counts:
             value = int(out[name] or 0)
-            if name != size_column and (0 < value < k or 0 < size - value < k):
+            if name != size_column and below_k(value, k, of=size):
                 out[name] = None
                 withheld += 1
         kept.append(out)

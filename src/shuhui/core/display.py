@@ -39,6 +39,19 @@ def yuan_text(amount: str | Decimal | None) -> str:
         return NONE_SHOWN
 
 
+def quantity(value: float | None, unit: str | None = None) -> str:
+    """A figure as people read it: thousands separated, one decimal below 100 and two below 1
+    (shares, rates), none above; an amount in 元 as :func:`yuan` shows it; "—" if none."""
+    if value is None:
+        return NONE_SHOWN
+    if unit in ("元", "yuan"):
+        return yuan(round(value * 100))
+    size = abs(value)
+    if size >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if size >= 1 else f"{value:,.2f}"
+
+
 def with_unit(value: object, unit: str | None) -> str:
     """A value with its unit as people read it: an amount in a fen unit ("分", "分/月") in 元
     (``10000, "分/月"`` → "100.00 元/月"), anything else as it is with its unit."""

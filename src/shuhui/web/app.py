@@ -71,6 +71,9 @@ from shuhui.hrss import pages as hrss_pages
 from shuhui.hrss import records as hrss_records
 from shuhui.hrss import routes as hrss_routes
 from shuhui.hrss import workbench as hrss_workbench
+from shuhui.insight import pages as insight_pages
+from shuhui.insight import routes as insight_routes
+from shuhui.insight import tasks as insight_tasks
 from shuhui.jobs import pages as jobs_pages
 from shuhui.jobs import routes as jobs_routes
 from shuhui.jobs import workbench as jobs_workbench
@@ -151,6 +154,7 @@ TEMPLATE_PACKAGES = (
     "shuhui.monitor.alarms",
     "shuhui.monitor.wall",
     "shuhui.jobs",
+    "shuhui.insight",
 )
 
 
@@ -340,6 +344,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wall_pages.pages,
         jobs_routes.api,
         jobs_pages.pages,
+        insight_routes.api,
+        insight_pages.pages,
         catalog_routes.api,
         # Last: /catalog/datasets/{name} would otherwise shadow more specific catalog paths.
         catalog_routes.pages,
@@ -398,6 +404,8 @@ def create_served_app() -> FastAPI:
     if not app.state.settings.redis_url:
         app.state.job_consumer = app.state.jobs.serve()
     app.state.catalog_index.build_later(app.state.session_factory, app.state.city_catalog.synonyms)
+    # Last month's analysis reports, once each, whichever process gets there first.
+    insight_tasks.schedule_in_background(app.state.settings, app.state.session_factory)
     channel_city.prepare_products_later(app.state.channel_engine, app.state.city_channel)
     approval_routes.prepare_later(
         app.state.datacore,

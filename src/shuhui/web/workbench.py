@@ -79,6 +79,10 @@ SHORTCUTS: dict[Role, tuple[Shortcut, ...]] = {
         _s("接口文档", "API docs", "/docs"),
     ),
     Role.identity_reviewer: (_s("身份绑定审批", "Identity bindings", "/admin/bindings"),),
+    Role.leader: (
+        _s("领导驾驶舱", "Leaders' dashboard", "/dashboard"),
+        _s("五张图", "The five maps", "/insight"),
+    ),
 }
 
 

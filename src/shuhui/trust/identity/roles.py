@@ -18,6 +18,8 @@ class Role(enum.StrEnum):
     # Approves (or rejects) binding a citizen ID or credit code to an account, which an admin
     # requests; an admin other than the requester may approve too (``identity.bindings``).
     identity_reviewer = "identity_reviewer"
+    # Sees the city's figures (the five maps, the leaders' dashboard) as aggregates only.
+    leader = "leader"
 
 
 ROLE_TITLES: dict[Role, tuple[str, str]] = {
@@ -28,6 +30,7 @@ ROLE_TITLES: dict[Role, tuple[str, str]] = {
     Role.consumer: ("数据使用方", "Data consumer"),
     Role.admin: ("系统管理员", "Administrator"),
     Role.identity_reviewer: ("身份核验员", "Identity reviewer"),
+    Role.leader: ("市领导", "City leader"),
 }
 
 

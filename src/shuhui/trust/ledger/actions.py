@@ -139,6 +139,9 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "jobs.done": ("后台任务完成", "Background job done"),
     "jobs.failed": ("后台任务失败", "Background job failed"),
     "jobs.resumed": ("后台任务中断，重新排队", "Background job interrupted, queued again"),
+    # insight (shuhui.insight): the list behind a figure, the monthly reports
+    "insight.list_viewed": ("查看了指标背后的明细", "Opened the list behind a figure"),
+    "insight.report_made": ("生成了月度分析报告", "Monthly analysis report made"),
     # policy campaigns (政策找人)
     "programs.campaign_run": ("开展政策找人", "Policy campaign run"),
     "programs.explained": (
