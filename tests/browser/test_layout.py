@@ -7,12 +7,15 @@ labels do not overlap, the asset page's accounting box stays in its card, and th
 mode (适老化) is switched from the header and remembered.
 
 The screenshots are saved as ``var/screenshots/<role>-<page>-<width>.png`` for a reviewer (and
-as CI artefacts).
+as CI artefacts): of every page with a problem, of the pages the flows' own tests check, and of
+every page the crawl reaches with ``SHUHUI_SCREENSHOTS=all`` (a full-page picture at each width
+of every page the crawl checks, which the suite's time can do without).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -29,6 +32,7 @@ from tests.browser.server import REPO_ROOT, demo_identity, log_in
 from tests.fixtures import DEMO_ACCOUNTS
 
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
+ALL_SCREENSHOTS = os.environ.get("SHUHUI_SCREENSHOTS") == "all"
 DESKTOP, PHONE = 1280, 375
 HEIGHT = 800
 # axe-core as the axe-playwright-python package ships it (pinned in constraints.txt): no network.
@@ -40,6 +44,10 @@ DOWNLOADS = re.compile(r"\.(json|jsonld|ttl|csv|rdf|xml|svg|png|pem|zip)$")
 # Many pages of one kind (datasets, campaigns, applications): a couple of each are enough.
 PER_KIND = 2
 MAX_PAGES = 30
+# Pages whose own browser test checks each of them at both widths (tests/browser/test_insight.py:
+# the dashboard and every map, heavy with charts): the crawl reaches them but does not check them
+# again for every role that can.
+CHECKED_ELSEWHERE = ("/dashboard", "/insight")
 # The pages checked so far, by any role, by the address a link ended on (a page a visitor may not
 # open ends on the login page). The home page is checked for each role, as each role's differs;
 # any other page has one template whoever opens it, so the first role to reach it checks it (and
@@ -143,8 +151,10 @@ def _screenshot_name(role: str, path: str) -> str:
     return f"{role}-{page_name}"
 
 
-def check_page(page: Page, name: str) -> list[str]:
-    """axe and the layout checks at desktop then phone width, with a screenshot of each."""
+def check_page(page: Page, name: str, *, screenshots: bool = True) -> list[str]:
+    """axe and the layout checks at desktop then phone width, with a screenshot of each (with
+    ``screenshots`` False, only of a width with problems: the crawl's dozens of full pages are
+    not pictures anyone looks at unless something is wrong)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     for width in (DESKTOP, PHONE):
@@ -154,7 +164,8 @@ def check_page(page: Page, name: str) -> list[str]:
             page.wait_for_timeout(250)
         found = _axe_problems(page) + page.evaluate(LAYOUT_PROBLEMS)
         problems += [f"{name} at {width} px: {p}" for p in found]
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        if screenshots or found or ALL_SCREENSHOTS:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": DESKTOP, "height": HEIGHT})
     return problems
 
@@ -207,10 +218,12 @@ def test_every_page_a_role_reaches_passes_axe_at_desktop_and_phone_width(
     visited = []
     for path in reachable(page, server_url):
         visited.append(path)
-        if path != "/" and path in CHECKED:
+        if path != "/" and (path in CHECKED or path.startswith(CHECKED_ELSEWHERE)):
             continue
         CHECKED.add(path)
-        problems += check_page(page, _screenshot_name(username or "visitor", path))
+        problems += check_page(
+            page, _screenshot_name(username or "visitor", path), screenshots=False
+        )
     context.close()
     assert len(visited) >= 3, visited
     assert not problems, "\n".join(problems)

@@ -17,6 +17,7 @@ from shuhui.insight.content import Indicator, Map
 from shuhui.insight.engine import Cell, Figure, Scope
 from shuhui.insight.measures import Listing
 from shuhui.insight.service import Outcome, measure_of
+from shuhui.standard.tables import TABLES
 
 DISTRICT_PATTERN = r"^[0-9]{6}$"
 
@@ -141,13 +142,22 @@ def figure_json(f: Figure) -> dict[str, Any]:
         "by_district": [cell_json(c, unit) for c in f.by_district],
         "by_month": [cell_json(c, unit) for c in f.by_month],
         "by_group": [cell_json(c, unit) for c in f.by_group],
-        "sources": f.sources.as_json(),
+        "sources": sources_json(f),
         "computed_at": f.computed_at.isoformat(),
         "compute_seconds": round(f.seconds, 4),
         "k": f.k,
         "notes": [text_json(n) for n in f.notes],
         "forecast": None if f.forecast is None else forecast_json(f, unit),
     }
+
+
+def sources_json(f: Figure) -> dict[str, Any]:
+    """The sources, each table with its title in the data standard (people read the title)."""
+    found = f.sources.as_json()
+    titles = {t.name: t.title for t in TABLES}
+    for table in found["tables"]:
+        table["title"] = titles.get(table["table"], table["table"])
+    return found
 
 
 def forecast_json(f: Figure, unit: str) -> dict[str, Any]:
