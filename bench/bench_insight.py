@@ -9,7 +9,8 @@ the demo accounts (the ``leader`` logs in). A ``shuhui serve --workers 1`` in a 
 
 - *cold*: the first request of each page in a fresh server, so every indicator's facts are
   computed from the data (what a page costs right after a data load: a new table version makes
-  the kept facts stale exactly as a new process has none);
+  the kept facts stale exactly as a new process has none); last month's reports, which a served
+  process makes as it starts (and which would warm it), are made by a first server beforehand;
 - *warm*: ``--repeat`` requests of each page after, one at a time; median and p95;
 - *bare*: the same app's ``/insight`` index (logged in, the layout, no figure) the same way;
 - the monthly PDF report of each map (``/api/v1/insight/maps/{code}/report``), warm.
@@ -22,10 +23,10 @@ server's time plus a fraction of a millisecond.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -57,13 +58,25 @@ def env_for(data_dir: Path) -> dict[str, str]:
 
 
 def prepare(data_dir: Path) -> None:
-    """The operational database migrated, with the demo accounts (idempotent)."""
-    for command in (["db", "upgrade"], ["users", "demo"]):
-        done = subprocess.run(
-            [SHUHUI, *command], env=env_for(data_dir), cwd=data_dir, capture_output=True, text=True
+    """The operational database migrated, with a leader's account (idempotent)."""
+    env = env_for(data_dir)
+
+    def shuhui(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [SHUHUI, *args], env=env, cwd=data_dir, input=stdin, capture_output=True, text=True
         )
-        if done.returncode != 0:
-            raise SystemExit(f"shuhui {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+
+    done = shuhui("db", "upgrade")
+    if done.returncode != 0:
+        raise SystemExit(f"shuhui db upgrade failed:\n{done.stdout}\n{done.stderr}")
+    if "leader" in shuhui("users", "list").stdout:
+        return
+    added = shuhui(
+        "users", "add", "leader", "--role", "leader", "--name", "市领导", "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    if added.returncode != 0:
+        raise SystemExit(f"shuhui users add failed:\n{added.stdout}\n{added.stderr}")
 
 
 def free_port() -> int:
@@ -156,23 +169,47 @@ def main() -> None:
     build_city(data_dir, args.residents)
     prepare(data_dir)
     targets = pages()
+    codes = maps()
+
+    # A served process makes last month's reports as it starts (insight.tasks), which computes
+    # every figure: made once here, so that each fresh server below starts cold.
+    server, base = serve(data_dir)
+    try:
+        client = Client(base)
+        client.log_in("leader")
+        waited = time.perf_counter()
+        while len(json.loads(client.get("/api/v1/insight/reports")[1])["reports"]) < len(codes):
+            if time.perf_counter() - waited > 1800:
+                raise SystemExit("the scheduled reports were not made in 30 minutes")
+            time.sleep(2)
+        print(f"scheduled reports made in {time.perf_counter() - waited:.1f} s", flush=True)
+    finally:
+        stop(server)
+
+    cold: dict[str, float] = {}
+    for path in [*targets, "report"]:
+        server, base = serve(data_dir)
+        try:
+            client = Client(base)
+            client.log_in("leader")
+            asked = "/api/v1/insight/maps/decisions/report" if path == "report" else path
+            status, _, took = client.get(asked)
+            assert status == 200, (path, status)
+            cold[path] = took
+            print(f"cold  {asked:40s} {took * 1000:9.1f} ms (a fresh server)", flush=True)
+        finally:
+            stop(server)
 
     server, base = serve(data_dir)
     try:
         client = Client(base)
         client.log_in("leader")
-        cold = {}
-        for path in targets:
-            status, _, took = client.get(path)
-            assert status == 200, (path, status)
-            cold[path] = took
-            print(f"cold  {path:32s} {took * 1000:9.1f} ms", flush=True)
         warm: dict[str, list[float]] = {}
         for path in ["/insight", *targets]:
             client.get(path)
             warm[path] = [client.get(path)[2] for _ in range(args.repeat)]
         reports = {}
-        for code in maps():
+        for code in codes:
             status, body, took = client.get(f"/api/v1/insight/maps/{code}/report")
             assert status == 200 and body[:5] == b"%PDF-", (code, status)
             reports[code] = took
@@ -194,15 +231,15 @@ def main() -> None:
             f"p95 {p95 * 1000:7.1f} ms  ratio to bare {median / bare:5.1f}"
         )
     for code, took in reports.items():
-        print(f"monthly report {code:14s} {took:6.2f} s (target < 20 s)")
+        print(f"monthly report {code:14s} {took:6.2f} s warm (target < 20 s)")
+    print(f"monthly report decisions       {cold['report']:6.2f} s in a fresh server (cold)")
     print(
         f"targets: warm < 500 ms {'met' if worst_warm < 0.5 else 'missed'} (worst "
         f"{worst_warm * 1000:.0f} ms); cold < 3 s {'met' if worst_cold < 3 else 'missed'} "
         f"(worst {worst_cold:.2f} s); report < 20 s "
-        f"{'met' if max(reports.values()) < 20 else 'missed'}; load average {os.getloadavg()}"
+        f"{'met' if max(*reports.values(), cold['report']) < 20 else 'missed'}; "
+        f"load average {os.getloadavg()}"
     )
-    if shutil.which("nproc") is None:
-        return
 
 
 if __name__ == "__main__":
