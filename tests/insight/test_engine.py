@@ -207,3 +207,26 @@ def test_a_forecast_of_the_shown_months_and_none_from_hidden_ones() -> None:
     assert hidden.forecast is None and "不做预测" in hidden.notes[-1]
     plain = engine.figure(indicator(forecast=False), kept(facts), Scope())
     assert plain.forecast is None  # not asked for
+
+
+def test_facts_of_one_district_month_and_group_are_kept_as_one() -> None:
+    """A formula counting by day gives many facts a month; kept, they are one a month (a page
+    then sums thousands, not hundreds of thousands), and every figure is the same."""
+    by_day = [
+        Fact(1, district=SHINAN, month=date(2026, 3, 1), group="a"),
+        Fact(2, district=SHINAN, month=date(2026, 3, 1), group="a"),
+        Fact(4, base=8, district=SHIBEI, month=date(2026, 3, 1)),
+        Fact(5, base=10, district=SHIBEI, month=date(2026, 3, 1)),
+        Fact(7, district=SHINAN, month=date(2026, 2, 1), group="a"),
+    ]
+    kept_facts = engine.merged(by_day)
+    assert kept_facts == (
+        Fact(7, None, SHINAN, date(2026, 2, 1), "a"),
+        Fact(3, None, SHINAN, date(2026, 3, 1), "a"),
+        Fact(9, 18, SHIBEI, date(2026, 3, 1), None),
+    )
+    ind = indicator(forecast=False)
+    for scope in (Scope(), Scope(district=SHINAN), Scope(date(2026, 3, 1), date(2026, 3, 1))):
+        assert engine.figure(ind, kept(list(by_day)), scope) == engine.figure(
+            ind, kept(list(kept_facts)), scope
+        )

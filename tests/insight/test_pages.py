@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shuhui.cli import app as cli
+from shuhui.core.db import transaction
 from shuhui.core.display import quantity
 from shuhui.core.settings import get_settings
 from shuhui.datacore.store import DataCore
 from shuhui.insight import engine
 from shuhui.insight import service as insight_service
+from shuhui.trust.ledger.models import LedgerEntry
 from tests.fixtures import as_user
 from tests.test_plain_chinese import page_offences
 
@@ -178,3 +181,29 @@ def test_the_monthly_report_is_a_pdf_of_the_map_s_figures(
     assert done.exit_code == 0, done.output
     (written,) = tmp_path.glob("*.pdf")
     assert written.read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_list_behind_a_figure_is_its_department_s_and_in_the_ledger(
+    catalogued: FastAPI,
+) -> None:
+    """The data bureau's operator opens the catalogue entries behind the bureau's figure, from
+    the map's card; the leader and another department's officer get the aggregates only."""
+    operator = as_user(catalogued, "operator")
+    card = operator.get("/insight/maps/data-assets")
+    assert "/insight/indicators/catalog-resources/rows" in card.text
+    page = operator.get("/insight/indicators/catalog-resources/rows")
+    assert page.status_code == 200, page.text
+    assert "明细" in page.text and "<td>" in page.text
+    assert not page_offences("/insight/indicators/catalog-resources/rows", page)[0]
+    rows = operator.get("/api/v1/insight/indicators/catalog-resources/rows").json()
+    assert rows["total"] > 0 and not rows["personal"]
+    for other in ("leader", "officer"):
+        seen = as_user(catalogued, other)
+        assert "/rows" not in seen.get("/insight/maps/data-assets").text
+        refused = seen.get("/insight/indicators/catalog-resources/rows")
+        assert refused.status_code == 403 and "汇总" in refused.text
+    with transaction(catalogued.state.session_factory) as db:
+        views = db.scalars(
+            select(LedgerEntry).where(LedgerEntry.action == "insight.list_viewed")
+        ).all()
+    assert [v.actor for v in views] == ["user:operator", "user:operator"]

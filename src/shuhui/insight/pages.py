@@ -17,10 +17,9 @@ from shuhui.core.forms import validate
 from shuhui.core.http import render
 from shuhui.core.regions import qingdao_districts
 from shuhui.insight import service, tasks
-from shuhui.insight.routes import Code, Viewer, reader, settings_of
+from shuhui.insight.routes import Code, Viewer, reader, settings_of, staff
 from shuhui.insight.schemas import ScopeIn, listing_json, map_json, outcome_json
 from shuhui.trust.identity.deps import DB
-from shuhui.trust.identity.roles import Role
 
 pages = APIRouter(include_in_schema=False)
 SCOPE_KEYS = ("start", "end", "district")
@@ -60,7 +59,7 @@ def map_page(code: Code, request: Request, db: DB, user: Viewer) -> Response:
     given = _given(request)
     scope = given.scope()
     outcomes = reader(request, db).outcomes(service.of_map(settings, code, local_today()), scope)
-    is_officer = Role.officer in user.role_set
+    is_officer = staff(user)
     return render(
         request,
         "insight_map.html",
@@ -98,7 +97,7 @@ def indicator_page(code: Code, request: Request, db: DB, user: Viewer) -> Respon
             "given": given.model_dump(),
             "query": _query(given),
             "districts": _districts(),
-            "may_list": service.may_list(ind, user.department, Role.officer in user.role_set),
+            "may_list": service.may_list(ind, user.department, staff(user)),
         },
     )
 
@@ -120,7 +119,7 @@ def rows_page(code: Code, request: Request, db: DB, user: Viewer) -> Response:
             given.scope(),
             actor=f"user:{user.username}",
             department=user.department,
-            is_officer=Role.officer in user.role_set,
+            is_officer=staff(user),
         )
     except Problem as refusal:
         if refusal.slug != "forbidden":

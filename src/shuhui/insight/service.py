@@ -165,7 +165,8 @@ def on_dashboard(settings: Settings, today: date) -> list[tuple[Map, list[Indica
 
 
 def may_list(ind: Indicator, department: str | None, is_officer: bool) -> bool:
-    """Named lists are for the officers of the department that answers for the figure."""
+    """Lists are for the staff (``is_officer``: an officer or a data operator) of the
+    department that answers for the figure."""
     return ind.drill and is_officer and department is not None and department == ind.owner
 
 
