@@ -23,3 +23,9 @@ class Fact:
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
+
+
+def add_months(month: date, n: int) -> date:
+    """The first day of the month ``n`` months after ``month``'s (before, for ``n`` < 0)."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)

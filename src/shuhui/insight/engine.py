@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from shuhui.core.clock import as_utc, local_today, utcnow
-from shuhui.core.facts import Fact, month_of
+from shuhui.core.facts import Fact, add_months, month_of
 from shuhui.core.i18n import Text
 from shuhui.core.regions import qingdao_districts, region_by_code
 from shuhui.core.suppression import K_MIN, withheld
@@ -185,11 +185,6 @@ def forget(place: str | None = None) -> None:
             del _kept[key]
 
 
-def table_versions(core: DataCore, names: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    current = {info.name: info.version for info in core.tables()}
-    return tuple((name, current.get(name, 0)) for name in names)
-
-
 def sql_facts(core: DataCore, ind: Indicator) -> list[Fact]:
     """Runs the indicator's SQL on a connection that sees only its tables. Its columns:
     ``value``, and any of ``base``, ``district``, ``month``, ``grp``."""
@@ -228,11 +223,6 @@ def _fact(row: tuple[Any, ...], at: dict[str, int]) -> Fact:
 
 
 # --- a figure for a scope ----------------------------------------------------------------------
-
-
-def _add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(start: date, end: date) -> int:
@@ -277,7 +267,7 @@ def figure(ind: Indicator, kept: Computed, scope: Scope, today: date | None = No
     if monthly:
         latest = max(f.month for f in monthly if f.month is not None)
         end = month_of(scope.end) if scope.end else latest
-        start = month_of(scope.start) if scope.start else _add_months(end, -11)
+        start = month_of(scope.start) if scope.start else add_months(end, -11)
         if start > end:
             start, end = end, start
     in_district = [f for f in facts if scope.district is None or f.district == scope.district]
@@ -297,7 +287,7 @@ def figure(ind: Indicator, kept: Computed, scope: Scope, today: date | None = No
             f
             for f in in_district
             if f.month is not None
-            and _add_months(start, -length) <= f.month <= _add_months(end, -length)
+            and add_months(start, -length) <= f.month <= add_months(end, -length)
         ]
         previous, _ = _shown(ind, _summed(before, lambda f: "all").get("all"))
         if value is not None and previous:
@@ -341,7 +331,7 @@ def _forecast(ind: Indicator, monthly: list[Fact], end: date, notes: list[Text])
     months = [f.month for f in monthly if f.month is not None and f.month <= end]
     if not months:
         return None
-    first = max(min(months), _add_months(end, -(FORECAST_HISTORY - 1)))
+    first = max(min(months), add_months(end, -(FORECAST_HISTORY - 1)))
     cells = _by_month(ind, monthly, first, end)
     values = []
     for c in cells:
@@ -383,7 +373,7 @@ def _by_month(
         value, hidden = _shown(ind, sums.get(month))
         label = Text(f"{month.year}年{month.month}月", f"{month:%b %Y}")
         cells.append(Cell(month.isoformat(), label, value, hidden))
-        month = _add_months(month, 1)
+        month = add_months(month, 1)
     return tuple(cells)
 
 

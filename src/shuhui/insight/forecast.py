@@ -49,6 +49,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Final
 
+from shuhui.core.facts import add_months
 from shuhui.core.i18n import Text
 
 HOLDOUT: Final = 6  # months backtested
@@ -114,11 +115,6 @@ class Forecast:
     mape: float | None  # mean absolute percentage error of the backtest (%), months ≠ 0
     alpha: float | None = None  # Holt's parameters, as fitted to the whole series
     beta: float | None = None
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _checked(series: Sequence[tuple[date, float]]) -> tuple[list[date], list[float]]:

@@ -12,6 +12,7 @@ from io import BytesIO
 
 from shuhui.approval import licences
 from shuhui.core.display import quantity
+from shuhui.core.facts import add_months
 from shuhui.core.i18n import Text
 from shuhui.insight.content import Map
 from shuhui.insight.engine import Cell, Scope
@@ -28,18 +29,13 @@ class Report:
     indicators: int
 
 
-def _add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def monthly(reader: Reader, m: Map, month: date) -> Report:
     """The report of ``m`` for ``month`` (its first day)."""
     inds = of_map(reader.settings, m.code, reader.today)
     month = month.replace(day=1)
     this_month = reader.outcomes(inds, Scope(month, month))
     year = reader.outcomes(inds, Scope(date(month.year, 1, 1), month))
-    trend = reader.outcomes(inds, Scope(_add_months(month, -11), month))
+    trend = reader.outcomes(inds, Scope(add_months(month, -11), month))
     return Report(m, month, _render(m, month, this_month, year, trend), len(inds))
 
 

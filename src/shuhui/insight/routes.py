@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from shuhui.insight.schemas import (
     ScopeIn,
     listing_json,
     map_json,
+    month_start,
     outcome_json,
 )
 from shuhui.trust.identity.deps import DB, require_role
@@ -93,11 +94,8 @@ def map_report(
 
 
 def report_month(month: str | None, today: date) -> date:
-    if month is None:
-        first = today.replace(day=1)
-        return (first - timedelta(days=1)).replace(day=1)
-    year, number = month.split("-")
-    return date(int(year), int(number), 1)
+    """The month asked for (``YYYY-MM``), or last month."""
+    return tasks.last_month(today) if month is None else month_start(month)
 
 
 @api.get("/reports")

@@ -52,7 +52,7 @@ class ScopeIn(BaseModel):
 
     def scope(self) -> Scope:
         if self.start and self.end:
-            first, last = _month(self.start), _month(self.end)
+            first, last = month_start(self.start), month_start(self.end)
             if (last.year - first.year) * 12 + last.month - first.month >= 120:
                 raise Problem(
                     "validation",
@@ -60,13 +60,14 @@ class ScopeIn(BaseModel):
                     errors=[FieldError("start", Text("时间范围最长十年", "at most ten years"))],
                 )
         return Scope(
-            start=None if self.start is None else _month(self.start),
-            end=None if self.end is None else _month(self.end),
+            start=None if self.start is None else month_start(self.start),
+            end=None if self.end is None else month_start(self.end),
             district=self.district,
         )
 
 
-def _month(text: str) -> date:
+def month_start(text: str) -> date:
+    """A ``YYYY-MM`` (checked by ``Month``) as its first day."""
     year, month = text.split("-")
     return date(int(year), int(month), 1)
 
