@@ -428,6 +428,25 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+# --- the served demo -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def prepared_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The demo as ``shuhui demo`` leaves it, made once for the whole run — under xdist in the
+    folder the workers share, begun as the run starts (:func:`pytest_collection_finish`) — and
+    copied for each server of the browser tests (the session's, and a module's own where its
+    tests must not meet the others') and for tests/test_cli.py's second run; nothing serves
+    or changes it."""
+    from tests.browser.server import prepare_demo, prepare_shared_demo
+
+    if worker_id == "master":
+        made = tmp_path_factory.mktemp("shuhui-demo") / "var"
+        prepare_demo(made)
+        return made
+    return prepare_shared_demo(tmp_path_factory.getbasetemp().parent)
+
+
 # --- the small city -----------------------------------------------------------------------------
 
 
@@ -517,20 +536,47 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     counters, the ledger's chain, migrations, the services' own reads and writes. Pages, the
     API's HTTP, what a command prints and the domain rules above the services run on SQLite
     only: run on PostgreSQL too, they doubled the suite's time (CI's limit) and met nothing
-    the marked tests do not."""
-    if POSTGRES_FOR_ALL:
-        return
+    the marked tests do not. Then puts the tests in the run's order (:func:`_run_order`)."""
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         spec = getattr(item, "callspec", None)
         on_postgres = spec is not None and spec.params.get("database_url") == "postgres"
-        (dropped if on_postgres and not item.get_closest_marker("both_backends") else kept).append(
-            item
-        )
+        marked = POSTGRES_FOR_ALL or item.get_closest_marker("both_backends")
+        (dropped if on_postgres and not marked else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    # The run's order (xdist hands out groups in it, see FolderGroupScheduling): the two
+    # grouped modules first (their JVM and servers start while the demo is made), then the
+    # browser groups, then every other test, one at a time, which evens out the workers' ends.
+    items[:] = sorted(kept, key=_run_order)
+
+
+def _run_order(item: pytest.Item) -> int:
+    nodeid = item.nodeid
+    if nodeid.split("::", 1)[0] in GROUPED_MODULES:
+        return 0
+    return 1 if nodeid.startswith(BROWSER) else 2
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist would put the groups with the most tests first; the order above is kept instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On each xdist worker whose run holds browser tests: the served demo begins to be made
+    now, beside the first tests, rather than when the first browser test asks for it (a
+    minute of one worker waiting, on this two-core machine). One of the workers makes it."""
+    if not hasattr(session.config, "workerinput"):
+        return
+    if not any(item.nodeid.startswith(BROWSER) for item in session.items):
+        return
+    from tests.browser.server import start_preparing_shared_demo
+
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    start_preparing_shared_demo(factory.getbasetemp().parent)
 
 
 # --- xdist ------------------------------------------------------------------------------------

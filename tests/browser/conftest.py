@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browser.server import launch_chromium, prepare_demo, running_server
-
-
-@pytest.fixture(scope="session")
-def prepared_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """The demo as ``shuhui demo`` leaves it, made once for the whole run — the first xdist
-    worker to need it makes it, under a lock, in the folder the workers share — and copied for
-    each server (the session's, and a module's own where its tests must not meet the others');
-    nothing serves or changes it."""
-    if worker_id == "master":
-        made = tmp_path_factory.mktemp("shuhui-demo")
-        prepare_demo(made)
-        return made
-    shared = tmp_path_factory.getbasetemp().parent
-    made = shared / "shuhui-demo"
-    with (shared / "shuhui-demo.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "shuhui-demo.ready").exists():
-            shutil.rmtree(made, ignore_errors=True)
-            prepare_demo(made)
-            (shared / "shuhui-demo.ready").touch()
-    return made
+from tests.browser.server import launch_chromium, running_server
 
 
 @pytest.fixture(scope="session")

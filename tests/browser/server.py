@@ -8,11 +8,13 @@ free loopback port until the block ends; consecutive requests may land in either
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,11 +99,46 @@ def prepare_demo(data_dir: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # beside the tests it was made to wait for, on a loaded machine
         check=False,
     )
     if demo.returncode != 0:
         raise ServerError(f"`shuhui demo` exited {demo.returncode}:\n{demo.stdout}\n{demo.stderr}")
+    demo_said(data_dir).write_text(demo.stderr, encoding="utf-8")
+
+
+def demo_said(data_dir: Path) -> Path:
+    """Where :func:`prepare_demo` keeps what ``shuhui demo`` told the operator (beside the data
+    directory, which is copied whole for servers): tests/test_cli.py reads the first run's."""
+    return data_dir.with_name(f"{data_dir.name}.said")
+
+
+def prepare_shared_demo(shared: Path) -> Path:
+    """The demo in ``shared/shuhui-demo``, made once for a whole xdist run: the first process
+    to take the lock makes it (a worker's background thread as the run starts, or a test's
+    fixture that got there first, or that finds the background attempt failed and makes it
+    again, so the error reaches a test), the others find it made."""
+    made = shared / "shuhui-demo"
+    with (shared / "shuhui-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "shuhui-demo.ready").exists():
+            shutil.rmtree(made, ignore_errors=True)
+            prepare_demo(made)
+            (shared / "shuhui-demo.ready").touch()
+    return made
+
+
+def start_preparing_shared_demo(shared: Path) -> threading.Thread:
+    """:func:`prepare_shared_demo` on a thread, so that the demo is made while the first tests
+    run rather than while the browser tests wait for it (a failure is left to the fixture)."""
+
+    def prepare() -> None:
+        with contextlib.suppress(ServerError, OSError, subprocess.SubprocessError):
+            prepare_shared_demo(shared)
+
+    thread = threading.Thread(target=prepare, name="prepare-demo", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextlib.contextmanager

@@ -65,7 +65,7 @@ def test_progress_is_reported() -> None:
     assert enterprises and enterprises[-1][1] == enterprises[-1][2] == 15
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     residents=st.integers(min_value=1, max_value=400),
     seed=st.integers(min_value=0, max_value=2**32 - 1),

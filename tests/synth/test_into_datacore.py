@@ -35,6 +35,14 @@ def built(root: Path, config: CityConfig = CITY) -> DataCore:
     return core
 
 
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``CITY`` built once for the module's tests that only read it (a build is seconds)."""
+    root = tmp_path_factory.mktemp("city")
+    built(root)
+    return root
+
+
 def fingerprint(root: Path) -> dict[str, str]:
     """SHA-256 of every Parquet part, by its path inside the data directory."""
     return {
@@ -43,42 +51,41 @@ def fingerprint(root: Path) -> dict[str, str]:
     }
 
 
-def test_same_seed_gives_byte_identical_tables(tmp_path: Path) -> None:
-    built(tmp_path / "a")
-    built(tmp_path / "b")
-    a, b = fingerprint(tmp_path / "a"), fingerprint(tmp_path / "b")
+def test_same_seed_gives_byte_identical_tables(city: Path, tmp_path: Path) -> None:
+    built(tmp_path)
+    a, b = fingerprint(city), fingerprint(tmp_path)
     assert len(a) == len(TABLES) + len(TRUTH_TABLES)
     assert a == b
 
 
-def test_different_seed_gives_a_different_city(tmp_path: Path) -> None:
-    one = built(tmp_path / "a")
-    other = built(tmp_path / "b", CityConfig(residents=2_500, seed=6, chunk=1_000))
+def test_different_seed_gives_a_different_city(city: Path, tmp_path: Path) -> None:
+    one = DataCore(city / "datacore", city / "truth")
+    other = built(tmp_path, CityConfig(residents=2_500, seed=6, chunk=1_000))
     query = "SELECT citizen_id FROM residents ORDER BY citizen_id LIMIT 50"
     assert one.sql(query) != other.sql(query)
-    assert fingerprint(tmp_path / "a") != fingerprint(tmp_path / "b")
+    assert fingerprint(city) != fingerprint(tmp_path)
 
 
-def test_all_tables_published_and_truth_kept_apart(tmp_path: Path) -> None:
-    core = built(tmp_path)
+def test_all_tables_published_and_truth_kept_apart(city: Path) -> None:
+    core = DataCore(city / "datacore", city / "truth")
     assert {t.name for t in core.tables()} == {s.name for s in TABLES}
     for spec in TRUTH_TABLES:
         with pytest.raises(QueryRefused):
             core.sql(f"SELECT count(*) FROM {spec.name}")
         with pytest.raises(QueryRefused):
             core.sql(f"SELECT count(*) FROM truth.{spec.name}")
-    part = next((tmp_path / "truth").rglob("*.parquet"))
+    part = next((city / "truth").rglob("*.parquet"))
     with pytest.raises(QueryRefused):
         core.sql(f"SELECT * FROM read_parquet('{part}')")
-    opened = DataCore(tmp_path / "datacore", tmp_path / "truth", truth=True)
+    opened = DataCore(city / "datacore", city / "truth", truth=True)
     names = {t.name for t in opened.tables()}
     assert {s.name for s in TRUTH_TABLES} <= names
     total = opened.sql("SELECT count(*) AS n FROM truth.truth_no_record").column("n")[0].as_py()
     assert total > 0
 
 
-def test_every_identifier_in_the_city_validates(tmp_path: Path) -> None:
-    core = built(tmp_path)
+def test_every_identifier_in_the_city_validates(city: Path) -> None:
+    core = DataCore(city / "datacore", city / "truth")
     checked = 0
     for spec in TABLES:
         for column in spec.columns:

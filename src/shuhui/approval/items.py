@@ -39,7 +39,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from shuhui.approval.itemsearch import ItemIndex
-from shuhui.core.content import ContentError, Item, Items, load_items
+from shuhui.core.content import ContentError, Item, Items, load_items, load_yaml
 from shuhui.datacore.schema import Column, TableSpec
 from shuhui.standard.tables import TABLES
 from shuhui.standard.vocabularies import CERTIFICATE_TYPES
@@ -548,7 +548,7 @@ def _materials(
 
 def _form(at: _At, path: Path, holder: str) -> Form:
     try:
-        doc = _safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:
         at.content_error("", f"not a readable YAML file: {exc}")
     if not isinstance(doc, dict):
@@ -580,14 +580,6 @@ def _form(at: _At, path: Path, holder: str) -> Form:
         _field(at, str(name), prop, name in required, holder) for name, prop in properties.items()
     )
     return Form(schema=doc, fields=fields)
-
-
-def _safe_load(text: str) -> Any:
-    """YAML through libyaml's safe loader where PyYAML has it: forty forms load several times
-    faster than in pure Python."""
-    if yaml.__with_libyaml__:
-        return yaml.load(text, Loader=yaml.CSafeLoader)
-    return yaml.safe_load(text)
 
 
 def _field(at: _At, name: str, prop: Any, required: bool, holder: str) -> FormField:

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from shuhui.core.content import load_yaml
 from shuhui.core.errors import Problem
 from shuhui.datacore.schema import TableSpec
 from shuhui.rules.loader import RuleBook
@@ -75,7 +76,7 @@ def rule_test_files(path: Path) -> list[Path]:
 
 def load_cases(path: Path) -> list[Case]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:
         raise RuleTestError(path, "file", f"cannot read: {exc}") from None
     if not isinstance(doc, dict) or doc.get("kind") != KIND:

@@ -80,7 +80,7 @@ def test_a_run_detects_every_incident_without_duplicates(
     mqtt_broker: Broker, factory: sessionmaker[Session], migrated: Settings, tmp_path: Path
 ) -> None:
     city = small_city()
-    speed, minutes = 150.0, 80.0
+    speed, minutes = 300.0, 80.0
     now = datetime.now(UTC)
     start = now - timedelta(minutes=minutes * (1 - 1 / speed))
     made = incidents.plan(
@@ -92,7 +92,7 @@ def test_a_run_detects_every_incident_without_duplicates(
     consumer = Consumer(
         factory,
         lambda: city,
-        Config(url=mqtt_broker.url, client_id="sim-test", batch_ms=50, tick_seconds=0.3),
+        Config(url=mqtt_broker.url, client_id="sim-test", batch_ms=50, tick_seconds=0.15),
         evaluators=[alarms_engine.evaluate],
         tickers=[alarms_engine.tick],
         clock=clock.now,
