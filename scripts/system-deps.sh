@@ -3,12 +3,12 @@
 # (pages, e-licence PDFs, the pre-check's sample documents), OpenSSL to verify signatures and
 # Mosquitto with its clients (the MQTT broker of the sensors) and PostgreSQL's client tools
 # (backups); for the tests (`scripts/system-deps.sh test`, what
-# `make test` runs) also Chromium and Java 17 (Spark, the batch engine the rules are tested on).
+# `make test` runs) also Chromium's headless shell and Java 17 (Spark, the batch engine the rules are tested on).
 set -euo pipefail
 
 missing=()
 if [ "${1:-test}" = "test" ]; then
-  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 fi
 fc-list 2>/dev/null | grep -qi "wenquanyi zen hei" || missing+=(fonts-wqy-zenhei fontconfig)

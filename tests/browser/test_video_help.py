@@ -66,3 +66,7 @@ def test_two_browsers_talk_and_the_agents_value_reaches_the_form(
     agent.locator("#help-end button[type=submit]").click()
     expect(agent).to_have_url(re.compile(r"/hrss/help$"))
     expect(person.locator("#help-panel")).to_have_attribute("data-state", "ended")
+    # Closed, so that no page keeps a signalling connection open to the server: a server
+    # stopping waits for its open connections (ten seconds of the run's end).
+    person.context.close()
+    agent.context.close()
