@@ -6,6 +6,7 @@ desktop and phone width."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from importlib.resources import files
@@ -13,9 +14,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from shuhui.trust.identity.demo import DEMO_PASSWORD
 from tests.browser.server import log_in
+from tests.browser.test_layout import TABLES_MARKED
 
 AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 CHART_DRAWN = (
@@ -36,6 +39,8 @@ def _problems(page: Page) -> list[str]:
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(250)
+        with contextlib.suppress(PlaywrightTimeout):  # as test_layout.check_page waits
+            page.wait_for_function(TABLES_MARKED, timeout=3_000)
         result: dict[str, Any] = page.evaluate(
             "() => axe.run(document, {resultTypes: ['violations']})"
         )
