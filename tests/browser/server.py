@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Debian's Chromium headless shell (scripts/system-deps.sh installs it): Chromium's own engine
-# without the desktop browser around it, as Playwright's headless mode uses by default. In the
-# suite it drew the same pages with about a sixth less of the CPU the two cores share with the
-# servers under test (docs/benchmarks.md). Playwright's own builds are never used.
+# without the desktop browser around it, as Playwright's headless mode uses by default. On two
+# roles' crawl it drew the same pages with about a sixth less CPU, which the suite's two cores
+# share with the servers under test (docs/benchmarks.md). Playwright's own builds are never used.
 CHROMIUM = "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the tests run as root
