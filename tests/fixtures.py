@@ -434,7 +434,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def prepared_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The demo as ``shuhui demo`` leaves it, made once for the whole run — under xdist in the
-    folder the workers share, begun as the run starts (:func:`pytest_collection_finish`) — and
+    folder the workers share, begun as the run starts (:func:`demo_begun`) — and
     copied for each server of the browser tests (the session's, and a module's own where its
     tests must not meet the others') and for tests/test_cli.py's second run; nothing serves
     or changes it."""
@@ -565,18 +565,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.loadscopereorder = False
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def demo_begun(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> None:
     """On each xdist worker whose run holds browser tests: the served demo begins to be made
-    now, beside the first tests, rather than when the first browser test asks for it (a
-    minute of one worker waiting, on this two-core machine). One of the workers makes it."""
-    if not hasattr(session.config, "workerinput"):
+    with the worker's first test, beside the first tests, rather than when the first browser
+    test asks for it (a minute of one worker waiting, on this two-core machine). One of the
+    workers makes it."""
+    if worker_id == "master":
         return
-    if not any(item.nodeid.startswith(BROWSER) for item in session.items):
+    if not any(item.nodeid.startswith(BROWSER) for item in request.session.items):
         return
     from tests.browser.server import start_preparing_shared_demo
 
-    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
-    start_preparing_shared_demo(factory.getbasetemp().parent)
+    start_preparing_shared_demo(tmp_path_factory.getbasetemp().parent)
 
 
 # --- xdist ------------------------------------------------------------------------------------
