@@ -598,11 +598,15 @@ BROWSER_SECOND_GROUP = (
 )
 
 
-# Other modules whose tests share a module fixture far dearer than a test, kept on one worker
-# the same way: two served nodes over one PostgreSQL (its ``xdist_group`` mark says so too).
+# Other modules whose tests share something far dearer than a test, kept on one worker the same
+# way: two served nodes over one PostgreSQL (its ``xdist_group`` mark says so too); Spark's
+# session; the pages the OCR engine reads, once per process (``ocr.read`` remembers what it
+# read: spread over both workers, the same documents were read twice, 28 of 110 CPU-seconds).
 GROUPED_MODULES = {
     "tests/test_two_nodes.py": "two_nodes",
     "tests/rules/test_spark.py": "spark",  # one JVM: Spark's local[2] session
+    "tests/approval/test_precheck.py": "ocr",
+    "tests/approval/test_precheck_rotation.py": "ocr",
 }
 
 

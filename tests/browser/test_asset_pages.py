@@ -43,8 +43,11 @@ CENT = Decimal("0.01")
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory, prepared_demo: Path) -> Iterator[str]:
     """A server of this module's own: these tests add an operator account, which tests elsewhere
-    that count the demo accounts must not see."""
-    with running_server(tmp_path_factory.mktemp("shuhui-assets"), prepared=prepared_demo) as url:
+    that count the demo accounts must not see. One worker process (the shared servers have two,
+    and check that a request may land in either): a second is seconds of CPU to start."""
+    with running_server(
+        tmp_path_factory.mktemp("shuhui-assets"), workers=1, prepared=prepared_demo
+    ) as url:
         yield url
 
 

@@ -34,8 +34,10 @@ from shuhui.trust.ledger import service as ledger
 # 64 MiB): about 0.1 s a hash on one core, which is the point.
 DEFAULT_PASSWORD_HASHER: Final = PasswordHasher()
 _hasher = DEFAULT_PASSWORD_HASHER
-# Verifying against this when the username is unknown keeps both paths equally slow.
-_DUMMY_HASH = _hasher.hash("shuhui-no-such-user")
+# Verifying against this when the username is unknown keeps both paths equally slow. Made at the
+# first login, not at import: a hash is 0.1 s of every process that imports this module (each
+# command, each served worker), most of which never check a password.
+_DUMMY_HASH: str | None = None
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -45,7 +47,14 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     at the next login."""
     global _hasher, _DUMMY_HASH
     _hasher = hasher
-    _DUMMY_HASH = hasher.hash("shuhui-no-such-user")
+    _DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("shuhui-no-such-user")
+    return _DUMMY_HASH
 
 
 def hash_password(password: str) -> str:
@@ -386,10 +395,12 @@ def make_temporary_password() -> str:
 def check_credentials(db: Session, username: str, password: str) -> User | None:
     """The account if the password is right and the account active, else None; both paths
     take one password hash's time, so timing does not tell which names exist."""
+    # Made before either path, so the first login of a process costs the same whichever it takes.
+    dummy = _dummy_hash()
     # No account name holds a NUL, and PostgreSQL refuses one in a query parameter outright.
     user = None if "\x00" in username else get_user_by_username(db, username)
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(dummy, password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None
