@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -342,6 +342,10 @@ def demo(
     from shuhui.core.db import make_engine, make_session_factory, transaction
     from shuhui.core.settings import get_settings
     from shuhui.datacore.store import DataCore
+    from shuhui.demo import assets as demo_assets
+    from shuhui.demo import channel as demo_channel
+    from shuhui.demo import fundrisk as demo_fundrisk
+    from shuhui.demo import monitor as demo_monitor
     from shuhui.synth.generate import CityConfig
     from shuhui.trust.identity.demo import DEMO_PASSWORD, demo_accounts, ensure_demo_accounts
 
@@ -379,15 +383,25 @@ def demo(
     prepared = _prepare_demo_city(settings, core, accounts, rebind=rebuild)
     prepared |= _prepare_demo_certification(settings, core, accounts, rebind=rebuild)
     prepared |= _prepare_demo_approval(settings, core, accounts)
-    prepared |= _prepare_demo_fundrisk(settings, core, accounts)
-    prepared |= _prepare_demo_monitor(settings, core, accounts)
+    # Today's detection run and a supervisor's first steps; alarms in different states.
+    prepared |= _prepare_demo_part(
+        settings, lambda db: demo_fundrisk.prepare(db, settings, core, accounts)
+    )
+    prepared |= _prepare_demo_part(
+        settings, lambda db: demo_monitor.prepare(db, settings, core, accounts)
+    )
     synced = catalog_cli.sync_catalog(settings, core)
     console.print(
         f"[green]catalog: {len(synced.registered) + len(synced.updated)} tables registered, "
         f"{len(synced.unchanged)} already there[/green]"
     )
-    # After the catalog: the enterprise's hosted data joins it as the enterprise's own.
+    # After the catalog: the enterprise's hosted data joins it as the enterprise's own; the
+    # registry's assets are catalogued datasets.
     prepared |= _prepare_demo_enterprise(settings, core, accounts)
+    prepared |= _prepare_demo_part(settings, lambda db: demo_assets.prepare(db, settings, accounts))
+    prepared |= _prepare_demo_part(
+        settings, lambda db: demo_channel.prepare(db, settings, core, accounts)
+    )
 
     base = f"http://{host}:{port}"
     names = _account_names(settings)
@@ -413,8 +427,6 @@ def demo(
         )
     )
     if serve_after:
-        from shuhui.demo import monitor as demo_monitor
-
         # The monitoring wall live: a broker, a consumer and a gentle simulator beside the
         # server, stopped with it.
         with demo_monitor.live(settings):
@@ -552,39 +564,18 @@ def _prepare_demo_approval(
     return {p.username: p for p in summary.prepared}
 
 
-def _prepare_demo_fundrisk(
-    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount]
+def _prepare_demo_part(
+    settings: Settings, prepare: Callable[[Session], Sequence[Prepared]]
 ) -> dict[str, Prepared]:
-    """Fund-risk checks in the demo (``shuhui.demo.fundrisk``): today's detection run, so the
-    fund supervisor's queue has alerts waiting."""
+    """One part of the demo that gives accounts work through a domain's services
+    (``shuhui.demo.fundrisk``, ``.monitor``, ``.assets``, ``.channel``), in one transaction:
+    what it prepared, each said as it is done."""
     from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.demo import fundrisk
 
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            done = fundrisk.prepare(session, settings, core, accounts)
-    finally:
-        engine.dispose()
-    for p in done:
-        console.print(
-            f"[green]demo {escape(p.username)}: {escape(p.member)}, {escape(p.waiting)}[/green]"
-        )
-    return {p.username: p for p in done}
-
-
-def _prepare_demo_monitor(
-    settings: Settings, core: DataCore, accounts: Sequence[DemoAccount]
-) -> dict[str, Prepared]:
-    """Safety monitoring in the demo (``shuhui.demo.monitor``): alarms in different states for
-    the monitoring centre and the responder units."""
-    from shuhui.core.db import make_engine, make_session_factory, transaction
-    from shuhui.demo import monitor
-
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            done = monitor.prepare(session, settings, core, accounts)
+            done = list(prepare(session))
     finally:
         engine.dispose()
     for p in done:

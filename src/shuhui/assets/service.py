@@ -303,8 +303,16 @@ def resubmit(
     return row
 
 
-def ensure_registry_seal(db: Session, data_dir: Path, registrar: Registrar, *, actor: str) -> str:
-    """The registrar's registration seal, issued the first time a registration needs it."""
+def ensure_registry_seal(
+    db: Session,
+    data_dir: Path,
+    registrar: Registrar,
+    *,
+    actor: str,
+    since: datetime | None = None,
+) -> str:
+    """The registrar's registration seal, issued the first time a registration needs it (in
+    force from ``since``: see :func:`seals.ensure_seal`)."""
     return seals.ensure_seal(
         db,
         data_dir,
@@ -312,6 +320,7 @@ def ensure_registry_seal(db: Session, data_dir: Path, registrar: Registrar, *, a
         name=registrar.seal_name,
         department=registrar.name,
         actor=actor,
+        since=since,
     )
 
 

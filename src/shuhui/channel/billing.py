@@ -362,10 +362,19 @@ def issued_statements(db: Session, month: date) -> list[IssuedStatement]:
     )
 
 
-def billing_seal(db: Session, data_dir: Path, seal: BillingSeal, *, actor: str) -> str:
-    """The bureau's billing seal, issued the first time a statement needs it."""
+def billing_seal(
+    db: Session, data_dir: Path, seal: BillingSeal, *, actor: str, since: datetime | None = None
+) -> str:
+    """The bureau's billing seal, issued the first time a statement needs it (in force from
+    ``since``: see :func:`seals.ensure_seal`)."""
     return seals.ensure_seal(
-        db, data_dir, code=seal.code, name=seal.name, department=seal.biller, actor=actor
+        db,
+        data_dir,
+        code=seal.code,
+        name=seal.name,
+        department=seal.biller,
+        actor=actor,
+        since=since,
     )
 
 

@@ -25,6 +25,14 @@ it), waiting for each deciding department's demo officer at every step, and the 
 one version afterwards (``publish_licences``, a transaction of its own). The uploaded materials
 are sample pages with real pre-checks kept beside the code (``shuhui.demo.prechecks``).
 
+Fund-risk checks (``shuhui.demo.fundrisk``) run today's detection as ``auditor`` and take some
+of each rule's alerts through their steps (confirmed and recovered in part or whole, dismissed,
+being checked); the data-asset registry (``shuhui.demo.assets``) holds datasets the operator
+registered over the past months, accepted by ``operator2`` and valued, one still waiting; and
+the data channel (``shuhui.demo.channel``) has a consumer, ``research``, onboarded months ago
+whose calls since are metered and whose past months are billed — so the maps and the leaders'
+dashboard have figures from every module.
+
 Safety monitoring (``shuhui.demo.monitor``) raises three alarms through the telemetry store and
 the alarm engine and takes them to different states as ``duty``, ``forestry`` would (one
 waiting to be acknowledged, one dispatched to the fire brigade, one closed); ``live`` runs the

@@ -38,7 +38,7 @@ PAGE: Final = 1_000
 CONTACT: Final = {
     "contact_name": "数据接口管理员",
     "contact_phone": "0532-80000000",
-    "contact_email": "api@bank.example.cn",
+    "contact_email": "api@{account}.example.cn",  # each institution's own domain
 }
 PURPOSE: Final = "小微企业信贷审批"
 LEGAL_BASIS: Final = "《征信业管理条例》第十四条；企业本人用证授权"
@@ -114,7 +114,7 @@ def prepare(
             )
         else:
             channel = city_channel(settings.city_content)
-            done.append(_grant(db, channel, accounts, account, code, now=now))
+            done.append(grant_product(db, channel, accounts, account, code, now=now))
     return done
 
 
@@ -379,7 +379,7 @@ def _consumer_type(city: CityChannel, zone: str, name: str) -> str:
     return accepted[0]
 
 
-def _grant(
+def grant_product(
     db: Session,
     city: CityChannel,
     accounts: Sequence[DemoAccount],
@@ -412,7 +412,8 @@ def _grant(
             type=_consumer_type(city, product.zone, account.department),
             actor=account.username,
             now=now,
-            **CONTACT,
+            **CONTACT
+            | {"contact_email": CONTACT["contact_email"].format(account=account.username)},
         )
     held = {m.zone: m for m in onboarding.memberships(db, consumer.id)}
     membership = held.get(product.zone)

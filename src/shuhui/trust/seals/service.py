@@ -250,10 +250,19 @@ def leftover_key(data_dir: Path, code: str) -> SM2PrivateKey | None:
 
 
 def ensure_seal(
-    db: Session, data_dir: Path, *, code: str, name: str, department: str, actor: str
+    db: Session,
+    data_dir: Path,
+    *,
+    code: str,
+    name: str,
+    department: str,
+    actor: str,
+    since: datetime | None = None,
 ) -> str:
     """A department's own seal for documents the platform issues (registration certificates,
-    statements, e-licences), registered with a five-year window the first time one is needed.
+    statements, e-licences), registered with a five-year window the first time one is needed:
+    in force from now, or from ``since`` (the demo's history, whose documents were sealed in
+    the past, registers its seals first).
 
     A key file without its seal is what a first use left when its transaction rolled back after
     the key was written (the request failed later): nothing sealed with it lasted, so the seal
@@ -266,7 +275,7 @@ def ensure_seal(
             code=code,
             name=name,
             department=department,
-            valid_from=start - timedelta(minutes=1),
+            valid_from=min(start, as_utc(since or start)) - timedelta(minutes=1),
             valid_to=end,
             actor=actor,
             adopt=leftover_key(data_dir, code),
