@@ -69,6 +69,8 @@ def server_env(data_dir: Path) -> dict[str, str]:
         SHUHUI_DATA_DIR=str(data_dir),
         SHUHUI_SECRET_KEY=SECRET_KEY,
         SHUHUI_LOG_JSON="true",
+        # The wall's points fetched again after 2 s, not 30: the live wall's test waits for it.
+        SHUHUI_MONITOR_POINTS_EVERY="2",
     )
     return env
 

@@ -152,8 +152,8 @@ def test_a_published_reading_raises_one_alarm_shown_live_on_the_wall(
     link = shown.get_by_role("link")
     expect(link).to_have_attribute("href", f"/monitor/alarms/{mine[0]['code']}")
     # A status summary counting it as reporting comes within 10 s, and the points are fetched
-    # again at most every 30 s (an earlier change may just have fetched them): its point joins
-    # the reporting series without a reload.
+    # again at most every 2 s on the test server (SHUHUI_MONITOR_POINTS_EVERY; an earlier change
+    # may just have fetched them): its point joins the reporting series without a reload.
     page.wait_for_function(
         f"() => ({REPORTING_POINTS}).some(p => p[0] === {where[0]} && p[1] === {where[1]})",
         timeout=60_000,

@@ -87,6 +87,15 @@ class Settings(BaseSettings):
         description="the MQTT broker sensors publish readings to",
     )
 
+    # How often at most the monitoring wall fetches its devices' points again when their status
+    # summary changes: each fetch is every device of the city.
+    monitor_points_every: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="seconds at least between the monitoring wall's fetches of its device points",
+    )
+
     # The batch engine (shuhui.datacore.spark): DuckDB in this process by default; Spark reads the
     # same published Parquet files, on ``local[N]`` or a standalone cluster's master.
     engine: Literal["duckdb", "spark"] = Field(

@@ -49,5 +49,6 @@ def wall_page(request: Request, db: DB, user: Viewer) -> Response:
             },
             "scenarios": alarms.SCENARIO_NAMES,
             "statuses": service.STATUS_NAMES,
+            "points_every_ms": round(request.app.state.settings.monitor_points_every * 1000),
         },
     )
